@@ -1,0 +1,13 @@
+"""The cases service: its RPC methods and the events it consumes, wired into one process."""
+
+from shared.consumer import EventConsumer
+from shared.rpc import RpcRouter
+from shared.service import Service
+from shared.settings import Settings
+
+rpc = RpcRouter("cases")
+events = EventConsumer("cases")
+
+
+def build_service(settings: Settings | None = None) -> Service:
+    return Service("cases", rpc, events, settings=settings)

@@ -1,0 +1,3 @@
+from services.documents.app import build_service
+
+build_service().run()

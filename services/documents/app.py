@@ -1,0 +1,13 @@
+"""The documents service: its RPC methods and the events it consumes, wired into one process."""
+
+from shared.consumer import EventConsumer
+from shared.rpc import RpcRouter
+from shared.service import Service
+from shared.settings import Settings
+
+rpc = RpcRouter("documents")
+events = EventConsumer("documents")
+
+
+def build_service(settings: Settings | None = None) -> Service:
+    return Service("documents", rpc, events, settings=settings)

@@ -1,0 +1,13 @@
+"""The notify service: its RPC methods and the events it consumes, wired into one process."""
+
+from shared.consumer import EventConsumer
+from shared.rpc import RpcRouter
+from shared.service import Service
+from shared.settings import Settings
+
+rpc = RpcRouter("notify")
+events = EventConsumer("notify")
+
+
+def build_service(settings: Settings | None = None) -> Service:
+    return Service("notify", rpc, events, settings=settings)

@@ -1,0 +1,53 @@
+"""asyncpg pools: one per service process, bound to the service's own schema."""
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name,
+            encoder=lambda value: json.dumps(value, ensure_ascii=False, default=str),
+            decoder=json.loads,
+            schema="pg_catalog",
+        )
+
+
+async def create_pool(database_url: str, schema: str, **kwargs) -> asyncpg.Pool:
+    kwargs.setdefault("min_size", 1)
+    kwargs.setdefault("max_size", 10)
+    return await asyncpg.create_pool(
+        database_url,
+        server_settings={"search_path": schema},
+        init=_init_connection,
+        **kwargs,
+    )
+
+
+def _with_database(database_url: str, database: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def database_name(database_url: str) -> str:
+    return urlsplit(database_url).path.lstrip("/")
+
+
+async def ensure_database(database_url: str) -> bool:
+    """Create the database named in the URL if it is missing; True when it was created."""
+    name = database_name(database_url)
+    conn = await asyncpg.connect(_with_database(database_url, "postgres"))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False  # created by a concurrent setup meanwhile
+        return True
+    finally:
+        await conn.close()

@@ -1,0 +1,177 @@
+"""Transactional outbox: write events with the state change, relay them to RabbitMQ.
+
+`add_to_outbox` runs inside the caller's transaction, so an event exists exactly when the
+change that caused it was committed. `OutboxRelay` publishes unsent rows as persistent
+messages with publisher confirms and stamps them sent only after the broker confirmed;
+a crash or a broker outage leaves them unsent, and the next round sends them again.
+"""
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+
+from shared.envelope import Envelope
+from shared.topology import Names, declare_events_exchange
+
+log = logging.getLogger(__name__)
+
+SENT_RETENTION = timedelta(days=7)
+PURGE_EVERY_SECONDS = 600
+
+
+async def add_to_outbox(conn: asyncpg.Connection, *events: Envelope) -> None:
+    await conn.executemany(
+        "INSERT INTO outbox (id, routing_key, envelope) VALUES ($1, $2, $3)",
+        [(e.id, e.type, e.model_dump(mode="json")) for e in events],
+    )
+
+
+def to_message(envelope: dict) -> aio_pika.Message:
+    return aio_pika.Message(
+        body=Envelope.model_validate(envelope).to_bytes(),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(envelope["id"]),
+        correlation_id=envelope.get("correlation_id"),
+        type=envelope["type"],
+        app_id=envelope["producer"],
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        amqp_url: str,
+        names: Names,
+        poll_interval: float = 1.0,
+        batch_size: int = 500,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.amqp_url = amqp_url
+        self.names = names
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.published = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._connection: AbstractConnection | None = None
+        self._exchange: AbstractExchange | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._last_purge = 0.0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._close_broker()
+        await self._close_listener()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._ensure_listener()
+                await self._ensure_exchange()
+                sent = await self.relay_once()
+                failures = 0
+                if sent < self.batch_size:
+                    await self._purge_if_due()
+                    await self._sleep_until_woken(self.poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # broker or database away: keep rows, retry later
+                failures += 1
+                delay = min(5.0, 0.2 * 2 ** min(failures, 5)) * (0.5 + random.random() / 2)
+                log.warning("outbox relay %s: %r; retrying in %.1fs", self.schema, error, delay)
+                await self._close_broker()
+                await asyncio.sleep(delay)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent events; returns how many were sent."""
+        assert self._exchange is not None
+        async with self.pool.acquire() as conn, conn.transaction():
+            # SKIP LOCKED lets several copies of a service relay side by side.
+            rows = await conn.fetch(
+                "SELECT seq, routing_key, envelope FROM outbox WHERE sent_at IS NULL"
+                " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self.batch_size,
+            )
+            if not rows:
+                return 0
+            # One channel keeps the order; confirms are awaited together, not one by one.
+            await asyncio.gather(
+                *(
+                    self._exchange.publish(to_message(r["envelope"]), routing_key=r["routing_key"])
+                    for r in rows
+                )
+            )
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _sleep_until_woken(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _ensure_exchange(self) -> None:
+        if self._exchange is not None and self._connection and not self._connection.is_closed:
+            return
+        await self._close_broker()
+        self._connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        channel: AbstractChannel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await declare_events_exchange(channel, self.names)
+
+    async def _close_broker(self) -> None:
+        connection, self._connection, self._exchange = self._connection, None, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception:  # already broken; nothing to release
+                pass
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await self.pool.acquire()
+        await self._listener.add_listener(f"{self.schema}.outbox", self._on_notify)
+
+    def _on_notify(self, *_args) -> None:
+        self._wake.set()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                await listener.remove_listener(f"{self.schema}.outbox", self._on_notify)
+            except Exception:
+                pass
+            await self.pool.release(listener)
+
+    async def _purge_if_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        await self.pool.execute(
+            "DELETE FROM outbox WHERE sent_at < now() - $1::interval", SENT_RETENTION
+        )

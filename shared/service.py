@@ -1,0 +1,137 @@
+"""One bootstrap for every service process: pool, migrations, broker, relay, handlers.
+
+`python -m services.<name>` builds a `Service` and calls `run()`; tests build the same
+object and `start()` it inside their event loop.
+"""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import aio_pika
+import asyncpg
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker, RabbitMessage, RabbitQueue
+
+from shared.consumer import EventConsumer
+from shared.db import create_pool, ensure_database
+from shared.logs import setup_logging
+from shared.migrations import migrate_service
+from shared.outbox import OutboxRelay
+from shared.rpc import RpcRouter
+from shared.settings import Settings, get_settings
+from shared.topology import Names, declare_consumer_queues, declare_events_exchange
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Service"], Awaitable[None]]
+
+
+class Service:
+    def __init__(
+        self,
+        name: str,
+        rpc: RpcRouter,
+        events: EventConsumer | None = None,
+        settings: Settings | None = None,
+        schema: str | None = None,
+        on_start: list[Hook] | None = None,
+        on_stop: list[Hook] | None = None,
+    ) -> None:
+        self.name = name
+        self.rpc = rpc
+        self.events = events
+        self.settings = settings or get_settings()
+        self.schema = schema or name
+        self.names = Names(self.settings)
+        self.on_start = on_start or []
+        self.on_stop = on_stop or []
+        self.pool: asyncpg.Pool | None = None
+        self.broker: RabbitBroker | None = None
+        self.relay: OutboxRelay | None = None
+
+    async def start(self) -> None:
+        await ensure_database(self.settings.database_url)
+        applied = await migrate_service(self.settings.database_url, self.name, self.schema)
+        if applied:
+            log.info("%s: applied migrations %s", self.name, ", ".join(applied))
+        self.pool = await create_pool(self.settings.database_url, self.schema)
+        await self._declare_topology()
+        self.broker = RabbitBroker(self.settings.amqp_url, logger=log, log_level=logging.DEBUG)
+        self._subscribe_rpc()
+        if self.events is not None and self.events.subscriptions:
+            self._subscribe_events()
+        await self.broker.start()
+        self.relay = OutboxRelay(
+            self.pool,
+            self.schema,
+            self.settings.amqp_url,
+            self.names,
+            self.settings.outbox_poll_interval,
+            self.settings.outbox_batch_size,
+        )
+        await self.relay.start()
+        for hook in self.on_start:
+            await hook(self)
+        log.info("%s: ready (rpc queue %s)", self.name, self.names.rpc_queue(self.name))
+
+    async def stop(self) -> None:
+        for hook in self.on_stop:
+            await hook(self)
+        if self.broker is not None:
+            await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.pool is not None:
+            await self.pool.close()
+
+    def run(self) -> None:
+        setup_logging(self.settings.log_level, self.name)
+        asyncio.run(self._run_until_signal())
+
+    async def _run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await self.start()
+        await stop.wait()
+        log.info("%s: stopping", self.name)
+        await self.stop()
+
+    async def _declare_topology(self) -> None:
+        connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
+        async with connection:
+            channel = await connection.channel()
+            await declare_events_exchange(channel, self.names)
+            if self.events is not None and self.events.subscriptions:
+                await declare_consumer_queues(
+                    channel, self.names, self.events.name, self.events.routing_keys
+                )
+
+    def _subscribe_rpc(self) -> None:
+        # Requests are acked on arrival: a request lost with a crashed process times out
+        # at its caller, which is safer than running a command twice.
+        subscriber = self.broker.subscriber(
+            RabbitQueue(self.names.rpc_queue(self.name), durable=False),
+            channel=Channel(prefetch_count=self.settings.rpc_prefetch),
+            ack_policy=AckPolicy.ACK_FIRST,
+        )
+
+        @subscriber
+        async def handle_request(message: RabbitMessage) -> dict:
+            return await self.rpc.dispatch(message.body, self.pool, message.correlation_id)
+
+    def _subscribe_events(self) -> None:
+        subscriber = self.broker.subscriber(
+            RabbitQueue(self.names.event_queue(self.events.name), declare=False),
+            channel=Channel(prefetch_count=self.settings.event_prefetch),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            no_reply=True,
+        )
+
+        @subscriber
+        async def handle_event(message: RabbitMessage) -> None:
+            deliveries = int(message.headers.get("x-delivery-count") or 0)
+            await self.events.process(self.pool, message.body, deliveries)

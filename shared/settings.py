@@ -1,0 +1,43 @@
+"""Every setting is an environment variable; the defaults run everything on one machine."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZC_", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/zhicheng",
+        description="PostgreSQL database; each service keeps its tables in a schema of its own.",
+    )
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ broker.")
+    broker_prefix: str = Field(
+        "zc", description="Prefix of every exchange and queue name, so test runs never collide."
+    )
+    rpc_timeout: float = Field(5.0, description="Seconds the gateway waits for a service reply.")
+    ready_timeout: float = Field(2.0, description="Seconds /readyz waits for every ping.")
+    rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
+    event_prefetch: int = Field(16, description="Events one consumer process handles at once.")
+    max_deliveries: int = Field(
+        5, description="Deliveries of one event before it is dead-lettered."
+    )
+    outbox_poll_interval: float = Field(
+        1.0, description="Seconds between outbox polls when no NOTIFY wakes the relay."
+    )
+    outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
+    gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
+    gateway_port: int = Field(8080, description="Port the gateway listens on.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")
+
+    def name(self, *parts: str) -> str:
+        """A broker object name under this run's prefix, e.g. zc.events."""
+        return ".".join((self.broker_prefix, *parts))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,75 @@
+"""RabbitMQ objects: names and declarations, in one place.
+
+- `<prefix>.events`: topic exchange; an event's routing key is its type (case.approved).
+- `<prefix>.<service>.events`: a durable quorum queue per consuming service, bound to the
+  types it handles. After `max_deliveries` deliveries a message is dead-lettered through
+  `<prefix>.dlx` into `<prefix>.<service>.events.dlq`, where an operator can inspect and
+  replay it (tools.dlq).
+- `<prefix>.rpc.<service>`: the request queue of a service; replies go to the caller's
+  direct reply-to pseudo-queue.
+"""
+
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange
+
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class Names:
+    settings: Settings
+
+    @property
+    def events_exchange(self) -> str:
+        return self.settings.name("events")
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return self.settings.name("dlx")
+
+    def event_queue(self, consumer: str) -> str:
+        return self.settings.name(consumer, "events")
+
+    def dead_letter_queue(self, consumer: str) -> str:
+        return self.settings.name(consumer, "events", "dlq")
+
+    def rpc_queue(self, service: str) -> str:
+        return self.settings.name("rpc", service)
+
+
+def event_queue_arguments(names: Names, consumer: str) -> dict:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": names.settings.max_deliveries,
+        "x-dead-letter-exchange": names.dead_letter_exchange,
+        "x-dead-letter-routing-key": names.event_queue(consumer),
+    }
+
+
+async def declare_events_exchange(channel: AbstractChannel, names: Names) -> AbstractExchange:
+    return await channel.declare_exchange(
+        names.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+
+
+async def declare_consumer_queues(
+    channel: AbstractChannel, names: Names, consumer: str, routing_keys: list[str]
+) -> None:
+    """The consumer's quorum queue, its bindings, and its dead-letter queue."""
+    events = await declare_events_exchange(channel, names)
+    dlx = await channel.declare_exchange(
+        names.dead_letter_exchange, aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    dlq = await channel.declare_queue(
+        names.dead_letter_queue(consumer), durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dlq.bind(dlx, routing_key=names.event_queue(consumer))
+    queue = await channel.declare_queue(
+        names.event_queue(consumer),
+        durable=True,
+        arguments=event_queue_arguments(names, consumer),
+    )
+    for key in routing_keys:
+        await queue.bind(events, routing_key=key)

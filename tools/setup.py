@@ -1,0 +1,26 @@
+"""Create the database and apply every service's migrations: `python -m tools.setup`."""
+
+import asyncio
+import logging
+
+from shared.db import ensure_database
+from shared.logs import setup_logging
+from shared.migrations import migrate_service
+from shared.settings import get_settings
+
+SERVICES = ("accounts", "cases", "documents", "notify")
+log = logging.getLogger("setup")
+
+
+async def setup() -> None:
+    settings = get_settings()
+    if await ensure_database(settings.database_url):
+        log.info("created database %s", settings.database_url.rsplit("/", 1)[-1])
+    for service in SERVICES:
+        applied = await migrate_service(settings.database_url, service)
+        log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
+
+
+if __name__ == "__main__":
+    setup_logging(get_settings().log_level, "setup")
+    asyncio.run(setup())
