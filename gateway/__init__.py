@@ -1,0 +1,1 @@
+"""The only HTTP entry: JSON API under /api/ and the Chinese web pages."""

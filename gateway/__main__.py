@@ -1,0 +1,15 @@
+from aiohttp import web
+
+from gateway.app import create_app
+from shared.logs import setup_logging
+from shared.settings import get_settings
+
+settings = get_settings()
+setup_logging(settings.log_level, "gateway")
+web.run_app(
+    create_app(settings),
+    host=settings.gateway_host,
+    port=settings.gateway_port,
+    print=lambda _: None,
+    access_log_format='%a "%r" %s %b %Tfs',
+)

@@ -1,0 +1,39 @@
+"""Gateway app factory: `create_app(settings)`."""
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from gateway import routes
+from gateway.errors import error_middleware
+from gateway.keys import rpc_key, settings_key
+from shared.rpc import RpcClient
+from shared.settings import Settings
+from shared.topology import Names
+
+HERE = Path(__file__).resolve().parent
+
+
+async def rpc_client(app: web.Application):
+    settings = app[settings_key]
+    client = RpcClient(settings.amqp_url, Names(settings).rpc_queue, settings.rpc_timeout)
+    await client.start()
+    app[rpc_key] = client
+    yield
+    await client.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=20 * 1024 * 1024)
+    app[settings_key] = settings
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        context_processors=[aiohttp_jinja2.request_processor],
+    )
+    app.cleanup_ctx.append(rpc_client)
+    routes.setup(app, HERE / "static")
+    return app

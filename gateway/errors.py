@@ -1,0 +1,62 @@
+"""Errors as their users need them: JSON under /api/, Chinese pages elsewhere."""
+
+import logging
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from gateway.http import json_response
+from shared.rpc import RpcError
+
+log = logging.getLogger(__name__)
+
+PAGES = {
+    404: ("页面不存在", "您访问的页面不存在或已被移除。"),
+    405: ("不支持的操作", "该页面不支持此操作。"),
+    503: ("服务暂时不可用", "系统的部分服务暂时无法应答，请稍后再试。"),
+    500: ("系统错误", "系统处理您的请求时出错，请稍后再试。如问题持续，请联系技术支持。"),
+}
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None) -> web.Response:
+    error = {"code": code, "message": message, "status": status}
+    if fields:
+        error["fields"] = fields
+    return json_response({"error": error}, status=status)
+
+
+def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
+    title, text = PAGES.get(status, PAGES[500])
+    return aiohttp_jinja2.render_template(
+        "errors/error.html",
+        request,
+        {"status": status, "title": title, "text": detail or text},
+        status=status,
+    )
+
+
+def _is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.status not in PAGES:
+            raise
+        if _is_api(request):
+            return json_error(exc.status, "http_error", PAGES[exc.status][0])
+        return error_page(request, exc.status)
+    except RpcError as exc:
+        if exc.status >= 500:
+            log.warning("%s %s: %s", request.method, request.path, exc.message)
+        if _is_api(request):
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        return error_page(request, exc.status if exc.status in PAGES else 500, exc.message)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        if _is_api(request):
+            return json_error(500, "internal", PAGES[500][1])
+        return error_page(request, 500)

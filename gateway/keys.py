@@ -1,0 +1,11 @@
+"""Typed application state."""
+
+from aiohttp import web
+
+from shared.rpc import RpcClient
+from shared.settings import Settings
+
+settings_key = web.AppKey("settings", Settings)
+rpc_key = web.AppKey("rpc", RpcClient)
+
+SERVICES = ("accounts", "cases", "documents", "notify")

@@ -1,0 +1,97 @@
+"""The OpenAPI document, built from the operations the API views declare."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "status"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "status": {"type": "integer"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | dict | None = None
+    errors: tuple[int, ...] = ()
+
+
+@dataclass
+class ApiSpec:
+    title: str
+    version: str
+    operations: list[Operation] = field(default_factory=list)
+
+    def operation(self, method: str, path: str, summary: str, tag: str, **kwargs: Any):
+        """Declare an operation; the decorated view is returned unchanged."""
+        self.operations.append(Operation(method.lower(), path, summary, tag, **kwargs))
+
+        def keep(view):
+            return view
+
+        return keep
+
+    def document(self) -> dict:
+        paths: dict[str, dict] = {}
+        schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+        for op in self.operations:
+            paths.setdefault(op.path, {})[op.method] = self._operation(op, schemas)
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "paths": paths,
+            "components": {"schemas": schemas},
+        }
+
+    def _operation(self, op: Operation, schemas: dict) -> dict:
+        item: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "responses": {"200": {"description": "OK", **_content(op.response, schemas)}},
+        }
+        params = [p.strip("{}") for p in op.path.split("/") if p.startswith("{")]
+        if params:
+            item["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in params
+            ]
+        if op.body is not None:
+            item["requestBody"] = {"required": True, **_content(op.body, schemas)}
+        for status in (*op.errors, 503):
+            item["responses"][str(status)] = {
+                "description": "Error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        return item
+
+
+def _content(model: type[BaseModel] | dict | None, schemas: dict) -> dict:
+    if model is None:
+        return {}
+    if isinstance(model, dict):
+        schema = model
+    else:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"content": {"application/json": {"schema": schema}}}
