@@ -31,4 +31,5 @@ async def _ping(request: web.Request, service: str, deadline: float) -> dict:
         answer = await request.app[rpc_key].call(service, "ping", timeout=deadline)
     except RpcError as error:
         return {"ok": False, "error": error.message}
-    return {"ok": True, "pid": answer["pid"], "ms": round((time.perf_counter() - started) * 1000, 1)}
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    return {"ok": True, "pid": answer["pid"], "ms": elapsed_ms}

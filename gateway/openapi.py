@@ -65,7 +65,7 @@ class ApiSpec:
         item: dict[str, Any] = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "operationId": _operation_id(op),
             "responses": {"200": {"description": "OK", **_content(op.response, schemas)}},
         }
         params = [p.strip("{}") for p in op.path.split("/") if p.startswith("{")]
@@ -95,3 +95,8 @@ def _content(model: type[BaseModel] | dict | None, schemas: dict) -> dict:
         schemas[model.__name__] = schema
         schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"content": {"application/json": {"schema": schema}}}
+
+
+def _operation_id(op: Operation) -> str:
+    words = [w.strip("{}") for w in op.path.strip("/").split("/")]
+    return "_".join([op.method, *words])
