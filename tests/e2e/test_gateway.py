@@ -1,0 +1,73 @@
+"""The gateway's own endpoints, with every service running for real."""
+
+import pytest
+
+
+async def test_healthz_says_alive(http):
+    async with http.get("/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "alive"}
+
+
+async def test_readyz_is_green_when_every_service_answers(http):
+    async with http.get("/readyz") as response:
+        body = await response.json()
+    assert response.status == 200, body
+    assert set(body["services"]) == {"accounts", "cases", "documents", "notify"}
+    assert all(answer["ok"] for answer in body["services"].values())
+
+
+async def test_readyz_names_the_service_that_does_not_answer(http, services, settings):
+    await services["notify"].broker.stop()
+    try:
+        async with http.get("/readyz") as response:
+            body = await response.json()
+        assert response.status == 503
+        assert body["status"] == "not_ready"
+        assert body["services"]["notify"]["ok"] is False
+        assert "notify" in body["services"]["notify"]["error"]
+        assert body["services"]["cases"]["ok"] is True
+    finally:
+        await services["notify"].broker.start()
+
+
+async def test_a_stopped_service_gives_a_503_json_error_not_a_hang(http, services):
+    await services["documents"].broker.stop()
+    try:
+        async with http.get("/api/services/documents/stats") as response:
+            body = await response.json()
+        assert response.status == 503
+        assert body["error"]["code"] == "service_unavailable"
+        assert "服务暂时不可用" in body["error"]["message"]
+    finally:
+        await services["documents"].broker.start()
+
+
+async def test_the_openapi_document_lists_the_api(http):
+    async with http.get("/api/openapi.json") as response:
+        document = await response.json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/services/{service}/stats" in document["paths"]
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/cases/does/not/exist"])
+async def test_an_unknown_page_gets_the_chinese_404_page(http, path):
+    async with http.get(path) as response:
+        text = await response.text()
+    assert response.status == 404
+    assert "页面不存在" in text and 'lang="zh-CN"' in text
+
+
+async def test_an_unknown_api_path_gets_a_json_404(http):
+    async with http.get("/api/no-such-thing") as response:
+        body = await response.json()
+    assert response.status == 404
+    assert body["error"]["status"] == 404
+
+
+async def test_the_home_page_shows_the_entries_of_the_manual(http):
+    async with http.get("/") as response:
+        text = await response.text()
+    assert response.status == 200
+    for entry in ("申报个人入口", "用人单位入口", "用人单位注册入口"):
+        assert entry in text

@@ -1,0 +1,234 @@
+"""The messaging layer against the real PostgreSQL and RabbitMQ."""
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+import aio_pika
+import pytest
+
+from shared.consumer import EventConsumer
+from shared.envelope import new_event
+from shared.outbox import add_to_outbox
+from shared.topology import Names
+from tests.support.probes import drop_probe, start_probe, unique, wait_until
+from tests.support.tcp_proxy import TcpProxy
+
+
+class Effects:
+    """A consumer whose effect is one row per handled event, in its own schema."""
+
+    def __init__(self, fail_after_commit: int = 0, always_fail: bool = False) -> None:
+        self.consumer = FlakyConsumer(unique("c"), fail_after_commit)
+        self.attempts = 0
+        self.always_fail = always_fail
+        self.consumer.on("probe.happened")(self.record)
+
+    async def record(self, conn, envelope, payload) -> None:
+        self.attempts += 1
+        await conn.execute("CREATE TABLE IF NOT EXISTS effects (event_id uuid, n int)")
+        n = payload["n"] if isinstance(payload, dict) else payload.n
+        await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.id, n)
+        if self.always_fail:
+            raise RuntimeError("handler always fails")
+
+
+class FlakyConsumer(EventConsumer):
+    """Fails between commit and ack the first `times` deliveries: a crash before the ack."""
+
+    def __init__(self, name: str, times: int) -> None:
+        super().__init__(name)
+        self.failures_left = times
+
+    async def after_commit(self, envelope) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("lost the broker before the ack")
+
+
+async def produce(service, count: int, start: int = 0) -> list:
+    """Commit `count` state changes, each with its event, in one transaction apiece."""
+    events = []
+    async with service.pool.acquire() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS things (n int)")
+        for n in range(start, start + count):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO things VALUES ($1)", n)
+                event = new_event("probe.happened", {"n": n}, producer=service.name)
+                await add_to_outbox(conn, event)
+            events.append(event)
+    return events
+
+
+async def effect_rows(consumer_service) -> list:
+    async with consumer_service.pool.acquire() as conn:
+        exists = await conn.fetchval("SELECT to_regclass('effects') IS NOT NULL")
+        return await conn.fetch("SELECT event_id, n FROM effects ORDER BY n") if exists else []
+
+
+@pytest.fixture
+async def producer(settings):
+    service = await start_probe(settings)
+    yield service
+    await drop_probe(service, settings)
+
+
+async def consumer_for(settings, effects: Effects):
+    return await start_probe(settings, events=effects.consumer)
+
+
+async def test_an_event_committed_with_its_change_reaches_the_consumer_exactly_once(
+    settings, producer
+):
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    try:
+        sent = await produce(producer, 50)
+        await wait_until(lambda: effects.consumer.handled == 50)
+        await asyncio.sleep(0.5)  # room for any stray redelivery to show itself
+        rows = await effect_rows(consumer)
+        assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in sent)
+        assert effects.consumer.duplicates == 0
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def test_an_event_of_a_rolled_back_change_is_never_sent(settings, producer):
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    try:
+        async with producer.pool.acquire() as conn:
+            with pytest.raises(RuntimeError):
+                async with conn.transaction():
+                    await add_to_outbox(conn, new_event("probe.happened", {"n": -1}, "p"))
+                    raise RuntimeError("the change fails")
+        await produce(producer, 1, start=1)
+        await wait_until(lambda: effects.consumer.handled == 1)
+        assert [r["n"] for r in await effect_rows(consumer)] == [1]
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def test_events_produced_while_the_broker_is_unreachable_all_arrive_once_it_is_back(
+    settings, producer
+):
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    broker = urlsplit(settings.amqp_url)
+    proxy = TcpProxy(broker.hostname, broker.port or 5672)
+    await proxy.start()
+    await producer.relay.stop()
+    relay_url = settings.amqp_url.replace(f":{broker.port or 5672}", f":{proxy.port}")
+    producer.relay.amqp_url = relay_url
+    await producer.relay.start()
+    try:
+        await produce(producer, 10)
+        await wait_until(lambda: effects.consumer.handled == 10)
+
+        await proxy.cut()
+        sent_during_outage = await produce(producer, 40, start=10)
+        await asyncio.sleep(1.5)  # the relay tries, fails, and backs off meanwhile
+        unsent = await producer.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        assert unsent == 40
+        assert effects.consumer.handled == 10
+
+        await proxy.start()
+        await wait_until(lambda: effects.consumer.handled == 50, timeout=20)
+        await asyncio.sleep(0.5)
+        rows = await effect_rows(consumer)
+        assert [r["n"] for r in rows] == list(range(50))
+        assert {e.id for e in sent_during_outage} <= {r["event_id"] for r in rows}
+        assert effects.consumer.duplicates == 0
+    finally:
+        await proxy.cut()
+        await drop_probe(consumer, settings)
+
+
+async def test_a_consumer_failing_after_commit_is_redelivered_and_changes_nothing_again(
+    settings, producer
+):
+    effects = Effects(fail_after_commit=1)
+    consumer = await consumer_for(settings, effects)
+    try:
+        await produce(producer, 1)
+        await wait_until(lambda: effects.consumer.duplicates == 1)
+        assert effects.attempts == 1
+        assert len(await effect_rows(consumer)) == 1
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def dead_letters(settings, consumer_name: str, expected: int) -> list:
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(Names(settings).dead_letter_queue(consumer_name))
+        found = []
+
+        async def collect():
+            while (message := await queue.get(fail=False)) is not None:
+                await message.ack()
+                found.append(message)
+            return len(found) >= expected
+
+        await wait_until(collect)
+        return found
+
+
+async def test_a_message_that_always_fails_ends_in_the_dead_letter_queue(settings, producer):
+    effects = Effects(always_fail=True)
+    consumer = await consumer_for(settings, effects)
+    try:
+        [event] = await produce(producer, 1)
+        [dead] = await dead_letters(settings, effects.consumer.name, 1)
+        assert dead.message_id == str(event.id)
+        # The delivery limit bounds the tries: the first delivery plus max_deliveries retries.
+        assert effects.attempts == settings.max_deliveries + 1
+        assert await effect_rows(consumer) == []  # every failed try was rolled back
+    finally:
+        await drop_probe(consumer, settings)
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"not json at all", "not an event envelope"),
+        (b'{"id": "x", "type": "probe.happened"}', "not an event envelope"),
+        (
+            new_event("probe.happened", {"n": "not a number"}, "p").to_bytes(),
+            "payload of probe.happened",
+        ),
+    ],
+)
+async def test_a_message_of_the_wrong_shape_is_dead_lettered_with_its_reason(
+    settings, caplog, body, reason
+):
+    from pydantic import BaseModel
+
+    class Happened(BaseModel):
+        n: int
+
+    effects = Effects()
+    effects.consumer.subscriptions.clear()
+    effects.consumer.on("probe.happened", Happened)(effects.record)
+    consumer = await consumer_for(settings, effects)
+    try:
+        with caplog.at_level(logging.ERROR, logger="shared.consumer"):
+            await publish_raw(settings, body)
+            await dead_letters(settings, effects.consumer.name, 1)
+        assert reason in caplog.text
+        assert effects.attempts == 0
+
+        good = new_event("probe.happened", {"n": 7}, "p")
+        await publish_raw(settings, good.to_bytes())
+        await wait_until(lambda: effects.consumer.handled == 1)  # still consuming
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def publish_raw(settings, body: bytes) -> None:
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(Names(settings).events_exchange)
+        await exchange.publish(aio_pika.Message(body), routing_key="probe.happened")
