@@ -39,7 +39,10 @@ async def delete_broker_objects(settings: Settings, service: Service) -> None:
     names = Names(settings)
     queues = [names.rpc_queue(service.name)]
     if service.events is not None:
-        queues += [names.event_queue(service.events.name), names.dead_letter_queue(service.events.name)]
+        queues += [
+            names.event_queue(service.events.name),
+            names.dead_letter_queue(service.events.name),
+        ]
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         for queue in queues:

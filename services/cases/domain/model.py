@@ -114,14 +114,21 @@ class Action(StrEnum):
     APPROVE = "approve", "审核同意", "单位审核同意", "CaseApproved"
     REJECT = "reject", "审核不同意", "单位审核不同意", "CaseRejected"
     START_PRE_PUBLICITY = (
-        "start_pre_publicity", "开始打印评前公示材料", "打印评前公示完成", "PrePublicityStarted"
+        "start_pre_publicity",
+        "开始打印评前公示材料",
+        "打印评前公示完成",
+        "PrePublicityStarted",
     )
     RECORD_PRE_PUBLICITY_RESULT = (
-        "record_pre_publicity_result", "填写评前公示意见", "已填写评前公示意见",
+        "record_pre_publicity_result",
+        "填写评前公示意见",
+        "已填写评前公示意见",
         "PrePublicityResultRecorded",
     )
     SUBMIT_TO_DEPARTMENT = (
-        "submit_to_department", "提交日常工作部门", "已上报日常工作部门",
+        "submit_to_department",
+        "提交日常工作部门",
+        "已上报日常工作部门",
         "CaseSubmittedToDepartment",
     )
     WITHDRAW = "withdraw", "撤回", "单位撤回上报", "CaseWithdrawn"
@@ -131,23 +138,35 @@ class Action(StrEnum):
     GRANT_PRE_APPROVAL = "grant_pre_approval", "前置审批同意", "前置审批通过", "PreApprovalGranted"
     DENY_PRE_APPROVAL = "deny_pre_approval", "前置审批不同意", "前置审批不通过", "PreApprovalDenied"
     PRINT_DECLARATION_FORM = (
-        "print_declaration_form", "打印评审(申报)表", "已打印评审(申报)表",
+        "print_declaration_form",
+        "打印评审(申报)表",
+        "已打印评审(申报)表",
         "DeclarationFormPrinted",
     )
     FORWARD_TO_COMMITTEE = (
-        "forward_to_committee", "审核通过并提交评委会", "日常工作部门审核通过",
+        "forward_to_committee",
+        "审核通过并提交评委会",
+        "日常工作部门审核通过",
         "CaseForwardedToCommittee",
     )
     PASS_REVIEW = "pass_review", "评审通过", "评委会评审通过", "ReviewPassed"
     FAIL_REVIEW = "fail_review", "评审不通过", "评委会评审未通过", "ReviewFailed"
     LAUNCH_POST_PUBLICITY = (
-        "launch_post_publicity", "发起评后公示", "已发起评后公示", "PostPublicityLaunched"
+        "launch_post_publicity",
+        "发起评后公示",
+        "已发起评后公示",
+        "PostPublicityLaunched",
     )
     START_POST_PUBLICITY = (
-        "start_post_publicity", "开始打印评后公示材料", "打印评后公示完成", "PostPublicityStarted"
+        "start_post_publicity",
+        "开始打印评后公示材料",
+        "打印评后公示完成",
+        "PostPublicityStarted",
     )
     RECORD_POST_PUBLICITY_RESULT = (
-        "record_post_publicity_result", "填写评后公示意见", "已填写评后公示意见",
+        "record_post_publicity_result",
+        "填写评后公示意见",
+        "已填写评后公示意见",
         "PostPublicityResultRecorded",
     )
     CONFIRM = "confirm", "确认办结", "日常工作部门已确认", "CaseConfirmed"
@@ -222,8 +241,14 @@ class RoundRules:
     post_publicity_working_days: int = 5
 
     def __post_init__(self) -> None:
-        if min(self.evaluation_max_length, self.pre_publicity_working_days,
-               self.post_publicity_working_days) < 1:
+        if (
+            min(
+                self.evaluation_max_length,
+                self.pre_publicity_working_days,
+                self.post_publicity_working_days,
+            )
+            < 1
+        ):
             raise ValueError("round rules must be positive")
 
 
@@ -446,16 +471,18 @@ TRANSITIONS: Mapping[CaseState, Mapping[Action, frozenset[CaseState]]] = {
 }
 
 # The actions the lists offer on a selection of cases; each case gets its own result.
-BATCH_ACTIONS = frozenset({
-    A.START_PRE_PUBLICITY,
-    A.RECORD_PRE_PUBLICITY_RESULT,
-    A.SUBMIT_TO_DEPARTMENT,
-    A.PASS_REVIEW,
-    A.FAIL_REVIEW,
-    A.LAUNCH_POST_PUBLICITY,
-    A.START_POST_PUBLICITY,
-    A.RECORD_POST_PUBLICITY_RESULT,
-})
+BATCH_ACTIONS = frozenset(
+    {
+        A.START_PRE_PUBLICITY,
+        A.RECORD_PRE_PUBLICITY_RESULT,
+        A.SUBMIT_TO_DEPARTMENT,
+        A.PASS_REVIEW,
+        A.FAIL_REVIEW,
+        A.LAUNCH_POST_PUBLICITY,
+        A.START_POST_PUBLICITY,
+        A.RECORD_POST_PUBLICITY_RESULT,
+    }
+)
 
 # step number on the unit home page -> the state whose cases that step counts
 UNIT_HOME_STEPS: Mapping[int, CaseState] = {s.step: s for s in CaseState if s.step is not None}
@@ -678,8 +705,9 @@ def _start_publicity(
         raise InvalidInput({"start": "公示开始日期不能早于今天"})
     start, end = publicity_period(requested, working_days)
     period = Publicity(start, end, method=inputs.method, contact=inputs.contact)
-    computed = {"period": {"start": start.isoformat(), "end": end.isoformat(),
-                           "working_days": working_days}}
+    computed = {
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "working_days": working_days}
+    }
     return _Move(to, changes={field_name: period}, computed=computed)
 
 
@@ -711,18 +739,14 @@ def _record_result(
     return {field_name: recorded}
 
 
-def _record_pre_publicity_result(
-    case: Case, inputs: PublicityResultInput, ctx: _Context
-) -> _Move:
+def _record_pre_publicity_result(case: Case, inputs: PublicityResultInput, ctx: _Context) -> _Move:
     changes = _record_result(case, inputs, ctx, "pre_publicity")
     if inputs.passed:
         return _Move(S.DEPT_SUBMIT_READY, changes=changes)
     return _Move(S.CLOSED, Outcome.PRE_PUBLICITY_FAILED, reason=inputs.feedback, changes=changes)
 
 
-def _record_post_publicity_result(
-    case: Case, inputs: PublicityResultInput, ctx: _Context
-) -> _Move:
+def _record_post_publicity_result(case: Case, inputs: PublicityResultInput, ctx: _Context) -> _Move:
     changes = _record_result(case, inputs, ctx, "post_publicity")
     return _Move(S.DEPT_CONFIRM, reason=None if inputs.passed else inputs.feedback, changes=changes)
 
