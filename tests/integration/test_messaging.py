@@ -232,3 +232,23 @@ async def publish_raw(settings, body: bytes) -> None:
         channel = await connection.channel()
         exchange = await channel.get_exchange(Names(settings).events_exchange)
         await exchange.publish(aio_pika.Message(body), routing_key="probe.happened")
+
+
+async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(settings, producer):
+    from tools.dlq import list_dead_letters, replay
+
+    effects = Effects(always_fail=True)
+    consumer = await consumer_for(settings, effects)
+    try:
+        [event] = await produce(producer, 1)
+        listed = await wait_until(lambda: list_dead_letters(settings, effects.consumer.name))
+        assert [item["id"] for item in listed] == [str(event.id)]
+        assert listed[0]["reason"] == "delivery_limit"
+
+        effects.always_fail = False  # the operator deployed a fix
+        assert await replay(settings, effects.consumer.name) == 1
+        await wait_until(lambda: effects.consumer.handled == 1)
+        assert [r["event_id"] for r in await effect_rows(consumer)] == [event.id]
+        assert await list_dead_letters(settings, effects.consumer.name) == []
+    finally:
+        await drop_probe(consumer, settings)
