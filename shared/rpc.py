@@ -94,6 +94,7 @@ class CallContext:
     pool: asyncpg.Pool | None
     actor: Actor
     correlation_id: str | None
+    deps: Any = None  # what the service wired in at start: settings, clock, clients
 
 
 Method = Callable[[Any, CallContext], Awaitable[Any]]
@@ -105,6 +106,7 @@ class RpcRouter:
 
     service: str
     methods: dict[str, tuple[type[BaseModel] | None, Method]] = field(default_factory=dict)
+    deps: Any = None
     in_flight: int = 0
     peak_in_flight: int = 0
     handled: int = 0
@@ -148,7 +150,7 @@ class RpcRouter:
                 params = params_model.model_validate(request.params)
             except ValidationError as error:
                 raise invalid_input(error) from None
-        context = CallContext(self.service, pool, request.actor, correlation_id)
+        context = CallContext(self.service, pool, request.actor, correlation_id, self.deps)
         result = await fn(params, context)
         return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 

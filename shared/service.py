@@ -38,6 +38,7 @@ class Service:
         schema: str | None = None,
         on_start: list[Hook] | None = None,
         on_stop: list[Hook] | None = None,
+        subscribe: list[Callable[["Service"], None]] | None = None,
     ) -> None:
         self.name = name
         self.rpc = rpc
@@ -47,6 +48,7 @@ class Service:
         self.names = Names(self.settings)
         self.on_start = on_start or []
         self.on_stop = on_stop or []
+        self.subscribe = subscribe or []  # extra broker subscribers, added before start
         self.pool: asyncpg.Pool | None = None
         self.broker: RabbitBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -62,6 +64,8 @@ class Service:
         self._subscribe_rpc()
         if self.events is not None and self.events.subscriptions:
             self._subscribe_events()
+        for add_subscribers in self.subscribe:
+            add_subscribers(self)
         await self.broker.start()
         self.relay = OutboxRelay(
             self.pool,

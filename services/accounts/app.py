@@ -1,13 +1,75 @@
-"""The accounts service: its RPC methods and the events it consumes, wired into one process."""
+"""The accounts service: every RPC method and consumed event, wired into one process."""
 
+from services.accounts.deps import AccountsDeps
+from services.accounts.handlers import (
+    applicant_import,
+    auth,
+    captchas,
+    enrolments,
+    registration,
+    reviewers,
+    sms,
+    talent,
+    users,
+)
 from shared.consumer import EventConsumer
-from shared.rpc import RpcRouter
+from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
+from shared.topology import Names
 
 rpc = RpcRouter("accounts")
 events = EventConsumer("accounts")
 
+rpc.method("captcha.new")(captchas.new_captcha)
+rpc.method("sms.request_code", sms.RequestCode)(sms.request_code)
+rpc.method("unit.register", registration.RegisterUnit)(registration.register_unit)
+rpc.method("auth.login", auth.Login)(auth.login)
+rpc.method("auth.session", auth.Token)(auth.resolve_session)
+rpc.method("auth.logout", auth.Token)(auth.logout)
+rpc.method("auth.change_password", auth.ChangePassword)(auth.change_password)
+rpc.method("auth.reset_password", auth.ResetPassword)(auth.reset_password)
+rpc.method("users.me")(users.me)
+rpc.method("users.list", users.ListUsers)(users.list_users)
+rpc.method("users.get", users.UserRef)(users.get_user)
+rpc.method("users.create", users.UserForm)(users.create_user)
+rpc.method("users.update", users.UpdateUser)(users.update_user)
+rpc.method("users.set_active", users.SetActive)(users.set_active)
+rpc.method("users.set_password", users.SetPassword)(users.set_password)
+rpc.method("applicants.import", applicant_import.ImportApplicants)(
+    applicant_import.import_applicants
+)
+rpc.method("reviewers.create", reviewers.CreateReviewer)(reviewers.create_reviewer)
+rpc.method("reviewers.list", reviewers.ListReviewers)(reviewers.list_reviewers)
 
-def build_service(settings: Settings | None = None) -> Service:
-    return Service("accounts", rpc, events, settings=settings)
+for event_type in talent.TALENT_EVENTS:
+    events.on(event_type, talent.TalentUnit)(talent.apply_talent_unit)
+events.on("si.enrolment.changed", enrolments.EnrolmentChanged)(enrolments.apply_enrolment)
+
+
+def build_service(settings: Settings | None = None, deps: AccountsDeps | None = None) -> Service:
+    deps = deps or AccountsDeps()
+
+    async def connect_notify(service: Service) -> None:
+        if deps.notify is None:
+            deps.notify = RpcClient(
+                service.settings.amqp_url,
+                Names(service.settings).rpc_queue,
+                service.settings.rpc_timeout,
+            )
+            await deps.notify.start()
+        rpc.deps = deps
+
+    async def close_notify(_service: Service) -> None:
+        if deps.notify is not None:
+            await deps.notify.close()
+            deps.notify = None
+
+    return Service(
+        "accounts",
+        rpc,
+        events,
+        settings=settings,
+        on_start=[connect_notify],
+        on_stop=[close_notify],
+    )

@@ -1,13 +1,105 @@
-"""The notify service: its RPC methods and the events it consumes, wired into one process."""
+"""The notify service: SMS codes on request, workflow notices from events, receipts."""
 
+import asyncio
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import RabbitMessage, RabbitQueue
+
+from services.notify.deliveries import apply_receipt, dispatch_due
+from services.notify.handlers import codes
+from services.notify.settings import NotifySettings
+from services.notify.sms_gateway import SmsGateway
+from shared.clock import Clock
 from shared.consumer import EventConsumer
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
 
+log = logging.getLogger(__name__)
+
 rpc = RpcRouter("notify")
 events = EventConsumer("notify")
 
+rpc.method("sms.send_code", codes.SendCode)(codes.send_code)
+rpc.method("sms.delivery_status", codes.DeliveryQuery)(codes.delivery_status)
 
-def build_service(settings: Settings | None = None) -> Service:
-    return Service("notify", rpc, events, settings=settings)
+
+@dataclass
+class NotifyDeps:
+    settings: NotifySettings = field(default_factory=NotifySettings)
+    clock: Clock = field(default_factory=Clock)
+    gateway: SmsGateway | None = None
+    dispatcher: asyncio.Task | None = None
+
+
+def build_service(settings: Settings | None = None, deps: NotifyDeps | None = None) -> Service:
+    deps = deps or NotifyDeps()
+
+    async def start(service: Service) -> None:
+        deps.gateway = SmsGateway(service.settings)
+        await deps.gateway.start()
+        rpc.deps = deps
+        deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
+
+    async def stop(_service: Service) -> None:
+        if deps.dispatcher is not None:
+            deps.dispatcher.cancel()
+            await asyncio.gather(deps.dispatcher, return_exceptions=True)
+        if deps.gateway is not None:
+            await deps.gateway.close()
+
+    def subscribe(service: Service) -> None:
+        from services.notify.provider import receipts_queue
+
+        @service.broker.subscriber(
+            RabbitQueue(receipts_queue(service.settings), durable=True),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            no_reply=True,
+        )
+        async def on_receipt(message: RabbitMessage) -> None:
+            await _apply_receipt(service, deps, message.body)
+
+    return Service(
+        "notify",
+        rpc,
+        events,
+        settings=settings,
+        on_start=[start],
+        on_stop=[stop],
+        subscribe=[subscribe],
+    )
+
+
+async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> None:
+    try:
+        receipt = json.loads(body)
+        delivery_id = uuid.UUID(receipt["delivery_id"])
+        attempt, status = int(receipt["attempt"]), receipt["status"]
+    except (ValueError, KeyError, TypeError):
+        log.error("unreadable SMS receipt dropped: %r", body[:200])
+        return
+    async with service.pool.acquire() as conn, conn.transaction():
+        await apply_receipt(
+            conn,
+            delivery_id,
+            attempt,
+            status,
+            receipt.get("error"),
+            deps.clock.now(),
+            deps.settings,
+        )
+
+
+async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
+    while True:
+        try:
+            await dispatch_due(service.pool, deps.gateway, deps.clock.now(), deps.settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("SMS dispatcher round failed; next round will retry")
+        await asyncio.sleep(deps.settings.sms_dispatch_interval)

@@ -241,14 +241,12 @@ class RoundRules:
     post_publicity_working_days: int = 5
 
     def __post_init__(self) -> None:
-        if (
-            min(
-                self.evaluation_max_length,
-                self.pre_publicity_working_days,
-                self.post_publicity_working_days,
-            )
-            < 1
-        ):
+        limits = (
+            self.evaluation_max_length,
+            self.pre_publicity_working_days,
+            self.post_publicity_working_days,
+        )
+        if min(limits) < 1:
             raise ValueError("round rules must be positive")
 
 

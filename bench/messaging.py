@@ -1,0 +1,394 @@
+"""Our messaging layer against bare aio-pika on the same broker, in one run.
+
+    python -m bench.messaging
+
+Three figures, each for ours and for bare aio-pika doing the same work: request/reply
+latency one call at a time, request/reply throughput with 64 calls in flight, and event
+latency from commit (ours) or publish (bare) to the consumer at a steady 500 events/s.
+The far sides run in processes of their own (bench/_peers.py). The last line printed is
+one JSON object with every figure. See bench/README.md.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+
+from bench._peers import EVENT_TYPE, BareNames, now
+from shared.envelope import new_event
+from shared.outbox import add_to_outbox
+from shared.rpc import DIRECT_REPLY_TO, RpcClient, RpcRouter
+from shared.service import Service
+from shared.settings import Settings
+from shared.topology import Names
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench"
+
+LATENCY_WARMUP, LATENCY_CALLS = 200, 2000
+IN_FLIGHT, THROUGHPUT_WARMUP_SECONDS, THROUGHPUT_SECONDS = 64, 1.0, 5.0
+EVENT_RATE, EVENT_WARMUP_SECONDS, EVENT_SECONDS = 500, 1.0, 10.0
+
+RPC_THROUGHPUT_SHARE = 0.5  # ours must reach half of bare aio-pika's calls/s
+EVENT_P99_LIMIT_MS = 50.0
+
+Call = Callable[[], Awaitable[object]]
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered)) - 1))]
+
+
+def in_ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+async def latency_one_at_a_time(call: Call) -> dict:
+    for _ in range(LATENCY_WARMUP):
+        await call()
+    times = []
+    for _ in range(LATENCY_CALLS):
+        started = now()
+        await call()
+        times.append(now() - started)
+    return {
+        "p50_ms": in_ms(percentile(times, 0.50)),
+        "p99_ms": in_ms(percentile(times, 0.99)),
+        "calls": LATENCY_CALLS,
+    }
+
+
+async def calls_per_second(call: Call, in_flight: int, seconds: float) -> float:
+    """Keep `in_flight` calls going for `seconds`; completed calls per second."""
+    deadline = now() + seconds
+    completed = 0
+
+    async def caller() -> None:
+        nonlocal completed
+        while now() < deadline:
+            await call()
+            completed += 1
+
+    started = now()
+    await asyncio.gather(*(caller() for _ in range(in_flight)))
+    return completed / (now() - started)
+
+
+async def throughput(call: Call) -> dict:
+    await calls_per_second(call, IN_FLIGHT, THROUGHPUT_WARMUP_SECONDS)
+    rate = await calls_per_second(call, IN_FLIGHT, THROUGHPUT_SECONDS)
+    return {"calls_per_s": round(rate, 1), "in_flight": IN_FLIGHT}
+
+
+async def fire_at_steady_rate(
+    fire: Callable[[int], Awaitable[None]], rate: float, seconds: float
+) -> tuple[int, float]:
+    """Start fire(0), fire(1), ... every 1/rate s; returns (count, achieved per second).
+
+    Each start is due at an absolute time, so a late wake-up shortens the next wait
+    instead of shifting the whole schedule; a slow fire() runs on beside the next ones.
+    """
+    interval, started, seq, running = 1 / rate, now(), 0, set()
+    while (due := started + seq * interval) < started + seconds:
+        if (wait := due - now()) > 0:
+            await asyncio.sleep(wait)
+        task = asyncio.create_task(fire(seq))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        seq += 1
+    fired_for = now() - started
+    await asyncio.gather(*running)
+    return seq, seq / fired_for
+
+
+async def wait_for_receipts(fetch: Callable[[], Awaitable[list]], expected: int) -> dict:
+    """Ask the consumer for its receipts until all `expected` arrived (or 10 s passed)."""
+    deadline = now() + 10
+    while True:
+        receipts = dict(await fetch())
+        if len(receipts) >= expected or now() > deadline:
+            return {int(seq): at for seq, at in receipts.items()}
+        await asyncio.sleep(0.2)
+
+
+def event_figures(sent_at: dict[int, float], received_at: dict[int, float], rate: float) -> dict:
+    first_measured = int(EVENT_RATE * EVENT_WARMUP_SECONDS)
+    measured = [seq for seq in sent_at if seq >= first_measured]
+    latencies = [received_at[seq] - sent_at[seq] for seq in measured if seq in received_at]
+    return {
+        "p50_ms": in_ms(percentile(latencies, 0.50)),
+        "p99_ms": in_ms(percentile(latencies, 0.99)),
+        "max_ms": in_ms(max(latencies)),
+        "events": len(measured),
+        "missing": len(measured) - len(latencies),
+        "rate_per_s": round(rate, 1),
+    }
+
+
+# --- our stack ------------------------------------------------------------------------------
+
+
+async def our_event_latency(producer: Service, client: RpcClient) -> dict:
+    """Commit a row and its event every 2 ms; latency is just-before-COMMIT to handler."""
+    committed_at: dict[int, float] = {}
+
+    async def commit_row_with_event(seq: int) -> None:
+        async with producer.pool.acquire() as conn, conn.transaction():
+            await conn.execute("INSERT INTO ticks (seq) VALUES ($1)", seq)
+            await add_to_outbox(conn, new_event(EVENT_TYPE, {"seq": seq}, "benchproducer"))
+            committed_at[seq] = now()  # COMMIT is sent as the block exits
+
+    sent, rate = await fire_at_steady_rate(
+        commit_row_with_event, EVENT_RATE, EVENT_WARMUP_SECONDS + EVENT_SECONDS
+    )
+    receipts = await wait_for_receipts(lambda: client.call("benchpeer", "receipts"), sent)
+    return event_figures(committed_at, receipts, rate)
+
+
+async def start_producer(settings: Settings, schema: str) -> Service:
+    """A service of ours whose OutboxRelay publishes what the bench commits."""
+    producer = Service("benchproducer", RpcRouter("benchproducer"), settings=settings, schema=schema)
+    await producer.start()
+    await producer.pool.execute("CREATE TABLE ticks (seq int PRIMARY KEY, at timestamptz DEFAULT now())")
+    return producer
+
+
+# --- bare aio-pika --------------------------------------------------------------------------
+
+
+class BareRpcClient:
+    """Direct reply-to and one future per correlation id, with nothing else."""
+
+    def __init__(self, amqp_url: str, queue: str) -> None:
+        self.amqp_url = amqp_url
+        self.queue = queue
+        self.pending: dict[str, asyncio.Future] = {}
+
+    async def start(self) -> None:
+        self.connection = await aio_pika.connect(self.amqp_url)
+        self.channel = await self.connection.channel(publisher_confirms=False)
+        replies = await self.channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+        await replies.consume(self._on_reply, no_ack=True)
+
+    async def call(self, body: bytes, message_type: str | None = None) -> object:
+        correlation_id = uuid.uuid4().hex
+        self.pending[correlation_id] = future = asyncio.get_running_loop().create_future()
+        try:
+            message = aio_pika.Message(
+                body, correlation_id=correlation_id, reply_to=DIRECT_REPLY_TO, type=message_type
+            )
+            await self.channel.default_exchange.publish(message, routing_key=self.queue)
+            return json.loads(await asyncio.wait_for(future, 5))
+        finally:
+            self.pending.pop(correlation_id, None)
+
+    async def _on_reply(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        future = self.pending.get(message.correlation_id or "")
+        if future is not None and not future.done():
+            future.set_result(message.body)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def bare_event_latency(settings: Settings, client: BareRpcClient) -> dict:
+    """Publish a persistent message with confirms every 2 ms; latency is publish to consumer."""
+    published_at: dict[int, float] = {}
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(BareNames(settings).events_exchange)
+
+        async def publish_with_confirm(seq: int) -> None:
+            message = aio_pika.Message(
+                json.dumps({"seq": seq}).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+            )
+            published_at[seq] = now()
+            await exchange.publish(message, routing_key=EVENT_TYPE)
+
+        sent, rate = await fire_at_steady_rate(
+            publish_with_confirm, EVENT_RATE, EVENT_WARMUP_SECONDS + EVENT_SECONDS
+        )
+    receipts = await wait_for_receipts(lambda: client.call(b"", "receipts"), sent)
+    return event_figures(published_at, receipts, rate)
+
+
+# --- peers, setup and clean-up --------------------------------------------------------------
+
+
+def bench_settings() -> Settings:
+    return Settings(
+        database_url=os.environ.get("ZC_DATABASE_URL", DEFAULT_DATABASE),
+        # Unique per run, so runs side by side never share a queue.
+        broker_prefix=f"{os.environ.get('ZC_BROKER_PREFIX', 'zcbench')}-{secrets.token_hex(3)}",
+        log_level="WARNING",
+    )
+
+
+async def start_peer(settings: Settings, *args: str) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "ZC_DATABASE_URL": settings.database_url,
+        "ZC_AMQP_URL": settings.amqp_url,
+        "ZC_BROKER_PREFIX": settings.broker_prefix,
+        "ZC_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench._peers", *args,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    line = await asyncio.wait_for(process.stdout.readline(), 60)
+    if line.strip() != b"ready":
+        raise RuntimeError(f"peer {args[0]} did not start (exit code {await process.wait()})")
+    return process
+
+
+async def stop_peer(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 15)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+async def delete_broker_objects(settings: Settings) -> None:
+    names, bare = Names(settings), BareNames(settings)
+    queues = [
+        names.rpc_queue("benchpeer"),
+        names.rpc_queue("benchproducer"),
+        names.event_queue("benchpeer"),
+        names.dead_letter_queue("benchpeer"),
+        bare.rpc_queue,
+        bare.event_queue,
+    ]
+    exchanges = [names.events_exchange, names.dead_letter_exchange, bare.events_exchange]
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in queues:
+            await channel.queue_delete(queue)
+        for exchange in exchanges:
+            await channel.exchange_delete(exchange)
+
+
+async def drop_schemas(database_url: str, *schemas: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        for schema in schemas:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+async def measure_everything(settings: Settings, producer_schema: str, peer_schema: str) -> dict:
+    ours_peer = bare_peer = producer = ours = bare = None
+    try:
+        ours_peer, bare_peer = await asyncio.gather(
+            start_peer(settings, "ours", peer_schema), start_peer(settings, "bare")
+        )
+        producer = await start_producer(settings, producer_schema)
+        ours = RpcClient(settings.amqp_url, Names(settings).rpc_queue, settings.rpc_timeout)
+        bare = BareRpcClient(settings.amqp_url, BareNames(settings).rpc_queue)
+        await ours.start()
+        await bare.start()
+        body = json.dumps({"method": "echo", "params": {"n": 1}}).encode()
+
+        async def call_ours():
+            return await ours.call("benchpeer", "echo", {"n": 1})
+
+        async def call_bare():
+            return await bare.call(body)
+
+        figures = {"rpc_latency": {}, "rpc_throughput": {}, "event_latency": {}}
+        print("request/reply, one at a time ...", flush=True)
+        figures["rpc_latency"]["ours"] = await latency_one_at_a_time(call_ours)
+        figures["rpc_latency"]["bare"] = await latency_one_at_a_time(call_bare)
+        print(f"request/reply, {IN_FLIGHT} in flight ...", flush=True)
+        figures["rpc_throughput"]["ours"] = await throughput(call_ours)
+        stats = await ours.call("benchpeer", "stats")
+        figures["rpc_throughput"]["ours"]["service_peak_in_flight"] = stats["peak_in_flight"]
+        figures["rpc_throughput"]["bare"] = await throughput(call_bare)
+        print(f"events at {EVENT_RATE}/s ...", flush=True)
+        figures["event_latency"]["ours"] = await our_event_latency(producer, ours)
+        figures["event_latency"]["bare"] = await bare_event_latency(settings, bare)
+        return figures
+    finally:
+        for client in (ours, bare):
+            if client is not None:
+                await client.close()
+        if producer is not None:
+            await producer.stop()
+        for peer in (ours_peer, bare_peer):
+            if peer is not None:
+                await stop_peer(peer)
+        await delete_broker_objects(settings)
+        await drop_schemas(settings.database_url, producer_schema, peer_schema)
+
+
+def judge(figures: dict) -> dict:
+    throughput_ = figures["rpc_throughput"]
+    share = throughput_["ours"]["calls_per_s"] / throughput_["bare"]["calls_per_s"]
+    throughput_["ours_share_of_bare"] = round(share, 3)
+    return {
+        "rpc_throughput_at_least_half_of_bare": share >= RPC_THROUGHPUT_SHARE,
+        "event_p99_under_50ms": figures["event_latency"]["ours"]["p99_ms"] < EVENT_P99_LIMIT_MS,
+    }
+
+
+def print_readable(figures: dict, targets: dict) -> None:
+    for stack in ("ours", "bare"):
+        r = figures["rpc_latency"][stack]
+        print(f"rpc latency     {stack}: p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms")
+    for stack in ("ours", "bare"):
+        t = figures["rpc_throughput"][stack]
+        print(f"rpc throughput  {stack}: {t['calls_per_s']:.0f} calls/s ({IN_FLIGHT} in flight)")
+    for stack in ("ours", "bare"):
+        e = figures["event_latency"][stack]
+        print(
+            f"event latency   {stack}: p50 {e['p50_ms']:.2f} ms  p99 {e['p99_ms']:.2f} ms"
+            f"  max {e['max_ms']:.2f} ms  at {e['rate_per_s']:.0f}/s  missing {e['missing']}"
+        )
+    share = figures["rpc_throughput"]["ours_share_of_bare"]
+    for passed, text in (
+        (targets["rpc_throughput_at_least_half_of_bare"],
+         f"rpc throughput at {IN_FLIGHT} in flight >= half of bare aio-pika ({share:.0%})"),
+        (targets["event_p99_under_50ms"],
+         f"event p99 < {EVENT_P99_LIMIT_MS:g} ms at {EVENT_RATE} events/s "
+         f"({figures['event_latency']['ours']['p99_ms']:.1f} ms)"),
+    ):  # fmt: skip
+        print(f"{'PASS' if passed else 'FAIL'}: {text}")
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    settings = bench_settings()
+    token = settings.broker_prefix.rsplit("-", 1)[1]
+    print(f"broker prefix {settings.broker_prefix}, database {settings.database_url}")
+    figures = await measure_everything(settings, f"bench_{token}_producer", f"bench_{token}_peer")
+    targets = judge(figures)
+    print_readable(figures, targets)
+    print(json.dumps({"prefix": settings.broker_prefix, **figures, "targets": targets}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,257 @@
+"""Login with captcha and lockout, sessions, logout, password change and reset."""
+
+import uuid
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from services.accounts.domain.credentials import (
+    hash_password_async,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password_async,
+)
+from services.accounts.domain.validation import FieldError, validate_password
+from services.accounts.handlers.captchas import check_captcha
+from services.accounts.handlers.sms import consume_code
+from services.accounts.views import user_view
+from shared.rpc import CallContext, RpcError
+
+SESSION_TOUCH_SECONDS = 60  # last_seen is written at most once a minute per session
+
+
+class Login(BaseModel):
+    username: str = ""
+    password: str = ""
+    captcha_id: str = ""
+    captcha_answer: str = ""
+    client_ip: str = ""
+    user_agent: str = ""
+
+
+class Token(BaseModel):
+    token: str
+
+
+class ChangePassword(BaseModel):
+    old_password: str = ""
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+class ResetPassword(BaseModel):
+    username: str = ""
+    mobile: str = ""
+    sms_code: str = ""
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+def _invalid(fields: dict[str, str], message: str = "请按提示修改后重试") -> RpcError:
+    return RpcError("invalid_input", message, 422, fields)
+
+
+def _bad_credentials() -> RpcError:
+    return RpcError("bad_credentials", "用户名或密码错误", 401, {"password": "用户名或密码错误"})
+
+
+async def login(params: Login, ctx: CallContext) -> dict:
+    deps, settings = ctx.deps, ctx.deps.settings
+    username_key = params.username.strip().lower()
+    if not username_key or not params.password:
+        fields = {}
+        if not username_key:
+            fields["username"] = "请填写用户名"
+        if not params.password:
+            fields["password"] = "请填写密码"
+        raise _invalid(fields)
+    async with ctx.pool.acquire() as conn:
+        captcha_problem = await check_captcha(conn, deps, params.captcha_id, params.captcha_answer)
+        if captcha_problem:
+            raise _invalid({"captcha_answer": captcha_problem})
+        user = await conn.fetchrow(
+            "SELECT u.*, n.active AS unit_active, n.name AS unit_name FROM users u"
+            " LEFT JOIN units n ON n.id = u.unit_id WHERE lower(u.username) = $1",
+            username_key,
+        )
+        now = deps.clock.now()
+        if user is not None and user["locked_until"] and user["locked_until"] > now:
+            raise _locked(user["locked_until"], now)
+        if not await verify_password_async(user and user["password_hash"], params.password):
+            await _record_failure(conn, deps, username_key, params.client_ip, user, now)
+            raise _bad_credentials()
+        if not user["active"] or user["unit_active"] is False:
+            raise RpcError("account_disabled", "该账户已停用，请联系单位管理员", 403)
+        await conn.execute("DELETE FROM login_failures WHERE username_key = $1", username_key)
+        if needs_rehash(user["password_hash"]):
+            await conn.execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                user["id"],
+                await hash_password_async(params.password),
+            )
+        token, csrf = new_token(), new_token()
+        await conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
+            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            token_digest(token),
+            user["id"],
+            csrf,
+            now,
+            now + timedelta(hours=settings.session_max_hours),
+            params.client_ip,
+            params.user_agent[:300],
+        )
+    return {"token": token, "csrf_token": csrf, "user": user_view(user, user["unit_name"])}
+
+
+def _locked(until, now) -> RpcError:
+    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+    return RpcError(
+        "account_locked",
+        f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
+        423,
+        {"username": f"账户已锁定，请 {minutes} 分钟后再试"},
+    )
+
+
+async def _record_failure(conn, deps, username_key, client_ip, user, now) -> None:
+    """Count a failed login; the one that reaches the limit locks the account."""
+    settings = deps.settings
+    locked_until = None
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO login_failures (username_key, at, client_ip) VALUES ($1, $2, $3)",
+            username_key,
+            now,
+            client_ip,
+        )
+        window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
+        failures = await conn.fetchval(
+            "SELECT count(*) FROM login_failures WHERE username_key = $1 AND at > $2",
+            username_key,
+            window_start,
+        )
+        if user is not None and failures >= settings.login_max_failures:
+            locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+            await conn.execute(
+                "UPDATE users SET locked_until = $2 WHERE id = $1", user["id"], locked_until
+            )
+            await conn.execute("DELETE FROM login_failures WHERE username_key = $1", username_key)
+    if locked_until is not None:
+        raise _locked(locked_until, now)
+
+
+async def resolve_session(params: Token, ctx: CallContext) -> dict:
+    """The user behind a session cookie; 401 when it is unknown, expired, idle or revoked."""
+    deps = ctx.deps
+    now = deps.clock.now()
+    row = await ctx.pool.fetchrow(
+        "SELECT s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, s.revoked_at, u.*,"
+        " n.active AS unit_active, n.name AS unit_name"
+        " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id"
+        " WHERE s.token_hash = $1",
+        token_digest(params.token),
+    )
+    idle = timedelta(minutes=deps.settings.session_idle_minutes)
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or row["expires_at"] <= now
+        or row["last_seen_at"] + idle <= now
+        or not row["active"]
+        or row["unit_active"] is False
+    ):
+        raise RpcError("unauthenticated", "登录已失效，请重新登录", 401)
+    if (now - row["last_seen_at"]).total_seconds() > SESSION_TOUCH_SECONDS:
+        await ctx.pool.execute(
+            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", row["token_hash"], now
+        )
+    return {"csrf_token": row["csrf_token"], "user": user_view(row, row["unit_name"])}
+
+
+async def logout(params: Token, ctx: CallContext) -> dict:
+    await ctx.pool.execute(
+        "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_digest(params.token),
+        ctx.deps.clock.now(),
+    )
+    return {"logged_out": True}
+
+
+async def revoke_sessions(conn, user_id: uuid.UUID, now) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+        now,
+    )
+
+
+def check_new_password(new: str, confirm: str, field: str = "new_password") -> dict[str, str]:
+    try:
+        validate_password(new, label="新密码")
+    except FieldError as error:
+        return {field: error.message}
+    if new != confirm:
+        return {f"{field}_confirm": "两次输入的密码不一致"}
+    return {}
+
+
+async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
+    actor = ctx.actor
+    if actor.user_id is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    problems = check_new_password(params.new_password, params.new_password_confirm)
+    row = await ctx.pool.fetchrow("SELECT password_hash FROM users WHERE id = $1", actor.user_id)
+    if row is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    if not await verify_password_async(row["password_hash"], params.old_password):
+        problems["old_password"] = "原密码错误"
+    elif params.old_password == params.new_password and not problems:
+        problems["new_password"] = "新密码不能与原密码相同"
+    if problems:
+        raise _invalid(problems)
+    new_hash = await hash_password_async(params.new_password)
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3"
+            " WHERE id = $1",
+            actor.user_id,
+            new_hash,
+            now,
+        )
+        await revoke_sessions(conn, actor.user_id, now)
+    return {"changed": True}
+
+
+async def reset_password(params: ResetPassword, ctx: CallContext) -> dict:
+    """Forgot password: a code sent to the registered mobile proves who is asking."""
+    problems = check_new_password(params.new_password, params.new_password_confirm)
+    mobile, username = params.mobile.strip(), params.username.strip()
+    if not params.sms_code.strip():
+        problems["sms_code"] = "请填写短信验证码"
+    if problems:
+        raise _invalid(problems)
+    row = await ctx.pool.fetchrow(
+        "SELECT id, mobile FROM users WHERE lower(username) = lower($1)", username
+    )
+    if row is None or row["mobile"] != mobile:
+        raise _invalid({"mobile": "用户名与注册手机号码不匹配"})
+    new_hash = await hash_password_async(params.new_password)
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            problem = await consume_code(conn, ctx.deps, mobile, "reset_password", params.sms_code)
+            if problem is None:
+                await conn.execute(
+                    "UPDATE users SET password_hash = $2, password_changed_at = $3,"
+                    " locked_until = NULL, updated_at = $3 WHERE id = $1",
+                    row["id"],
+                    new_hash,
+                    now,
+                )
+                await revoke_sessions(conn, row["id"], now)
+        if problem is not None:
+            raise _invalid({"sms_code": problem})
+    return {"reset": True}

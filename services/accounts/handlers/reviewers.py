@@ -1,0 +1,105 @@
+"""Department, office and committee accounts, created by the system administrator."""
+
+import uuid
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel
+
+from services.accounts.access import require_role
+from services.accounts.domain.credentials import hash_password_async
+from services.accounts.domain.validation import (
+    FieldError,
+    validate_mobile,
+    validate_name,
+    validate_password,
+    validate_username,
+)
+from services.accounts.views import user_view
+from shared.rpc import CallContext, RpcError
+
+ReviewerRole = Literal["department", "office", "committee"]
+
+
+class CreateReviewer(BaseModel):
+    role: ReviewerRole
+    org_id: str = ""
+    org_name: str = ""
+    name: str = ""
+    username: str = ""
+    password: str = ""
+    mobile: str = ""
+
+
+class ListReviewers(BaseModel):
+    role: ReviewerRole | None = None
+
+
+def _check(params: CreateReviewer) -> tuple[dict, dict]:
+    values, errors = {}, {}
+    for field, check, label in (
+        ("name", validate_name, "联系人姓名"),
+        ("username", validate_username, "用户名"),
+        ("password", validate_password, "密码"),
+        ("mobile", validate_mobile, "手机号码"),
+    ):
+        try:
+            values[field] = check(getattr(params, field), label=label)
+        except FieldError as error:
+            errors[field] = error.message
+    for field, label in (("org_id", "机构编号"), ("org_name", "机构名称")):
+        values[field] = getattr(params, field).strip()
+        if not values[field]:
+            errors[field] = f"请填写{label}"
+    return values, errors
+
+
+async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
+    require_role(ctx.actor, "sysadmin")
+    values, errors = _check(params)
+    if errors:
+        raise RpcError("invalid_input", "信息有误，请按提示修改", 422, errors)
+    user_id = uuid.uuid4()
+    try:
+        await ctx.pool.execute(
+            "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name,"
+            " mobile, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            user_id,
+            values["username"],
+            await hash_password_async(values["password"]),
+            params.role,
+            values["org_id"],
+            values["org_name"],
+            values["name"],
+            values["mobile"],
+            ctx.actor.user_id,
+        )
+    except asyncpg.UniqueViolationError:
+        raise RpcError(
+            "invalid_input", "用户名已被使用", 422, {"username": "该用户名已被使用，请换一个"}
+        ) from None
+    return {"user_id": str(user_id), "username": values["username"]}
+
+
+async def list_reviewers(params: ListReviewers, ctx: CallContext) -> dict:
+    require_role(ctx.actor, "sysadmin")
+    rows = await ctx.pool.fetch(
+        "SELECT * FROM users WHERE role IN ('department', 'office', 'committee')"
+        " AND ($1::text IS NULL OR role = $1) ORDER BY role, org_name, username",
+        params.role,
+    )
+    return {"items": [user_view(r) for r in rows]}
+
+
+async def create_sysadmin(pool, username: str, password: str, name: str) -> uuid.UUID:
+    """The first system administrator, from the command line (services.accounts.admin)."""
+    user_id = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO users (id, username, password_hash, role, name)"
+        " VALUES ($1, $2, $3, 'sysadmin', $4)",
+        user_id,
+        validate_username(username),
+        await hash_password_async(validate_password(password)),
+        name,
+    )
+    return user_id

@@ -1,0 +1,159 @@
+"""SMS verification codes: issue (with cooldown and daily caps) and check (with a try limit)."""
+
+import uuid
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from services.accounts.domain.credentials import keyed_hash, new_sms_code, same
+from services.accounts.domain.validation import FieldError, validate_mobile, validate_username
+from shared.rpc import CallContext, RpcError
+
+Purpose = Literal["register", "reset_password"]
+
+
+class RequestCode(BaseModel):
+    mobile: str = ""
+    purpose: Purpose
+    username: str = ""  # reset_password: the account whose registered mobile gets the code
+    client_ip: str = ""
+
+
+def _field(field: str, message: str, status: int = 422, code: str = "invalid_input") -> RpcError:
+    return RpcError(code, message, status, {field: message})
+
+
+async def request_code(params: RequestCode, ctx: CallContext) -> dict:
+    deps = ctx.deps
+    try:
+        mobile = validate_mobile(params.mobile, label="手机号码")
+    except FieldError as error:
+        raise _field("mobile", error.message) from None
+    if params.purpose == "reset_password":
+        await _check_account_mobile(ctx, params.username, mobile)
+    now = deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile)
+        await _check_limits(conn, deps, mobile, params.client_ip, now)
+        code = new_sms_code()
+        code_id = uuid.uuid4()
+        await conn.execute(
+            "UPDATE sms_codes SET status = 'replaced'"
+            " WHERE mobile = $1 AND purpose = $2 AND status = 'live'",
+            mobile,
+            params.purpose,
+        )
+        expires_at = now + timedelta(seconds=deps.settings.sms_code_ttl_seconds)
+        await conn.execute(
+            "INSERT INTO sms_codes (id, mobile, purpose, code_hash, status, client_ip,"
+            " created_at, expires_at) VALUES ($1, $2, $3, $4, 'live', $5, $6, $7)",
+            code_id,
+            mobile,
+            params.purpose,
+            keyed_hash(deps.settings.secret_key, str(code_id), code),
+            params.client_ip,
+            now,
+            expires_at,
+        )
+    await _send(ctx, code_id, mobile, code, params.purpose, expires_at)
+    return {
+        "sent": True,
+        "mobile": mobile,
+        "cooldown_seconds": deps.settings.sms_cooldown_seconds,
+        "expires_in_seconds": deps.settings.sms_code_ttl_seconds,
+    }
+
+
+async def _check_account_mobile(ctx: CallContext, username: str, mobile: str) -> None:
+    try:
+        username = validate_username(username)
+    except FieldError as error:
+        raise _field("username", error.message) from None
+    row = await ctx.pool.fetchrow(
+        "SELECT mobile, active FROM users WHERE lower(username) = lower($1)", username
+    )
+    if row is None or row["mobile"] != mobile:
+        raise _field("mobile", "用户名与注册手机号码不匹配")
+    if not row["active"]:
+        raise _field("username", "该账户已停用，请联系单位管理员")
+
+
+async def _check_limits(conn, deps, mobile: str, client_ip: str, now) -> None:
+    settings = deps.settings
+    last = await conn.fetchval("SELECT max(created_at) FROM sms_codes WHERE mobile = $1", mobile)
+    if last is not None:
+        wait = settings.sms_cooldown_seconds - int((now - last).total_seconds())
+        if wait > 0:
+            raise _field("mobile", f"验证码已发送，请 {wait} 秒后再获取", 429, "too_many_requests")
+    day_start = deps.clock.start_of_today()
+    sent_today = await conn.fetchval(
+        "SELECT count(*) FROM sms_codes WHERE mobile = $1 AND created_at >= $2", mobile, day_start
+    )
+    if sent_today >= settings.sms_daily_cap_per_mobile:
+        raise _field(
+            "mobile", "该手机号今日获取验证码次数已达上限，请明天再试", 429, "too_many_requests"
+        )
+    if client_ip:
+        from_client = await conn.fetchval(
+            "SELECT count(*) FROM sms_codes WHERE client_ip = $1 AND created_at >= $2",
+            client_ip,
+            day_start,
+        )
+        if from_client >= settings.sms_daily_cap_per_client:
+            raise _field("mobile", "您今日获取验证码次数过多，请明天再试", 429, "too_many_requests")
+
+
+async def _send(ctx: CallContext, code_id, mobile: str, code: str, purpose: str, expires_at):
+    try:
+        if ctx.deps.notify is None:
+            raise RpcError("service_unavailable", "短信服务未配置", 503)
+        await ctx.deps.notify.call(
+            "notify",
+            "sms.send_code",
+            {
+                "mobile": mobile,
+                "code": code,
+                "purpose": purpose,
+                "expires_at": expires_at.isoformat(),
+                "reference": str(code_id),
+            },
+        )
+    except RpcError:
+        await ctx.pool.execute("UPDATE sms_codes SET status = 'unsent' WHERE id = $1", code_id)
+        raise _field("mobile", "验证码发送失败，请稍后重试", 503, "sms_send_failed") from None
+
+
+async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str | None:
+    """Check a code inside the caller's transaction: None when right, else the message.
+
+    A right code is marked used; a wrong one counts a try, and the fifth wrong try kills it.
+    The caller must commit even when a message is returned, so the count sticks.
+    """
+    row = await conn.fetchrow(
+        "SELECT id, code_hash, attempts, expires_at FROM sms_codes"
+        " WHERE mobile = $1 AND purpose = $2 AND status = 'live' FOR UPDATE",
+        mobile,
+        purpose,
+    )
+    if row is None:
+        return "请先获取验证码，或重新获取"
+    if row["expires_at"] <= deps.clock.now():
+        await conn.execute("UPDATE sms_codes SET status = 'dead' WHERE id = $1", row["id"])
+        return "验证码已过期，请重新获取"
+    if same(row["code_hash"], keyed_hash(deps.settings.secret_key, str(row["id"]), code)):
+        await conn.execute("UPDATE sms_codes SET status = 'used' WHERE id = $1", row["id"])
+        return None
+    attempts = row["attempts"] + 1
+    dead = attempts >= deps.settings.sms_code_max_attempts
+    await conn.execute(
+        "UPDATE sms_codes SET attempts = $2, status = CASE WHEN $3 THEN 'dead' ELSE status END"
+        " WHERE id = $1",
+        row["id"],
+        attempts,
+        dead,
+    )
+    if dead:
+        return "验证码错误次数过多，已失效，请重新获取"
+    return f"验证码错误，还可尝试 {deps.settings.sms_code_max_attempts - attempts} 次"

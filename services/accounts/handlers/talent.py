@@ -1,0 +1,122 @@
+"""Unit accounts owned by the talent-introduction system (人才引进系统).
+
+Contract (README, "Talent-introduction events"): the talent system publishes to the events
+exchange with routing keys talent.unit.registered / talent.unit.updated /
+talent.unit.deactivated, in our envelope. Every event carries the whole unit as of its
+`unit_version`, so applying "the highest version wins" makes the outcome independent of
+delivery order and of redelivery.
+"""
+
+import logging
+import uuid
+
+from pydantic import BaseModel, Field, field_validator
+
+from services.accounts.domain.credentials import is_argon2_hash
+from services.accounts.domain.validation import is_valid_org_code, normalize_org_code
+
+log = logging.getLogger(__name__)
+
+TALENT_EVENTS = ("talent.unit.registered", "talent.unit.updated", "talent.unit.deactivated")
+
+
+class TalentAdmin(BaseModel):
+    username: str = Field(min_length=6, max_length=14, pattern=r"^[A-Za-z0-9]+$")
+    password_hash: str
+    name: str = Field(min_length=1)
+    mobile: str | None = None
+    email: str | None = None
+    id_number: str | None = None
+
+    @field_validator("password_hash")
+    @classmethod
+    def standard_hash(cls, value: str) -> str:
+        if not is_argon2_hash(value):
+            raise ValueError("password_hash must be an argon2 PHC string ($argon2id$...)")
+        return value
+
+
+class TalentUnit(BaseModel):
+    talent_unit_id: str = Field(min_length=1)
+    unit_version: int = Field(ge=1)
+    org_code: str
+    name: str = Field(min_length=1)
+    si_unit_no: str = Field(min_length=1)
+    admin: TalentAdmin
+
+    @field_validator("org_code")
+    @classmethod
+    def valid_org_code(cls, value: str) -> str:
+        code = normalize_org_code(value)
+        if not is_valid_org_code(code):
+            raise ValueError("org_code is not a valid organisation code")
+        return code
+
+
+async def apply_talent_unit(conn, envelope, unit: TalentUnit) -> None:
+    active = envelope.type != "talent.unit.deactivated"
+    row = await conn.fetchrow(
+        "SELECT id, talent_version FROM units WHERE talent_unit_id = $1 OR org_code = $2"
+        " ORDER BY (talent_unit_id = $1) DESC NULLS LAST LIMIT 1 FOR UPDATE",
+        unit.talent_unit_id,
+        unit.org_code,
+    )
+    if row is not None and (row["talent_version"] or 0) >= unit.unit_version:
+        log.info(
+            "talent unit %s v%s is older than v%s: ignored",
+            unit.talent_unit_id,
+            unit.unit_version,
+            row["talent_version"],
+        )
+        return
+    unit_id = row["id"] if row else uuid.uuid4()
+    await conn.execute(
+        """
+        INSERT INTO units (id, org_code, name, si_unit_no, source, talent_unit_id,
+                           talent_version, active)
+        VALUES ($1, $2, $3, $4, 'talent', $5, $6, $7)
+        ON CONFLICT (id) DO UPDATE SET
+            org_code = EXCLUDED.org_code, name = EXCLUDED.name,
+            si_unit_no = EXCLUDED.si_unit_no, talent_unit_id = EXCLUDED.talent_unit_id,
+            talent_version = EXCLUDED.talent_version, active = EXCLUDED.active,
+            updated_at = now()
+        """,
+        unit_id,
+        unit.org_code,
+        unit.name,
+        unit.si_unit_no,
+        unit.talent_unit_id,
+        unit.unit_version,
+        active,
+    )
+    await _apply_admin(conn, unit_id, unit.admin)
+
+
+async def _apply_admin(conn, unit_id, admin: TalentAdmin) -> None:
+    existing = await conn.fetchval(
+        "SELECT id FROM users WHERE unit_id = $1 AND role = 'unit_admin'", unit_id
+    )
+    if existing is None:
+        await conn.execute(
+            "INSERT INTO users (id, username, password_hash, role, unit_id, name, mobile, email,"
+            " id_number) VALUES ($1, $2, $3, 'unit_admin', $4, $5, $6, $7, $8)",
+            uuid.uuid4(),
+            admin.username,
+            admin.password_hash,
+            unit_id,
+            admin.name,
+            admin.mobile,
+            admin.email,
+            admin.id_number,
+        )
+        return
+    await conn.execute(
+        "UPDATE users SET username = $2, password_hash = $3, name = $4, mobile = $5,"
+        " email = $6, updated_at = now() WHERE id = $1",
+        existing,
+        admin.username,
+        admin.password_hash,
+        admin.name,
+        admin.mobile,
+        admin.email,
+    )

@@ -1,0 +1,268 @@
+"""The unit's people: operators (经办人) and applicant accounts (申报人员)."""
+
+import uuid
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel, Field
+
+from services.accounts.access import (
+    UNIT_ROLES,
+    fetch_managed_user,
+    forbidden,
+    may_manage,
+    not_found,
+    require_unit,
+)
+from services.accounts.domain.credentials import hash_password_async
+from services.accounts.domain.validation import (
+    FieldError,
+    validate_email,
+    validate_gender,
+    validate_id_number,
+    validate_mobile,
+    validate_name,
+    validate_password,
+    validate_username,
+)
+from services.accounts.handlers.auth import check_new_password, revoke_sessions
+from services.accounts.views import user_view
+from shared.envelope import new_event
+from shared.outbox import add_to_outbox
+from shared.rpc import CallContext, RpcError
+
+ManagedRole = Literal["unit_operator", "applicant"]
+
+
+class ListUsers(BaseModel):
+    role: ManagedRole
+    q: str = ""
+    status: Literal["all", "active", "disabled"] = "all"
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+class UserForm(BaseModel):
+    role: ManagedRole
+    fields: dict[str, str]
+
+
+class UpdateUser(BaseModel):
+    role: ManagedRole
+    user_id: uuid.UUID
+    fields: dict[str, str]
+
+
+class UserRef(BaseModel):
+    role: ManagedRole
+    user_id: uuid.UUID
+
+
+class SetActive(UserRef):
+    active: bool
+
+
+class SetPassword(UserRef):
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "gender": "性别",
+    "mobile": "手机号码",
+    "email": "电子邮箱",
+    "username": "用户名",
+    "password": "初始密码",
+}
+
+
+def clean_person(fields: dict[str, str], role: str, today, creating: bool) -> tuple[dict, dict]:
+    """Validated values and per-field messages for an operator or applicant form."""
+    values, errors = {}, {}
+    checks = {"name": validate_name, "mobile": validate_mobile}
+    if role == "applicant":
+        checks["id_number"] = lambda v, label: validate_id_number(v, today=today, label=label)
+    if fields.get("email", "").strip() or role == "applicant":
+        checks["email"] = validate_email
+    if creating:
+        checks["username"] = validate_username
+        checks["password"] = validate_password
+    for name, check in checks.items():
+        try:
+            values[name] = check(fields.get(name, ""), label=LABELS[name])
+        except FieldError as error:
+            errors[name] = error.message
+    if role == "applicant":
+        try:
+            values["gender"] = validate_gender(
+                fields.get("gender", ""), id_number=values.get("id_number"), label="性别"
+            )
+        except FieldError as error:
+            errors["gender"] = error.message
+    values.setdefault("email", None)
+    return values, errors
+
+
+def _invalid(errors: dict[str, str]) -> RpcError:
+    return RpcError("invalid_input", "信息有误，请按提示修改", 422, errors)
+
+
+def _clash(error: asyncpg.UniqueViolationError) -> dict[str, str]:
+    if "id_number" in (error.constraint_name or ""):
+        return {"id_number": "该身份证号已有账户（身份证号在全系统唯一）"}
+    return {"username": "该用户名已被使用，请换一个"}
+
+
+async def list_users(params: ListUsers, ctx: CallContext) -> dict:
+    unit_id = require_unit(ctx.actor, *UNIT_ROLES)
+    if not may_manage(ctx.actor, params.role):
+        raise forbidden()
+    where = ["unit_id = $1", "role = $2"]
+    args: list = [unit_id, params.role]
+    if params.q.strip():
+        args.append(f"%{params.q.strip()}%")
+        where.append(
+            f"(name ILIKE ${len(args)} OR username ILIKE ${len(args)}"
+            f" OR id_number ILIKE ${len(args)} OR mobile ILIKE ${len(args)})"
+        )
+    if params.status != "all":
+        where.append(f"active = {'true' if params.status == 'active' else 'false'}")
+    clause = " AND ".join(where)
+    total = await ctx.pool.fetchval(f"SELECT count(*) FROM users WHERE {clause}", *args)
+    rows = await ctx.pool.fetch(
+        f"SELECT * FROM users WHERE {clause} ORDER BY created_at DESC, id"
+        f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
+        *args,
+    )
+
+    return {
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "items": [user_view(r) for r in rows],
+    }
+
+
+async def get_user(params: UserRef, ctx: CallContext) -> dict:
+
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+    return user_view(row, full=True)
+
+
+async def create_user(params: UserForm, ctx: CallContext) -> dict:
+    unit_id = require_unit(ctx.actor, *UNIT_ROLES)
+    if not may_manage(ctx.actor, params.role):
+        raise forbidden()
+    values, errors = clean_person(params.fields, params.role, ctx.deps.clock.today(), True)
+    if errors:
+        raise _invalid(errors)
+    password_hash = await hash_password_async(values["password"])
+    async with ctx.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                user_id = await insert_user(conn, ctx, unit_id, params.role, values, password_hash)
+        except asyncpg.UniqueViolationError as error:
+            raise _invalid(_clash(error)) from None
+    return {"user_id": str(user_id), "username": values["username"]}
+
+
+async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, password_hash):
+    user_id = uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO users (id, username, password_hash, role, unit_id, name, id_number,"
+        " gender, mobile, email, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        user_id,
+        values["username"],
+        password_hash,
+        role,
+        unit_id,
+        values["name"],
+        values.get("id_number"),
+        values.get("gender"),
+        values["mobile"],
+        values.get("email"),
+        ctx.actor.user_id,
+    )
+    event = {
+        "user_id": str(user_id),
+        "unit_id": str(unit_id),
+        "role": role,
+        "name": values["name"],
+        "id_number": values.get("id_number"),
+    }
+    await add_to_outbox(conn, new_event("accounts.user.created", event, "accounts"))
+    return user_id
+
+
+async def update_user(params: UpdateUser, ctx: CallContext) -> dict:
+    values, errors = clean_person(params.fields, params.role, ctx.deps.clock.today(), False)
+    if errors:
+        raise _invalid(errors)
+    async with ctx.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+                await conn.execute(
+                    "UPDATE users SET name = $2, mobile = $3, email = $4,"
+                    " id_number = COALESCE($5, id_number), gender = COALESCE($6, gender),"
+                    " updated_at = now() WHERE id = $1",
+                    params.user_id,
+                    values["name"],
+                    values["mobile"],
+                    values.get("email"),
+                    values.get("id_number"),
+                    values.get("gender"),
+                )
+        except asyncpg.UniqueViolationError as error:
+            raise _invalid(_clash(error)) from None
+    return {"updated": True}
+
+
+async def set_active(params: SetActive, ctx: CallContext) -> dict:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        await conn.execute(
+            "UPDATE users SET active = $2, updated_at = now() WHERE id = $1",
+            params.user_id,
+            params.active,
+        )
+        if not params.active:
+            await revoke_sessions(conn, params.user_id, ctx.deps.clock.now())
+    return {"active": params.active}
+
+
+async def set_password(params: SetPassword, ctx: CallContext) -> dict:
+    """The unit resets a person's password; their sessions end."""
+    problems = check_new_password(params.new_password, params.new_password_confirm)
+    if problems:
+        raise _invalid(problems)
+    new_hash = await hash_password_async(params.new_password)
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        await conn.execute(
+            "UPDATE users SET password_hash = $2, password_changed_at = $3, locked_until = NULL,"
+            " updated_at = $3 WHERE id = $1",
+            params.user_id,
+            new_hash,
+            now,
+        )
+        await revoke_sessions(conn, params.user_id, now)
+    return {"reset": True}
+
+
+async def me(_params, ctx: CallContext) -> dict:
+
+    if ctx.actor.user_id is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    row = await ctx.pool.fetchrow(
+        "SELECT u.*, n.name AS unit_name FROM users u LEFT JOIN units n ON n.id = u.unit_id"
+        " WHERE u.id = $1",
+        ctx.actor.user_id,
+    )
+    if row is None:
+        raise not_found()
+    return user_view(row, row["unit_name"], full=True)

@@ -1,0 +1,24 @@
+"""Settings of the accounts service (environment variables, prefix ZC_)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AccountsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZC_", extra="ignore")
+
+    secret_key: str = Field(
+        "dev-only-secret-change-me",
+        description="Key of the HMAC that stores SMS and captcha codes; set it in production.",
+    )
+    login_max_failures: int = Field(5, description="Failed logins that lock an account...")
+    login_failure_window_minutes: int = Field(15, description="...within this many minutes.")
+    login_lock_minutes: int = Field(15, description="How long a locked account stays locked.")
+    session_idle_minutes: int = Field(30, description="A session unused this long expires.")
+    session_max_hours: int = Field(12, description="No session lives longer than this.")
+    sms_code_ttl_seconds: int = Field(300, description="An SMS code is valid this long.")
+    sms_code_max_attempts: int = Field(5, description="Wrong tries that kill an SMS code.")
+    sms_cooldown_seconds: int = Field(60, description="Wait between two sends to one phone.")
+    sms_daily_cap_per_mobile: int = Field(10, description="Codes one phone gets per day.")
+    sms_daily_cap_per_client: int = Field(30, description="Codes one client address asks per day.")
+    captcha_ttl_seconds: int = Field(300, description="An image captcha is valid this long.")

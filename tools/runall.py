@@ -1,0 +1,222 @@
+"""Run the whole system on this machine: `python -m tools.runall [NAME ...]`.
+
+Applies migrations (tools.setup), then starts the four services and the gateway as child
+processes with this Python and this environment, each output line prefixed with the process
+name. Ctrl-C or SIGTERM stops them all; if one dies on its own, everything stops and the exit
+code is 1. Once the gateway's /readyz answers 200 the URL is printed.
+
+`python -m tools.runall accounts cases` starts only those; `--wait-ready SECONDS [--pid PID]`
+only waits until a system started elsewhere is ready (exit 0) or not in time (exit 1).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from shared.settings import get_settings
+
+PROCESSES = {
+    "accounts": "services.accounts",
+    "cases": "services.cases",
+    "documents": "services.documents",
+    "notify": "services.notify",
+    "gateway": "gateway",
+}
+WIDTH = max(map(len, PROCESSES))
+GRACE_SECONDS = 10.0
+
+
+def say(name: str, text: str) -> None:
+    sys.stdout.buffer.write(f"{name:<{WIDTH}} | {text}\n".encode())
+    sys.stdout.flush()
+
+
+def gateway_url() -> str:
+    settings = get_settings()
+    host = settings.gateway_host
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.gateway_port}"
+
+
+def is_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if runall itself is killed, so no process is left behind."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
+async def _pump(name: str, stream: asyncio.StreamReader) -> None:
+    prefix = f"{name:<{WIDTH}} | ".encode()
+    out = sys.stdout.buffer
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # a line longer than the limit: pass on what there is
+            line = await stream.read(1 << 20)
+        if not line:
+            return
+        out.write(prefix + line.rstrip(b"\n") + b"\n")
+        out.flush()
+
+
+async def _spawn(name: str, module: str, tasks: list) -> asyncio.subprocess.Process:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        limit=1 << 20,
+        start_new_session=True,  # Ctrl-C reaches runall only; it forwards it once
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+    tasks.append(asyncio.create_task(_pump(name, process.stdout)))
+    return process
+
+
+async def _announce_when_ready(url: str) -> None:
+    started = time.monotonic()
+    hinted = False
+    while not await asyncio.to_thread(is_ready, url):
+        if not hinted and time.monotonic() - started > 60:
+            say("runall", f"still waiting for {url}/readyz to answer 200 ...")
+            hinted = True
+        await asyncio.sleep(0.5)
+    bar = "=" * 60
+    say("runall", bar)
+    say("runall", f"  Ready: {url}   (Ctrl-C stops everything)")
+    say("runall", bar)
+
+
+async def _stop(processes: dict[str, asyncio.subprocess.Process]) -> None:
+    running = {n: p for n, p in processes.items() if p.returncode is None}
+    for process in running.values():
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+    waits = {n: asyncio.create_task(p.wait()) for n, p in running.items()}
+    if waits:
+        await asyncio.wait(waits.values(), timeout=GRACE_SECONDS)
+    for name, process in running.items():
+        if process.returncode is None:
+            say("runall", f"{name} did not stop within {GRACE_SECONDS:.0f}s: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+    if waits:
+        await asyncio.wait(waits.values())
+
+
+async def run(names: list[str]) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    pumps: list[asyncio.Task] = []
+
+    say("runall", "applying migrations (python -m tools.setup)")
+    setup = await _spawn("setup", "tools.setup", pumps)
+    setup_done = asyncio.create_task(setup.wait())
+    stop_wait = asyncio.create_task(stopping.wait())
+    await asyncio.wait({setup_done, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if stopping.is_set():
+        await _stop({"setup": setup})
+        return 0
+    if setup.returncode != 0:
+        await asyncio.gather(*pumps)
+        say("runall", f"tools.setup failed (exit {setup.returncode}); nothing started")
+        return 1
+
+    processes = {}
+    for name in names:
+        processes[name] = await _spawn(name, PROCESSES[name], pumps)
+        say("runall", f"started {name} (pid {processes[name].pid})")
+    exits = {asyncio.create_task(p.wait()): n for n, p in processes.items()}
+    announce = None
+    if "gateway" in names:
+        announce = asyncio.create_task(_announce_when_ready(gateway_url()))
+
+    done, _ = await asyncio.wait({*exits, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if stop_wait in done:
+        say("runall", "stopping everything")
+    else:
+        for task in done:
+            name = exits[task]
+            say("runall", f"{name} exited unexpectedly (code {task.result()}): stopping everything")
+        code = 1
+    if announce is not None:
+        announce.cancel()
+    await _stop(processes)
+    await asyncio.gather(*pumps, return_exceptions=True)
+    for name, process in processes.items():
+        say("runall", f"{name} exited with code {process.returncode}")
+    return code
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def wait_ready(seconds: float, pid: int | None) -> int:
+    url = gateway_url()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if is_ready(url):
+            print(f"Ready: {url}")
+            return 0
+        if pid is not None and not _alive(pid):
+            print(f"runall (pid {pid}) is no longer running", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+    print(f"{url}/readyz did not answer 200 within {seconds:.0f}s", file=sys.stderr)
+    return 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.runall", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"start only these of: {', '.join(PROCESSES)}"
+    )
+    parser.add_argument(
+        "--wait-ready", type=float, metavar="SECONDS", help="only wait until /readyz answers 200"
+    )
+    parser.add_argument("--pid", type=int, help="with --wait-ready: give up once PID is gone")
+    args = parser.parse_args()
+    unknown = sorted(set(args.names) - set(PROCESSES))
+    if unknown:
+        parser.error(f"unknown process {', '.join(unknown)}; choose from {', '.join(PROCESSES)}")
+    if args.wait_ready is not None:
+        return wait_ready(args.wait_ready, args.pid)
+    names = [name for name in PROCESSES if not args.names or name in args.names]
+    return asyncio.run(run(names))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
