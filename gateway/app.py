@@ -7,6 +7,7 @@ import jinja2
 from aiohttp import web
 
 from gateway import routes
+from gateway.auth import session_middleware
 from gateway.errors import error_middleware
 from gateway.keys import rpc_key, settings_key
 from shared.rpc import RpcClient
@@ -26,7 +27,10 @@ async def rpc_client(app: web.Application):
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=20 * 1024 * 1024)
+    # Errors wrap everything, so a failure in the session lookup still gets a proper page.
+    app = web.Application(
+        middlewares=[error_middleware, session_middleware], client_max_size=20 * 1024 * 1024
+    )
     app[settings_key] = settings
     aiohttp_jinja2.setup(
         app,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
     gateway_port: int = Field(8080, description="Port the gateway listens on.")
+    cookie_secure: bool = Field(
+        False, description="Send cookies over HTTPS only; turn on behind a TLS proxy."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")
 

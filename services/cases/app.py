@@ -5,9 +5,6 @@ from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
 
-rpc = RpcRouter("cases")
-events = EventConsumer("cases")
-
 
 def build_service(settings: Settings | None = None) -> Service:
-    return Service("cases", rpc, events, settings=settings)
+    return Service("cases", RpcRouter("cases"), EventConsumer("cases"), settings=settings)

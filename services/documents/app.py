@@ -5,9 +5,8 @@ from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
 
-rpc = RpcRouter("documents")
-events = EventConsumer("documents")
-
 
 def build_service(settings: Settings | None = None) -> Service:
-    return Service("documents", rpc, events, settings=settings)
+    return Service(
+        "documents", RpcRouter("documents"), EventConsumer("documents"), settings=settings
+    )

@@ -21,12 +21,6 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-rpc = RpcRouter("notify")
-events = EventConsumer("notify")
-
-rpc.method("sms.send_code", codes.SendCode)(codes.send_code)
-rpc.method("sms.delivery_status", codes.DeliveryQuery)(codes.delivery_status)
-
 
 @dataclass
 class NotifyDeps:
@@ -36,13 +30,23 @@ class NotifyDeps:
     dispatcher: asyncio.Task | None = None
 
 
+def build_rpc(deps: NotifyDeps) -> RpcRouter:
+    rpc = RpcRouter("notify", deps=deps)
+    rpc.method("sms.send_code", codes.SendCode)(codes.send_code)
+    rpc.method("sms.delivery_status", codes.DeliveryQuery)(codes.delivery_status)
+    return rpc
+
+
+def build_events() -> EventConsumer:
+    return EventConsumer("notify")
+
+
 def build_service(settings: Settings | None = None, deps: NotifyDeps | None = None) -> Service:
     deps = deps or NotifyDeps()
 
     async def start(service: Service) -> None:
         deps.gateway = SmsGateway(service.settings)
         await deps.gateway.start()
-        rpc.deps = deps
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
     async def stop(_service: Service) -> None:
@@ -65,8 +69,8 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
 
     return Service(
         "notify",
-        rpc,
-        events,
+        build_rpc(deps),
+        build_events(),
         settings=settings,
         on_start=[start],
         on_stop=[stop],

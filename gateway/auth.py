@@ -1,0 +1,134 @@
+"""Sessions and CSRF for the web pages and the JSON API.
+
+The session cookie holds a random token; the accounts service owns the session and says
+who it belongs to on every request. Forms carry a CSRF token: the session's own once
+logged in, before that a random value also kept in an HttpOnly cookie (double submit).
+"""
+
+import functools
+import hmac
+import secrets
+
+from aiohttp import web
+
+from gateway.keys import rpc_key, settings_key
+from shared.rpc import Actor, RpcError
+
+SESSION_COOKIE = "zc_session"
+CSRF_COOKIE = "zc_csrf"
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+user_key = web.RequestKey("user", dict)
+csrf_key = web.RequestKey("csrf", str)
+new_csrf_cookie_key = web.RequestKey("new_csrf_cookie", str)
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def current_user(request: web.Request) -> dict | None:
+    return request.get(user_key)
+
+
+def actor_of(request: web.Request) -> Actor:
+    user = current_user(request)
+    if user is None:
+        return Actor()
+    return Actor(
+        user_id=user["id"],
+        role=user["role"],
+        unit_id=user["unit_id"],
+        org_id=None,
+    )
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler):
+    if request.path.startswith("/static/") or request.path in ("/healthz", "/readyz"):
+        return await handler(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    expired = False
+    if token:
+        try:
+            session = await request.app[rpc_key].call("accounts", "auth.session", {"token": token})
+            request[user_key] = session["user"]
+            request[csrf_key] = session["csrf_token"]
+        except RpcError as error:
+            if error.status != 401:
+                raise
+            expired = True
+    if csrf_key not in request:
+        anonymous = request.cookies.get(CSRF_COOKIE)
+        if not anonymous:
+            anonymous = secrets.token_urlsafe(24)
+            request[new_csrf_cookie_key] = anonymous
+        request[csrf_key] = anonymous
+    await _check_csrf(request)
+    response = await handler(request)
+    if new_csrf_cookie_key in request:
+        set_cookie(request, response, CSRF_COOKIE, request[new_csrf_cookie_key])
+    if expired and not response.cookies.get(SESSION_COOKIE):
+        response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def _check_csrf(request: web.Request) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sent = (await request.post()).get(CSRF_FIELD)
+    if not sent or not hmac.compare_digest(str(sent), request[csrf_key]):
+        raise RpcError("csrf_failed", "页面已过期或请求来源无效，请刷新页面后重试", 403)
+
+
+def set_cookie(
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        max_age=max_age,
+        secure=request.app[settings_key].cookie_secure,
+    )
+
+
+def start_session(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    set_cookie(request, response, SESSION_COOKIE, token)
+    response.del_cookie(CSRF_COOKIE, path="/")
+
+
+def end_session(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")
+
+
+def login_required(*roles: str):
+    """Web page guard: anonymous users go to the login page, other roles get a 403 page."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        async def guarded(request: web.Request):
+            user = current_user(request)
+            if user is None:
+                if request.path.startswith("/api/"):
+                    raise RpcError("unauthenticated", "请先登录", 401)
+                raise web.HTTPFound(f"/login?next={request.path_qs}")
+            if roles and user["role"] not in roles:
+                raise RpcError("forbidden", "您没有权限访问此页面", 403)
+            return await view(request)
+
+        return guarded
+
+    return decorate
