@@ -139,6 +139,23 @@ def event_figures(sent_at: dict[int, float], received_at: dict[int, float], rate
     }
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of this machine spent busy since boot (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:8]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+async def with_machine_load(phase: Awaitable[dict]) -> dict:
+    """The phase's figures plus how busy the whole machine was meanwhile (100 = one core)."""
+    busy, started = machine_busy_seconds(), now()
+    figures = await phase
+    share = (machine_busy_seconds() - busy) / (now() - started)
+    figures["machine_cpu_pct"] = round(100 * share)
+    return figures
+
+
 # --- our stack ------------------------------------------------------------------------------
 
 
@@ -161,9 +178,13 @@ async def our_event_latency(producer: Service, client: RpcClient) -> dict:
 
 async def start_producer(settings: Settings, schema: str) -> Service:
     """A service of ours whose OutboxRelay publishes what the bench commits."""
-    producer = Service("benchproducer", RpcRouter("benchproducer"), settings=settings, schema=schema)
+    producer = Service(
+        "benchproducer", RpcRouter("benchproducer"), settings=settings, schema=schema
+    )
     await producer.start()
-    await producer.pool.execute("CREATE TABLE ticks (seq int PRIMARY KEY, at timestamptz DEFAULT now())")
+    await producer.pool.execute(
+        "CREATE TABLE ticks (seq int PRIMARY KEY, at timestamptz DEFAULT now())"
+    )
     return producer
 
 
@@ -252,9 +273,13 @@ async def start_peer(settings: Settings, *args: str) -> asyncio.subprocess.Proce
         sys.executable, "-m", "bench._peers", *args,
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    line = await asyncio.wait_for(process.stdout.readline(), 60)
-    if line.strip() != b"ready":
-        raise RuntimeError(f"peer {args[0]} did not start (exit code {await process.wait()})")
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"peer {args[0]} did not start")
+    except BaseException:
+        await stop_peer(process)
+        raise
     return process
 
 
@@ -300,47 +325,52 @@ async def drop_schemas(database_url: str, *schemas: str) -> None:
 # --- the run --------------------------------------------------------------------------------
 
 
-async def measure_everything(settings: Settings, producer_schema: str, peer_schema: str) -> dict:
-    ours_peer = bare_peer = producer = ours = bare = None
+async def measure_both_stacks(
+    settings: Settings, producer: Service, ours: RpcClient, bare: BareRpcClient
+) -> dict:
+    body = json.dumps({"method": "echo", "params": {"n": 1}}).encode()
+
+    async def call_ours():
+        return await ours.call("benchpeer", "echo", {"n": 1})
+
+    async def call_bare():
+        return await bare.call(body)
+
+    figures = {"rpc_latency": {}, "rpc_throughput": {}, "event_latency": {}}
+    print("request/reply, one at a time ...", flush=True)
+    figures["rpc_latency"]["ours"] = await with_machine_load(latency_one_at_a_time(call_ours))
+    figures["rpc_latency"]["bare"] = await with_machine_load(latency_one_at_a_time(call_bare))
+    print(f"request/reply, {IN_FLIGHT} in flight ...", flush=True)
+    figures["rpc_throughput"]["ours"] = await with_machine_load(throughput(call_ours))
+    figures["rpc_throughput"]["bare"] = await with_machine_load(throughput(call_bare))
+    print(f"events at {EVENT_RATE}/s ...", flush=True)
+    ours_events = our_event_latency(producer, ours)
+    figures["event_latency"]["ours"] = await with_machine_load(ours_events)
+    bare_events = bare_event_latency(settings, bare)
+    figures["event_latency"]["bare"] = await with_machine_load(bare_events)
+    return figures
+
+
+async def run_benchmarks(settings: Settings, producer_schema: str, peer_schema: str) -> dict:
+    """Start both far sides, a producer and both clients; measure; remove all of it."""
+    peers, producer, ours, bare = [], None, None, None
     try:
-        ours_peer, bare_peer = await asyncio.gather(
-            start_peer(settings, "ours", peer_schema), start_peer(settings, "bare")
-        )
+        peers.append(await start_peer(settings, "ours", peer_schema))
+        peers.append(await start_peer(settings, "bare"))
         producer = await start_producer(settings, producer_schema)
         ours = RpcClient(settings.amqp_url, Names(settings).rpc_queue, settings.rpc_timeout)
-        bare = BareRpcClient(settings.amqp_url, BareNames(settings).rpc_queue)
         await ours.start()
+        bare = BareRpcClient(settings.amqp_url, BareNames(settings).rpc_queue)
         await bare.start()
-        body = json.dumps({"method": "echo", "params": {"n": 1}}).encode()
-
-        async def call_ours():
-            return await ours.call("benchpeer", "echo", {"n": 1})
-
-        async def call_bare():
-            return await bare.call(body)
-
-        figures = {"rpc_latency": {}, "rpc_throughput": {}, "event_latency": {}}
-        print("request/reply, one at a time ...", flush=True)
-        figures["rpc_latency"]["ours"] = await latency_one_at_a_time(call_ours)
-        figures["rpc_latency"]["bare"] = await latency_one_at_a_time(call_bare)
-        print(f"request/reply, {IN_FLIGHT} in flight ...", flush=True)
-        figures["rpc_throughput"]["ours"] = await throughput(call_ours)
-        stats = await ours.call("benchpeer", "stats")
-        figures["rpc_throughput"]["ours"]["service_peak_in_flight"] = stats["peak_in_flight"]
-        figures["rpc_throughput"]["bare"] = await throughput(call_bare)
-        print(f"events at {EVENT_RATE}/s ...", flush=True)
-        figures["event_latency"]["ours"] = await our_event_latency(producer, ours)
-        figures["event_latency"]["bare"] = await bare_event_latency(settings, bare)
-        return figures
+        return await measure_both_stacks(settings, producer, ours, bare)
     finally:
         for client in (ours, bare):
             if client is not None:
                 await client.close()
         if producer is not None:
             await producer.stop()
-        for peer in (ours_peer, bare_peer):
-            if peer is not None:
-                await stop_peer(peer)
+        for peer in peers:
+            await stop_peer(peer)
         await delete_broker_objects(settings)
         await drop_schemas(settings.database_url, producer_schema, peer_schema)
 
@@ -358,15 +388,22 @@ def judge(figures: dict) -> dict:
 def print_readable(figures: dict, targets: dict) -> None:
     for stack in ("ours", "bare"):
         r = figures["rpc_latency"][stack]
-        print(f"rpc latency     {stack}: p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms")
+        print(
+            f"rpc latency     {stack}: p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms"
+            f"  [machine cpu {r['machine_cpu_pct']}%]"
+        )
     for stack in ("ours", "bare"):
         t = figures["rpc_throughput"][stack]
-        print(f"rpc throughput  {stack}: {t['calls_per_s']:.0f} calls/s ({IN_FLIGHT} in flight)")
+        print(
+            f"rpc throughput  {stack}: {t['calls_per_s']:.0f} calls/s ({IN_FLIGHT} in flight)"
+            f"  [machine cpu {t['machine_cpu_pct']}%]"
+        )
     for stack in ("ours", "bare"):
         e = figures["event_latency"][stack]
         print(
             f"event latency   {stack}: p50 {e['p50_ms']:.2f} ms  p99 {e['p99_ms']:.2f} ms"
             f"  max {e['max_ms']:.2f} ms  at {e['rate_per_s']:.0f}/s  missing {e['missing']}"
+            f"  [machine cpu {e['machine_cpu_pct']}%]"
         )
     share = figures["rpc_throughput"]["ours_share_of_bare"]
     for passed, text in (
@@ -383,11 +420,14 @@ async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = bench_settings()
     token = settings.broker_prefix.rsplit("-", 1)[1]
+    load = os.getloadavg()[0]
     print(f"broker prefix {settings.broker_prefix}, database {settings.database_url}")
-    figures = await measure_everything(settings, f"bench_{token}_producer", f"bench_{token}_peer")
+    print(f"load average before the run {load:.2f} on {os.cpu_count()} cores", flush=True)
+    figures = await run_benchmarks(settings, f"bench_{token}_producer", f"bench_{token}_peer")
     targets = judge(figures)
     print_readable(figures, targets)
-    print(json.dumps({"prefix": settings.broker_prefix, **figures, "targets": targets}))
+    run = {"prefix": settings.broker_prefix, "cores": os.cpu_count(), "load_before": load}
+    print(json.dumps({**run, **figures, "targets": targets}))
 
 
 if __name__ == "__main__":

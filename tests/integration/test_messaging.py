@@ -12,6 +12,7 @@ from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.topology import Names
 from tests.support.probes import drop_probe, start_probe, unique, wait_until
+from tests.support.probes import publish_raw as publish_bytes
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -227,11 +228,7 @@ async def test_a_message_of_the_wrong_shape_is_dead_lettered_with_its_reason(
 
 
 async def publish_raw(settings, body: bytes) -> None:
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(Names(settings).events_exchange)
-        await exchange.publish(aio_pika.Message(body), routing_key="probe.happened")
+    await publish_bytes(settings, body, "probe.happened")
 
 
 async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(settings, producer):

@@ -65,3 +65,12 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def publish_raw(settings: Settings, body: bytes, routing_key: str) -> None:
+    """Put bytes on the events exchange as any producer (or a broken one) could."""
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(Names(settings).events_exchange)
+        await exchange.publish(aio_pika.Message(body), routing_key=routing_key)

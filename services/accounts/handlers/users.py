@@ -198,13 +198,16 @@ async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, 
 
 
 async def update_user(params: UpdateUser, ctx: CallContext) -> dict:
-    values, errors = clean_person(params.fields, params.role, ctx.deps.clock.today(), False)
-    if errors:
-        raise _invalid(errors)
     async with ctx.pool.acquire() as conn:
         try:
             async with conn.transaction():
+                # Who may touch this person is settled before their input is looked at.
                 await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+                values, errors = clean_person(
+                    params.fields, params.role, ctx.deps.clock.today(), False
+                )
+                if errors:
+                    raise _invalid(errors)
                 await conn.execute(
                     "UPDATE users SET name = $2, mobile = $3, email = $4,"
                     " id_number = COALESCE($5, id_number), gender = COALESCE($6, gender),"
@@ -236,6 +239,8 @@ async def set_active(params: SetActive, ctx: CallContext) -> dict:
 
 async def set_password(params: SetPassword, ctx: CallContext) -> dict:
     """The unit resets a person's password; their sessions end."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
     problems = check_new_password(params.new_password, params.new_password_confirm)
     if problems:
         raise _invalid(problems)

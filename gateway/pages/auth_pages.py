@@ -1,0 +1,158 @@
+"""Login, logout, unit admin registration, forgotten and changed passwords (manual §1.1)."""
+
+from aiohttp import web
+
+from gateway.auth import (
+    SESSION_COOKIE,
+    current_user,
+    end_session,
+    login_required,
+    start_session,
+)
+from gateway.web import (
+    accounts,
+    accounts_anonymous,
+    form_of,
+    form_page,
+    local_path,
+    pick,
+    render,
+    see_other,
+    shows_on_form,
+    with_client,
+)
+from shared.rpc import RpcError
+
+REGISTER_FIELDS = (
+    "org_code",
+    "si_unit_no",
+    "admin_name",
+    "admin_id_number",
+    "admin_si_no",
+    "email",
+    "username",
+    "password",
+    "password_confirm",
+    "phone",
+    "mobile",
+    "sms_code",
+)
+RESET_FIELDS = ("username", "mobile", "sms_code", "new_password", "new_password_confirm")
+CHANGE_FIELDS = ("old_password", "new_password", "new_password_confirm")
+
+
+# --- login and logout ---
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if current_user(request):
+        raise web.HTTPFound("/home")
+    return await _login_form(request, pick(request.query, ("next", "as")))
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await form_of(request)
+    params = pick(form, ("username", "password", "captcha_id", "captcha_answer"))
+    params["user_agent"] = request.headers.get("User-Agent", "")
+    try:
+        result = await accounts_anonymous(request, "auth.login", with_client(request, params))
+    except RpcError as error:
+        if not shows_on_form(error) and error.code != "account_disabled":
+            raise
+        return await _login_form(request, form, error)
+    user = result["user"]
+    response = see_other(request, local_path(form.get("next")) or "/home", f"欢迎您，{user['name']}")
+    start_session(request, response, result["token"])
+    return response
+
+
+async def _login_form(request, values: dict, error: RpcError | None = None) -> web.Response:
+    captcha = await accounts_anonymous(request, "captcha.new")
+    return form_page(request, "auth/login.html", values, error, captcha=captcha)
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await accounts(request, "auth.logout", {"token": token})
+    response = see_other(request, "/login", "您已安全退出。出于安全考虑，请关闭浏览器。", "info")
+    end_session(response)
+    return response
+
+
+# --- registration of a unit admin ---
+
+
+async def register_page(request: web.Request) -> web.Response:
+    return form_page(request, "auth/register.html", {})
+
+
+async def register(request: web.Request) -> web.Response:
+    form = await form_of(request)
+    if form.get("action") == "send_code":
+        return await _send_code(request, form, "auth/register.html", "register")
+    params = with_client(request, {"form": pick(form, REGISTER_FIELDS)})
+    try:
+        result = await accounts_anonymous(request, "unit.register", params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "auth/register.html", form, error)
+    return render(request, "auth/register_done.html", {"result": result})
+
+
+async def _send_code(request, form: dict, template: str, purpose: str) -> web.Response:
+    """Without JavaScript the 获取验证码 button posts the form here and it comes back."""
+    params = {"mobile": form.get("mobile", ""), "purpose": purpose}
+    if purpose == "reset_password":
+        params["username"] = form.get("username", "")
+    try:
+        sent = await accounts_anonymous(request, "sms.request_code", with_client(request, params))
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, template, form, error)
+    minutes = sent["expires_in_seconds"] // 60
+    note = f"验证码已发送，{minutes} 分钟内有效；{sent['cooldown_seconds']} 秒后可重新获取"
+    return form_page(request, template, form, notes={"mobile": note})
+
+
+# --- forgotten password (by SMS) and changed password (signed in) ---
+
+
+async def forgot_page(request: web.Request) -> web.Response:
+    return form_page(request, "auth/password_forgot.html", {})
+
+
+async def forgot(request: web.Request) -> web.Response:
+    form = await form_of(request)
+    if form.get("action") == "send_code":
+        return await _send_code(request, form, "auth/password_forgot.html", "reset_password")
+    try:
+        await accounts_anonymous(request, "auth.reset_password", pick(form, RESET_FIELDS))
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "auth/password_forgot.html", form, error)
+    return see_other(request, "/login", "密码已重设，请使用新密码登录")
+
+
+@login_required()
+async def change_page(request: web.Request) -> web.Response:
+    return form_page(request, "auth/password_change.html", {})
+
+
+@login_required()
+async def change(request: web.Request) -> web.Response:
+    form = await form_of(request)
+    try:
+        await accounts(request, "auth.change_password", pick(form, CHANGE_FIELDS))
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "auth/password_change.html", form, error)
+    message = "密码已修改，您在所有设备上的登录均已退出，请使用新密码重新登录"
+    response = see_other(request, "/login", message)
+    end_session(response)
+    return response
+

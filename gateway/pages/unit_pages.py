@@ -1,0 +1,227 @@
+"""The unit's people: operators (admin only) and applicant accounts (admin and operators)."""
+
+import base64
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from gateway.auth import current_user, login_required
+from gateway.web import (
+    accounts,
+    form_of,
+    form_page,
+    local_path,
+    pick,
+    render,
+    see_other,
+    shows_on_form,
+)
+from services.accounts.handlers.applicant_import import template_xlsx
+from shared.rpc import RpcError
+
+PAGE_SIZE = 20
+IMPORT_TIMEOUT = 60.0  # every row hashes a password: a full file takes about 20 s
+TEMPLATE_NAME = "申报人员导入模板.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FIELD_LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "gender": "性别",
+    "mobile": "手机号码",
+    "email": "电子邮箱",
+    "username": "用户名",
+    "password": "初始密码",
+}
+
+
+@dataclass(frozen=True)
+class People:
+    kind: str  # the URL segment
+    role: str  # the accounts role
+    noun: str
+    managers: tuple[str, ...]
+    create_fields: tuple[str, ...]
+    edit_fields: tuple[str, ...]
+
+
+KINDS = {
+    "operators": People(
+        "operators",
+        "unit_operator",
+        "经办人",
+        ("unit_admin",),
+        ("name", "mobile", "email", "username", "password"),
+        ("name", "mobile", "email"),
+    ),
+    "applicants": People(
+        "applicants",
+        "applicant",
+        "申报人员",
+        ("unit_admin", "unit_operator"),
+        ("name", "id_number", "gender", "mobile", "email", "username", "password"),
+        ("name", "id_number", "gender", "mobile", "email"),
+    ),
+}
+
+
+def people_of(request: web.Request) -> People:
+    people = KINDS[request.match_info["kind"]]
+    if current_user(request)["role"] not in people.managers:
+        raise RpcError("forbidden", f"只有单位管理员可以管理{people.noun}", 403)
+    return people
+
+
+def _user_id(request: web.Request) -> str:
+    return request.match_info["user_id"]
+
+
+unit_only = login_required("unit_admin", "unit_operator")
+
+
+@unit_only
+async def people_list(request: web.Request) -> web.Response:
+    people = people_of(request)
+    query = pick(request.query, ("q", "status"))
+    page = int(request.query["page"]) if request.query.get("page", "").isdigit() else 1
+    params = {"role": people.role, "q": query["q"], "status": query["status"] or "all"}
+    result = await accounts(
+        request, "users.list", {**params, "page": max(page, 1), "page_size": PAGE_SIZE}
+    )
+    pages = max(1, -(-result["total"] // PAGE_SIZE))
+
+    def page_url(number: int) -> str:
+        return f"/unit/{people.kind}?" + urlencode({**query, "page": number})
+
+    context = {"people": people, "query": query, "result": result, "pages": pages}
+    return render(request, "unit/people_list.html", {**context, "page_url": page_url})
+
+
+@unit_only
+async def new_person_page(request: web.Request) -> web.Response:
+    return form_page(request, "unit/person_form.html", {}, people=people_of(request), person=None)
+
+
+@unit_only
+async def new_person(request: web.Request) -> web.Response:
+    people = people_of(request)
+    form = await form_of(request)
+    fields = pick(form, people.create_fields)
+    try:
+        created = await accounts(request, "users.create", {"role": people.role, "fields": fields})
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "unit/person_form.html", form, error, people=people, person=None)
+    message = f"已新增{people.noun} {fields['name'].strip()}（用户名 {created['username']}）"
+    return see_other(request, f"/unit/{people.kind}", message)
+
+
+@unit_only
+async def edit_person_page(request: web.Request) -> web.Response:
+    people = people_of(request)
+    person = await _get(request, people)
+    values = pick(person, people.edit_fields)
+    return form_page(request, "unit/person_form.html", values, people=people, person=person)
+
+
+@unit_only
+async def edit_person(request: web.Request) -> web.Response:
+    people = people_of(request)
+    person = await _get(request, people)
+    form = await form_of(request)
+    params = {"role": people.role, "user_id": person["id"], "fields": pick(form, people.edit_fields)}
+    try:
+        await accounts(request, "users.update", params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(
+            request, "unit/person_form.html", form, error, people=people, person=person
+        )
+    message = f"已保存{people.noun} {form.get('name', '').strip()}（用户名 {person['username']}）"
+    return see_other(request, f"/unit/{people.kind}", message)
+
+
+@unit_only
+async def set_status(request: web.Request) -> web.Response:
+    people = people_of(request)
+    person = await _get(request, people)
+    form = await form_of(request)
+    active = form.get("active") == "true"
+    await accounts(
+        request, "users.set_active", {"role": people.role, "user_id": person["id"], "active": active}
+    )
+    done = "启用" if active else "停用"
+    message = f"已{done}{people.noun} {person['name']}（用户名 {person['username']}）"
+    back = local_path(form.get("back")) or f"/unit/{people.kind}"
+    return see_other(request, back, message)
+
+
+@unit_only
+async def password_page(request: web.Request) -> web.Response:
+    people = people_of(request)
+    person = await _get(request, people)
+    return form_page(request, "unit/person_password.html", {}, people=people, person=person)
+
+
+@unit_only
+async def set_password(request: web.Request) -> web.Response:
+    people = people_of(request)
+    person = await _get(request, people)
+    form = await form_of(request)
+    params = {"role": people.role, "user_id": person["id"]}
+    params |= pick(form, ("new_password", "new_password_confirm"))
+    try:
+        await accounts(request, "users.set_password", params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(
+            request, "unit/person_password.html", form, error, people=people, person=person
+        )
+    message = f"已重置{people.noun} {person['name']}（用户名 {person['username']}）的密码"
+    return see_other(request, f"/unit/{people.kind}", message)
+
+
+async def _get(request: web.Request, people: People) -> dict:
+    return await accounts(request, "users.get", {"role": people.role, "user_id": _user_id(request)})
+
+
+# --- 批量导入 (applicants only) ---
+
+
+@unit_only
+async def import_page(request: web.Request) -> web.Response:
+    return form_page(request, "unit/applicants_import.html", {}, report=None)
+
+
+@unit_only
+async def import_template(_request: web.Request) -> web.Response:
+    return web.Response(
+        body=template_xlsx(),
+        content_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(TEMPLATE_NAME)}"},
+    )
+
+
+@unit_only
+async def import_upload(request: web.Request) -> web.Response:
+    upload = (await request.post()).get("file")
+    if not isinstance(upload, web.FileField):
+        error = RpcError("invalid_file", "请选择文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
+        return form_page(request, "unit/applicants_import.html", {}, error, report=None)
+    data = base64.b64encode(upload.file.read()).decode()
+    try:
+        report = await accounts(
+            request, "applicants.import", {"xlsx_base64": data}, timeout=IMPORT_TIMEOUT
+        )
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "unit/applicants_import.html", {}, error, report=None)
+    return render(
+        request,
+        "unit/applicants_import.html",
+        {"values": {}, "errors": {}, "report": report, "labels": FIELD_LABELS},
+    )

@@ -1,0 +1,164 @@
+"""What the page views share: the template context, flashes, redirects, forms and RPC calls."""
+
+import base64
+import binascii
+import json
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from gateway.auth import CSRF_FIELD, actor_of, client_ip, csrf_key, current_user, set_cookie
+from gateway.keys import rpc_key
+from shared.rpc import RpcError
+
+ROLE_LABELS = {
+    "sysadmin": "系统管理员",
+    "unit_admin": "单位管理员",
+    "unit_operator": "单位经办人",
+    "applicant": "申报个人",
+    "department": "日常工作部门",
+    "office": "专技处",
+    "committee": "评委会",
+}
+SECRET_FIELDS = {
+    "password",
+    "password_confirm",
+    "old_password",
+    "new_password",
+    "new_password_confirm",
+    "captcha_answer",
+}
+FLASH_COOKIE = "zc_flash"
+FLASH_KINDS = ("success", "error", "info")
+flash_read_key = web.RequestKey("flash_read", bool)
+
+
+# --- flashes: one short-lived cookie, shown on the next rendered page, then dropped ---
+
+
+def flash(request: web.Request, response: web.StreamResponse, text: str, kind: str = "success"):
+    payload = json.dumps([{"kind": kind, "text": text[:300]}], ensure_ascii=False).encode()
+    value = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    set_cookie(request, response, FLASH_COOKIE, value, max_age=120)
+
+
+class Flashes:
+    """Read only when a template shows them, so a redirect on the way keeps them."""
+
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+
+    def __iter__(self):
+        raw = self.request.cookies.get(FLASH_COOKIE)
+        if not raw:
+            return iter(())
+        self.request[flash_read_key] = True
+        try:
+            items = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        except (binascii.Error, ValueError):
+            return iter(())
+        if not isinstance(items, list):
+            return iter(())
+        return iter(
+            {"kind": i.get("kind") if i.get("kind") in FLASH_KINDS else "info", "text": str(i["text"])}
+            for i in items[:3]
+            if isinstance(i, dict) and "text" in i
+        )
+
+
+async def drop_shown_flash(request: web.Request, response: web.StreamResponse) -> None:
+    if request.get(flash_read_key) and FLASH_COOKIE not in response.cookies:
+        response.del_cookie(FLASH_COOKIE, path="/")
+
+
+async def page_context(request: web.Request) -> dict:
+    user = current_user(request)
+    return {
+        "csrf": request.get(csrf_key, ""),
+        "user": user,
+        "role_label": ROLE_LABELS.get(user["role"], "") if user else "",
+        "flashes": Flashes(request),
+    }
+
+
+# --- answers ---
+
+
+def see_other(
+    request: web.Request, location: str, message: str | None = None, kind: str = "success"
+) -> web.Response:
+    response = web.Response(status=303, headers={"Location": location})
+    if message:
+        flash(request, response, message, kind)
+    return response
+
+
+def render(request: web.Request, template: str, context: dict, status: int = 200) -> web.Response:
+    return aiohttp_jinja2.render_template(template, request, context, status=status)
+
+
+def form_page(
+    request: web.Request,
+    template: str,
+    values: dict,
+    error: RpcError | None = None,
+    **context,
+) -> web.Response:
+    """A form with what was typed (never secrets) and each field's message beside it."""
+    shown = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+    status = error.status if error and 400 <= error.status < 500 else 422 if error else 200
+    return render(
+        request,
+        template,
+        {
+            "values": shown,
+            "errors": error.fields if error else {},
+            "problem": error.message if error else None,
+            **context,
+        },
+        status,
+    )
+
+
+def shows_on_form(error: RpcError) -> bool:
+    """Input problems go back to the form; the rest (403, 404, outages) get an error page."""
+    return bool(error.fields) or error.status in (400, 401, 409, 422, 423, 429)
+
+
+async def form_of(request: web.Request) -> dict[str, str]:
+    data = await request.post()
+    return {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
+
+
+def pick(values: dict, names) -> dict[str, str]:
+    return {name: values.get(name, "") for name in names}
+
+
+def local_path(target: str | None) -> str | None:
+    """The target when it is a path on this site; None for anything that could leave it."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+# --- calls to the accounts service ---
+
+
+async def accounts(request: web.Request, method: str, params=None, timeout: float | None = None):
+    """A call on behalf of the signed-in user."""
+    return await request.app[rpc_key].call(
+        "accounts", method, params, actor=actor_of(request), timeout=timeout
+    )
+
+
+async def accounts_anonymous(request: web.Request, method: str, params: dict | None = None):
+    """A call before sign-in (captcha, SMS codes, registration, login, reset)."""
+    return await request.app[rpc_key].call("accounts", method, params)
+
+
+def with_client(request: web.Request, params: dict) -> dict:
+    return {**params, "client_ip": client_ip(request)}

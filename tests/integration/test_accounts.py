@@ -1,0 +1,432 @@
+"""The accounts service over RPC, with notify and the development SMS provider for real."""
+
+import base64
+import io
+from datetime import timedelta
+
+import openpyxl
+import pytest
+
+from shared.envelope import new_event
+from shared.outbox import add_to_outbox
+from shared.rpc import Actor, RpcError
+from tests.support.accounts_driver import (
+    PASSWORD,
+    id_number,
+    mobile,
+    org_code,
+    uscc,
+    username,
+)
+from tests.support.probes import publish_raw, wait_until
+
+# --- registration ----------------------------------------------------------------------
+
+
+async def test_an_enrolled_admin_registers_the_unit_with_the_code_sent_by_sms(accounts):
+    form, result = await accounts.register()
+    assert result["username"] == form["username"]
+    assert result["unit_name"] == "深圳市测试科技有限公司"
+    me = (await accounts.login(form["username"]))["user"]
+    assert me["role"] == "unit_admin" and me["unit_id"] == result["unit_id"]
+
+
+async def test_registration_accepts_a_unified_social_credit_code(accounts):
+    form, result = await accounts.register(org_code=uscc())
+    same_unit = accounts.registration_form(org_code=form["org_code"][8:17], sms_code="123456")
+    with pytest.raises(RpcError) as refused:  # its embedded organisation code is the unit
+        await accounts.call("unit.register", {"form": same_unit})
+    assert "org_code" in refused.value.fields
+
+
+async def test_a_second_admin_for_the_same_unit_is_refused(accounts):
+    first, _ = await accounts.register()
+    with pytest.raises(RpcError) as refused:
+        await accounts.register(org_code=first["org_code"])
+    assert refused.value.status == 422
+    assert "一个单位仅能注册一名单位管理员" in refused.value.fields["org_code"]
+
+
+async def test_an_admin_not_enrolled_under_that_unit_number_is_refused(accounts):
+    form = accounts.registration_form()
+    await accounts.enrol(
+        form["admin_name"], form["admin_id_number"], "99999999", form["admin_si_no"]
+    )
+    await accounts.call("sms.request_code", {"mobile": form["mobile"], "purpose": "register"})
+    form["sms_code"] = await accounts._code_when_delivered(form["mobile"])
+    with pytest.raises(RpcError) as refused:
+        await accounts.call("unit.register", {"form": form})
+    assert "未在该单位社保号下缴纳社保" in refused.value.fields["si_unit_no"]
+    with pytest.raises(RpcError):  # nothing was stored: the admin cannot log in
+        await accounts.login(form["username"])
+
+
+async def test_every_broken_field_is_reported_and_nothing_is_stored(accounts):
+    form = accounts.registration_form(
+        org_code="D2143569-Y",
+        admin_id_number="110105194912310021",
+        username="ab",
+        password="password",
+        password_confirm="other",
+        mobile="12345",
+        sms_code="12",
+    )
+    with pytest.raises(RpcError) as refused:
+        await accounts.call("unit.register", {"form": form})
+    fields = refused.value.fields
+    assert {"org_code", "admin_id_number", "username", "password", "mobile", "sms_code"} <= set(
+        fields
+    )
+    assert all(fields.values())
+
+
+# --- SMS codes --------------------------------------------------------------------------
+
+
+async def test_a_code_dies_after_five_wrong_tries(accounts):
+    form = accounts.registration_form()
+    await accounts.enrol(
+        form["admin_name"], form["admin_id_number"], form["si_unit_no"], form["admin_si_no"]
+    )
+    await accounts.call("sms.request_code", {"mobile": form["mobile"], "purpose": "register"})
+    right = await accounts._code_when_delivered(form["mobile"])
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    messages = []
+    for _ in range(5):
+        with pytest.raises(RpcError) as refused:
+            await accounts.call("unit.register", {"form": {**form, "sms_code": wrong}})
+        messages.append(refused.value.fields["sms_code"])
+    assert messages[0] == "验证码错误，还可尝试 4 次"
+    assert "已失效" in messages[-1]
+    with pytest.raises(RpcError) as dead:
+        await accounts.call("unit.register", {"form": {**form, "sms_code": right}})
+    assert "请先获取验证码" in dead.value.fields["sms_code"]
+
+
+async def test_a_second_send_to_one_phone_waits_for_the_cooldown(accounts, accounts_deps):
+    phone = mobile()
+    await accounts.call("sms.request_code", {"mobile": phone, "purpose": "register"})
+    with pytest.raises(RpcError) as early:
+        await accounts.call("sms.request_code", {"mobile": phone, "purpose": "register"})
+    assert early.value.status == 429
+    assert "秒后再获取" in early.value.fields["mobile"]
+    accounts_deps.clock.offset += timedelta(seconds=61)
+    assert (await accounts.call("sms.request_code", {"mobile": phone, "purpose": "register"}))[
+        "sent"
+    ]
+
+
+async def test_a_phone_gets_at_most_the_daily_cap_of_codes(accounts, accounts_deps):
+    phone = mobile()
+    for _ in range(accounts_deps.settings.sms_daily_cap_per_mobile):
+        await accounts.call("sms.request_code", {"mobile": phone, "purpose": "register"})
+        accounts_deps.clock.offset += timedelta(seconds=61)
+    with pytest.raises(RpcError) as capped:
+        await accounts.call("sms.request_code", {"mobile": phone, "purpose": "register"})
+    assert "今日获取验证码次数已达上限" in capped.value.fields["mobile"]
+
+
+async def test_an_expired_code_is_refused(accounts, accounts_deps):
+    form = accounts.registration_form()
+    await accounts.enrol(
+        form["admin_name"], form["admin_id_number"], form["si_unit_no"], form["admin_si_no"]
+    )
+    await accounts.call("sms.request_code", {"mobile": form["mobile"], "purpose": "register"})
+    form["sms_code"] = await accounts._code_when_delivered(form["mobile"])
+    accounts_deps.clock.offset += timedelta(minutes=5, seconds=1)
+    with pytest.raises(RpcError) as refused:
+        await accounts.call("unit.register", {"form": form})
+    assert refused.value.fields["sms_code"] == "验证码已过期，请重新获取"
+
+
+async def test_a_send_that_fails_is_reported_as_failed(accounts, identity):
+    notify = identity.service.rpc.deps.notify
+    identity.service.rpc.deps.notify = None  # as if the notify service were unreachable
+    try:
+        with pytest.raises(RpcError) as failed:
+            await accounts.call("sms.request_code", {"mobile": mobile(), "purpose": "register"})
+    finally:
+        identity.service.rpc.deps.notify = notify
+    assert failed.value.status == 503
+    assert failed.value.fields["mobile"] == "验证码发送失败，请稍后重试"
+
+
+# --- login, sessions, passwords ---------------------------------------------------------
+
+
+async def test_five_failed_logins_lock_the_account_for_fifteen_minutes(accounts, accounts_deps):
+    form, _ = await accounts.register()
+    for _ in range(4):
+        with pytest.raises(RpcError) as wrong:
+            await accounts.login(form["username"], "Wrong0pass")
+        assert wrong.value.status == 401
+    with pytest.raises(RpcError) as locked:
+        await accounts.login(form["username"], "Wrong0pass")
+    assert locked.value.status == 423
+    with pytest.raises(RpcError) as still_locked:
+        await accounts.login(form["username"])  # even the right password
+    assert still_locked.value.status == 423
+    accounts_deps.clock.offset += timedelta(minutes=15, seconds=1)
+    assert (await accounts.login(form["username"]))["user"]["username"] == form["username"]
+
+
+async def test_a_wrong_captcha_is_refused_before_the_password_is_checked(accounts):
+    form, _ = await accounts.register()
+    captcha = await accounts.call("captcha.new")
+    with pytest.raises(RpcError) as refused:
+        await accounts.call(
+            "auth.login",
+            {
+                "username": form["username"],
+                "password": PASSWORD,
+                "captcha_id": captcha["captcha_id"],
+                "captcha_answer": "ZZZZ",
+            },
+        )
+    assert refused.value.fields == {"captcha_answer": "图片验证码错误"}
+
+
+async def test_a_session_expires_when_idle_and_at_logout(accounts, accounts_deps):
+    form, _ = await accounts.register()
+    first = await accounts.login(form["username"])
+    second = await accounts.login(form["username"])
+    assert (await accounts.call("auth.session", {"token": first["token"]}))["user"]
+    accounts_deps.clock.offset += timedelta(minutes=31)
+    with pytest.raises(RpcError) as idle:
+        await accounts.call("auth.session", {"token": first["token"]})
+    assert idle.value.status == 401
+    third = await accounts.login(form["username"])
+    await accounts.call("auth.logout", {"token": third["token"]})
+    with pytest.raises(RpcError):
+        await accounts.call("auth.session", {"token": third["token"]})
+    del second
+
+
+async def test_changing_the_password_ends_every_session(accounts):
+    form, _ = await accounts.register()
+    one, two = await accounts.login(form["username"]), await accounts.login(form["username"])
+    actor = Actor(user_id=one["user"]["id"], role="unit_admin", unit_id=one["user"]["unit_id"])
+    await accounts.call(
+        "auth.change_password",
+        {
+            "old_password": PASSWORD,
+            "new_password": "N3wPassword",
+            "new_password_confirm": "N3wPassword",
+        },
+        actor=actor,
+    )
+    for session in (one, two):
+        with pytest.raises(RpcError):
+            await accounts.call("auth.session", {"token": session["token"]})
+    assert await accounts.login(form["username"], "N3wPassword")
+
+
+async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_mobile(accounts):
+    form, _ = await accounts.register()
+    with pytest.raises(RpcError) as other_phone:
+        await accounts.call(
+            "sms.request_code",
+            {"mobile": mobile(), "purpose": "reset_password", "username": form["username"]},
+        )
+    assert other_phone.value.fields["mobile"] == "用户名与注册手机号码不匹配"
+    # The registration code was sent moments ago: wait out the cooldown on the clock.
+    accounts.service.rpc.deps.clock.offset += timedelta(seconds=61)
+    await accounts.call(
+        "sms.request_code",
+        {"mobile": form["mobile"], "purpose": "reset_password", "username": form["username"]},
+    )
+    code = await accounts._code_when_delivered(form["mobile"])
+    await accounts.call(
+        "auth.reset_password",
+        {
+            "username": form["username"],
+            "mobile": form["mobile"],
+            "sms_code": code,
+            "new_password": "Reset1234",
+            "new_password_confirm": "Reset1234",
+        },
+    )
+    assert await accounts.login(form["username"], "Reset1234")
+
+
+# --- operators and applicants -------------------------------------------------------------
+
+
+async def test_the_admin_creates_an_applicant_who_can_then_log_in(accounts):
+    _, admin = await accounts.new_unit_admin()
+    person = await accounts.new_person(admin)
+    user = (await accounts.login(person["username"]))["user"]
+    assert user["role"] == "applicant" and user["unit_id"] == str(admin.unit_id)
+
+
+async def test_an_id_number_is_unique_across_the_whole_system(accounts):
+    _, admin_a = await accounts.new_unit_admin()
+    _, admin_b = await accounts.new_unit_admin()
+    person = await accounts.new_person(admin_a)
+    with pytest.raises(RpcError) as clash:
+        await accounts.new_person(admin_b, id_number=person["id_number"])
+    assert "身份证号" in clash.value.fields["id_number"]
+
+
+async def test_a_disabled_operator_cannot_log_in_and_loses_their_sessions(accounts):
+    _, admin = await accounts.new_unit_admin()
+    operator = await accounts.new_person(admin, role="unit_operator")
+    session = await accounts.login(operator["username"])
+    await accounts.call(
+        "users.set_active",
+        {"role": "unit_operator", "user_id": operator["id"], "active": False},
+        actor=admin,
+    )
+    with pytest.raises(RpcError):
+        await accounts.call("auth.session", {"token": session["token"]})
+    with pytest.raises(RpcError) as refused:
+        await accounts.login(operator["username"])
+    assert refused.value.status == 403
+    await accounts.call(
+        "users.set_active",
+        {"role": "unit_operator", "user_id": operator["id"], "active": True},
+        actor=admin,
+    )
+    assert await accounts.login(operator["username"])
+
+
+def workbook(rows: list[list]) -> str:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "身份证号", "性别", "手机号码", "电子邮箱", "用户名", "初始密码"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+async def test_excel_import_creates_good_rows_and_explains_each_refused_row(accounts):
+    _, admin = await accounts.new_unit_admin()
+    taken = await accounts.new_person(admin)
+    good_id, dup_name = id_number("19880808"), username("imp")
+    rows = [
+        [
+            "张三",
+            good_id,
+            "男" if int(good_id[16]) % 2 else "女",
+            mobile(),
+            "z@e.cn",
+            dup_name,
+            PASSWORD,
+        ],
+        ["李四", "110105194912310021", "男", mobile(), "l@e.cn", username("imp"), PASSWORD],
+        [
+            "王五",
+            taken["id_number"],
+            taken["gender"],
+            mobile(),
+            "w@e.cn",
+            username("imp"),
+            PASSWORD,
+        ],
+        ["赵六", id_number("19770101"), "女", mobile(), "x@e.cn", dup_name, "short"],
+    ]
+    report = await accounts.client.call(
+        "accounts", "applicants.import", {"xlsx_base64": workbook(rows)}, actor=admin, timeout=60
+    )
+    assert [r["row"] for r in report["created"]] == [2]
+    refused = {r["row"]: r["reasons"] for r in report["refused"]}
+    assert set(refused) == {3, 4, 5}
+    assert "id_number" in refused[3]
+    assert "全系统唯一" in refused[4]["id_number"]
+    assert "与第 2 行重复" in refused[5]["username"] and "password" in refused[5]
+    assert await accounts.login(dup_name)
+
+
+async def test_a_file_that_is_not_excel_gets_a_clear_error(accounts):
+    _, admin = await accounts.new_unit_admin()
+    with pytest.raises(RpcError) as refused:
+        await accounts.call(
+            "applicants.import",
+            {"xlsx_base64": base64.b64encode(b"%PDF-1.4").decode()},
+            actor=admin,
+        )
+    assert "xlsx" in refused.value.message
+
+
+# --- talent-introduction events ---------------------------------------------------------
+
+
+def talent_unit(version: int, talent_id: str, code: str, admin_name: str, password: str):
+    from services.accounts.domain.credentials import hash_password
+
+    return {
+        "talent_unit_id": talent_id,
+        "unit_version": version,
+        "org_code": code,
+        "name": f"人才单位 v{version}",
+        "si_unit_no": "500500",
+        "admin": {
+            "username": admin_name,
+            "password_hash": hash_password(password),
+            "name": "赵管理",
+            "mobile": mobile(),
+        },
+    }
+
+
+async def publish_talent(accounts, event_type: str, payload: dict):
+    async with accounts.service.pool.acquire() as conn, conn.transaction():
+        event = new_event(event_type, payload, producer="talent")
+        await add_to_outbox(conn, event)
+    return event
+
+
+async def unit_named(accounts, talent_id: str):
+    return await accounts.service.pool.fetchrow(
+        "SELECT name, talent_version, active FROM units WHERE talent_unit_id = $1", talent_id
+    )
+
+
+async def test_talent_events_out_of_order_leave_the_newest_version(accounts):
+    talent_id, code, admin = f"T{org_code()}", org_code(), username("tal")
+    await publish_talent(
+        accounts, "talent.unit.updated", talent_unit(2, talent_id, code, admin, "Talent22x")
+    )
+    await wait_until(lambda: unit_named(accounts, talent_id))
+    await publish_talent(
+        accounts, "talent.unit.registered", talent_unit(1, talent_id, code, admin, "Talent11x")
+    )
+    handled = accounts.service.events.handled
+    await wait_until(lambda: accounts.service.events.handled > handled)
+    unit = await unit_named(accounts, talent_id)
+    assert (unit["name"], unit["talent_version"]) == ("人才单位 v2", 2)
+    assert await accounts.login(admin, "Talent22x")  # the talent system's password works here
+
+
+async def test_a_replayed_talent_event_changes_nothing_the_second_time(accounts):
+    talent_id, code, admin = f"T{org_code()}", org_code(), username("tal")
+    event = await publish_talent(
+        accounts, "talent.unit.registered", talent_unit(1, talent_id, code, admin, "Talent11x")
+    )
+    await wait_until(lambda: unit_named(accounts, talent_id))
+    duplicates = accounts.service.events.duplicates
+    await publish_raw(accounts.service.settings, event.to_bytes(), event.type)  # sent again
+    await wait_until(lambda: accounts.service.events.duplicates == duplicates + 1)
+    assert (await unit_named(accounts, talent_id))["talent_version"] == 1
+
+
+async def test_a_deactivated_talent_unit_can_no_longer_log_in(accounts):
+    talent_id, code, admin = f"T{org_code()}", org_code(), username("tal")
+    await publish_talent(
+        accounts, "talent.unit.registered", talent_unit(1, talent_id, code, admin, "Talent11x")
+    )
+    await wait_until(lambda: unit_named(accounts, talent_id))
+    await publish_talent(
+        accounts, "talent.unit.deactivated", talent_unit(2, talent_id, code, admin, "Talent11x")
+    )
+
+    async def inactive():
+        unit = await unit_named(accounts, talent_id)
+        return unit and not unit["active"]
+
+    await wait_until(inactive)
+    with pytest.raises(RpcError) as refused:
+        await accounts.login(admin, "Talent11x")
+    assert refused.value.status == 403
