@@ -27,6 +27,7 @@ PROCESSES = {
     "cases": "services.cases",
     "documents": "services.documents",
     "notify": "services.notify",
+    "sms-dev": "services.notify.dev_provider",  # the development SMS provider (var/sms.log)
     "gateway": "gateway",
 }
 WIDTH = max(map(len, PROCESSES))
@@ -81,7 +82,7 @@ async def _spawn(name: str, module: str, tasks: list) -> asyncio.subprocess.Proc
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        module,
+        *module.split(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -132,8 +133,8 @@ async def run(names: list[str]) -> int:
         loop.add_signal_handler(signum, stopping.set)
     pumps: list[asyncio.Task] = []
 
-    say("runall", "applying migrations (python -m tools.setup)")
-    setup = await _spawn("setup", "tools.setup", pumps)
+    say("runall", "applying migrations and loading demo data (python -m tools.setup --demo)")
+    setup = await _spawn("setup", "tools.setup --demo", pumps)
     setup_done = asyncio.create_task(setup.wait())
     stop_wait = asyncio.create_task(stopping.wait())
     await asyncio.wait({setup_done, stop_wait}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,5 +1,9 @@
-"""Create the database and apply every service's migrations: `python -m tools.setup`."""
+"""Create the database and apply every service's migrations: `python -m tools.setup`.
 
+With --demo, also load the demo accounts (tools.demo) when they are not there yet.
+"""
+
+import argparse
 import asyncio
 import logging
 
@@ -12,15 +16,21 @@ SERVICES = ("accounts", "cases", "documents", "notify")
 log = logging.getLogger("setup")
 
 
-async def setup() -> None:
+async def setup(demo: bool = False) -> None:
     settings = get_settings()
     if await ensure_database(settings.database_url):
         log.info("created database %s", settings.database_url.rsplit("/", 1)[-1])
     for service in SERVICES:
         applied = await migrate_service(settings.database_url, service)
         log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
+    if demo:
+        from tools.demo import load_demo, save_and_print
+
+        save_and_print(settings, await load_demo(settings))
 
 
 if __name__ == "__main__":
     setup_logging(get_settings().log_level, "setup")
-    asyncio.run(setup())
+    parser = argparse.ArgumentParser(description="Create the database and apply migrations.")
+    parser.add_argument("--demo", action="store_true", help="also load the demo accounts")
+    asyncio.run(setup(parser.parse_args().demo))

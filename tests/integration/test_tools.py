@@ -1,0 +1,117 @@
+"""Command-line tools: demo data, the first sysadmin, the enrolment import."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+import pytest
+
+from services.accounts.domain.credentials import verify_password
+from shared.db import database_name, ensure_database
+from shared.migrations import migrate_service
+from tools.demo import load_demo
+
+
+@pytest.fixture
+async def fresh_settings(settings):
+    """Settings pointing at a database of this test's own, dropped afterwards."""
+    base = settings.database_url.rsplit("/", 1)[0]
+    own = settings.model_copy(update={"database_url": f"{base}/zctool_{uuid.uuid4().hex[:8]}"})
+    await ensure_database(own.database_url)
+    await migrate_service(own.database_url, "accounts")
+    yield own
+    conn = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE "{database_name(own.database_url)}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def test_demo_accounts_are_created_once_with_working_passwords(fresh_settings):
+    created = await load_demo(fresh_settings)
+    roles = {role for role, _, _ in created}
+    assert roles == {
+        "sysadmin",
+        "office",
+        "department",
+        "committee",
+        "unit_admin",
+        "unit_operator",
+        "applicant",
+    }
+    assert await load_demo(fresh_settings) == []
+    conn = await asyncpg.connect(fresh_settings.database_url)
+    try:
+        for _, username, password in created:
+            stored = await conn.fetchval(
+                "SELECT password_hash FROM accounts.users WHERE username = $1", username
+            )
+            assert verify_password(stored, password), username
+    finally:
+        await conn.close()
+
+
+def run_tool(settings, *args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ, ZC_DATABASE_URL=settings.database_url, PYTHONPATH=".", **(extra_env or {})
+    )
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def test_the_first_sysadmin_is_created_from_the_command_line(fresh_settings):
+    ok = run_tool(
+        fresh_settings,
+        "services.accounts.admin",
+        "create-sysadmin",
+        "rootadmin",
+        extra_env={"ZC_SYSADMIN_PASSWORD": "Sys4dmin99"},
+    )
+    assert ok.returncode == 0, ok.stderr
+    again = run_tool(
+        fresh_settings,
+        "services.accounts.admin",
+        "create-sysadmin",
+        "rootadmin",
+        extra_env={"ZC_SYSADMIN_PASSWORD": "Sys4dmin99"},
+    )
+    assert again.returncode == 1 and "已存在" in again.stderr
+    weak = run_tool(
+        fresh_settings,
+        "services.accounts.admin",
+        "create-sysadmin",
+        "rootadmin2",
+        extra_env={"ZC_SYSADMIN_PASSWORD": "weak"},
+    )
+    assert weak.returncode == 2 and "密码长度" in weak.stderr
+
+
+async def test_enrolments_are_imported_from_csv_with_bad_lines_reported(fresh_settings, tmp_path):
+    csv_file = tmp_path / "enrolments.csv"
+    csv_file.write_text(
+        "id_number,si_unit_no,si_no,unit_name,person_name,active\n"
+        "11010519491231002x,4403001,600001,深圳甲公司,张三,1\n"
+        ",4403001,600002,深圳甲公司,李四,1\n",
+        encoding="utf-8",
+    )
+    result = run_tool(fresh_settings, "services.accounts.enrolment", "import", str(csv_file))
+    assert result.returncode == 0, result.stderr
+    assert "导入参保记录 1 条" in result.stdout and "第 3 行" in result.stderr
+    conn = await asyncpg.connect(fresh_settings.database_url)
+    try:
+        row = await conn.fetchrow("SELECT * FROM accounts.si_enrolments")
+    finally:
+        await conn.close()
+    assert (row["id_number"], row["person_name"], row["active"]) == (
+        "11010519491231002X",
+        "张三",
+        True,
+    )

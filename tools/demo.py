@@ -1,0 +1,153 @@
+"""Demo accounts for a first look: `python -m tools.setup --demo` loads them once.
+
+Passwords are random, printed when the accounts are created and kept in
+<ZC_VAR_DIR>/demo-accounts.txt (never committed) for later runs.
+"""
+
+import secrets
+import string
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from services.accounts.domain.credentials import hash_password
+from services.accounts.domain.validation import gender_from_id, id_check_char
+from services.accounts.enrolment import Enrolment, upsert_enrolment
+from shared.db import create_pool
+from shared.settings import Settings
+from tools.demo_data import COMMITTEES, DEPARTMENTS, OFFICE
+
+
+def _id(first17: str) -> str:
+    return first17 + id_check_char(first17)
+
+
+UNITS = [
+    {
+        "org_code": "D2143569X",
+        "name": "深圳市南山科技发展有限公司",
+        "si_unit_no": "4403001001",
+        "admin": ("nsadmin", "王建国", _id("44030519780312001"), "60010001", "13800000001"),
+        "operators": [("nsjingban", "陈晓燕", "13800000002")],
+        "applicants": [
+            ("yf0815", "杨帆", _id("44030519880815003"), "13800000003"),
+            ("gaobq01", "高兵全", _id("44030519850620004"), "13800000004"),
+        ],
+    },
+    {
+        "org_code": "M000100Y4",
+        "name": "深圳市福田教育集团",
+        "si_unit_no": "4403002002",
+        "admin": ("ftadmin", "李红梅", _id("44030419800101002"), "60020001", "13800000011"),
+        "operators": [("ftjingban", "赵敏", "13800000012")],
+        "applicants": [("yf0809", "叶菲", _id("44030419900809002"), "13800000013")],
+    },
+]
+
+
+def _password() -> str:
+    """Random, and always within the rules: 10 chars with a digit, an upper and a lower."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(10))
+        if (
+            any(c.isdigit() for c in candidate)
+            and any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+        ):
+            return candidate
+
+
+async def load_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """Create the demo accounts unless they exist; returns (role, username, password) created."""
+    pool = await create_pool(settings.database_url, "accounts")
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval("SELECT 1 FROM users WHERE username = 'sysadmin'"):
+                return []
+            return await _create_all(conn)
+    finally:
+        await pool.close()
+
+
+async def _create_all(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
+    created = []
+
+    async def user(role, username, name, **extra):
+        password = _password()
+        await conn.execute(
+            "INSERT INTO users (id, username, password_hash, role, name, unit_id, org_id,"
+            " org_name, id_number, gender, mobile, email)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            uuid.uuid4(),
+            username,
+            hash_password(password),
+            role,
+            name,
+            extra.get("unit_id"),
+            extra.get("org_id"),
+            extra.get("org_name"),
+            extra.get("id_number"),
+            gender_from_id(extra["id_number"]) if extra.get("id_number") else None,
+            extra.get("mobile"),
+            extra.get("email"),
+        )
+        created.append((role, username, password))
+
+    await user("sysadmin", "sysadmin", "系统管理员")
+    await user("office", "zjcadmin", "专技处审批员", org_id=OFFICE[0], org_name=OFFICE[1])
+    for number, (org_id, org_name) in enumerate(DEPARTMENTS.items(), start=1):
+        await user("department", f"dept{number:02d}", "受理员", org_id=org_id, org_name=org_name)
+    for number, (org_id, (org_name, _)) in enumerate(COMMITTEES.items(), start=1):
+        await user("committee", f"cmte{number:02d}", "评委会秘书", org_id=org_id, org_name=org_name)
+    for unit in UNITS:
+        unit_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO units (id, org_code, name, si_unit_no, source) VALUES ($1, $2, $3, $4,"
+            " 'local')",
+            unit_id,
+            unit["org_code"],
+            unit["name"],
+            unit["si_unit_no"],
+        )
+        login, name, id_number, si_no, mobile = unit["admin"]
+        await upsert_enrolment(
+            conn, Enrolment(id_number, unit["si_unit_no"], si_no, unit["name"], name, True)
+        )
+        await user(
+            "unit_admin",
+            login,
+            name,
+            unit_id=unit_id,
+            id_number=id_number,
+            mobile=mobile,
+            email=f"{login}@example.cn",
+        )
+        for login, name, mobile in unit["operators"]:
+            await user("unit_operator", login, name, unit_id=unit_id, mobile=mobile)
+        for login, name, id_number, mobile in unit["applicants"]:
+            await user(
+                "applicant",
+                login,
+                name,
+                unit_id=unit_id,
+                id_number=id_number,
+                mobile=mobile,
+                email=f"{login}@example.cn",
+            )
+    return created
+
+
+def save_and_print(settings: Settings, created: list[tuple[str, str, str]]) -> None:
+    path = Path(settings.var_dir) / "demo-accounts.txt"
+    if not created:
+        where = f"（密码见 {path}）" if path.exists() else ""
+        print(f"演示账户已存在{where}")
+        return
+    lines = [f"{role:<14} {username:<12} {password}" for role, username, password in created]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("角色 用户名 密码\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"已创建演示账户（密码只显示这一次，另存于 {path}）：")
+    for line in lines:
+        print("  " + line)
