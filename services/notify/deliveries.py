@@ -98,7 +98,7 @@ async def _retry_or_fail(conn, row, attempt: int, now, error: str, settings) -> 
 
 async def _settle(conn, row, status: str, now, detail: str, attempts: int | None = None):
     body = row["body"]
-    if row["kind"] == "code" and row["reference"]:
+    if row["kind"] == "code":
         body = _redacted_code_body(body)
     await conn.execute(
         "UPDATE deliveries SET status = $2, body = $3, last_error = $4, updated_at = $5,"
