@@ -40,7 +40,7 @@ def actor_of(request: web.Request) -> Actor:
         user_id=user["id"],
         role=user["role"],
         unit_id=user["unit_id"],
-        org_id=None,
+        org_id=user["org_id"],
     )
 
 

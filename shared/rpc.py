@@ -79,7 +79,7 @@ class Actor(BaseModel):
     user_id: uuid.UUID | None = None
     role: str = "anonymous"
     unit_id: uuid.UUID | None = None
-    org_id: uuid.UUID | None = None  # department, office or committee of a reviewer
+    org_id: str | None = None  # department, office or committee code of a reviewer
 
 
 class Request(BaseModel):
