@@ -1,0 +1,10 @@
+"""What the cases handlers need besides the pool."""
+
+from dataclasses import dataclass, field
+
+from shared.clock import Clock
+
+
+@dataclass
+class CasesDeps:
+    clock: Clock = field(default_factory=Clock)

@@ -1,0 +1,249 @@
+"""The applicant's side: open a case, fill the materials section by section, attach scans."""
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.cases.domain.materials import (
+    SCAN_CATEGORIES,
+    SectionInvalid,
+    check_section,
+    needs_pre_approval,
+)
+from services.cases.domain.model import CaseState
+from shared.rpc import CallContext, RpcError
+
+
+class OpenCase(BaseModel):
+    round_id: str = ""
+    review_type_id: str = ""
+    qualification_id: str = ""
+    committee_id: str = ""
+    applicant_name: str = ""
+    applicant_mobile: str = ""
+    id_number: str = ""
+    gender: str = ""
+
+
+class SaveSection(BaseModel):
+    case_id: uuid.UUID
+    section: str
+    data: dict[str, Any]
+
+
+class Attach(BaseModel):
+    case_id: uuid.UUID
+    category: str
+    file_id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    checksum: str
+
+
+class UploadCheck(BaseModel):
+    case_id: uuid.UUID
+    category: str
+
+
+class RemoveAttachment(BaseModel):
+    case_id: uuid.UUID
+    attachment_id: uuid.UUID
+
+
+def _invalid(fields: dict[str, str], message: str = "信息有误，请按提示修改") -> RpcError:
+    return RpcError("invalid_input", message, 422, fields)
+
+
+def _applicant(ctx: CallContext):
+    actor = ctx.actor
+    if actor.role != "applicant" or actor.user_id is None or actor.unit_id is None:
+        raise RpcError("forbidden", "只有申报个人可以进行此操作", 403)
+    return actor
+
+
+async def open_case(params: OpenCase, ctx: CallContext) -> dict:
+    actor = _applicant(ctx)
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        refs = await _check_choices(conn, params, ctx.deps.clock.today())
+        case_id = uuid.uuid4()
+        number = await conn.fetchval("SELECT nextval('case_numbers')")
+        case_no = f"{params.round_id}{number:06d}"
+        await conn.execute(
+            "INSERT INTO cases (id, case_no, unit_id, applicant_id, applicant_name,"
+            " applicant_mobile, round_id, review_type_id, qualification_id, committee_id,"
+            " department_id, needs_pre_approval, state, status_label, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            case_id,
+            case_no,
+            actor.unit_id,
+            actor.user_id,
+            params.applicant_name or "申报人",
+            params.applicant_mobile or None,
+            params.round_id,
+            params.review_type_id,
+            params.qualification_id,
+            params.committee_id,
+            refs["department_id"],
+            refs["needs_pre_approval"],
+            CaseState.DRAFT.value,
+            CaseState.DRAFT.label,
+            now,
+        )
+        basic = {
+            "name": params.applicant_name,
+            "id_number": params.id_number,
+            "gender": params.gender if params.gender in ("男", "女") else "",
+            "birth_date": _birth_date(params.id_number),
+        }
+        await conn.execute(
+            "INSERT INTO case_sections (case_id, section, data, updated_at)"
+            " VALUES ($1, 'basic', $2, $3)",
+            case_id,
+            basic,
+            now,
+        )
+    return {"case_id": str(case_id), "case_no": case_no}
+
+
+def _birth_date(id_number: str) -> str | None:
+    digits = id_number[6:14]
+    if len(id_number) == 18 and digits.isdigit():
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    return None
+
+
+async def _check_choices(conn, params: OpenCase, today) -> dict:
+    errors = {}
+    round_row = await conn.fetchrow("SELECT * FROM rounds WHERE id = $1", params.round_id)
+    if round_row is None or not round_row["active"]:
+        errors["round_id"] = "请选择评审年度"
+    elif not round_row["opens_on"] <= today <= round_row["closes_on"]:
+        errors["round_id"] = (
+            f"{round_row['name']}申报时间为 {round_row['opens_on']} 至"
+            f" {round_row['closes_on']}，当前不在申报期内"
+        )
+    review_type = await conn.fetchrow(
+        "SELECT * FROM review_types WHERE id = $1", params.review_type_id
+    )
+    if review_type is None:
+        errors["review_type_id"] = "请选择评审类型"
+    committee = await conn.fetchrow(
+        "SELECT c.department_id, EXISTS (SELECT 1 FROM committee_qualifications q"
+        " WHERE q.committee_id = c.id AND q.qualification_id = $2) AS reviews"
+        " FROM committees c WHERE c.id = $1 AND c.active",
+        params.committee_id,
+        params.qualification_id,
+    )
+    if not await conn.fetchval(
+        "SELECT 1 FROM qualifications WHERE id = $1", params.qualification_id
+    ):
+        errors["qualification_id"] = "请选择申报的专业技术资格"
+    if committee is None:
+        errors["committee_id"] = "请选择评委会"
+    elif not committee["reviews"] and "qualification_id" not in errors:
+        errors["committee_id"] = "该评委会不评审所选的专业技术资格"
+    if errors:
+        raise _invalid(errors)
+    return {
+        "department_id": committee["department_id"],
+        "needs_pre_approval": review_type["needs_pre_approval"],
+    }
+
+
+async def _own_draft(conn, ctx: CallContext, case_id: uuid.UUID):
+    actor = _applicant(ctx)
+    row = await conn.fetchrow(
+        "SELECT c.*, t.needs_pre_approval AS type_needs FROM cases c"
+        " JOIN review_types t ON t.id = c.review_type_id"
+        " WHERE c.id = $1 AND c.applicant_id = $2 FOR UPDATE OF c",
+        case_id,
+        actor.user_id,
+    )
+    if row is None:
+        raise RpcError("not_found", "申报业务不存在或无权访问", 404)
+    if row["state"] != CaseState.DRAFT.value:
+        raise RpcError("conflict", f"业务状态为“{row['status_label']}”，申报材料不能再修改", 409)
+    return row
+
+
+async def save_section(params: SaveSection, ctx: CallContext) -> dict:
+    try:
+        data = check_section(params.section, params.data)
+    except SectionInvalid as error:
+        raise _invalid(error.errors) from None
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await _own_draft(conn, ctx, params.case_id)
+        await conn.execute(
+            "INSERT INTO case_sections (case_id, section, data, updated_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (case_id, section)"
+            " DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
+            params.case_id,
+            params.section,
+            data,
+            now,
+        )
+        if params.section == "basic":
+            await conn.execute(
+                "UPDATE cases SET applicant_name = COALESCE(NULLIF($2, ''), applicant_name),"
+                " exemptions = $3, needs_pre_approval = $4, updated_at = $5 WHERE id = $1",
+                params.case_id,
+                data["name"],
+                data["exemptions"],
+                needs_pre_approval(row["type_needs"], data["exemptions"]),
+                now,
+            )
+    return {"saved": params.section, "at": now.isoformat()}
+
+
+def _category(category: str) -> None:
+    if category not in SCAN_CATEGORIES:
+        raise _invalid({"category": "请选择扫描件类别"})
+
+
+async def check_upload(params: UploadCheck, ctx: CallContext) -> dict:
+    _category(params.category)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await _own_draft(conn, ctx, params.case_id)
+    return {"unit_id": str(row["unit_id"]), "case_id": str(row["id"])}
+
+
+async def attach(params: Attach, ctx: CallContext) -> dict:
+    _category(params.category)
+    attachment_id = uuid.uuid4()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _own_draft(conn, ctx, params.case_id)
+        await conn.execute(
+            "INSERT INTO case_attachments (id, case_id, category, file_id, filename,"
+            " content_type, size_bytes, checksum, uploaded_by, uploaded_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            attachment_id,
+            params.case_id,
+            params.category,
+            params.file_id,
+            params.filename[:200],
+            params.content_type,
+            params.size_bytes,
+            params.checksum,
+            ctx.actor.user_id,
+            ctx.deps.clock.now(),
+        )
+    return {"attachment_id": str(attachment_id)}
+
+
+async def remove_attachment(params: RemoveAttachment, ctx: CallContext) -> dict:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _own_draft(conn, ctx, params.case_id)
+        result = await conn.execute(
+            "UPDATE case_attachments SET removed_at = $3 WHERE id = $1 AND case_id = $2"
+            " AND removed_at IS NULL",
+            params.attachment_id,
+            params.case_id,
+            ctx.deps.clock.now(),
+        )
+    if result.endswith("0"):
+        raise RpcError("not_found", "扫描件不存在", 404)
+    return {"removed": True}

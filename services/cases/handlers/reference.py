@@ -1,0 +1,141 @@
+"""Reference data: everyone logged in reads it; the system administrator maintains it."""
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from shared.rpc import CallContext, RpcError
+
+
+class SaveRound(BaseModel):
+    id: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=50)
+    opens_on: date
+    closes_on: date
+    pre_publicity_days: int = Field(5, ge=1, le=60)
+    post_publicity_days: int = Field(5, ge=1, le=60)
+    evaluation_max_length: int = Field(200, ge=50, le=2000)
+    active: bool = True
+
+
+class SaveReviewType(BaseModel):
+    id: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=50)
+    needs_pre_approval: bool = False
+
+
+class SaveCommittee(BaseModel):
+    id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+    department_id: str
+    qualification_ids: list[str] = Field(min_length=1)
+    active: bool = True
+
+
+def _sysadmin(ctx: CallContext) -> None:
+    if ctx.actor.role != "sysadmin" or ctx.actor.user_id is None:
+        raise RpcError("forbidden", "只有系统管理员可以维护基础数据", 403)
+
+
+async def all_reference(_params, ctx: CallContext) -> dict:
+    if ctx.actor.user_id is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    fetch = ctx.pool.fetch
+    rounds = await fetch("SELECT * FROM rounds ORDER BY opens_on DESC")
+    committees = await fetch(
+        "SELECT c.*, array_agg(q.qualification_id ORDER BY q.qualification_id) AS qualification_ids"
+        " FROM committees c LEFT JOIN committee_qualifications q ON q.committee_id = c.id"
+        " GROUP BY c.id ORDER BY c.name"
+    )
+    return {
+        "rounds": [
+            {
+                **dict(r),
+                "opens_on": r["opens_on"].isoformat(),
+                "closes_on": r["closes_on"].isoformat(),
+            }
+            for r in rounds
+        ],
+        "series": [dict(r) for r in await fetch("SELECT * FROM series ORDER BY position")],
+        "qualifications": [
+            dict(r)
+            for r in await fetch("SELECT * FROM qualifications ORDER BY series_id, position")
+        ],
+        "departments": [dict(r) for r in await fetch("SELECT * FROM departments ORDER BY name")],
+        "committees": [dict(r) for r in committees],
+        "review_types": [
+            dict(r) for r in await fetch("SELECT * FROM review_types ORDER BY position")
+        ],
+    }
+
+
+async def save_round(params: SaveRound, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    if params.closes_on < params.opens_on:
+        raise RpcError(
+            "invalid_input",
+            "截止日期不能早于开始日期",
+            422,
+            {"closes_on": "截止日期不能早于开始日期"},
+        )
+    await ctx.pool.execute(
+        "INSERT INTO rounds VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE"
+        " SET name = $2, opens_on = $3, closes_on = $4, pre_publicity_days = $5,"
+        " post_publicity_days = $6, evaluation_max_length = $7, active = $8",
+        params.id,
+        params.name,
+        params.opens_on,
+        params.closes_on,
+        params.pre_publicity_days,
+        params.post_publicity_days,
+        params.evaluation_max_length,
+        params.active,
+    )
+    return {"saved": params.id}
+
+
+async def save_review_type(params: SaveReviewType, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    await ctx.pool.execute(
+        "INSERT INTO review_types (id, name, needs_pre_approval) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id) DO UPDATE SET name = $2, needs_pre_approval = $3",
+        params.id,
+        params.name,
+        params.needs_pre_approval,
+    )
+    return {"saved": params.id}
+
+
+async def save_committee(params: SaveCommittee, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("SELECT 1 FROM departments WHERE id = $1", params.department_id):
+            raise RpcError(
+                "invalid_input", "日常工作部门不存在", 422, {"department_id": "日常工作部门不存在"}
+            )
+        known = await conn.fetchval(
+            "SELECT count(*) FROM qualifications WHERE id = ANY($1)", params.qualification_ids
+        )
+        if known != len(set(params.qualification_ids)):
+            raise RpcError(
+                "invalid_input",
+                "专业技术资格不存在",
+                422,
+                {"qualification_ids": "有不存在的专业技术资格"},
+            )
+        await conn.execute(
+            "INSERT INTO committees VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE"
+            " SET name = $2, department_id = $3, active = $4",
+            params.id,
+            params.name,
+            params.department_id,
+            params.active,
+        )
+        await conn.execute(
+            "DELETE FROM committee_qualifications WHERE committee_id = $1", params.id
+        )
+        await conn.executemany(
+            "INSERT INTO committee_qualifications VALUES ($1, $2)",
+            [(params.id, q) for q in set(params.qualification_ids)],
+        )
+    return {"saved": params.id}
