@@ -10,7 +10,7 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitMessage, RabbitQueue
 
 from services.notify.deliveries import apply_receipt, dispatch_due
-from services.notify.handlers import codes
+from services.notify.handlers import codes, notices
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
@@ -37,8 +37,10 @@ def build_rpc(deps: NotifyDeps) -> RpcRouter:
     return rpc
 
 
-def build_events() -> EventConsumer:
-    return EventConsumer("notify")
+def build_events(deps: NotifyDeps) -> EventConsumer:
+    events = EventConsumer("notify")
+    events.on("case.transitioned", notices.CaseTransitioned)(notices.notice_handler(deps))
+    return events
 
 
 def build_service(settings: Settings | None = None, deps: NotifyDeps | None = None) -> Service:
@@ -70,7 +72,7 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
     return Service(
         "notify",
         build_rpc(deps),
-        build_events(),
+        build_events(deps),
         settings=settings,
         on_start=[start],
         on_stop=[stop],

@@ -9,7 +9,7 @@ TEMPLATES = {
     "code.reset_password": (
         "您正在重设登录密码，验证码 {code}，{minutes} 分钟内有效。请勿告知他人。"
     ),
-    "case.notice": "{name}您好：您申报的{qualification}（{round}）{text}",
+    "case.notice": "{name}您好：{text}（{round} {qualification}）",
 }
 
 

@@ -1,0 +1,95 @@
+"""Scans: stored with their checksum and type, read only by those who may see the case."""
+
+import base64
+import binascii
+import hashlib
+import uuid
+
+from pydantic import BaseModel
+
+from services.documents.filetypes import UploadRefused, sniff
+from shared.rpc import CallContext, RpcError
+
+
+class Upload(BaseModel):
+    case_id: uuid.UUID
+    category: str
+    filename: str
+    content_base64: str
+
+
+class FileRef(BaseModel):
+    file_id: uuid.UUID
+
+
+def _refused(message: str) -> RpcError:
+    return RpcError("invalid_file", message, 422, {"file": message})
+
+
+async def upload(params: Upload, ctx: CallContext) -> dict:
+    """Check with cases that the actor may add to this case, store, then attach it there."""
+    cases = ctx.deps.cases
+    try:
+        content = base64.b64decode(params.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise _refused("文件内容无效") from None
+    try:
+        content_type = sniff(content)
+    except UploadRefused as error:
+        raise _refused(error.message) from None
+    await cases.call(
+        "cases",
+        "case.check_upload",
+        {"case_id": params.case_id, "category": params.category},
+        actor=ctx.actor,
+    )
+    file_id, checksum = uuid.uuid4(), hashlib.sha256(content).hexdigest()
+    filename = params.filename.replace("/", "_").replace("\\", "_")[-200:] or "scan"
+    await ctx.pool.execute(
+        "INSERT INTO files (id, case_id, category, filename, content_type, size_bytes, checksum,"
+        " content, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        file_id,
+        params.case_id,
+        params.category,
+        filename,
+        content_type,
+        len(content),
+        checksum,
+        content,
+        ctx.actor.user_id,
+    )
+    meta = {
+        "case_id": params.case_id,
+        "category": params.category,
+        "file_id": file_id,
+        "filename": filename,
+        "content_type": content_type,
+        "size_bytes": len(content),
+        "checksum": checksum,
+    }
+    try:
+        attached = await cases.call("cases", "case.attach", meta, actor=ctx.actor)
+    except RpcError:
+        # The case did not take it (it moved on, or cases is away): keep nothing behind.
+        await ctx.pool.execute("DELETE FROM files WHERE id = $1", file_id)
+        raise
+    return {**meta, "case_id": str(params.case_id), "file_id": str(file_id), **attached}
+
+
+async def read(params: FileRef, ctx: CallContext) -> dict:
+    row = await ctx.pool.fetchrow("SELECT * FROM files WHERE id = $1", params.file_id)
+    not_found = RpcError("not_found", "文件不存在或无权查看", 404)
+    if row is None:
+        raise not_found
+    answer = await ctx.deps.cases.call(
+        "cases", "case.can_view", {"case_id": row["case_id"]}, actor=ctx.actor
+    )
+    if not answer["allowed"]:
+        raise not_found
+    return {
+        "filename": row["filename"],
+        "content_type": row["content_type"],
+        "checksum": row["checksum"],
+        "size_bytes": row["size_bytes"],
+        "content_base64": base64.b64encode(row["content"]).decode(),
+    }

@@ -1,0 +1,48 @@
+"""Workflow notices: an SMS to the applicant on the case moves that concern them."""
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from services.notify.deliveries import create_delivery
+from services.notify.provider import NOTICE_PRIORITY
+from services.notify.templates import render
+
+
+class CaseTransitioned(BaseModel):
+    case_id: str
+    applicant_name: str
+    applicant_mobile: str | None = None
+    round_name: str
+    qualification_name: str
+    reason: str | None = None
+    applicant_notice: str | None = None
+
+
+def notice_handler(deps):
+    async def on_case_transitioned(conn, envelope, event: CaseTransitioned) -> None:
+        if not event.applicant_notice or not event.applicant_mobile:
+            return
+        text = event.applicant_notice
+        if event.reason:
+            text += f"原因：{event.reason[:60]}"
+        now = deps.clock.now()
+        await create_delivery(
+            conn,
+            kind="notice",
+            mobile=event.applicant_mobile,
+            template="case.notice",
+            body=render(
+                "case.notice",
+                name=event.applicant_name,
+                round=event.round_name,
+                qualification=event.qualification_name,
+                text=text,
+            ),
+            priority=NOTICE_PRIORITY,
+            expires_at=now + timedelta(hours=deps.settings.sms_notice_ttl_hours),
+            reference=f"case:{event.case_id}:{envelope.id}",
+            now=now,
+        )
+
+    return on_case_transitioned
