@@ -8,7 +8,11 @@ from datetime import date
 
 from tools.demo_data import COMMITTEES, DEPARTMENTS
 
-ROUNDS = [("2026", "2026年度", date(2026, 3, 1), date(2026, 12, 31))]
+def _rounds() -> list[tuple[str, str, date, date]]:
+    """The 2026 round of the demo, and the current year's so a demo is usable any year."""
+    years = sorted({2026, date.today().year})
+    return [(str(y), f"{y}年度", date(y, 1, 1), date(y, 12, 31)) for y in years]
+
 
 # series id: (name, [(qualification id, name, level), ...])
 SERIES = {
@@ -82,7 +86,7 @@ REVIEW_TYPES = [
 
 
 async def seed_reference(conn) -> None:
-    for round_id, name, opens, closes in ROUNDS:
+    for round_id, name, opens, closes in _rounds():
         await conn.execute(
             "INSERT INTO rounds (id, name, opens_on, closes_on) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT DO NOTHING",

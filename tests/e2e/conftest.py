@@ -6,15 +6,29 @@ from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
 from services.accounts.app import build_service as accounts
+from services.accounts.deps import AccountsDeps
+from services.accounts.settings import AccountsSettings
 from services.cases.app import build_service as cases
 from services.documents.app import build_service as documents
 from services.notify.app import build_service as notify
+from services.notify.dev_provider import DevSmsProvider
+
+CAPTCHA = "AB12"  # what every captcha image shows in these tests
+
+
+def accounts_for_tests(settings):
+    # Every request comes from 127.0.0.1, so the per-client daily SMS cap is lifted.
+    deps = AccountsDeps(
+        settings=AccountsSettings(sms_daily_cap_per_client=1_000_000),
+        captcha_text=lambda: CAPTCHA,
+    )
+    return accounts(settings, deps)
 
 
 @pytest.fixture(scope="session")
 async def services(settings):
     started = {}
-    for build in (accounts, cases, documents, notify):
+    for build in (accounts_for_tests, cases, documents, notify):
         service = build(settings)
         await service.start()
         started[service.name] = service
@@ -35,3 +49,13 @@ async def gateway(settings, services):
 async def http(gateway):
     async with aiohttp.ClientSession(base_url=str(gateway.make_url(""))) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+async def sms_outbox(settings, services, tmp_path_factory):
+    """The development SMS provider's log (one JSON line per SMS), fresh for this run."""
+    var_dir = str(tmp_path_factory.mktemp("sms"))
+    provider = DevSmsProvider(settings.model_copy(update={"var_dir": var_dir}))
+    await provider.start()
+    yield provider.log_path
+    await provider.close()

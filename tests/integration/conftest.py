@@ -1,16 +1,22 @@
 """Integration fixtures: services in this event loop, on broker names of their own."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from services.accounts.app import build_service as build_accounts
 from services.accounts.deps import AccountsDeps
+from services.cases.app import build_service as build_cases
+from services.cases.deps import CasesDeps
+from services.cases.reference_seed import seed_reference
+from services.documents.app import build_service as build_documents
 from services.notify.app import build_service as build_notify
 from services.notify.dev_provider import DevSmsProvider
 from shared.rpc import RpcClient
 from shared.topology import Names
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
+from tests.support.cases_driver import CasesDriver
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +57,34 @@ async def accounts(identity, accounts_deps):
     accounts_deps.clock.offset = accounts_deps.clock.offset * 0
     yield identity
     accounts_deps.clock.offset = accounts_deps.clock.offset * 0
+
+
+# --- the case workflow -------------------------------------------------------------------
+
+WORKFLOW_TODAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # inside the seeded 2026 round
+
+
+@pytest.fixture(scope="module")
+async def workflow(own_settings):
+    """cases + documents + notify + the SMS provider, a client, and a driver."""
+    cases_deps = CasesDeps()
+    cases = build_cases(own_settings, cases_deps)
+    documents = build_documents(own_settings)
+    notify = build_notify(own_settings)
+    provider = DevSmsProvider(own_settings)
+    for part in (cases, documents, notify, provider):
+        await part.start()
+    async with cases.pool.acquire() as conn:
+        await seed_reference(conn)
+    client = RpcClient(own_settings.amqp_url, Names(own_settings).rpc_queue, 10)
+    await client.start()
+    yield CasesDriver(client, cases, cases_deps.clock)
+    await client.close()
+    for part in (provider, notify, documents, cases):
+        await (part.close() if part is provider else part.stop())
+
+
+@pytest.fixture
+async def driver(workflow):
+    workflow.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
+    yield workflow

@@ -1,0 +1,311 @@
+"""The identity JSON API over HTTP, with every service running for real."""
+
+import pytest
+
+from services.accounts.handlers.reviewers import create_sysadmin
+from tests.e2e.conftest import CAPTCHA
+from tests.e2e.identity_helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    UNIT_NAME,
+    Client,
+    applicant_fields,
+    create_person,
+    enrol,
+    mobile,
+    operator_fields,
+    register_admin,
+    registration_form,
+    sms_code,
+    username,
+    xlsx,
+)
+
+IDENTITY_PATHS = {
+    "/api/captcha": {"post"},
+    "/api/sms-codes": {"post"},
+    "/api/units": {"post"},
+    "/api/session": {"get", "post", "delete"},
+    "/api/me": {"get"},
+    "/api/me/password": {"post"},
+    "/api/password-reset": {"post"},
+    "/api/operators": {"get", "post"},
+    "/api/operators/{id}": {"get", "patch"},
+    "/api/operators/{id}/status": {"post"},
+    "/api/operators/{id}/password": {"post"},
+    "/api/applicants": {"get", "post"},
+    "/api/applicants/{id}": {"get", "patch"},
+    "/api/applicants/{id}/status": {"post"},
+    "/api/applicants/{id}/password": {"post"},
+    "/api/applicants/import": {"post"},
+    "/api/reviewers": {"get", "post"},
+}
+
+
+@pytest.fixture
+async def new_client(gateway):
+    made = []
+
+    def make() -> Client:
+        made.append(Client(str(gateway.make_url(""))))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+async def api_login(client: Client, name: str, password: str = PASSWORD, answer: str = CAPTCHA):
+    body = {
+        "username": name,
+        "password": password,
+        "captcha_id": await client.captcha_id(),
+        "captcha_answer": answer,
+    }
+    return await client.api("POST", "/api/session", body)
+
+
+@pytest.fixture
+async def admin(new_client, services, sms_outbox) -> Client:
+    client = new_client()
+    client.form = await register_admin(client, services, sms_outbox)
+    status, body = await api_login(client, client.form["username"])
+    assert status == 200, body
+    return client
+
+
+async def test_the_openapi_document_declares_every_identity_operation(http):
+    async with http.get("/api/openapi.json") as response:
+        document = await response.json()
+    for path, methods in IDENTITY_PATHS.items():
+        assert methods <= set(document["paths"].get(path, {})), path
+    upload = document["paths"]["/api/applicants/import"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in upload
+    listing = document["paths"]["/api/applicants"]["get"]["parameters"]
+    assert {p["name"] for p in listing} == {"q", "status", "page", "page_size"}
+    assert "ApplicantForm" in document["components"]["schemas"]
+
+
+async def test_a_unit_registers_logs_in_reads_itself_and_logs_out(new_client, services, sms_outbox):
+    client = new_client()
+    form = await register_admin(client, services, sms_outbox)
+
+    status, body = await api_login(client, form["username"])
+    assert status == 200
+    assert body["user"]["role"] == "unit_admin" and body["user"]["unit_name"] == UNIT_NAME
+    assert body["csrf_token"] == await client.csrf()
+    status, me = await client.api("GET", "/api/me")
+    assert status == 200 and me["username"] == form["username"]
+    assert me["id_number"] == form["admin_id_number"]
+
+    status, _ = await client.api("DELETE", "/api/session")
+    assert status == 200
+    status, body = await client.api("GET", "/api/me")
+    assert status == 401 and body["error"]["code"] == "unauthenticated"
+
+
+async def test_registration_errors_come_back_per_field(new_client):
+    status, body = await new_client().api(
+        "POST", "/api/units", registration_form(org_code="D2143569-1", mobile="1")
+    )
+    assert status == 422
+    error = body["error"]
+    assert error["code"] == "invalid_input" and error["status"] == 422
+    assert error["fields"]["org_code"] == "机构代码校验位错误"
+    assert "mobile" in error["fields"] and "sms_code" in error["fields"]
+
+
+async def test_a_second_admin_for_a_unit_is_refused_on_the_org_code(
+    new_client, services, sms_outbox
+):
+    first = await register_admin(new_client(), services, sms_outbox)
+    client = new_client()
+    second = registration_form(org_code=first["org_code"], admin_name="陈大文")
+    await enrol(services, second)
+    await client.api("POST", "/api/sms-codes", {"mobile": second["mobile"], "purpose": "register"})
+    second["sms_code"] = await sms_code(sms_outbox, second["mobile"])
+
+    status, body = await client.api("POST", "/api/units", second)
+
+    assert status == 422
+    assert "一个单位仅能注册一名单位管理员" in body["error"]["fields"]["org_code"]
+
+
+async def test_sms_codes_have_a_cooldown_reported_on_the_mobile(new_client):
+    client = new_client()
+    body = {"mobile": mobile(), "purpose": "register"}
+    first = await client.api("POST", "/api/sms-codes", body)
+    assert first[0] == 200 and first[1]["cooldown_seconds"] == 60
+
+    status, answer = await client.api("POST", "/api/sms-codes", body)
+
+    assert status == 429
+    assert "秒后再获取" in answer["error"]["fields"]["mobile"]
+
+
+async def test_login_errors_name_the_field_and_five_failures_lock(admin, new_client):
+    client, name = new_client(), admin.form["username"]
+    status, body = await api_login(client, name, answer="XXXX")
+    assert status == 422 and body["error"]["fields"]["captcha_answer"] == "图片验证码错误"
+    for _ in range(4):
+        status, body = await api_login(client, name, "Wrong0pass")
+        assert status == 401 and body["error"]["code"] == "bad_credentials"
+
+    status, body = await api_login(client, name, "Wrong0pass")
+    assert status == 423 and body["error"]["code"] == "account_locked"
+    status, body = await api_login(client, name)
+    assert status == 423 and "账户已锁定" in body["error"]["message"]
+
+
+async def test_a_request_without_the_csrf_header_is_refused(admin):
+    async with admin.http.post("/api/applicants", json=applicant_fields()) as response:
+        body = await response.json()
+    assert response.status == 403
+    assert body["error"]["code"] == "csrf_failed"
+    async with admin.http.post(
+        "/api/applicants", json=applicant_fields(), headers={"X-CSRF-Token": "forged"}
+    ) as response:
+        assert response.status == 403
+
+
+async def test_a_body_that_is_not_json_is_a_400(admin):
+    status, body = await admin.api("POST", "/api/applicants", data="name=x")
+    assert status == 400 and body["error"]["code"] == "bad_request"
+
+
+async def test_the_unit_admin_manages_an_applicant_through_the_api(admin, new_client):
+    fields = applicant_fields(name="张三")
+    status, created = await create_person(admin, "applicants", fields)
+    assert status == 201 and created["username"] == fields["username"]
+    path = f"/api/applicants/{created['id']}"
+
+    status, page = await admin.api("GET", f"/api/applicants?q={fields['mobile']}")
+    assert status == 200 and page["total"] == 1
+    assert page["items"][0]["id_number"] != fields["id_number"]  # masked in lists
+    status, person = await admin.api("GET", path)
+    assert person["id_number"] == fields["id_number"]
+
+    new_mobile = mobile()
+    status, _ = await admin.api("PATCH", path, {"mobile": new_mobile})
+    assert status == 200
+    person = (await admin.api("GET", path))[1]
+    assert person["mobile"] == new_mobile and person["name"] == "张三"
+
+    applicant = new_client()
+    assert (await api_login(applicant, fields["username"]))[0] == 200
+    status, _ = await admin.api("POST", f"{path}/status", {"active": False})
+    assert status == 200
+    assert (await applicant.api("GET", "/api/me"))[0] == 401  # disabling ends its sessions
+    status, body = await api_login(new_client(), fields["username"])
+    assert status == 403 and body["error"]["code"] == "account_disabled"
+
+    await admin.api("POST", f"{path}/status", {"active": True})
+    reset = {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}
+    assert (await admin.api("POST", f"{path}/password", reset))[0] == 200
+    assert (await api_login(new_client(), fields["username"], NEW_PASSWORD))[0] == 200
+
+
+async def test_person_errors_come_back_per_field(admin):
+    status, body = await create_person(
+        admin, "applicants", applicant_fields(id_number="440305199001011230", gender="男")
+    )
+    assert status == 422
+    assert body["error"]["fields"]["id_number"] == "身份证号校验位错误"
+    status, body = await create_person(admin, "operators", operator_fields(username="ab"))
+    assert status == 422 and "username" in body["error"]["fields"]
+
+
+async def test_an_operator_cannot_manage_operators_and_another_unit_sees_nothing(
+    admin, new_client, services, sms_outbox
+):
+    operator = operator_fields()
+    status, created = await create_person(admin, "operators", operator)
+    assert status == 201
+    client = new_client()
+    await api_login(client, operator["username"])
+    assert (await client.api("GET", "/api/operators"))[0] == 403
+    assert (await create_person(client, "applicants", applicant_fields()))[0] == 201
+
+    stranger = new_client()
+    form = await register_admin(stranger, services, sms_outbox)
+    await api_login(stranger, form["username"])
+    status, body = await stranger.api("GET", f"/api/operators/{created['id']}")
+    assert status == 404 and body["error"]["code"] == "not_found"
+    status, body = await stranger.api("GET", "/api/operators")
+    assert body["total"] == 0
+
+
+async def test_an_excel_upload_creates_good_rows_and_reports_bad_ones(admin):
+    good = applicant_fields()
+    bad = applicant_fields(mobile="123")
+    status, report = await admin.api(
+        "POST", "/api/applicants/import", data={"file": xlsx([good, bad])}
+    )
+    assert status == 200
+    assert [row["username"] for row in report["created"]] == [good["username"]]
+    assert report["refused"][0]["row"] == 3
+    assert "手机号码须为1开头的11位数字" in report["refused"][0]["reasons"]["mobile"]
+
+
+async def test_changing_the_password_ends_every_session_of_the_user(admin, new_client):
+    other = new_client()
+    await api_login(other, admin.form["username"])
+    change = {
+        "old_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "new_password_confirm": NEW_PASSWORD,
+    }
+    status, _ = await admin.api("POST", "/api/me/password", change)
+    assert status == 200
+    assert (await admin.api("GET", "/api/me"))[0] == 401
+    assert (await other.api("GET", "/api/me"))[0] == 401
+    assert (await api_login(new_client(), admin.form["username"], NEW_PASSWORD))[0] == 200
+
+
+async def test_a_forgotten_password_is_reset_with_the_code_sent_to_the_mobile(
+    admin, new_client, sms_outbox
+):
+    person = applicant_fields()
+    await create_person(admin, "applicants", person)
+    client = new_client()
+    ask = {"mobile": person["mobile"], "purpose": "reset_password", "username": person["username"]}
+    status, _ = await client.api("POST", "/api/sms-codes", ask)
+    assert status == 200
+    code = await sms_code(sms_outbox, person["mobile"], "reset_password")
+    reset = {
+        "username": person["username"],
+        "mobile": person["mobile"],
+        "sms_code": "000000" if code != "000000" else "111111",
+        "new_password": NEW_PASSWORD,
+        "new_password_confirm": NEW_PASSWORD,
+    }
+    status, body = await client.api("POST", "/api/password-reset", reset)
+    assert status == 422 and "验证码错误" in body["error"]["fields"]["sms_code"]
+
+    status, _ = await client.api("POST", "/api/password-reset", reset | {"sms_code": code})
+    assert status == 200
+    assert (await api_login(client, person["username"], NEW_PASSWORD))[0] == 200
+
+
+async def test_the_sysadmin_creates_and_lists_reviewer_accounts(admin, new_client, services):
+    name = username("sa")
+    await create_sysadmin(services["accounts"].pool, name, PASSWORD, "系统管理员")
+    sysadmin = new_client()
+    await api_login(sysadmin, name)
+    reviewer = {
+        "role": "department",
+        "org_id": "GCS" + username("")[:6],
+        "org_name": "深圳市工程师联合会",
+        "name": "孙部门",
+        "username": username("dp"),
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    status, created = await sysadmin.api("POST", "/api/reviewers", reviewer)
+    assert status == 201
+    status, listing = await sysadmin.api("GET", "/api/reviewers?role=department")
+    assert created["id"] in {item["id"] for item in listing["items"]}
+    assert {item["role"] for item in listing["items"]} == {"department"}
+
+    assert (await admin.api("GET", "/api/reviewers"))[0] == 403
+    assert (await admin.api("POST", "/api/reviewers", reviewer))[0] == 403
