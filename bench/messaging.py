@@ -16,6 +16,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -57,10 +58,47 @@ def in_ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-async def latency_one_at_a_time(call: Call) -> dict:
+def process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def machine_idle_seconds() -> float:
+    """Seconds the cores of this machine were idle since boot, added up (Linux /proc/stat).
+
+    Idle time is measured exactly; busy time there is sampled at each tick and misses the
+    short bursts this benchmark is made of, so busy = elapsed x cores - idle.
+    """
+    with open("/proc/stat") as stat:
+        ticks = stat.readline().split()
+    return (int(ticks[4]) + int(ticks[5])) / os.sysconf("SC_CLK_TCK")  # idle, iowait
+
+
+class CpuMeter:
+    """CPU spent from its creation on by this process, the peer process and the machine."""
+
+    def __init__(self, peer_pid: int) -> None:
+        self.peer_pid = peer_pid
+        self.started = self._read()
+
+    def _read(self) -> tuple[float, ...]:
+        peer = process_cpu_seconds(self.peer_pid)
+        return now(), time.process_time(), peer, machine_idle_seconds()
+
+    def figures(self, items: int, unit: str) -> dict:
+        wall, bench, peer, idle = (b - a for a, b in zip(self.started, self._read(), strict=True))
+        return {
+            f"bench_cpu_us_per_{unit}": round(1e6 * bench / items),
+            f"peer_cpu_us_per_{unit}": round(1e6 * peer / items),
+            "machine_cpu_pct": round(100 * (wall * os.cpu_count() - idle) / wall),  # 100 = 1 core
+        }
+
+
+async def latency_one_at_a_time(call: Call, peer_pid: int) -> dict:
     for _ in range(LATENCY_WARMUP):
         await call()
-    times = []
+    meter, times = CpuMeter(peer_pid), []
     for _ in range(LATENCY_CALLS):
         started = now()
         await call()
@@ -69,11 +107,12 @@ async def latency_one_at_a_time(call: Call) -> dict:
         "p50_ms": in_ms(percentile(times, 0.50)),
         "p99_ms": in_ms(percentile(times, 0.99)),
         "calls": LATENCY_CALLS,
+        **meter.figures(LATENCY_CALLS, "call"),
     }
 
 
-async def calls_per_second(call: Call, in_flight: int, seconds: float) -> float:
-    """Keep `in_flight` calls going for `seconds`; completed calls per second."""
+async def calls_in_flight(call: Call, in_flight: int, seconds: float) -> int:
+    """Keep `in_flight` calls going for `seconds`; returns how many completed."""
     deadline = now() + seconds
     completed = 0
 
@@ -83,15 +122,19 @@ async def calls_per_second(call: Call, in_flight: int, seconds: float) -> float:
             await call()
             completed += 1
 
-    started = now()
     await asyncio.gather(*(caller() for _ in range(in_flight)))
-    return completed / (now() - started)
+    return completed
 
 
-async def throughput(call: Call) -> dict:
-    await calls_per_second(call, IN_FLIGHT, THROUGHPUT_WARMUP_SECONDS)
-    rate = await calls_per_second(call, IN_FLIGHT, THROUGHPUT_SECONDS)
-    return {"calls_per_s": round(rate, 1), "in_flight": IN_FLIGHT}
+async def throughput(call: Call, peer_pid: int) -> dict:
+    await calls_in_flight(call, IN_FLIGHT, THROUGHPUT_WARMUP_SECONDS)
+    meter, started = CpuMeter(peer_pid), now()
+    completed = await calls_in_flight(call, IN_FLIGHT, THROUGHPUT_SECONDS)
+    return {
+        "calls_per_s": round(completed / (now() - started), 1),
+        "in_flight": IN_FLIGHT,
+        **meter.figures(completed, "call"),
+    }
 
 
 async def fire_at_steady_rate(
@@ -125,7 +168,9 @@ async def wait_for_receipts(fetch: Callable[[], Awaitable[list]], expected: int)
         await asyncio.sleep(0.2)
 
 
-def event_figures(sent_at: dict[int, float], received_at: dict[int, float], rate: float) -> dict:
+def event_figures(
+    sent_at: dict[int, float], received_at: dict[int, float], rate: float, meter: CpuMeter
+) -> dict:
     first_measured = int(EVENT_RATE * EVENT_WARMUP_SECONDS)
     measured = [seq for seq in sent_at if seq >= first_measured]
     latencies = [received_at[seq] - sent_at[seq] for seq in measured if seq in received_at]
@@ -136,30 +181,14 @@ def event_figures(sent_at: dict[int, float], received_at: dict[int, float], rate
         "events": len(measured),
         "missing": len(measured) - len(latencies),
         "rate_per_s": round(rate, 1),
+        **meter.figures(len(sent_at), "event"),
     }
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores of this machine spent busy since boot (Linux /proc/stat)."""
-    with open("/proc/stat") as stat:
-        ticks = [int(field) for field in stat.readline().split()[1:8]]
-    idle = ticks[3] + ticks[4]  # idle and iowait
-    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-async def with_machine_load(phase: Awaitable[dict]) -> dict:
-    """The phase's figures plus how busy the whole machine was meanwhile (100 = one core)."""
-    busy, started = machine_busy_seconds(), now()
-    figures = await phase
-    share = (machine_busy_seconds() - busy) / (now() - started)
-    figures["machine_cpu_pct"] = round(100 * share)
-    return figures
 
 
 # --- our stack ------------------------------------------------------------------------------
 
 
-async def our_event_latency(producer: Service, client: RpcClient) -> dict:
+async def our_event_latency(producer: Service, client: RpcClient, peer_pid: int) -> dict:
     """Commit a row and its event every 2 ms; latency is just-before-COMMIT to handler."""
     committed_at: dict[int, float] = {}
 
@@ -169,11 +198,12 @@ async def our_event_latency(producer: Service, client: RpcClient) -> dict:
             await add_to_outbox(conn, new_event(EVENT_TYPE, {"seq": seq}, "benchproducer"))
             committed_at[seq] = now()  # COMMIT is sent as the block exits
 
+    meter = CpuMeter(peer_pid)
     sent, rate = await fire_at_steady_rate(
         commit_row_with_event, EVENT_RATE, EVENT_WARMUP_SECONDS + EVENT_SECONDS
     )
     receipts = await wait_for_receipts(lambda: client.call("benchpeer", "receipts"), sent)
-    return event_figures(committed_at, receipts, rate)
+    return event_figures(committed_at, receipts, rate, meter)
 
 
 async def start_producer(settings: Settings, schema: str) -> Service:
@@ -226,7 +256,7 @@ class BareRpcClient:
         await self.connection.close()
 
 
-async def bare_event_latency(settings: Settings, client: BareRpcClient) -> dict:
+async def bare_event_latency(settings: Settings, client: BareRpcClient, peer_pid: int) -> dict:
     """Publish a persistent message with confirms every 2 ms; latency is publish to consumer."""
     published_at: dict[int, float] = {}
     connection = await aio_pika.connect(settings.amqp_url)
@@ -241,11 +271,12 @@ async def bare_event_latency(settings: Settings, client: BareRpcClient) -> dict:
             published_at[seq] = now()
             await exchange.publish(message, routing_key=EVENT_TYPE)
 
+        meter = CpuMeter(peer_pid)
         sent, rate = await fire_at_steady_rate(
             publish_with_confirm, EVENT_RATE, EVENT_WARMUP_SECONDS + EVENT_SECONDS
         )
-    receipts = await wait_for_receipts(lambda: client.call(b"", "receipts"), sent)
-    return event_figures(published_at, receipts, rate)
+        receipts = await wait_for_receipts(lambda: client.call(b"", "receipts"), sent)
+    return event_figures(published_at, receipts, rate, meter)
 
 
 # --- peers, setup and clean-up --------------------------------------------------------------
@@ -326,7 +357,7 @@ async def drop_schemas(database_url: str, *schemas: str) -> None:
 
 
 async def measure_both_stacks(
-    settings: Settings, producer: Service, ours: RpcClient, bare: BareRpcClient
+    settings: Settings, producer: Service, ours: RpcClient, bare: BareRpcClient, pids: dict
 ) -> dict:
     body = json.dumps({"method": "echo", "params": {"n": 1}}).encode()
 
@@ -338,41 +369,41 @@ async def measure_both_stacks(
 
     figures = {"rpc_latency": {}, "rpc_throughput": {}, "event_latency": {}}
     print("request/reply, one at a time ...", flush=True)
-    figures["rpc_latency"]["ours"] = await with_machine_load(latency_one_at_a_time(call_ours))
-    figures["rpc_latency"]["bare"] = await with_machine_load(latency_one_at_a_time(call_bare))
+    figures["rpc_latency"]["ours"] = await latency_one_at_a_time(call_ours, pids["ours"])
+    figures["rpc_latency"]["bare"] = await latency_one_at_a_time(call_bare, pids["bare"])
     print(f"request/reply, {IN_FLIGHT} in flight ...", flush=True)
-    figures["rpc_throughput"]["ours"] = await with_machine_load(throughput(call_ours))
-    figures["rpc_throughput"]["bare"] = await with_machine_load(throughput(call_bare))
+    figures["rpc_throughput"]["ours"] = await throughput(call_ours, pids["ours"])
+    figures["rpc_throughput"]["bare"] = await throughput(call_bare, pids["bare"])
     print(f"events at {EVENT_RATE}/s ...", flush=True)
-    ours_events = our_event_latency(producer, ours)
-    figures["event_latency"]["ours"] = await with_machine_load(ours_events)
-    bare_events = bare_event_latency(settings, bare)
-    figures["event_latency"]["bare"] = await with_machine_load(bare_events)
+    figures["event_latency"]["ours"] = await our_event_latency(producer, ours, pids["ours"])
+    figures["event_latency"]["bare"] = await bare_event_latency(settings, bare, pids["bare"])
     return figures
 
 
 async def run_benchmarks(settings: Settings, producer_schema: str, peer_schema: str) -> dict:
     """Start both far sides, a producer and both clients; measure; remove all of it."""
-    peers, producer, ours, bare = [], None, None, None
+    peers, producer, ours, bare = {}, None, None, None
     try:
-        peers.append(await start_peer(settings, "ours", peer_schema))
-        peers.append(await start_peer(settings, "bare"))
+        peers["ours"] = await start_peer(settings, "ours", peer_schema)
+        peers["bare"] = await start_peer(settings, "bare")
         producer = await start_producer(settings, producer_schema)
         ours = RpcClient(settings.amqp_url, Names(settings).rpc_queue, settings.rpc_timeout)
         await ours.start()
         bare = BareRpcClient(settings.amqp_url, BareNames(settings).rpc_queue)
         await bare.start()
-        return await measure_both_stacks(settings, producer, ours, bare)
+        pids = {stack: peer.pid for stack, peer in peers.items()}
+        return await measure_both_stacks(settings, producer, ours, bare, pids)
     finally:
         for client in (ours, bare):
             if client is not None:
                 await client.close()
         if producer is not None:
             await producer.stop()
-        for peer in peers:
+        for peer in peers.values():
             await stop_peer(peer)
         await delete_broker_objects(settings)
-        await drop_schemas(settings.database_url, producer_schema, peer_schema)
+        if peers:  # the database exists
+            await drop_schemas(settings.database_url, producer_schema, peer_schema)
 
 
 def judge(figures: dict) -> dict:
@@ -385,25 +416,32 @@ def judge(figures: dict) -> dict:
     }
 
 
+def cpu_note(figures: dict, unit: str) -> str:
+    return (
+        f"  [cpu per {unit}: bench {figures[f'bench_cpu_us_per_{unit}']} us,"
+        f" peer {figures[f'peer_cpu_us_per_{unit}']} us; machine {figures['machine_cpu_pct']}%]"
+    )
+
+
 def print_readable(figures: dict, targets: dict) -> None:
     for stack in ("ours", "bare"):
         r = figures["rpc_latency"][stack]
         print(
             f"rpc latency     {stack}: p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms"
-            f"  [machine cpu {r['machine_cpu_pct']}%]"
+            + cpu_note(r, "call")
         )
     for stack in ("ours", "bare"):
         t = figures["rpc_throughput"][stack]
         print(
             f"rpc throughput  {stack}: {t['calls_per_s']:.0f} calls/s ({IN_FLIGHT} in flight)"
-            f"  [machine cpu {t['machine_cpu_pct']}%]"
+            + cpu_note(t, "call")
         )
     for stack in ("ours", "bare"):
         e = figures["event_latency"][stack]
         print(
             f"event latency   {stack}: p50 {e['p50_ms']:.2f} ms  p99 {e['p99_ms']:.2f} ms"
             f"  max {e['max_ms']:.2f} ms  at {e['rate_per_s']:.0f}/s  missing {e['missing']}"
-            f"  [machine cpu {e['machine_cpu_pct']}%]"
+            + cpu_note(e, "event")
         )
     share = figures["rpc_throughput"]["ours_share_of_bare"]
     for passed, text in (
@@ -418,6 +456,8 @@ def print_readable(figures: dict, targets: dict) -> None:
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
+    # On SIGTERM (a `timeout`, say) unwind through the clean-up instead of dying in place.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     settings = bench_settings()
     token = settings.broker_prefix.rsplit("-", 1)[1]
     load = os.getloadavg()[0]
@@ -431,4 +471,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        sys.exit("stopped by SIGTERM; its queues, exchanges and schemas were removed")

@@ -10,6 +10,7 @@ from gateway import routes
 from gateway.auth import session_middleware
 from gateway.errors import error_middleware
 from gateway.keys import rpc_key, settings_key
+from gateway.web import page_context
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from shared.topology import Names
@@ -36,7 +37,7 @@ def create_app(settings: Settings) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
-        context_processors=[aiohttp_jinja2.request_processor],
+        context_processors=[aiohttp_jinja2.request_processor, page_context],
     )
     app.cleanup_ctx.append(rpc_client)
     routes.setup(app, HERE / "static")

@@ -29,9 +29,11 @@ class Operation:
     path: str
     summary: str
     tag: str
-    body: type[BaseModel] | None = None
+    body: type[BaseModel] | dict | None = None
+    body_media: str = "application/json"
     response: type[BaseModel] | dict | None = None
     errors: tuple[int, ...] = ()
+    query: tuple[str, ...] = ()  # optional string query parameters
 
 
 @dataclass
@@ -69,13 +71,14 @@ class ApiSpec:
             "responses": {"200": {"description": "OK", **_content(op.response, schemas)}},
         }
         params = [p.strip("{}") for p in op.path.split("/") if p.startswith("{")]
-        if params:
-            item["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                for p in params
-            ]
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in params
+        ] + [{"name": q, "in": "query", "schema": {"type": "string"}} for q in op.query]
+        if parameters:
+            item["parameters"] = parameters
         if op.body is not None:
-            item["requestBody"] = {"required": True, **_content(op.body, schemas)}
+            item["requestBody"] = {"required": True, **_content(op.body, schemas, op.body_media)}
         for status in (*op.errors, 503):
             item["responses"][str(status)] = {
                 "description": "Error",
@@ -84,7 +87,9 @@ class ApiSpec:
         return item
 
 
-def _content(model: type[BaseModel] | dict | None, schemas: dict) -> dict:
+def _content(
+    model: type[BaseModel] | dict | None, schemas: dict, media: str = "application/json"
+) -> dict:
     if model is None:
         return {}
     if isinstance(model, dict):
@@ -94,7 +99,7 @@ def _content(model: type[BaseModel] | dict | None, schemas: dict) -> dict:
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
         schema = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"content": {"application/json": {"schema": schema}}}
+    return {"content": {media: {"schema": schema}}}
 
 
 def _operation_id(op: Operation) -> str:

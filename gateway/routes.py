@@ -4,13 +4,83 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import api, health, pages
+from gateway import api, api_identity, health
+from gateway import web as page_helpers
+from gateway.pages import admin_pages, auth_pages, home_pages, public, unit_pages
+
+PEOPLE = "{kind:operators|applicants}"
+USER_ID = "{user_id:[0-9a-fA-F-]{36}}"
+API_ID = "{id:[0-9a-fA-F-]{36}}"
+PERSON = f"/unit/{PEOPLE}/{USER_ID}"
 
 
 def setup(app: web.Application, static_dir: Path) -> None:
-    app.router.add_get("/healthz", health.healthz, name="healthz")
-    app.router.add_get("/readyz", health.readyz, name="readyz")
-    app.router.add_get("/api/openapi.json", api.openapi_document, name="openapi")
-    app.router.add_get("/api/services/{service}/stats", api.service_stats, name="service_stats")
-    app.router.add_get("/", pages.index, name="index")
+    app.on_response_prepare.append(page_helpers.drop_shown_flash)
+    add = app.router.add_route
+    add("GET", "/healthz", health.healthz, name="healthz")
+    add("GET", "/readyz", health.readyz, name="readyz")
+
+    add("GET", "/", public.index, name="index")
+    add("GET", "/login", auth_pages.login_page, name="login")
+    add("POST", "/login", auth_pages.login)
+    add("POST", "/logout", auth_pages.logout, name="logout")
+    add("GET", "/register", auth_pages.register_page, name="register")
+    add("POST", "/register", auth_pages.register)
+    add("GET", "/password/forgot", auth_pages.forgot_page, name="password_forgot")
+    add("POST", "/password/forgot", auth_pages.forgot)
+    add("GET", "/password/change", auth_pages.change_page, name="password_change")
+    add("POST", "/password/change", auth_pages.change)
+    add("GET", "/home", home_pages.home, name="home")
+
+    add("GET", "/unit/applicants/import", unit_pages.import_page, name="applicants_import")
+    add("POST", "/unit/applicants/import", unit_pages.import_upload)
+    add(
+        "GET",
+        "/unit/applicants/import/template.xlsx",
+        unit_pages.import_template,
+        name="applicants_import_template",
+    )
+    add("GET", f"/unit/{PEOPLE}", unit_pages.people_list, name="unit_people")
+    add("GET", f"/unit/{PEOPLE}/new", unit_pages.new_person_page, name="unit_person_new")
+    add("POST", f"/unit/{PEOPLE}/new", unit_pages.new_person)
+    add("GET", f"{PERSON}/edit", unit_pages.edit_person_page, name="unit_person_edit")
+    add("POST", f"{PERSON}/edit", unit_pages.edit_person)
+    add("POST", f"{PERSON}/status", unit_pages.set_status, name="unit_person_status")
+    add("GET", f"{PERSON}/password", unit_pages.password_page, name="unit_person_password")
+    add("POST", f"{PERSON}/password", unit_pages.set_password)
+
+    add("GET", "/admin/reviewers", admin_pages.reviewers, name="admin_reviewers")
+    add("GET", "/admin/reviewers/new", admin_pages.new_reviewer_page, name="admin_reviewer_new")
+    add("POST", "/admin/reviewers/new", admin_pages.new_reviewer)
+
+    add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
+    add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
+    _api_identity(add)
     app.router.add_static("/static/", static_dir, name="static")
+
+
+def _api_identity(add) -> None:
+    ident = api_identity
+    add("POST", "/api/captcha", ident.new_captcha, name="api_captcha")
+    add("POST", "/api/sms-codes", ident.request_sms_code, name="api_sms_codes")
+    add("POST", "/api/units", ident.register_unit, name="api_units")
+    add("GET", "/api/session", ident.session_state, name="api_session")
+    add("POST", "/api/session", ident.login)
+    add("DELETE", "/api/session", ident.logout)
+    add("GET", "/api/me", ident.me, name="api_me")
+    add("POST", "/api/me/password", ident.change_password, name="api_me_password")
+    add("POST", "/api/password-reset", ident.reset_password, name="api_password_reset")
+    add("POST", "/api/applicants/import", ident.import_applicants, name="api_applicants_import")
+    add("GET", f"/api/{PEOPLE}", ident.list_people, name="api_people")
+    add("POST", f"/api/{PEOPLE}", ident.create_person)
+    add("GET", f"/api/{PEOPLE}/{API_ID}", ident.get_person, name="api_person")
+    add("PATCH", f"/api/{PEOPLE}/{API_ID}", ident.update_person)
+    add("POST", f"/api/{PEOPLE}/{API_ID}/status", ident.set_person_status, name="api_person_status")
+    add(
+        "POST",
+        f"/api/{PEOPLE}/{API_ID}/password",
+        ident.set_person_password,
+        name="api_person_password",
+    )
+    add("GET", "/api/reviewers", ident.list_reviewers, name="api_reviewers")
+    add("POST", "/api/reviewers", ident.create_reviewer)

@@ -6,7 +6,7 @@ import json
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway.auth import CSRF_FIELD, actor_of, client_ip, csrf_key, current_user, set_cookie
 from gateway.keys import rpc_key
@@ -61,15 +61,21 @@ class Flashes:
         if not isinstance(items, list):
             return iter(())
         return iter(
-            {"kind": i.get("kind") if i.get("kind") in FLASH_KINDS else "info", "text": str(i["text"])}
+            {
+                "kind": i.get("kind") if i.get("kind") in FLASH_KINDS else "info",
+                "text": str(i["text"]),
+            }
             for i in items[:3]
             if isinstance(i, dict) and "text" in i
         )
 
 
 async def drop_shown_flash(request: web.Request, response: web.StreamResponse) -> None:
+    # on_response_prepare runs after the cookies became headers, so the header is added as such.
     if request.get(flash_read_key) and FLASH_COOKIE not in response.cookies:
-        response.del_cookie(FLASH_COOKIE, path="/")
+        response.headers.add(
+            hdrs.SET_COOKIE, f"{FLASH_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        )
 
 
 async def page_context(request: web.Request) -> dict:
@@ -131,8 +137,9 @@ async def form_of(request: web.Request) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
 
 
-def pick(values: dict, names) -> dict[str, str]:
-    return {name: values.get(name, "") for name in names}
+def pick(values, names) -> dict[str, str]:
+    """The named values, '' for the missing or empty ones."""
+    return {name: values.get(name) or "" for name in names}
 
 
 def local_path(target: str | None) -> str | None:

@@ -61,7 +61,9 @@ async def login(request: web.Request) -> web.Response:
             raise
         return await _login_form(request, form, error)
     user = result["user"]
-    response = see_other(request, local_path(form.get("next")) or "/home", f"欢迎您，{user['name']}")
+    response = see_other(
+        request, local_path(form.get("next")) or "/home", f"欢迎您，{user['name']}"
+    )
     start_session(request, response, result["token"])
     return response
 
@@ -155,4 +157,3 @@ async def change(request: web.Request) -> web.Response:
     response = see_other(request, "/login", message)
     end_session(response)
     return response
-

@@ -130,7 +130,11 @@ async def edit_person(request: web.Request) -> web.Response:
     people = people_of(request)
     person = await _get(request, people)
     form = await form_of(request)
-    params = {"role": people.role, "user_id": person["id"], "fields": pick(form, people.edit_fields)}
+    params = {
+        "role": people.role,
+        "user_id": person["id"],
+        "fields": pick(form, people.edit_fields),
+    }
     try:
         await accounts(request, "users.update", params)
     except RpcError as error:
@@ -150,7 +154,9 @@ async def set_status(request: web.Request) -> web.Response:
     form = await form_of(request)
     active = form.get("active") == "true"
     await accounts(
-        request, "users.set_active", {"role": people.role, "user_id": person["id"], "active": active}
+        request,
+        "users.set_active",
+        {"role": people.role, "user_id": person["id"], "active": active},
     )
     done = "启用" if active else "停用"
     message = f"已{done}{people.noun} {person['name']}（用户名 {person['username']}）"

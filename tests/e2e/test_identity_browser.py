@@ -13,16 +13,20 @@ from tests.e2e.conftest import CAPTCHA
 from tests.e2e.identity_helpers import (
     PASSWORD,
     UNIT_NAME,
+    Client,
     applicant_fields,
     enrol,
     operator_fields,
+    register_admin,
     registration_form,
     sms_code,
+    xlsx,
 )
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -170,3 +174,38 @@ async def test_the_register_form_shows_the_send_failure_beside_the_mobile(open_p
     await expect(page.locator('[data-error-for="org_code"]')).to_have_text("请填写机构代码")
     await expect(page.locator("#f-mobile")).to_have_value("12345")
     await shot(page, "register-errors", "phone")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+async def test_an_import_shows_each_refused_row_with_its_reason(
+    open_page, gateway, services, sms_outbox, size
+):
+    client = Client(str(gateway.make_url("")))
+    try:
+        form = await register_admin(client, services, sms_outbox)
+    finally:
+        await client.close()
+    page = await open_page(size)
+    await page.goto("/login")
+    await log_in(page, form["username"])
+    good, bad = applicant_fields(name="周一"), applicant_fields(name="郑三", mobile="123")
+    await page.goto("/unit/applicants/import")
+    await page.set_input_files(
+        "#f-file",
+        {"name": "申报人员.xlsx", "mimeType": XLSX, "buffer": xlsx([good, bad]).getvalue()},
+    )
+    await page.get_by_role("button", name="上传并导入").click()
+
+    report = page.locator("#report")
+    await expect(report).to_contain_text("成功导入 1 人，未导入 1 行")
+    await expect(report.locator("tr.refused")).to_contain_text("手机号码：手机号码须为1开头")
+    await expect(report.locator("tr.created")).to_contain_text(good["username"])
+    await shot(page, "import-report", size)
+
+    await page.goto("/unit/applicants/new")
+    await page.fill("#f-name", "刘晓")
+    await page.fill("#f-id_number", "440305199001011230")
+    await page.get_by_role("button", name="保存").click()
+    await expect(page.locator('[data-error-for="id_number"]')).to_have_text("身份证号校验位错误")
+    await expect(page.locator("#f-name")).to_have_value("刘晓")
+    await shot(page, "applicant-form-errors", size)

@@ -268,6 +268,20 @@ async def test_an_operator_manages_applicants_but_not_operators(admin, new_clien
     assert where == "/unit/applicants" and applicant["username"] in page
 
 
+async def test_the_unit_admin_edits_an_operator_without_an_email(admin):
+    operator = operator_fields(name="钱经办")
+    _, created = await create_person(admin, "operators", operator)
+    path = f"/unit/operators/{created['id']}/edit"
+
+    _, page, _ = await admin.page(path)
+    assert input_value(page, "name") == "钱经办" and input_value(page, "email") == ""
+    assert input_value(page, "mobile") == operator["mobile"]
+    _, page, where = await admin.submit(path, {"name": "钱新名", "mobile": operator["mobile"]})
+
+    assert where == "/unit/operators"
+    assert f"已保存经办人 钱新名（用户名 {operator['username']}）" in page
+
+
 async def test_the_person_forms_show_each_error_beside_its_field_with_what_was_typed(admin):
     typed = applicant_fields(id_number="440305199001011230", email="bad@", name="刘晓")
     typed["gender"] = ""
@@ -434,6 +448,7 @@ async def test_a_forgotten_password_is_reset_with_the_sms_code(admin, new_client
         "/password/forgot", {"username": name, "mobile": mobile(), "action": "send_code"}
     )
     assert "用户名与注册手机号码不匹配" in field_error(wrong[1], "mobile")
+    assert input_value(wrong[1], "username") == name
 
     _, page, _ = await client.submit(
         "/password/forgot", {"username": name, "mobile": phone, "action": "send_code"}

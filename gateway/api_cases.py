@@ -1,0 +1,343 @@
+"""The case workflow JSON API: reference data, work lists, one case, materials, scans, actions.
+
+Who may see or move which case is decided by the cases service; the gateway passes the actor.
+"""
+
+import base64
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from gateway.api import spec
+from gateway.api_identity import body_of
+from gateway.auth import actor_of, login_required
+from gateway.http import json_response
+from gateway.keys import rpc_key
+from shared.rpc import RpcError
+
+UPLOAD_TIMEOUT = 30.0
+BATCH_TIMEOUT = 60.0
+OK = {"type": "object"}
+LIST_QUERY = (
+    "list",
+    "tab",
+    "name",
+    "review_type_id",
+    "qualification_id",
+    "state",
+    "department_id",
+    "committee_id",
+    "round_id",
+    "sort",
+    "page",
+    "page_size",
+)
+
+
+class OpenCaseBody(BaseModel):
+    round_id: str = ""
+    review_type_id: str = ""
+    qualification_id: str = ""
+    committee_id: str = ""
+
+
+class ActionBody(BaseModel):
+    inputs: dict[str, Any] = {}
+    expected_version: int | None = None
+
+
+class BatchBody(BaseModel):
+    case_ids: list[str] = Field(min_length=1, max_length=500)
+    action: str
+    inputs: dict[str, Any] = {}
+
+
+async def cases(request: web.Request, method: str, params=None, timeout: float | None = None):
+    return await request.app[rpc_key].call(
+        "cases", method, params, actor=actor_of(request), timeout=timeout
+    )
+
+
+async def documents(request: web.Request, method: str, params=None, timeout: float | None = None):
+    return await request.app[rpc_key].call(
+        "documents", method, params, actor=actor_of(request), timeout=timeout
+    )
+
+
+@spec.operation(
+    "get",
+    "/api/reference",
+    "Rounds, series, qualifications, committees, types",
+    "cases",
+    response=OK,
+)
+@login_required()
+async def reference(request: web.Request) -> web.Response:
+    return json_response(await cases(request, "ref.all"))
+
+
+@spec.operation(
+    "get",
+    "/api/cases/home",
+    "Cases waiting at each of the caller's work lists",
+    "cases",
+    response=OK,
+    errors=(401, 403),
+)
+@login_required()
+async def home(request: web.Request) -> web.Response:
+    return json_response(await cases(request, "case.home"))
+
+
+@spec.operation(
+    "get",
+    "/api/cases",
+    "A work list (query: list, tab=todo|done, filters, page)",
+    "cases",
+    response=OK,
+    errors=(401, 403, 404, 422),
+)
+@login_required()
+async def work_list(request: web.Request) -> web.Response:
+    params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
+    return json_response(await cases(request, "case.list", params))
+
+
+@spec.operation(
+    "get", "/api/cases/mine", "The applicant's own cases", "cases", response=OK, errors=(401, 403)
+)
+@login_required("applicant")
+async def mine(request: web.Request) -> web.Response:
+    return json_response(await cases(request, "case.mine"))
+
+
+@spec.operation(
+    "post",
+    "/api/cases",
+    "Open a case (applicant)",
+    "cases",
+    body=OpenCaseBody,
+    response=OK,
+    errors=(401, 403, 422),
+)
+@login_required("applicant")
+async def open_case(request: web.Request) -> web.Response:
+    body = await body_of(request, OpenCaseBody)
+    return json_response(await open_for_applicant(request, body.model_dump()), status=201)
+
+
+async def open_for_applicant(request: web.Request, choices: dict) -> dict:
+    """Open a case with the applicant's own details from their account."""
+    me = await request.app[rpc_key].call("accounts", "users.me", actor=actor_of(request))
+    return await cases(
+        request,
+        "case.open",
+        {
+            **choices,
+            "applicant_name": me["name"],
+            "applicant_mobile": me["mobile"] or "",
+            "id_number": me["id_number"] or "",
+            "gender": me["gender"] or "",
+        },
+    )
+
+
+@spec.operation(
+    "get",
+    "/api/cases/{case_id}",
+    "One case: materials, scans, history, actions",
+    "cases",
+    response=OK,
+    errors=(401, 404),
+)
+@login_required()
+async def get_case(request: web.Request) -> web.Response:
+    return json_response(
+        await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+    )
+
+
+@spec.operation(
+    "put",
+    "/api/cases/{case_id}/sections/{section}",
+    "Save one section of the materials (draft only)",
+    "cases",
+    response=OK,
+    body=None,
+    errors=(401, 404, 409, 422),
+)
+@login_required("applicant")
+async def save_section(request: web.Request) -> web.Response:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise RpcError("bad_request", "请求体须为 JSON 对象", 400) from None
+    if not isinstance(data, dict):
+        raise RpcError("bad_request", "请求体须为 JSON 对象", 400)
+    return json_response(
+        await cases(
+            request,
+            "case.save_section",
+            {
+                "case_id": request.match_info["case_id"],
+                "section": request.match_info["section"],
+                "data": data,
+            },
+        )
+    )
+
+
+@spec.operation(
+    "post",
+    "/api/cases/{case_id}/attachments",
+    "Upload a scan (multipart: category, file; PDF/JPG/PNG up to 10 MB)",
+    "cases",
+    response=OK,
+    errors=(401, 404, 409, 422),
+)
+@login_required("applicant")
+async def upload(request: web.Request) -> web.Response:
+    form = await request.post()
+    file = form.get("file")
+    if not isinstance(file, web.FileField):
+        raise RpcError("invalid_file", "请选择要上传的文件", 422, {"file": "请选择要上传的文件"})
+    content = file.file.read()
+    return json_response(
+        await upload_scan(
+            request,
+            request.match_info["case_id"],
+            str(form.get("category", "")),
+            file.filename,
+            content,
+        ),
+        status=201,
+    )
+
+
+async def upload_scan(request, case_id: str, category: str, filename: str, content: bytes):
+    return await documents(
+        request,
+        "files.upload",
+        {
+            "case_id": case_id,
+            "category": category,
+            "filename": filename or "scan",
+            "content_base64": base64.b64encode(content).decode(),
+        },
+        timeout=UPLOAD_TIMEOUT,
+    )
+
+
+@spec.operation(
+    "delete",
+    "/api/cases/{case_id}/attachments/{attachment_id}",
+    "Remove a scan (draft only)",
+    "cases",
+    response=OK,
+    errors=(401, 404, 409),
+)
+@login_required("applicant")
+async def remove_attachment(request: web.Request) -> web.Response:
+    return json_response(
+        await cases(
+            request,
+            "case.remove_attachment",
+            {
+                "case_id": request.match_info["case_id"],
+                "attachment_id": request.match_info["attachment_id"],
+            },
+        )
+    )
+
+
+@spec.operation(
+    "get",
+    "/api/files/{file_id}",
+    "A scan, to those who may see its case",
+    "cases",
+    response={"type": "string", "format": "binary"},
+    errors=(401, 404),
+)
+@login_required()
+async def file(request: web.Request) -> web.Response:
+    stored = await documents(request, "files.read", {"file_id": request.match_info["file_id"]})
+    name = stored["filename"].replace('"', "")
+    return web.Response(
+        body=base64.b64decode(stored["content_base64"]),
+        content_type=stored["content_type"],
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}",
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+@spec.operation(
+    "post",
+    "/api/cases/{case_id}/actions/{action}",
+    "Take one action on one case (409 when it moved meanwhile)",
+    "cases",
+    body=ActionBody,
+    response=OK,
+    errors=(401, 403, 404, 409, 422),
+)
+@login_required()
+async def act(request: web.Request) -> web.Response:
+    body = await body_of(request, ActionBody)
+    return json_response(
+        await cases(
+            request,
+            "case.act",
+            {
+                "case_id": request.match_info["case_id"],
+                "action": request.match_info["action"],
+                "inputs": body.inputs,
+                "expected_version": body.expected_version,
+            },
+        )
+    )
+
+
+@spec.operation(
+    "post",
+    "/api/cases/batch",
+    "Take one action on a selection; a result per case",
+    "cases",
+    body=BatchBody,
+    response=OK,
+    errors=(401, 403, 422),
+)
+@login_required()
+async def batch(request: web.Request) -> web.Response:
+    body = await body_of(request, BatchBody)
+    return json_response(
+        await cases(request, "case.batch", body.model_dump(), timeout=BATCH_TIMEOUT)
+    )
+
+
+def setup_case_api(app: web.Application) -> None:
+    add = app.router
+    add.add_get("/api/reference", reference, name="api_reference")
+    add.add_get("/api/cases/home", home, name="api_cases_home")
+    add.add_get("/api/cases/mine", mine, name="api_cases_mine")
+    add.add_post("/api/cases/batch", batch, name="api_cases_batch")
+    add.add_get("/api/cases", work_list, name="api_cases")
+    add.add_post("/api/cases", open_case, name="api_cases_open")
+    add.add_get("/api/cases/{case_id}", get_case, name="api_case")
+    add.add_put("/api/cases/{case_id}/sections/{section}", save_section, name="api_case_section")
+    add.add_post("/api/cases/{case_id}/attachments", upload, name="api_case_upload")
+    add.add_delete(
+        "/api/cases/{case_id}/attachments/{attachment_id}",
+        remove_attachment,
+        name="api_case_attachment",
+    )
+    add.add_post("/api/cases/{case_id}/actions/{action}", act, name="api_case_act")
+    add.add_get("/api/files/{file_id}", file, name="api_file")

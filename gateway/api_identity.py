@@ -1,0 +1,447 @@
+"""The identity JSON API: captcha, SMS codes, registration, sessions, the unit's people.
+
+Errors are RpcErrors left to the error middleware: {error: {code, message, status, fields}}.
+"""
+
+import base64
+from typing import Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from gateway.api import spec
+from gateway.auth import (
+    SESSION_COOKIE,
+    csrf_key,
+    current_user,
+    end_session,
+    login_required,
+    start_session,
+)
+from gateway.http import json_response
+from gateway.web import accounts, accounts_anonymous, with_client
+from shared.rpc import RpcError, invalid_input
+
+IMPORT_TIMEOUT = 60.0  # every row hashes a password: a full file takes about 20 s
+M = TypeVar("M", bound=BaseModel)
+
+
+# --- request bodies (they are also the OpenAPI schemas) ---
+
+
+class SmsCodeRequest(BaseModel):
+    mobile: str = ""
+    purpose: Literal["register", "reset_password"]
+    username: str = ""  # reset_password: the account whose registered mobile gets the code
+
+
+class UnitRegistration(BaseModel):
+    org_code: str = ""
+    si_unit_no: str = ""
+    admin_name: str = ""
+    admin_id_number: str = ""
+    admin_si_no: str = ""
+    email: str = ""
+    username: str = ""
+    password: str = ""
+    password_confirm: str = ""
+    phone: str = ""
+    mobile: str = ""
+    sms_code: str = ""
+
+
+class Credentials(BaseModel):
+    username: str = ""
+    password: str = ""
+    captcha_id: str = ""
+    captcha_answer: str = ""
+
+
+class PasswordChange(BaseModel):
+    old_password: str = ""
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+class PasswordReset(BaseModel):
+    username: str = ""
+    mobile: str = ""
+    sms_code: str = ""
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+class NewPassword(BaseModel):
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+
+class OperatorForm(BaseModel):
+    name: str = ""
+    mobile: str = ""
+    email: str = ""
+    username: str = ""
+    password: str = ""
+
+
+class OperatorUpdate(BaseModel):
+    name: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+
+
+class ApplicantForm(BaseModel):
+    name: str = ""
+    id_number: str = ""
+    gender: str = ""  # 男 or 女
+    mobile: str = ""
+    email: str = ""
+    username: str = ""
+    password: str = ""
+
+
+class ApplicantUpdate(BaseModel):
+    name: str | None = None
+    id_number: str | None = None
+    gender: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+
+
+class StatusChange(BaseModel):
+    active: bool
+
+
+class ReviewerForm(BaseModel):
+    role: Literal["department", "office", "committee"]
+    org_id: str = ""
+    org_name: str = ""
+    name: str = ""
+    username: str = ""
+    password: str = ""
+    mobile: str = ""
+
+
+USER = {
+    "type": "object",
+    "properties": {
+        k: {"type": ["string", "null"]}
+        for k in (
+            "id username role name unit_id unit_name org_id org_name gender mobile email"
+            " id_number created_at"
+        ).split()
+    }
+    | {"active": {"type": "boolean"}},
+}
+SESSION = {
+    "type": "object",
+    "properties": {"user": USER, "csrf_token": {"type": "string"}},
+}
+CREATED = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "username": {"type": "string"}},
+}
+PAGE = {
+    "type": "object",
+    "properties": {
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "page_size": {"type": "integer"},
+        "items": {"type": "array", "items": USER},
+    },
+}
+LIST_QUERY = ("q", "status", "page", "page_size")
+UPLOAD = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}},
+}
+IMPORT_REPORT = {
+    "type": "object",
+    "properties": {
+        "created": {"type": "array", "items": {"type": "object"}},
+        "refused": {"type": "array", "items": {"type": "object"}},
+    },
+}
+OK = {"type": "object"}
+
+
+async def body_of(request: web.Request, model: type[M]) -> M:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise RpcError("bad_request", "请求体须为 JSON 对象", 400) from None
+    if not isinstance(data, dict):
+        raise RpcError("bad_request", "请求体须为 JSON 对象", 400)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise invalid_input(error) from None
+
+
+# --- anonymous: captcha, SMS codes, registration, login, reset ---
+
+
+@spec.operation("post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=OK)
+async def new_captcha(request: web.Request) -> web.Response:
+    return json_response(await accounts_anonymous(request, "captcha.new"))
+
+
+@spec.operation(
+    "post",
+    "/api/sms-codes",
+    "Send an SMS verification code (register or reset_password)",
+    "auth",
+    body=SmsCodeRequest,
+    response=OK,
+    errors=(422, 429),
+)
+async def request_sms_code(request: web.Request) -> web.Response:
+    body = await body_of(request, SmsCodeRequest)
+    params = with_client(request, body.model_dump())
+    return json_response(await accounts_anonymous(request, "sms.request_code", params))
+
+
+@spec.operation(
+    "post",
+    "/api/units",
+    "Register a unit and its one unit admin (manual §1.1)",
+    "auth",
+    body=UnitRegistration,
+    response=OK,
+    errors=(422,),
+)
+async def register_unit(request: web.Request) -> web.Response:
+    body = await body_of(request, UnitRegistration)
+    params = with_client(request, {"form": body.model_dump()})
+    return json_response(await accounts_anonymous(request, "unit.register", params), status=201)
+
+
+@spec.operation(
+    "get",
+    "/api/session",
+    "The signed-in user (or null) and the CSRF token",
+    "auth",
+    response=SESSION,
+)
+async def session_state(request: web.Request) -> web.Response:
+    return json_response({"user": current_user(request), "csrf_token": request[csrf_key]})
+
+
+@spec.operation(
+    "post",
+    "/api/session",
+    "Log in; sets the session cookie and returns the user and the CSRF token",
+    "auth",
+    body=Credentials,
+    response=SESSION,
+    errors=(401, 403, 422, 423),
+)
+async def login(request: web.Request) -> web.Response:
+    body = await body_of(request, Credentials)
+    params = with_client(request, body.model_dump())
+    params["user_agent"] = request.headers.get("User-Agent", "")
+    result = await accounts_anonymous(request, "auth.login", params)
+    response = json_response({"user": result["user"], "csrf_token": result["csrf_token"]})
+    start_session(request, response, result["token"])
+    return response
+
+
+@spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=OK)
+async def logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await accounts(request, "auth.logout", {"token": token})
+    response = json_response({"logged_out": True})
+    end_session(response)
+    return response
+
+
+@spec.operation(
+    "post",
+    "/api/password-reset",
+    "Reset a forgotten password with an SMS code sent to the registered mobile",
+    "auth",
+    body=PasswordReset,
+    response=OK,
+    errors=(422,),
+)
+async def reset_password(request: web.Request) -> web.Response:
+    body = await body_of(request, PasswordReset)
+    return json_response(
+        await accounts_anonymous(request, "auth.reset_password", body.model_dump())
+    )
+
+
+# --- the signed-in user ---
+
+
+@spec.operation("get", "/api/me", "The signed-in user", "me", response=USER, errors=(401,))
+@login_required()
+async def me(request: web.Request) -> web.Response:
+    return json_response(await accounts(request, "users.me"))
+
+
+@spec.operation(
+    "post",
+    "/api/me/password",
+    "Change one's password; every session of the user ends, this one too",
+    "me",
+    body=PasswordChange,
+    response=OK,
+    errors=(401, 422),
+)
+@login_required()
+async def change_password(request: web.Request) -> web.Response:
+    body = await body_of(request, PasswordChange)
+    response = json_response(await accounts(request, "auth.change_password", body.model_dump()))
+    end_session(response)
+    return response
+
+
+# --- the unit's operators and applicants ---
+
+ROLES = {"operators": "unit_operator", "applicants": "applicant"}
+FORMS = {
+    "operators": (OperatorForm, OperatorUpdate),
+    "applicants": (ApplicantForm, ApplicantUpdate),
+}
+NOUNS = {"operators": "operator (经办人; unit admin only)", "applicants": "applicant (申报人员)"}
+
+
+def _people_operations(kind: str):
+    """The same seven operations for /api/operators and /api/applicants."""
+    create, update = FORMS[kind]
+    noun, base = NOUNS[kind], f"/api/{kind}"
+    return (
+        ("get", base, f"List the unit's {noun}s", {"response": PAGE, "query": LIST_QUERY}),
+        ("post", base, f"Create an {noun} account", {"body": create, "response": CREATED}),
+        ("get", base + "/{id}", f"One {noun}, ID number unmasked", {"response": USER}),
+        ("patch", base + "/{id}", f"Change an {noun}'s details", {"body": update, "response": OK}),
+        (
+            "post",
+            base + "/{id}/status",
+            f"Disable or enable an {noun}",
+            {"body": StatusChange, "response": OK},
+        ),
+        (
+            "post",
+            base + "/{id}/password",
+            f"Set a new password for an {noun}; their sessions end",
+            {"body": NewPassword, "response": OK},
+        ),
+    )
+
+
+for kind_ in ROLES:
+    for method_, path_, summary_, extra_ in _people_operations(kind_):
+        spec.operation(method_, path_, summary_, kind_, errors=(401, 403, 404, 422), **extra_)
+
+
+def _kind(request: web.Request) -> tuple[str, str]:
+    kind = request.match_info["kind"]
+    return kind, ROLES[kind]
+
+
+@login_required("unit_admin", "unit_operator")
+async def list_people(request: web.Request) -> web.Response:
+    _, role = _kind(request)
+    params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
+    return json_response(await accounts(request, "users.list", {"role": role, **params}))
+
+
+@login_required("unit_admin", "unit_operator")
+async def create_person(request: web.Request) -> web.Response:
+    kind, role = _kind(request)
+    body = await body_of(request, FORMS[kind][0])
+    created = await accounts(request, "users.create", {"role": role, "fields": body.model_dump()})
+    return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
+
+
+@login_required("unit_admin", "unit_operator")
+async def get_person(request: web.Request) -> web.Response:
+    _, role = _kind(request)
+    params = {"role": role, "user_id": request.match_info["id"]}
+    return json_response(await accounts(request, "users.get", params))
+
+
+@login_required("unit_admin", "unit_operator")
+async def update_person(request: web.Request) -> web.Response:
+    """PATCH: the fields sent replace the current ones; the rest stay as they are."""
+    kind, role = _kind(request)
+    body = await body_of(request, FORMS[kind][1])
+    ref = {"role": role, "user_id": request.match_info["id"]}
+    current = await accounts(request, "users.get", ref)
+    fields = {k: current.get(k) or "" for k in type(body).model_fields}
+    fields |= body.model_dump(exclude_none=True)
+    return json_response(await accounts(request, "users.update", {**ref, "fields": fields}))
+
+
+@login_required("unit_admin", "unit_operator")
+async def set_person_status(request: web.Request) -> web.Response:
+    _, role = _kind(request)
+    body = await body_of(request, StatusChange)
+    params = {"role": role, "user_id": request.match_info["id"], "active": body.active}
+    return json_response(await accounts(request, "users.set_active", params))
+
+
+@login_required("unit_admin", "unit_operator")
+async def set_person_password(request: web.Request) -> web.Response:
+    _, role = _kind(request)
+    body = await body_of(request, NewPassword)
+    params = {"role": role, "user_id": request.match_info["id"], **body.model_dump()}
+    return json_response(await accounts(request, "users.set_password", params))
+
+
+@spec.operation(
+    "post",
+    "/api/applicants/import",
+    "Import applicant accounts from an .xlsx file (multipart field `file`); a report per row",
+    "applicants",
+    body=UPLOAD,
+    body_media="multipart/form-data",
+    response=IMPORT_REPORT,
+    errors=(401, 403, 422),
+)
+@login_required("unit_admin", "unit_operator")
+async def import_applicants(request: web.Request) -> web.Response:
+    upload = (await request.post()).get("file")
+    if not isinstance(upload, web.FileField):
+        raise RpcError("invalid_file", "请上传文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
+    params = {"xlsx_base64": base64.b64encode(upload.file.read()).decode()}
+    report = await accounts(request, "applicants.import", params, timeout=IMPORT_TIMEOUT)
+    return json_response(report)
+
+
+# --- reviewer accounts (sysadmin) ---
+
+
+@spec.operation(
+    "get",
+    "/api/reviewers",
+    "Department, office and committee accounts",
+    "reviewers",
+    response={"type": "object", "properties": {"items": {"type": "array", "items": USER}}},
+    query=("role",),
+    errors=(401, 403),
+)
+@login_required("sysadmin")
+async def list_reviewers(request: web.Request) -> web.Response:
+    role = request.query.get("role")
+    return json_response(await accounts(request, "reviewers.list", {"role": role or None}))
+
+
+@spec.operation(
+    "post",
+    "/api/reviewers",
+    "Create a department, office or committee account",
+    "reviewers",
+    body=ReviewerForm,
+    response=CREATED,
+    errors=(401, 403, 422),
+)
+@login_required("sysadmin")
+async def create_reviewer(request: web.Request) -> web.Response:
+    body = await body_of(request, ReviewerForm)
+    created = await accounts(request, "reviewers.create", body.model_dump())
+    return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
