@@ -5,6 +5,7 @@ object and `start()` it inside their event loop.
 """
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 import asyncpg
 from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker, RabbitMessage, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
 from shared.consumer import EventConsumer
 from shared.db import create_pool, ensure_database
@@ -52,6 +53,8 @@ class Service:
         self.pool: asyncpg.Pool | None = None
         self.broker: RabbitBroker | None = None
         self.relay: OutboxRelay | None = None
+        self._reply_connection = None
+        self._replies = None
 
     async def start(self) -> None:
         await ensure_database(self.settings.database_url)
@@ -60,7 +63,13 @@ class Service:
             log.info("%s: applied migrations %s", self.name, ", ".join(applied))
         self.pool = await create_pool(self.settings.database_url, self.schema)
         await self._declare_topology()
-        self.broker = RabbitBroker(self.settings.amqp_url, logger=log, log_level=logging.DEBUG)
+        # No dependency injection on the hot path: it costs a thread hop per message.
+        self.broker = RabbitBroker(
+            self.settings.amqp_url, logger=log, log_level=logging.DEBUG, apply_types=False
+        )
+        self._reply_connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=10)
+        reply_channel = await self._reply_connection.channel(publisher_confirms=False)
+        self._replies = reply_channel.default_exchange
         self._subscribe_rpc()
         if self.events is not None and self.events.subscriptions:
             self._subscribe_events()
@@ -85,6 +94,8 @@ class Service:
             await hook(self)
         if self.broker is not None:
             await self.broker.stop()
+        if self._reply_connection is not None:
+            await self._reply_connection.close()
         if self.relay is not None:
             await self.relay.stop()
         if self.pool is not None:
@@ -121,11 +132,29 @@ class Service:
             RabbitQueue(self.names.rpc_queue(self.name), durable=False),
             channel=Channel(prefetch_count=self.settings.rpc_prefetch),
             ack_policy=AckPolicy.ACK_FIRST,
+            no_reply=True,
         )
+        context = self.broker.context
 
         @subscriber
-        async def handle_request(message: RabbitMessage) -> dict:
-            return await self.rpc.dispatch(message.body, self.pool, message.correlation_id)
+        async def handle_request(_body) -> None:
+            message = context.get_local("message")
+            reply = await self.rpc.dispatch(message.body, self.pool, message.correlation_id)
+            if message.reply_to:
+                await self._reply(message, reply)
+
+    async def _reply(self, message, reply: dict) -> None:
+        # Not mandatory and unconfirmed: RabbitMQ 3.10 both delivers and returns a mandatory
+        # direct reply-to message, and a caller that gave up needs no answer.
+        await self._replies.publish(
+            aio_pika.Message(
+                json.dumps(reply, ensure_ascii=False, default=str).encode(),
+                content_type="application/json",
+                correlation_id=message.correlation_id,
+            ),
+            routing_key=message.reply_to,
+            mandatory=False,
+        )
 
     def _subscribe_events(self) -> None:
         subscriber = self.broker.subscriber(
@@ -134,8 +163,10 @@ class Service:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             no_reply=True,
         )
+        context = self.broker.context
 
         @subscriber
-        async def handle_event(message: RabbitMessage) -> None:
+        async def handle_event(_body) -> None:
+            message = context.get_local("message")
             deliveries = int(message.headers.get("x-delivery-count") or 0)
             await self.events.process(self.pool, message.body, deliveries)

@@ -8,6 +8,7 @@ from datetime import date
 
 from tools.demo_data import COMMITTEES, DEPARTMENTS
 
+
 def _rounds() -> list[tuple[str, str, date, date]]:
     """The 2026 round of the demo, and the current year's so a demo is usable any year."""
     years = sorted({2026, date.today().year})

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from faststream.middlewares import AckPolicy
-from faststream.rabbit import RabbitMessage, RabbitQueue
+from faststream.rabbit import RabbitQueue
 
 from services.notify.deliveries import apply_receipt, dispatch_due
 from services.notify.handlers import codes, notices
@@ -66,7 +66,8 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
             ack_policy=AckPolicy.NACK_ON_ERROR,
             no_reply=True,
         )
-        async def on_receipt(message: RabbitMessage) -> None:
+        async def on_receipt(_body) -> None:
+            message = service.broker.context.get_local("message")
             await _apply_receipt(service, deps, message.body)
 
     return Service(

@@ -1,4 +1,8 @@
-"""The whole system in the test's event loop: four services and the gateway on a free port."""
+"""The whole system in the test's event loop: four services and the gateway on a free port.
+
+Package-scoped: the services stop when the e2e tests are done, so no other test package ever
+shares their outbox tables with a second copy of a service.
+"""
 
 import aiohttp
 import pytest
@@ -25,7 +29,7 @@ def accounts_for_tests(settings):
     return accounts(settings, deps)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def services(settings):
     started = {}
     for build in (accounts_for_tests, cases, documents, notify):
@@ -37,7 +41,7 @@ async def services(settings):
         await service.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def gateway(settings, services):
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
@@ -51,7 +55,7 @@ async def http(gateway):
         yield session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def sms_outbox(settings, services, tmp_path_factory):
     """The development SMS provider's log (one JSON line per SMS), fresh for this run."""
     var_dir = str(tmp_path_factory.mktemp("sms"))

@@ -26,20 +26,26 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
         raise RpcError("expired", "验证码已过期，未发送", 410)
     minutes = max(1, round((params.expires_at - now).total_seconds() / 60))
     body = render(f"code.{params.purpose}", code=params.code, minutes=minutes)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        delivery_id = await create_delivery(
-            conn,
-            kind="code",
-            mobile=params.mobile,
-            template=f"code.{params.purpose}",
-            body=body,
-            priority=CODE_PRIORITY,
-            expires_at=params.expires_at,
-            reference=params.reference or None,
-            now=now,
-        )
-        row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1", delivery_id)
-        status = await send_now(conn, deps.gateway, row, now, deps.settings)
+    async with ctx.pool.acquire() as conn:
+        # Committed before the send: a receipt racing back must find the row and then
+        # wait on its lock until the send is recorded.
+        async with conn.transaction():
+            delivery_id = await create_delivery(
+                conn,
+                kind="code",
+                mobile=params.mobile,
+                template=f"code.{params.purpose}",
+                body=body,
+                priority=CODE_PRIORITY,
+                expires_at=params.expires_at,
+                reference=params.reference or None,
+                now=now,
+            )
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT * FROM deliveries WHERE id = $1 FOR UPDATE", delivery_id
+            )
+            status = await send_now(conn, deps.gateway, row, now, deps.settings)
     if status != "sent":
         raise RpcError("sms_send_failed", "短信发送失败，请稍后重试", 503)
     return {"delivery_id": str(delivery_id), "status": status}
