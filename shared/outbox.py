@@ -7,6 +7,7 @@ a crash or a broker outage leaves them unsent, and the next round sends them aga
 """
 
 import asyncio
+import json
 import logging
 import random
 from datetime import timedelta
@@ -32,8 +33,9 @@ async def add_to_outbox(conn: asyncpg.Connection, *events: Envelope) -> None:
 
 
 def to_message(envelope: dict) -> aio_pika.Message:
+    # The envelope was validated when it was written; encoding the stored JSON is enough.
     return aio_pika.Message(
-        body=Envelope.model_validate(envelope).to_bytes(),
+        body=json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         message_id=str(envelope["id"]),
