@@ -8,6 +8,7 @@ logged in, before that a random value also kept in an HttpOnly cookie (double su
 import functools
 import hmac
 import secrets
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -124,7 +125,7 @@ def login_required(*roles: str):
             if user is None:
                 if request.path.startswith("/api/"):
                     raise RpcError("unauthenticated", "请先登录", 401)
-                raise web.HTTPFound(f"/login?next={request.path_qs}")
+                raise web.HTTPFound("/login?" + urlencode({"next": request.path_qs}))
             if roles and user["role"] not in roles:
                 raise RpcError("forbidden", "您没有权限访问此页面", 403)
             return await view(request)

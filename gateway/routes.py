@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import api, api_identity, health
+from gateway import api, api_cases, api_identity, health
 from gateway import web as page_helpers
 from gateway.pages import admin_pages, auth_pages, home_pages, public, unit_pages
 
@@ -56,6 +56,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
     _api_identity(add)
+    api_cases.setup_case_api(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

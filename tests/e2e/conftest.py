@@ -4,6 +4,8 @@ Package-scoped: the services stop when the e2e tests are done, so no other test 
 shares their outbox tables with a second copy of a service.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
@@ -12,7 +14,9 @@ from gateway.app import create_app
 from services.accounts.app import build_service as accounts
 from services.accounts.deps import AccountsDeps
 from services.accounts.settings import AccountsSettings
-from services.cases.app import build_service as cases
+from services.cases.app import build_service as build_cases
+from services.cases.deps import CasesDeps
+from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as documents
 from services.notify.app import build_service as notify
 from services.notify.dev_provider import DevSmsProvider
@@ -29,6 +33,13 @@ def accounts_for_tests(settings):
     return accounts(settings, deps)
 
 
+CASES_DEPS = CasesDeps()  # its clock is the one the `clock` fixture moves
+
+
+def cases(settings):
+    return build_cases(settings, CASES_DEPS)
+
+
 @pytest.fixture(scope="package")
 async def services(settings):
     started = {}
@@ -36,6 +47,8 @@ async def services(settings):
         service = build(settings)
         await service.start()
         started[service.name] = service
+    async with started["cases"].pool.acquire() as conn:
+        await seed_reference(conn)
     yield started
     for service in started.values():
         await service.stop()
@@ -63,3 +76,14 @@ async def sms_outbox(settings, services, tmp_path_factory):
     await provider.start()
     yield provider.log_path
     await provider.close()
+
+
+WORKFLOW_TODAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # inside the seeded 2026 round
+
+
+@pytest.fixture
+async def clock(services):
+    """The cases service's clock, set to a fixed working day; tests move it forward."""
+    CASES_DEPS.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
+    yield CASES_DEPS.clock
+    CASES_DEPS.clock.offset = timedelta()
