@@ -23,6 +23,7 @@ CSRF_HEADER = "X-CSRF-Token"
 user_key = web.RequestKey("user", dict)
 csrf_key = web.RequestKey("csrf", str)
 new_csrf_cookie_key = web.RequestKey("new_csrf_cookie", str)
+session_expired_key = web.RequestKey("session_expired", bool)
 
 
 def client_ip(request: web.Request) -> str:
@@ -60,6 +61,7 @@ async def session_middleware(request: web.Request, handler):
             if error.status != 401:
                 raise
             expired = True
+            request[session_expired_key] = True
     if csrf_key not in request:
         anonymous = request.cookies.get(CSRF_COOKIE)
         if not anonymous:
@@ -125,7 +127,10 @@ def login_required(*roles: str):
             if user is None:
                 if request.path.startswith("/api/"):
                     raise RpcError("unauthenticated", "请先登录", 401)
-                raise web.HTTPFound("/login?" + urlencode({"next": request.path_qs}))
+                query = {"next": request.path_qs}
+                if request.get(session_expired_key):
+                    query["expired"] = "1"
+                raise web.HTTPFound("/login?" + urlencode(query))
             if roles and user["role"] not in roles:
                 raise RpcError("forbidden", "您没有权限访问此页面", 403)
             return await view(request)

@@ -47,7 +47,10 @@ CHANGE_FIELDS = ("old_password", "new_password", "new_password_confirm")
 async def login_page(request: web.Request) -> web.Response:
     if current_user(request):
         raise web.HTTPFound("/home")
-    return await _login_form(request, pick(request.query, ("next", "as")))
+    error = None
+    if request.query.get("expired") == "1":
+        error = RpcError("session_expired", "登录已失效（长时间未操作），请重新登录", 401)
+    return await _login_form(request, pick(request.query, ("next", "as")), error)
 
 
 async def login(request: web.Request) -> web.Response:

@@ -36,7 +36,7 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile)
-        await _check_limits(conn, deps, mobile, params.client_ip, now)
+        await _check_limits(conn, deps, mobile, params.purpose, params.client_ip, now)
         code = new_sms_code()
         code_id = uuid.uuid4()
         await conn.execute(
@@ -80,9 +80,12 @@ async def _check_account_mobile(ctx: CallContext, username: str, mobile: str) ->
         raise _field("username", "该账户已停用，请联系单位管理员")
 
 
-async def _check_limits(conn, deps, mobile: str, client_ip: str, now) -> None:
+async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, now) -> None:
     settings = deps.settings
-    last = await conn.fetchval("SELECT max(created_at) FROM sms_codes WHERE mobile = $1", mobile)
+    # The cooldown is per purpose: an admin who just registered may reset a password at once.
+    last = await conn.fetchval(
+        "SELECT max(created_at) FROM sms_codes WHERE mobile = $1 AND purpose = $2", mobile, purpose
+    )
     if last is not None:
         wait = settings.sms_cooldown_seconds - int((now - last).total_seconds())
         if wait > 0:

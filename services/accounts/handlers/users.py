@@ -115,6 +115,11 @@ def _clash(error: asyncpg.UniqueViolationError) -> dict[str, str]:
     return {"username": "该用户名已被使用，请换一个"}
 
 
+def like_escape(text: str) -> str:
+    """Typed % and _ match themselves, not any text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def list_users(params: ListUsers, ctx: CallContext) -> dict:
     unit_id = require_unit(ctx.actor, *UNIT_ROLES)
     if not may_manage(ctx.actor, params.role):
@@ -122,7 +127,7 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
     where = ["unit_id = $1", "role = $2"]
     args: list = [unit_id, params.role]
     if params.q.strip():
-        args.append(f"%{params.q.strip()}%")
+        args.append(f"%{like_escape(params.q.strip())}%")
         where.append(
             f"(name ILIKE ${len(args)} OR username ILIKE ${len(args)}"
             f" OR id_number ILIKE ${len(args)} OR mobile ILIKE ${len(args)})"
