@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import actor_of, login_required
-from gateway.http import json_response
+from gateway.http import json_object, json_response
 from gateway.keys import rpc_key
 from shared.rpc import RpcError
 
@@ -169,12 +169,7 @@ async def get_case(request: web.Request) -> web.Response:
 )
 @login_required("applicant")
 async def save_section(request: web.Request) -> web.Response:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise RpcError("bad_request", "请求体须为 JSON 对象", 400) from None
-    if not isinstance(data, dict):
-        raise RpcError("bad_request", "请求体须为 JSON 对象", 400)
+    data = await json_object(request)
     return json_response(
         await cases(
             request,

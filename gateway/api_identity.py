@@ -18,7 +18,7 @@ from gateway.auth import (
     login_required,
     start_session,
 )
-from gateway.http import json_response
+from gateway.http import json_object, json_response
 from gateway.web import accounts, accounts_anonymous, with_client
 from shared.rpc import RpcError, invalid_input
 
@@ -167,12 +167,7 @@ OK = {"type": "object"}
 
 
 async def body_of(request: web.Request, model: type[M]) -> M:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise RpcError("bad_request", "请求体须为 JSON 对象", 400) from None
-    if not isinstance(data, dict):
-        raise RpcError("bad_request", "请求体须为 JSON 对象", 400)
+    data = await json_object(request)
     try:
         return model.model_validate(data)
     except ValidationError as error:
