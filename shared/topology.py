@@ -73,3 +73,39 @@ async def declare_consumer_queues(
     )
     for key in routing_keys:
         await queue.bind(events, routing_key=key)
+
+
+SERVICES = ("accounts", "cases", "documents", "notify")
+
+
+def names_under_prefix(names: Names) -> tuple[list[str], list[str]]:
+    """(queues, exchanges) the services declare under one prefix: what a cleanup removes."""
+    settings = names.settings
+    queues = [settings.name("sms", "provider"), settings.name("sms", "receipts")]
+    for service in SERVICES:
+        queues += [
+            names.event_queue(service),
+            names.dead_letter_queue(service),
+            names.rpc_queue(service),
+        ]
+    exchanges = [
+        names.events_exchange,
+        names.dead_letter_exchange,
+        settings.name("sms", "outbound"),
+    ]
+    return queues, exchanges
+
+
+async def delete_prefix(settings: Settings) -> None:
+    """Remove a finished run's queues and exchanges (tests and benchmarks use their own
+    prefix; quorum queues left behind pile up and slow the broker down)."""
+    names = Names(settings)
+    queues, exchanges = names_under_prefix(names)
+    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    async with connection:
+        for queue in queues:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)  # deleting a missing queue is not an error
+        for exchange in exchanges:
+            channel = await connection.channel()
+            await channel.exchange_delete(exchange)

@@ -7,6 +7,7 @@ import pytest
 
 from shared.db import ensure_database
 from shared.settings import Settings
+from shared.topology import delete_prefix
 
 
 def _test_settings() -> Settings:
@@ -28,7 +29,8 @@ def _test_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def settings() -> Settings:
+async def settings():
     settings = _test_settings()
     await ensure_database(settings.database_url)
-    return settings
+    yield settings
+    await delete_prefix(settings)

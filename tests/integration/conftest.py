@@ -14,7 +14,7 @@ from services.documents.app import build_service as build_documents
 from services.notify.app import build_service as build_notify
 from services.notify.dev_provider import DevSmsProvider
 from shared.rpc import RpcClient
-from shared.topology import Names
+from shared.topology import Names, delete_prefix
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
 from tests.support.cases_driver import CasesDriver
 
@@ -22,12 +22,14 @@ from tests.support.cases_driver import CasesDriver
 @pytest.fixture(scope="module")
 async def own_settings(settings, tmp_path_factory):
     """Settings whose broker names no other running test service shares."""
-    return settings.model_copy(
+    own = settings.model_copy(
         update={
             "broker_prefix": f"{settings.broker_prefix}-{uuid.uuid4().hex[:4]}",
             "var_dir": str(tmp_path_factory.mktemp("var")),
         }
     )
+    yield own
+    await delete_prefix(own)
 
 
 @pytest.fixture(scope="module")

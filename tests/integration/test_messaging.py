@@ -249,3 +249,24 @@ async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(setti
         assert await list_dead_letters(settings, effects.consumer.name) == []
     finally:
         await drop_probe(consumer, settings)
+
+
+async def test_a_finished_runs_queues_and_exchanges_are_removed(settings):
+    from services.notify.app import build_service
+    from shared.topology import delete_prefix
+
+    own = settings.model_copy(update={"broker_prefix": unique("cleanup")})
+    service = build_service(own)
+    await service.start()
+    await service.stop()
+    await delete_prefix(own)
+    connection = await aio_pika.connect(own.amqp_url)
+    async with connection:
+        for queue in (
+            Names(own).event_queue("notify"),
+            Names(own).rpc_queue("notify"),
+            own.name("sms", "provider"),
+        ):
+            channel = await connection.channel()
+            with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+                await channel.get_queue(queue, ensure=True)
