@@ -68,6 +68,10 @@ async def session_middleware(request: web.Request, handler):
             anonymous = secrets.token_urlsafe(24)
             request[new_csrf_cookie_key] = anonymous
         request[csrf_key] = anonymous
+    if user_key not in request and _api_needs_login(request):
+        # Before the CSRF check: without a session the page's token cannot match, and a
+        # script saving a form must learn that the session ended, not that the page is stale.
+        raise _unauthenticated(request)
     await _check_csrf(request)
     response = await handler(request)
     if new_csrf_cookie_key in request:
@@ -75,6 +79,17 @@ async def session_middleware(request: web.Request, handler):
     if expired and not response.cookies.get(SESSION_COOKIE):
         response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _api_needs_login(request: web.Request) -> bool:
+    handler = request.match_info.handler
+    return request.path.startswith("/api/") and getattr(handler, "needs_login", False)
+
+
+def _unauthenticated(request: web.Request) -> RpcError:
+    if request.get(session_expired_key):
+        return RpcError("unauthenticated", "登录已失效（长时间未操作），请重新登录", 401)
+    return RpcError("unauthenticated", "请先登录", 401)
 
 
 async def _check_csrf(request: web.Request) -> None:
@@ -126,7 +141,7 @@ def login_required(*roles: str):
             user = current_user(request)
             if user is None:
                 if request.path.startswith("/api/"):
-                    raise RpcError("unauthenticated", "请先登录", 401)
+                    raise _unauthenticated(request)
                 query = {"next": request.path_qs}
                 if request.get(session_expired_key):
                     query["expired"] = "1"
@@ -135,6 +150,7 @@ def login_required(*roles: str):
                 raise RpcError("forbidden", "您没有权限访问此页面", 403)
             return await view(request)
 
+        guarded.needs_login = True
         return guarded
 
     return decorate

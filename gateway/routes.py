@@ -6,7 +6,16 @@ from aiohttp import web
 
 from gateway import api, api_cases, api_identity, health
 from gateway import web as page_helpers
-from gateway.pages import admin_pages, auth_pages, home_pages, public, unit_pages
+from gateway.pages import (
+    admin_pages,
+    applicant_pages,
+    auth_pages,
+    case_pages,
+    home_pages,
+    public,
+    reference_pages,
+    unit_pages,
+)
 
 PEOPLE = "{kind:operators|applicants}"
 USER_ID = "{user_id:[0-9a-fA-F-]{36}}"
@@ -57,6 +66,9 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
     _api_identity(add)
     api_cases.setup_case_api(app)
+    case_pages.setup_routes(app)
+    applicant_pages.setup_routes(app)
+    reference_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

@@ -3,6 +3,8 @@
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
+from gateway.pages import applicant_pages, case_pages
+from gateway.pages.case_forms import WORK_ROLES
 from gateway.web import render
 
 TEMPLATES = {
@@ -15,22 +17,13 @@ TEMPLATES = {
     "sysadmin": "home/sysadmin.html",
 }
 
-# The ten steps of the unit home page (manual §2.1); the case workflow fills in the counts.
-UNIT_STEPS = (
-    ("新增申报人员", "增加、修改或停用业务申报人员"),
-    ("个人申报材料", "申报个人填报材料（非单位环节）"),
-    ("材料审核", "对申报人员的材料进行初核"),
-    ("打印评前公示材料", "打印公示名单和资格评审登记表"),
-    ("填写评前公示意见", "公示期满后录入评前公示意见"),
-    ("提交日常工作部门", "提交日常工作部门审核"),
-    ("打印评审（申报）表", "打印评审（申报）表，盖章递交"),
-    ("评委会评审", "评委会评审（非单位环节）"),
-    ("打印评后公示材料", "打印评审通过人员名单并公示"),
-    ("填写评后公示意见", "公示期满后录入评后公示意见"),
-)
-
 
 @login_required()
 async def home(request: web.Request) -> web.Response:
     user = current_user(request)
-    return render(request, TEMPLATES[user["role"]], {"steps": UNIT_STEPS})
+    context = {}
+    if user["role"] == "applicant":
+        context["cases"] = await applicant_pages.home_cases(request)
+    if user["role"] in WORK_ROLES:  # the unit's ten steps, a reviewer's lists: with counts
+        context |= await case_pages.home_context(request)
+    return render(request, TEMPLATES[user["role"]], context)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.cases.domain.materials import SCAN_CATEGORIES, SECTIONS
-from services.cases.domain.model import Action, CaseState, Role, actions_for
+from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import WORK_LISTS, lists_for, party_id, visibility
 from shared.rpc import CallContext, RpcError
@@ -198,6 +198,9 @@ async def get_case(params: CaseRef, ctx: CallContext) -> dict:
         **row_view(row),
         "applicant_id": str(row["applicant_id"]),
         "unit_id": str(row["unit_id"]),
+        "round_id": row["round_id"],
+        # the years the unit's 审核同意 form asks about, by the service's own clock
+        "assessment_years": list(assessment_years(ctx.deps.clock.today())),
         "needs_pre_approval": row["needs_pre_approval"],
         "unit_approval": row["unit_approval"],
         "pre_publicity": row["pre_publicity"],

@@ -1,0 +1,875 @@
+"""The case workflow through the real processes, beside the bare SQL doing the same work.
+
+    python -m bench.workflow
+
+Loads 100,000 cases across 200 units (bench/_workflow_data.py), starts the four services
+and the gateway as the processes they are in production, and measures through HTTP:
+the unit home counts, a 待办 list page (and a 已办 one), single approvals one at a time
+and 8 in flight, and batch approvals of 100 cases a request. Beside each, asyncpg in this
+process runs the statements the cases service runs for it on the same database: the
+limit. The last line printed is one JSON object with every figure. See bench/README.md.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aio_pika
+import aiohttp
+import asyncpg
+
+from bench._workflow_data import (
+    DEFAULT_DATABASE,
+    Generated,
+    Operator,
+    approval_inputs,
+    check_bench_database,
+    generate,
+)
+from services.cases.domain.model import Action, CaseState
+from services.cases.handlers.queries import JOINS, LIST_COLUMNS, SORTS
+from services.cases.repository import CASE_COLUMNS, UPDATE_CASE
+from services.cases.scope import WORK_LISTS, visibility
+from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
+from shared.clock import Clock
+from shared.db import create_pool
+from shared.rpc import Actor
+from shared.settings import Settings
+from shared.topology import Names
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = {  # started in this order; the gateway's /readyz pings the other four
+    "accounts": "services.accounts",
+    "cases": "services.cases",
+    "documents": "services.documents",
+    "notify": "services.notify",
+    "gateway": "gateway",
+}
+SERVICES = ("accounts", "cases", "documents", "notify")
+DEFAULT_GATEWAY_PORT = 18081
+
+HOME_WARMUP, HOME_REQUESTS = 100, 1000
+LIST_WARMUP, LIST_REQUESTS = 100, 1000
+DONE_WARMUP, DONE_REQUESTS = 50, 500
+SINGLE_WARMUP, SINGLE_SERIAL = 50, 1000
+IN_FLIGHT, CONCURRENT_WARMUP, SINGLE_CONCURRENT = 8, 80, 2000
+BATCH_SIZE, BATCH_WARMUP, BATCHES = 100, 2, 100
+
+LATENCY_LIMIT_MS = 50.0  # home counts and list pages: p99
+BATCH_TARGET = 1000.0  # batch approvals: cases/s
+
+TODO_LIST, DONE_LIST = "unit:3", "unit:3"  # 材料审核: its 待办 and 已办 tabs
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def now() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered)) - 1))]
+
+
+def in_ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def machine_idle_seconds() -> float:
+    """Idle core-seconds since boot (busy = elapsed x cores - idle; see bench/messaging.py)."""
+    with open("/proc/stat") as stat:
+        ticks = stat.readline().split()
+    return (int(ticks[4]) + int(ticks[5])) / os.sysconf("SC_CLK_TCK")
+
+
+async def machine_busy_pct(seconds: float) -> int:
+    """How busy the whole machine is over the next `seconds` (100 = one core)."""
+    idle, started = machine_idle_seconds(), now()
+    await asyncio.sleep(seconds)
+    wall = now() - started
+    return round(100 * (wall * os.cpu_count() - (machine_idle_seconds() - idle)) / wall)
+
+
+def broker_pids(amqp_url: str) -> list[int]:
+    """The process listening on the broker's port, if it runs on this machine."""
+    port = urlsplit(amqp_url).port or 5672
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    pids = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{entry}/fd/{fd}") in inodes:
+                        pids.add(int(entry))
+                        break
+    return sorted(pids)
+
+
+class CpuMeter:
+    """CPU time of each process group from start() to figures(): the bench, each service,
+    the database backends of the bench database, and the broker; and the whole machine."""
+
+    def __init__(self, groups: dict[str, list[int]], db: asyncpg.Connection | None) -> None:
+        self.groups = groups
+        self.db = db
+
+    async def _db_pids(self) -> list[int]:
+        if self.db is None:
+            return []
+        rows = await self.db.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return [r["pid"] for r in rows]
+
+    async def _read(self) -> tuple[float, float, dict[str, dict[int, float]]]:
+        groups = {**self.groups, "db": await self._db_pids()}
+        cpu = {
+            name: {pid: t for pid in pids if (t := process_cpu_seconds(pid)) is not None}
+            for name, pids in groups.items()
+        }
+        return now(), machine_idle_seconds(), cpu
+
+    async def start(self) -> "CpuMeter":
+        self.started = await self._read()
+        return self
+
+    async def figures(self, items: int, unit: str) -> dict:
+        wall0, idle0, cpu0 = self.started
+        wall1, idle1, cpu1 = await self._read()
+        wall = wall1 - wall0
+        per_item = {}
+        for name, pids in cpu1.items():
+            # a process that appeared meanwhile (a new pool connection) counts from its start
+            spent = sum(t - cpu0.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
+            per_item[name] = round(1e6 * spent / items)
+        return {
+            f"cpu_us_per_{unit}": per_item,
+            "machine_cpu_pct": round(100 * (wall * os.cpu_count() - (idle1 - idle0)) / wall),
+        }
+
+
+class Errors:
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: str | None = None
+
+    def add(self, what: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = what[:300]
+
+
+async def run_calls(items: list, call: Callable[[object], Awaitable[None]], in_flight: int):
+    """call(item) for every item, `in_flight` at a time; (latencies, elapsed seconds)."""
+    pending = iter(items)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        for item in pending:  # one iterator shared by the workers
+            started = now()
+            await call(item)
+            latencies.append(now() - started)
+
+    started = now()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return latencies, now() - started
+
+
+async def measure(
+    items: list,
+    warmup: list,
+    call: Callable[[object], Awaitable[None]],
+    meter: CpuMeter,
+    in_flight: int = 1,
+    per_item: int = 1,
+    rate: bool = False,
+) -> dict:
+    """Latency per call and throughput; `per_item` cases per call (a batch)."""
+    await run_calls(warmup, call, in_flight)
+    await meter.start()
+    latencies, elapsed = await run_calls(items, call, in_flight)
+    cases = len(items) * per_item
+    figures = {
+        "p50_ms": in_ms(percentile(latencies, 0.50)),
+        "p99_ms": in_ms(percentile(latencies, 0.99)),
+        "requests": len(items),
+        "in_flight": in_flight,
+        "seconds": round(elapsed, 2),
+    }
+    if rate:
+        figures["cases_per_s"] = round(cases / elapsed, 1)
+    return {**figures, **(await meter.figures(cases, "case" if per_item > 1 else "request"))}
+
+
+# --- through the gateway ---------------------------------------------------------------------
+
+
+class Gateway:
+    """HTTP calls as a signed-in unit operator makes them: the session cookie, and on
+    POST the X-CSRF-Token header."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.errors = Errors()
+
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession(
+            self.url,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            connector=aiohttp.TCPConnector(limit=64),
+            timeout=aiohttp.ClientTimeout(total=90),
+        )
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def get(self, op: Operator, path: str, check=None) -> None:
+        async with self.http.get(path, headers={"Cookie": f"zc_session={op.token}"}) as r:
+            body = await r.read()
+            if r.status != 200:
+                self.errors.add(f"GET {path}: {r.status} {body.decode(errors='replace')}")
+            elif check is not None:
+                check(json.loads(body))
+
+    async def post(self, op: Operator, path: str, payload: dict) -> dict | None:
+        headers = {
+            "Cookie": f"zc_session={op.token}",
+            "X-CSRF-Token": op.csrf,
+            "Content-Type": "application/json",
+        }
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        async with self.http.post(path, data=data, headers=headers) as r:
+            body = await r.read()
+            if r.status != 200:
+                self.errors.add(f"POST {path}: {r.status} {body.decode(errors='replace')}")
+                return None
+            return json.loads(body)
+
+
+# --- the bare SQL: the statements the cases service runs, from this process ------------------
+
+
+def unit_actor(op: Operator) -> Actor:
+    return Actor(user_id=op.user_id, role="unit_operator", unit_id=op.unit_id)
+
+
+class Bare:
+    """The cases service's statements for each request, run with asyncpg on a pool made as
+    the service makes its own (shared.db.create_pool: schema, JSON codecs, reset)."""
+
+    def __init__(self, pool: asyncpg.Pool, today) -> None:
+        self.pool = pool
+        self.errors = Errors()
+        self.approval = approval_inputs(today)
+        self.stored_approval = {**self.approval, "negative_situation": "无负面情况"}
+        self.todo_states = [s.value for s in WORK_LISTS[TODO_LIST].states]
+
+    # queries.home_counts
+    async def home(self, op: Operator) -> None:
+        condition, args = visibility(unit_actor(op), 1)
+        await self.pool.fetch(
+            f"SELECT c.state, count(*) AS n FROM cases c WHERE {condition} GROUP BY c.state", *args
+        )
+
+    # queries.list_cases, tab=todo, page 1 of 20, sort updated
+    async def list_todo(self, op: Operator) -> None:
+        condition, args = visibility(unit_actor(op), 1)
+        args.append(self.todo_states)
+        clause = f"{condition} AND c.state = ANY(${len(args)}::text[])"
+        await self._page(clause, "", args, SORTS["updated"])
+
+    # queries.list_cases, tab=done
+    async def list_done(self, op: Operator) -> None:
+        condition, args = visibility(unit_actor(op), 1)
+        args += [str(op.unit_id), DONE_LIST]
+        join_done = (
+            f" JOIN case_done cd ON cd.case_id = c.id AND cd.party_id = ${len(args) - 1}"
+            f" AND cd.list = ${len(args)}"
+        )
+        await self._page(condition, join_done, args, "cd.at DESC, c.id")
+
+    async def _page(self, clause: str, join_done: str, args: list, order: str) -> None:
+        total = await self.pool.fetchval(
+            f"SELECT count(*) FROM cases c{join_done}{JOINS} WHERE {clause}", *args
+        )
+        rows = await self.pool.fetch(
+            f"SELECT {LIST_COLUMNS} FROM cases c{join_done}{JOINS} WHERE {clause}"
+            f" ORDER BY {order} LIMIT 20 OFFSET 0",
+            *args,
+        )
+        if total and not rows:
+            self.errors.add("list page came back empty")
+
+    # workflow.move_cases + workflow._record for action approve, without the Python domain
+    async def approve(self, op: Operator, cases: list[tuple[uuid.UUID, int]]) -> None:
+        condition, args = visibility(unit_actor(op), 2)
+        to, label = CaseState.PRE_PUBLICITY_READY, f"{Action.APPROVE.done}-->"
+        label += CaseState.PRE_PUBLICITY_READY.label
+        party, actor_id = str(op.unit_id), op.user_id
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
+                " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
+                " FROM cases c JOIN rounds r ON r.id = c.round_id"
+                " JOIN qualifications q ON q.id = c.qualification_id"
+                f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
+                [case_id for case_id, _ in cases],
+                *args,
+            )
+            if len(rows) != len(cases) or any(r["state"] != "unit_review" for r in rows):
+                self.errors.add(f"bare approve: {len(rows)} of {len(cases)} cases to approve")
+            at = datetime.now(UTC)
+            updates, history, done, outbox = [], [], [], []
+            for row in rows:
+                case_id, version = str(row["id"]), row["version"] + 1
+                updates.append(
+                    (case_id, row["version"], to.value, None, version, "approve", None, label,
+                     self.stored_approval, row["pre_publicity"], row["post_publicity"],
+                     row["form_printed_at"], at, False, False, False)
+                )  # fmt: skip
+                history.append(
+                    (case_id, "approve", actor_id, "unit_operator", "unit_review", to.value,
+                     None, label, self.stored_approval, None, at)
+                )  # fmt: skip
+                done.append((case_id, party, TODO_LIST, at))
+                event_id = uuid.uuid4()
+                envelope = self._envelope(event_id, row, at, str(actor_id))
+                outbox.append((event_id, "case.transitioned", envelope))
+            await conn.executemany(UPDATE_CASE, updates)
+            await conn.executemany(
+                "INSERT INTO case_history (case_id, action, actor_id, actor_role, from_state,"
+                " to_state, outcome, status_label, inputs, reason, at)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                history,
+            )
+            await conn.executemany(
+                "INSERT INTO case_done (case_id, party_id, list, at) VALUES ($1::uuid, $2, $3, $4)"
+                " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at",
+                done,
+            )
+            await conn.executemany(
+                "INSERT INTO outbox (id, routing_key, envelope) VALUES ($1, $2, $3)", outbox
+            )
+
+    @staticmethod
+    def _envelope(event_id: uuid.UUID, row, at: datetime, actor_id: str) -> dict:
+        """The same JSON as workflow._event in shared.envelope's Envelope."""
+        return {
+            "id": str(event_id),
+            "type": "case.transitioned",
+            "version": 1,
+            "occurred_at": at.isoformat(),
+            "producer": "cases",
+            "correlation_id": None,
+            "payload": {
+                "case_id": str(row["id"]),
+                "case_no": row["case_no"],
+                "name": "CaseApproved",
+                "action": "approve",
+                "from_state": "unit_review",
+                "to_state": "pre_publicity_ready",
+                "outcome": None,
+                "status_label": "单位审核同意-->待打印评前公示",
+                "reason": None,
+                "at": at.isoformat(),
+                "version": row["version"] + 1,
+                "actor_id": actor_id,
+                "actor_role": "unit_operator",
+                "unit_id": str(row["unit_id"]),
+                "applicant_id": str(row["applicant_id"]),
+                "applicant_name": row["applicant_name"],
+                "applicant_mobile": row["applicant_mobile"],
+                "round_name": row["round_name"],
+                "qualification_name": row["qualification_name"],
+                "applicant_notice": None,
+            },  # fmt: skip
+        }
+
+
+# --- the cases to approve ------------------------------------------------------------------
+
+
+async def cases_to_approve(conn: asyncpg.Connection, operators: list[Operator]) -> dict:
+    """Every case waiting for its unit's review, split into the approval phases' shares.
+
+    Batches take 100 cases of one unit each, taken round the units in turn; single
+    approvals take what is left, one unit after another, so consecutive requests come from
+    different units' operators. Ours and bare get the same number from the same units.
+    """
+    by_unit: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    for r in await conn.fetch(
+        "SELECT unit_id, id, version FROM cases.cases WHERE state = 'unit_review'"
+        " ORDER BY unit_id, id"
+    ):
+        by_unit[r["unit_id"]].append((r["id"], r["version"]))
+    per_unit_batches, rests = [], []
+    for op in operators:
+        cases = by_unit.get(op.unit_id, [])
+        whole = len(cases) // BATCH_SIZE * BATCH_SIZE
+        per_unit_batches.append(
+            [(op, cases[i : i + BATCH_SIZE]) for i in range(0, whole, BATCH_SIZE)]
+        )
+        rests.append([(op, case) for case in cases[whole:]])
+    batches = _round_robin(per_unit_batches)
+    singles = _round_robin(rests)
+    need_batches = 2 * (BATCH_WARMUP + BATCHES)
+    need_singles = 2 * (SINGLE_WARMUP + SINGLE_SERIAL + CONCURRENT_WARMUP + SINGLE_CONCURRENT)
+    spare = batches[need_batches:]  # whole batches nobody needs go to single approvals
+    singles += [(op, case) for op, chunk in spare for case in chunk]
+    if len(batches) < need_batches or len(singles) < need_singles:
+        raise SystemExit(
+            f"not enough unit_review cases: {len(batches)} batches of {BATCH_SIZE} for"
+            f" {need_batches}, {len(singles)} single cases for {need_singles}"
+        )
+    # Even positions to ours, odd to bare: both get cases of the same units.
+    return {
+        "ours": {"batches": batches[0:need_batches:2], "singles": singles[0:need_singles:2]},
+        "bare": {"batches": batches[1:need_batches:2], "singles": singles[1:need_singles:2]},
+    }
+
+
+def _round_robin(lists: list[list]) -> list:
+    out, longest = [], max(map(len, lists), default=0)
+    for i in range(longest):
+        out.extend(items[i] for items in lists if i < len(items))
+    return out
+
+
+def split_singles(singles: list) -> tuple[list, list, list, list]:
+    a = SINGLE_WARMUP
+    b = a + SINGLE_SERIAL
+    c = b + CONCURRENT_WARMUP
+    return singles[:a], singles[a:b], singles[b:c], singles[c : c + SINGLE_CONCURRENT]
+
+
+# --- the processes ---------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the bench dies, so no service outlives it."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+class System:
+    """accounts, cases, documents, notify and the gateway, each a process of its own."""
+
+    def __init__(self, settings: Settings, port: int, log_dir: Path) -> None:
+        self.settings = settings
+        self.port = port
+        self.log_dir = log_dir
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "PYTHONUNBUFFERED": "1",
+            "ZC_DATABASE_URL": self.settings.database_url,
+            "ZC_AMQP_URL": self.settings.amqp_url,
+            "ZC_BROKER_PREFIX": self.settings.broker_prefix,
+            "ZC_GATEWAY_HOST": "127.0.0.1",
+            "ZC_GATEWAY_PORT": str(self.port),
+            "ZC_LOG_LEVEL": self.settings.log_level,
+            "ZC_VAR_DIR": str(self.log_dir),
+        }
+
+    async def start(self, ready_timeout: float = 90.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.env()
+        for name, module in PROCESSES.items():
+            with (self.log_dir / f"{name}.log").open("wb") as log:
+                self.processes[name] = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", module, cwd=ROOT, env=env,
+                    stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True, preexec_fn=_die_with_parent,
+                )  # fmt: skip
+        deadline = now() + ready_timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            while True:
+                dead = [n for n, p in self.processes.items() if p.returncode is not None]
+                if dead:
+                    raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}/*.log")
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                    async with http.get(f"{self.url}/readyz") as r:
+                        if r.status == 200:
+                            return
+                if now() > deadline:
+                    raise RuntimeError(f"{self.url}/readyz not 200 in {ready_timeout:.0f} s")
+                await asyncio.sleep(0.3)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def pids(self) -> dict[str, list[int]]:
+        return {name: [p.pid] for name, p in self.processes.items()}
+
+    async def stop(self) -> None:
+        running = [p for p in self.processes.values() if p.returncode is None]
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def delete_broker_objects(settings: Settings) -> None:
+    """Every queue and exchange the five processes declare under the run's prefix."""
+    names = Names(settings)
+    queues = [names.rpc_queue(s) for s in SERVICES]
+    queues += [q for s in SERVICES for q in (names.event_queue(s), names.dead_letter_queue(s))]
+    queues += [provider_queue(settings), receipts_queue(settings)]
+    exchanges = [names.events_exchange, names.dead_letter_exchange, outbound_exchange(settings)]
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        for kind, name in [("queue", q) for q in queues] + [("exchange", e) for e in exchanges]:
+            channel = await connection.channel()  # a failed delete closes its channel
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                if kind == "queue":
+                    await channel.queue_delete(name)
+                else:
+                    await channel.exchange_delete(name)
+            with contextlib.suppress(Exception):
+                await channel.close()
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def bench_settings() -> Settings:
+    return Settings(
+        database_url=os.environ.get("ZC_DATABASE_URL", DEFAULT_DATABASE),
+        broker_prefix=f"{os.environ.get('ZC_BROKER_PREFIX', 'zcbench')}-{secrets.token_hex(3)}",
+        log_level=os.environ.get("ZC_BENCH_LOG_LEVEL", "WARNING"),
+    )
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+async def reads_phases(
+    name: str, run: Callable, ops: list[Operator], meter: CpuMeter, checks: dict
+) -> dict:
+    """home, list todo, list done for one stack; `run(kind, op, check)` makes one call."""
+    out = {}
+    for kind, warm, count in (
+        ("home", HOME_WARMUP, HOME_REQUESTS),
+        ("list_todo", LIST_WARMUP, LIST_REQUESTS),
+        ("list_done", DONE_WARMUP, DONE_REQUESTS),
+    ):
+        # Round the 200 units' operators: the largest and the smallest units alike.
+        items = [ops[i % len(ops)] for i in range(count)]
+        warmup = [ops[-1 - i % len(ops)] for i in range(warm)]
+        await run(kind, ops[0], checks.get(kind))  # one answer of the largest unit, checked
+
+        async def call(op, kind=kind):
+            await run(kind, op, None)
+
+        out[kind] = await measure(items, warmup, call, meter)
+        say(f"  {name:<4} {kind:<10} p50 {out[kind]['p50_ms']:6.2f} ms  p99 "
+            f"{out[kind]['p99_ms']:6.2f} ms")  # fmt: skip
+    return out
+
+
+async def approval_phases(name: str, approve: Callable, share: dict, meter: CpuMeter) -> dict:
+    """approve(op, [(case_id, version), ...]) for one stack: one at a time, 8 in flight, batch."""
+    warm1, serial, warm8, concurrent = split_singles(share["singles"])
+    batches = share["batches"]
+
+    async def approve_one(item):
+        op, case = item
+        await approve(op, [case])
+
+    async def approve_batch(item):
+        op, cases = item
+        await approve(op, cases)
+
+    out = {}
+    out["approve_one_at_a_time"] = await measure(serial, warm1, approve_one, meter, rate=True)
+    out["approve_in_flight"] = await measure(
+        concurrent, warm8, approve_one, meter, IN_FLIGHT, rate=True
+    )
+    out["approve_batch"] = await measure(
+        batches[BATCH_WARMUP:], batches[:BATCH_WARMUP], approve_batch, meter, 1, BATCH_SIZE, True
+    )
+    for key, label in (
+        ("approve_one_at_a_time", "single, 1 at a time"),
+        ("approve_in_flight", f"single, {IN_FLIGHT} in flight"),
+        ("approve_batch", f"batch of {BATCH_SIZE}"),
+    ):
+        f = out[key]
+        say(f"  {name:<4} approve {label:<19} {f['cases_per_s']:8.1f} cases/s  p50 "
+            f"{f['p50_ms']:7.2f} ms  p99 {f['p99_ms']:7.2f} ms per request")  # fmt: skip
+    return out
+
+
+async def wait_for_events(conn: asyncpg.Connection, expected: int, timeout: float = 60) -> dict:
+    """Until the cases relay has published every approval's event and notify handled them."""
+    started = now()
+    while True:
+        unsent = await conn.fetchval("SELECT count(*) FROM cases.outbox WHERE sent_at IS NULL")
+        handled = await conn.fetchval("SELECT count(*) FROM notify.inbox")
+        if (unsent == 0 and handled >= expected) or now() - started > timeout:
+            return {
+                "events": expected,
+                "unsent": unsent,
+                "handled_by_notify": handled,
+                "seconds_after_last_approval": round(now() - started, 2),
+            }
+        await asyncio.sleep(0.2)
+
+
+async def run(settings: Settings, port: int, cases: int, units: int) -> dict:
+    figures: dict = {}
+    say(f"generating {cases:,} cases in {units} units ...")
+    data: Generated = await generate(settings.database_url, cases, units, say=lambda t: say(t))
+    ops = data.operators
+    figures["data"] = {
+        "cases": data.cases, "units": data.units, "largest_unit": max(data.unit_sizes),
+        "smallest_unit": min(data.unit_sizes), "by_state": data.by_state,
+        "case_done_rows": data.done_rows, "history_rows": data.history_rows,
+        "seconds": data.seconds,
+    }  # fmt: skip
+    monitor = await asyncpg.connect(settings.database_url)
+    bare_pool = await create_pool(settings.database_url, "cases")
+    system = System(settings, port, ROOT / os.environ.get("ZC_VAR_DIR", "var/bench") / "workflow")
+    gateway = Gateway(system.url)
+    bench_pid = {"bench": [os.getpid()]}
+    broker = {"broker": broker_pids(settings.amqp_url)}
+    try:
+        shares = await cases_to_approve(monitor, ops)
+        bare = Bare(bare_pool, Clock().today())
+        bare_meter = CpuMeter({**bench_pid, **broker}, monitor)
+
+        say("bare SQL: home counts, list pages ...")
+
+        async def bare_read(kind, op, _check):
+            await getattr(bare, kind)(op)
+
+        reads = {"bare": await reads_phases("bare", bare_read, ops, bare_meter, {})}
+
+        say(f"starting accounts, cases, documents, notify, gateway (port {port}) ...")
+        started = now()
+        await system.start()
+        figures["startup_seconds"] = round(now() - started, 1)
+        await gateway.start()
+        ours_meter = CpuMeter({**bench_pid, **system.pids(), **broker}, monitor)
+
+        say("through the gateway: home counts, list pages ...")
+        paths = {
+            "home": "/api/cases/home",
+            "list_todo": f"/api/cases?list={TODO_LIST}&tab=todo&page=1",
+            "list_done": f"/api/cases?list={DONE_LIST}&tab=done&page=1",
+        }
+        checks = {
+            "home": lambda b: _expect(b["lists"][1]["count"] > 0, "home count", b),
+            "list_todo": lambda b: _expect(len(b["items"]) == 20, "todo page", b),
+            "list_done": lambda b: _expect(len(b["items"]) == 20, "done page", b),
+        }
+
+        async def ours_read(kind, op, check):
+            await gateway.get(op, paths[kind], check)
+
+        reads["ours"] = await reads_phases("ours", ours_read, ops, ours_meter, checks)
+
+        say("through the gateway: approvals ...")
+        inputs = approval_inputs(Clock().today())
+
+        async def ours_approve(op, cases):
+            if len(cases) == 1:
+                [(case_id, version)] = cases
+                body = {"inputs": inputs, "expected_version": version}
+                await gateway.post(op, f"/api/cases/{case_id}/actions/approve", body)
+                return
+            body = {"case_ids": [str(c) for c, _ in cases], "action": "approve", "inputs": inputs}
+            result = await gateway.post(op, "/api/cases/batch", body)
+            if result is not None and result["done"] != len(cases):
+                gateway.errors.add(f"batch: {result['failed']} failed: {result['results'][:1]}")
+
+        writes = {"ours": await approval_phases("ours", ours_approve, shares["ours"], ours_meter)}
+        approved = sum(len(c) for c in _all_cases(shares["ours"]))
+        figures["events"] = await wait_for_events(monitor, approved)
+        say(f"  ours events: {figures['events']}")
+        await gateway.close()
+        await system.stop()
+
+        say("bare SQL: approvals (services stopped) ...")
+        writes["bare"] = await approval_phases("bare", bare.approve, shares["bare"], bare_meter)
+        # The bare side's events are nobody's: drop them so no relay sends them later.
+        await monitor.execute("DELETE FROM cases.outbox WHERE sent_at IS NULL")
+    finally:
+        with contextlib.suppress(Exception):
+            await gateway.close()
+        await system.stop()
+        await bare_pool.close()
+        await monitor.close()
+        await delete_broker_objects(settings)
+
+    for phase in ("home", "list_todo", "list_done"):
+        figures[phase] = {"ours": reads["ours"][phase], "bare": reads["bare"][phase]}
+        figures[phase]["ours_p50_over_bare"] = round(
+            reads["ours"][phase]["p50_ms"] / reads["bare"][phase]["p50_ms"], 1
+        )
+    for phase in ("approve_one_at_a_time", "approve_in_flight", "approve_batch"):
+        figures[phase] = {"ours": writes["ours"][phase], "bare": writes["bare"][phase]}
+        figures[phase]["ours_share_of_bare"] = round(
+            writes["ours"][phase]["cases_per_s"] / writes["bare"][phase]["cases_per_s"], 3
+        )
+    figures["errors"] = {
+        "ours": gateway.errors.count, "ours_first": gateway.errors.first,
+        "bare": bare.errors.count, "bare_first": bare.errors.first,
+    }  # fmt: skip
+    return figures
+
+
+def _expect(ok: bool, what: str, body) -> None:
+    if not ok:
+        raise RuntimeError(f"unexpected {what}: {json.dumps(body, ensure_ascii=False)[:300]}")
+
+
+def _all_cases(share: dict) -> list:
+    return [[c] for _, c in share["singles"]] + [c for _, c in share["batches"]]
+
+
+def judge(f: dict) -> dict:
+    clean = f["errors"]["ours"] == 0 and f["errors"]["bare"] == 0
+    return {
+        "home_p99_under_50ms": clean and f["home"]["ours"]["p99_ms"] < LATENCY_LIMIT_MS,
+        "list_p99_under_50ms": clean and f["list_todo"]["ours"]["p99_ms"] < LATENCY_LIMIT_MS,
+        "batch_at_least_1000_cases_per_s": clean
+        and f["approve_batch"]["ours"]["cases_per_s"] >= BATCH_TARGET,
+    }
+
+
+def cpu_line(figures: dict) -> str:
+    key = next(k for k in figures if k.startswith("cpu_us_per_"))
+    unit = key.removeprefix("cpu_us_per_")
+    parts = [f"{name} {us}" for name, us in figures[key].items() if us]
+    return f"cpu us per {unit}: " + ", ".join(parts) + f"; machine {figures['machine_cpu_pct']}%"
+
+
+def print_readable(f: dict, targets: dict) -> None:
+    say("")
+    for phase, title in (
+        ("home", "home counts  GET /api/cases/home"),
+        ("list_todo", f"待办 page 1   GET /api/cases?list={TODO_LIST}&tab=todo"),
+        ("list_done", f"已办 page 1   GET /api/cases?list={DONE_LIST}&tab=done"),
+    ):
+        say(title)
+        for stack in ("ours", "bare"):
+            x = f[phase][stack]
+            say(f"  {stack}: p50 {x['p50_ms']:6.2f} ms  p99 {x['p99_ms']:6.2f} ms"
+                f"   [{cpu_line(x)}]")  # fmt: skip
+    for phase, title in (
+        ("approve_one_at_a_time", "approve, one at a time"),
+        ("approve_in_flight", f"approve, {IN_FLIGHT} in flight"),
+        ("approve_batch", f"approve, batches of {BATCH_SIZE}"),
+    ):
+        say(f"{title}: ours {f[phase]['ours_share_of_bare']:.0%} of bare")
+        for stack in ("ours", "bare"):
+            x = f[phase][stack]
+            say(f"  {stack}: {x['cases_per_s']:8.1f} cases/s  p50 {x['p50_ms']:7.2f} ms"
+                f"  p99 {x['p99_ms']:7.2f} ms   [{cpu_line(x)}]")  # fmt: skip
+    e = f["errors"]
+    say(
+        f"errors: ours {e['ours']}, bare {e['bare']}"
+        + (f"; first: {e['ours_first'] or e['bare_first']}" if e["ours"] or e["bare"] else "")
+    )
+    for passed, text in (
+        (targets["home_p99_under_50ms"],
+         f"home counts p99 < {LATENCY_LIMIT_MS:g} ms ({f['home']['ours']['p99_ms']:.1f} ms)"),
+        (targets["list_p99_under_50ms"],
+         f"待办 list page p99 < {LATENCY_LIMIT_MS:g} ms "
+         f"({f['list_todo']['ours']['p99_ms']:.1f} ms)"),
+        (targets["batch_at_least_1000_cases_per_s"],
+         f"batch approval >= {BATCH_TARGET:g} cases/s "
+         f"({f['approve_batch']['ours']['cases_per_s']:.0f} cases/s)"),
+    ):  # fmt: skip
+        say(f"{'PASS' if passed else 'FAIL'}: {text}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    # On SIGTERM (a `timeout`, say) unwind through the clean-up instead of dying in place.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    settings = bench_settings()
+    check_bench_database(settings.database_url)
+    port = free_port(int(os.environ.get("ZC_GATEWAY_PORT", DEFAULT_GATEWAY_PORT)))
+    load = os.getloadavg()[0]
+    busy = await machine_busy_pct(1.0)
+    say(f"broker prefix {settings.broker_prefix}, database {settings.database_url}")
+    say(f"before the run: load average {load:.2f}, machine {busy}% busy on {os.cpu_count()} cores")
+    if busy > 25:
+        say("  something else is running: latencies and cases/s will be low; CPU per request holds")
+    started = now()
+    figures = await run(settings, port, args.cases, args.units)
+    targets = judge(figures)
+    print_readable(figures, targets)
+    head = {
+        "prefix": settings.broker_prefix, "database": settings.database_url,
+        "cores": os.cpu_count(), "load_before": load, "machine_cpu_pct_before": busy,
+        "gateway_port": port,
+    }  # fmt: skip
+    figures["seconds_total"] = round(now() - started, 1)
+    say(f"whole run {figures['seconds_total']:.0f} s")
+    print(json.dumps({**head, **figures, "targets": targets}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=200)
+    try:
+        asyncio.run(main(parser.parse_args()))
+    except asyncio.CancelledError:
+        sys.exit("stopped by SIGTERM; the processes were stopped and the broker objects removed")

@@ -1,0 +1,202 @@
+"""One case: 查看申报材料 (materials, scans, the unit's approval, publicity, history, buttons)
+and the form of each single action, which carries the version the page showed so that a case
+moved meanwhile gets a clear conflict instead of a second transition.
+"""
+
+import re
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from gateway.api_cases import cases
+from gateway.auth import CSRF_FIELD, login_required
+from gateway.pages.case_forms import (
+    ASSESSMENT_CHOICES,
+    REASON_LABELS,
+    action_button,
+    done_message,
+    form_errors,
+    form_kind,
+    inputs_from,
+    local_time,
+    parse_action,
+    return_targets,
+    year_field,
+)
+from gateway.web import local_path, render, see_other, shows_on_form
+from services.cases.domain.materials import EXEMPTIONS, Achievement, Basic, WorkEntry
+from services.cases.domain.model import NO_NEGATIVE_SITUATION, Action, Outcome
+from shared.rpc import RpcError
+
+DEFAULT_EVALUATION_LIMIT = 200
+YEAR_FIELD = re.compile(r"^year_(\d{4})$")
+
+
+def case_url(case_id: str, back: str | None = None) -> str:
+    return f"/cases/{case_id}" + (f"?{urlencode({'back': back})}" if back else "")
+
+
+async def _case(request: web.Request) -> dict:
+    return await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+
+
+def _action(request: web.Request) -> Action:
+    action = parse_action(request.match_info["action"])
+    if action is None:
+        raise web.HTTPNotFound()
+    return action
+
+
+# --- 查看申报材料 ---
+
+
+@login_required()
+async def case_view(request: web.Request) -> web.Response:
+    case = await _case(request)
+    back = local_path(request.query.get("back"))
+    context = {
+        "case": case,
+        "back": back,
+        "here": request.path_qs,
+        "outcome": Outcome(case["outcome"]).label if case["outcome"] else "",
+        "buttons": [_button(case, Action(a), request.path_qs) for a in case["actions"]],
+        "basic": _basic(case["sections"].get("basic") or {}),
+        "work_history": _entries(case, "work_history", WorkEntry),
+        "achievements": _entries(case, "achievements", Achievement),
+        "education": _education(case["sections"].get("education") or {}),
+        "scans": [_scan(a) for a in case["attachments"]],
+        "approval": _approval(case["unit_approval"]),
+        "history": [{**h, "when": local_time(h["at"])} for h in case["history"]],
+    }
+    return render(request, "cases/case.html", context)
+
+
+def _button(case: dict, action: Action, here: str) -> dict:
+    button = action_button(case["id"], action)
+    if button["form"]:
+        button["url"] += "?" + urlencode({"back": here})
+    return button
+
+
+def _basic(data: dict) -> list[tuple[str, str]]:
+    rows = []
+    for name, field in Basic.model_fields.items():
+        value = data.get(name)
+        if name == "exemptions":
+            value = "、".join(EXEMPTIONS.get(e, e) for e in value or []) or "无"
+        elif name == "years_in_field" and value is not None:
+            value = f"{value} 年"
+        rows.append((field.title or name, "" if value in (None, "") else str(value)))
+    return rows
+
+
+def _entries(case: dict, section: str, model) -> dict:
+    entries = (case["sections"].get(section) or {}).get("entries") or []
+    columns = [(name, f.title or name) for name, f in model.model_fields.items()]
+    return {"columns": columns, "entries": entries}
+
+
+def _education(data: dict) -> dict:
+    hours = sorted((data.get("hours_by_year") or {}).items())
+    return {"years": hours, "total": sum(h for _, h in hours)}
+
+
+def _scan(attachment: dict) -> dict:
+    size = attachment["size_bytes"]
+    shown = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
+    kind = "image" if attachment["content_type"].startswith("image/") else "pdf"
+    return {
+        **attachment,
+        "url": f"/api/files/{attachment['file_id']}",
+        "kind": kind,
+        "size": shown,
+        "when": local_time(attachment["uploaded_at"]),
+    }
+
+
+def _approval(data: dict | None) -> dict | None:
+    if not data:
+        return None
+    years = sorted((data.get("annual_assessments") or {}).items())
+    return {**data, "years": years}
+
+
+# --- one action on one case ---
+
+
+@login_required()
+async def action_page(request: web.Request) -> web.Response:
+    action = _action(request)
+    case = await _case(request)
+    back = local_path(request.query.get("back"))
+    if action.value not in case["actions"]:
+        message = f"业务状态为“{case['status']}”，不能进行“{action.verb}”操作"
+        return see_other(request, case_url(case["id"], back), message, "error")
+    values = {"expected_version": str(case["version"]), "back": back or ""}
+    if form_kind(action) == "approve":
+        values["negative_situation"] = NO_NEGATIVE_SITUATION
+    return await _form(request, case, action, values)
+
+
+@login_required()
+async def act(request: web.Request) -> web.Response:
+    action = _action(request)
+    data = await request.post()
+    values = {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
+    back = local_path(values.get("back"))
+    version = values.get("expected_version", "")
+    years = sorted(int(m.group(1)) for k in values if (m := YEAR_FIELD.match(k)))
+    params = {
+        "case_id": request.match_info["case_id"],
+        "action": action.value,
+        "inputs": inputs_from(action, values, years),
+        "expected_version": int(version) if version.isdigit() else None,
+    }
+    try:
+        result = await cases(request, "case.act", params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        if form_kind(action) == "none":  # a button on a list or on the case: back there
+            where = back or case_url(params["case_id"])
+            return see_other(request, where, f"未能{action.verb}：{error.message}", "error")
+        return await _form(request, await _case(request), action, values, error)
+    return see_other(request, back or case_url(result["case_id"]), done_message(action, result))
+
+
+async def _form(
+    request: web.Request,
+    case: dict,
+    action: Action,
+    values: dict,
+    error: RpcError | None = None,
+) -> web.Response:
+    kind = form_kind(action)
+    years = case["assessment_years"]
+    context = {
+        "case": case,
+        "action": action,
+        "kind": kind,
+        "values": values,
+        "errors": form_errors(error.fields, values, years) if error else {},
+        "problem": error.message if error else None,
+        "back": values.get("back") or "",
+        "view_url": case_url(case["id"]),
+        "years": [(y, year_field(y)) for y in years],
+        "assessment_options": [("", "--请选择--")] + [(c, c) for c in ASSESSMENT_CHOICES],
+        "reason_label": REASON_LABELS.get(action, "原因"),
+        "targets": return_targets(case["state"]) if kind == "return" else [],
+        "evaluation_limit": DEFAULT_EVALUATION_LIMIT,
+    }
+    if kind == "approve":
+        context["evaluation_limit"] = await _evaluation_limit(request, case)
+    status = 200 if error is None else error.status if 400 <= error.status < 500 else 422
+    return render(request, "cases/act.html", context, status)
+
+
+async def _evaluation_limit(request: web.Request, case: dict) -> int:
+    ref = await cases(request, "ref.all")
+    for round_ in ref["rounds"]:
+        if round_["id"] == case.get("round_id"):
+            return round_["evaluation_max_length"]
+    return DEFAULT_EVALUATION_LIMIT

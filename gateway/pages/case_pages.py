@@ -1,0 +1,290 @@
+"""The case workflow pages: home counts, work lists with 待办/已办 tabs, filters, paging and the
+step's 功能按钮 on the ticked rows. One case and single actions are in case_actions.py.
+
+Who may see or move which case is the cases service's decision; these pages only ask.
+"""
+
+import asyncio
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from gateway.api_cases import BATCH_TIMEOUT, cases
+from gateway.auth import CSRF_FIELD, current_user, login_required
+from gateway.pages import case_actions
+from gateway.pages.case_forms import (
+    REVIEWER_NOTES,
+    UNIT_ROLES,
+    WORK_ROLES,
+    action_button,
+    batch_message,
+    form_errors,
+    form_kind,
+    inputs_from,
+    key_of,
+    list_heading,
+    lists_of_role,
+    local_time,
+    parse_action,
+    print_links,
+    row_actions,
+    same_input_problem,
+    selection_actions,
+    slug_of,
+    unit_flow,
+    valid_ids,
+    work_url,
+)
+from gateway.web import local_path, render, see_other
+from services.cases.domain.model import Action, CaseState
+from services.cases.scope import WorkList
+from shared.rpc import RpcError
+
+FILTERS = (
+    "name",
+    "review_type_id",
+    "qualification_id",
+    "state",
+    "department_id",
+    "committee_id",
+    "round_id",
+)
+SORTS = {
+    "updated": "最近办理",
+    "name": "人员姓名",
+    "qualification": "专业技术资格",
+    "status": "业务状态",
+    "case_no": "业务编号",
+}
+PAGE_SIZES = (20, 50, 100)
+BATCH_FORM_LIMIT = 100  # cases named on a batch form; a page holds at most this many
+
+work_roles = login_required(*WORK_ROLES)
+
+
+def setup_routes(app: web.Application) -> None:
+    case_id = "{case_id:[0-9a-fA-F-]{36}}"
+    add = app.router.add_route
+    add("GET", "/work/{list}", work_list, name="work_list")
+    add("POST", "/work/{list}/batch", work_batch, name="work_batch")
+    add("GET", f"/cases/{case_id}", case_actions.case_view, name="case_view")
+    add("GET", f"/cases/{case_id}/act/{{action}}", case_actions.action_page, name="case_act")
+    add("POST", f"/cases/{case_id}/act/{{action}}", case_actions.act)
+
+
+# --- home pages ---
+
+
+async def home_context(request: web.Request) -> dict:
+    """The unit's ten steps, or a reviewer's lists, with the number of cases waiting at each."""
+    role = current_user(request)["role"]
+    try:
+        home = await cases(request, "case.home")
+        counts = {item["key"]: item["count"] for item in home["lists"]}
+    except RpcError as error:
+        if error.status < 500:
+            raise
+        counts = None  # the page still opens; the counts say they are unavailable
+    if role in UNIT_ROLES:
+        return {"flow": unit_flow(counts), "counts_unavailable": counts is None}
+    lists = [
+        {
+            "title": w.title,
+            "note": REVIEWER_NOTES.get(w.key, ""),
+            "url": work_url(w.key),
+            "count": None if counts is None else counts.get(w.key, 0),
+        }
+        for w in lists_of_role(role)
+    ]
+    return {"work_lists": lists, "counts_unavailable": counts is None}
+
+
+# --- a work list ---
+
+
+def work_of(request: web.Request) -> WorkList:
+    key = key_of(request.match_info["list"])
+    work = next((w for w in lists_of_role(current_user(request)["role"]) if w.key == key), None)
+    if work is None:
+        raise web.HTTPNotFound()
+    return work
+
+
+def list_query(query) -> dict:
+    """The list's query string, cleaned: anything odd falls back to its default."""
+    params = {name: query.get(name, "").strip()[:50] for name in FILTERS}
+    if params["state"] not in {s.value for s in CaseState}:
+        params["state"] = ""
+    params["tab"] = "done" if query.get("tab") == "done" else "todo"
+    params["sort"] = query.get("sort") if query.get("sort") in SORTS else "updated"
+    page = query.get("page", "")
+    params["page"] = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    size = query.get("page_size", "")
+    params["page_size"] = int(size) if size.isdigit() and 0 < int(size) <= 100 else 20
+    return params
+
+
+def _shown(params: dict) -> dict:
+    """The query as a URL carries it: defaults left out."""
+    defaults = {"tab": "todo", "sort": "updated", "page": 1, "page_size": 20}
+    return {k: v for k, v in params.items() if v not in ("", None) and defaults.get(k) != v}
+
+
+@work_roles
+async def work_list(request: web.Request) -> web.Response:
+    work = work_of(request)
+    query = list_query(request.query)
+    calls = [
+        cases(request, "case.list", {**_shown(query), "list": work.key}),
+        cases(request, "ref.all"),
+    ]
+    unit = work.key.startswith("unit:")
+    if unit:
+        calls.append(cases(request, "case.home"))
+    result, ref, *home = await asyncio.gather(*calls)
+    pages = max(1, -(-result["total"] // query["page_size"]))
+    shown = _shown(query)
+
+    def url(**changes) -> str:
+        return work_url(work.key, **(shown | changes))
+
+    items = [_row(work, item, query["tab"], request.path_qs) for item in result["items"]]
+    flow = None
+    if unit:
+        counts = {i["key"]: i["count"] for i in home[0]["lists"]}
+        flow = unit_flow(counts, current=work.key)
+    context = {
+        "work": work,
+        "slug": slug_of(work.key),
+        "heading": list_heading(work),
+        "flow": flow,
+        "query": query,
+        "result": result,
+        "pages": pages,
+        "items": items,
+        "selection": [_selection_button(a) for a in selection_actions(work, query["tab"])],
+        "documents": print_links(work.key, []) if query["tab"] == "done" else [],
+        "options": _options(ref, current_user(request)["role"]),
+        "sorts": SORTS,
+        "page_sizes": PAGE_SIZES,
+        "select_all": request.query.get("select") == "all",
+        "tab_url": lambda tab: work_url(work.key, **{**_filters_only(query), "tab": tab}),
+        "page_url": lambda number: url(page=number),
+        "sort_url": lambda sort: url(sort=sort, page=1),
+        "select_url": lambda which: url(select=which) if which == "all" else url(),
+        "clear_url": work_url(work.key, tab=query["tab"] if query["tab"] != "todo" else ""),
+        "filtered": any(query[name] for name in FILTERS),
+        "back": request.path_qs,
+    }
+    return render(request, "cases/work_list.html", context)
+
+
+def _filters_only(query: dict) -> dict:
+    return {name: query[name] for name in FILTERS if query[name]} | (
+        {"sort": query["sort"]} if query["sort"] != "updated" else {}
+    )
+
+
+def _row(work: WorkList, item: dict, tab: str, back: str) -> dict:
+    view = f"/cases/{item['id']}?" + urlencode({"back": back})
+    actions = [action_button(item["id"], a) for a in row_actions(work, item["state"])]
+    for button in actions:
+        if button["form"]:
+            button["url"] += "?" + urlencode({"back": back})
+    return {
+        **item,
+        "view_url": view,
+        "actions": actions,
+        "prints": print_links(work.key, [item["id"]]) if tab == "done" else [],
+        "updated": local_time(item["updated_at"]),
+    }
+
+
+def _selection_button(action: Action) -> dict:
+    return {"value": action.value, "verb": action.verb, "form": form_kind(action) != "none"}
+
+
+def _options(ref: dict, own: str) -> dict:
+    """Filter choices; a department (committee) is not asked to choose among departments."""
+    series = {s["id"]: s["name"] for s in ref["series"]}
+    groups: dict[str, list] = {}
+    for q in ref["qualifications"]:
+        groups.setdefault(series.get(q["series_id"], ""), []).append((q["id"], q["name"]))
+    return {
+        "review_types": [(t["id"], t["name"]) for t in ref["review_types"]],
+        "qualifications": list(groups.items()),
+        "departments": [(d["id"], d["name"]) for d in ref["departments"] if own != "department"],
+        "committees": [(c["id"], c["name"]) for c in ref["committees"] if own != "committee"],
+        "rounds": [(r["id"], r["name"]) for r in ref["rounds"]],
+        "states": [(s.value, s.label) for s in CaseState],
+    }
+
+
+# --- the 功能按钮 on a selection ---
+
+
+@work_roles
+async def work_batch(request: web.Request) -> web.Response:
+    work = work_of(request)
+    data = await request.post()
+    values = {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
+    back = local_path(values.get("back")) or work_url(work.key)
+    action = parse_action(values.get("action", ""))
+    if action is None or action not in selection_actions(work, "todo"):
+        return see_other(request, back, "本环节没有这个功能按钮，请刷新页面后重试", "error")
+    case_ids = valid_ids(data.getall("case_id", []))
+    if not case_ids:
+        return see_other(request, back, f"请先勾选要“{action.verb}”的人员", "error")
+    needs_form = form_kind(action) != "none"
+    if needs_form and values.get("step") != "confirm":
+        return await batch_form(request, work, action, case_ids, {}, back)
+    params = {"case_ids": case_ids, "action": action.value, "inputs": inputs_from(action, values)}
+    result = await cases(request, "case.batch", params, timeout=BATCH_TIMEOUT)
+    problem = same_input_problem(result) if needs_form else None
+    if problem:
+        return await batch_form(request, work, action, case_ids, values, back, problem)
+    text, kind = batch_message(action, result)
+    return see_other(request, back, text, kind)
+
+
+async def batch_form(
+    request: web.Request,
+    work: WorkList,
+    action: Action,
+    case_ids: list[str],
+    values: dict,
+    back: str,
+    problem: dict | None = None,
+) -> web.Response:
+    """The inputs a batch action needs (公示时间、公示意见…), for the ticked cases."""
+    shown = case_ids[:BATCH_FORM_LIMIT]
+    found = await asyncio.gather(
+        *(cases(request, "case.get", {"case_id": c}) for c in shown), return_exceptions=True
+    )
+    for answer in found:
+        if isinstance(answer, RpcError) and answer.status >= 500:
+            raise answer
+    chosen = [_batch_row(action, c) for c in found if isinstance(c, dict)]
+    context = {
+        "work": work,
+        "heading": list_heading(work),
+        "action": action,
+        "kind": form_kind(action),
+        "chosen": chosen,
+        "case_ids": case_ids,
+        "values": values,
+        "errors": form_errors(problem["fields"], values) if problem else {},
+        "problem": problem["message"] if problem else None,
+        "back": back,
+        "batch_url": f"/work/{slug_of(work.key)}/batch",
+    }
+    return render(request, "cases/batch.html", context, status=422 if problem else 200)
+
+
+def _batch_row(action: Action, case: dict) -> dict:
+    period = None
+    if action is Action.RECORD_PRE_PUBLICITY_RESULT:
+        period = case.get("pre_publicity")
+    elif action is Action.RECORD_POST_PUBLICITY_RESULT:
+        period = case.get("post_publicity")
+    return {**case, "period": period}

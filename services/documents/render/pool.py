@@ -1,0 +1,179 @@
+"""Render workers: processes of their own, with a time and memory limit per render.
+
+WeasyPrint is synchronous and memory-hungry, so it never runs in the service's event loop.
+A ProcessPoolExecutor (one worker per core) runs the renders; a semaphore admits only as
+many tasks as there are workers, so a task submitted is a task started, its time limit
+counts from its start, and a worker killed takes down nothing that was merely queued.
+A worker that dies (segfault, OOM killer) breaks the executor: the pool replaces it, and
+the renders it was running fail with a RenderFailed (503) that the caller reports.
+"""
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.documents.render import worker
+from shared.rpc import RpcError
+
+log = logging.getLogger(__name__)
+
+HARD_LIMIT_GRACE = 5.0  # seconds past the worker's own limit before the pool kills it
+
+
+class RenderSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZC_RENDER_", extra="ignore")
+
+    workers: int = 0  # 0: one per CPU core
+    time_limit: float = 120.0  # seconds per task (one document, roster chunk or merge)
+    memory_limit_mb: int = 2048  # address space per worker (RLIMIT_AS)
+    chunk_pages: int = 6  # roster pages a worker renders at a time
+    warm: bool = True  # start the workers and load the fonts when the service starts
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+class RenderFailed(RpcError):
+    """A render that did not finish, in words for the person who asked for it."""
+
+
+def timed_out(seconds: float) -> RenderFailed:
+    return RenderFailed(
+        "render_timeout", f"文档生成超时（超过 {seconds:g} 秒），请减少一次打印的份数后重试", 503
+    )
+
+
+def out_of_memory() -> RenderFailed:
+    return RenderFailed(
+        "render_out_of_memory", "文档生成所需内存超出限制，请减少一次打印的份数后重试", 503
+    )
+
+
+def worker_died() -> RenderFailed:
+    # Under the address-space limit, a failed allocation in GLib (Pango) aborts the worker
+    # instead of raising MemoryError: a large print is the likely cause of either.
+    return RenderFailed(
+        "render_worker_died",
+        "文档生成进程意外退出，请稍后重试；如反复出现，请减少一次打印的份数",
+        503,
+    )
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    # Not fork: the service process has threads and open connections. The fork server
+    # imports WeasyPrint once; every worker is forked from it.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([worker.__name__])
+    return context
+
+
+class RenderPool:
+    def __init__(self, settings: RenderSettings | None = None) -> None:
+        self.settings = settings or RenderSettings()
+        self.workers = self.settings.worker_count
+        self.replacements = 0  # executors replaced after a crash or a hard timeout
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(self.workers)
+
+    async def start(self) -> None:
+        self._executor = self._new_executor()
+        if self.settings.warm:
+            # Each submit finds no idle worker and starts one, whose initializer loads fonts.
+            for _ in range(self.workers):
+                self._executor.submit(os.getpid)
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(_stop, executor, 5.0)
+
+    def worker_pids(self) -> list[int]:
+        return [p.pid for p in _processes(self._executor)]
+
+    async def run(self, fn: Callable[..., Any], *args: Any, time_limit: float | None = None) -> Any:
+        """fn(*args, time_limit=...) in a worker. Fails with RenderFailed when the worker runs
+        out of time or memory or dies; other exceptions from fn are raised as they are."""
+        limit = time_limit or self.settings.time_limit
+        async with self._slots:
+            executor, future = self._submit(fn, args, limit)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), limit + HARD_LIMIT_GRACE)
+            except worker.RenderTimeout:
+                raise timed_out(limit) from None
+            except MemoryError:
+                # Its worker may still hold the address space it ran out of: new tasks go to
+                # new workers, and the old ones exit once their running tasks are done.
+                self._replace(executor, kill=False)
+                raise out_of_memory() from None
+            except TimeoutError:
+                log.error("render worker stuck past %.0f s: replacing the workers", limit)
+                self._replace(executor)
+                raise timed_out(limit) from None
+            except BrokenProcessPool:
+                codes = [p.exitcode for p in _processes(executor)]
+                log.error("a render worker died (exit codes %s): replacing the workers", codes)
+                self._replace(executor)
+                raise worker_died() from None
+
+    def _submit(self, fn, args, limit: float):
+        for _attempt in range(2):
+            executor = self._executor
+            if executor is None:
+                raise RenderFailed("render_stopped", "文档服务正在停止，请稍后重试", 503)
+            try:
+                return executor, executor.submit(fn, *args, time_limit=limit)
+            except BrokenProcessPool:  # a worker died while idle: nothing of ours ran there
+                log.error("a render worker died while idle: replacing the workers")
+                self._replace(executor)
+        raise worker_died()
+
+    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        limit = self.settings.memory_limit_mb * 1024 * 1024
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_forkserver(),
+            initializer=worker.initialize,
+            initargs=(limit, self.settings.warm),
+        )
+
+    def _replace(self, old: concurrent.futures.ProcessPoolExecutor, kill: bool = True) -> None:
+        if self._executor is not old:
+            return  # another task has replaced it already
+        self._executor = self._new_executor()
+        self.replacements += 1
+        if kill:
+            _kill(old)
+        else:
+            old.shutdown(wait=False, cancel_futures=False)
+
+
+def _processes(executor: concurrent.futures.ProcessPoolExecutor | None) -> list:
+    # The executor keeps its processes in a private dict, and offers no other way to stop
+    # a worker that is running a task.
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _kill(executor: concurrent.futures.ProcessPoolExecutor) -> None:
+    processes = _processes(executor)
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+
+
+def _stop(executor: concurrent.futures.ProcessPoolExecutor, grace: float) -> None:
+    processes = _processes(executor)
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)

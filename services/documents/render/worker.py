@@ -1,0 +1,151 @@
+"""What runs inside a render worker process: HTML to PDF, and PDFs into one.
+
+Each worker has an address-space limit (RLIMIT_AS) and a time limit per task (SIGALRM,
+raised as RenderTimeout between two Python bytecodes: WeasyPrint's layout is Python). The
+pool in the service process adds a hard limit on top, for a worker stuck in C code.
+"""
+
+import gc
+import hashlib
+import io
+import resource
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pypdf
+from weasyprint import HTML
+
+from services.documents.render import fonts, layout
+from services.documents.render import html as templates
+from services.documents.render.snapshots import KINDS
+
+
+class RenderTimeout(Exception):
+    """The task ran past its time limit inside the worker."""
+
+
+class PaginationMismatch(Exception):
+    """A roster chunk came out with more or fewer pages than its plan (the plan misjudged)."""
+
+    def __init__(self, planned: int, rendered: int) -> None:
+        super().__init__(f"planned {planned} pages, rendered {rendered}")
+        self.planned = planned
+        self.rendered = rendered
+
+
+@dataclass(frozen=True)
+class Pdf:
+    content: bytes
+    pages: int
+    sha256: str
+
+
+WARM_UP_HTML = (
+    "<html><body style=\"font-family: 'Noto Serif CJK SC'\">"
+    "<h1 style=\"font-family: 'Noto Sans CJK SC'; font-weight: bold\">预热 第1页</h1>"
+    "<p>预热</p></body></html>"
+)
+
+
+_memory_limit = 0  # bytes of address space this worker may use; 0: no limit
+
+
+def initialize(memory_limit_bytes: int | None, warm: bool = True) -> None:
+    """Worker initializer: limits, then fonts loaded once rather than on the first task."""
+    global _memory_limit
+    if memory_limit_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+        _memory_limit = memory_limit_bytes
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service stops its workers itself
+    if warm:
+        HTML(string=WARM_UP_HTML).write_pdf()
+    # What is loaded now lives as long as the worker: keep it out of every collection, and
+    # collect less often during a task (a layout makes millions of objects; with Python's
+    # defaults the collector takes a quarter of a long render). Each task ends with a full
+    # collection, so its garbage does not pile up over the next ones.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 50)
+
+
+def _on_alarm(_signum, _frame) -> None:
+    raise RenderTimeout()
+
+
+class _Task:
+    """A task's time limit, and its garbage collected when it ends."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.time_limit = time_limit
+
+    def __enter__(self) -> None:
+        if self.time_limit:
+            signal.setitimer(signal.ITIMER_REAL, self.time_limit)
+
+    def __exit__(self, kind, error, _traceback) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        # Out of address space, C code fails in its own ways (SystemError, a ValueError
+        # from cffi...): what failed next to the limit is reported as what it is.
+        near_limit = _memory_limit and _address_space() > 0.85 * _memory_limit
+        gc.collect()
+        if error is not None and not isinstance(error, RenderTimeout) and near_limit:
+            raise MemoryError("render worker near its address-space limit") from error
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+def _pdf(content: bytes, pages: int) -> Pdf:
+    return Pdf(content, pages, hashlib.sha256(content).hexdigest())
+
+
+def _write(html: str) -> tuple[bytes, int]:
+    document = HTML(string=html).render()
+    return document.write_pdf(), len(document.pages)
+
+
+def render_document(kind_key: str, snapshot, time_limit: float | None = None) -> Pdf:
+    """One whole document."""
+    with _Task(time_limit):
+        content, pages = _write(templates.document_html(KINDS[kind_key], snapshot))
+        return _pdf(content, pages)
+
+
+def render_roster_pages(
+    kind_key: str,
+    roster,
+    plan: layout.RosterPlan,
+    first: int,
+    count: int,
+    time_limit: float | None = None,
+) -> Pdf:
+    """Pages first..first+count-1 (from 0) of a planned roster; PaginationMismatch if the
+    render does not come out as planned."""
+    with _Task(time_limit):
+        sheets = plan.sheets[first : first + count]
+        html = templates.roster_html(KINDS[kind_key], roster, plan, sheets)
+        content, pages = _write(html)
+        if pages != len(sheets):
+            raise PaginationMismatch(len(sheets), pages)
+        return _pdf(content, pages)
+
+
+def merge(
+    parts: Sequence[bytes], labels: Sequence[str] | None = None, time_limit: float | None = None
+) -> Pdf:
+    """The parts, in order, as one PDF, each font embedded once; with `labels`, one bookmark
+    per part."""
+    with _Task(time_limit):
+        writer = pypdf.PdfWriter()
+        for index, part in enumerate(parts):
+            label = labels[index] if labels else None
+            writer.append(pypdf.PdfReader(io.BytesIO(part)), outline_item=label)
+        if fonts.share_fonts(writer):
+            writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
+        out = io.BytesIO()
+        writer.write(out)
+        return _pdf(out.getvalue(), len(writer.pages))
