@@ -309,7 +309,6 @@ BATCH_OF = {
     "unit_operator": "submit_to_department",
     "applicant": "print_declaration_form",
     "department": "launch_post_publicity",
-    "office": "grant_pre_approval",
     "committee": "pass_review",
 }
 LISTS_OF = {

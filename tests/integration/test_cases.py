@@ -326,3 +326,16 @@ async def test_scans_are_read_only_by_those_who_may_see_the_case(driver):
                 "files.read", {"file_id": stored["file_id"]}, outsider, service="documents"
             )
         assert hidden.value.status == 404
+
+
+async def test_an_action_that_must_be_done_case_by_case_is_refused_for_a_selection(driver):
+    unit = new_unit()
+    case_id = await driver.submitted(unit)
+    with pytest.raises(RpcError) as refused:
+        await driver.call(
+            "case.batch",
+            {"case_ids": [case_id], "action": "reject", "inputs": {"reason": "批量退回"}},
+            unit.operator,
+        )
+    assert refused.value.status == 422 and "逐件办理" in refused.value.message
+    assert await driver.state(unit.operator, case_id) == "unit_review"

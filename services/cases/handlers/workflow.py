@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from services.cases.domain.materials import missing_parts
 from services.cases.domain.model import (
     ACTION_ROLES,
+    BATCH_ACTIONS,
     Action,
     DomainError,
     IllegalTransition,
@@ -34,6 +35,9 @@ from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 
 MAX_BATCH = 500
+# What a list may do to a selection: DOMAIN.md's batch steps, plus approving with one form
+# and printing the 评审(申报)表 of several people (manual §2.6).
+SELECTION_ACTIONS = BATCH_ACTIONS | {Action.APPROVE, Action.PRINT_DECLARATION_FORM}
 
 
 class Act(BaseModel):
@@ -78,6 +82,11 @@ async def act(params: Act, ctx: CallContext) -> dict:
 
 
 async def batch(params: BatchAct, ctx: CallContext) -> dict:
+    action = _action(params.action)
+    _check_role(ctx.actor, action)  # who asks comes before what they ask
+    if action not in SELECTION_ACTIONS:
+        message = f"“{action.verb}”须逐件办理，不能批量办理"
+        raise RpcError("invalid_input", message, 422, {"action": message})
     case_ids = list(dict.fromkeys(params.case_ids))  # the same case twice is one request
     results = await move_cases(ctx, case_ids, params.action, params.inputs, {})
     done = sum(1 for r in results if r["ok"])
