@@ -3,12 +3,18 @@
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
+# argon2-cffi releases the GIL and each hash already runs `parallelism` (4) lanes in threads
+# of its own, so one hash per core is all the CPU there is; more at once only adds waiting
+# and cache misses. A pool of its own also keeps asyncio's default executor free.
+_ARGON2 = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
 # Verifying against this keeps a login for an unknown user as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("no such user: constant-time padding")
 
@@ -26,13 +32,15 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 async def verify_password_async(password_hash: str | None, password: str) -> bool:
     """Verify off the event loop: argon2 takes tens of milliseconds of CPU on purpose."""
-    return await asyncio.to_thread(verify_password, password_hash or _DUMMY_HASH, password) and (
-        password_hash is not None
+    loop = asyncio.get_running_loop()
+    ok = await loop.run_in_executor(
+        _ARGON2, verify_password, password_hash or _DUMMY_HASH, password
     )
+    return ok and password_hash is not None
 
 
 async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, hash_password, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -75,10 +75,14 @@ async def login(params: Login, ctx: CallContext) -> dict:
             " LEFT JOIN units n ON n.id = u.unit_id WHERE lower(u.username) = $1",
             username_key,
         )
-        now = deps.clock.now()
-        if user is not None and user["locked_until"] and user["locked_until"] > now:
-            raise _locked(user["locked_until"], now)
-        if not await verify_password_async(user and user["password_hash"], params.password):
+    now = deps.clock.now()
+    if user is not None and user["locked_until"] and user["locked_until"] > now:
+        raise _locked(user["locked_until"], now)
+    # No connection is held while argon2 runs (~100 ms, longer under load): ten logins at
+    # once would otherwise take the whole pool and every other call would queue behind them.
+    verified = await verify_password_async(user and user["password_hash"], params.password)
+    async with ctx.pool.acquire() as conn:
+        if not verified:
             await _record_failure(conn, deps, username_key, params.client_ip, user, now)
             raise _bad_credentials()
         if not user["active"] or user["unit_active"] is False:
