@@ -1,11 +1,16 @@
-"""Test settings: a database and broker names of their own, so tests run beside `make up`."""
+"""Test settings: a database and broker names of their own, so tests run beside `make up`.
+
+Each run gets a fresh database (zhicheng_test_<run>) and drops it at the end: lists and
+counts in one run never meet cases left by another.
+"""
 
 import os
 import uuid
 
+import asyncpg
 import pytest
 
-from shared.db import ensure_database
+from shared.db import database_name, ensure_database
 from shared.settings import Settings
 from shared.topology import delete_prefix
 
@@ -16,10 +21,11 @@ def _test_settings() -> Settings:
     )
     if not database_url.rstrip("/").endswith("_test"):
         database_url = database_url.rsplit("/", 1)[0] + "/zhicheng_test"
+    run = uuid.uuid4().hex[:6]
     prefix = os.environ.get("ZC_BROKER_PREFIX", "zctest")
     return Settings(
-        database_url=database_url,
-        broker_prefix=f"{prefix}-{uuid.uuid4().hex[:6]}",
+        database_url=f"{database_url}_{run}",
+        broker_prefix=f"{prefix}-{run}",
         rpc_timeout=2.0,
         ready_timeout=1.0,
         max_deliveries=3,
@@ -34,3 +40,12 @@ async def settings():
     await ensure_database(settings.database_url)
     yield settings
     await delete_prefix(settings)
+    await drop_database(settings.database_url)
+
+
+async def drop_database(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database_name(database_url)}" WITH (FORCE)')
+    finally:
+        await conn.close()
