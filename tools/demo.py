@@ -59,6 +59,18 @@ def _password() -> str:
             return candidate
 
 
+async def load_reference(settings: Settings) -> None:
+    """The demo round, series, qualifications, committees and review types (kept if edited)."""
+    from services.cases.reference_seed import seed_reference
+
+    pool = await create_pool(settings.database_url, "cases")
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await seed_reference(conn)
+    finally:
+        await pool.close()
+
+
 async def load_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """Create the demo accounts unless they exist; returns (role, username, password) created."""
     pool = await create_pool(settings.database_url, "accounts")

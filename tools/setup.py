@@ -24,8 +24,9 @@ async def setup(demo: bool = False) -> None:
         applied = await migrate_service(settings.database_url, service)
         log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
     if demo:
-        from tools.demo import load_demo, save_and_print
+        from tools.demo import load_demo, load_reference, save_and_print
 
+        await load_reference(settings)
         save_and_print(settings, await load_demo(settings))
 
 

@@ -29,6 +29,17 @@ async def fresh_settings(settings):
         await conn.close()
 
 
+async def test_setup_with_demo_loads_reference_data_for_the_demo(fresh_settings):
+    result = run_tool(fresh_settings, "tools.setup", "--demo")
+    assert result.returncode == 0, result.stderr
+    conn = await asyncpg.connect(fresh_settings.database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM cases.committees") >= 8
+        assert await conn.fetchval("SELECT count(*) FROM cases.rounds WHERE active") >= 1
+    finally:
+        await conn.close()
+
+
 async def test_demo_accounts_are_created_once_with_working_passwords(fresh_settings):
     created = await load_demo(fresh_settings)
     roles = {role for role, _, _ in created}
