@@ -87,3 +87,38 @@ async def clock(services):
     CASES_DEPS.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
     yield CASES_DEPS.clock
     CASES_DEPS.clock.offset = timedelta()
+
+
+# --- the browser: Debian's chromium driven by Playwright (no downloaded browser build) ---
+
+BROWSER_SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="package")
+async def chromium():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        await browser.close()
+
+
+async def new_browser_context(chromium, gateway, size: str = "desktop"):
+    """A fresh browser context on the test gateway, at a desktop or phone size."""
+    return await chromium.new_context(
+        base_url=str(gateway.make_url("")).rstrip("/"),
+        viewport=BROWSER_SIZES[size],
+        locale="zh-CN",
+        is_mobile=size == "phone",
+        has_touch=size == "phone",
+    )

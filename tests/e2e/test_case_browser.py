@@ -10,39 +10,22 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from tests.e2e.case_steps import PUBLICITY_OVER, Cast, member, new_cast, submitted
-from tests.e2e.conftest import CAPTCHA
+from tests.e2e.conftest import BROWSER_SIZES, CAPTCHA, new_browser_context
 from tests.e2e.identity_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/cases")
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+SIZES = BROWSER_SIZES
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
-
-
-@pytest.fixture(scope="module")
-async def chromium(shots):
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -51,13 +34,7 @@ async def browser_of(chromium, gateway):
     contexts = []
 
     async def make(client, size: str = "desktop"):
-        context = await chromium.new_context(
-            base_url=str(gateway.make_url("")).rstrip("/"),
-            viewport=SIZES[size],
-            locale="zh-CN",
-            is_mobile=size == "phone",
-            has_touch=size == "phone",
-        )
+        context = await new_browser_context(chromium, gateway, size)
         contexts.append(context)
         page = await context.new_page()
         page.on("dialog", _accept)

@@ -558,12 +558,13 @@ async def submit_registration(client: Client, services, outbox, form: dict, **re
 async def test_an_expired_session_sends_the_user_to_login_saying_why(gateway, services):
     from tests.e2e.people import signed_in
 
-    client = await signed_in(gateway, services, "unit_operator",
-                             unit_id=await _unit(services))
+    client = await signed_in(gateway, services, "unit_operator", unit_id=await _unit(services))
     try:
         await services["accounts"].pool.execute(
             "UPDATE sessions SET last_seen_at = last_seen_at - interval '2 hours'"
-            " WHERE user_id = $1", client.person["id"])
+            " WHERE user_id = $1",
+            client.person["id"],
+        )
         status, page, where = await client.page("/unit/applicants?q=a&page=2")
         assert where == "/login"
         assert "登录已失效" in page
