@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import api, api_cases, api_identity, health
+from gateway import api, api_cases, api_documents, api_identity, health
 from gateway import web as page_helpers
 from gateway.pages import (
     admin_pages,
@@ -12,6 +12,7 @@ from gateway.pages import (
     auth_pages,
     case_pages,
     home_pages,
+    print_pages,
     public,
     reference_pages,
     unit_pages,
@@ -66,9 +67,11 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
     _api_identity(add)
     api_cases.setup_case_api(app)
+    api_documents.setup_documents_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
+    print_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

@@ -27,6 +27,7 @@ from services.cases.domain.materials import (
     WorkEntry,
     missing_parts,
 )
+from services.documents.render.from_cases import not_printable
 from shared.rpc import RpcError
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -248,8 +249,16 @@ def _overview(
         "upload_error": upload_error,
         "submit_error": submit_error,
         "max_upload_mb": MAX_UPLOAD_MB,
+        "declaration": _declaration(case),
     }
     return render(request, "applicant/case.html", context, status)
+
+
+def _declaration(case: dict) -> dict | None:
+    """The applicant prints their own 评审（申报）表 once the department accepted the case."""
+    if not_printable("declaration_form", case) is not None:
+        return None
+    return {"first": case["state"] == "form_print_ready"}
 
 
 def _section_states(sections: dict) -> list[dict]:

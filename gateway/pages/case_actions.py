@@ -9,10 +9,14 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.api_cases import cases
-from gateway.auth import CSRF_FIELD, login_required
+from gateway.auth import CSRF_FIELD, current_user, login_required
+from gateway.pages import print_pages
 from gateway.pages.case_forms import (
     ASSESSMENT_CHOICES,
+    DOCUMENT_LABELS,
+    PRINTED_BY,
     REASON_LABELS,
+    UNIT_ROLES,
     action_button,
     done_message,
     form_errors,
@@ -20,12 +24,14 @@ from gateway.pages.case_forms import (
     inputs_from,
     local_time,
     parse_action,
+    print_buttons,
     return_targets,
     year_field,
 )
 from gateway.web import local_path, render, see_other, shows_on_form
 from services.cases.domain.materials import EXEMPTIONS, Achievement, Basic, WorkEntry
 from services.cases.domain.model import NO_NEGATIVE_SITUATION, Action, Outcome
+from services.documents.render.from_cases import not_printable
 from shared.rpc import RpcError
 
 DEFAULT_EVALUATION_LIMIT = 200
@@ -67,8 +73,18 @@ async def case_view(request: web.Request) -> web.Response:
         "scans": [_scan(a) for a in case["attachments"]],
         "approval": _approval(case["unit_approval"]),
         "history": [{**h, "when": local_time(h["at"])} for h in case["history"]],
+        "prints": _prints(request, case),
     }
     return render(request, "cases/case.html", context)
+
+
+def _prints(request: web.Request, case: dict) -> list[dict]:
+    """The documents this case has so far, for the unit to print or reprint."""
+    if current_user(request)["role"] not in UNIT_ROLES:
+        return []
+    offered = {PRINTED_BY[Action(a)] for a in case["actions"] if Action(a) in PRINTED_BY}
+    kinds = [k for k in DOCUMENT_LABELS if k not in offered and not_printable(k, case) is None]
+    return print_buttons(kinds)
 
 
 def _button(case: dict, action: Action, here: str) -> dict:
@@ -144,6 +160,10 @@ async def act(request: web.Request) -> web.Response:
     data = await request.post()
     values = {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
     back = local_path(values.get("back"))
+    if action in PRINTED_BY:  # moves on once the PDF exists, not before
+        case_id = request.match_info["case_id"]
+        where = back or case_url(case_id)
+        return await print_pages.start_job(request, PRINTED_BY[action], [case_id], where)
     version = values.get("expected_version", "")
     years = sorted(int(m.group(1)) for k in values if (m := YEAR_FIELD.match(k)))
     params = {

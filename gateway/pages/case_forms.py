@@ -213,31 +213,40 @@ DANGEROUS = frozenset(
 )
 
 
-# --- printing: the documents issue points these at PDFs ---
+# --- printing (manual §2.3-2.8): which list prints what, and what a start action prints ---
 
-DOCUMENTS = {
-    "unit:4": (("pre_publicity_roster", "评前公示名册"), ("registration_form", "资格评审登记表")),
-    "unit:5": (("pre_publicity_report", "评前公示情况表"),),
-    "unit:7": (("declaration_form", "评审(申报)表"), ("registration_form", "资格评审登记表")),
-    "unit:9": (("post_publicity_list", "评后公示名单"),),
-    "unit:10": (("post_publicity_report", "评后公示情况表"),),
+DOCUMENT_LABELS = {
+    "pre_publicity_roster": "评前公示名册",
+    "registration_form": "资格评审登记表",
+    "pre_publicity_report": "评前公示情况表",
+    "declaration_form": "评审(申报)表",
+    "post_publicity_roster": "评后公示名单",
+    "post_publicity_report": "评后公示情况表",
 }
+LIST_DOCUMENTS = {
+    "unit:4": ("pre_publicity_roster", "registration_form"),
+    "unit:5": ("pre_publicity_report",),
+    "unit:7": ("declaration_form", "registration_form"),
+    "unit:9": ("post_publicity_roster",),
+    "unit:10": ("post_publicity_report",),
+}
+# Starting a publicity fixes its dates; the roster to post up is printed right after.
+PRINTED_AFTER = {
+    Action.START_PRE_PUBLICITY: "pre_publicity_roster",
+    Action.START_POST_PUBLICITY: "post_publicity_roster",
+}
+# The 评审(申报)表 is printed, not just marked: the documents service moves the case on
+# once the PDF exists (manual §2.6).
+PRINTED_BY = {Action.PRINT_DECLARATION_FORM: "declaration_form"}
 
 
-def print_url(document: str, case_ids: list[str]) -> str | None:
-    """PRINT HOOK: where `document` for these cases is printed (one PDF, cases in order).
-
-    None until the documents service makes the PDFs; the 已办业务 tab then shows its 打印
-    buttons disabled, marked as coming later. Return a URL here to switch them on.
-    """
-    return None
+def print_buttons(kinds) -> list[dict]:
+    return [{"kind": k, "label": f"打印{DOCUMENT_LABELS[k]}"} for k in kinds]
 
 
-def print_links(list_key: str, case_ids: list[str]) -> list[dict]:
-    return [
-        {"document": key, "label": f"打印{label}", "url": print_url(key, case_ids)}
-        for key, label in DOCUMENTS.get(list_key, ())
-    ]
+def list_print_buttons(list_key: str) -> list[dict]:
+    """The 已办业务 tab's 打印 buttons (reprints any time after the step)."""
+    return print_buttons(LIST_DOCUMENTS.get(list_key, ()))
 
 
 # --- action forms: typed values to the action's inputs, the service's errors to fields ---

@@ -11,8 +11,10 @@ from aiohttp import web
 
 from gateway.api_cases import BATCH_TIMEOUT, cases
 from gateway.auth import CSRF_FIELD, current_user, login_required
-from gateway.pages import case_actions
+from gateway.pages import case_actions, print_pages
 from gateway.pages.case_forms import (
+    PRINTED_AFTER,
+    PRINTED_BY,
     REVIEWER_NOTES,
     UNIT_ROLES,
     WORK_ROLES,
@@ -23,10 +25,10 @@ from gateway.pages.case_forms import (
     inputs_from,
     key_of,
     list_heading,
+    list_print_buttons,
     lists_of_role,
     local_time,
     parse_action,
-    print_links,
     row_actions,
     same_input_problem,
     selection_actions,
@@ -163,7 +165,7 @@ async def work_list(request: web.Request) -> web.Response:
         "pages": pages,
         "items": items,
         "selection": [_selection_button(a) for a in selection_actions(work, query["tab"])],
-        "documents": print_links(work.key, []) if query["tab"] == "done" else [],
+        "documents": list_print_buttons(work.key) if query["tab"] == "done" else [],
         "options": _options(ref, current_user(request)["role"]),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
@@ -195,7 +197,7 @@ def _row(work: WorkList, item: dict, tab: str, back: str) -> dict:
         **item,
         "view_url": view,
         "actions": actions,
-        "prints": print_links(work.key, [item["id"]]) if tab == "done" else [],
+        "prints": list_print_buttons(work.key) if tab == "done" else [],
         "updated": local_time(item["updated_at"]),
     }
 
@@ -235,6 +237,8 @@ async def work_batch(request: web.Request) -> web.Response:
     case_ids = valid_ids(data.getall("case_id", []))
     if not case_ids:
         return see_other(request, back, f"请先勾选要“{action.verb}”的人员", "error")
+    if action in PRINTED_BY:
+        return await print_pages.start_job(request, PRINTED_BY[action], case_ids, back)
     needs_form = form_kind(action) != "none"
     if needs_form and values.get("step") != "confirm":
         return await batch_form(request, work, action, case_ids, {}, back)
@@ -244,6 +248,12 @@ async def work_batch(request: web.Request) -> web.Response:
     if problem:
         return await batch_form(request, work, action, case_ids, values, back, problem)
     text, kind = batch_message(action, result)
+    moved = [r["case_id"] for r in result["results"] if r["ok"]]
+    if action in PRINTED_AFTER and moved:
+        done_tab = work_url(work.key, tab="done")
+        return await print_pages.start_job(
+            request, PRINTED_AFTER[action], moved, done_tab, text, kind
+        )
     return see_other(request, back, text, kind)
 
 

@@ -10,6 +10,7 @@ from services.accounts.handlers import (
     reviewers,
     sms,
     talent,
+    units,
     users,
 )
 from shared.consumer import EventConsumer
@@ -29,6 +30,7 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc.method("auth.logout", auth.Token)(auth.logout)
     rpc.method("auth.change_password", auth.ChangePassword)(auth.change_password)
     rpc.method("auth.reset_password", auth.ResetPassword)(auth.reset_password)
+    rpc.method("units.names", units.UnitIds)(units.unit_names)
     rpc.method("users.me")(users.me)
     rpc.method("users.list", users.ListUsers)(users.list_users)
     rpc.method("users.get", users.UserRef)(users.get_user)

@@ -1,7 +1,7 @@
-"""The cases service: the workflow's RPC methods, wired into one process."""
+"""The cases service: the workflow's RPC methods and consumed events, in one process."""
 
 from services.cases.deps import CasesDeps
-from services.cases.handlers import applicant, queries, reference, workflow
+from services.cases.handlers import applicant, printing, queries, reference, workflow
 from shared.consumer import EventConsumer
 from shared.rpc import RpcRouter
 from shared.service import Service
@@ -21,14 +21,25 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.method("case.remove_attachment", applicant.RemoveAttachment)(applicant.remove_attachment)
     rpc.method("case.mine", queries.MyCases)(queries.my_cases)
     rpc.method("case.get", queries.CaseRef)(queries.get_case)
+    rpc.method("case.get_many", queries.GetMany)(queries.get_many)
     rpc.method("case.can_view", queries.CaseRef)(queries.can_view)
+    rpc.method("case.can_view_many", queries.CanViewMany)(queries.can_view_many)
     rpc.method("case.list", queries.ListCases)(queries.list_cases)
+    rpc.method("case.list_ids", queries.ListedCases)(queries.list_ids)
     rpc.method("case.home", None)(queries.home_counts)
     rpc.method("case.act", workflow.Act)(workflow.act)
     rpc.method("case.batch", workflow.BatchAct)(workflow.batch)
     return rpc
 
 
+def build_events(deps: CasesDeps) -> EventConsumer:
+    events = EventConsumer("cases")
+    events.on("declaration_form.printed", printing.DeclarationFormPrinted)(
+        printing.declaration_form_printed_handler(deps)
+    )
+    return events
+
+
 def build_service(settings: Settings | None = None, deps: CasesDeps | None = None) -> Service:
     deps = deps or CasesDeps()
-    return Service("cases", build_rpc(deps), EventConsumer("cases"), settings=settings)
+    return Service("cases", build_rpc(deps), build_events(deps), settings=settings)

@@ -3,7 +3,8 @@
 import asyncio
 from dataclasses import dataclass, field
 
-from services.documents.handlers import files, printing
+from services.documents.handlers import files, print_jobs, printing
+from services.documents.jobs import JobSettings, PrintJobRunner
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from shared.consumer import EventConsumer
@@ -15,10 +16,12 @@ from shared.topology import Names
 
 @dataclass
 class DocumentsDeps:
-    cases: RpcClient | None = None  # asks the cases service who may see a case
+    peers: RpcClient | None = None  # calls cases (who may see a case) and accounts (unit names)
     render: RenderSettings | None = None  # workers, time and memory limits (ZC_RENDER_*)
     renderer: DocumentRenderer | None = None  # started with the service: a worker pool
     in_flight: dict[tuple[str, str], asyncio.Future] = field(default_factory=dict)
+    jobs: JobSettings | None = None  # print jobs at once, lease, attempts (ZC_PRINT_*)
+    runner: PrintJobRunner | None = None
 
 
 def build_rpc(deps: DocumentsDeps) -> RpcRouter:
@@ -27,6 +30,8 @@ def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc.method("files.read", files.FileRef)(files.read)
     rpc.method("documents.render", printing.RenderDocuments)(printing.render)
     rpc.method("documents.read", printing.DocumentRef)(printing.read)
+    rpc.method("documents.print", print_jobs.PrintRequest)(print_jobs.start_print)
+    rpc.method("documents.job", print_jobs.JobRef)(print_jobs.get_job)
     return rpc
 
 
@@ -34,13 +39,13 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
     deps = deps or DocumentsDeps()
 
     async def connect(service: Service) -> None:
-        if deps.cases is None:
-            deps.cases = RpcClient(
+        if deps.peers is None:
+            deps.peers = RpcClient(
                 service.settings.amqp_url,
                 Names(service.settings).rpc_queue,
                 service.settings.rpc_timeout,
             )
-            await deps.cases.start()
+            await deps.peers.start()
 
     async def start_workers(_service: Service) -> None:
         if deps.renderer is None:
@@ -49,9 +54,18 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
             deps.renderer = DocumentRenderer(pool)
 
     async def close(_service: Service) -> None:
-        if deps.cases is not None:
-            await deps.cases.close()
-            deps.cases = None
+        if deps.peers is not None:
+            await deps.peers.close()
+            deps.peers = None
+
+    async def start_jobs(service: Service) -> None:
+        deps.runner = PrintJobRunner(service.pool, service.name, deps, deps.jobs or JobSettings())
+        await deps.runner.start()
+
+    async def stop_jobs(_service: Service) -> None:
+        if deps.runner is not None:
+            await deps.runner.stop()
+            deps.runner = None
 
     async def stop_workers(_service: Service) -> None:
         if deps.renderer is not None:
@@ -63,6 +77,6 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
         build_rpc(deps),
         EventConsumer("documents"),
         settings=settings,
-        on_start=[connect, start_workers],
-        on_stop=[close, stop_workers],
+        on_start=[connect, start_workers, start_jobs],
+        on_stop=[stop_jobs, close, stop_workers],
     )

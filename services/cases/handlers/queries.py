@@ -1,6 +1,8 @@
-"""Reading cases: the unit home counts, work lists with 待办/已办 tabs, one case in full."""
+"""Reading cases: the unit home counts, work lists with 待办/已办 tabs, cases in full."""
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -8,8 +10,8 @@ from pydantic import BaseModel, Field
 from services.cases.domain.materials import SCAN_CATEGORIES, SECTIONS
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
-from services.cases.scope import WORK_LISTS, lists_for, party_id, visibility
-from shared.rpc import CallContext, RpcError
+from services.cases.scope import WORK_LISTS, WorkList, lists_for, party_id, visibility
+from shared.rpc import Actor, CallContext, RpcError
 
 LIST_COLUMNS = (
     f"{CASE_COLUMNS}, t.name AS review_type_name, q.name AS qualification_name,"
@@ -29,9 +31,14 @@ SORTS = {
     "status": "c.state, c.updated_at DESC, c.id",
     "case_no": "c.case_no",
 }
+MAX_LISTED_IDS = 2000  # case.list_ids: the most one print job takes
+MAX_VIEWS = 2000  # case.get_many
+MAX_VIEW_CHECKS = 5000  # case.can_view_many
 
 
-class ListCases(BaseModel):
+class ListedCases(BaseModel):
+    """Which cases a work list shows and in which order: case.list without its paging."""
+
     list: str
     tab: Literal["todo", "done"] = "todo"
     name: str = ""
@@ -42,12 +49,23 @@ class ListCases(BaseModel):
     committee_id: str = ""
     round_id: str = ""
     sort: Literal["updated", "name", "qualification", "status", "case_no"] = "updated"
+
+
+class ListCases(ListedCases):
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=200)
 
 
 class CaseRef(BaseModel):
     case_id: uuid.UUID
+
+
+class GetMany(BaseModel):
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEWS)
+
+
+class CanViewMany(BaseModel):
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEW_CHECKS)
 
 
 class MyCases(BaseModel):
@@ -73,7 +91,7 @@ def row_view(row) -> dict:
     }
 
 
-def _filters(params: ListCases, args: list) -> list[str]:
+def _filters(params: ListedCases, args: list) -> list[str]:
     where = []
     for column, value in (
         ("c.review_type_id", params.review_type_id),
@@ -92,38 +110,60 @@ def _filters(params: ListCases, args: list) -> list[str]:
     return where
 
 
-async def list_cases(params: ListCases, ctx: CallContext) -> dict:
+@dataclass(frozen=True)
+class _ListQuery:
+    """A work list's cases as SQL: what case.list pages through and case.list_ids takes whole."""
+
+    work_list: WorkList
+    source: str  # cases, and the 已办 join on the done tab
+    clause: str
+    args: list
+    order: str
+
+    def count_sql(self) -> str:
+        # The reference joins never change the count (non-null foreign keys): leave them out.
+        return f"SELECT count(*) FROM {self.source} WHERE {self.clause}"
+
+    def rows_sql(self, columns: str, limit: int, offset: int = 0) -> str:
+        return (
+            f"SELECT {columns} FROM {self.source}{JOINS} WHERE {self.clause}"
+            f" ORDER BY {self.order} LIMIT {limit} OFFSET {offset}"
+        )
+
+
+def _list_query(params: ListedCases, actor: Actor) -> _ListQuery:
     work_list = WORK_LISTS.get(params.list)
-    if work_list is None or work_list not in lists_for(ctx.actor):
+    if work_list is None or work_list not in lists_for(actor):
         raise RpcError("not_found", "没有这个业务列表", 404)
-    condition, args = visibility(ctx.actor, 1)
+    condition, args = visibility(actor, 1)
     where = [condition]
     join_done = ""
     if params.tab == "todo":
         args.append([s.value for s in work_list.states])
         where.append(f"c.state = ANY(${len(args)}::text[])")
     else:
-        args += [party_id(ctx.actor), work_list.key]
+        args += [party_id(actor), work_list.key]
         join_done = (
             f" JOIN case_done cd ON cd.case_id = c.id AND cd.party_id = ${len(args) - 1}"
             f" AND cd.list = ${len(args)}"
         )
     where += _filters(params, args)
-    clause = " AND ".join(where)
-    # The reference joins never change the count (non-null foreign keys): leave them out.
-    total = await ctx.pool.fetchval(
-        f"SELECT count(*) FROM cases c{join_done} WHERE {clause}", *args
-    )
     order = (
         "cd.at DESC, c.id"
         if params.tab == "done" and params.sort == "updated"
         else (SORTS[params.sort])
     )
+    return _ListQuery(work_list, f"cases c{join_done}", " AND ".join(where), args, order)
+
+
+async def list_cases(params: ListCases, ctx: CallContext) -> dict:
+    query = _list_query(params, ctx.actor)
+    total = await ctx.pool.fetchval(query.count_sql(), *query.args)
     rows = await ctx.pool.fetch(
-        f"SELECT {LIST_COLUMNS} FROM cases c{join_done}{JOINS} WHERE {clause} ORDER BY {order}"
-        f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
-        *args,
+        query.rows_sql(LIST_COLUMNS, params.page_size, (params.page - 1) * params.page_size),
+        *query.args,
     )
+    work_list = query.work_list
     actions = [a.value for a in work_list.actions] if params.tab == "todo" else []
     return {
         "list": work_list.key,
@@ -135,6 +175,14 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
         "actions": actions,
         "items": [row_view(r) for r in rows],
     }
+
+
+async def list_ids(params: ListedCases, ctx: CallContext) -> dict:
+    """Every case of a list as case.list orders it, up to MAX_LISTED_IDS: 全部打印's selection."""
+    query = _list_query(params, ctx.actor)
+    total = await ctx.pool.fetchval(query.count_sql(), *query.args)
+    rows = await ctx.pool.fetch(query.rows_sql("c.id", MAX_LISTED_IDS), *query.args)
+    return {"ids": [str(r["id"]) for r in rows], "total": total, "limit": MAX_LISTED_IDS}
 
 
 async def home_counts(_params, ctx: CallContext) -> dict:
@@ -170,64 +218,116 @@ async def my_cases(params: MyCases, ctx: CallContext) -> dict:
 
 async def get_case(params: CaseRef, ctx: CallContext) -> dict:
     """Everything about one case that the actor may see, with the buttons they may press."""
-    condition, args = visibility(ctx.actor, 2)
-    row = await ctx.pool.fetchrow(
-        f"SELECT {LIST_COLUMNS}, c.applicant_id FROM cases c{JOINS}"
-        f" WHERE c.id = $1 AND {condition}",
-        params.case_id,
-        *args,
-    )
-    if row is None:
+    views = await case_views(ctx, [params.case_id])
+    if not views:
         raise RpcError("not_found", "申报业务不存在或无权访问", 404)
-    sections = {
-        r["section"]: r["data"]
-        for r in await ctx.pool.fetch(
-            "SELECT section, data FROM case_sections WHERE case_id = $1", params.case_id
+    return views[0]
+
+
+async def get_many(params: GetMany, ctx: CallContext) -> dict:
+    """case.get of each case, in the order asked and each once; the rest are `missing`."""
+    wanted = list(dict.fromkeys(params.case_ids))
+    views = await case_views(ctx, wanted)
+    found = {view["id"] for view in views}
+    return {"cases": views, "missing": [str(i) for i in wanted if str(i) not in found]}
+
+
+async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
+    """The full view of each of these cases the actor may see, in the order given.
+
+    Four queries however many cases: the cases, then all their sections, scans and history.
+    """
+    condition, args = visibility(ctx.actor, 2)
+    # One snapshot, so a case's state and its history always agree (a printed form shows both).
+    async with (
+        ctx.pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        rows = await conn.fetch(
+            f"SELECT {LIST_COLUMNS}, c.applicant_id FROM cases c{JOINS}"
+            f" WHERE c.id = ANY($1::uuid[]) AND {condition}",
+            case_ids,
+            *args,
         )
-    }
-    attachments = await ctx.pool.fetch(
-        "SELECT id, category, file_id, filename, content_type, size_bytes, uploaded_at"
-        " FROM case_attachments WHERE case_id = $1 AND removed_at IS NULL ORDER BY uploaded_at",
-        params.case_id,
-    )
-    history = await ctx.pool.fetch(
-        "SELECT action, actor_role, from_state, to_state, outcome, status_label, inputs,"
-        " reason, at FROM case_history WHERE case_id = $1 ORDER BY id",
-        params.case_id,
-    )
+        if not rows:
+            return []
+        seen = [r["id"] for r in rows]
+        sections = await conn.fetch(
+            "SELECT case_id, section, data FROM case_sections WHERE case_id = ANY($1::uuid[])",
+            seen,
+        )
+        attachments = await conn.fetch(
+            "SELECT case_id, id, category, file_id, filename, content_type, size_bytes,"
+            " uploaded_at FROM case_attachments"
+            " WHERE case_id = ANY($1::uuid[]) AND removed_at IS NULL ORDER BY uploaded_at, id",
+            seen,
+        )
+        history = await conn.fetch(
+            "SELECT case_id, action, actor_role, from_state, to_state, outcome, status_label,"
+            " inputs, reason, at FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
+            seen,
+        )
+    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history))
+    # the years the unit's 审核同意 form asks about, by the service's own clock
+    years = list(assessment_years(ctx.deps.clock.today()))
+    by_id = {r["id"]: r for r in rows}
+    return [_case_view(ctx, by_id[i], parts, years) for i in case_ids if i in by_id]
+
+
+@dataclass(frozen=True)
+class _CaseParts:
+    """Sections, scans and history rows of many cases, each list by case id."""
+
+    sections: dict[uuid.UUID, list]
+    attachments: dict[uuid.UUID, list]
+    history: dict[uuid.UUID, list]
+
+
+def _by_case(rows) -> dict[uuid.UUID, list]:
+    grouped = defaultdict(list)
+    for row in rows:  # keeps the query's order within each case
+        grouped[row["case_id"]].append(row)
+    return grouped
+
+
+def _own_fields(row) -> dict:
+    return {k: v for k, v in row.items() if k != "case_id"}
+
+
+def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> dict:
+    case_id = row["id"]
     return {
         **row_view(row),
         "applicant_id": str(row["applicant_id"]),
         "unit_id": str(row["unit_id"]),
         "round_id": row["round_id"],
-        # the years the unit's 审核同意 form asks about, by the service's own clock
-        "assessment_years": list(assessment_years(ctx.deps.clock.today())),
+        "assessment_years": years,
         "needs_pre_approval": row["needs_pre_approval"],
         "unit_approval": row["unit_approval"],
         "pre_publicity": row["pre_publicity"],
         "post_publicity": row["post_publicity"],
-        "sections": sections,
+        "sections": {s["section"]: s["data"] for s in parts.sections.get(case_id, [])},
         "section_titles": SECTIONS,
         "attachments": [
             {
-                **dict(a),
+                **_own_fields(a),
                 "id": str(a["id"]),
                 "file_id": str(a["file_id"]),
                 "category_name": SCAN_CATEGORIES.get(a["category"], a["category"]),
                 "uploaded_at": a["uploaded_at"].isoformat(),
             }
-            for a in attachments
+            for a in parts.attachments.get(case_id, [])
         ],
         "history": [
             {
-                **dict(h),
+                **_own_fields(h),
                 "action_name": Action(h["action"]).verb,
                 "from_label": CaseState(h["from_state"]).label,
                 "to_label": CaseState(h["to_state"]).label,
                 "actor_label": Role(h["actor_role"]).label,
                 "at": h["at"].isoformat(),
             }
-            for h in history
+            for h in parts.history.get(case_id, [])
         ],
         "actions": [a.value for a in _actions(ctx, row)],
     }
@@ -248,3 +348,15 @@ async def can_view(params: CaseRef, ctx: CallContext) -> dict:
         f"SELECT c.unit_id FROM cases c WHERE c.id = $1 AND {condition}", params.case_id, *args
     )
     return {"allowed": row is not None}
+
+
+async def can_view_many(params: CanViewMany, ctx: CallContext) -> dict:
+    """For the documents service: may this actor see every one of these cases? One query."""
+    wanted = list(dict.fromkeys(params.case_ids))
+    condition, args = visibility(ctx.actor, 2)
+    rows = await ctx.pool.fetch(
+        f"SELECT c.id FROM cases c WHERE c.id = ANY($1::uuid[]) AND {condition}", wanted, *args
+    )
+    visible = {r["id"] for r in rows}
+    denied = [str(i) for i in wanted if i not in visible]
+    return {"allowed": not denied, "denied": denied}

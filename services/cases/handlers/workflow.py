@@ -7,6 +7,7 @@ meanwhile is a conflict and the others still go through.
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -32,7 +33,7 @@ from services.cases.repository import (
 from services.cases.scope import done_list_of, party_id, visibility
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Actor, CallContext, RpcError
 
 MAX_BATCH = 500
 # What a list may do to a selection: DOMAIN.md's batch steps, plus approving with one form
@@ -97,38 +98,56 @@ async def move_cases(
     ctx: CallContext, case_ids: list[uuid.UUID], action_name: str, inputs: dict, expected: dict
 ) -> list[dict]:
     action = _action(action_name)
-    role = _check_role(ctx.actor, action)
     now = ctx.deps.clock.now()
-    condition, args = visibility(ctx.actor, 2)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        # Locks in id order, so two batches over the same cases cannot deadlock.
-        rows = await conn.fetch(
-            f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
-            " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
-            " FROM cases c JOIN rounds r ON r.id = c.round_id"
-            " JOIN qualifications q ON q.id = c.qualification_id"
-            f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
-            case_ids,
-            *args,
+        return await move_as(conn, ctx.actor, now, case_ids, action, inputs, expected)
+
+
+async def move_as(
+    conn,
+    actor: Actor,
+    now: datetime,
+    case_ids: list[uuid.UUID],
+    action: Action,
+    inputs: dict,
+    expected: dict | None = None,
+) -> list[dict]:
+    """Move these cases as `actor` at `now`, in the caller's transaction on `conn`.
+
+    One result per case id, in order; raises RpcError only when the actor may not take this
+    action at all.
+    """
+    role = _check_role(actor, action)
+    condition, args = visibility(actor, 2)
+    # Locks in id order, so two batches over the same cases cannot deadlock.
+    rows = await conn.fetch(
+        f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
+        " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
+        " FROM cases c JOIN rounds r ON r.id = c.round_id"
+        " JOIN qualifications q ON q.id = c.qualification_id"
+        f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
+        case_ids,
+        *args,
+    )
+    by_id = {row["id"]: row for row in rows}
+    expected = expected or {}
+    results, moved = [], []
+    for case_id in case_ids:
+        row = by_id.get(case_id)
+        if row is None:
+            results.append(_failure(case_id, "not_found", "申报业务不存在或无权访问", 404))
+            continue
+        result, move = await _move_one(
+            conn, actor, row, action, role, inputs, now, expected.get(case_id)
         )
-        by_id = {row["id"]: row for row in rows}
-        results, moved = [], []
-        for case_id in case_ids:
-            row = by_id.get(case_id)
-            if row is None:
-                results.append(_failure(case_id, "not_found", "申报业务不存在或无权访问", 404))
-                continue
-            result, move = await _move_one(
-                conn, ctx, row, action, role, inputs, now, expected.get(case_id)
-            )
-            results.append(result)
-            if move:
-                moved.append(move)
-        await _record(conn, ctx, moved, now)
+        results.append(result)
+        if move:
+            moved.append(move)
+    await _record(conn, actor, moved, now)
     return results
 
 
-async def _move_one(conn, ctx, row, action, role, inputs, now, expected_version):
+async def _move_one(conn, actor, row, action, role, inputs, now, expected_version):
     case = case_from_row(row)
     base = {"case_id": str(row["id"]), "name": row["applicant_name"]}
     if expected_version is not None and expected_version != case.version:
@@ -143,7 +162,7 @@ async def _move_one(conn, ctx, row, action, role, inputs, now, expected_version)
     old_version, from_state = case.version, case.state
     try:
         [event] = case.act(
-            action, role, inputs, now, actor_id=str(ctx.actor.user_id), rules=rules_from_row(row)
+            action, role, inputs, now, actor_id=str(actor.user_id), rules=rules_from_row(row)
         )
     except IllegalTransition as error:
         return _failure(row["id"], "conflict", error.message, 409, base), None
@@ -190,7 +209,7 @@ def _failure(case_id, code, message, status, base=None, fields=None) -> dict:
     return {**(base or {"case_id": str(case_id)}), "ok": False, "error": error}
 
 
-async def _record(conn, ctx: CallContext, moved: list, now) -> None:
+async def _record(conn, actor: Actor, moved: list, now: datetime) -> None:
     """Write every move at once: the cases, their history, the 已办 lists, the events."""
     if not moved:
         return
@@ -205,7 +224,7 @@ async def _record(conn, ctx: CallContext, moved: list, now) -> None:
             (
                 e.case_id,
                 e.action.value,
-                ctx.actor.user_id,
+                actor.user_id,
                 e.actor_role.value,
                 e.from_state.value,
                 e.to_state.value,
@@ -218,11 +237,11 @@ async def _record(conn, ctx: CallContext, moved: list, now) -> None:
             for _, _, e, _, _ in moved
         ],
     )
-    party = party_id(ctx.actor)
+    party = party_id(actor)
     done = [
         (e.case_id, party, key, now)
         for _, _, e, _, from_state in moved
-        if (key := done_list_of(ctx.actor, e.action, from_state))
+        if (key := done_list_of(actor, e.action, from_state))
     ]
     if done:
         await conn.executemany(
@@ -230,10 +249,10 @@ async def _record(conn, ctx: CallContext, moved: list, now) -> None:
             " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at",
             done,
         )
-    await add_to_outbox(conn, *[_event(row, e, ctx) for row, _, e, _, _ in moved])
+    await add_to_outbox(conn, *[_event(row, e, actor) for row, _, e, _, _ in moved])
 
 
-def _event(row, e, ctx: CallContext):
+def _event(row, e, actor: Actor):
     payload = {
         "case_id": e.case_id,
         "case_no": row["case_no"],
@@ -246,7 +265,7 @@ def _event(row, e, ctx: CallContext):
         "reason": e.reason,
         "at": e.at.isoformat(),
         "version": e.version,
-        "actor_id": str(ctx.actor.user_id),
+        "actor_id": str(actor.user_id),
         "actor_role": e.actor_role.value,
         "unit_id": str(row["unit_id"]),
         "applicant_id": str(row["applicant_id"]),

@@ -28,7 +28,7 @@ def _refused(message: str) -> RpcError:
 
 async def upload(params: Upload, ctx: CallContext) -> dict:
     """Check with cases that the actor may add to this case, store, then attach it there."""
-    cases = ctx.deps.cases
+    cases = ctx.deps.peers
     try:
         content = base64.b64decode(params.content_base64, validate=True)
     except (binascii.Error, ValueError):
@@ -81,7 +81,7 @@ async def read(params: FileRef, ctx: CallContext) -> dict:
     not_found = RpcError("not_found", "文件不存在或无权查看", 404)
     if row is None:
         raise not_found
-    answer = await ctx.deps.cases.call(
+    answer = await ctx.deps.peers.call(
         "cases", "case.can_view", {"case_id": row["case_id"]}, actor=ctx.actor
     )
     if not answer["allowed"]:

@@ -19,7 +19,6 @@ from services.documents.render.snapshots import KINDS, Kind, Roster, case_ids, i
 from shared.rpc import CallContext, RpcError, invalid_input
 
 MAX_SNAPSHOTS = 500
-CAN_VIEW_IN_FLIGHT = 16  # case.can_view calls at once when a document is read
 
 SUMMARY = "id, kind, input_checksum, title, case_ids, part_ids, pages, size_bytes, sha256"
 
@@ -69,7 +68,11 @@ async def render(params: RenderDocuments, ctx: CallContext) -> dict:
     if ctx.actor.user_id is None:
         raise RpcError("unauthorized", "请先登录", 401)
     kind = KINDS[params.kind]
-    snapshots = _snapshots(kind, params.snapshots)
+    return await print_snapshots(ctx, kind, _snapshots(kind, params.snapshots))
+
+
+async def print_snapshots(ctx: CallContext, kind: Kind, snapshots: list, on_part=None) -> dict:
+    """One stored PDF of these snapshots in order; `on_part()` after each part is ready."""
     version = template_version()
     checksums = [input_checksum(kind.key, s, version) for s in snapshots]
     if len(snapshots) == 1:
@@ -80,7 +83,7 @@ async def render(params: RenderDocuments, ctx: CallContext) -> dict:
     if row is not None:
         return _view(row, 0, await _rows_by_id(ctx, row["part_ids"], pdf=False))
     unique = dict(zip(checksums, snapshots, strict=True))  # a case printed twice renders once
-    results = await _gather(_part(ctx, kind, s, c) for c, s in unique.items())
+    results = await _gather(_counted(_part(ctx, kind, s, c), on_part) for c, s in unique.items())
     by_checksum = {r["input_checksum"]: r for r, _ in results}
     parts = await _rows_by_id(ctx, [by_checksum[c]["id"] for c in checksums], pdf=True)
     pdf = await ctx.deps.renderer.combine([p["pdf"] for p in parts], [p["title"] for p in parts])
@@ -94,6 +97,13 @@ async def render(params: RenderDocuments, ctx: CallContext) -> dict:
         [p["id"] for p in parts],
     )
     return _view(row, sum(n for _, n in results) + 1, parts)
+
+
+async def _counted(call, on_part):
+    result = await call
+    if on_part is not None:
+        await on_part()
+    return result
 
 
 async def _part(ctx: CallContext, kind: Kind, snapshot, checksum: str) -> tuple[Any, int]:
@@ -181,13 +191,7 @@ async def read(params: DocumentRef, ctx: CallContext) -> dict:
 
 
 async def _may_view_all(ctx: CallContext, cases: list[uuid.UUID]) -> bool:
-    slots = asyncio.Semaphore(CAN_VIEW_IN_FLIGHT)
-
-    async def allowed(case_id: uuid.UUID) -> bool:
-        async with slots:
-            answer = await ctx.deps.cases.call(
-                "cases", "case.can_view", {"case_id": case_id}, actor=ctx.actor
-            )
-            return bool(answer["allowed"])
-
-    return all(await asyncio.gather(*(allowed(c) for c in dict.fromkeys(cases))))
+    answer = await ctx.deps.peers.call(
+        "cases", "case.can_view_many", {"case_ids": list(dict.fromkeys(cases))}, actor=ctx.actor
+    )
+    return bool(answer["allowed"])

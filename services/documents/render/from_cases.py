@@ -6,9 +6,12 @@ Pure: no I/O, and nothing from the cases service's code (its answer is the contr
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from services.documents.render.snapshots import (
     Acceptance,
@@ -26,6 +29,21 @@ from services.documents.render.snapshots import (
 
 CHINA = ZoneInfo("Asia/Shanghai")
 EXEMPTION_LABELS = {"computer": "计算机免考", "language": "外语免考"}  # cases' materials.EXEMPTIONS
+# The states (and closed outcomes) of cases that went through the department's acceptance:
+# their 评审（申报）表 exists. Values of case.get's "state" and "outcome".
+ACCEPTED_STATES = frozenset(
+    {
+        "form_print_ready",
+        "dept_review",
+        "committee_review",
+        "post_publicity_launch",
+        "post_publicity_ready",
+        "post_publicity",
+        "dept_confirm",
+    }
+)
+ACCEPTED_OUTCOMES = frozenset({"committee_failed", "passed", "post_publicity_failed"})
+BEFORE_UNIT_APPROVAL = frozenset({"draft", "unit_review"})
 
 Case = dict[str, Any]
 Which = Literal["pre", "post"]
@@ -95,13 +113,7 @@ def roster(cases: Sequence[Case], unit_name: str, which: Which) -> Roster:
     periods = {_period_key(c[f"{which}_publicity"]) for c in cases}
     if len(periods) != 1:
         raise ValueError("名册中的人员须处于同一公示期，请按公示时间分别打印")
-    period = Publicity.model_validate(cases[0][f"{which}_publicity"])
-    return Roster(
-        unit_name=unit_name,
-        round_name=cases[0]["round"],
-        publicity=period.model_copy(update={"passed": None, "feedback": None}),
-        people=[roster_person(c) for c in cases],
-    )
+    return _roster_of(cases[0], [roster_person(c) for c in cases], unit_name, which)
 
 
 def _period_key(publicity: dict | None) -> tuple:
@@ -135,3 +147,114 @@ def _last_day(case: Case, action: str) -> date | None:
     if not times:
         return None
     return datetime.fromisoformat(times[-1]).astimezone(CHINA).date()
+
+
+# --- a print job's selection: which cases have the document, and its snapshots ---
+
+
+@dataclass
+class Selection:
+    """The snapshots to print, in order, and the cases left out with the reason why."""
+
+    snapshots: list = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {case_id, name, reason}
+
+    def skip(self, case: Case, reason: str) -> None:
+        self.skipped.append({"case_id": str(case["id"]), "name": case["name"], "reason": reason})
+
+
+def not_printable(kind: str, case: Case) -> str | None:
+    """Why this case has no such document yet; None when it has."""
+    state, outcome = case["state"], case.get("outcome")
+    if kind == "registration_form":
+        if not case.get("unit_approval") or state in BEFORE_UNIT_APPROVAL:
+            return "单位尚未审核同意，还没有登记表"
+    elif kind in ("pre_publicity_roster", "pre_publicity_report"):
+        return _publicity_missing(case, "pre", kind.endswith("report"), "评前")
+    elif kind == "declaration_form":
+        if state not in ACCEPTED_STATES and outcome not in ACCEPTED_OUTCOMES:
+            return "日常工作部门预受理（及需要的前置审批）通过后才能打印评审（申报）表"
+        if not case.get("pre_publicity"):
+            return "没有评前公示记录，不能打印评审（申报）表"
+    elif kind in ("post_publicity_roster", "post_publicity_report"):
+        return _publicity_missing(case, "post", kind.endswith("report"), "评后")
+    return None
+
+
+def _publicity_missing(case: Case, which: Which, needs_result: bool, name: str) -> str | None:
+    period = case.get(f"{which}_publicity")
+    if not period:
+        return f"尚未开始{name}公示"
+    if needs_result and period.get("passed") is None:
+        return f"尚未填写{name}公示意见"
+    return None
+
+
+def select(kind: str, cases: Sequence[Case], unit_names: dict[str, str]) -> Selection:
+    """The snapshots of `kind` for these cases (rosters: one per unit and publicity period)."""
+    selection = Selection()
+    ready = []
+    for case in cases:
+        reason = not_printable(kind, case)
+        if reason is None and not unit_names.get(case["unit_id"]):
+            reason = "找不到申报单位的信息"
+        if reason:
+            selection.skip(case, reason)
+        else:
+            ready.append(case)
+    if kind.endswith("_roster"):
+        _add_rosters(selection, kind, ready, unit_names)
+    else:
+        for case in ready:
+            _add_one(selection, kind, case, unit_names[case["unit_id"]])
+    return selection
+
+
+def _add_one(selection: Selection, kind: str, case: Case, unit_name: str) -> None:
+    try:
+        if kind == "registration_form":
+            snapshot = registration_form(case, unit_name)
+        elif kind == "declaration_form":
+            snapshot = declaration_form(case, unit_name)
+        else:
+            snapshot = publicity_report(case, unit_name, _which(kind))
+    except ValidationError as error:
+        selection.skip(case, _unprintable(error))
+        return
+    selection.snapshots.append(snapshot)
+
+
+def _add_rosters(selection: Selection, kind: str, cases: list[Case], names: dict) -> None:
+    which = _which(kind)
+    groups: dict[tuple, list[Case]] = {}  # in order of first appearance
+    for case in cases:
+        key = (case["unit_id"], case["round"], _period_key(case[f"{which}_publicity"]))
+        groups.setdefault(key, []).append(case)
+    for (unit_id, _, _), members in groups.items():
+        people = []
+        for case in members:
+            try:
+                people.append(roster_person(case))
+            except ValidationError as error:
+                selection.skip(case, _unprintable(error))
+        if people:
+            selection.snapshots.append(_roster_of(members[0], people, names[unit_id], which))
+
+
+def _roster_of(first: Case, people: list[RosterPerson], unit_name: str, which: Which) -> Roster:
+    period = Publicity.model_validate(first[f"{which}_publicity"])
+    return Roster(
+        unit_name=unit_name,
+        round_name=first["round"],
+        publicity=period.model_copy(update={"passed": None, "feedback": None}),
+        people=people,
+    )
+
+
+def _which(kind: str) -> Which:
+    return "pre" if kind.startswith("pre_") else "post"
+
+
+def _unprintable(error: ValidationError) -> str:
+    where = ".".join(str(p) for p in error.errors()[0]["loc"])
+    return f"申报材料中有无法打印的内容（{where}），请核对后再打印"

@@ -1,0 +1,90 @@
+"""The printing JSON API: queue a print job, follow it, fetch the PDF.
+
+What may be printed for whom is decided by the documents and cases services; the gateway
+passes the actor.
+"""
+
+import base64
+import uuid
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from gateway.api import spec
+from gateway.api_cases import documents
+from gateway.api_identity import body_of
+from gateway.auth import login_required
+from gateway.http import json_response
+
+OK = {"type": "object"}
+READ_TIMEOUT = 30.0  # a combined PDF of hundreds of forms is a few megabytes over the broker
+
+
+class PrintBody(BaseModel):
+    kind: str
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=2000)
+
+
+@spec.operation(
+    "post",
+    "/api/print-jobs",
+    "Print a selection as one PDF (runs in the background; follow it by its id)",
+    "documents",
+    body=PrintBody,
+    response=OK,
+    errors=(401, 422),
+)
+@login_required()
+async def start_print(request: web.Request) -> web.Response:
+    body = await body_of(request, PrintBody)
+    job = await documents(request, "documents.print", body.model_dump(mode="json"))
+    return json_response(job, status=202)
+
+
+@spec.operation(
+    "get",
+    "/api/print-jobs/{job_id}",
+    "A print job's status, progress, skipped cases and, when done, its document id",
+    "documents",
+    response=OK,
+    errors=(401, 404),
+)
+@login_required()
+async def print_job(request: web.Request) -> web.Response:
+    job = await documents(request, "documents.job", {"job_id": request.match_info["job_id"]})
+    return json_response(job)
+
+
+@spec.operation(
+    "get",
+    "/api/documents/{document_id}",
+    "A printed PDF, to those who may see every case in it",
+    "documents",
+    response={"type": "string", "format": "binary"},
+    errors=(401, 404),
+)
+@login_required()
+async def document(request: web.Request) -> web.Response:
+    stored = await documents(
+        request,
+        "documents.read",
+        {"document_id": request.match_info["document_id"]},
+        timeout=READ_TIMEOUT,
+    )
+    return web.Response(
+        body=base64.b64decode(stored["content_base64"]),
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored['filename'])}",
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def setup_documents_api(app: web.Application) -> None:
+    uuid_part = "[0-9a-fA-F-]{36}"
+    app.router.add_post("/api/print-jobs", start_print, name="api_print_jobs")
+    app.router.add_get(f"/api/print-jobs/{{job_id:{uuid_part}}}", print_job, name="api_print_job")
+    app.router.add_get(f"/api/documents/{{document_id:{uuid_part}}}", document, name="api_document")

@@ -1,0 +1,40 @@
+// The print job page follows its job and shows the finished page once the PDF is ready.
+// Without JavaScript the page refreshes itself (a <noscript> meta refresh).
+"use strict";
+(function () {
+  var box = document.querySelector("[data-print-job]");
+  if (!box) return;
+  var url = "/api/print-jobs/" + box.dataset.printJob;
+  var bar = box.querySelector("[data-job-progress]");
+  var count = box.querySelector("[data-job-count]");
+  var label = box.querySelector("[data-job-label]");
+  var delay = 500;
+
+  function show(job) {
+    label.textContent = job.status_label;
+    if (job.total) {
+      if (bar) bar.value = Math.min(99, Math.round(100 * job.done / job.total));
+      if (count) count.textContent = "已完成 " + job.done + " / " + job.total + " 份";
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 401) { window.location.reload(); return null; }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (job) {
+        if (job && (job.status === "done" || job.status === "failed")) {
+          window.location.reload();
+          return;
+        }
+        if (job) show(job);
+        delay = Math.min(2000, delay * 1.3);
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+
+  window.setTimeout(poll, delay);
+})();

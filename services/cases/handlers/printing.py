@@ -1,0 +1,69 @@
+"""What the documents service tells cases about printing.
+
+`declaration_form.printed`: a 评审（申报）表 was rendered for these cases by this actor.
+Printing it is the unit's step 7, so each case still 待打印评审(申报)表 moves on to the
+department's review exactly as the list's 打印 button would move it. A case past that step
+was printed again, which changes nothing.
+"""
+
+import logging
+import uuid
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from services.cases.deps import CasesDeps
+from services.cases.domain.model import Action
+from services.cases.handlers.workflow import move_as
+from shared.envelope import Envelope
+from shared.rpc import Actor, RpcError
+
+log = logging.getLogger(__name__)
+
+REPRINT = "conflict"  # move_as's code for a case no longer 待打印评审(申报)表
+
+
+class PrintedBy(BaseModel):
+    user_id: uuid.UUID
+    role: str = Field(min_length=1)
+    unit_id: uuid.UUID | None = None
+    org_id: str | None = None
+
+
+class DeclarationFormPrinted(BaseModel):
+    document_id: uuid.UUID
+    case_ids: list[uuid.UUID] = Field(min_length=1)
+    actor: PrintedBy
+    printed_at: AwareDatetime
+
+
+def declaration_form_printed_handler(deps: CasesDeps):
+    async def on_declaration_form_printed(
+        conn, envelope: Envelope, printed: DeclarationFormPrinted
+    ) -> None:
+        actor = Actor.model_validate(printed.actor.model_dump())
+        case_ids = list(dict.fromkeys(printed.case_ids))
+        try:
+            results = await move_as(
+                conn, actor, deps.clock.now(), case_ids, Action.PRINT_DECLARATION_FORM, {}
+            )
+        except RpcError as refused:
+            log.warning(
+                "declaration_form.printed %s: a %s may not print (%s); %d case(s) left as they are",
+                envelope.id,
+                actor.role,
+                refused.message,
+                len(case_ids),
+            )
+            return
+        for result in results:
+            if not result["ok"] and result["error"]["code"] != REPRINT:
+                log.warning(
+                    "declaration_form.printed %s: case %s not moved for %s %s: %s",
+                    envelope.id,
+                    result["case_id"],
+                    actor.role,
+                    actor.user_id,
+                    result["error"]["message"],
+                )
+
+    return on_declaration_form_printed
