@@ -164,16 +164,24 @@ def declaration(n: int = 1) -> DeclarationForm:
 
 
 def report(n: int = 1, publicity: Publicity = PRE) -> PublicityReport:
+    feedback = "公示期间未收到任何单位或个人的异议。"
+    if n % 97 == 13:  # an objection received and looked into: a long text
+        feedback = (
+            "公示期间收到实名书面反映1件，反映该同志申报材料所列论文的作者排序与期刊刊载不一致。"
+            "经单位人事部门会同科研管理部门核查，该文刊载于《机械工程学报》2021年第57卷第8期，"
+            "申报人为第一作者兼通讯作者，申报材料所列信息属实。"
+            "核查结果已于公示期满前书面答复反映人，反映人无异议。"
+        )
     return PublicityReport(
         case=case_head(n),
         basic=basic(n),
-        publicity=publicity.model_copy(
-            update={"passed": True, "feedback": "公示期间未收到任何单位或个人的异议。"}
-        ),
+        publicity=publicity.model_copy(update={"passed": True, "feedback": feedback}),
     )
 
 
 def _case_materials(n: int) -> dict:
+    if n % 97 == 13:  # the long-named people have long materials too: forms over pages
+        return _long_materials(n)
     return {
         "case": case_head(n),
         "basic": basic(n),
@@ -230,7 +238,7 @@ def _case_materials(n: int) -> dict:
             evaluation=(
                 "该同志政治立场坚定，遵纪守法，爱岗敬业。任现职以来主持完成多项市级科研项目，"
                 "在精密装配与智能检测方向取得突出成果，具备较强的技术攻关和团队组织能力，"
-                "符合申报高级工程师资格的条件，同意推荐。"
+                f"符合申报{person(n).qualification}资格的条件，同意推荐。"
             ),
             continuing_education_opinion="已完成规定的继续教育学时，情况属实。",
             approved_on=date(2026, 5, 28),
@@ -242,3 +250,80 @@ def _case_materials(n: int) -> dict:
             Attachment(category="业绩证明", filename="科技进步奖证书.pdf"),
         ],
     }
+
+
+ACHIEVEMENT_KINDS = ("论文", "项目", "专利", "获奖", "标准", "著作")
+
+
+def _long_materials(n: int) -> dict:
+    """A senior applicant's full materials: many entries, long names and a long evaluation."""
+    p = person(n)
+    materials = _case_materials(n + 1)  # an ordinary case's sections, then more of each
+    employers = (
+        "深圳市华强电子有限公司",
+        "中国科学院深圳先进技术研究院智能仿生研究中心（深圳市精密工程重点实验室）",
+        "深圳市南山区智能制造研究院有限公司",
+    )
+    materials["case"] = case_head(n)
+    materials["basic"] = basic(n).model_copy(
+        update={
+            "school": "哈尔滨工业大学（深圳）机电工程与自动化学院",
+            "major": "机械电子工程（精密仪器与智能制造方向）",
+            "position": "研发中心副主任、首席工程师、精密装配技术研究所所长",
+            "exemptions": ["计算机免考", "外语免考（博士学位）"],
+        }
+    )
+    materials["work_history"] = [
+        WorkEntry(
+            start=f"{2002 + 3 * i}-0{1 + i % 9}",
+            end="至今" if i == 5 else f"{2005 + 3 * i}-0{2 + i % 8}",
+            employer=employers[i % len(employers)],
+            role=("助理工程师", "工程师", "高级工程师、项目负责人", "研发部副主任")[i % 4],
+        )
+        for i in range(6)
+    ]
+    materials["achievements"] = [
+        Achievement(
+            kind=ACHIEVEMENT_KINDS[i % len(ACHIEVEMENT_KINDS)],
+            title=(
+                f"面向柔性电子制造的多传感器融合精密装配误差建模与在线补偿关键技术研究（{i + 1}）"
+                if i % 3 == 0
+                else f"高精度多轴机械臂标定与视觉伺服控制方法研究（第{i + 1}部分）"
+            ),
+            year=2012 + i % 14,
+            note=(
+                "《机械工程学报》（EI 收录），第一作者兼通讯作者；"
+                "成果已在深圳市多家智能制造企业推广应用，新增产值约1.2亿元"
+                if i % 4 == 0
+                else "第一完成人"
+            ),
+        )
+        for i in range(16)
+    ]
+    materials["education_hours"] = {str(year): 72 + year % 5 * 6 for year in range(2018, 2026)}
+    materials["unit_approval"] = materials["unit_approval"].model_copy(
+        update={
+            "negative_situation": "无负面情况。任现职以来无违法违纪行为，无学术不端记录。",
+            "evaluation": (
+                "该同志政治立场坚定，遵纪守法，恪守职业道德，爱岗敬业。任现职以来长期从事精密装配"
+                "与智能检测技术研究，主持完成广东省重点领域研发计划项目2项、深圳市科技计划项目4项，"
+                "在多传感器融合误差建模与在线补偿方向取得系统性创新成果，获深圳市科学技术进步奖"
+                "二等奖2项，授权发明专利9项。注重人才培养，指导青年科研人员12名，具备较强的技术攻关和团队组织能力，"
+                f"符合申报{p.qualification}资格的条件，同意推荐。"
+            ),
+        }
+    )
+    materials["attachments"] = [
+        Attachment(category=category, filename=filename)
+        for category, filename in (
+            ("身份证", "身份证正反面.pdf"),
+            ("学历证书", "博士研究生毕业证书及学位证书（哈尔滨工业大学）.pdf"),
+            ("现职称证书", f"{p.current_title}资格证书.pdf"),
+            ("继续教育证明", "2018-2025年度继续教育学时证明.pdf"),
+            *(
+                ("业绩证明", f"业绩证明材料第{i}册（项目验收、获奖、专利证书）.pdf")
+                for i in range(1, 9)
+            ),
+        )
+    ]
+    return materials
