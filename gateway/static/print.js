@@ -18,6 +18,17 @@
     }
   }
 
+  // The finished page's card in place of this one, so a message shown above it stays.
+  function showFinished() {
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (text) {
+        var fresh = new DOMParser().parseFromString(text, "text/html").querySelector("[data-print-job]");
+        if (fresh) box.replaceWith(fresh); else window.location.reload();
+      })
+      .catch(function () { window.location.reload(); });
+  }
+
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -26,7 +37,7 @@
       })
       .then(function (job) {
         if (job && (job.status === "done" || job.status === "failed")) {
-          window.location.reload();
+          showFinished();
           return;
         }
         if (job) show(job);

@@ -97,6 +97,26 @@ async def expect_flash(page, text: str) -> None:
     await expect(page.locator(".flash")).to_contain_text(text)
 
 
+async def expect_pdf_ready(page) -> None:
+    """On a print job's page: it follows the job until the PDF is offered, then the PDF opens."""
+    link = page.get_by_role("link", name="打开 PDF 打印")
+    await expect(link).to_be_visible(timeout=60_000)
+    response = await page.request.get(await link.get_attribute("href"))
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert (await response.body()).startswith(b"%PDF-")
+
+
+async def eventually_counts(page, **steps) -> None:
+    """The home counts once an event has moved the case (printing moves it after the PDF)."""
+    for _ in range(50):
+        await page.goto("/home")
+        shown = [await step_count(page, int(s[1:])).inner_text() for s in steps]
+        if shown == [f"[{n}]" for n in steps.values()]:
+            return
+        await page.wait_for_timeout(200)
+    await expect_counts(page, **steps)
+
+
 async def test_one_case_through_every_step_in_the_browser(
     browser_of, gateway, services, cast: Cast, clock
 ):
@@ -150,10 +170,15 @@ async def test_one_case_through_every_step_in_the_browser(
     await unit.fill("#f-contact", "人事科 0755-83000000")
     await unit.get_by_role("button", name="确定开始打印评前公示材料").click()
     await expect_flash(unit, "开始打印评前公示材料：已办理 1 件")
+    await expect(unit.locator("h1")).to_have_text("打印评前公示名册")
+    await expect_pdf_ready(unit)
+    await shot(unit, "print-job-done", "desktop")
     await unit.goto("/work/unit-4?tab=done")
     await expect(row_of(unit, name)).to_contain_text("打印评前公示完成-->待填写评前公示意见")
-    roster = row_of(unit, name).locator('[data-print-hook="pre_publicity_roster"]')
-    await expect(roster).to_be_visible()
+    await row_of(unit, name).get_by_role("button", name="打印资格评审登记表").click()
+    await expect(unit.locator("h1")).to_have_text("打印专业技术资格评审登记表")
+    await expect_pdf_ready(unit)
+    await unit.goto("/work/unit-4?tab=done")
     await shot(unit, "work-list-done", "desktop")
     await expect_counts(unit, s4=0, s5=1)
 
@@ -184,8 +209,9 @@ async def test_one_case_through_every_step_in_the_browser(
     # 7 打印评审(申报)表
     await expect_counts(unit, s7=1)
     await tick_and_press(unit, "/work/unit-7", name, "打印评审(申报)表")
-    await expect_flash(unit, "打印评审(申报)表：已办理 1 件")
-    await expect_counts(unit, s7=0)
+    await expect(unit.locator("h1")).to_have_text("打印评审（申报）表")
+    await expect_pdf_ready(unit)
+    await eventually_counts(unit, s7=0)
 
     await row_button(department, "/work/department-review", name, "审核通过并提交评委会")
     await expect_flash(department, "已办理“审核通过并提交评委会”")
@@ -204,6 +230,7 @@ async def test_one_case_through_every_step_in_the_browser(
     await tick_and_press(unit, "/work/unit-9", name, "开始打印评后公示材料")
     await unit.get_by_role("button", name="确定开始打印评后公示材料").click()
     await expect_flash(unit, "开始打印评后公示材料：已办理 1 件")
+    await expect_pdf_ready(unit)
     await expect_counts(unit, s9=0, s10=1)
     clock.offset += PUBLICITY_OVER
     await tick_and_press(unit, "/work/unit-10", name, "填写评后公示意见")
