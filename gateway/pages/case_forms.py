@@ -122,6 +122,40 @@ REVIEWER_NOTES = {
 }
 
 
+# --- a work list's query string ---
+
+FILTERS = (
+    "name",
+    "review_type_id",
+    "qualification_id",
+    "state",
+    "department_id",
+    "committee_id",
+    "round_id",
+)
+SORTS = {
+    "updated": "最近办理",
+    "name": "人员姓名",
+    "qualification": "专业技术资格",
+    "status": "业务状态",
+    "case_no": "业务编号",
+}
+
+
+def list_query(query) -> dict:
+    """The list's query string, cleaned: anything odd falls back to its default."""
+    params = {name: query.get(name, "").strip()[:50] for name in FILTERS}
+    if params["state"] not in {s.value for s in CaseState}:
+        params["state"] = ""
+    params["tab"] = "done" if query.get("tab") == "done" else "todo"
+    params["sort"] = query.get("sort") if query.get("sort") in SORTS else "updated"
+    page = query.get("page", "")
+    params["page"] = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    size = query.get("page_size", "")
+    params["page_size"] = int(size) if size.isdigit() and 0 < int(size) <= 100 else 20
+    return params
+
+
 # --- the unit home's ten steps (manual §2.1) ---
 
 

@@ -13,9 +13,11 @@ from gateway.api_cases import BATCH_TIMEOUT, cases
 from gateway.auth import CSRF_FIELD, current_user, login_required
 from gateway.pages import case_actions, print_pages
 from gateway.pages.case_forms import (
+    FILTERS,
     PRINTED_AFTER,
     PRINTED_BY,
     REVIEWER_NOTES,
+    SORTS,
     UNIT_ROLES,
     WORK_ROLES,
     action_button,
@@ -26,6 +28,7 @@ from gateway.pages.case_forms import (
     key_of,
     list_heading,
     list_print_buttons,
+    list_query,
     lists_of_role,
     local_time,
     parse_action,
@@ -42,22 +45,6 @@ from services.cases.domain.model import Action, CaseState
 from services.cases.scope import WorkList
 from shared.rpc import RpcError
 
-FILTERS = (
-    "name",
-    "review_type_id",
-    "qualification_id",
-    "state",
-    "department_id",
-    "committee_id",
-    "round_id",
-)
-SORTS = {
-    "updated": "最近办理",
-    "name": "人员姓名",
-    "qualification": "专业技术资格",
-    "status": "业务状态",
-    "case_no": "业务编号",
-}
 PAGE_SIZES = (20, 50, 100)
 BATCH_FORM_LIMIT = 100  # cases named on a batch form; a page holds at most this many
 
@@ -112,20 +99,6 @@ def work_of(request: web.Request) -> WorkList:
     return work
 
 
-def list_query(query) -> dict:
-    """The list's query string, cleaned: anything odd falls back to its default."""
-    params = {name: query.get(name, "").strip()[:50] for name in FILTERS}
-    if params["state"] not in {s.value for s in CaseState}:
-        params["state"] = ""
-    params["tab"] = "done" if query.get("tab") == "done" else "todo"
-    params["sort"] = query.get("sort") if query.get("sort") in SORTS else "updated"
-    page = query.get("page", "")
-    params["page"] = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    size = query.get("page_size", "")
-    params["page_size"] = int(size) if size.isdigit() and 0 < int(size) <= 100 else 20
-    return params
-
-
 def _shown(params: dict) -> dict:
     """The query as a URL carries it: defaults left out."""
     defaults = {"tab": "todo", "sort": "updated", "page": 1, "page_size": 20}
@@ -177,6 +150,7 @@ async def work_list(request: web.Request) -> web.Response:
         "clear_url": work_url(work.key, tab=query["tab"] if query["tab"] != "todo" else ""),
         "filtered": any(query[name] for name in FILTERS),
         "back": request.path_qs,
+        "list_query": urlencode({"list": work.key, **_filters_only(query), "tab": query["tab"]}),
     }
     return render(request, "cases/work_list.html", context)
 

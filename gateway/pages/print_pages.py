@@ -3,13 +3,14 @@ progress and offers the PDF when it is ready. The PDF itself is served by the JS
 document route, to whoever may see every case in it.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
+from multidict import MultiDict
 
-from gateway.api_cases import documents
+from gateway.api_cases import cases, documents
 from gateway.auth import login_required
-from gateway.pages.case_forms import DOCUMENT_LABELS, valid_ids
+from gateway.pages.case_forms import DOCUMENT_LABELS, list_query, valid_ids
 from gateway.web import form_of, local_path, render, see_other
 from shared.rpc import RpcError
 
@@ -36,10 +37,37 @@ async def start(request: web.Request) -> web.Response:
     if kind not in DOCUMENT_LABELS:
         return see_other(request, back, "没有这种打印文档，请刷新页面后重试", "error")
     only = valid_ids([request.query.get("case", "")])
-    case_ids = only or valid_ids(data.getall("case_id", []))
+    if only:
+        case_ids = only
+    elif values.get("all_pages") == "1":
+        case_ids, problem = await _whole_list(request, values.get("list_query", ""))
+        if problem:
+            return see_other(request, back, problem, "error")
+    else:
+        case_ids = valid_ids(data.getall("case_id", []))
     if not case_ids:
         return see_other(request, back, f"请先勾选要打印{DOCUMENT_LABELS[kind]}的人员", "error")
     return await start_job(request, kind, case_ids, back)
+
+
+async def _whole_list(request: web.Request, encoded: str) -> tuple[list[str], str | None]:
+    """Every case of the list the page showed (its filters and order), not only the ticked."""
+    query = MultiDict(parse_qsl(encoded))
+    params = {k: v for k, v in list_query(query).items() if k not in ("page", "page_size")}
+    params = {k: v for k, v in params.items() if v not in ("", None)}
+    params["list"] = query.get("list", "")
+    try:
+        answer = await cases(request, "case.list_ids", params)
+    except RpcError as error:
+        if error.status >= 500:
+            raise
+        return [], f"未能取得列表：{error.message}"
+    if answer["total"] > answer["limit"]:
+        return [], (
+            f"本列表共 {answer['total']} 人，一次最多打印 {answer['limit']} 人，"
+            "请用查询条件分批打印"
+        )
+    return answer["ids"], None
 
 
 async def start_job(

@@ -42,6 +42,8 @@
     var verb = button.dataset.needsSelection;
     if (!verb) return;
     var n = boxes(form).filter(function (b) { return b.checked; }).length;
+    var allPages = form.querySelector("[data-all-pages]");
+    if (allPages && allPages.checked && button.name === "kind") n = Number(allPages.dataset.allPages);
     if (!n) {
       event.preventDefault();
       window.alert("请先勾选要“" + verb + "”的人员");

@@ -200,3 +200,23 @@ async def test_the_api_queues_a_job_and_reports_it(cast, clock):
         "POST", "/api/print-jobs", {"kind": "registration_form", "case_ids": []}
     )
     assert status == 422 and "case_ids" in body["error"]["fields"]
+
+
+async def test_a_whole_list_prints_beyond_the_page_shown(cast, clock):
+    case_ids = [await approved(cast, clock) for _ in range(3)]
+    for case_id in case_ids:
+        await must(cast.operator, case_id, "start_pre_publicity")
+    name = cast.applicant.person["name"]
+    _, page, _ = await cast.operator.page(f"/work/unit-4?tab=done&name={name}&page_size=2")
+    assert 'name="all_pages"' in page and "全部 3 人" in page
+    query = f"list=unit%3A4&tab=done&name={name}"
+    data = {"kind": "pre_publicity_roster", "all_pages": "1", "list_query": query, "back": "/"}
+    status, page, where = await submit_form(cast.operator, "/print", data)
+    job = await finished(cast.operator, job_id_of(where))
+    assert job["status"] == "done" and job["cases"] == 3 and job["total"] == 1
+    text = "".join(page_texts(await pdf_of(cast.operator, job["document_id"])))
+    assert text.count(name) == 3
+
+    other_list = {**data, "list_query": "list=department%3Areview&tab=done"}
+    _, page, _ = await submit_form(cast.operator, "/print", other_list)
+    assert "未能取得列表：没有这个业务列表" in flash_text(page)
