@@ -58,7 +58,7 @@ class PrintJobRunner:
         self.finished = 0
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.jobs_at_once)
-        self._running: set[asyncio.Task] = set()
+        self._running: dict[asyncio.Task, asyncpg.Record] = {}  # each job being run
         self._task: asyncio.Task | None = None
         self._listener: asyncpg.Connection | None = None
 
@@ -66,34 +66,43 @@ class PrintJobRunner:
         self._task = asyncio.create_task(self._loop(), name=f"print-jobs-{self.service}")
 
     async def stop(self) -> None:
+        cut_short = list(self._running.values())
         tasks = [t for t in (self._task, *self._running) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._hand_back(cut_short)
         await self._close_listener()
+
+    async def _hand_back(self, jobs: list) -> None:
+        """Jobs cut short by a stop go to the next claimant now, not when their lease runs out."""
+        for job in jobs:
+            try:
+                await self._update_running(job, "lease_until = now()")
+            except Exception as error:  # the lease runs out anyway
+                log.warning("print job %s not handed back: %r", job["id"], error)
 
     # --- claiming ---
 
     async def _loop(self) -> None:
         while True:
+            await self._slots.acquire()
             try:
                 await self._ensure_listener()
-                await self._slots.acquire()
                 job = await self._claim()
-                if job is None:
-                    self._slots.release()
-                    await self._sleep_until_woken()
-                    continue
-                task = asyncio.create_task(self._run(job))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # the database away: try again shortly
-                log.warning("print jobs %s: %r", self.service, error)
                 self._slots.release()
+                log.warning("print jobs %s: %r", self.service, error)
                 await self._close_listener()
                 await asyncio.sleep(self.settings.poll_seconds)
+                continue
+            if job is None:
+                self._slots.release()
+                await self._sleep_until_woken()
+                continue
+            task = asyncio.create_task(self._run(job))
+            self._running[task] = job
+            task.add_done_callback(self._running.pop)
 
     async def _claim(self) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
