@@ -1,11 +1,13 @@
 """Create the database and apply every service's migrations: `python -m tools.setup`.
 
-With --demo, also load the demo accounts (tools.demo) when they are not there yet.
+With --demo, also load the demo accounts (tools.demo) when they are not there yet, and the
+demo cases (tools.demo_cases) when the demo units have none.
 """
 
 import argparse
 import asyncio
 import logging
+import time
 
 from shared.db import ensure_database
 from shared.logs import setup_logging
@@ -25,13 +27,17 @@ async def setup(demo: bool = False) -> None:
         log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
     if demo:
         from tools.demo import load_demo, load_reference, save_and_print
+        from tools.demo_cases import load_demo_cases
 
         await load_reference(settings)
         save_and_print(settings, await load_demo(settings))
+        started = time.monotonic()
+        created = await load_demo_cases(settings)
+        log.info("demo cases: %d created (%.1fs)", created, time.monotonic() - started)
 
 
 if __name__ == "__main__":
     setup_logging(get_settings().log_level, "setup")
     parser = argparse.ArgumentParser(description="Create the database and apply migrations.")
-    parser.add_argument("--demo", action="store_true", help="also load the demo accounts")
+    parser.add_argument("--demo", action="store_true", help="also load the demo accounts and cases")
     asyncio.run(setup(parser.parse_args().demo))

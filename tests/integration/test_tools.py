@@ -1,5 +1,6 @@
 """Command-line tools: demo data, the first sysadmin, the enrolment import."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,9 +10,11 @@ import asyncpg
 import pytest
 
 from services.accounts.domain.credentials import verify_password
+from services.cases.domain.materials import missing_parts
 from shared.db import database_name, ensure_database
 from shared.migrations import migrate_service
-from tools.demo import load_demo
+from tools.demo import UNITS, load_demo, load_reference
+from tools.demo_cases import load_demo_cases
 
 
 @pytest.fixture
@@ -32,6 +35,7 @@ async def fresh_settings(settings):
 async def test_setup_with_demo_loads_reference_data_for_the_demo(fresh_settings):
     result = run_tool(fresh_settings, "tools.setup", "--demo")
     assert result.returncode == 0, result.stderr
+    assert "demo cases: 18 created" in result.stdout + result.stderr
     conn = await asyncpg.connect(fresh_settings.database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM cases.committees") >= 8
@@ -62,6 +66,76 @@ async def test_demo_accounts_are_created_once_with_working_passwords(fresh_setti
             assert verify_password(stored, password), username
     finally:
         await conn.close()
+
+
+NANSHAN, FUTIAN = UNITS[0]["name"], UNITS[1]["name"]
+DEMO_SPREAD = {
+    (NANSHAN, "draft"): 1,  # step 2
+    (NANSHAN, "unit_review"): 2,  # step 3
+    (NANSHAN, "pre_publicity_ready"): 2,  # step 4
+    (NANSHAN, "pre_publicity"): 2,  # step 5, the publicity over
+    (NANSHAN, "dept_submit_ready"): 1,  # step 6
+    (NANSHAN, "dept_acceptance"): 1,
+    (NANSHAN, "office_approval"): 1,
+    (NANSHAN, "form_print_ready"): 2,  # step 7
+    (NANSHAN, "dept_review"): 1,
+    (NANSHAN, "committee_review"): 1,  # step 8
+    (NANSHAN, "post_publicity_ready"): 1,  # step 9
+    (NANSHAN, "post_publicity"): 1,  # step 10, the publicity over
+    (NANSHAN, "closed"): 1,
+    (FUTIAN, "draft"): 1,
+}
+
+
+async def test_demo_cases_are_spread_over_the_steps_once(fresh_settings):
+    for service in ("cases", "documents", "notify"):
+        await migrate_service(fresh_settings.database_url, service)
+    await load_reference(fresh_settings)
+    await load_demo(fresh_settings)
+
+    assert await load_demo_cases(fresh_settings) == sum(DEMO_SPREAD.values())
+    assert await load_demo_cases(fresh_settings) == 0
+
+    conn = await asyncpg.connect(fresh_settings.database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT u.name, c.state, count(*) AS n, count(DISTINCT c.applicant_id) AS people,"
+            " array_agg(c.outcome) AS outcomes FROM cases.cases c"
+            " JOIN accounts.units u ON u.id = c.unit_id GROUP BY u.name, c.state"
+        )
+        # a publicity left open is over: its result can be entered at once
+        publicity_ends = await conn.fetch(
+            "SELECT CASE state WHEN 'pre_publicity' THEN pre_publicity ->> 'end'"
+            " ELSE post_publicity ->> 'end' END::date AS ends FROM cases.cases"
+            " WHERE state IN ('pre_publicity', 'post_publicity')"
+        )
+        unsent = await conn.fetchval("SELECT count(*) FROM cases.outbox WHERE sent_at IS NULL")
+        scans = await conn.fetchval(
+            "SELECT count(DISTINCT case_id) FROM cases.case_attachments"
+            " WHERE file_id IN (SELECT id FROM documents.files)"
+        )
+        today = await conn.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+        drafts = {}
+        for row in await conn.fetch(
+            "SELECT c.applicant_name AS name, s.section, s.data FROM cases.cases c"
+            " JOIN cases.case_sections s ON s.case_id = c.id WHERE c.state = 'draft'"
+        ):
+            drafts.setdefault(row["name"], ({}, set()))[0][row["section"]] = json.loads(row["data"])
+        for row in await conn.fetch(
+            "SELECT c.applicant_name AS name, a.category FROM cases.cases c"
+            " JOIN cases.case_attachments a ON a.case_id = c.id WHERE c.state = 'draft'"
+        ):
+            drafts[row["name"]][1].add(row["category"])
+    finally:
+        await conn.close()
+    assert {(r["name"], r["state"]): r["n"] for r in rows} == DEMO_SPREAD
+    assert all(r["people"] == r["n"] for r in rows)  # each case its own applicant
+    assert [r["outcomes"] for r in rows if r["state"] == "closed"] == [["passed"]]
+    assert len(publicity_ends) == 3 and all(r["ends"] < today for r in publicity_ends)
+    assert unsent == 0  # every event went out on the demo's own broker names
+    assert scans == sum(DEMO_SPREAD.values()) - 1  # all but 杨帆's half-filled draft
+    assert missing_parts(*drafts["叶菲"]) == []  # ready to submit
+    assert len(missing_parts(*drafts["杨帆"])) == 2  # 继续教育 and the scans still to do
 
 
 def run_tool(settings, *args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
