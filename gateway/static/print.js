@@ -8,7 +8,7 @@
   var bar = box.querySelector("[data-job-progress]");
   var count = box.querySelector("[data-job-count]");
   var label = box.querySelector("[data-job-label]");
-  var delay = 500;
+  var delay = 300;
 
   function show(job) {
     label.textContent = job.status_label;
@@ -41,7 +41,7 @@
           return;
         }
         if (job) show(job);
-        delay = Math.min(2000, delay * 1.3);
+        delay = Math.min(1000, delay * 1.25);  // a roster is ready in about 3 s
         window.setTimeout(poll, delay);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
