@@ -43,6 +43,7 @@ def actor_of(request: web.Request) -> Actor:
         role=user["role"],
         unit_id=user["unit_id"],
         org_id=user["org_id"],
+        name=user.get("name") or "",
     )
 
 

@@ -80,6 +80,7 @@ class Actor(BaseModel):
     role: str = "anonymous"
     unit_id: uuid.UUID | None = None
     org_id: str | None = None  # department, office or committee code of a reviewer
+    name: str = ""  # the person's name, for the records they leave (case history)
 
 
 class Request(BaseModel):

@@ -524,7 +524,12 @@ async def _read_cast(conn: asyncpg.Connection) -> Cast | None:
         units[unit["org_code"]] = {
             "id": row["id"],
             "name": row["name"],
-            "operator": Actor(user_id=operator["id"], role="unit_operator", unit_id=row["id"]),
+            "operator": Actor(
+                user_id=operator["id"],
+                role="unit_operator",
+                unit_id=row["id"],
+                name=operator["name"],
+            ),
             "operator_name": operator["name"],
         }
     people = {}
@@ -537,12 +542,14 @@ async def _read_cast(conn: asyncpg.Connection) -> Cast | None:
     reviewers = {}
     orgs = [OFFICE[0], *COMMITTEES, *(department for _, department in COMMITTEES.values())]
     for row in await conn.fetch(
-        "SELECT DISTINCT ON (org_id) id, role, org_id FROM accounts.users"
+        "SELECT DISTINCT ON (org_id) id, role, org_id, name FROM accounts.users"
         " WHERE role IN ('department', 'office', 'committee') AND active AND org_id = ANY($1)"
         " ORDER BY org_id, username",
         orgs,
     ):
-        reviewers[row["org_id"]] = Actor(user_id=row["id"], role=row["role"], org_id=row["org_id"])
+        reviewers[row["org_id"]] = Actor(
+            user_id=row["id"], role=row["role"], org_id=row["org_id"], name=row["name"]
+        )
     rounds = [
         dict(row)
         for row in await conn.fetch(
@@ -645,7 +652,9 @@ class Walker:
 
     async def walk(self, case: Scheduled) -> str:
         plan, person = case.plan, case.person
-        applicant = Actor(user_id=person["id"], role="applicant", unit_id=person["unit_id"])
+        applicant = Actor(
+            user_id=person["id"], role="applicant", unit_id=person["unit_id"], name=person["name"]
+        )
         minute = (case.number * 37) % 420  # each case its own time of day, 09:00-16:00
         opened = case.dates[0]
         self.at(opened, minute)

@@ -335,6 +335,7 @@ async def test_a_publicity_result_before_the_end_is_refused_in_the_results(cast,
     _, page, _ = await cast.operator.submit("/work/unit-5/batch", picked | PASSED | {"passed": "1"})
     assert "已办理 0 件；1 件未办理：张三（公示期至2026年6月5日止，期满后方可" in flash_text(page)
     assert "flash-error" in page
+    assert "公示至 2026-06-05" in rows(page)[0]  # the list says when the opinion can be entered
 
 
 async def test_the_done_tab_of_submission_withdraws_before_acceptance(cast, clock):
@@ -429,6 +430,9 @@ async def test_the_case_view_shows_materials_scans_approval_and_history(cast, cl
         assert action in history
     assert "待单位审核 → 待打印评前公示" in text_of(history)
     assert "单位经办人" in history and "申报人" in history
+    operator, applicant = cast.operator.person["name"], cast.applicant.person["name"]
+    assert f"单位经办人 {operator}" in text_of(history)  # by name, not only by role
+    assert f"申报人 {applicant}" in text_of(history)
     assert "填写评前公示意见" in page  # the button the unit may press now
     assert 'href="/work/unit-5"' in page
 

@@ -45,6 +45,7 @@ class JobsDriver(CasesDriver):
             uuid.uuid4().hex[:10],
         )
         unit.name = name
+        unit.operator = unit.operator.model_copy(update={"name": "陈经办"})
         return unit
 
     async def print(self, actor, kind: str, case_ids: list[str]) -> dict:
@@ -147,7 +148,7 @@ async def test_printing_the_declaration_form_moves_the_case_on_once_the_pdf_exis
     assert job["status"] == "done"
     case = await eventually_state(driver, unit.operator, case_id, "dept_review")
     printed = [h for h in case["history"] if h["action"] == "print_declaration_form"]
-    assert [h["actor_role"] for h in printed] == ["unit_operator"]
+    assert [(h["actor_role"], h["actor_name"]) for h in printed] == [("unit_operator", "陈经办")]
     again = await driver.finished(
         unit.applicant, await driver.print(unit.applicant, "declaration_form", [case_id])
     )

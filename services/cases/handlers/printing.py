@@ -27,6 +27,7 @@ class PrintedBy(BaseModel):
     role: str = Field(min_length=1)
     unit_id: uuid.UUID | None = None
     org_id: str | None = None
+    name: str = ""
 
 
 class DeclarationFormPrinted(BaseModel):

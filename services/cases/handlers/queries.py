@@ -88,7 +88,14 @@ def row_view(row) -> dict:
         "round": row["round_name"],
         "version": row["version"],
         "updated_at": row["updated_at"].isoformat(),
+        "publicity_ends": _publicity_end(row),
     }
+
+
+def _publicity_end(row) -> str | None:
+    """The last day of the publicity the case is in: its opinion can be entered after it."""
+    period = {"pre_publicity": row["pre_publicity"], "post_publicity": row["post_publicity"]}
+    return (period.get(row["state"]) or {}).get("end")
 
 
 def _filters(params: ListedCases, args: list) -> list[str]:
@@ -263,8 +270,9 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
             seen,
         )
         history = await conn.fetch(
-            "SELECT case_id, action, actor_role, from_state, to_state, outcome, status_label,"
-            " inputs, reason, at FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
+            "SELECT case_id, action, actor_role, actor_name, from_state, to_state, outcome,"
+            " status_label, inputs, reason, at"
+            " FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
             seen,
         )
     parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history))

@@ -217,15 +217,16 @@ async def _record(conn, actor: Actor, moved: list, now: datetime) -> None:
         UPDATE_CASE, [case_update_args(case, old, now) for _, case, _, old, _ in moved]
     )
     await conn.executemany(
-        "INSERT INTO case_history (case_id, action, actor_id, actor_role, from_state, to_state,"
-        " outcome, status_label, inputs, reason, at)"
-        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO case_history (case_id, action, actor_id, actor_role, actor_name, from_state,"
+        " to_state, outcome, status_label, inputs, reason, at)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         [
             (
                 e.case_id,
                 e.action.value,
                 actor.user_id,
                 e.actor_role.value,
+                actor.name,
                 e.from_state.value,
                 e.to_state.value,
                 e.outcome.value if e.outcome else None,
