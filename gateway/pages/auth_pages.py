@@ -106,6 +106,14 @@ async def register(request: web.Request) -> web.Response:
     return render(request, "auth/register_done.html", {"result": result})
 
 
+def sent_text(purpose: str) -> str:
+    # A reset code goes only to an account's own registered mobile, and the page must not
+    # say whether the two matched (that would tell anyone which accounts exist).
+    if purpose == "reset_password":
+        return "如用户名与注册手机号码一致，验证码已发送至该手机"
+    return "验证码已发送"
+
+
 async def _send_code(request, form: dict, template: str, purpose: str) -> web.Response:
     """Without JavaScript the 获取验证码 button posts the form here and it comes back."""
     params = {"mobile": form.get("mobile", ""), "purpose": purpose}
@@ -118,7 +126,7 @@ async def _send_code(request, form: dict, template: str, purpose: str) -> web.Re
             raise
         return form_page(request, template, form, error)
     minutes = sent["expires_in_seconds"] // 60
-    note = f"验证码已发送，{minutes} 分钟内有效；{sent['cooldown_seconds']} 秒后可重新获取"
+    note = f"{sent_text(purpose)}，{minutes} 分钟内有效；{sent['cooldown_seconds']} 秒后可重新获取"
     return form_page(request, template, form, notes={"mobile": note})
 
 

@@ -90,7 +90,10 @@
     var answer = await postJson("/api/sms-codes", body);
     if (answer.ok) {
       var minutes = Math.max(1, Math.round((answer.data.expires_in_seconds || 300) / 60));
-      fieldMessage(form, "mobile", "note", "验证码已发送，" + minutes + " 分钟内有效");
+      var sent = body.purpose === "reset_password"
+        ? "如用户名与注册手机号码一致，验证码已发送至该手机" // never says whether they matched
+        : "验证码已发送";
+      fieldMessage(form, "mobile", "note", sent + "，" + minutes + " 分钟内有效");
       countdown(button, answer.data.cooldown_seconds || 60);
       if (form.elements.sms_code) form.elements.sms_code.focus();
       return;

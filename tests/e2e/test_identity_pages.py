@@ -19,6 +19,7 @@ from tests.e2e.identity_helpers import (
     field_error,
     hidden_value,
     input_value,
+    last_code,
     mobile,
     operator_fields,
     org_code,
@@ -444,17 +445,20 @@ async def test_a_forgotten_password_is_reset_with_the_sms_code(admin, new_client
     await session.login(person["username"])
     client = new_client()
     name, phone = person["username"], person["mobile"]
+    stranger = mobile()
     wrong = await client.submit(
-        "/password/forgot", {"username": name, "mobile": mobile(), "action": "send_code"}
+        "/password/forgot", {"username": name, "mobile": stranger, "action": "send_code"}
     )
-    assert "用户名与注册手机号码不匹配" in field_error(wrong[1], "mobile")
+    # The same answer as for the right phone, and nothing sent: no one learns who has an account.
+    assert "如用户名与注册手机号码一致，验证码已发送至该手机" in wrong[1]
     assert input_value(wrong[1], "username") == name
 
     _, page, _ = await client.submit(
         "/password/forgot", {"username": name, "mobile": phone, "action": "send_code"}
     )
-    assert "验证码已发送，5 分钟内有效" in page
+    assert "如用户名与注册手机号码一致，验证码已发送至该手机，5 分钟内有效" in page
     code = await sms_code(sms_outbox, phone, "reset_password")
+    assert last_code(sms_outbox, stranger, "reset_password") is None  # asked first, never sent
     form = {
         "username": name,
         "mobile": phone,

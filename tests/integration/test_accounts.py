@@ -223,12 +223,30 @@ async def test_changing_the_password_ends_every_session(accounts):
 
 async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_mobile(accounts):
     form, _ = await accounts.register()
-    with pytest.raises(RpcError) as other_phone:
+    stranger = mobile()
+    answer = await accounts.call(
+        "sms.request_code",
+        {"mobile": stranger, "purpose": "reset_password", "username": form["username"]},
+    )
+    assert answer["sent"] is True  # answered as if sent: the form says nothing about accounts
+    with pytest.raises(RpcError) as again:  # and the cooldown holds as for a real send
         await accounts.call(
             "sms.request_code",
-            {"mobile": mobile(), "purpose": "reset_password", "username": form["username"]},
+            {"mobile": stranger, "purpose": "reset_password", "username": form["username"]},
         )
-    assert other_phone.value.fields["mobile"] == "用户名与注册手机号码不匹配"
+    assert again.value.status == 429
+    with pytest.raises(RpcError) as guessed:
+        await accounts.call(
+            "auth.reset_password",
+            {
+                "username": form["username"],
+                "mobile": stranger,
+                "sms_code": "123456",
+                "new_password": "Reset1234",
+                "new_password_confirm": "Reset1234",
+            },
+        )
+    assert guessed.value.fields == {"sms_code": "请先获取验证码，或重新获取"}
     # The registration code was sent moments ago: wait out the cooldown on the clock.
     accounts.service.rpc.deps.clock.offset += timedelta(seconds=61)
     await accounts.call(
@@ -247,6 +265,8 @@ async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_
         },
     )
     assert await accounts.login(form["username"], "Reset1234")
+    with pytest.raises(AssertionError):  # sent after the stranger's: it would be there by now
+        accounts.last_code(stranger)
 
 
 # --- operators and applicants -------------------------------------------------------------

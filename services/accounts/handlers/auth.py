@@ -14,7 +14,7 @@ from services.accounts.domain.credentials import (
 )
 from services.accounts.domain.validation import FieldError, validate_password
 from services.accounts.handlers.captchas import check_captcha
-from services.accounts.handlers.sms import consume_code
+from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
 from shared.rpc import CallContext, RpcError
 
@@ -240,8 +240,8 @@ async def reset_password(params: ResetPassword, ctx: CallContext) -> dict:
     row = await ctx.pool.fetchrow(
         "SELECT id, mobile FROM users WHERE lower(username) = lower($1)", username
     )
-    if row is None or row["mobile"] != mobile:
-        raise _invalid({"mobile": "用户名与注册手机号码不匹配"})
+    if row is None or row["mobile"] != mobile:  # no live code was sent for such a pair
+        raise _invalid({"sms_code": NO_CODE})
     new_hash = await hash_password_async(params.new_password)
     now = ctx.deps.clock.now()
     async with ctx.pool.acquire() as conn:

@@ -1,5 +1,6 @@
 """SMS verification codes: issue (with cooldown and daily caps) and check (with a try limit)."""
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Literal
@@ -11,6 +12,9 @@ from services.accounts.domain.validation import FieldError, validate_mobile, val
 from shared.rpc import CallContext, RpcError
 
 Purpose = Literal["register", "reset_password"]
+NO_CODE = "请先获取验证码，或重新获取"
+
+log = logging.getLogger(__name__)
 
 
 class RequestCode(BaseModel):
@@ -30,8 +34,9 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
         mobile = validate_mobile(params.mobile, label="手机号码")
     except FieldError as error:
         raise _field("mobile", error.message) from None
-    if params.purpose == "reset_password":
-        await _check_account_mobile(ctx, params.username, mobile)
+    withheld = params.purpose == "reset_password" and not await _account_has_mobile(
+        ctx, params.username, mobile
+    )
     now = deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
@@ -39,25 +44,29 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
         await _check_limits(conn, deps, mobile, params.purpose, params.client_ip, now)
         code = new_sms_code()
         code_id = uuid.uuid4()
-        await conn.execute(
-            "UPDATE sms_codes SET status = 'replaced'"
-            " WHERE mobile = $1 AND purpose = $2 AND status = 'live'",
-            mobile,
-            params.purpose,
-        )
+        if not withheld:
+            await conn.execute(
+                "UPDATE sms_codes SET status = 'replaced'"
+                " WHERE mobile = $1 AND purpose = $2 AND status = 'live'",
+                mobile,
+                params.purpose,
+            )
         expires_at = now + timedelta(seconds=deps.settings.sms_code_ttl_seconds)
         await conn.execute(
             "INSERT INTO sms_codes (id, mobile, purpose, code_hash, status, client_ip,"
-            " created_at, expires_at) VALUES ($1, $2, $3, $4, 'live', $5, $6, $7)",
+            " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             code_id,
             mobile,
             params.purpose,
             keyed_hash(deps.settings.secret_key, str(code_id), code),
+            "withheld" if withheld else "live",
             params.client_ip,
             now,
             expires_at,
         )
-    await _send(ctx, code_id, mobile, code, params.purpose, expires_at)
+    if not withheld:
+        await _send(ctx, code_id, mobile, code, params.purpose, expires_at)
+    # A withheld code is answered as a sent one: the form must not say which accounts exist.
     return {
         "sent": True,
         "mobile": mobile,
@@ -66,7 +75,8 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
     }
 
 
-async def _check_account_mobile(ctx: CallContext, username: str, mobile: str) -> None:
+async def _account_has_mobile(ctx: CallContext, username: str, mobile: str) -> bool:
+    """Whether an active account has this username and this registered mobile."""
     try:
         username = validate_username(username)
     except FieldError as error:
@@ -74,10 +84,10 @@ async def _check_account_mobile(ctx: CallContext, username: str, mobile: str) ->
     row = await ctx.pool.fetchrow(
         "SELECT mobile, active FROM users WHERE lower(username) = lower($1)", username
     )
-    if row is None or row["mobile"] != mobile:
-        raise _field("mobile", "用户名与注册手机号码不匹配")
-    if not row["active"]:
-        raise _field("username", "该账户已停用，请联系单位管理员")
+    if row is None or row["mobile"] != mobile or not row["active"]:
+        log.info("password reset code withheld: no active account with that username and mobile")
+        return False
+    return True
 
 
 async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, now) -> None:
@@ -141,7 +151,7 @@ async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str 
         purpose,
     )
     if row is None:
-        return "请先获取验证码，或重新获取"
+        return NO_CODE
     if row["expires_at"] <= deps.clock.now():
         await conn.execute("UPDATE sms_codes SET status = 'dead' WHERE id = $1", row["id"])
         return "验证码已过期，请重新获取"
