@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway import routes
 from gateway.auth import session_middleware
+from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware
 from gateway.keys import rpc_key, settings_key
 from gateway.web import page_context
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[error_middleware, session_middleware], client_max_size=20 * 1024 * 1024
     )
     app[settings_key] = settings
+    trusted_networks(settings.trusted_proxies)  # a mistyped ZC_TRUSTED_PROXIES stops start-up
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

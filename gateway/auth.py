@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from gateway.client_address import client_address, trusted_networks
 from gateway.keys import rpc_key, settings_key
 from shared.rpc import Actor, RpcError
 
@@ -27,7 +28,8 @@ session_expired_key = web.RequestKey("session_expired", bool)
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    trusted = trusted_networks(request.app[settings_key].trusted_proxies)
+    return client_address(request.remote or "", request.headers.get("X-Forwarded-For"), trusted)
 
 
 def current_user(request: web.Request) -> dict | None:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         False, description="Send cookies over HTTPS only; turn on behind a TLS proxy."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Reverse proxies (addresses or networks, comma-separated) whose"
+        " X-Forwarded-For names the client, e.g. 127.0.0.1,10.0.0.0/8; empty: none.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")
 
