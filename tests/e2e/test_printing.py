@@ -69,7 +69,7 @@ async def test_the_done_tab_prints_the_ticked_people_as_one_pdf(cast, clock):
     page, job = await print_from(
         cast.operator, "/work/unit-4?tab=done", "registration_form", [second, first]
     )
-    assert "打印专业技术资格评审登记表" in page and "返回列表" in page
+    assert "打印专业技术资格评审登记表" in page and 'href="/work/unit-4?tab=done"' in page
     assert (job["status"], job["total"], job["done"]) == ("done", 2, 2)
     pdf = await pdf_of(cast.operator, job["document_id"])
     assert page_count(pdf) == job["pages"]
