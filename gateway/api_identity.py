@@ -1,4 +1,5 @@
-"""The identity JSON API: captcha, SMS codes, registration, sessions, the unit's people.
+"""The identity JSON API: captcha, SMS codes, registration, sessions, the unit's people,
+the sysadmin's reviewer accounts.
 
 Errors are RpcErrors left to the error middleware: {error: {code, message, status, fields}}.
 """
@@ -410,6 +411,8 @@ async def import_applicants(request: web.Request) -> web.Response:
 
 # --- reviewer accounts (sysadmin) ---
 
+REVIEWER_QUERY = ("role", "status")  # status: all (default), active or disabled
+
 
 @spec.operation(
     "get",
@@ -417,13 +420,13 @@ async def import_applicants(request: web.Request) -> web.Response:
     "Department, office and committee accounts",
     "reviewers",
     response={"type": "object", "properties": {"items": {"type": "array", "items": USER}}},
-    query=("role",),
-    errors=(401, 403),
+    query=REVIEWER_QUERY,
+    errors=(401, 403, 422),
 )
 @login_required("sysadmin")
 async def list_reviewers(request: web.Request) -> web.Response:
-    role = request.query.get("role")
-    return json_response(await accounts(request, "reviewers.list", {"role": role or None}))
+    params = {k: request.query[k] for k in REVIEWER_QUERY if request.query.get(k)}
+    return json_response(await accounts(request, "reviewers.list", params))
 
 
 @spec.operation(
@@ -440,3 +443,50 @@ async def create_reviewer(request: web.Request) -> web.Response:
     body = await body_of(request, ReviewerForm)
     created = await accounts(request, "reviewers.create", body.model_dump())
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
+
+
+@spec.operation(
+    "get",
+    "/api/reviewers/{id}",
+    "One department, office or committee account",
+    "reviewers",
+    response=USER,
+    errors=(401, 403, 404),
+)
+@login_required("sysadmin")
+async def get_reviewer(request: web.Request) -> web.Response:
+    # Without a role, users.* reach every account the caller manages: for the sysadmin, these.
+    params = {"user_id": request.match_info["id"]}
+    return json_response(await accounts(request, "users.get", params))
+
+
+@spec.operation(
+    "post",
+    "/api/reviewers/{id}/status",
+    "Disable or enable a reviewer account; disabling ends its sessions at once",
+    "reviewers",
+    body=StatusChange,
+    response=OK,
+    errors=(401, 403, 404, 422),
+)
+@login_required("sysadmin")
+async def set_reviewer_status(request: web.Request) -> web.Response:
+    body = await body_of(request, StatusChange)
+    params = {"user_id": request.match_info["id"], "active": body.active}
+    return json_response(await accounts(request, "users.set_active", params))
+
+
+@spec.operation(
+    "post",
+    "/api/reviewers/{id}/password",
+    "Set a new password for a reviewer account; its sessions end",
+    "reviewers",
+    body=NewPassword,
+    response=OK,
+    errors=(401, 403, 404, 422),
+)
+@login_required("sysadmin")
+async def set_reviewer_password(request: web.Request) -> web.Response:
+    body = await body_of(request, NewPassword)
+    params = {"user_id": request.match_info["id"], **body.model_dump()}
+    return json_response(await accounts(request, "users.set_password", params))

@@ -22,6 +22,7 @@ PEOPLE = "{kind:operators|applicants}"
 USER_ID = "{user_id:[0-9a-fA-F-]{36}}"
 API_ID = "{id:[0-9a-fA-F-]{36}}"
 PERSON = f"/unit/{PEOPLE}/{USER_ID}"
+REVIEWER = f"/admin/reviewers/{USER_ID}"
 
 
 def setup(app: web.Application, static_dir: Path) -> None:
@@ -62,6 +63,9 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/admin/reviewers", admin_pages.reviewers, name="admin_reviewers")
     add("GET", "/admin/reviewers/new", admin_pages.new_reviewer_page, name="admin_reviewer_new")
     add("POST", "/admin/reviewers/new", admin_pages.new_reviewer)
+    add("POST", f"{REVIEWER}/status", admin_pages.set_status, name="admin_reviewer_status")
+    add("GET", f"{REVIEWER}/password", admin_pages.password_page, name="admin_reviewer_password")
+    add("POST", f"{REVIEWER}/password", admin_pages.set_password)
 
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
@@ -100,3 +104,16 @@ def _api_identity(add) -> None:
     )
     add("GET", "/api/reviewers", ident.list_reviewers, name="api_reviewers")
     add("POST", "/api/reviewers", ident.create_reviewer)
+    add("GET", f"/api/reviewers/{API_ID}", ident.get_reviewer, name="api_reviewer")
+    add(
+        "POST",
+        f"/api/reviewers/{API_ID}/status",
+        ident.set_reviewer_status,
+        name="api_reviewer_status",
+    )
+    add(
+        "POST",
+        f"/api/reviewers/{API_ID}/password",
+        ident.set_reviewer_password,
+        name="api_reviewer_password",
+    )

@@ -1,21 +1,49 @@
 """The system administrator's pages: department, office and committee accounts."""
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from gateway.auth import login_required
-from gateway.web import accounts, form_of, form_page, pick, render, see_other, shows_on_form
+from gateway.web import (
+    accounts,
+    form_of,
+    form_page,
+    local_path,
+    pick,
+    render,
+    see_other,
+    shows_on_form,
+)
 from shared.rpc import RpcError
 
 REVIEWER_ROLES = {"department": "日常工作部门", "office": "专技处", "committee": "评委会"}
 REVIEWER_FIELDS = ("role", "org_id", "org_name", "name", "username", "password", "mobile")
+STATUSES = {"all": "全部状态", "active": "正常", "disabled": "已停用"}
 
 
 @login_required("sysadmin")
 async def reviewers(request: web.Request) -> web.Response:
     role = request.query.get("role", "")
-    params = {"role": role} if role in REVIEWER_ROLES else {}
+    role = role if role in REVIEWER_ROLES else ""
+    status = request.query.get("status", "")
+    status = status if status in STATUSES else "all"
+    params = {"status": status} | ({"role": role} if role else {})
     result = await accounts(request, "reviewers.list", params)
-    context = {"items": result["items"], "role": role, "roles": REVIEWER_ROLES}
+
+    def role_url(value: str) -> str:
+        query = {"role": value} if value else {}
+        query |= {"status": status} if status != "all" else {}
+        return "/admin/reviewers" + (f"?{urlencode(query)}" if query else "")
+
+    context = {
+        "items": result["items"],
+        "role": role,
+        "status": status,
+        "roles": REVIEWER_ROLES,
+        "statuses": STATUSES,
+        "role_url": role_url,
+    }
     return render(request, "admin/reviewers.html", context)
 
 
@@ -37,3 +65,53 @@ async def new_reviewer(request: web.Request) -> web.Response:
     label = REVIEWER_ROLES.get(form["role"], "")
     message = f"已新增{label}账户 {form['org_name'].strip()}（用户名 {created['username']}）"
     return see_other(request, "/admin/reviewers", message)
+
+
+@login_required("sysadmin")
+async def set_status(request: web.Request) -> web.Response:
+    reviewer = await _get(request)
+    form = await form_of(request)
+    active = form.get("active") == "true"
+    await accounts(
+        request,
+        "users.set_active",
+        {"role": reviewer["role"], "user_id": reviewer["id"], "active": active},
+    )
+    message = f"已{'启用' if active else '停用'}{_describe(reviewer)}"
+    back = local_path(form.get("back")) or "/admin/reviewers"
+    return see_other(request, back, message)
+
+
+@login_required("sysadmin")
+async def password_page(request: web.Request) -> web.Response:
+    reviewer = await _get(request)
+    return form_page(request, "admin/reviewer_password.html", {}, **_context(reviewer))
+
+
+@login_required("sysadmin")
+async def set_password(request: web.Request) -> web.Response:
+    reviewer = await _get(request)
+    form = await form_of(request)
+    params = {"role": reviewer["role"], "user_id": reviewer["id"]}
+    params |= pick(form, ("new_password", "new_password_confirm"))
+    try:
+        await accounts(request, "users.set_password", params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "admin/reviewer_password.html", form, error, **_context(reviewer))
+    return see_other(request, "/admin/reviewers", f"已重置{_describe(reviewer)}的密码")
+
+
+async def _get(request: web.Request) -> dict:
+    """The reviewer account in the URL: users.get finds only accounts the sysadmin manages."""
+    return await accounts(request, "users.get", {"user_id": request.match_info["user_id"]})
+
+
+def _describe(reviewer: dict) -> str:
+    label = REVIEWER_ROLES.get(reviewer["role"], "")
+    return f"{label}账户 {reviewer['org_name'] or ''}（用户名 {reviewer['username']}）"
+
+
+def _context(reviewer: dict) -> dict:
+    return {"reviewer": reviewer, "roles": REVIEWER_ROLES}

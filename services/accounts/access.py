@@ -7,9 +7,19 @@ from shared.rpc import Actor, RpcError
 UNIT_ROLES = ("unit_admin", "unit_operator")
 REVIEWER_ROLES = ("department", "office", "committee")
 
+# The accounts each role manages (disable, enable, reset the password of, and for unit staff
+# also create, list and edit): a unit's admin its operators and applicants, an operator the
+# applicants, the city's system administrator the department, office and committee accounts.
+# A unit's staff reach only their own unit's people; the sysadmin only accounts of no unit.
+MANAGES: dict[str, tuple[str, ...]] = {
+    "unit_admin": ("unit_operator", "applicant"),
+    "unit_operator": ("applicant",),
+    "sysadmin": REVIEWER_ROLES,
+}
 
-def forbidden() -> RpcError:
-    return RpcError("forbidden", "您没有权限进行此操作", 403)
+
+def forbidden(message: str = "您没有权限进行此操作") -> RpcError:
+    return RpcError("forbidden", message, 403)
 
 
 def not_found(what: str = "账户") -> RpcError:
@@ -30,24 +40,37 @@ def require_unit(actor: Actor, *roles: str) -> uuid.UUID:
 
 
 def may_manage(actor: Actor, target_role: str) -> bool:
-    """Admins manage operators and applicants; operators manage applicants only."""
-    if actor.role == "unit_admin":
-        return target_role in ("unit_operator", "applicant")
-    if actor.role == "unit_operator":
-        return target_role == "applicant"
-    return False
+    return target_role in MANAGES.get(actor.role, ())
 
 
-async def fetch_managed_user(conn, actor: Actor, user_id: uuid.UUID, role: str):
-    """The user, if the actor's unit owns them and the actor may manage that role; else 404."""
-    unit_id = require_unit(actor, *UNIT_ROLES)
-    if not may_manage(actor, role):
+def managed_roles(actor: Actor, role: str | None = None) -> tuple[str, ...]:
+    """The roles the actor may manage, narrowed to `role` when given; refused when none."""
+    require_role(actor, *MANAGES)
+    if actor.role in UNIT_ROLES and actor.unit_id is None:
         raise forbidden()
+    roles = MANAGES[actor.role]
+    if role is not None:
+        if role not in roles:
+            raise forbidden()
+        roles = (role,)
+    return roles
+
+
+async def fetch_managed_user(conn, actor: Actor, user_id: uuid.UUID, role: str | None = None):
+    """The user, locked, if the actor may manage them (of `role`, when given); else 404.
+
+    The scope is the actor's unit for a unit's staff, and no unit at all for the sysadmin.
+    Nobody manages their own account here (that is the change-password page's work).
+    """
+    roles = managed_roles(actor, role)
+    if user_id == actor.user_id:
+        raise forbidden("不能停用或重置自己的账户")
     row = await conn.fetchrow(
-        "SELECT * FROM users WHERE id = $1 AND unit_id = $2 AND role = $3 FOR UPDATE",
+        "SELECT * FROM users WHERE id = $1 AND role = ANY($2::text[])"
+        " AND unit_id IS NOT DISTINCT FROM $3 FOR UPDATE",
         user_id,
-        unit_id,
-        role,
+        list(roles),
+        actor.unit_id if actor.role in UNIT_ROLES else None,
     )
     if row is None:
         raise not_found()  # another unit's user looks the same as no user at all

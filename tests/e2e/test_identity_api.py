@@ -39,6 +39,9 @@ IDENTITY_PATHS = {
     "/api/applicants/{id}/password": {"post"},
     "/api/applicants/import": {"post"},
     "/api/reviewers": {"get", "post"},
+    "/api/reviewers/{id}": {"get"},
+    "/api/reviewers/{id}/status": {"post"},
+    "/api/reviewers/{id}/password": {"post"},
 }
 
 
@@ -84,6 +87,10 @@ async def test_the_openapi_document_declares_every_identity_operation(http):
     listing = document["paths"]["/api/applicants"]["get"]["parameters"]
     assert {p["name"] for p in listing} == {"q", "status", "page", "page_size"}
     assert "ApplicantForm" in document["components"]["schemas"]
+    reviewers = document["paths"]["/api/reviewers"]["get"]["parameters"]
+    assert {p["name"] for p in reviewers} == {"role", "status"}
+    status_body = document["paths"]["/api/reviewers/{id}/status"]["post"]["requestBody"]
+    assert status_body == document["paths"]["/api/applicants/{id}/status"]["post"]["requestBody"]
 
 
 async def test_a_unit_registers_logs_in_reads_itself_and_logs_out(new_client, services, sms_outbox):
@@ -309,3 +316,103 @@ async def test_the_sysadmin_creates_and_lists_reviewer_accounts(admin, new_clien
 
     assert (await admin.api("GET", "/api/reviewers"))[0] == 403
     assert (await admin.api("POST", "/api/reviewers", reviewer))[0] == 403
+
+
+@pytest.fixture
+async def sysadmin(new_client, services) -> Client:
+    name = username("sa")
+    await create_sysadmin(services["accounts"].pool, name, PASSWORD, "系统管理员")
+    client = new_client()
+    status, body = await api_login(client, name)
+    assert status == 200, body
+    client.user_id = body["user"]["id"]
+    return client
+
+
+async def new_reviewer(sysadmin: Client, role: str = "department") -> dict:
+    reviewer = {
+        "role": role,
+        "org_id": "GCS" + username("")[:6],
+        "org_name": "深圳市工程师联合会",
+        "name": "孙部门",
+        "username": username("dp"),
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    status, created = await sysadmin.api("POST", "/api/reviewers", reviewer)
+    assert status == 201, created
+    return reviewer | {"id": created["id"]}
+
+
+async def test_the_sysadmin_disables_enables_and_resets_a_reviewer_through_the_api(
+    sysadmin, new_client
+):
+    reviewer = await new_reviewer(sysadmin, "committee")
+    path, name = f"/api/reviewers/{reviewer['id']}", reviewer["username"]
+    status, got = await sysadmin.api("GET", path)
+    assert status == 200
+    assert (got["username"], got["role"], got["active"]) == (name, "committee", True)
+    signed_in = new_client()
+    assert (await api_login(signed_in, name))[0] == 200
+
+    status, body = await sysadmin.api("POST", f"{path}/status", {"active": False})
+    assert (status, body) == (200, {"active": False})
+    assert (await signed_in.api("GET", "/api/me"))[0] == 401  # its sessions ended at once
+    status, body = await api_login(new_client(), name)
+    assert status == 403 and body["error"]["code"] == "account_disabled"
+    assert body["error"]["message"] == "该账户已停用，请联系系统管理员"
+    listed = (await sysadmin.api("GET", "/api/reviewers?role=committee&status=disabled"))[1]
+    assert reviewer["id"] in {item["id"] for item in listed["items"]}
+    assert {(item["role"], item["active"]) for item in listed["items"]} == {("committee", False)}
+    listed = (await sysadmin.api("GET", "/api/reviewers?status=active"))[1]
+    assert reviewer["id"] not in {item["id"] for item in listed["items"]}
+    status, body = await sysadmin.api("GET", "/api/reviewers?status=gone")
+    assert status == 422 and "status" in body["error"]["fields"]
+
+    assert (await sysadmin.api("POST", f"{path}/status", {"active": True}))[0] == 200
+    status, body = await sysadmin.api("POST", f"{path}/status", {"active": "maybe"})
+    assert status == 422
+    weak = {"new_password": "password", "new_password_confirm": "password"}
+    status, body = await sysadmin.api("POST", f"{path}/password", weak)
+    assert status == 422 and "new_password" in body["error"]["fields"]
+    reset = {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}
+    assert await sysadmin.api("POST", f"{path}/password", reset) == (200, {"reset": True})
+    assert (await api_login(new_client(), name))[0] == 401
+    assert (await api_login(new_client(), name, NEW_PASSWORD))[0] == 200
+
+
+async def test_reviewers_and_unit_people_stay_apart_through_the_api(sysadmin, admin, new_client):
+    reviewer = await new_reviewer(sysadmin, "office")
+    _, person = await create_person(admin, "applicants", applicant_fields(name="郑七"))
+    reset = {"new_password": "Hacked123", "new_password_confirm": "Hacked123"}
+
+    # A unit admin reaches no reviewer account...
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("POST", "/status", {"active": False}),
+        ("POST", "/password", reset),
+    ):
+        status, answer = await admin.api(method, f"/api/reviewers/{reviewer['id']}{suffix}", body)
+        assert status == 403 and answer["error"]["code"] == "forbidden"
+        # ... not even through the unit's own endpoints.
+        status, _ = await admin.api(method, f"/api/applicants/{reviewer['id']}{suffix}", body)
+        assert status == 404
+    # The sysadmin reaches no unit person, whichever endpoint they try.
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("POST", "/status", {"active": False}),
+        ("POST", "/password", reset),
+    ):
+        status, answer = await sysadmin.api(method, f"/api/reviewers/{person['id']}{suffix}", body)
+        assert status == 404 and "郑七" not in str(answer)
+        status, _ = await sysadmin.api(method, f"/api/applicants/{person['id']}{suffix}", body)
+        assert status == 403
+    # And not their own account: a sysadmin who disabled themselves would lock the city out.
+    status, body = await sysadmin.api(
+        "POST", f"/api/reviewers/{sysadmin.user_id}/status", {"active": False}
+    )
+    assert status == 403 and body["error"]["message"] == "不能停用或重置自己的账户"
+    assert (await sysadmin.api("GET", "/api/me"))[0] == 200
+
+    for name in (reviewer["username"], person["username"]):  # still active, same password
+        assert (await api_login(new_client(), name))[0] == 200

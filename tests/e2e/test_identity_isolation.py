@@ -3,7 +3,7 @@
 import aiohttp
 import pytest
 
-from tests.e2e.people import new_unit, new_user, signed_in
+from tests.e2e.people import PASSWORD_HASH, new_unit, new_user, signed_in
 from tests.e2e.test_identity_api import IDENTITY_PATHS
 
 # What a well-formed request to each endpoint looks like (so a refusal is about who asks).
@@ -44,6 +44,9 @@ async def victims(gateway, services):
         "unit_a": unit_a,
         "operator": await new_user(services, "unit_operator", unit_id=unit_a, name="李四"),
         "applicant": await new_user(services, "applicant", unit_id=unit_a, name="李四"),
+        "reviewer": await new_user(
+            services, "committee", org_id="cmte-victim", org_name="某评委会", name="周评审"
+        ),
     }
 
 
@@ -115,14 +118,25 @@ async def test_no_outsider_reads_or_changes_a_units_people_through_any_endpoint(
         assert (row["name"], row["active"]) == ("李四", True)
 
 
+REVIEWER_PATHS = [p for p in IDENTITY_PATHS if p.startswith("/api/reviewers")]
+
+
 @pytest.mark.parametrize("who", [w for w in OUTSIDERS if w != "sysadmin"])
 async def test_only_the_sysadmin_reaches_reviewer_accounts(gateway, services, victims, who):
     client = await outsider_client(gateway, services, who, victims["unit_a"])
+    reviewer = victims["reviewer"]
     try:
-        for method in ("get", "post"):
-            status, _ = await client.api(
-                method, "/api/reviewers", BODIES.get((method, "/api/reviewers"))
-            )
-            assert status in (401, 403), (who, method, status)
+        for path in REVIEWER_PATHS:
+            url = path.replace("{id}", str(reviewer["id"]))
+            generic = path.replace("/api/reviewers/{id}", "/api/{kind}/{id}")
+            for method in sorted(IDENTITY_PATHS[path]):
+                body = BODIES.get((method, path)) or BODIES.get((method, generic))
+                status, answer = await client.api(method, url, body)
+                assert status in (401, 403), (who, method, url, status)
+                assert "周评审" not in str(answer), (who, method, url)
     finally:
         await client.close()
+    row = await services["accounts"].pool.fetchrow(
+        "SELECT name, active, password_hash FROM users WHERE id = $1", reviewer["id"]
+    )
+    assert (row["name"], row["active"], row["password_hash"]) == ("周评审", True, PASSWORD_HASH)

@@ -1,6 +1,8 @@
 """The identity web pages over HTTP, with every service running for real."""
 
+import html
 import io
+import re
 
 import openpyxl
 import pytest
@@ -581,3 +583,135 @@ async def _unit(services):
     from tests.e2e.people import new_unit
 
     return await new_unit(services)
+
+
+async def new_reviewer_through_the_page(admin, role: str = "department") -> dict:
+    reviewer = {
+        "role": role,
+        "org_id": "GCS" + username("")[:6],
+        "org_name": "深圳市工程师联合会",
+        "name": "孙部门",
+        "username": username("dp"),
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    _, page, where = await admin.submit("/admin/reviewers/new", reviewer)
+    assert where == "/admin/reviewers", page
+    return reviewer
+
+
+def reviewer_row(page: str, name: str) -> str:
+    """The table row that holds this username."""
+    rows = [row for row in page.split("<tr")[1:] if f"<td>{name}</td>" in row]
+    assert len(rows) == 1, f"no row for {name}"
+    return "<tr" + rows[0].split("</tr>")[0]
+
+
+@pytest.fixture
+async def sysadmin(new_client, services) -> Client:
+    name = username("sa")
+    await create_sysadmin(services["accounts"].pool, name, PASSWORD, "系统管理员")
+    client = new_client()
+    _, _, where = await client.login(name)
+    assert where == "/home"
+    client.username = name
+    return client
+
+
+async def test_the_sysadmin_disables_enables_and_resets_a_reviewer_account(sysadmin, new_client):
+    reviewer = await new_reviewer_through_the_page(sysadmin)
+    name = reviewer["username"]
+    signed_in = new_client()
+    assert (await signed_in.login(name))[2] == "/home"
+
+    _, page, _ = await sysadmin.page("/admin/reviewers?role=department")
+    row = reviewer_row(page, name)
+    user_id = re.search(r'action="/admin/reviewers/([0-9a-f-]{36})/status"', row).group(1)
+    assert "正常" in row and f"确定要停用 深圳市工程师联合会（{name}）吗？" in html.unescape(row)
+    assert hidden_value(row, "active") == "false" and 'name="_csrf"' in row
+    assert f'href="/admin/reviewers/{user_id}/password">重置密码</a>' in row
+
+    back = "/admin/reviewers?role=department"
+    status, page, where = await sysadmin.submit(
+        f"/admin/reviewers/{user_id}/status", {"active": "false", "back": back}
+    )
+    assert status == 200 and where == "/admin/reviewers"
+    assert f"已停用日常工作部门账户 深圳市工程师联合会（用户名 {name}）" in page
+    row = reviewer_row(page, name)
+    assert "已停用" in row and 'class="inactive"' in row and ">启用</button>" in row
+    assert (await signed_in.page("/home"))[2] == "/login"  # its session ended at once
+    status, page, _ = await new_client().login(name)
+    assert status == 403 and "该账户已停用，请联系系统管理员" in page
+
+    _, disabled, _ = await sysadmin.page("/admin/reviewers?status=disabled")
+    assert name in disabled and 'value="disabled" selected' in disabled
+    _, active, _ = await sysadmin.page("/admin/reviewers?status=active")
+    assert name not in active
+    _, page, _ = await sysadmin.submit(f"/admin/reviewers/{user_id}/status", {"active": "true"})
+    assert f"已启用日常工作部门账户 深圳市工程师联合会（用户名 {name}）" in page
+    assert (await new_client().login(name))[2] == "/home"
+
+    status, page, _ = await sysadmin.page(f"/admin/reviewers/{user_id}/password")
+    assert status == 200 and "重置密码" in page and name in page and "孙部门" in page
+    status, page, _ = await sysadmin.submit(
+        f"/admin/reviewers/{user_id}/password",
+        {"new_password": "short", "new_password_confirm": "short"},
+    )
+    assert status == 422 and field_error(page, "new_password") == "密码长度须为8到12位"
+    status, page, _ = await sysadmin.submit(
+        f"/admin/reviewers/{user_id}/password",
+        {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD + "x"},
+    )
+    assert status == 422 and field_error(page, "new_password_confirm") == "两次输入的密码不一致"
+    reset = {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}
+    _, page, where = await sysadmin.submit(f"/admin/reviewers/{user_id}/password", reset)
+    assert where == "/admin/reviewers"
+    assert f"已重置日常工作部门账户 深圳市工程师联合会（用户名 {name}）的密码" in page
+    assert (await new_client().login(name))[0] == 401
+    assert (await new_client().login(name, NEW_PASSWORD))[2] == "/home"
+
+
+async def test_a_reviewer_status_change_needs_the_csrf_token(sysadmin, services):
+    reviewer = await new_reviewer_through_the_page(sysadmin, "office")
+    user_id = await services["accounts"].pool.fetchval(
+        "SELECT id FROM users WHERE username = $1", reviewer["username"]
+    )
+    async with sysadmin.http.post(
+        f"/admin/reviewers/{user_id}/status", data={"active": "false"}
+    ) as response:
+        assert response.status == 403
+    assert await services["accounts"].pool.fetchval(
+        "SELECT active FROM users WHERE id = $1", user_id
+    )
+
+
+async def test_unit_staff_never_reach_reviewer_accounts_nor_the_sysadmin_a_units_people(
+    sysadmin, admin, services
+):
+    reviewer = await new_reviewer_through_the_page(sysadmin, "committee")
+    pool = services["accounts"].pool
+    reviewer_id = await pool.fetchval(
+        "SELECT id FROM users WHERE username = $1", reviewer["username"]
+    )
+    _, person = await create_person(admin, "applicants", applicant_fields(name="郑七"))
+
+    assert (await admin.page(f"/admin/reviewers/{reviewer_id}/password"))[0] == 403
+    status, _, _ = await admin.submit(f"/admin/reviewers/{reviewer_id}/status", {"active": "false"})
+    assert status == 403
+    reset = {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}
+    assert (await admin.submit(f"/admin/reviewers/{reviewer_id}/password", reset))[0] == 403
+
+    # The sysadmin's own pages find no unit person, and the unit's pages are not theirs.
+    status, page, _ = await sysadmin.page(f"/admin/reviewers/{person['id']}/password")
+    assert status == 404 and "郑七" not in page
+    status, _, _ = await sysadmin.submit(
+        f"/admin/reviewers/{person['id']}/status", {"active": "false"}
+    )
+    assert status == 404
+    status, _, _ = await sysadmin.submit(
+        f"/unit/applicants/{person['id']}/status", {"active": "false"}
+    )
+    assert status == 403
+
+    for user_id in (reviewer_id, person["id"]):
+        assert await pool.fetchval("SELECT active FROM users WHERE id = $1", user_id)

@@ -450,3 +450,149 @@ async def test_a_deactivated_talent_unit_can_no_longer_log_in(accounts):
     with pytest.raises(RpcError) as refused:
         await accounts.login(admin, "Talent11x")
     assert refused.value.status == 403
+
+
+# --- reviewer accounts: the sysadmin disables, enables and resets them ---------------------
+
+
+async def new_sysadmin(accounts) -> Actor:
+    from services.accounts.handlers.reviewers import create_sysadmin
+
+    name = username("sys")
+    user_id = await create_sysadmin(accounts.service.pool, name, PASSWORD, "系统管理员")
+    return Actor(user_id=user_id, role="sysadmin")
+
+
+async def new_reviewer(accounts, sysadmin: Actor, role: str = "department") -> dict:
+    form = {
+        "role": role,
+        "org_id": f"{role}-{username('')}",
+        "org_name": "深圳市工程师联合会",
+        "name": "孙部门",
+        "username": username(role[:3]),
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    created = await accounts.call("reviewers.create", form, actor=sysadmin)
+    return {**form, "id": created["user_id"]}
+
+
+async def test_a_disabled_reviewer_loses_their_sessions_and_is_told_whom_to_ask(accounts):
+    sysadmin = await new_sysadmin(accounts)
+    reviewer = await new_reviewer(accounts, sysadmin, "committee")
+    session = await accounts.login(reviewer["username"])
+    ref = {"role": "committee", "user_id": reviewer["id"]}
+
+    assert await accounts.call("users.set_active", ref | {"active": False}, actor=sysadmin) == {
+        "active": False
+    }
+
+    with pytest.raises(RpcError) as ended:
+        await accounts.call("auth.session", {"token": session["token"]})
+    assert ended.value.status == 401
+    with pytest.raises(RpcError) as refused:
+        await accounts.login(reviewer["username"])
+    assert (refused.value.status, refused.value.code) == (403, "account_disabled")
+    assert refused.value.message == "该账户已停用，请联系系统管理员"
+    disabled = await accounts.call("reviewers.list", {"status": "disabled"}, actor=sysadmin)
+    active = await accounts.call("reviewers.list", {"status": "active"}, actor=sysadmin)
+    assert reviewer["id"] in {item["id"] for item in disabled["items"]}
+    assert all(not item["active"] for item in disabled["items"])
+    assert reviewer["id"] not in {item["id"] for item in active["items"]}
+
+    await accounts.call("users.set_active", ref | {"active": True}, actor=sysadmin)
+    with pytest.raises(RpcError):  # revoked, not merely hidden while disabled
+        await accounts.call("auth.session", {"token": session["token"]})
+    assert (await accounts.login(reviewer["username"]))["user"]["role"] == "committee"
+
+
+async def test_a_disabled_unit_user_is_still_sent_to_their_unit_admin(accounts):
+    _, admin = await accounts.new_unit_admin()
+    person = await accounts.new_person(admin)
+    ref = {"role": "applicant", "user_id": person["id"], "active": False}
+    await accounts.call("users.set_active", ref, actor=admin)
+    with pytest.raises(RpcError) as refused:
+        await accounts.login(person["username"])
+    assert refused.value.message == "该账户已停用，请联系单位管理员"
+
+
+async def test_the_sysadmin_resets_a_reviewers_password_which_ends_sessions_and_unlocks(
+    accounts,
+):
+    sysadmin = await new_sysadmin(accounts)
+    reviewer = await new_reviewer(accounts, sysadmin, "office")
+    session = await accounts.login(reviewer["username"])
+    for _ in range(5):  # forgotten: they tried until the account locked
+        with pytest.raises(RpcError):
+            await accounts.login(reviewer["username"], "Wrong0pass")
+    ref = {"role": "office", "user_id": reviewer["id"]}
+
+    with pytest.raises(RpcError) as short:
+        await accounts.call(
+            "users.set_password",
+            ref | {"new_password": "short", "new_password_confirm": "short"},
+            actor=sysadmin,
+        )
+    assert short.value.status == 422
+    assert short.value.fields == {"new_password": "密码长度须为8到12位"}
+    with pytest.raises(RpcError) as mismatch:
+        await accounts.call(
+            "users.set_password",
+            ref | {"new_password": "Reset1234", "new_password_confirm": "Reset12345"},
+            actor=sysadmin,
+        )
+    assert mismatch.value.fields == {"new_password_confirm": "两次输入的密码不一致"}
+
+    reset = ref | {"new_password": "Reset1234", "new_password_confirm": "Reset1234"}
+    assert await accounts.call("users.set_password", reset, actor=sysadmin) == {"reset": True}
+    with pytest.raises(RpcError):
+        await accounts.call("auth.session", {"token": session["token"]})
+    with pytest.raises(RpcError) as old:
+        await accounts.login(reviewer["username"])
+    assert old.value.status == 401
+    assert (await accounts.login(reviewer["username"], "Reset1234"))["user"]["role"] == "office"
+
+
+async def test_without_a_role_the_sysadmin_reaches_exactly_the_reviewer_accounts(accounts):
+    sysadmin = await new_sysadmin(accounts)
+    reviewer = await new_reviewer(accounts, sysadmin, "department")
+    got = await accounts.call("users.get", {"user_id": reviewer["id"]}, actor=sysadmin)
+    assert (got["role"], got["org_id"], got["active"]) == ("department", reviewer["org_id"], True)
+    with pytest.raises(RpcError) as wrong_role:  # the role, when given, must be the account's
+        await accounts.call(
+            "users.set_active",
+            {"role": "committee", "user_id": reviewer["id"], "active": False},
+            actor=sysadmin,
+        )
+    assert wrong_role.value.status == 404
+    await accounts.call(
+        "users.set_active", {"user_id": reviewer["id"], "active": False}, actor=sysadmin
+    )
+    assert not (await accounts.call("users.get", {"user_id": reviewer["id"]}, actor=sysadmin))[
+        "active"
+    ]
+
+
+async def test_nobody_disables_or_resets_their_own_account_here(accounts):
+    sysadmin = await new_sysadmin(accounts)
+    _, admin = await accounts.new_unit_admin()
+    for actor in (sysadmin, admin):
+        for method, change in (
+            ("users.set_active", {"active": False}),
+            ("users.set_password", {"new_password": "Reset1234", "new_password_confirm": "x"}),
+        ):
+            with pytest.raises(RpcError) as refused:
+                await accounts.call(method, {"user_id": str(actor.user_id), **change}, actor=actor)
+            assert refused.value.status == 403
+            assert refused.value.message == "不能停用或重置自己的账户"
+    with pytest.raises(RpcError) as not_a_role:  # nor as a reviewer role, nor as sysadmin
+        await accounts.call(
+            "users.set_active",
+            {"role": "sysadmin", "user_id": str(sysadmin.user_id), "active": False},
+            actor=sysadmin,
+        )
+    assert not_a_role.value.status == 422
+    row = await accounts.service.pool.fetchrow(
+        "SELECT active FROM users WHERE id = $1", sysadmin.user_id
+    )
+    assert row["active"]

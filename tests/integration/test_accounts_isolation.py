@@ -59,6 +59,20 @@ async def world(identity):
             actor=sysadmin,
         )
         reviewers[role] = await accounts.actor(name)
+    target = username("rev")  # the reviewer account everyone but the sysadmin tries to touch
+    created = await accounts.call(
+        "reviewers.create",
+        {
+            "role": "committee",
+            "org_id": "committee-2",
+            "org_name": "评委会 机构",
+            "name": "周评审",
+            "username": target,
+            "password": PASSWORD,
+            "mobile": mobile(),
+        },
+        actor=sysadmin,
+    )
     return {
         "accounts": accounts,
         "admin_a": admin_a,
@@ -68,6 +82,10 @@ async def world(identity):
         "applicant_a": await accounts.actor(applicant_a["username"]),
         "operator_id": operator_a["id"],
         "applicant_id": applicant_a["id"],
+        "reviewer_id": created["user_id"],
+        "reviewer_hash": await accounts.service.pool.fetchval(
+            "SELECT password_hash FROM users WHERE id = $1", uuid.UUID(created["user_id"])
+        ),
         **reviewers,
     }
 
@@ -154,3 +172,63 @@ async def test_the_unit_admin_sees_and_manages_its_own_people(world):
         "users.get", {"role": "applicant", "user_id": world["applicant_id"]}, actor=admin
     )
     assert got["name"] == "李四"
+
+
+REVIEWER_METHODS = {m: f for m, f in USER_METHODS.items() if m != "users.update"}
+
+
+@pytest.mark.parametrize("method", sorted(REVIEWER_METHODS))
+@pytest.mark.parametrize("role", ["committee", None])
+@pytest.mark.parametrize(
+    "outsider",
+    ["admin_a", "operator_a", "applicant_a", "admin_b", "department", "office", "committee", None],
+)
+async def test_only_the_sysadmin_disables_or_resets_a_reviewer(world, method, role, outsider):
+    accounts = world["accounts"]
+    actor = world[outsider] if outsider else Actor()
+    params = REVIEWER_METHODS[method]("committee", world["reviewer_id"])
+    if role is None:
+        del params["role"]
+    with pytest.raises(RpcError) as refused:
+        await accounts.call(method, params, actor=actor)
+    assert refused.value.status in (403, 404)
+    assert refused.value.details is None and not refused.value.fields
+    row = await accounts.service.pool.fetchrow(
+        "SELECT name, active, password_hash FROM users WHERE id = $1",
+        uuid.UUID(world["reviewer_id"]),
+    )
+    assert row["name"] == "周评审" and row["active"]
+    assert row["password_hash"] == world["reviewer_hash"]
+
+
+@pytest.mark.parametrize("method", sorted(USER_METHODS))
+@pytest.mark.parametrize("target", ["applicant", "unit_operator"])
+@pytest.mark.parametrize("outsider", ["sysadmin", "admin_b"])
+async def test_without_a_role_nobody_outside_the_unit_reaches_its_people(
+    world, method, target, outsider
+):
+    """users.* without a role mean "anyone I manage": never another unit's people."""
+    accounts = world["accounts"]
+    target_id = world["applicant_id" if target == "applicant" else "operator_id"]
+    params = USER_METHODS[method](target, target_id)
+    if method != "users.update":  # update always names the role
+        del params["role"]
+    with pytest.raises(RpcError) as refused:
+        await accounts.call(method, params, actor=world[outsider])
+    assert refused.value.status in (403, 404)
+    row = await accounts.service.pool.fetchrow(
+        "SELECT name, active FROM users WHERE id = $1", uuid.UUID(target_id)
+    )
+    assert row["name"] == "李四" and row["active"]
+
+
+async def test_the_sysadmin_lists_reviewers_by_status_and_never_unit_people(world):
+    accounts, sysadmin = world["accounts"], world["sysadmin"]
+    listed = await accounts.call("reviewers.list", {"status": "active"}, actor=sysadmin)
+    ids = {item["id"] for item in listed["items"]}
+    assert world["reviewer_id"] in ids
+    assert {item["role"] for item in listed["items"]} <= {"department", "office", "committee"}
+    assert world["applicant_id"] not in ids and world["operator_id"] not in ids
+    with pytest.raises(RpcError) as refused:
+        await accounts.call("users.list", {"role": "applicant"}, actor=sysadmin)
+    assert refused.value.status == 403

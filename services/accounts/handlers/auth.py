@@ -86,7 +86,7 @@ async def login(params: Login, ctx: CallContext) -> dict:
             await _record_failure(conn, deps, username_key, params.client_ip, user, now)
             raise _bad_credentials()
         if not user["active"] or user["unit_active"] is False:
-            raise RpcError("account_disabled", "该账户已停用，请联系单位管理员", 403)
+            raise _disabled(user)
         await conn.execute("DELETE FROM login_failures WHERE username_key = $1", username_key)
         if needs_rehash(user["password_hash"]):
             await conn.execute(
@@ -107,6 +107,12 @@ async def login(params: Login, ctx: CallContext) -> dict:
             params.user_agent[:300],
         )
     return {"token": token, "csrf_token": csrf, "user": user_view(user, user["unit_name"])}
+
+
+def _disabled(user) -> RpcError:
+    """A unit's people ask their unit admin; reviewer accounts ask the system administrator."""
+    manager = "单位管理员" if user["unit_id"] else "系统管理员"
+    return RpcError("account_disabled", f"该账户已停用，请联系{manager}", 403)
 
 
 def _locked(until, now) -> RpcError:

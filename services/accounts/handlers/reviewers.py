@@ -1,4 +1,8 @@
-"""Department, office and committee accounts, created by the system administrator."""
+"""Department, office and committee accounts, created by the system administrator.
+
+Disabling, enabling and resetting their passwords go through users.set_active and
+users.set_password, whose access rules (access.MANAGES) give these accounts to the sysadmin.
+"""
 
 import uuid
 from typing import Literal
@@ -33,6 +37,7 @@ class CreateReviewer(BaseModel):
 
 class ListReviewers(BaseModel):
     role: ReviewerRole | None = None
+    status: Literal["all", "active", "disabled"] = "all"
 
 
 def _check(params: CreateReviewer) -> tuple[dict, dict]:
@@ -83,10 +88,13 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
 
 async def list_reviewers(params: ListReviewers, ctx: CallContext) -> dict:
     require_role(ctx.actor, "sysadmin")
+    active = {"all": None, "active": True, "disabled": False}[params.status]
     rows = await ctx.pool.fetch(
         "SELECT * FROM users WHERE role IN ('department', 'office', 'committee')"
-        " AND ($1::text IS NULL OR role = $1) ORDER BY role, org_name, username",
+        " AND ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR active = $2)"
+        " ORDER BY role, org_name, username",
         params.role,
+        active,
     )
     return {"items": [user_view(r) for r in rows]}
 

@@ -1,4 +1,8 @@
-"""The unit's people: operators (经办人) and applicant accounts (申报人员)."""
+"""The unit's people: operators (经办人) and applicant accounts (申报人员).
+
+get, set_active and set_password also serve the sysadmin on department, office and committee
+accounts: who may manage whom is settled in access.py.
+"""
 
 import uuid
 from typing import Literal
@@ -31,11 +35,12 @@ from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 
-ManagedRole = Literal["unit_operator", "applicant"]
+PersonRole = Literal["unit_operator", "applicant"]
+ManagedRole = Literal["unit_operator", "applicant", "department", "office", "committee"]
 
 
 class ListUsers(BaseModel):
-    role: ManagedRole
+    role: PersonRole
     q: str = ""
     status: Literal["all", "active", "disabled"] = "all"
     page: int = Field(1, ge=1)
@@ -43,18 +48,18 @@ class ListUsers(BaseModel):
 
 
 class UserForm(BaseModel):
-    role: ManagedRole
+    role: PersonRole
     fields: dict[str, str]
 
 
 class UpdateUser(BaseModel):
-    role: ManagedRole
+    role: PersonRole
     user_id: uuid.UUID
     fields: dict[str, str]
 
 
 class UserRef(BaseModel):
-    role: ManagedRole
+    role: ManagedRole | None = None  # None: any role the caller manages
     user_id: uuid.UUID
 
 
@@ -243,7 +248,7 @@ async def set_active(params: SetActive, ctx: CallContext) -> dict:
 
 
 async def set_password(params: SetPassword, ctx: CallContext) -> dict:
-    """The unit resets a person's password; their sessions end."""
+    """A manager sets a new password for someone they manage; that person's sessions end."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
     problems = check_new_password(params.new_password, params.new_password_confirm)
