@@ -17,7 +17,7 @@ from services.documents.app import DocumentsDeps
 from services.documents.app import build_service as build_documents
 from services.documents.jobs import JobSettings
 from services.documents.render.pool import RenderSettings, timed_out
-from shared.rpc import RpcClient, RpcError
+from shared.rpc import RpcClient, RpcError, ServiceUnavailable
 from shared.topology import Names
 from tests.integration.conftest import WORKFLOW_TODAY
 from tests.support.cases_driver import DEPARTMENT, CasesDriver, approval, new_unit
@@ -298,3 +298,25 @@ async def test_a_failed_render_is_reported_on_the_job(driver, monkeypatch):
         unit.operator, await driver.print(unit.operator, "registration_form", [case_id])
     )
     assert job["status"] == "failed" and job["error"].startswith("文档生成超时")
+
+
+async def test_a_job_waits_out_a_service_that_is_away_and_then_prints(driver, monkeypatch):
+    unit = await driver.unit()
+    case_id = await approved(driver, unit)
+    peers, real_call, refusals = driver.deps.peers, driver.deps.peers.call, []
+
+    async def cases_away_once(service, method, *args, **kwargs):
+        if method == "case.get_many" and not refusals:
+            refusals.append(method)
+            raise ServiceUnavailable("cases", "没有应答")
+        return await real_call(service, method, *args, **kwargs)
+
+    monkeypatch.setattr(peers, "call", cases_away_once)
+    job = await driver.finished(
+        unit.operator, await driver.print(unit.operator, "registration_form", [case_id])
+    )
+    assert job["status"] == "done" and refusals == ["case.get_many"]
+    attempts = await driver.deps.runner.pool.fetchval(
+        "SELECT attempts FROM print_jobs WHERE id = $1", uuid.UUID(job["job_id"])
+    )
+    assert attempts == 2  # tried again after a pause, by the same or another process
