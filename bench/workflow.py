@@ -654,12 +654,14 @@ async def approval_phases(name: str, approve: Callable, share: dict, meter: CpuM
 
 
 async def wait_for_events(conn: asyncpg.Connection, expected: int, timeout: float = 60) -> dict:
-    """Until the cases relay has published every approval's event and notify handled them."""
+    """Until the cases relay has published every approval's event. An approval tells the
+    applicant nothing, so notify gets none of them (it consumes case.applicant_notice only):
+    `handled_by_notify` shows that it stayed out of the way."""
     started = now()
     while True:
         unsent = await conn.fetchval("SELECT count(*) FROM cases.outbox WHERE sent_at IS NULL")
         handled = await conn.fetchval("SELECT count(*) FROM notify.inbox")
-        if (unsent == 0 and handled >= expected) or now() - started > timeout:
+        if unsent == 0 or now() - started > timeout:
             return {
                 "events": expected,
                 "unsent": unsent,

@@ -36,8 +36,10 @@ class EventConsumer:
     def __init__(self, name: str) -> None:
         self.name = name
         self.subscriptions: dict[str, Subscription] = {}
+        self.retired: set[str] = set()  # types once consumed here, now unbound and ignored
         self.handled = 0
         self.duplicates = 0
+        self.retired_acked = 0
 
     def on(self, event_type: str, payload_model: type[BaseModel] | None = None):
         def register(handler: EventHandler) -> EventHandler:
@@ -46,6 +48,10 @@ class EventConsumer:
 
         return register
 
+    def retire(self, *event_types: str) -> None:
+        """No longer consumed: the queue is unbound from them, and any still queued are acked."""
+        self.retired.update(event_types)
+
     @property
     def routing_keys(self) -> list[str]:
         return sorted(self.subscriptions)
@@ -53,6 +59,10 @@ class EventConsumer:
     async def process(self, pool: asyncpg.Pool, body: bytes, delivery_count: int = 0) -> bool:
         """Handle one delivery; True when its effects were applied now, False for a duplicate."""
         envelope, subscription, payload = self._parse(body)
+        if subscription is None:  # a retired type, queued before its binding was removed
+            log.info("%s: %s %s retired here; acked", self.name, envelope.type, envelope.id)
+            self.retired_acked += 1
+            return False
         if delivery_count:
             # A short, growing pause before a retry gives a passing fault time to clear.
             await asyncio.sleep(min(2.0, 0.1 * delivery_count))
@@ -69,11 +79,13 @@ class EventConsumer:
     async def after_commit(self, envelope: Envelope) -> None:
         """Runs between the commit and the ack; a crash here means a redelivery."""
 
-    def _parse(self, body: bytes) -> tuple[Envelope, Subscription, Any]:
+    def _parse(self, body: bytes) -> tuple[Envelope, Subscription | None, Any]:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
             self._reject(f"not an event envelope: {_brief(error)}")
+        if envelope.type in self.retired:
+            return envelope, None, None
         subscription = self.subscriptions.get(envelope.type)
         if subscription is None:
             self._reject(f"event type {envelope.type!r} is not handled here", envelope)

@@ -122,7 +122,11 @@ class Service:
             await declare_events_exchange(channel, self.names)
             if self.events is not None and self.events.subscriptions:
                 await declare_consumer_queues(
-                    channel, self.names, self.events.name, self.events.routing_keys
+                    channel,
+                    self.names,
+                    self.events.name,
+                    self.events.routing_keys,
+                    sorted(self.events.retired),
                 )
 
     def _subscribe_rpc(self) -> None:

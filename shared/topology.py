@@ -55,9 +55,13 @@ async def declare_events_exchange(channel: AbstractChannel, names: Names) -> Abs
 
 
 async def declare_consumer_queues(
-    channel: AbstractChannel, names: Names, consumer: str, routing_keys: list[str]
+    channel: AbstractChannel,
+    names: Names,
+    consumer: str,
+    routing_keys: list[str],
+    retired_keys: list[str] = (),
 ) -> None:
-    """The consumer's quorum queue, its bindings, and its dead-letter queue."""
+    """The consumer's quorum queue, its bindings (less retired ones), its dead-letter queue."""
     events = await declare_events_exchange(channel, names)
     dlx = await channel.declare_exchange(
         names.dead_letter_exchange, aio_pika.ExchangeType.DIRECT, durable=True
@@ -73,6 +77,8 @@ async def declare_consumer_queues(
     )
     for key in routing_keys:
         await queue.bind(events, routing_key=key)
+    for key in retired_keys:  # unbinding a binding that is not there is no error
+        await queue.unbind(events, routing_key=key)
 
 
 SERVICES = ("accounts", "cases", "documents", "notify")

@@ -39,7 +39,10 @@ def build_rpc(deps: NotifyDeps) -> RpcRouter:
 
 def build_events(deps: NotifyDeps) -> EventConsumer:
     events = EventConsumer("notify")
-    events.on("case.transitioned", notices.CaseTransitioned)(notices.notice_handler(deps))
+    events.on("case.applicant_notice", notices.CaseApplicantNotice)(notices.notice_handler(deps))
+    # Consumed until the applicant notices had an event of their own: unbound at start, and
+    # what is still queued is acknowledged without effect.
+    events.retire("case.transitioned")
     return events
 
 

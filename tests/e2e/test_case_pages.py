@@ -1,7 +1,9 @@
 """The case workflow pages over HTTP: the unit's ten steps, work lists and their tabs, the
 approval and other action forms with their errors, batch results, one case in full."""
 
+import asyncio
 import html
+import json
 import re
 
 import pytest
@@ -24,6 +26,7 @@ from tests.e2e.case_steps import (
     submitted,
 )
 from tests.e2e.identity_helpers import hidden_value, text_of
+from tests.support.probes import wait_until
 
 
 @pytest.fixture
@@ -447,3 +450,23 @@ async def test_the_case_view_is_refused_to_other_units(gateway, services, cast, 
         assert status == 404
     finally:
         await other.close()
+
+
+def sms_bodies(outbox, phone: str) -> list[str]:
+    if not outbox.exists():
+        return []
+    lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+    return [sms["body"] for sms in lines if sms["mobile"] == phone]
+
+
+async def test_the_applicant_is_told_by_sms_of_a_rejection_and_not_of_an_approval(
+    cast, clock, sms_outbox
+):
+    phone = cast.applicant.person["mobile"]
+    await must(cast.operator, await approved(cast, clock), "start_pre_publicity")
+    rejected = await submitted(cast.applicant)
+    await must(cast.operator, rejected, "reject", reason="学历证书扫描件不清晰")
+    await wait_until(lambda: sms_bodies(sms_outbox, phone))
+    await asyncio.sleep(0.5)  # an SMS for the approval or the publicity would be here by now
+    [body] = sms_bodies(sms_outbox, phone)
+    assert "未通过单位审核" in body and "学历证书扫描件不清晰" in body

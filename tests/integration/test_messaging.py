@@ -270,3 +270,62 @@ async def test_a_finished_runs_queues_and_exchanges_are_removed(settings):
             channel = await connection.channel()
             with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
                 await channel.get_queue(queue, ensure=True)
+
+
+async def test_a_retired_event_type_is_unbound_and_what_was_still_queued_is_acked(settings):
+    name = unique("c")
+
+    async def ignore(conn, envelope, payload) -> None:
+        pass
+
+    before = EventConsumer(name)
+    before.on("probe.happened")(ignore)
+    before.on("probe.retired")(ignore)
+    first = await start_probe(settings, events=before)
+    await first.stop()  # as at a deployment: the queue and its bindings stay
+    await publish_bytes(settings, new_event("probe.retired", {}, "p").to_bytes(), "probe.retired")
+
+    handled = []
+
+    async def record(conn, envelope, payload) -> None:
+        handled.append(envelope.type)
+
+    after = EventConsumer(name)
+    after.on("probe.happened")(record)
+    after.retire("probe.retired")
+    second = await start_probe(settings, events=after)
+    try:
+        await wait_until(lambda: after.retired_acked == 1)  # queued before: acked, no effect
+        await publish_bytes(
+            settings, new_event("probe.retired", {}, "p").to_bytes(), "probe.retired"
+        )
+        await publish_bytes(
+            settings, new_event("probe.happened", {}, "p").to_bytes(), "probe.happened"
+        )
+        await wait_until(lambda: handled == ["probe.happened"])
+        await asyncio.sleep(0.2)
+        assert after.retired_acked == 1  # the new one was not routed here at all
+        assert await dead_letters_now(settings, name) == 0
+    finally:
+        await drop_probe(second, settings)
+        await drop_schema(settings, first.schema)
+
+
+async def dead_letters_now(settings, consumer_name: str) -> int:
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(
+            Names(settings).dead_letter_queue(consumer_name), passive=True
+        )
+        return queue.declaration_result.message_count
+
+
+async def drop_schema(settings, schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()

@@ -250,7 +250,9 @@ async def _record(conn, actor: Actor, moved: list, now: datetime) -> None:
             " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at",
             done,
         )
-    await add_to_outbox(conn, *[_event(row, e, actor) for row, _, e, _, _ in moved])
+    events = [_event(row, e, actor) for row, _, e, _, _ in moved]
+    notices = [_notice(row, e) for row, _, e, _, _ in moved if e.applicant_notice]
+    await add_to_outbox(conn, *events, *notices)
 
 
 def _event(row, e, actor: Actor):
@@ -277,3 +279,22 @@ def _event(row, e, actor: Actor):
         "applicant_notice": e.applicant_notice,
     }
     return new_event("case.transitioned", payload, "cases", correlation_id=None)
+
+
+def _notice(row, e):
+    """What the applicant is told of this move: only the moves that concern them have one,
+    so notify consumes these few instead of every transition (a batch approval has none)."""
+    payload = {
+        "case_id": e.case_id,
+        "case_no": row["case_no"],
+        "action": e.action.value,
+        "applicant_id": str(row["applicant_id"]),
+        "applicant_name": row["applicant_name"],
+        "applicant_mobile": row["applicant_mobile"],
+        "round_name": row["round_name"],
+        "qualification_name": row["qualification_name"],
+        "notice": e.applicant_notice,
+        "reason": e.reason,
+        "at": e.at.isoformat(),
+    }
+    return new_event("case.applicant_notice", payload, "cases", correlation_id=None)

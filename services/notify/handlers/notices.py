@@ -9,21 +9,21 @@ from services.notify.provider import NOTICE_PRIORITY
 from services.notify.templates import render
 
 
-class CaseTransitioned(BaseModel):
+class CaseApplicantNotice(BaseModel):
     case_id: str
     applicant_name: str
     applicant_mobile: str | None = None
     round_name: str
     qualification_name: str
+    notice: str
     reason: str | None = None
-    applicant_notice: str | None = None
 
 
 def notice_handler(deps):
-    async def on_case_transitioned(conn, envelope, event: CaseTransitioned) -> None:
-        if not event.applicant_notice or not event.applicant_mobile:
+    async def on_applicant_notice(conn, envelope, event: CaseApplicantNotice) -> None:
+        if not event.applicant_mobile:
             return
-        text = event.applicant_notice
+        text = event.notice
         if event.reason:
             text += f"原因：{event.reason[:60]}"
         now = deps.clock.now()
@@ -45,4 +45,4 @@ def notice_handler(deps):
             now=now,
         )
 
-    return on_case_transitioned
+    return on_applicant_notice
