@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import actor_of, login_required
-from gateway.http import json_object, json_response
+from gateway.http import json_object, json_response, stored_file_response
 from gateway.keys import rpc_key
 from shared.rpc import RpcError
 
@@ -257,22 +257,7 @@ async def remove_attachment(request: web.Request) -> web.Response:
 @login_required()
 async def file(request: web.Request) -> web.Response:
     stored = await documents(request, "files.read", {"file_id": request.match_info["file_id"]})
-    name = stored["filename"].replace('"', "")
-    return web.Response(
-        body=base64.b64decode(stored["content_base64"]),
-        content_type=stored["content_type"],
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}",
-            "Cache-Control": "private, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
+    return stored_file_response(stored, stored["content_type"])
 
 
 @spec.operation(

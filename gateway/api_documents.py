@@ -4,9 +4,7 @@ What may be printed for whom is decided by the documents and cases services; the
 passes the actor.
 """
 
-import base64
 import uuid
-from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -15,7 +13,7 @@ from gateway.api import spec
 from gateway.api_cases import documents
 from gateway.api_identity import body_of
 from gateway.auth import login_required
-from gateway.http import json_response
+from gateway.http import json_response, stored_file_response
 
 OK = {"type": "object"}
 READ_TIMEOUT = 30.0  # a combined PDF of hundreds of forms is a few megabytes over the broker
@@ -72,15 +70,7 @@ async def document(request: web.Request) -> web.Response:
         {"document_id": request.match_info["document_id"]},
         timeout=READ_TIMEOUT,
     )
-    return web.Response(
-        body=base64.b64decode(stored["content_base64"]),
-        content_type="application/pdf",
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored['filename'])}",
-            "Cache-Control": "private, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return stored_file_response(stored, "application/pdf")
 
 
 def setup_documents_api(app: web.Application) -> None:

@@ -18,6 +18,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from shared.envelope import Envelope
 from shared.topology import Names, declare_events_exchange
+from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,10 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.published = 0
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup(pool, f"{schema}.outbox")
         self._task: asyncio.Task | None = None
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
-        self._listener: asyncpg.Connection | None = None
         self._last_purge = 0.0
 
     async def start(self) -> None:
@@ -77,22 +77,22 @@ class OutboxRelay:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._close_broker()
-        await self._close_listener()
+        await self._wakeup.close()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._wakeup.wake()
 
     async def _run(self) -> None:
         failures = 0
         while True:
             try:
-                await self._ensure_listener()
+                await self._wakeup.listen()
                 await self._ensure_exchange()
                 sent = await self.relay_once()
                 failures = 0
                 if sent < self.batch_size:
                     await self._purge_if_due()
-                    await self._sleep_until_woken(self.poll_interval)
+                    await self._wakeup.sleep(self.poll_interval)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database away: keep rows, retry later
@@ -128,13 +128,6 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _sleep_until_woken(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
-        self._wake.clear()
-
     async def _ensure_exchange(self) -> None:
         if self._exchange is not None and self._connection and not self._connection.is_closed:
             return
@@ -150,24 +143,6 @@ class OutboxRelay:
                 await connection.close()
             except Exception:  # already broken; nothing to release
                 pass
-
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(f"{self.schema}.outbox", self._on_notify)
-
-    def _on_notify(self, *_args) -> None:
-        self._wake.set()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:
-                await listener.remove_listener(f"{self.schema}.outbox", self._on_notify)
-            except Exception:
-                pass
-            await self.pool.release(listener)
 
     async def _purge_if_due(self) -> None:
         now = asyncio.get_running_loop().time()

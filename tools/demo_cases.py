@@ -13,7 +13,6 @@ import asyncio
 import io
 import logging
 import secrets
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -26,6 +25,7 @@ from services.cases.domain.calendar import is_working_day, publicity_period
 from services.documents.app import DocumentsDeps
 from services.documents.app import build_service as build_documents
 from services.documents.jobs import JobSettings
+from services.documents.render.fonts import installed_font
 from services.documents.render.pool import RenderSettings
 from shared.clock import SHENZHEN, Clock
 from shared.rpc import Actor, RpcClient, RpcError
@@ -305,21 +305,10 @@ def schedule(moves: list[Move], days_ago: int, today: date, days: dict[str, int]
 # --- scans -------------------------------------------------------------------------------
 
 
-@cache
 def _font_file(bold: bool) -> tuple[str, int] | None:
     """The installed Noto Sans CJK (fonts-noto-cjk), or None: the scans then carry no text."""
-    style = "Bold" if bold else "Regular"
-    try:
-        found = subprocess.run(
-            ["fc-match", "--format=%{file}\n%{index}", f"Noto Sans CJK SC:style={style}"],
-            capture_output=True,
-            check=True,
-            text=True,
-            timeout=10,
-        ).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (found[0], int(found[1] or 0)) if "CJK" in found[0] else None
+    found = installed_font("Noto Sans CJK SC", "Bold" if bold else "Regular")
+    return found if found and "CJK" in found[0] else None
 
 
 @cache

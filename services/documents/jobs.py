@@ -23,6 +23,7 @@ from services.documents.render.snapshots import KINDS
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import Actor, CallContext, RpcError
+from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,10 @@ class PrintJobRunner:
         self.deps = deps
         self.settings = settings
         self.finished = 0
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup(pool, notify_channel(service))
         self._slots = asyncio.Semaphore(settings.jobs_at_once)
         self._running: dict[asyncio.Task, asyncpg.Record] = {}  # each job being run
         self._task: asyncio.Task | None = None
-        self._listener: asyncpg.Connection | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"print-jobs-{self.service}")
@@ -72,7 +72,7 @@ class PrintJobRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._hand_back(cut_short)
-        await self._close_listener()
+        await self._wakeup.close()
 
     async def _hand_back(self, jobs: list) -> None:
         """Jobs cut short by a stop go to the next claimant now, not when their lease runs out."""
@@ -88,17 +88,17 @@ class PrintJobRunner:
         while True:
             await self._slots.acquire()
             try:
-                await self._ensure_listener()
+                await self._wakeup.listen()
                 job = await self._claim()
             except Exception as error:  # the database away: try again shortly
                 self._slots.release()
                 log.warning("print jobs %s: %r", self.service, error)
-                await self._close_listener()
+                await self._wakeup.close()
                 await asyncio.sleep(self.settings.poll_seconds)
                 continue
             if job is None:
                 self._slots.release()
-                await self._sleep_until_woken()
+                await self._wakeup.sleep(self.settings.poll_seconds)
                 continue
             task = asyncio.create_task(self._run(job))
             self._running[task] = job
@@ -115,31 +115,6 @@ class PrintJobRunner:
             " RETURNING id, kind, case_ids, actor, attempts",
             self.settings.lease_seconds,
         )
-
-    async def _sleep_until_woken(self) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
-        except TimeoutError:
-            pass
-        self._wake.clear()
-
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(notify_channel(self.service), self._on_notify)
-
-    def _on_notify(self, *_args) -> None:
-        self._wake.set()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:
-                await listener.remove_listener(notify_channel(self.service), self._on_notify)
-            except Exception:
-                pass
-            await self.pool.release(listener)
 
     # --- running one job ---
 
@@ -167,7 +142,7 @@ class PrintJobRunner:
         finally:
             renew.cancel()
             self._slots.release()
-            self._wake.set()  # a slot is free: look for the next job now
+            self._wakeup.wake()  # a slot is free: look for the next job now
 
     async def _execute(self, job: asyncpg.Record) -> None:
         actor = Actor.model_validate(job["actor"])

@@ -111,8 +111,8 @@ def _glyphs(font) -> set[int]:
 
 
 @cache
-def _original_face(family: str, style: str):
-    """The HarfBuzz face of the installed font file fontconfig picks for family and style."""
+def installed_font(family: str, style: str) -> tuple[str, int] | None:
+    """(file, face index) of the installed font fontconfig picks for family and style."""
     try:
         found = subprocess.run(
             ["fc-match", "--format=%{file}\n%{index}", f"{family}:style={style}"],
@@ -123,10 +123,19 @@ def _original_face(family: str, style: str):
         ).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None
+    return found[0], int(found[1] or 0)
+
+
+@cache
+def _original_face(family: str, style: str):
+    """The HarfBuzz face of the installed font file fontconfig picks for family and style."""
+    found = installed_font(family, style)
+    if found is None:
+        return None
     blob = harfbuzz.hb_blob_create_from_file_or_fail(found[0].encode())
     if blob == ffi.NULL:
         return None
-    face = ffi.gc(harfbuzz.hb_face_create(blob, int(found[1] or 0)), harfbuzz.hb_face_destroy)
+    face = ffi.gc(harfbuzz.hb_face_create(blob, found[1]), harfbuzz.hb_face_destroy)
     harfbuzz.hb_blob_destroy(blob)  # the face holds its own reference
     return face
 
