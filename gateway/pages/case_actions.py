@@ -17,6 +17,7 @@ from gateway.pages.case_forms import (
     PRINTED_BY,
     REASON_LABELS,
     UNIT_ROLES,
+    WORK_ROLES,
     action_button,
     done_message,
     form_errors,
@@ -78,13 +79,19 @@ async def case_view(request: web.Request) -> web.Response:
     return render(request, "cases/case.html", context)
 
 
+# Reviewers read the forms a case carries; the rosters and publicity reports are the unit's.
+REVIEWER_DOCUMENTS = ("registration_form", "declaration_form")
+
+
 def _prints(request: web.Request, case: dict) -> list[dict]:
-    """The documents this case has so far, for the unit to print or reprint."""
-    if current_user(request)["role"] not in UNIT_ROLES:
+    """The documents this case has so far: for the unit to print or reprint, for a reviewer
+    the forms to read (printing does not move the case for them)."""
+    role = current_user(request)["role"]
+    if role not in WORK_ROLES:
         return []
+    kinds = DOCUMENT_LABELS if role in UNIT_ROLES else REVIEWER_DOCUMENTS
     offered = {PRINTED_BY[Action(a)] for a in case["actions"] if Action(a) in PRINTED_BY}
-    kinds = [k for k in DOCUMENT_LABELS if k not in offered and not_printable(k, case) is None]
-    return print_buttons(kinds)
+    return print_buttons(k for k in kinds if k not in offered and not_printable(k, case) is None)
 
 
 def _button(case: dict, action: Action, here: str) -> dict:

@@ -220,3 +220,19 @@ async def test_a_whole_list_prints_beyond_the_page_shown(cast, clock):
     other_list = {**data, "list_query": "list=department%3Areview&tab=done"}
     _, page, _ = await submit_form(cast.operator, "/print", other_list)
     assert "未能取得列表：没有这个业务列表" in flash_text(page)
+
+
+async def test_a_department_reads_the_forms_and_printing_does_not_move_the_case(cast, clock):
+    case_id = await at_department(cast, clock)
+    await must(cast.department, case_id, "accept")
+    _, page, _ = await cast.department.page(f"/cases/{case_id}")
+    assert re.findall(r'name="kind" value="(\w+)"', page) == [
+        "registration_form",
+        "declaration_form",
+    ]
+    back = f"/cases/{case_id}"
+    _, job = await print_from(cast.department, back, "declaration_form", [case_id])
+    assert job["status"] == "done"
+    await asyncio.sleep(0.5)  # the printed event has reached the cases service by now
+    case = await case_of(cast.operator, case_id)
+    assert case["state"] == "form_print_ready"  # step 7 is the unit's or the applicant's
