@@ -82,6 +82,9 @@ async def start_job(
     try:
         job = await documents(request, "documents.print", {"kind": kind, "case_ids": case_ids})
     except RpcError as error:
+        if message:  # what was just done stands: say so, and where to print it later
+            problem = f"{message}。未能打印：{error.message}，可在“已办业务”中打印"
+            return see_other(request, back, problem, "error")
         if error.status >= 500 or error.status in (401, 403):
             raise
         return see_other(request, back, f"未能打印：{error.message}", "error")

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from gateway.keys import rpc_key
+from shared.rpc import ServiceUnavailable
 from tests.e2e.case_steps import (
     PASSED,
     approved,
@@ -236,3 +238,31 @@ async def test_a_department_reads_the_forms_and_printing_does_not_move_the_case(
     await asyncio.sleep(0.5)  # the printed event has reached the cases service by now
     case = await case_of(cast.operator, case_id)
     assert case["state"] == "form_print_ready"  # step 7 is the unit's or the applicant's
+
+
+async def test_a_publicity_start_stands_when_printing_is_unavailable(
+    gateway, cast, clock, monkeypatch
+):
+    rpc = gateway.app[rpc_key]
+    real_call = rpc.call
+
+    async def documents_away(service, method, *args, **kwargs):
+        if method == "documents.print":
+            raise ServiceUnavailable("documents", "没有应答")
+        return await real_call(service, method, *args, **kwargs)
+
+    monkeypatch.setattr(rpc, "call", documents_away)
+    case_id = await approved(cast, clock)
+    data = {
+        "action": "start_pre_publicity",
+        "case_id": [case_id],
+        "back": "/work/unit-4",
+        "step": "confirm",
+        "contact": "人事科",
+    }
+    status, page, where = await submit_form(cast.operator, "/work/unit-4/batch", data)
+    assert status == 200 and where == "/work/unit-4"  # the done tab, where it can be printed
+    message = flash_text(page)
+    assert message.startswith("开始打印评前公示材料：已办理 1 件。未能打印：服务暂时不可用")
+    assert "可在“已办业务”中打印" in message
+    assert (await case_of(cast.operator, case_id))["state"] == "pre_publicity"

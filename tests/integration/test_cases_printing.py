@@ -377,7 +377,7 @@ async def test_the_same_event_delivered_twice_moves_the_case_once(driver):
 async def test_a_party_that_may_not_print_moves_nothing(driver, caplog):
     unit = new_unit()
     case_id = await form_print_ready(driver, unit)
-    with caplog.at_level(logging.WARNING, logger="services.cases.handlers.printing"):
+    with caplog.at_level(logging.INFO, logger="services.cases.handlers.printing"):
         await deliver(driver, printed_event([case_id], DEPARTMENT).to_bytes())
     assert await driver.state(unit.operator, case_id) == "form_print_ready"
     assert "may not print" in caplog.text
