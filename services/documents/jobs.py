@@ -231,9 +231,14 @@ class PrintJobRunner:
     async def _renew_lease(self, job) -> None:
         while True:
             await asyncio.sleep(self.settings.lease_seconds / 3)
-            await self._update_running(
-                job, "lease_until = now() + make_interval(secs => $3)", self.settings.lease_seconds
-            )
+            try:
+                await self._update_running(
+                    job,
+                    "lease_until = now() + make_interval(secs => $3)",
+                    self.settings.lease_seconds,
+                )
+            except (OSError, asyncpg.PostgresError) as error:  # try again at the next beat
+                log.warning("print job %s: lease not renewed: %r", job["id"], error)
 
 
 def _printed_event(job, actor: Actor, document: dict, selection):
