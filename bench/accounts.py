@@ -20,7 +20,6 @@ Readable lines first, the last line one JSON object. See bench/README.md.
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import itertools
 import json
 import logging
@@ -45,6 +44,7 @@ import aiohttp
 import asyncpg
 
 from bench._accounts_peer import CAPTCHA, SERVICES
+from bench._processes import die_with_parent, service_env
 from services.accounts.domain.credentials import hash_password, verify_password
 from services.accounts.domain.validation import id_check_char, org_code_check_char
 from shared.db import ensure_database
@@ -410,12 +410,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In a child: get SIGTERM if the bench dies, so no process is left behind."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-
-
 class System:
     """The four services, the SMS provider and the gateway, each a process of its own."""
 
@@ -453,19 +447,13 @@ class System:
         }
 
     def _env(self) -> dict[str, str]:
-        pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        return {
-            **os.environ,
-            "PYTHONPATH": pythonpath,
-            "PYTHONUNBUFFERED": "1",
-            "ZC_DATABASE_URL": self.settings.database_url,
-            "ZC_AMQP_URL": self.settings.amqp_url,
-            "ZC_BROKER_PREFIX": self.settings.broker_prefix,
-            "ZC_LOG_LEVEL": "WARNING",
-            "ZC_VAR_DIR": str(self.var_dir),
-            "ZC_GATEWAY_HOST": "127.0.0.1",
-            "ZC_GATEWAY_PORT": str(self.port),
-        }
+        return service_env(
+            self.settings,
+            self.var_dir,
+            ZC_LOG_LEVEL="WARNING",
+            ZC_GATEWAY_HOST="127.0.0.1",
+            ZC_GATEWAY_PORT=str(self.port),
+        )
 
     async def _spawn(self, name: str, *args: str, ready_line: bool) -> None:
         self.logs[name] = self.var_dir / f"{name}.log"
@@ -475,7 +463,7 @@ class System:
                 sys.executable, "-m", *args,
                 cwd=ROOT, env=self._env(), stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE if ready_line else log, stderr=log,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )  # fmt: skip
         finally:
             log.close()  # the child has its own copy

@@ -37,10 +37,11 @@ from pathlib import Path
 import asyncpg
 
 from bench._printing_data import PrintData, database_url, generate
+from bench._processes import Processes, service_env
 from bench._workflow_data import check_bench_database
 from bench.documents import Meter, peak_rss_mb
 from bench.messaging import machine_idle_seconds, process_cpu_seconds
-from bench.workflow import _die_with_parent, broker_pids, machine_busy_pct
+from bench.workflow import broker_pids, machine_busy_pct
 from services.documents.jobs import CASES_PER_CALL
 from services.documents.render import from_cases
 from services.documents.render.engine import DocumentRenderer
@@ -58,9 +59,9 @@ POLL_FAST_FOR = 3.0  # this often for the first 3 s of a job, then less often
 JOB_TIMEOUT = 180.0
 MOVE_TIMEOUT = 60.0
 CONTENDED_CORES = 0.3  # other processes' CPU during a phase past which wall times mislead
-# The print job page (gateway/static/print.js) asks after 0.5 s, then 1.3 times later each
-# time, at most every 2 s.
-PAGE_FIRST_POLL, PAGE_POLL_GROWTH, PAGE_POLL_MAX = 0.5, 1.3, 2.0
+# The print job page (gateway/static/print.js) asks after 0.3 s, then 1.25 times later each
+# time, at most every second.
+PAGE_FIRST_POLL, PAGE_POLL_GROWTH, PAGE_POLL_MAX = 0.3, 1.25, 1.0
 
 
 def say(text: str) -> None:
@@ -163,36 +164,15 @@ def cpu_between(a: dict, b: dict) -> dict:
 
 class Services:
     def __init__(self, settings: Settings, log_dir: Path) -> None:
-        self.settings = settings
-        self.log_dir = log_dir
-        self.processes: dict[str, asyncio.subprocess.Process] = {}
-
-    def env(self) -> dict:
-        return {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "PYTHONUNBUFFERED": "1",
-            "ZC_DATABASE_URL": self.settings.database_url,
-            "ZC_AMQP_URL": self.settings.amqp_url,
-            "ZC_BROKER_PREFIX": self.settings.broker_prefix,
-            "ZC_LOG_LEVEL": self.settings.log_level,
-            "ZC_VAR_DIR": str(self.log_dir),
-        }
+        modules = {name: f"services.{name}" for name in SERVICES}
+        self.processes = Processes(modules, service_env(settings, log_dir), log_dir)
 
     async def start(self, client: RpcClient, ready_timeout: float = 90.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name in SERVICES:
-            with (self.log_dir / f"{name}.log").open("wb") as log:
-                self.processes[name] = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", f"services.{name}", cwd=ROOT, env=self.env(),
-                    stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=_die_with_parent,
-                )  # fmt: skip
+        await self.processes.spawn()
         deadline = time.perf_counter() + ready_timeout
         for name in SERVICES:
             while True:
-                if self.processes[name].returncode is not None:
-                    raise RuntimeError(f"{name} exited; see {self.log_dir}/{name}.log")
+                self.processes.check_alive(name)
                 with contextlib.suppress(Exception):
                     await client.call(name, "ping", timeout=2)
                     break
@@ -201,19 +181,10 @@ class Services:
                 await asyncio.sleep(0.2)
 
     def pids(self) -> dict[str, int]:
-        return {name: p.pid for name, p in self.processes.items()}
+        return self.processes.pids()
 
     async def stop(self) -> None:
-        running = [p for p in self.processes.values() if p.returncode is None]
-        for process in running:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await self.processes.stop()
 
 
 # --- a unit printing ------------------------------------------------------------------------

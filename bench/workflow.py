@@ -13,7 +13,6 @@ limit. The last line printed is one JSON object with every figure. See bench/REA
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ import aio_pika
 import aiohttp
 import asyncpg
 
+from bench._processes import Processes, service_env
 from bench._workflow_data import (
     DEFAULT_DATABASE,
     Generated,
@@ -478,12 +478,6 @@ def split_singles(singles: list) -> tuple[list, list, list, list]:
 # --- the processes ---------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when the bench dies, so no service outlives it."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-
-
 def free_port(preferred: int) -> int:
     for port in (preferred, 0):
         with socket.socket() as s:
@@ -499,41 +493,16 @@ class System:
     """accounts, cases, documents, notify and the gateway, each a process of its own."""
 
     def __init__(self, settings: Settings, port: int, log_dir: Path) -> None:
-        self.settings = settings
         self.port = port
-        self.log_dir = log_dir
-        self.processes: dict[str, asyncio.subprocess.Process] = {}
-
-    def env(self) -> dict:
-        return {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "PYTHONUNBUFFERED": "1",
-            "ZC_DATABASE_URL": self.settings.database_url,
-            "ZC_AMQP_URL": self.settings.amqp_url,
-            "ZC_BROKER_PREFIX": self.settings.broker_prefix,
-            "ZC_GATEWAY_HOST": "127.0.0.1",
-            "ZC_GATEWAY_PORT": str(self.port),
-            "ZC_LOG_LEVEL": self.settings.log_level,
-            "ZC_VAR_DIR": str(self.log_dir),
-        }
+        env = service_env(settings, log_dir, ZC_GATEWAY_HOST="127.0.0.1", ZC_GATEWAY_PORT=str(port))
+        self.processes = Processes(PROCESSES, env, log_dir)
 
     async def start(self, ready_timeout: float = 90.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.env()
-        for name, module in PROCESSES.items():
-            with (self.log_dir / f"{name}.log").open("wb") as log:
-                self.processes[name] = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", module, cwd=ROOT, env=env,
-                    stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=_die_with_parent,
-                )  # fmt: skip
+        await self.processes.spawn()
         deadline = now() + ready_timeout
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             while True:
-                dead = [n for n, p in self.processes.items() if p.returncode is not None]
-                if dead:
-                    raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}/*.log")
+                self.processes.check_alive()
                 with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
                     async with http.get(f"{self.url}/readyz") as r:
                         if r.status == 200:
@@ -547,19 +516,10 @@ class System:
         return f"http://127.0.0.1:{self.port}"
 
     def pids(self) -> dict[str, list[int]]:
-        return {name: [p.pid] for name, p in self.processes.items()}
+        return {name: [pid] for name, pid in self.processes.pids().items()}
 
     async def stop(self) -> None:
-        running = [p for p in self.processes.values() if p.returncode is None]
-        for process in running:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await self.processes.stop(grace=15)
 
 
 async def delete_broker_objects(settings: Settings) -> None:

@@ -60,6 +60,11 @@ async def driver(printing):
     yield printing
 
 
+def units_named(cases: list[dict]) -> dict[str, str]:
+    """What accounts would answer for the cases' unit: its name."""
+    return {case["unit_id"]: UNIT_NAME for case in cases}
+
+
 async def render(driver, actor, kind: str, snapshots: list) -> dict:
     return await driver.call(
         "documents.render",
@@ -158,7 +163,7 @@ async def test_a_roster_of_the_units_cases(driver):
         await driver.act(unit.operator, case_id, "approve", **approval(driver.clock.today()))
         await driver.act(unit.operator, case_id, "start_pre_publicity", contact="人事处 0755-1234")
         cases.append(await driver.call("case.get", {"case_id": case_id}, unit.operator))
-    roster = from_cases.roster(cases, UNIT_NAME, "pre")
+    [roster] = from_cases.select("pre_publicity_roster", cases, units_named(cases)).snapshots
     printed = await render(driver, unit.operator, "pre_publicity_roster", [roster])
     text = "".join(page_texts(await read(driver, unit.operator, printed["document_id"])))
     assert "评前公示名册" in text and "人事处 0755-1234" in text and UNIT_NAME in text
@@ -289,7 +294,7 @@ async def test_the_post_publicity_documents_are_printed_after_the_committee(driv
         driver,
         unit.operator,
         "post_publicity_roster",
-        [from_cases.roster([case], UNIT_NAME, "post")],
+        from_cases.select("post_publicity_roster", [case], units_named([case])).snapshots,
     )
     report = await render(
         driver,

@@ -108,14 +108,6 @@ def roster_person(case: Case) -> RosterPerson:
     )
 
 
-def roster(cases: Sequence[Case], unit_name: str, which: Which) -> Roster:
-    """One roster for cases publicised together; ValueError if their periods differ."""
-    periods = {_period_key(c[f"{which}_publicity"]) for c in cases}
-    if len(periods) != 1:
-        raise ValueError("名册中的人员须处于同一公示期，请按公示时间分别打印")
-    return _roster_of(cases[0], [roster_person(c) for c in cases], unit_name, which)
-
-
 def _period_key(publicity: dict | None) -> tuple:
     p = publicity or {}
     return (p.get("start"), p.get("end"), p.get("method"), p.get("contact"))
