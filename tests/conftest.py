@@ -4,6 +4,7 @@ Each run gets a fresh database (zhicheng_test_<run>) and drops it at the end: li
 counts in one run never meet cases left by another.
 """
 
+import faulthandler
 import os
 import uuid
 
@@ -13,6 +14,14 @@ import pytest
 from shared.db import database_name, ensure_database
 from shared.settings import Settings
 from shared.topology import delete_prefix
+
+EXIT_GRACE = 60  # seconds the run may take to exit once the tests are done
+
+
+def pytest_unconfigure(config):
+    # A thread that never ends (an executor's thread stuck on a pipe, say) keeps the run
+    # from exiting, and CI would wait for hours: show every thread's stack and fail instead.
+    faulthandler.dump_traceback_later(EXIT_GRACE, exit=True)
 
 
 def _test_settings() -> Settings:

@@ -19,6 +19,7 @@ from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from shared.rpc import RpcClient, RpcError
 from shared.topology import Names
+from tests.integration import render_tasks
 from tests.integration.conftest import WORKFLOW_TODAY
 from tests.support.cases_driver import COMMITTEE, DEPARTMENT, CasesDriver, approval, new_unit
 from tests.support.pdf_tools import fonts_of, page_count, page_texts
@@ -218,6 +219,29 @@ async def test_a_crashed_worker_is_reported_and_the_service_goes_on(driver):
     assert "文档生成进程意外退出" in failed.value.message
     printed = await render(driver, unit.operator, "registration_form", [samples.registration(7)])
     assert printed["pages"] == 2 and pool.replacements >= 1
+
+
+async def test_workers_killed_while_handing_back_large_results_are_reported_every_time():
+    # A worker killed in the middle of returning its result once left the pool waiting for
+    # ever (and the service unable to exit): every call must end, fast, as a result or a crash.
+    pool = RenderPool(RenderSettings(workers=2, time_limit=5, warm=False))
+    await pool.start()
+    try:
+        for trial in range(12):
+            calls = [pool.run(render_tasks.large_result, 30_000_000) for _ in range(4)]
+            running = asyncio.gather(*calls, return_exceptions=True)
+            await asyncio.sleep(0.05 + (trial % 6) * 0.03)
+            for pid in pool.worker_pids():
+                os.kill(pid, signal.SIGKILL)
+            outcomes = await asyncio.wait_for(running, 4)  # well inside the 10 s hard limit
+            for outcome in outcomes:
+                if isinstance(outcome, Exception):
+                    assert getattr(outcome, "code", outcome) == "render_worker_died"
+                else:
+                    assert len(outcome) == 30_000_000
+        assert pool.replacements >= 6
+    finally:
+        await pool.close()
 
 
 async def test_a_render_past_its_time_limit_is_reported(driver):

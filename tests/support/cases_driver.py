@@ -9,13 +9,21 @@ from shared.rpc import Actor, RpcClient
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 APPROVAL = {
-    "negative_situation": "", "evaluation": "工作认真负责，业绩突出。",
+    "negative_situation": "",
+    "evaluation": "工作认真负责，业绩突出。",
     "continuing_education_opinion": "已完成继续教育学时要求。",
 }
 BASIC = {
-    "name": "张三", "gender": "女", "birth_date": "1949-12-31", "id_number": "11010519491231002X",
-    "education": "大学本科", "school": "深圳大学", "major": "机械工程",
-    "graduated_on": "1972-07-01", "position": "工程师", "work_started_on": "1972-08-01",
+    "name": "张三",
+    "gender": "女",
+    "birth_date": "1949-12-31",
+    "id_number": "11010519491231002X",
+    "education": "大学本科",
+    "school": "深圳大学",
+    "major": "机械工程",
+    "graduated_on": "1972-07-01",
+    "position": "工程师",
+    "work_started_on": "1972-08-01",
     "years_in_field": 30,
 }
 
@@ -59,37 +67,69 @@ class CasesDriver:
     async def call(self, method: str, params: dict, actor: Actor, service: str = "cases"):
         return await self.client.call(service, method, params, actor=actor)
 
-    async def open(self, unit: Unit, review_type: str = "ptsb", mobile: str = "13900000000",
-                   qualification: str = "gc-fg", committee: str = "cmte-qg-gj") -> str:
-        opened = await self.call("case.open", {
-            "round_id": "2026", "review_type_id": review_type, "qualification_id": qualification,
-            "committee_id": committee, "applicant_name": "张三", "applicant_mobile": mobile,
-            "id_number": BASIC["id_number"], "gender": "女"}, unit.applicant)
+    async def open(
+        self,
+        unit: Unit,
+        review_type: str = "ptsb",
+        mobile: str = "13900000000",
+        qualification: str = "gc-fg",
+        committee: str = "cmte-qg-gj",
+    ) -> str:
+        opened = await self.call(
+            "case.open",
+            {
+                "round_id": "2026",
+                "review_type_id": review_type,
+                "qualification_id": qualification,
+                "committee_id": committee,
+                "applicant_name": "张三",
+                "applicant_mobile": mobile,
+                "id_number": BASIC["id_number"],
+                "gender": "女",
+            },
+            unit.applicant,
+        )
         return opened["case_id"]
 
     async def complete(self, unit: Unit, case_id: str) -> None:
         """Fill every section and upload the required scans."""
         sections = {
             "basic": BASIC,
-            "work_history": {"entries": [{"start": "1972-08", "end": "至今",
-                                          "employer": "深圳某公司", "role": "工程师"}]},
+            "work_history": {
+                "entries": [
+                    {"start": "1972-08", "end": "至今", "employer": "深圳某公司", "role": "工程师"}
+                ]
+            },
             "education": {"hours_by_year": {"2025": 90}},
         }
         for section, data in sections.items():
-            await self.call("case.save_section", {"case_id": case_id, "section": section,
-                                                  "data": data}, unit.applicant)
+            await self.call(
+                "case.save_section",
+                {"case_id": case_id, "section": section, "data": data},
+                unit.applicant,
+            )
         for category in ("id_card", "diploma", "achievement"):
             await self.upload(unit.applicant, case_id, category, PNG)
 
-    async def upload(self, actor: Actor, case_id: str, category: str, content: bytes,
-                     filename: str = "scan.png") -> dict:
-        return await self.call("files.upload", {
-            "case_id": case_id, "category": category, "filename": filename,
-            "content_base64": base64.b64encode(content).decode()}, actor, service="documents")
+    async def upload(
+        self, actor: Actor, case_id: str, category: str, content: bytes, filename: str = "scan.png"
+    ) -> dict:
+        return await self.call(
+            "files.upload",
+            {
+                "case_id": case_id,
+                "category": category,
+                "filename": filename,
+                "content_base64": base64.b64encode(content).decode(),
+            },
+            actor,
+            service="documents",
+        )
 
     async def act(self, actor: Actor, case_id: str, action: str, **inputs) -> dict:
-        return await self.call("case.act", {"case_id": case_id, "action": action,
-                                            "inputs": inputs}, actor)
+        return await self.call(
+            "case.act", {"case_id": case_id, "action": action, "inputs": inputs}, actor
+        )
 
     async def submitted(self, unit: Unit, review_type: str = "ptsb") -> str:
         case_id = await self.open(unit, review_type)
@@ -103,8 +143,13 @@ class CasesDriver:
         await self.act(unit.operator, case_id, "approve", **approval(self.clock.today()))
         await self.act(unit.operator, case_id, "start_pre_publicity")
         self.clock.offset += timedelta(days=12)
-        await self.act(unit.operator, case_id, "record_pre_publicity_result", passed=True,
-                       feedback="公示期间无异议")
+        await self.act(
+            unit.operator,
+            case_id,
+            "record_pre_publicity_result",
+            passed=True,
+            feedback="公示期间无异议",
+        )
         await self.act(unit.operator, case_id, "submit_to_department")
         return case_id
 

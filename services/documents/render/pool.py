@@ -6,6 +6,7 @@ many tasks as there are workers, so a task submitted is a task started, its time
 counts from its start, and a worker killed takes down nothing that was merely queued.
 A worker that dies (segfault, OOM killer) breaks the executor: the pool replaces it, and
 the renders it was running fail with a RenderFailed (503) that the caller reports.
+Results come back as files (worker.run_task says why), in a folder the pool owns.
 """
 
 import asyncio
@@ -13,6 +14,9 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -82,8 +86,10 @@ class RenderPool:
         self.replacements = 0  # executors replaced after a crash or a hard timeout
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(self.workers)
+        self._outcomes = ""  # the folder where workers leave what came of their tasks
 
     async def start(self) -> None:
+        self._outcomes = tempfile.mkdtemp(prefix=f"zc-render-{os.getpid()}-")
         self._executor = self._new_executor()
         if self.settings.warm:
             # Each submit finds no idle worker and starts one, whose initializer loads fonts.
@@ -94,6 +100,8 @@ class RenderPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(_stop, executor, 5.0)
+        if self._outcomes:
+            shutil.rmtree(self._outcomes, ignore_errors=True)
 
     def worker_pids(self) -> list[int]:
         return [p.pid for p in _processes(self._executor)]
@@ -105,7 +113,8 @@ class RenderPool:
         async with self._slots:
             executor, future = self._submit(fn, args, limit)
             try:
-                return await asyncio.wait_for(asyncio.wrap_future(future), limit + HARD_LIMIT_GRACE)
+                path = await asyncio.wait_for(asyncio.wrap_future(future), limit + HARD_LIMIT_GRACE)
+                return worker.take_outcome(path)
             except worker.RenderTimeout:
                 raise timed_out(limit) from None
             except MemoryError:
@@ -129,7 +138,8 @@ class RenderPool:
             if executor is None:
                 raise RenderFailed("render_stopped", "文档服务正在停止，请稍后重试", 503)
             try:
-                return executor, executor.submit(fn, *args, time_limit=limit)
+                task = executor.submit(worker.run_task, self._outcomes, fn, args, limit)
+                return executor, task
             except BrokenProcessPool:  # a worker died while idle: nothing of ours ran there
                 log.error("a render worker died while idle: replacing the workers")
                 self._replace(executor)
@@ -162,18 +172,36 @@ def _processes(executor: concurrent.futures.ProcessPoolExecutor | None) -> list:
 
 
 def _kill(executor: concurrent.futures.ProcessPoolExecutor) -> None:
-    processes = _processes(executor)
+    processes, results = _processes(executor), _result_writer(executor)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.kill()
+    # Waiting for the killed workers to be gone is not for the event loop's thread.
+    threading.Thread(target=_release_manager, args=(processes, results), daemon=True).start()
 
 
 def _stop(executor: concurrent.futures.ProcessPoolExecutor, grace: float) -> None:
-    processes = _processes(executor)
+    processes, results = _processes(executor), _result_writer(executor)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(grace)
         if process.is_alive():
             process.kill()
-            process.join(1.0)
+    # Waiting for the killed workers to be gone is not for the event loop's thread.
+    threading.Thread(target=_release_manager, args=(processes, results), daemon=True).start()
+
+
+def _result_writer(executor: concurrent.futures.ProcessPoolExecutor):
+    # Taken before shutdown(), which lets go of the executor's queues.
+    return getattr(getattr(executor, "_result_queue", None), "_writer", None)
+
+
+def _release_manager(processes: list, results_writer) -> None:
+    # Should the executor's manager thread still be reading a result that will never be
+    # finished, closing our end of the result pipe once every worker is gone ends its read
+    # (end of file); otherwise it would block the service's exit for ever.
+    for process in processes:
+        process.join(1.0)
+    if results_writer is not None and not any(p.is_alive() for p in processes):
+        results_writer.close()

@@ -8,10 +8,15 @@ pool in the service process adds a hard limit on top, for a worker stuck in C co
 import gc
 import hashlib
 import io
+import os
+import pickle
 import resource
 import signal
-from collections.abc import Sequence
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pypdf
 from weasyprint import HTML
@@ -29,9 +34,12 @@ class PaginationMismatch(Exception):
     """A roster chunk came out with more or fewer pages than its plan (the plan misjudged)."""
 
     def __init__(self, planned: int, rendered: int) -> None:
-        super().__init__(f"planned {planned} pages, rendered {rendered}")
+        super().__init__(planned, rendered)  # both in args: it must unpickle in the service
         self.planned = planned
         self.rendered = rendered
+
+    def __str__(self) -> str:
+        return f"planned {self.planned} pages, rendered {self.rendered}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,56 @@ WARM_UP_HTML = (
     "<h1 style=\"font-family: 'Noto Sans CJK SC'; font-weight: bold\">预热 第1页</h1>"
     "<p>预热</p></body></html>"
 )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a task raised, as left for the service by run_task."""
+
+    error: Exception
+
+
+def run_task(outcome_dir: str, fn: Callable[..., Any], args: tuple, time_limit: float) -> str:
+    """fn(*args, time_limit=...), its result or exception pickled into a new file of
+    outcome_dir; answers that file's path.
+
+    Why a file: the executor carries results over one pipe that all workers write to. A
+    worker killed halfway through writing a large result (a PDF) leaves half a message in
+    it, and the executor's manager thread then waits for the rest for ever: the crash is
+    never reported, and the process cannot exit. A path is written to the pipe in one
+    piece (a pipe write under 4 KiB is atomic), and a half-written file harms no one."""
+    try:
+        outcome = fn(*args, time_limit=time_limit)
+    except Exception as error:
+        outcome = Failure(_portable(error))
+    descriptor, path = tempfile.mkstemp(dir=outcome_dir, suffix=".pickle")
+    with os.fdopen(descriptor, "wb") as out:
+        pickle.dump(outcome, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def take_outcome(path: str) -> Any:
+    """The result run_task left at path (the file is removed), or its exception raised."""
+    try:
+        with open(path, "rb") as left:
+            outcome = pickle.load(left)
+    finally:
+        os.unlink(path)
+    if isinstance(outcome, Failure):
+        raise outcome.error
+    return outcome
+
+
+def _portable(error: Exception) -> Exception:
+    # The worker's traceback goes along as a note, for the service's log.
+    where = "".join(traceback.format_exception(error)).rstrip()
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        error = RuntimeError(f"{type(error).__name__}: {error}")
+    error.__traceback__ = error.__context__ = error.__cause__ = None
+    error.add_note(f"in the render worker:\n{where}")
+    return error
 
 
 _memory_limit = 0  # bytes of address space this worker may use; 0: no limit
