@@ -14,6 +14,7 @@ from gateway.api_identity import body_of
 from gateway.auth import actor_of, login_required
 from gateway.http import json_object, json_response, stored_file_response
 from gateway.keys import rpc_key
+from gateway.web import cases, documents
 from shared.rpc import RpcError
 
 UPLOAD_TIMEOUT = 30.0
@@ -51,18 +52,6 @@ class BatchBody(BaseModel):
     case_ids: list[str] = Field(min_length=1, max_length=500)
     action: str
     inputs: dict[str, Any] = {}
-
-
-async def cases(request: web.Request, method: str, params=None, timeout: float | None = None):
-    return await request.app[rpc_key].call(
-        "cases", method, params, actor=actor_of(request), timeout=timeout
-    )
-
-
-async def documents(request: web.Request, method: str, params=None, timeout: float | None = None):
-    return await request.app[rpc_key].call(
-        "documents", method, params, actor=actor_of(request), timeout=timeout
-    )
 
 
 @spec.operation(

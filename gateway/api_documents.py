@@ -10,10 +10,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.api import spec
-from gateway.api_cases import documents
 from gateway.api_identity import body_of
 from gateway.auth import login_required
 from gateway.http import json_response, stored_file_response
+from gateway.web import documents
 
 OK = {"type": "object"}
 READ_TIMEOUT = 30.0  # a combined PDF of hundreds of forms is a few megabytes over the broker

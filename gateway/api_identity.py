@@ -20,6 +20,7 @@ from gateway.auth import (
     start_session,
 )
 from gateway.http import json_object, json_response
+from gateway.organisations import find, organisations
 from gateway.web import accounts, accounts_anonymous, with_client
 from shared.rpc import RpcError, invalid_input
 
@@ -114,9 +115,11 @@ class StatusChange(BaseModel):
 
 
 class ReviewerForm(BaseModel):
+    """org_id: a department's or committee's id from /api/reference, or the office's; the
+    organisation's name is taken from there."""
+
     role: Literal["department", "office", "committee"]
     org_id: str = ""
-    org_name: str = ""
     name: str = ""
     username: str = ""
     password: str = ""
@@ -441,7 +444,9 @@ async def list_reviewers(request: web.Request) -> web.Response:
 @login_required("sysadmin")
 async def create_reviewer(request: web.Request) -> web.Response:
     body = await body_of(request, ReviewerForm)
-    created = await accounts(request, "reviewers.create", body.model_dump())
+    organisation = find(await organisations(request), body.role, body.org_id)
+    params = body.model_dump() | {"org_name": organisation.name}
+    created = await accounts(request, "reviewers.create", params)
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
 
 

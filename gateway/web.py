@@ -162,6 +162,18 @@ async def accounts(request: web.Request, method: str, params=None, timeout: floa
     )
 
 
+async def cases(request: web.Request, method: str, params=None, timeout: float | None = None):
+    return await request.app[rpc_key].call(
+        "cases", method, params, actor=actor_of(request), timeout=timeout
+    )
+
+
+async def documents(request: web.Request, method: str, params=None, timeout: float | None = None):
+    return await request.app[rpc_key].call(
+        "documents", method, params, actor=actor_of(request), timeout=timeout
+    )
+
+
 async def accounts_anonymous(request: web.Request, method: str, params: dict | None = None):
     """A call before sign-in (captcha, SMS codes, registration, login, reset)."""
     return await request.app[rpc_key].call("accounts", method, params)

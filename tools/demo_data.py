@@ -3,7 +3,9 @@
 The cases service's reference data and the demo reviewer accounts both use these ids.
 """
 
-OFFICE = ("office-zjc", "深圳市人力资源和社会保障局专业技术人员管理处（专技处）")
+from shared.organisations import OFFICE_ID, OFFICE_NAME
+
+OFFICE = (OFFICE_ID, OFFICE_NAME)
 
 DEPARTMENTS = {
     "dept-daj": "深圳市档案局",

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.auth import login_required
+from gateway.organisations import ROLES, find, organisations
 from gateway.web import (
     accounts,
     form_of,
@@ -17,8 +18,8 @@ from gateway.web import (
 )
 from shared.rpc import RpcError
 
-REVIEWER_ROLES = {"department": "日常工作部门", "office": "专技处", "committee": "评委会"}
-REVIEWER_FIELDS = ("role", "org_id", "org_name", "name", "username", "password", "mobile")
+REVIEWER_ROLES = ROLES
+ACCOUNT_FIELDS = ("name", "username", "password", "mobile")
 STATUSES = {"all": "全部状态", "active": "正常", "disabled": "已停用"}
 
 
@@ -49,22 +50,37 @@ async def reviewers(request: web.Request) -> web.Response:
 
 @login_required("sysadmin")
 async def new_reviewer_page(request: web.Request) -> web.Response:
-    values = {"role": request.query.get("role", "department")}
-    return form_page(request, "admin/reviewer_form.html", values, roles=REVIEWER_ROLES)
+    return await _reviewer_form(request, {})
 
 
 @login_required("sysadmin")
 async def new_reviewer(request: web.Request) -> web.Response:
     form = await form_of(request)
+    known = await organisations(request)
     try:
-        created = await accounts(request, "reviewers.create", pick(form, REVIEWER_FIELDS))
+        role, _, org_id = form.get("org", "").partition(":")
+        organisation = find(known, role, org_id, field="org")
+        params = pick(form, ACCOUNT_FIELDS) | {
+            "role": organisation.role,
+            "org_id": organisation.id,
+            "org_name": organisation.name,
+        }
+        created = await accounts(request, "reviewers.create", params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
-        return form_page(request, "admin/reviewer_form.html", form, error, roles=REVIEWER_ROLES)
-    label = REVIEWER_ROLES.get(form["role"], "")
-    message = f"已新增{label}账户 {form['org_name'].strip()}（用户名 {created['username']}）"
+        return await _reviewer_form(request, form, error, known)
+    label = REVIEWER_ROLES[organisation.role]
+    message = f"已新增{label}账户 {organisation.name}（用户名 {created['username']}）"
     return see_other(request, "/admin/reviewers", message)
+
+
+async def _reviewer_form(request, values, error=None, known=None) -> web.Response:
+    known = known if known is not None else await organisations(request)
+    groups = [
+        (label, [o for o in known if o.role == role]) for role, label in REVIEWER_ROLES.items()
+    ]
+    return form_page(request, "admin/reviewer_form.html", values, error, groups=groups)
 
 
 @login_required("sysadmin")

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from multidict import MultiMapping
 
-from gateway.api_cases import cases, open_for_applicant, upload_scan
+from gateway.api_cases import open_for_applicant, upload_scan
 from gateway.auth import login_required
-from gateway.web import form_of, form_page, pick, render, see_other, shows_on_form
+from gateway.web import cases, form_of, form_page, pick, render, see_other, shows_on_form
 from services.cases.domain.materials import (
     EDUCATION_LEVELS,
     EXEMPTIONS,

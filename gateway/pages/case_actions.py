@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.api_cases import cases
 from gateway.auth import CSRF_FIELD, current_user, login_required
 from gateway.pages import print_pages
 from gateway.pages.case_forms import (
@@ -29,7 +28,7 @@ from gateway.pages.case_forms import (
     return_targets,
     year_field,
 )
-from gateway.web import local_path, render, see_other, shows_on_form
+from gateway.web import cases, local_path, render, see_other, shows_on_form
 from services.cases.domain.materials import EXEMPTIONS, Achievement, Basic, WorkEntry
 from services.cases.domain.model import NO_NEGATIVE_SITUATION, Action, Outcome
 from services.documents.render.from_cases import not_printable

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.api_cases import BATCH_TIMEOUT, cases
+from gateway.api_cases import BATCH_TIMEOUT
 from gateway.auth import CSRF_FIELD, current_user, login_required
 from gateway.pages import case_actions, print_pages
 from gateway.pages.case_forms import (
@@ -40,7 +40,7 @@ from gateway.pages.case_forms import (
     valid_ids,
     work_url,
 )
-from gateway.web import local_path, render, see_other
+from gateway.web import cases, local_path, render, see_other
 from services.cases.domain.model import Action, CaseState
 from services.cases.scope import WorkList
 from shared.rpc import RpcError

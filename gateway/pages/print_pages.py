@@ -8,10 +8,9 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 from multidict import MultiDict
 
-from gateway.api_cases import cases, documents
 from gateway.auth import login_required
 from gateway.pages.case_forms import DOCUMENT_LABELS, list_query, valid_ids
-from gateway.web import form_of, local_path, render, see_other
+from gateway.web import cases, documents, form_of, local_path, render, see_other
 from shared.rpc import RpcError
 
 JOB_ID = "{job_id:[0-9a-fA-F-]{36}}"

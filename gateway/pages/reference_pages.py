@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.api_cases import cases
 from gateway.auth import login_required
-from gateway.web import form_page, render, see_other, shows_on_form
+from gateway.web import cases, form_page, render, see_other, shows_on_form
 from shared.rpc import RpcError
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")

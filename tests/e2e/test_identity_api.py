@@ -3,6 +3,7 @@
 import pytest
 
 from services.accounts.handlers.reviewers import create_sysadmin
+from shared.organisations import OFFICE_ID, OFFICE_NAME
 from tests.e2e.conftest import CAPTCHA
 from tests.e2e.identity_helpers import (
     NEW_PASSWORD,
@@ -301,8 +302,7 @@ async def test_the_sysadmin_creates_and_lists_reviewer_accounts(admin, new_clien
     await api_login(sysadmin, name)
     reviewer = {
         "role": "department",
-        "org_id": "GCS" + username("")[:6],
-        "org_name": "深圳市工程师联合会",
+        "org_id": "dept-gcslh",
         "name": "孙部门",
         "username": username("dp"),
         "password": PASSWORD,
@@ -311,11 +311,46 @@ async def test_the_sysadmin_creates_and_lists_reviewer_accounts(admin, new_clien
     status, created = await sysadmin.api("POST", "/api/reviewers", reviewer)
     assert status == 201
     status, listing = await sysadmin.api("GET", "/api/reviewers?role=department")
-    assert created["id"] in {item["id"] for item in listing["items"]}
+    listed = {item["id"]: item for item in listing["items"]}
+    assert listed[created["id"]]["org_name"] == "深圳市工程师联合会"  # from the reference data
     assert {item["role"] for item in listing["items"]} == {"department"}
 
     assert (await admin.api("GET", "/api/reviewers"))[0] == 403
     assert (await admin.api("POST", "/api/reviewers", reviewer))[0] == 403
+
+
+async def test_a_reviewer_account_belongs_to_an_organisation_of_the_reference_data(sysadmin):
+    reviewer = {
+        "role": "committee",
+        "org_id": "dept-gcslh",  # a department's id, not a committee's
+        "name": "孙部门",
+        "username": username("dp"),
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    status, body = await sysadmin.api("POST", "/api/reviewers", reviewer)
+    assert status == 422
+    assert body["error"]["fields"] == {
+        "org_id": "没有编号为 dept-gcslh 的评委会，请从基础数据中选择"
+    }
+    status, body = await sysadmin.api("POST", "/api/reviewers", reviewer | {"org_id": ""})
+    assert (status, body["error"]["fields"]) == (422, {"org_id": "请选择所属机构"})
+    listing = (await sysadmin.api("GET", "/api/reviewers"))[1]["items"]
+    assert reviewer["username"] not in {item["username"] for item in listing}
+
+    status, body = await sysadmin.api("POST", "/api/reviewers", reviewer | {"role": "office"})
+    assert status == 422 and body["error"]["fields"]["org_id"].startswith(
+        "没有编号为 dept-gcslh 的专技处"
+    )
+    office = reviewer | {"role": "office", "org_id": OFFICE_ID}
+    status, created = await sysadmin.api("POST", "/api/reviewers", office)
+    assert status == 201, created
+    assert (await sysadmin.api("GET", f"/api/reviewers/{created['id']}"))[1]["org_name"] == (
+        OFFICE_NAME
+    )
+
+
+ORGANISATIONS = {"department": "dept-gcslh", "office": OFFICE_ID, "committee": "cmte-qg-gj"}
 
 
 @pytest.fixture
@@ -332,8 +367,7 @@ async def sysadmin(new_client, services) -> Client:
 async def new_reviewer(sysadmin: Client, role: str = "department") -> dict:
     reviewer = {
         "role": role,
-        "org_id": "GCS" + username("")[:6],
-        "org_name": "深圳市工程师联合会",
+        "org_id": ORGANISATIONS[role],
         "name": "孙部门",
         "username": username("dp"),
         "password": PASSWORD,

@@ -10,6 +10,7 @@ import pytest
 from services.accounts.domain.validation import uscc_check_char
 from services.accounts.handlers.applicant_import import COLUMNS
 from services.accounts.handlers.reviewers import create_sysadmin
+from shared.organisations import OFFICE_ID
 from tests.e2e.identity_helpers import (
     NEW_PASSWORD,
     PASSWORD,
@@ -505,16 +506,22 @@ async def test_the_sysadmin_creates_a_committee_account_which_sees_its_own_home(
     _, home, _ = await admin.login(name)
     assert "评审机构账户" in home and "系统管理员" in home
 
-    bad = {"role": "committee", "org_id": "", "org_name": "", "name": "", "username": "x"}
+    status, page, _ = await admin.page("/admin/reviewers/new")
+    assert '<option value="department:dept-daj">深圳市档案局</option>' in page
+    assert f'<option value="office:{OFFICE_ID}">' in page
+    assert '<option value="committee:cmte-qg-gj">深圳市轻工专业高级' in page
+
+    bad = {"org": "", "name": "", "username": "x"}
     status, page, _ = await admin.submit("/admin/reviewers/new", bad)
     assert status == 422
-    assert field_error(page, "org_name") == "请填写机构名称"
+    assert field_error(page, "org") == "请选择所属机构"
     assert input_value(page, "username") == "x"
+    made_up = bad | {"org": "committee:SZGCS"}
+    status, page, _ = await admin.submit("/admin/reviewers/new", made_up)
+    assert field_error(page, "org") == "没有编号为 SZGCS 的评委会，请从基础数据中选择"
 
     reviewer = {
-        "role": "committee",
-        "org_id": "QG" + username("")[:6],
-        "org_name": "深圳市轻工专业高级专业技术资格评审委员会",
+        "org": "committee:cmte-qg-gj",
         "name": "钱评审",
         "username": username("cm"),
         "password": PASSWORD,
@@ -522,11 +529,12 @@ async def test_the_sysadmin_creates_a_committee_account_which_sees_its_own_home(
     }
     _, page, where = await admin.submit("/admin/reviewers/new", reviewer)
     assert where == "/admin/reviewers"
-    assert f"已新增评委会账户 {reviewer['org_name']}（用户名 {reviewer['username']}）" in page
+    org_name = "深圳市轻工专业高级专业技术资格评审委员会"  # from the reference data
+    assert f"已新增评委会账户 {org_name}（用户名 {reviewer['username']}）" in page
 
     committee = new_client()
     _, home, _ = await committee.login(reviewer["username"])
-    assert reviewer["org_name"] in home and "评委会" in home and "待办业务" in home
+    assert org_name in home and "评委会" in home and "待办业务" in home
     assert (await committee.page("/admin/reviewers"))[0] == 403
 
 
@@ -585,11 +593,13 @@ async def _unit(services):
     return await new_unit(services)
 
 
+ORGANISATIONS = {"department": "dept-gcslh", "office": OFFICE_ID, "committee": "cmte-qg-gj"}
+
+
 async def new_reviewer_through_the_page(admin, role: str = "department") -> dict:
     reviewer = {
         "role": role,
-        "org_id": "GCS" + username("")[:6],
-        "org_name": "深圳市工程师联合会",
+        "org": f"{role}:{ORGANISATIONS[role]}",
         "name": "孙部门",
         "username": username("dp"),
         "password": PASSWORD,
