@@ -1,4 +1,5 @@
-"""The system administrator's reference data (基础数据): review rounds, review types, committees.
+"""The system administrator's reference data (基础数据): review rounds, review types,
+committees, departments, series and their qualifications.
 
 Read with ref.all and saved with ref.save_*; the cases service checks each value. The service
 words its field errors in pydantic's English, so they are put into Chinese here, by field.
@@ -15,7 +16,7 @@ from shared.rpc import RpcError
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 REF_ID = "{ref_id:[A-Za-z0-9_-]{1,40}}"
-KIND = "{kind:rounds|review-types|committees}"
+KIND = "{kind:rounds|review-types|committees|departments|series|qualifications}"
 
 sysadmin_only = login_required("sysadmin")
 
@@ -28,8 +29,14 @@ class Kind:
     method: str
     labels: dict[str, str]  # every field the form posts, with its label
     flags: tuple[str, ...] = ()  # checkboxes
-    optional: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # left empty: the service's default
+    choices: tuple[str, ...] = ()  # picked from a list, not typed
     new_values: tuple[tuple[str, str], ...] = ()
+    section: str = ""  # its part of the index page, if not named as its URL segment
+
+    @property
+    def anchor(self) -> str:
+        return self.section or self.key
 
 
 KINDS = {
@@ -77,9 +84,36 @@ KINDS = {
             "active": "启用",
         },
         flags=("active",),
+        choices=("department_id", "qualification_ids"),
         new_values=(("active", "on"),),
     ),
+    "departments": Kind(
+        "departments",
+        "日常工作部门",
+        "departments",
+        "ref.save_department",
+        {"id": "编号", "name": "名称"},
+    ),
+    "series": Kind(
+        "series",
+        "系列",
+        "series",
+        "ref.save_series",
+        {"id": "编号", "name": "名称", "position": "排序"},
+        optional=("position",),
+    ),
+    "qualifications": Kind(
+        "qualifications",
+        "专业技术资格",
+        "qualifications",
+        "ref.save_qualification",
+        {"id": "编号", "series_id": "系列", "name": "名称", "level": "级别", "position": "排序"},
+        optional=("position",),
+        choices=("series_id", "level"),
+        section="series",
+    ),
 }
+LEVELS = ("正高", "副高", "中级", "初级")
 
 # pydantic's English messages -> Chinese, by what they say; {label} is the field's label
 MESSAGES = (
@@ -91,6 +125,7 @@ MESSAGES = (
     (re.compile(r"date"), "{label}须为有效日期，格式为 YYYY-MM-DD"),
     (re.compile(r"at least 1 item"), "请至少选择一项{label}"),
     (re.compile(r"Field required"), "请填写{label}"),
+    (re.compile(r"Input should be '"), "请选择{label}"),
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -112,14 +147,42 @@ def _listing(reference: dict) -> dict:
         }
         for c in reference["committees"]
     ]
-    return {**reference, "committees": committees}
+    series = [
+        {
+            **one,
+            "qualifications": [
+                {
+                    **q,
+                    "committees": [
+                        c["name"] for c in committees if q["id"] in c["qualification_ids"]
+                    ],
+                }
+                for q in reference["qualifications"]
+                if q["series_id"] == one["id"]
+            ],
+        }
+        for one in reference["series"]
+    ]
+    departments_listed = [
+        {**d, "committees": [c["name"] for c in committees if c["department_id"] == d["id"]]}
+        for d in reference["departments"]
+    ]
+    return {
+        **reference,
+        "committees": committees,
+        "series": series,
+        "departments": departments_listed,
+    }
 
 
 @sysadmin_only
 async def new_page(request: web.Request) -> web.Response:
     kind = KINDS[request.match_info["kind"]]
     reference = await cases(request, "ref.all")
-    return _form(request, kind, reference, dict(kind.new_values), None)
+    # ?series_id=… from a series' 新增 link; lists (qualification_ids) are not preset
+    singles = [name for name in kind.choices if not name.endswith("_ids")]
+    preset = {name: request.query[name] for name in singles if name in request.query}
+    return _form(request, kind, reference, dict(kind.new_values) | preset, None)
 
 
 @sysadmin_only
@@ -148,7 +211,7 @@ async def save(request: web.Request) -> web.Response:
         return _form(request, kind, reference, values, item, _in_chinese(kind, error))
     done = "保存" if item else "新增"
     message = f"已{done}{kind.noun}：{values['name']}（编号 {values['id']}）"
-    return see_other(request, f"/admin/reference#{kind.key}", message)
+    return see_other(request, f"/admin/reference#{kind.anchor}", message)
 
 
 def _item(reference: dict, kind: Kind, ref_id: str) -> dict:
@@ -185,7 +248,7 @@ def _check(kind: Kind, reference: dict, values: dict, item: dict | None) -> None
     errors = {}
     for name, label in kind.labels.items():
         if name not in kind.flags + kind.optional and not values[name]:
-            errors[name] = f"请{'选择' if name.endswith('_ids') else '填写'}{label}"
+            errors[name] = f"请{'选择' if name in kind.choices else '填写'}{label}"
     if item is None and values["id"] and not errors.get("id"):
         if not ID_PATTERN.match(values["id"]):
             errors["id"] = "编号只能由字母、数字、“-”和“_”组成，不超过40个字符"
@@ -196,7 +259,10 @@ def _check(kind: Kind, reference: dict, values: dict, item: dict | None) -> None
 
 
 def _params(kind: Kind, values: dict) -> dict:
-    return {name: value == "on" if name in kind.flags else value for name, value in values.items()}
+    params = {
+        name: value == "on" if name in kind.flags else value for name, value in values.items()
+    }
+    return {name: v for name, v in params.items() if v != "" or name not in kind.optional}
 
 
 def _in_chinese(kind: Kind, error: RpcError) -> RpcError:
@@ -239,6 +305,7 @@ def _form(
             for s in reference["series"]
         ],
         "chosen": set(values.get("qualification_ids") or []),
+        "levels": LEVELS,
     }
     template = f"reference/{kind.key.replace('-', '_')}_form.html"
     return form_page(request, template, values, error, **context)

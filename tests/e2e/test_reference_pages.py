@@ -55,6 +55,9 @@ async def test_only_the_sysadmin_reaches_the_reference_pages(gateway, services, 
                 assert status == 403, (who, path)
             status, _, _ = await people[who].submit("/admin/reference/rounds/new", new_round())
             assert status == 403, who
+            department = {"id": "t" + uuid.uuid4().hex[:8], "name": "越权部门"}
+            status, _, _ = await people[who].submit("/admin/reference/departments/new", department)
+            assert status == 403, who
     finally:
         for who in ("operator", "applicant"):
             await people[who].close()
@@ -141,3 +144,87 @@ async def test_committees_and_review_types_are_edited_with_errors_beside_the_fie
     assert status == 422 and error_for(page, "name") == "请填写名称"
     _, body = await sysadmin.api("GET", "/api/reference")
     assert {t["id"]: t["name"] for t in body["review_types"]}["khrd"] == "考核认定"
+
+
+async def test_a_new_department_series_and_qualification_are_ready_for_committees_and_accounts(
+    sysadmin,
+):
+    tag = uuid.uuid4().hex[:8]
+    department = {"id": f"td-{tag}", "name": f"测试区人力资源局{tag}"}
+    status, page, where = await sysadmin.submit("/admin/reference/departments/new", department)
+    assert (status, where) == (200, "/admin/reference")
+    assert f"已新增日常工作部门：{department['name']}（编号 {department['id']}）" in text_of(page)
+
+    series = {"id": f"ts-{tag}", "name": f"测试系列{tag}", "position": ""}
+    status, page, _ = await sysadmin.submit("/admin/reference/series/new", series)
+    assert status == 200
+    status, page, _ = await sysadmin.page(
+        f"/admin/reference/qualifications/new?series_id={series['id']}"
+    )
+    assert value_of(page, "series_id") == series["id"]  # the series' 新增 link chooses it
+
+    qualification = {"id": f"tq-{tag}", "series_id": series["id"], "name": "高级测试师"}
+    status, page, _ = await sysadmin.submit("/admin/reference/qualifications/new", qualification)
+    assert status == 422 and error_for(page, "level") == "请选择级别"
+    assert value_of(page, "name") == "高级测试师"
+    qualification["level"] = "副高"
+    status, page, where = await sysadmin.submit(
+        "/admin/reference/qualifications/new", qualification
+    )
+    assert (status, where) == (200, "/admin/reference")
+    assert "无（申报个人不能选择）" in page  # no committee reviews it yet
+
+    committee = {
+        "id": f"tc-{tag}",
+        "name": f"测试评委会{tag}",
+        "department_id": department["id"],
+        "qualification_ids": qualification["id"],
+        "active": "on",
+    }
+    status, page, _ = await sysadmin.submit("/admin/reference/committees/new", committee)
+    assert status == 200
+    _, body = await sysadmin.api("GET", "/api/reference")
+    assert {"id": series["id"], "name": series["name"], "position": 0} in body["series"]
+    saved = next(q for q in body["qualifications"] if q["id"] == qualification["id"])
+    assert (saved["series_id"], saved["level"]) == (series["id"], "副高")
+    assert {"id": department["id"], "name": department["name"]} in body["departments"]
+
+    # An account for the new department or committee is now one choice away.
+    _, form, _ = await sysadmin.page("/admin/reviewers/new")
+    assert f'value="department:{department["id"]}">{department["name"]}<' in form
+    assert f'value="committee:{committee["id"]}">{committee["name"]}<' in form
+
+
+async def test_names_stay_unique_and_edits_keep_the_id(sysadmin):
+    status, page, _ = await sysadmin.submit(
+        "/admin/reference/departments/new",
+        {"id": "t" + uuid.uuid4().hex[:8], "name": "深圳市档案局"},
+    )
+    assert status == 422
+    assert (
+        error_for(page, "name")
+        == "已有名称为“深圳市档案局”的日常工作部门（编号 dept-daj），请换一个名称"
+    )
+
+    tag = uuid.uuid4().hex[:8]
+    series = {"id": f"ts-{tag}", "name": f"测试系列{tag}", "position": "一"}
+    status, page, _ = await sysadmin.submit("/admin/reference/series/new", series)
+    assert status == 422 and error_for(page, "position") == "排序须为整数"
+    status, _, _ = await sysadmin.submit("/admin/reference/series/new", series | {"position": "9"})
+    assert status == 200
+    qualification = {"series_id": series["id"], "name": "讲师", "level": "中级"}
+    for number in (1, 2):
+        status, page, _ = await sysadmin.submit(
+            "/admin/reference/qualifications/new", qualification | {"id": f"tq{number}-{tag}"}
+        )
+        assert status == (200 if number == 1 else 422)  # 讲师 of 高校教师 stands too
+    assert error_for(page, "name").startswith("已有名称为“讲师”的专业技术资格")
+
+    edit = f"/admin/reference/series/{series['id']}/edit"
+    status, page, _ = await sysadmin.submit(
+        edit, {"id": "renamed", "name": f"改名{tag}", "position": "3"}
+    )
+    assert status == 200
+    _, body = await sysadmin.api("GET", "/api/reference")
+    assert {"id": series["id"], "name": f"改名{tag}", "position": 3} in body["series"]
+    assert "renamed" not in {s["id"] for s in body["series"]}

@@ -1,7 +1,9 @@
 """Reference data: everyone logged in reads it; the system administrator maintains it."""
 
 from datetime import date
+from typing import Literal
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from shared.rpc import CallContext, RpcError
@@ -30,6 +32,25 @@ class SaveCommittee(BaseModel):
     department_id: str
     qualification_ids: list[str] = Field(min_length=1)
     active: bool = True
+
+
+class SaveDepartment(BaseModel):
+    id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class SaveSeries(BaseModel):
+    id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=50)
+    position: int = Field(0, ge=0, le=999)  # where it comes in lists
+
+
+class SaveQualification(BaseModel):
+    id: str = Field(min_length=1, max_length=40)
+    series_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=50)
+    level: Literal["正高", "副高", "中级", "初级"]
+    position: int = Field(0, ge=0, le=999)  # where it comes within its series
 
 
 def _sysadmin(ctx: CallContext) -> None:
@@ -139,3 +160,67 @@ async def save_committee(params: SaveCommittee, ctx: CallContext) -> dict:
             [(params.id, q) for q in set(params.qualification_ids)],
         )
     return {"saved": params.id}
+
+
+async def save_department(params: SaveDepartment, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _name_unused(conn, "departments", params.id, params.name, "日常工作部门")
+        await conn.execute(
+            "INSERT INTO departments (id, name) VALUES ($1, $2)"
+            " ON CONFLICT (id) DO UPDATE SET name = $2",
+            params.id,
+            params.name,
+        )
+    return {"saved": params.id}
+
+
+async def save_series(params: SaveSeries, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _name_unused(conn, "series", params.id, params.name, "系列")
+        await conn.execute(
+            "INSERT INTO series (id, name, position) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET name = $2, position = $3",
+            params.id,
+            params.name,
+            params.position,
+        )
+    return {"saved": params.id}
+
+
+async def save_qualification(params: SaveQualification, ctx: CallContext) -> dict:
+    _sysadmin(ctx)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("SELECT 1 FROM series WHERE id = $1", params.series_id):
+            raise RpcError("invalid_input", "系列不存在", 422, {"series_id": "系列不存在"})
+        # One name may stand in two series (讲师: 高校教师, 中专教师), not twice in one.
+        await _name_unused(
+            conn, "qualifications", params.id, params.name, "专业技术资格", series=params.series_id
+        )
+        await conn.execute(
+            "INSERT INTO qualifications (id, series_id, name, level, position)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE"
+            " SET series_id = $2, name = $3, level = $4, position = $5",
+            params.id,
+            params.series_id,
+            params.name,
+            params.level,
+            params.position,
+        )
+    return {"saved": params.id}
+
+
+async def _name_unused(
+    conn: asyncpg.Connection, table: str, ref_id: str, name: str, noun: str, series: str = ""
+) -> None:
+    """Two entries of one list with the same name could not be told apart in any form."""
+    query = f"SELECT id FROM {table} WHERE name = $1 AND id <> $2"  # table: one of ours
+    args = [name, ref_id]
+    if series:
+        query += " AND series_id = $3"
+        args.append(series)
+    other = await conn.fetchval(query, *args)
+    if other:
+        message = f"已有名称为“{name}”的{noun}（编号 {other}），请换一个名称"
+        raise RpcError("invalid_input", message, 422, {"name": message})
