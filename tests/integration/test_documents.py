@@ -23,6 +23,7 @@ from tests.integration import render_tasks
 from tests.integration.conftest import WORKFLOW_TODAY
 from tests.support.cases_driver import COMMITTEE, DEPARTMENT, CasesDriver, approval, new_unit
 from tests.support.pdf_tools import fonts_of, page_count, page_texts
+from tests.support.probes import wait_until
 
 UNIT_NAME = "深圳市福田区测试科技有限公司"
 RENDER_TIMEOUT = 60  # seconds a documents.render call may take here
@@ -210,7 +211,8 @@ async def test_a_crashed_worker_is_reported_and_the_service_goes_on(driver):
     pool = driver.deps.renderer.pool
     big = samples.roster(1200).model_copy(update={"unit_name": f"崩溃测试单位{time.time_ns()}"})
     call = asyncio.create_task(render(driver, unit.operator, "pre_publicity_roster", [big]))
-    await asyncio.sleep(1.5)  # the chunks are being rendered
+    await wait_until(lambda: pool.running == pool.workers, timeout=30)  # chunks rendering
+    await asyncio.sleep(0.2)
     for pid in pool.worker_pids():
         os.kill(pid, signal.SIGKILL)
     with pytest.raises(RpcError) as failed:

@@ -84,6 +84,7 @@ class RenderPool:
         self.settings = settings or RenderSettings()
         self.workers = self.settings.worker_count
         self.replacements = 0  # executors replaced after a crash or a hard timeout
+        self.running = 0  # tasks in the workers now
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(self.workers)
         self._outcomes = ""  # the folder where workers leave what came of their tasks
@@ -112,6 +113,7 @@ class RenderPool:
         limit = time_limit or self.settings.time_limit
         async with self._slots:
             executor, future = self._submit(fn, args, limit)
+            self.running += 1
             try:
                 path = await asyncio.wait_for(asyncio.wrap_future(future), limit + HARD_LIMIT_GRACE)
                 return worker.take_outcome(path)
@@ -131,6 +133,8 @@ class RenderPool:
                 log.error("a render worker died (exit codes %s): replacing the workers", codes)
                 self._replace(executor)
                 raise worker_died() from None
+            finally:
+                self.running -= 1
 
     def _submit(self, fn, args, limit: float):
         for _attempt in range(2):
