@@ -196,13 +196,14 @@ def _choices(reference: dict) -> dict:
     for committee in committees:
         for qid in committee["qualification_ids"]:
             reviewed_by.setdefault(qid, []).append(committee["id"])
+    # Only what some open committee reviews can be declared: the rest is not offered at all.
     series = [
         {
             "name": s["name"],
             "qualifications": [
-                {**q, "committees": reviewed_by.get(q["id"], [])}
+                {**q, "committees": reviewed_by[q["id"]]}
                 for q in reference["qualifications"]
-                if q["series_id"] == s["id"]
+                if q["series_id"] == s["id"] and q["id"] in reviewed_by
             ],
         }
         for s in reference["series"]
@@ -211,7 +212,7 @@ def _choices(reference: dict) -> dict:
         "rounds": [r for r in reference["rounds"] if r["active"]],
         "review_types": reference["review_types"],
         "committees": committees,
-        "series": series,
+        "series": [s for s in series if s["qualifications"]],
     }
 
 

@@ -50,6 +50,8 @@ async def test_an_applicant_opens_a_case_through_the_pages(applicant):
     assert (
         'data-qualifications="da-cj da-zj"' in page or 'data-qualifications="da-zj da-cj"' in page
     )
+    assert 'value="da-zj"' in page  # 馆员: the 档案 committee reviews it
+    assert 'value="zx-zg"' not in page  # 正高级教师: no committee reviews it, so not offered
 
     form = {"round_id": "2026", "review_type_id": "ptsb", "committee_id": "cmte-da-zj"}
     status, page, _ = await applicant.submit("/my/cases/new", form | {"qualification_id": "gc-fg"})
