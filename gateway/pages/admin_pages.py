@@ -57,10 +57,14 @@ async def new_reviewer_page(request: web.Request) -> web.Response:
 async def new_reviewer(request: web.Request) -> web.Response:
     form = await form_of(request)
     known = await organisations(request)
+    account = pick(form, ACCOUNT_FIELDS)
     try:
         role, _, org_id = form.get("org", "").partition(":")
-        organisation = find(known, role, org_id, field="org")
-        params = pick(form, ACCOUNT_FIELDS) | {
+        try:
+            organisation = find(known, role, org_id, field="org")
+        except RpcError as no_organisation:
+            raise await _with_account_errors(request, account, no_organisation) from None
+        params = account | {
             "role": organisation.role,
             "org_id": organisation.id,
             "org_name": organisation.name,
@@ -73,6 +77,20 @@ async def new_reviewer(request: web.Request) -> web.Response:
     label = REVIEWER_ROLES[organisation.role]
     message = f"已新增{label}账户 {organisation.name}（用户名 {created['username']}）"
     return see_other(request, "/admin/reviewers", message)
+
+
+async def _with_account_errors(request, account: dict, problem: RpcError) -> RpcError:
+    """The organisation's problem, with the accounts service's verdict on the other fields,
+    so that the form shows every error at once."""
+    check = account | {"role": "department", "check_only": True}  # creates nothing
+    try:
+        await accounts(request, "reviewers.create", check)
+    except RpcError as error:
+        if error.status != 422:
+            raise
+        others = {k: v for k, v in error.fields.items() if k not in ("role", "org_id", "org_name")}
+        return RpcError(problem.code, problem.message, 422, others | problem.fields)
+    return problem
 
 
 async def _reviewer_form(request, values, error=None, known=None) -> web.Response:

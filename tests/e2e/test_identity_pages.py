@@ -515,7 +515,18 @@ async def test_the_sysadmin_creates_a_committee_account_which_sees_its_own_home(
     status, page, _ = await admin.submit("/admin/reviewers/new", bad)
     assert status == 422
     assert field_error(page, "org") == "请选择所属机构"
+    assert field_error(page, "name") and field_error(page, "username")  # all errors at once
     assert input_value(page, "username") == "x"
+    taken = {
+        "org": "",
+        "name": "钱评审",
+        "username": name,
+        "password": PASSWORD,
+        "mobile": mobile(),
+    }
+    status, page, _ = await admin.submit("/admin/reviewers/new", taken)
+    assert field_error(page, "username") == "该用户名已被使用，请换一个"
+    assert field_error(page, "name") == ""
     made_up = bad | {"org": "committee:SZGCS"}
     status, page, _ = await admin.submit("/admin/reviewers/new", made_up)
     assert field_error(page, "org") == "没有编号为 SZGCS 的评委会，请从基础数据中选择"

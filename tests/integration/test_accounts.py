@@ -477,6 +477,24 @@ async def new_reviewer(accounts, sysadmin: Actor, role: str = "department") -> d
     return {**form, "id": created["user_id"]}
 
 
+async def test_a_reviewer_form_checked_only_is_answered_and_nothing_is_created(accounts):
+    sysadmin = await new_sysadmin(accounts)
+    taken = await new_reviewer(accounts, sysadmin)
+    form = {"role": "office", "name": "孙部门", "username": username("chk")}
+    form |= {"password": PASSWORD, "mobile": mobile(), "check_only": True}
+    office = {"org_id": "o", "org_name": "专技处"}
+    answer = await accounts.call("reviewers.create", form | office, actor=sysadmin)
+    assert answer == {"valid": True}
+    with pytest.raises(RpcError) as refused:
+        await accounts.call(
+            "reviewers.create", form | {"username": taken["username"], "mobile": "1"}, sysadmin
+        )
+    assert refused.value.fields["username"] == "该用户名已被使用，请换一个"
+    assert {"mobile", "org_id", "org_name"} <= set(refused.value.fields)
+    listed = await accounts.call("reviewers.list", {}, actor=sysadmin)
+    assert form["username"] not in {item["username"] for item in listed["items"]}
+
+
 async def test_a_disabled_reviewer_loses_their_sessions_and_is_told_whom_to_ask(accounts):
     sysadmin = await new_sysadmin(accounts)
     reviewer = await new_reviewer(accounts, sysadmin, "committee")

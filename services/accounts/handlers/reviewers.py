@@ -33,11 +33,15 @@ class CreateReviewer(BaseModel):
     username: str = ""
     password: str = ""
     mobile: str = ""
+    check_only: bool = False  # validate and answer, create nothing
 
 
 class ListReviewers(BaseModel):
     role: ReviewerRole | None = None
     status: Literal["all", "active", "disabled"] = "all"
+
+
+USERNAME_TAKEN = "该用户名已被使用，请换一个"
 
 
 def _check(params: CreateReviewer) -> tuple[dict, dict]:
@@ -62,8 +66,13 @@ def _check(params: CreateReviewer) -> tuple[dict, dict]:
 async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
     require_role(ctx.actor, "sysadmin")
     values, errors = _check(params)
+    if params.check_only and not errors.get("username"):
+        if await ctx.pool.fetchval("SELECT 1 FROM users WHERE username = $1", values["username"]):
+            errors["username"] = USERNAME_TAKEN
     if errors:
         raise RpcError("invalid_input", "信息有误，请按提示修改", 422, errors)
+    if params.check_only:
+        return {"valid": True}
     user_id = uuid.uuid4()
     try:
         await ctx.pool.execute(
@@ -81,7 +90,7 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
         )
     except asyncpg.UniqueViolationError:
         raise RpcError(
-            "invalid_input", "用户名已被使用", 422, {"username": "该用户名已被使用，请换一个"}
+            "invalid_input", "用户名已被使用", 422, {"username": USERNAME_TAKEN}
         ) from None
     return {"user_id": str(user_id), "username": values["username"]}
 
