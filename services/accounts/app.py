@@ -6,6 +6,7 @@ from services.accounts.handlers import (
     auth,
     captchas,
     enrolments,
+    organisations,
     registration,
     reviewers,
     sms,
@@ -51,6 +52,9 @@ def build_events() -> EventConsumer:
     for event_type in talent.TALENT_EVENTS:
         events.on(event_type, talent.TalentUnit)(talent.apply_talent_unit)
     events.on("si.enrolment.changed", enrolments.EnrolmentChanged)(enrolments.apply_enrolment)
+    events.on("reference.organisation_renamed", organisations.OrganisationRenamed)(
+        organisations.apply_organisation_renamed
+    )
     return events
 
 

@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.applicant_helpers import error_for, value_of
 from tests.e2e.identity_helpers import Client, text_of
 from tests.e2e.people import signed_in, unit_people
+from tests.support.probes import wait_until
 
 
 @pytest.fixture
@@ -228,3 +229,30 @@ async def test_names_stay_unique_and_edits_keep_the_id(sysadmin):
     _, body = await sysadmin.api("GET", "/api/reference")
     assert {"id": series["id"], "name": f"改名{tag}", "position": 3} in body["series"]
     assert "renamed" not in {s["id"] for s in body["series"]}
+
+
+async def test_renaming_a_department_renames_it_on_its_accounts(sysadmin):
+    tag = uuid.uuid4().hex[:8]
+    department = {"id": f"td-{tag}", "name": f"测试区人力资源局{tag}"}
+    await sysadmin.submit("/admin/reference/departments/new", department)
+    account = {
+        "role": "department",
+        "org_id": department["id"],
+        "name": "孙部门",
+        "username": "tr" + tag,
+        "password": "Passw0rd1",
+        "mobile": "139" + str(uuid.uuid4().int)[:8],
+    }
+    status, created = await sysadmin.api("POST", "/api/reviewers", account)
+    assert status == 201, created
+
+    renamed = department | {"name": f"测试区人力资源和社会保障局{tag}"}
+    edit = f"/admin/reference/departments/{department['id']}/edit"
+    status, _, _ = await sysadmin.submit(edit, renamed)
+    assert status == 200
+
+    async def shows_new_name() -> bool:
+        _, reviewer = await sysadmin.api("GET", f"/api/reviewers/{created['id']}")
+        return reviewer["org_name"] == renamed["name"]
+
+    await wait_until(shows_new_name, timeout=10)  # the rename travels as an event

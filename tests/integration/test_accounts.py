@@ -614,3 +614,32 @@ async def test_nobody_disables_or_resets_their_own_account_here(accounts):
         "SELECT active FROM users WHERE id = $1", sysadmin.user_id
     )
     assert row["active"]
+
+
+async def test_an_organisation_rename_applies_unless_a_newer_name_is_there(accounts):
+    from datetime import UTC, datetime, timedelta
+
+    from services.accounts.handlers.organisations import (
+        OrganisationRenamed,
+        apply_organisation_renamed,
+    )
+    from shared.envelope import new_event
+
+    sysadmin = await new_sysadmin(accounts)
+    reviewer = await new_reviewer(accounts, sysadmin, "committee")
+    org = {"role": "committee", "org_id": reviewer["org_id"]}
+
+    async def rename(name: str, at: datetime) -> str:
+        envelope = new_event("reference.organisation_renamed", org | {"name": name}, "cases")
+        envelope = envelope.model_copy(update={"occurred_at": at})
+        async with accounts.service.pool.acquire() as conn:
+            await apply_organisation_renamed(conn, envelope, OrganisationRenamed(**org, name=name))
+            return await conn.fetchval(
+                "SELECT org_name FROM users WHERE username = $1", reviewer["username"]
+            )
+
+    now = datetime.now(UTC)
+    assert await rename("新名称评委会", now + timedelta(seconds=1)) == "新名称评委会"
+    assert await rename("更早的名称", now) == "新名称评委会"  # late, older: ignored
+    assert await rename("创建前的名称", now - timedelta(days=1)) == "新名称评委会"
+    assert await rename("再次改名评委会", now + timedelta(seconds=2)) == "再次改名评委会"

@@ -77,7 +77,7 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
     try:
         await ctx.pool.execute(
             "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name,"
-            " mobile, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            " mobile, created_by, org_named_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
             user_id,
             values["username"],
             await hash_password_async(values["password"]),

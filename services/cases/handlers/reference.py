@@ -6,7 +6,12 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, Field
 
+from shared.envelope import new_event
+from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
+
+# Accounts keep each reviewer account's organisation name: they hear of a new one by this.
+ORGANISATION_RENAMED = "reference.organisation_renamed"
 
 
 class SaveRound(BaseModel):
@@ -144,6 +149,7 @@ async def save_committee(params: SaveCommittee, ctx: CallContext) -> dict:
                 422,
                 {"qualification_ids": "有不存在的专业技术资格"},
             )
+        await _tell_if_renamed(conn, "committees", "committee", params.id, params.name)
         await conn.execute(
             "INSERT INTO committees VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE"
             " SET name = $2, department_id = $3, active = $4",
@@ -166,6 +172,7 @@ async def save_department(params: SaveDepartment, ctx: CallContext) -> dict:
     _sysadmin(ctx)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await _name_unused(conn, "departments", params.id, params.name, "日常工作部门")
+        await _tell_if_renamed(conn, "departments", "department", params.id, params.name)
         await conn.execute(
             "INSERT INTO departments (id, name) VALUES ($1, $2)"
             " ON CONFLICT (id) DO UPDATE SET name = $2",
@@ -224,3 +231,13 @@ async def _name_unused(
     if other:
         message = f"已有名称为“{name}”的{noun}（编号 {other}），请换一个名称"
         raise RpcError("invalid_input", message, 422, {"name": message})
+
+
+async def _tell_if_renamed(
+    conn: asyncpg.Connection, table: str, role: str, org_id: str, name: str
+) -> None:
+    """An organisation saved under a new name: the event goes out with the change."""
+    old = await conn.fetchval(f"SELECT name FROM {table} WHERE id = $1 FOR UPDATE", org_id)
+    if old is not None and old != name:
+        payload = {"role": role, "org_id": org_id, "name": name}
+        await add_to_outbox(conn, new_event(ORGANISATION_RENAMED, payload, "cases"))
