@@ -141,6 +141,13 @@ async def test_committees_and_review_types_are_edited_with_errors_beside_the_fie
     saved = next(c for c in body["committees"] if c["id"] == committee["id"])
     assert saved["qualification_ids"] == ["da-fg"] and saved["active"] is False
 
+    twin = chosen | {
+        "id": "tc-" + uuid.uuid4().hex[:8],
+        "name": "深圳市档案中级专业技术资格评审委员会",
+    }
+    status, page, _ = await sysadmin.submit("/admin/reference/committees/new", twin)
+    assert status == 422 and error_for(page, "name").startswith("已有名称为“深圳市档案中级")
+
     status, page, _ = await sysadmin.submit("/admin/reference/review-types/khrd/edit", {"name": ""})
     assert status == 422 and error_for(page, "name") == "请填写名称"
     _, body = await sysadmin.api("GET", "/api/reference")

@@ -149,6 +149,7 @@ async def save_committee(params: SaveCommittee, ctx: CallContext) -> dict:
                 422,
                 {"qualification_ids": "有不存在的专业技术资格"},
             )
+        await _name_unused(conn, "committees", params.id, params.name, "评委会")
         await _tell_if_renamed(conn, "committees", "committee", params.id, params.name)
         await conn.execute(
             "INSERT INTO committees VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE"
