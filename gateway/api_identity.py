@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from gateway.api import spec
+from gateway.applicant_accounts import delete_applicant
 from gateway.auth import (
     SESSION_COOKIE,
     csrf_key,
@@ -382,6 +383,23 @@ async def set_person_status(request: web.Request) -> web.Response:
     body = await body_of(request, StatusChange)
     params = {"role": role, "user_id": request.match_info["id"], "active": body.active}
     return json_response(await accounts(request, "users.set_active", params))
+
+
+@spec.operation(
+    "delete",
+    "/api/applicants/{id}",
+    "Delete an applicant account that has no case (409 if it has: disable it instead)",
+    "applicants",
+    response={"type": "object", "properties": {"deleted": {"type": "boolean"}}},
+    errors=(401, 403, 404, 409),
+)
+@login_required("unit_admin", "unit_operator")
+async def delete_person(request: web.Request) -> web.Response:
+    person = await accounts(
+        request, "users.get", {"role": "applicant", "user_id": request.match_info["id"]}
+    )
+    await delete_applicant(request, person)
+    return json_response({"deleted": True})
 
 
 @login_required("unit_admin", "unit_operator")

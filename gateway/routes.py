@@ -57,6 +57,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", f"{PERSON}/edit", unit_pages.edit_person_page, name="unit_person_edit")
     add("POST", f"{PERSON}/edit", unit_pages.edit_person)
     add("POST", f"{PERSON}/status", unit_pages.set_status, name="unit_person_status")
+    add("POST", f"{PERSON}/delete", unit_pages.delete_person, name="unit_person_delete")
     add("GET", f"{PERSON}/password", unit_pages.password_page, name="unit_person_password")
     add("POST", f"{PERSON}/password", unit_pages.set_password)
 
@@ -95,6 +96,7 @@ def _api_identity(add) -> None:
     add("POST", f"/api/{PEOPLE}", ident.create_person)
     add("GET", f"/api/{PEOPLE}/{API_ID}", ident.get_person, name="api_person")
     add("PATCH", f"/api/{PEOPLE}/{API_ID}", ident.update_person)
+    add("DELETE", f"/api/applicants/{API_ID}", ident.delete_person)
     add("POST", f"/api/{PEOPLE}/{API_ID}/status", ident.set_person_status, name="api_person_status")
     add(
         "POST",

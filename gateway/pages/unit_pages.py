@@ -6,6 +6,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from gateway.applicant_accounts import delete_applicant
 from gateway.auth import current_user, login_required
 from gateway.web import (
     accounts,
@@ -161,6 +162,24 @@ async def set_status(request: web.Request) -> web.Response:
     done = "启用" if active else "停用"
     message = f"已{done}{people.noun} {person['name']}（用户名 {person['username']}）"
     back = local_path(form.get("back")) or f"/unit/{people.kind}"
+    return see_other(request, back, message)
+
+
+@unit_only
+async def delete_person(request: web.Request) -> web.Response:
+    people = people_of(request)
+    if people.role != "applicant":
+        raise web.HTTPNotFound()
+    person = await _get(request, people)
+    form = await form_of(request)
+    back = local_path(form.get("back")) or f"/unit/{people.kind}"
+    try:
+        await delete_applicant(request, person)
+    except RpcError as refused:
+        if refused.status != 409:
+            raise
+        return see_other(request, back, refused.message, kind="error")
+    message = f"已删除{people.noun} {person['name']}（用户名 {person['username']}）"
     return see_other(request, back, message)
 
 

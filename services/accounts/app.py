@@ -38,6 +38,7 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc.method("users.create", users.UserForm)(users.create_user)
     rpc.method("users.update", users.UpdateUser)(users.update_user)
     rpc.method("users.set_active", users.SetActive)(users.set_active)
+    rpc.method("users.delete", users.UserRef)(users.delete_user)
     rpc.method("users.set_password", users.SetPassword)(users.set_password)
     rpc.method("applicants.import", applicant_import.ImportApplicants)(
         applicant_import.import_applicants

@@ -26,6 +26,7 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.method("case.get", queries.CaseRef)(queries.get_case)
     rpc.method("case.get_many", queries.GetMany)(queries.get_many)
     rpc.method("case.can_view", queries.CaseRef)(queries.can_view)
+    rpc.method("case.applicant_case_count", queries.ApplicantRef)(queries.applicant_case_count)
     rpc.method("case.can_view_many", queries.CanViewMany)(queries.can_view_many)
     rpc.method("case.list", queries.ListCases)(queries.list_cases)
     rpc.method("case.list_ids", queries.ListedCases)(queries.list_ids)

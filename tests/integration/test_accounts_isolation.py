@@ -22,6 +22,7 @@ USER_METHODS = {
         },
     },
     "users.set_active": lambda role, uid: {"role": role, "user_id": uid, "active": False},
+    "users.delete": lambda role, uid: {"role": role, "user_id": uid},
     "users.set_password": lambda role, uid: {
         "role": role,
         "user_id": uid,

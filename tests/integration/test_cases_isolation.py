@@ -156,3 +156,19 @@ async def test_can_view_says_no_to_outsiders_and_yes_to_the_unit(world):
             assert refused.status == 403
             continue
         assert answer == {"allowed": False}
+
+
+async def test_an_applicants_case_count_is_told_to_their_unit_only(world):
+    driver = world["driver"]
+    params = {"applicant_id": str(world["unit"].applicant.user_id)}
+    mine = await driver.call("case.applicant_case_count", params, world["unit"].operator)
+    assert mine["cases"] >= 2  # the draft and the submitted case of this world
+    for make in OUTSIDERS.values():
+        try:
+            answer = await driver.client.call(
+                "cases", "case.applicant_case_count", params, actor=make(world)
+            )
+        except RpcError as refused:
+            assert refused.status == 403
+            continue
+        assert answer == {"cases": 0}

@@ -247,6 +247,19 @@ async def set_active(params: SetActive, ctx: CallContext) -> dict:
     return {"active": params.active}
 
 
+async def delete_user(params: UserRef, ctx: CallContext) -> dict:
+    """An applicant account added by mistake goes for good (its ID number and username are
+    free again). Only applicants: staff accounts are disabled, never deleted, as their names
+    stand in case histories. The caller has made sure the applicant has no case."""
+    if params.role != "applicant":
+        raise RpcError("forbidden", "只能删除申报个人账户；经办人账户请停用", 403)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        await conn.execute("DELETE FROM sessions WHERE user_id = $1", params.user_id)
+        await conn.execute("DELETE FROM users WHERE id = $1", params.user_id)
+    return {"deleted": True, "name": person["name"], "username": person["username"]}
+
+
 async def set_password(params: SetPassword, ctx: CallContext) -> dict:
     """A manager sets a new password for someone they manage; that person's sessions end."""
     async with ctx.pool.acquire() as conn, conn.transaction():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from services.cases.domain.materials import SCAN_CATEGORIES, SECTIONS
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
-from services.cases.scope import WORK_LISTS, WorkList, lists_for, party_id, visibility
+from services.cases.scope import UNIT_ROLES, WORK_LISTS, WorkList, lists_for, party_id, visibility
 from shared.rpc import Actor, CallContext, RpcError
 
 LIST_COLUMNS = (
@@ -66,6 +66,10 @@ class GetMany(BaseModel):
 
 class CanViewMany(BaseModel):
     case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEW_CHECKS)
+
+
+class ApplicantRef(BaseModel):
+    applicant_id: uuid.UUID
 
 
 class MyCases(BaseModel):
@@ -347,6 +351,20 @@ def _actions(ctx: CallContext, row) -> list[Action]:
     except ValueError:
         return []
     return actions_for(CaseState(row["state"]), role)
+
+
+async def applicant_case_count(params: ApplicantRef, ctx: CallContext) -> dict:
+    """For deleting an applicant's account: how many cases they have, in the asker's sight
+    (their unit's staff see all of them)."""
+    if ctx.actor.role not in UNIT_ROLES:
+        raise RpcError("forbidden", "只有单位用户可以查询", 403)
+    condition, args = visibility(ctx.actor, 2)
+    count = await ctx.pool.fetchval(
+        f"SELECT count(*) FROM cases c WHERE c.applicant_id = $1 AND {condition}",
+        params.applicant_id,
+        *args,
+    )
+    return {"cases": count}
 
 
 async def can_view(params: CaseRef, ctx: CallContext) -> dict:
