@@ -23,7 +23,7 @@ async def delete_applicant(request: web.Request, person: dict) -> None:
             await accounts(request, "users.set_active", ref | {"active": True})
     if count:
         who = f"{person['name']}（用户名 {person['username']}）"
-        message = f"{who} 已有 {count} 件申报业务，不能删除；如不再使用，请停用该账户"
+        message = f"{who}已有 {count} 件申报业务，不能删除；如不再使用，请停用该账户"
         raise RpcError("has_cases", message, 409)
     await accounts(request, "users.delete", ref)
 

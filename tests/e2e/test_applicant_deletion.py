@@ -46,7 +46,7 @@ async def test_an_applicant_with_a_case_is_not_deleted_and_stays_signed_in(unit)
     path = f"/unit/applicants/{person['id']}/delete"
     status, page, _ = await operator.submit(path, {"back": "/unit/applicants"})
     assert status == 200
-    assert f"张三（用户名 {person['username']}） 已有 1 件申报业务，不能删除" in text_of(page)
+    assert f"张三（用户名 {person['username']}）已有 1 件申报业务，不能删除" in text_of(page)
     status, body = await operator.api("DELETE", f"/api/applicants/{person['id']}")
     assert (status, body["error"]["code"]) == (409, "has_cases")
     assert (await applicant.api("GET", "/api/me"))[0] == 200  # nothing changed for them
