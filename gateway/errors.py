@@ -4,6 +4,7 @@ import logging
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.http import json_response
 from shared.rpc import RpcError
@@ -11,10 +12,12 @@ from shared.rpc import RpcError
 log = logging.getLogger(__name__)
 
 PAGES = {
+    400: ("请求有误", "提交的内容格式有误，请刷新页面后重试。"),
     401: ("请先登录", "登录已失效，请重新登录。"),
     403: ("没有权限", "您没有权限进行此操作。"),
     404: ("页面不存在", "您访问的页面不存在或已被移除。"),
     405: ("不支持的操作", "该页面不支持此操作。"),
+    413: ("提交的内容过大", "一次提交的内容不能超过 20 MB。"),
     503: ("服务暂时不可用", "系统的部分服务暂时无法应答，请稍后再试。"),
     500: ("系统错误", "系统处理您的请求时出错，请稍后再试。如问题持续，请联系技术支持。"),
 }
@@ -62,3 +65,19 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if _is_api(request):
             return json_error(500, "internal", PAGES[500][1])
         return error_page(request, 500)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.middleware
+async def form_body_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """A form body is read once, here: a malformed one (multipart without a boundary, a broken
+    part header, bytes that are not UTF-8) is the sender's error, a 400, not a 500 from deep
+    in a handler. Handlers then get the parsed form from request.post(), which keeps it."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type in FORM_TYPES:
+        try:
+            await request.post()
+        except (ValueError, HttpProcessingError):
+            raise RpcError("bad_request", PAGES[400][1], 400) from None
+    return await handler(request)
