@@ -1,10 +1,11 @@
 """How a render worker hands what came of a task back to the service: through a file."""
 
 import os
+import subprocess
 
 import pytest
 
-from services.documents.render import worker
+from services.documents.render import pool, worker
 
 
 def answer(value, time_limit=None):
@@ -49,3 +50,16 @@ def test_the_workers_own_limits_come_back_as_what_they_are(tmp_path):
         path = worker.run_task(str(tmp_path), fail_with, (error,), 1.0)
         with pytest.raises(type(error)):
             worker.take_outcome(path)
+
+
+def test_outcome_folders_of_processes_that_are_gone_are_removed(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = tmp_path / f"zc-render-{gone.pid}-abc"
+    mine = tmp_path / f"zc-render-{os.getpid()}-def"
+    other = tmp_path / "zc-render-notapid"
+    for folder in (orphan, mine, other):
+        folder.mkdir()
+        (folder / "left.pickle").write_bytes(b"x")
+    assert pool.remove_orphaned_outcome_folders(str(tmp_path)) == [str(orphan)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name])

@@ -29,6 +29,7 @@ from shared.rpc import RpcError
 log = logging.getLogger(__name__)
 
 HARD_LIMIT_GRACE = 5.0  # seconds past the worker's own limit before the pool kills it
+OUTCOMES_PREFIX = "zc-render-"  # + the service's pid: the folder of its workers' outcomes
 
 
 class RenderSettings(BaseSettings):
@@ -90,7 +91,8 @@ class RenderPool:
         self._outcomes = ""  # the folder where workers leave what came of their tasks
 
     async def start(self) -> None:
-        self._outcomes = tempfile.mkdtemp(prefix=f"zc-render-{os.getpid()}-")
+        remove_orphaned_outcome_folders()
+        self._outcomes = tempfile.mkdtemp(prefix=f"{OUTCOMES_PREFIX}{os.getpid()}-")
         self._executor = self._new_executor()
         if self.settings.warm:
             # Each submit finds no idle worker and starts one, whose initializer loads fonts.
@@ -209,3 +211,27 @@ def _release_manager(processes: list, results_writer) -> None:
         process.join(1.0)
     if results_writer is not None and not any(p.is_alive() for p in processes):
         results_writer.close()
+
+
+def remove_orphaned_outcome_folders(root: str | None = None) -> list[str]:
+    """Outcome folders of documents processes that are gone (killed, so they could not
+    clean up): removed; answers their paths."""
+    root = root or tempfile.gettempdir()
+    removed = []
+    for name in os.listdir(root):
+        pid = name.removeprefix(OUTCOMES_PREFIX).split("-", 1)[0]
+        if not name.startswith(OUTCOMES_PREFIX) or not pid.isdigit() or _running(int(pid)):
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed.append(os.path.join(root, name))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
