@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
+from shared.processes import is_running
 from shared.settings import get_settings
 
 PROCESSES = {
@@ -173,16 +174,6 @@ async def run(names: list[str]) -> int:
     return code
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 def wait_ready(seconds: float, pid: int | None) -> int:
     url = gateway_url()
     deadline = time.monotonic() + seconds
@@ -190,7 +181,7 @@ def wait_ready(seconds: float, pid: int | None) -> int:
         if is_ready(url):
             print(f"Ready: {url}")
             return 0
-        if pid is not None and not _alive(pid):
+        if pid is not None and not is_running(pid):
             print(f"runall (pid {pid}) is no longer running", file=sys.stderr)
             return 1
         time.sleep(0.5)

@@ -122,3 +122,14 @@ async def new_browser_context(chromium, gateway, size: str = "desktop"):
         is_mobile=size == "phone",
         has_touch=size == "phone",
     )
+
+
+@pytest.fixture
+async def unit(gateway, services, clock):
+    """A unit's operator and applicant, each signed in."""
+    from tests.e2e.people import unit_people  # imported here: it needs CAPTCHA from this module
+
+    people = await unit_people(gateway, services)
+    yield people
+    for client in (people["operator"], people["applicant"]):
+        await client.close()

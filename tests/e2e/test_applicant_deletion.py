@@ -1,18 +1,8 @@
 """Deleting an applicant account: only while it has no case; the page and the API."""
 
-import pytest
-
 from tests.e2e.applicant_helpers import open_case
 from tests.e2e.identity_helpers import Client, text_of
-from tests.e2e.people import new_user, unit_people
-
-
-@pytest.fixture
-async def unit(gateway, services, clock):
-    people = await unit_people(gateway, services)
-    yield people
-    for client in (people["operator"], people["applicant"]):
-        await client.close()
+from tests.e2e.people import new_unit, new_user
 
 
 async def test_an_applicant_without_cases_is_deleted_from_the_list_and_signed_out(unit, gateway):
@@ -58,7 +48,8 @@ async def test_only_the_units_own_applicants_are_deleted_and_never_its_staff(
     unit, gateway, services
 ):
     operator = unit["operator"]
-    stranger = await new_user(services, "applicant", unit_id=(await _other_unit(services)))
+    other_unit = await new_unit(services, "深圳市另一家测试公司")
+    stranger = await new_user(services, "applicant", unit_id=other_unit)
     status, _ = await operator.api("DELETE", f"/api/applicants/{stranger['id']}")
     assert status == 404
     colleague = await new_user(services, "unit_operator", unit_id=unit["unit_id"])
@@ -70,9 +61,3 @@ async def test_only_the_units_own_applicants_are_deleted_and_never_its_staff(
     assert (status, body) == (200, {"deleted": True})
     status, _ = await operator.api("DELETE", f"/api/applicants/{mine['id']}")
     assert status == 404
-
-
-async def _other_unit(services):
-    from tests.e2e.people import new_unit
-
-    return await new_unit(services, "深圳市另一家测试公司")

@@ -20,15 +20,7 @@ from tests.e2e.applicant_helpers import (
     value_of,
 )
 from tests.e2e.identity_helpers import text_of
-from tests.e2e.people import new_unit, signed_in, unit_people
-
-
-@pytest.fixture
-async def unit(gateway, services, clock):
-    people = await unit_people(gateway, services)
-    yield people
-    for client in (people["operator"], people["applicant"]):
-        await client.close()
+from tests.e2e.people import new_unit, signed_in
 
 
 @pytest.fixture

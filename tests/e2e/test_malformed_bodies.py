@@ -5,7 +5,7 @@ import io
 import aiohttp
 import pytest
 
-from tests.e2e.people import signed_in
+from tests.e2e.people import new_unit, signed_in
 
 BROKEN_PART = (
     b'--b1\r\nContent-Disposition: form-data; name="\xc2\x8bx\x04H"\r\n\r\nx\r\n--b1--\r\n'
@@ -14,8 +14,6 @@ BROKEN_PART = (
 
 @pytest.fixture
 async def operator(gateway, services):
-    from tests.e2e.people import new_unit
-
     client = await signed_in(gateway, services, "unit_operator", unit_id=await new_unit(services))
     yield client
     await client.close()

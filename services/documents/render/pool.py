@@ -24,6 +24,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.documents.render import worker
+from shared.processes import is_running
 from shared.rpc import RpcError
 
 log = logging.getLogger(__name__)
@@ -219,19 +220,11 @@ def remove_orphaned_outcome_folders(root: str | None = None) -> list[str]:
     root = root or tempfile.gettempdir()
     removed = []
     for name in os.listdir(root):
+        if not name.startswith(OUTCOMES_PREFIX):
+            continue
         pid = name.removeprefix(OUTCOMES_PREFIX).split("-", 1)[0]
-        if not name.startswith(OUTCOMES_PREFIX) or not pid.isdigit() or _running(int(pid)):
+        if not pid.isdigit() or is_running(int(pid)):
             continue
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
         removed.append(os.path.join(root, name))
     return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
