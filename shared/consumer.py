@@ -1,25 +1,35 @@
-"""Event consumers: envelope checked at the edge, inbox for idempotency, bounded retries.
+"""Event consumers: envelope checked at the edge, inbox for idempotency.
 
-A message that cannot be understood (not an envelope, an unknown type, a payload of the
-wrong shape) is rejected at once with its reason logged, and goes to the dead-letter queue.
-A handler that fails is nacked and redelivered; the quorum queue's delivery limit then
-dead-letters it, so an operator can inspect and replay it.
+A message that cannot be understood (too large, not JSON, nested too deep, not an envelope,
+an unknown type, a payload of the wrong shape) raises `Unhandleable` with its reason: it goes
+to the dead-letter queue at once (shared/failed_events.py). A handler that fails raises what
+it raised, and the message comes back later, after a delay (shared/failed_events.py too).
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from faststream.exceptions import RejectMessage
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import Envelope
 from shared.inbox import first_delivery
 
 log = logging.getLogger(__name__)
+
+# An event is a small JSON envelope; anything far larger is not one of ours.
+MAX_EVENT_BYTES = 1024 * 1024
+
+
+class Unhandleable(Exception):
+    """A message no retry can help: dead-letter it at once, with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 EventHandler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
 
@@ -56,16 +66,26 @@ class EventConsumer:
     def routing_keys(self) -> list[str]:
         return sorted(self.subscriptions)
 
-    async def process(self, pool: asyncpg.Pool, body: bytes, delivery_count: int = 0) -> bool:
-        """Handle one delivery; True when its effects were applied now, False for a duplicate."""
-        envelope, subscription, payload = self._parse(body)
+    async def process(self, pool: asyncpg.Pool, body: bytes, message_id: str | None = None) -> bool:
+        """Handle one delivery; True when its effects were applied now, False for a duplicate.
+
+        Raises Unhandleable for a message that cannot be understood (logged with the
+        message id of the AMQP properties when the body has none), and whatever the handler
+        raised when it failed."""
+        try:
+            envelope, subscription, payload = self._parse(body)
+        except Unhandleable as error:
+            log.error(
+                "%s rejected message %s: %s (dead-lettered)",
+                self.name,
+                message_id or "?",
+                error.reason,
+            )
+            raise
         if subscription is None:  # a retired type, queued before its binding was removed
             log.info("%s: %s %s retired here; acked", self.name, envelope.type, envelope.id)
             self.retired_acked += 1
             return False
-        if delivery_count:
-            # A short, growing pause before a retry gives a passing fault time to clear.
-            await asyncio.sleep(min(2.0, 0.1 * delivery_count))
         async with pool.acquire() as conn:
             async with conn.transaction():
                 if not await first_delivery(conn, envelope.id, self.name):
@@ -80,27 +100,28 @@ class EventConsumer:
         """Runs between the commit and the ack; a crash here means a redelivery."""
 
     def _parse(self, body: bytes) -> tuple[Envelope, Subscription | None, Any]:
+        if len(body) > MAX_EVENT_BYTES:
+            raise Unhandleable(f"{len(body)} bytes, over the {MAX_EVENT_BYTES} an event may have")
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
-            self._reject(f"not an event envelope: {_brief(error)}")
+            raise Unhandleable(f"not an event envelope: {_brief(error)}") from None
+        except (RecursionError, ValueError) as error:
+            raise Unhandleable(f"unreadable: {type(error).__name__}") from None
         if envelope.type in self.retired:
             return envelope, None, None
         subscription = self.subscriptions.get(envelope.type)
         if subscription is None:
-            self._reject(f"event type {envelope.type!r} is not handled here", envelope)
+            raise Unhandleable(f"event type {envelope.type!r} is not handled here")
         payload: Any = envelope.payload
         if subscription.payload_model is not None:
             try:
                 payload = subscription.payload_model.model_validate(envelope.payload)
             except ValidationError as error:
-                self._reject(f"payload of {envelope.type}: {_brief(error)}", envelope)
+                raise Unhandleable(f"payload of {envelope.type}: {_brief(error)}") from None
+            except RecursionError:
+                raise Unhandleable(f"payload of {envelope.type} is nested too deep") from None
         return envelope, subscription, payload
-
-    def _reject(self, reason: str, envelope: Envelope | None = None) -> None:
-        message_id = envelope.id if envelope else "?"
-        log.error("%s rejected message %s: %s (dead-lettered)", self.name, message_id, reason)
-        raise RejectMessage()
 
 
 def _brief(error: ValidationError) -> str:

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+CONNECT_TIMEOUT = 5.0  # seconds to open one connection; asyncpg's default is 60
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
@@ -27,6 +29,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(database_url: str, schema: str, **kwargs) -> asyncpg.Pool:
     kwargs.setdefault("min_size", 1)
     kwargs.setdefault("max_size", 10)
+    kwargs.setdefault("timeout", CONNECT_TIMEOUT)
     return await asyncpg.create_pool(
         database_url,
         server_settings={"search_path": schema},
@@ -60,3 +63,24 @@ async def ensure_database(database_url: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for the errors of a database that is away (down, restarting, unreachable, its
+    connection cut), as against a query or a program that is wrong: the first is a 503 that
+    heals by itself, the second a bug."""
+    if isinstance(
+        error,
+        (
+            OSError,  # refused, reset, unreachable
+            TimeoutError,  # connect or command timeout
+            asyncpg.PostgresConnectionError,  # class 08, a lost connection included
+            asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+            asyncpg.TooManyConnectionsError,
+        ),
+    ):
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        text = str(error)
+        return "connection is closed" in text or "pool is closing" in text
+    return False

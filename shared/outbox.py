@@ -23,6 +23,8 @@ from shared.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 SENT_RETENTION = timedelta(days=7)
+# Confirms of a healthy broker take milliseconds; past this it is away or stuck.
+PUBLISH_TIMEOUT = 10.0
 PURGE_EVERY_SECONDS = 600
 
 
@@ -50,6 +52,7 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
+        database_url: str,
         schema: str,
         amqp_url: str,
         names: Names,
@@ -63,7 +66,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.published = 0
-        self._wakeup = Wakeup(pool, f"{schema}.outbox")
+        self._wakeup = Wakeup(database_url, f"{schema}.outbox")
         self._task: asyncio.Task | None = None
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
@@ -100,6 +103,7 @@ class OutboxRelay:
                 delay = min(5.0, 0.2 * 2 ** min(failures, 5)) * (0.5 + random.random() / 2)
                 log.warning("outbox relay %s: %r; retrying in %.1fs", self.schema, error, delay)
                 await self._close_broker()
+                await self._wakeup.close()
                 await asyncio.sleep(delay)
 
     async def relay_once(self) -> int:
@@ -115,11 +119,16 @@ class OutboxRelay:
             if not rows:
                 return 0
             # One channel keeps the order; confirms are awaited together, not one by one.
-            await asyncio.gather(
-                *(
-                    self._exchange.publish(to_message(r["envelope"]), routing_key=r["routing_key"])
-                    for r in rows
-                )
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        self._exchange.publish(
+                            to_message(r["envelope"]), routing_key=r["routing_key"]
+                        )
+                        for r in rows
+                    )
+                ),
+                PUBLISH_TIMEOUT,
             )
             await conn.execute(
                 "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
@@ -140,8 +149,8 @@ class OutboxRelay:
         connection, self._connection, self._exchange = self._connection, None, None
         if connection is not None:
             try:
-                await connection.close()
-            except Exception:  # already broken; nothing to release
+                await asyncio.wait_for(connection.close(), 1.0)
+            except Exception:  # already broken, or silent; nothing to release
                 pass
 
     async def _purge_if_due(self) -> None:

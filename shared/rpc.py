@@ -22,12 +22,17 @@ from typing import Any
 
 import aio_pika
 import asyncpg
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from pydantic import BaseModel, ValidationError
+
+from shared.db import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+# The largest request a service reads: a 10 MB scan in base64 with room to spare.
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+PING_DATABASE_TIMEOUT = 1.0
 
 
 class RpcError(Exception):
@@ -63,6 +68,11 @@ class ServiceUnavailable(RpcError):
             "service_unavailable", f"服务暂时不可用（{service}：{why}），请稍后再试", 503
         )
         self.service = service
+
+
+class DatabaseUnavailable(RpcError):
+    def __init__(self) -> None:
+        super().__init__("database_unavailable", "数据库暂时不可用，请稍后再试", 503)
 
 
 def invalid_input(error: ValidationError) -> RpcError:
@@ -123,25 +133,44 @@ class RpcRouter:
 
         return register
 
-    async def dispatch(self, body: bytes, pool: asyncpg.Pool | None, correlation_id=None) -> dict:
+    async def dispatch(
+        self, body: bytes, pool: asyncpg.Pool | None, correlation_id=None, message_id=None
+    ) -> dict:
+        """The reply to one request, whatever the request holds: never raises."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return {"ok": True, "result": await self._call(body, pool, correlation_id)}
+            request = self._read(body, correlation_id or message_id)
+            return {"ok": True, "result": await self._call(request, pool, correlation_id)}
         except RpcError as error:
             return {"ok": False, "error": error.to_dict()}
-        except Exception:
+        except Exception as error:
+            if is_database_unavailable(error):
+                log.warning("%s: database unavailable: %r", self.service, error)
+                return {"ok": False, "error": DatabaseUnavailable().to_dict()}
             log.exception("%s: unexpected error", self.service)
             return {"ok": False, "error": RpcError("internal", "系统内部错误", 500).to_dict()}
         finally:
             self.in_flight -= 1
             self.handled += 1
 
-    async def _call(self, body: bytes, pool, correlation_id) -> Any:
-        try:
-            request = Request.model_validate_json(body)
-        except ValidationError as error:
-            raise invalid_input(error) from None
+    def _read(self, body: bytes, message_id: str | None) -> Request:
+        """The request, or an RpcError saying why it cannot be read (logged with its id)."""
+        if len(body) > MAX_REQUEST_BYTES:
+            reason = f"request of {len(body)} bytes is over {MAX_REQUEST_BYTES}"
+        else:
+            try:
+                return Request.model_validate_json(body)
+            except ValidationError as error:
+                if any(e["type"] != "json_invalid" for e in error.errors()):
+                    raise invalid_input(error) from None
+                reason = f"not JSON: {error.errors()[0]['msg']}"
+            except (RecursionError, ValueError) as error:
+                reason = f"unreadable: {type(error).__name__}"
+        log.error("%s: request %s refused: %s", self.service, message_id or "?", reason)
+        raise RpcError("bad_request", "请求无法解析", 400)
+
+    async def _call(self, request: Request, pool, correlation_id) -> Any:
         if request.method not in self.methods:
             raise RpcError("unknown_method", f"{self.service} 不提供 {request.method}", 404)
         params_model, fn = self.methods[request.method]
@@ -155,7 +184,16 @@ class RpcRouter:
         result = await fn(params, context)
         return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
-    async def _ping(self, _params, _context) -> dict:
+    async def _ping(self, _params, context: CallContext) -> dict:
+        """Answers only when this process can serve: its database too (readiness)."""
+        if context.pool is not None:
+            try:
+                async with asyncio.timeout(PING_DATABASE_TIMEOUT):
+                    await context.pool.fetchval("SELECT 1")
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                raise DatabaseUnavailable() from None
         return {"service": self.service, "pid": os.getpid()}
 
     async def _stats(self, _params, _context) -> dict:
@@ -169,32 +207,48 @@ class RpcRouter:
 
 
 class RpcClient:
-    """Calls services; safe to share between any number of concurrent tasks."""
+    """Calls services; safe to share between any number of concurrent tasks.
 
-    def __init__(self, amqp_url: str, queue_for: Callable[[str], str], timeout: float) -> None:
+    It keeps its own connection and mends it: when the broker goes away, the calls waiting
+    for a reply fail at once, new calls fail fast while it reconnects in the background, and
+    the reply consumer is back with the new connection. A publish the broker does not
+    confirm in `confirm_timeout` seconds means the broker is unreachable (a connection that
+    went silent): the connection is dropped and made anew rather than waited on.
+    """
+
+    def __init__(
+        self,
+        amqp_url: str,
+        queue_for: Callable[[str], str],
+        timeout: float,
+        confirm_timeout: float = 3.0,
+    ) -> None:
         self.amqp_url = amqp_url
         self.queue_for = queue_for
         self.timeout = timeout
+        self.confirm_timeout = confirm_timeout
+        self.reconnects = 0
         self._pending: dict[str, tuple[asyncio.Future, str]] = {}
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
+        self._reconnecting: asyncio.Task | None = None
+        self._closing = False
+
+    @property
+    def connected(self) -> bool:
+        return self._channel is not None and not self._channel.is_closed
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url, timeout=5)
-        # With confirms, a request that no queue takes (its service never started)
-        # comes back at once as a DeliveryError instead of waiting out the timeout.
-        self._channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        reply_queue = await self._channel.get_queue(DIRECT_REPLY_TO, ensure=False)
-        await reply_queue.consume(self._on_reply, no_ack=True)
+        """Connect now; a broker that is away at start fails here, as a misconfiguration would."""
+        await self._connect()
 
     async def close(self) -> None:
-        for future, service in list(self._pending.values()):
-            if not future.done():
-                future.set_exception(ServiceUnavailable(service, "网关正在关闭"))
-        if self._connection is not None:
-            await self._connection.close()
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            await asyncio.gather(self._reconnecting, return_exceptions=True)
+        self._fail_pending("网关正在关闭")
+        await self._drop_connection()
 
     async def call(
         self,
@@ -223,7 +277,8 @@ class RpcClient:
         )
 
     async def _round_trip(self, service: str, body: bytes, timeout: float) -> dict:
-        if self._channel is None or self._channel.is_closed:
+        channel = self._channel
+        if channel is None or channel.is_closed:
             raise ServiceUnavailable(service, "消息服务未连接")
         correlation_id = uuid.uuid4().hex
         future = asyncio.get_running_loop().create_future()
@@ -237,14 +292,7 @@ class RpcClient:
                 reply_to=DIRECT_REPLY_TO,
                 expiration=max(timeout, 0.001),
             )
-            try:
-                await self._channel.default_exchange.publish(
-                    message, routing_key=self.queue_for(service), mandatory=True, timeout=timeout
-                )
-            except aio_pika.exceptions.DeliveryError:
-                raise ServiceUnavailable(service, "服务未启动") from None
-            except (aio_pika.exceptions.AMQPError, ConnectionError, TimeoutError) as error:
-                raise ServiceUnavailable(service, f"请求未能发出：{type(error).__name__}") from None
+            await self._publish(channel, service, message, min(timeout, self.confirm_timeout))
             try:
                 return await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
             except TimeoutError:
@@ -252,11 +300,86 @@ class RpcClient:
         finally:
             self._pending.pop(correlation_id, None)
 
+    async def _publish(self, channel, service: str, message, confirm_timeout: float) -> None:
+        try:
+            # With confirms, a request that no queue takes (its service never started)
+            # comes back at once as a DeliveryError instead of waiting out the timeout.
+            await channel.default_exchange.publish(
+                message,
+                routing_key=self.queue_for(service),
+                mandatory=True,
+                timeout=confirm_timeout,
+            )
+        except aio_pika.exceptions.DeliveryError:
+            raise ServiceUnavailable(service, "服务未启动") from None
+        except TimeoutError:
+            log.warning("rpc: no publish confirm in %gs; reconnecting", confirm_timeout)
+            self._connection_lost(channel)
+            raise ServiceUnavailable(service, "消息服务无应答") from None
+        except (aio_pika.exceptions.AMQPError, ConnectionError) as error:
+            raise ServiceUnavailable(service, f"请求未能发出：{type(error).__name__}") from None
+
+    async def _connect(self) -> None:
+        connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        try:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+            await reply_queue.consume(self._on_reply, no_ack=True)
+        except BaseException:
+            await _close_quietly(connection)
+            raise
+        self._connection, self._channel = connection, channel
+        connection.close_callbacks.add(lambda *_: self._connection_lost(channel))
+
+    def _connection_lost(self, channel) -> None:
+        if channel is not self._channel or self._closing:
+            return  # an older connection, already replaced, or we are closing
+        log.warning("rpc: connection to the broker lost; reconnecting")
+        self._channel = None
+        self._fail_pending("与消息服务的连接中断")
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed:
+            asyncio.get_running_loop().create_task(_close_quietly(connection))
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.1
+        while not self._closing:
+            await asyncio.sleep(delay)
+            try:
+                await self._connect()
+            except Exception as error:
+                log.info("rpc: reconnect failed (%r); next try in %.1fs", error, delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            self.reconnects += 1
+            log.info("rpc: reconnected to the broker")
+            return
+
+    def _fail_pending(self, why: str) -> None:
+        for future, service in list(self._pending.values()):
+            if not future.done():
+                future.set_exception(ServiceUnavailable(service, why))
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            await _close_quietly(connection)
+
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         entry = self._pending.get(message.correlation_id or "")
         if entry is None or entry[0].done():
             return  # the caller gave up already
         try:
             entry[0].set_result(json.loads(message.body))
-        except ValueError:
+        except (ValueError, RecursionError):
             entry[0].set_exception(RpcError("bad_reply", "服务应答无法解析", 502))
+
+
+async def _close_quietly(connection: AbstractConnection, timeout: float = 1.0) -> None:
+    """Close a connection that may be broken or silent, without waiting on it for long."""
+    try:
+        await asyncio.wait_for(connection.close(), timeout)
+    except Exception:  # already broken, or the broker does not answer: nothing to release
+        pass

@@ -15,8 +15,9 @@ import asyncpg
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
+from shared.failed_events import FailedEvents, describe_failure
 from shared.logs import setup_logging
 from shared.migrations import migrate_service
 from shared.outbox import OutboxRelay
@@ -53,6 +54,7 @@ class Service:
         self.pool: asyncpg.Pool | None = None
         self.broker: RabbitBroker | None = None
         self.relay: OutboxRelay | None = None
+        self.failed_events: FailedEvents | None = None
         self._reply_connection = None
         self._replies = None
 
@@ -72,12 +74,15 @@ class Service:
         self._replies = reply_channel.default_exchange
         self._subscribe_rpc()
         if self.events is not None and self.events.subscriptions:
+            self.failed_events = FailedEvents(self.settings.amqp_url, self.names, self.events.name)
+            await self.failed_events.start()
             self._subscribe_events()
         for add_subscribers in self.subscribe:
             add_subscribers(self)
         await self.broker.start()
         self.relay = OutboxRelay(
             self.pool,
+            self.settings.database_url,
             self.schema,
             self.settings.amqp_url,
             self.names,
@@ -96,6 +101,8 @@ class Service:
             await self.broker.stop()
         if self._reply_connection is not None:
             await self._reply_connection.close()
+        if self.failed_events is not None:
+            await self.failed_events.close()
         if self.relay is not None:
             await self.relay.stop()
         if self.pool is not None:
@@ -137,13 +144,16 @@ class Service:
             channel=Channel(prefetch_count=self.settings.rpc_prefetch),
             ack_policy=AckPolicy.ACK_FIRST,
             no_reply=True,
+            decoder=_undecoded,
         )
         context = self.broker.context
 
         @subscriber
         async def handle_request(_body) -> None:
-            message = context.get_local("message")
-            reply = await self.rpc.dispatch(message.body, self.pool, message.correlation_id)
+            message = context.get_local("message").raw_message
+            reply = await self.rpc.dispatch(
+                message.body, self.pool, message.correlation_id, message.message_id
+            )
             if message.reply_to:
                 await self._reply(message, reply)
 
@@ -164,13 +174,27 @@ class Service:
         subscriber = self.broker.subscriber(
             RabbitQueue(self.names.event_queue(self.events.name), declare=False),
             channel=Channel(prefetch_count=self.settings.event_prefetch),
+            # Acked once handled, retried later or dead-lettered; nacked (back at once) only
+            # when even that could not be done, the broker being away.
             ack_policy=AckPolicy.NACK_ON_ERROR,
             no_reply=True,
+            decoder=_undecoded,
         )
         context = self.broker.context
 
         @subscriber
         async def handle_event(_body) -> None:
-            message = context.get_local("message")
-            deliveries = int(message.headers.get("x-delivery-count") or 0)
-            await self.events.process(self.pool, message.body, deliveries)
+            message = context.get_local("message").raw_message
+            try:
+                await self.events.process(self.pool, message.body, message.message_id)
+            except Unhandleable as error:
+                await self.failed_events.dead_letter(message, error.reason)
+            except Exception as error:
+                await self.failed_events.retry_later(message, describe_failure(error))
+
+
+async def _undecoded(message) -> bytes:
+    """The body as it came: the handlers read it themselves, so a body that is not JSON, or
+    is nested too deep to decode, reaches them (and gets its error reply or dead-letter)
+    instead of failing inside the broker library before any handler sees it."""
+    return message.body

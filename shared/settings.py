@@ -22,7 +22,14 @@ class Settings(BaseSettings):
     rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
     event_prefetch: int = Field(16, description="Events one consumer process handles at once.")
     max_deliveries: int = Field(
-        5, description="Deliveries of one event before it is dead-lettered."
+        5,
+        description="Deliveries of one event that end without an answer (its consumer killed"
+        " each time) before it is dead-lettered.",
+    )
+    event_retry_delays: list[float] = Field(
+        [1, 5, 15, 30, 60, 120],
+        description="Seconds an event waits before each retry when its handler failed; once"
+        " they are spent it is dead-lettered. JSON list, e.g. [1,5,15].",
     )
     outbox_poll_interval: float = Field(
         1.0, description="Seconds between outbox polls when no NOTIFY wakes the relay."

@@ -2,9 +2,11 @@
 
 - `<prefix>.events`: topic exchange; an event's routing key is its type (case.approved).
 - `<prefix>.<service>.events`: a durable quorum queue per consuming service, bound to the
-  types it handles. After `max_deliveries` deliveries a message is dead-lettered through
-  `<prefix>.dlx` into `<prefix>.<service>.events.dlq`, where an operator can inspect and
-  replay it (tools.dlq).
+  types it handles. A message whose consumer dies `max_deliveries` times while handling it
+  is dead-lettered through `<prefix>.dlx` into `<prefix>.<service>.events.dlq`, where an
+  operator can inspect and replay it (tools.dlq).
+- `<prefix>.<service>.events.retry.<ms>ms`: one durable queue per retry delay; a failed
+  event waits there and expires back into the service's queue (shared/failed_events.py).
 - `<prefix>.rpc.<service>`: the request queue of a service; replies go to the caller's
   direct reply-to pseudo-queue.
 """
@@ -34,6 +36,13 @@ class Names:
 
     def dead_letter_queue(self, consumer: str) -> str:
         return self.settings.name(consumer, "events", "dlq")
+
+    @property
+    def retry_delays_ms(self) -> list[int]:
+        return [max(1, round(seconds * 1000)) for seconds in self.settings.event_retry_delays]
+
+    def retry_queue(self, consumer: str, delay_ms: int) -> str:
+        return self.settings.name(consumer, "events", "retry", f"{delay_ms}ms")
 
     def rpc_queue(self, service: str) -> str:
         return self.settings.name("rpc", service)
@@ -79,6 +88,16 @@ async def declare_consumer_queues(
         await queue.bind(events, routing_key=key)
     for key in retired_keys:  # unbinding a binding that is not there is no error
         await queue.unbind(events, routing_key=key)
+    for delay_ms in names.retry_delays_ms:
+        await channel.declare_queue(
+            names.retry_queue(consumer, delay_ms),
+            durable=True,
+            arguments={
+                "x-message-ttl": delay_ms,
+                "x-dead-letter-exchange": "",  # the default exchange: by queue name
+                "x-dead-letter-routing-key": names.event_queue(consumer),
+            },
+        )
 
 
 SERVICES = ("accounts", "cases", "documents", "notify")
@@ -93,6 +112,7 @@ def names_under_prefix(names: Names) -> tuple[list[str], list[str]]:
             names.event_queue(service),
             names.dead_letter_queue(service),
             names.rpc_queue(service),
+            *(names.retry_queue(service, ms) for ms in names.retry_delays_ms),
         ]
     exchanges = [
         names.events_exchange,

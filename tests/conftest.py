@@ -38,6 +38,7 @@ def _test_settings() -> Settings:
         rpc_timeout=2.0,
         ready_timeout=1.0,
         max_deliveries=3,
+        event_retry_delays=[0.05, 0.1, 0.2],
         outbox_poll_interval=0.5,
         var_dir=os.environ.get("ZC_VAR_DIR", "var/test"),
     )

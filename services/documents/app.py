@@ -59,7 +59,13 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
             deps.peers = None
 
     async def start_jobs(service: Service) -> None:
-        deps.runner = PrintJobRunner(service.pool, service.name, deps, deps.jobs or JobSettings())
+        deps.runner = PrintJobRunner(
+            service.pool,
+            service.settings.database_url,
+            service.name,
+            deps,
+            deps.jobs or JobSettings(),
+        )
         await deps.runner.start()
 
     async def stop_jobs(_service: Service) -> None:

@@ -51,13 +51,15 @@ class JobFailed(Exception):
 
 
 class PrintJobRunner:
-    def __init__(self, pool: asyncpg.Pool, service: str, deps, settings: JobSettings) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, database_url: str, service: str, deps, settings: JobSettings
+    ) -> None:
         self.pool = pool
         self.service = service
         self.deps = deps
         self.settings = settings
         self.finished = 0
-        self._wakeup = Wakeup(pool, notify_channel(service))
+        self._wakeup = Wakeup(database_url, notify_channel(service))
         self._slots = asyncio.Semaphore(settings.jobs_at_once)
         self._running: dict[asyncio.Task, asyncpg.Record] = {}  # each job being run
         self._task: asyncio.Task | None = None

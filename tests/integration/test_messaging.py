@@ -183,8 +183,9 @@ async def test_a_message_that_always_fails_ends_in_the_dead_letter_queue(setting
         [event] = await produce(producer, 1)
         [dead] = await dead_letters(settings, effects.consumer.name, 1)
         assert dead.message_id == str(event.id)
-        # The delivery limit bounds the tries: the first delivery plus max_deliveries retries.
-        assert effects.attempts == settings.max_deliveries + 1
+        # The retry delays bound the tries: the first delivery plus one after each delay.
+        assert effects.attempts == len(settings.event_retry_delays) + 1
+        assert "handler always fails" in dead.headers["x-last-error"]
         assert await effect_rows(consumer) == []  # every failed try was rolled back
     finally:
         await drop_probe(consumer, settings)
@@ -199,7 +200,11 @@ async def test_a_message_that_always_fails_ends_in_the_dead_letter_queue(setting
             new_event("probe.happened", {"n": "not a number"}, "p").to_bytes(),
             "payload of probe.happened",
         ),
+        (b'{"payload": ' + b"[" * 5000 + b"]" * 5000 + b"}", "not an event envelope"),
+        (b"{" + b" " * (2 * 1024 * 1024) + b"}", "over the"),
+        (b"\xff\xfe not utf-8", "not an event envelope"),
     ],
+    ids=["not-json", "not-envelope", "payload", "too-deep", "too-large", "not-utf8"],
 )
 async def test_a_message_of_the_wrong_shape_is_dead_lettered_with_its_reason(
     settings, caplog, body, reason
@@ -215,9 +220,13 @@ async def test_a_message_of_the_wrong_shape_is_dead_lettered_with_its_reason(
     consumer = await consumer_for(settings, effects)
     try:
         with caplog.at_level(logging.ERROR, logger="shared.consumer"):
-            await publish_raw(settings, body)
-            await dead_letters(settings, effects.consumer.name, 1)
-        assert reason in caplog.text
+            message_id = await publish_raw(settings, body)
+            [dead] = await dead_letters(settings, effects.consumer.name, 1)
+        # Dead-lettered at once (no retries), its reason on the message and in the log,
+        # logged with the id from the message's properties when the body has none.
+        assert reason in dead.headers["x-last-error"]
+        assert "x-retries" not in dead.headers
+        assert f"rejected message {message_id}: " in caplog.text
         assert effects.attempts == 0
 
         good = new_event("probe.happened", {"n": 7}, "p")
@@ -227,8 +236,8 @@ async def test_a_message_of_the_wrong_shape_is_dead_lettered_with_its_reason(
         await drop_probe(consumer, settings)
 
 
-async def publish_raw(settings, body: bytes) -> None:
-    await publish_bytes(settings, body, "probe.happened")
+async def publish_raw(settings, body: bytes) -> str:
+    return await publish_bytes(settings, body, "probe.happened")
 
 
 async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(settings, producer):
@@ -240,7 +249,7 @@ async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(setti
         [event] = await produce(producer, 1)
         listed = await wait_until(lambda: list_dead_letters(settings, effects.consumer.name))
         assert [item["id"] for item in listed] == [str(event.id)]
-        assert listed[0]["reason"] == "delivery_limit"
+        assert "RuntimeError: handler always fails" in listed[0]["reason"]
 
         effects.always_fail = False  # the operator deployed a fix
         assert await replay(settings, effects.consumer.name) == 1

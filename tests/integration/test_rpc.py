@@ -1,14 +1,19 @@
 """Request/reply between the gateway's client and a service, over the real broker."""
 
 import asyncio
+import json
+import logging
 import time
+from urllib.parse import urlsplit
 
+import aio_pika
 import pytest
 from pydantic import BaseModel
 
-from shared.rpc import RpcClient, RpcError, RpcRouter, ServiceUnavailable
+from shared.rpc import DIRECT_REPLY_TO, RpcClient, RpcError, RpcRouter, ServiceUnavailable
 from shared.topology import Names
-from tests.support.probes import drop_probe, start_probe, unique
+from tests.support.probes import drop_probe, start_probe, unique, wait_until
+from tests.support.tcp_proxy import TcpProxy
 
 
 class Slow(BaseModel):
@@ -98,3 +103,159 @@ async def test_a_stopped_service_is_unavailable_within_the_timeout_and_the_reque
         assert router.calls == 0  # the request its caller gave up on was never run
     finally:
         await drop_probe(service, settings)
+
+
+async def raw_request(settings, service: str, body: bytes) -> dict:
+    """Send bytes as a request, as a broken or hostile client could, and read the reply."""
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        replies: asyncio.Queue = asyncio.Queue()
+        reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+
+        async def take(message) -> None:
+            replies.put_nowait(message)
+
+        await reply_queue.consume(take, no_ack=True)
+        await channel.default_exchange.publish(
+            aio_pika.Message(body, reply_to=DIRECT_REPLY_TO, message_id="raw-1"),
+            routing_key=Names(settings).rpc_queue(service),
+        )
+        reply = await asyncio.wait_for(replies.get(), 10)
+        return json.loads(reply.body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"method": "slow", "params": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"method": "slow", "params": {"x": "' + b"a" * (33 * 1024 * 1024) + b'"}}',
+        b"\xff\xfe",
+    ],
+    ids=["not-json", "too-deep", "too-large", "not-utf8"],
+)
+async def test_an_unreadable_request_gets_an_error_reply_and_the_service_goes_on(
+    settings, client, probe, caplog, body
+):
+    with caplog.at_level(logging.ERROR, logger="shared.rpc"):
+        reply = await raw_request(settings, probe.name, body)
+    assert reply["ok"] is False
+    assert reply["error"]["status"] == 400
+    assert "raw-1" in caplog.text  # logged with the id of the message's properties
+    assert await client.call(probe.name, "slow", {"seconds": 0}) == {"slept": 0}
+
+
+async def proxied(settings, proxy: TcpProxy):
+    url = urlsplit(settings.amqp_url)
+    return settings.amqp_url.replace(
+        f"{url.hostname}:{url.port or 5672}", f"127.0.0.1:{proxy.port}"
+    )
+
+
+@pytest.fixture
+async def broker_proxy(settings):
+    url = urlsplit(settings.amqp_url)
+    proxy = TcpProxy(url.hostname, url.port or 5672)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+async def test_a_client_cut_from_the_broker_fails_fast_and_heals_by_itself(
+    settings, probe, broker_proxy
+):
+    client = RpcClient(await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5)
+    await client.start()
+    try:
+        waiting = asyncio.create_task(client.call(probe.name, "slow", {"seconds": 3}))
+        await asyncio.sleep(0.3)
+        await broker_proxy.cut()
+        # The call waiting for its reply fails at once, not after its 5 s timeout ...
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            await waiting
+        # ... and so does every call while the broker is away.
+        for _ in range(5):
+            with pytest.raises(ServiceUnavailable):
+                await client.call(probe.name, "slow", {"seconds": 0})
+        assert time.monotonic() - started < 1.0
+
+        await broker_proxy.start()
+        answer = await wait_until(lambda: _answers(client, probe.name), timeout=10)
+        assert answer == {"slept": 0}
+        assert client.reconnects == 1
+    finally:
+        await client.close()
+
+
+async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
+    settings, probe, broker_proxy
+):
+    client = RpcClient(
+        await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5, confirm_timeout=1
+    )
+    await client.start()
+    try:
+        broker_proxy.blackhole()
+        started = time.monotonic()
+        for _ in range(5):
+            with pytest.raises(ServiceUnavailable):
+                await client.call(probe.name, "slow", {"seconds": 0})
+        # The first call waits for its publish confirm (1 s), the rest fail at once.
+        assert time.monotonic() - started < 2.5
+        broker_proxy.restore()
+        answer = await wait_until(lambda: _answers(client, probe.name), timeout=10)
+        assert answer == {"slept": 0}
+    finally:
+        await client.close()
+
+
+async def _answers(client: RpcClient, service: str):
+    try:
+        return await client.call(service, "slow", {"seconds": 0}, timeout=1)
+    except ServiceUnavailable:
+        return None
+
+
+async def test_a_service_whose_database_is_away_answers_503_and_recovers(settings, client):
+    database = urlsplit(settings.database_url)
+    proxy = TcpProxy(database.hostname, database.port or 5432)
+    await proxy.start()
+    own = settings.model_copy(
+        update={
+            "database_url": settings.database_url.replace(
+                f"{database.hostname}:{database.port or 5432}", f"127.0.0.1:{proxy.port}"
+            )
+        }
+    )
+    router = RpcRouter(unique("probe"))
+
+    @router.method("count")
+    async def count(_params, context) -> int:
+        return await context.pool.fetchval("SELECT count(*) FROM pg_class")
+
+    service = await start_probe(own, rpc=router)
+    try:
+        assert await client.call(service.name, "count") > 0
+        await proxy.cut()
+        for method in ("count", "ping"):  # ping: readiness sees the database too
+            with pytest.raises(RpcError) as away:
+                await client.call(service.name, method)
+            assert away.value.status == 503
+            assert away.value.code == "database_unavailable"
+            assert "请稍后再试" in away.value.message
+        await proxy.start()
+        assert await wait_until(lambda: _count(client, service.name), timeout=15) > 0
+        assert (await client.call(service.name, "ping"))["service"] == service.name
+    finally:
+        await proxy.start()  # if the test failed while it was cut
+        await drop_probe(service, own)
+        await proxy.close()
+
+
+async def _count(client: RpcClient, service: str):
+    try:
+        return await client.call(service, "count")
+    except RpcError:
+        return None

@@ -42,6 +42,7 @@ async def delete_broker_objects(settings: Settings, service: Service) -> None:
         queues += [
             names.event_queue(service.events.name),
             names.dead_letter_queue(service.events.name),
+            *(names.retry_queue(service.events.name, ms) for ms in names.retry_delays_ms),
         ]
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
@@ -67,10 +68,15 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         await asyncio.sleep(interval)
 
 
-async def publish_raw(settings: Settings, body: bytes, routing_key: str) -> None:
-    """Put bytes on the events exchange as any producer (or a broken one) could."""
+async def publish_raw(settings: Settings, body: bytes, routing_key: str) -> str:
+    """Put bytes on the events exchange as any producer (or a broken one) could; returns the
+    message id of its AMQP properties."""
+    message_id = uuid.uuid4().hex
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel()
         exchange = await channel.get_exchange(Names(settings).events_exchange)
-        await exchange.publish(aio_pika.Message(body), routing_key=routing_key)
+        await exchange.publish(
+            aio_pika.Message(body, message_id=message_id), routing_key=routing_key
+        )
+    return message_id
