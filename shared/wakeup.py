@@ -57,6 +57,7 @@ class Wakeup:
         listener, self._listener = self._listener, None
         if listener is None or listener.is_closed():
             return
+        listener.remove_termination_listener(self._on_lost)
         try:
             await asyncio.wait_for(listener.close(), 1.0)
         except Exception:  # the server does not answer: drop the socket

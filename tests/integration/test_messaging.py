@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import aio_pika
 import pytest
 
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, Subscription
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.topology import Names
@@ -258,6 +258,33 @@ async def test_a_dead_lettered_event_can_be_listed_and_replayed_once_fixed(setti
         assert await list_dead_letters(settings, effects.consumer.name) == []
     finally:
         await drop_probe(consumer, settings)
+
+
+async def test_a_replayed_message_that_fails_again_is_replayed_once_and_back_with_its_reason(
+    settings, producer
+):
+    from tools.dlq import list_dead_letters, replay
+
+    effects = Effects(always_fail=True)
+    consumer = await consumer_for(settings, effects)
+    try:
+        [event] = await produce(producer, 1)
+        await wait_until(lambda: list_dead_letters(settings, effects.consumer.name))
+        tries = effects.attempts
+
+        effects.consumer.subscriptions["probe.happened"] = Subscription(None, fails_otherwise)
+        assert await replay(settings, effects.consumer.name) == 1  # once, then the replay stops
+        [listed] = await wait_until(lambda: list_dead_letters(settings, effects.consumer.name))
+        assert listed["id"] == str(event.id)
+        assert "a new reason" in listed["reason"]
+        assert effects.attempts == tries  # the old handler never saw it again
+        assert await effect_rows(consumer) == []
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def fails_otherwise(_conn, _envelope, _payload) -> None:
+    raise LookupError("a new reason")
 
 
 async def test_a_finished_runs_queues_and_exchanges_are_removed(settings):
