@@ -11,5 +11,5 @@ web.run_app(
     host=settings.gateway_host,
     port=settings.gateway_port,
     print=lambda _: None,
-    access_log_format='%a "%r" %s %b %Tfs',
+    access_log=None,  # gateway/request_id.py writes each request's line, with its id
 )

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ValidationError
 
+from shared import correlation
 from shared.envelope import Envelope
 from shared.inbox import first_delivery
 
@@ -86,6 +87,14 @@ class EventConsumer:
             log.info("%s: %s %s retired here; acked", self.name, envelope.type, envelope.id)
             self.retired_acked += 1
             return False
+        # What the handler logs and the events it writes carry the id of the event's cause.
+        token = correlation.request_id.set(envelope.correlation_id)
+        try:
+            return await self._handle(pool, envelope, subscription, payload)
+        finally:
+            correlation.request_id.reset(token)
+
+    async def _handle(self, pool, envelope: Envelope, subscription, payload) -> bool:
         async with pool.acquire() as conn:
             async with conn.transaction():
                 if not await first_delivery(conn, envelope.id, self.name):

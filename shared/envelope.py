@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.correlation import current as current_request_id
+
 
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -15,7 +17,8 @@ class Envelope(BaseModel):
     version: int = Field(1, ge=1)
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     producer: str = Field(min_length=1)
-    correlation_id: uuid.UUID | None = None
+    # The request id of what caused it (shared/correlation.py); older events carry a UUID.
+    correlation_id: str | None = Field(None, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
@@ -26,11 +29,13 @@ def new_event(
     type: str,
     payload: BaseModel | dict[str, Any],
     producer: str,
-    correlation_id: uuid.UUID | None = None,
+    correlation_id: uuid.UUID | str | None = None,
     version: int = 1,
 ) -> Envelope:
+    """An event; its correlation id is the current request's unless one is given."""
     if isinstance(payload, BaseModel):
         payload = payload.model_dump(mode="json")
+    correlation_id = str(correlation_id) if correlation_id else current_request_id()
     return Envelope(
         type=type,
         payload=payload,

@@ -23,8 +23,9 @@ from typing import Any
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from shared import correlation
 from shared.db import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class Request(BaseModel):
     method: str
     params: dict[str, Any] = {}
     actor: Actor = Actor()
+    request_id: str | None = Field(None, max_length=64)  # shared/correlation.py
 
 
 @dataclass
@@ -104,8 +106,9 @@ class CallContext:
     service: str
     pool: asyncpg.Pool | None
     actor: Actor
-    correlation_id: str | None
+    correlation_id: str | None  # of the AMQP request, which its reply answers to
     deps: Any = None  # what the service wired in at start: settings, clock, clients
+    request_id: str | None = None  # of the HTTP request that caused this call
 
 
 Method = Callable[[Any, CallContext], Awaitable[Any]]
@@ -139,8 +142,10 @@ class RpcRouter:
         """The reply to one request, whatever the request holds: never raises."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        token = correlation.request_id.set(None)
         try:
             request = self._read(body, correlation_id or message_id)
+            correlation.request_id.set(request.request_id)
             return {"ok": True, "result": await self._call(request, pool, correlation_id)}
         except RpcError as error:
             return {"ok": False, "error": error.to_dict()}
@@ -151,6 +156,7 @@ class RpcRouter:
             log.exception("%s: unexpected error", self.service)
             return {"ok": False, "error": RpcError("internal", "系统内部错误", 500).to_dict()}
         finally:
+            correlation.request_id.reset(token)
             self.in_flight -= 1
             self.handled += 1
 
@@ -180,7 +186,9 @@ class RpcRouter:
                 params = params_model.model_validate(request.params)
             except ValidationError as error:
                 raise invalid_input(error) from None
-        context = CallContext(self.service, pool, request.actor, correlation_id, self.deps)
+        context = CallContext(
+            self.service, pool, request.actor, correlation_id, self.deps, request.request_id
+        )
         result = await fn(params, context)
         return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
@@ -262,6 +270,8 @@ class RpcClient:
         if isinstance(params, BaseModel):
             params = params.model_dump(mode="json")
         request = {"method": method, "params": params or {}}
+        if (request_id := correlation.current()) is not None:
+            request["request_id"] = request_id
         if actor is not None:
             request["actor"] = actor.model_dump(mode="json")
         reply = await self._round_trip(service, json.dumps(request, default=str).encode(), timeout)

@@ -11,11 +11,14 @@ import uuid
 import asyncpg
 import pytest
 
+from shared.correlation import install_log_field
 from shared.db import database_name, ensure_database
 from shared.settings import Settings
 from shared.topology import delete_prefix
 
 EXIT_GRACE = 60  # seconds the run may take to exit once the tests are done
+
+install_log_field()  # as the processes' setup_logging does: records carry their request id
 
 
 def pytest_unconfigure(config):

@@ -6,6 +6,7 @@ history shows one transition. In a batch every case gets its own result; a case 
 meanwhile is a conflict and the others still go through.
 """
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,8 @@ MAX_BATCH = 500
 # What a list may do to a selection: DOMAIN.md's batch steps, plus approving with one form
 # and printing the 评审(申报)表 of several people (manual §2.6).
 SELECTION_ACTIONS = BATCH_ACTIONS | {Action.APPROVE, Action.PRINT_DECLARATION_FORM}
+
+log = logging.getLogger(__name__)
 
 
 class Act(BaseModel):
@@ -91,6 +94,14 @@ async def batch(params: BatchAct, ctx: CallContext) -> dict:
     case_ids = list(dict.fromkeys(params.case_ids))  # the same case twice is one request
     results = await move_cases(ctx, case_ids, params.action, params.inputs, {})
     done = sum(1 for r in results if r["ok"])
+    log.info(
+        "batch %s by %s %s: %d done, %d failed",
+        action.value,
+        ctx.actor.role,
+        ctx.actor.user_id,
+        done,
+        len(results) - done,
+    )
     return {"done": done, "failed": len(results) - done, "results": results}
 
 

@@ -1,0 +1,47 @@
+"""The request id: one id per HTTP request, carried through everything it causes.
+
+The gateway takes the caller's `X-Request-ID` (or makes one) and sets it here; the RPC client
+sends it with every call, the RPC router sets it again in the service for that call, events
+written meanwhile carry it as their `correlation_id`, and a consumer sets it from the event it
+handles, so the SMS a batch approval causes carries the id of that approval's request. Every
+log line shows it (`setup_logging`), `-` where there is none.
+"""
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def current() -> str | None:
+    return request_id.get()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def accepted(candidate: str | None) -> str:
+    """A caller's id when it is one we can carry safely (and log); else a new one."""
+    if candidate and _ACCEPTED.fullmatch(candidate):
+        return candidate
+    return new_request_id()
+
+
+def install_log_field() -> None:
+    """Every log record gets `request_id` (so formats and tests can show or read it)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "adds_request_id", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = request_id.get() or "-"
+        return record
+
+    factory.adds_request_id = True
+    logging.setLogRecordFactory(factory)
