@@ -2,8 +2,9 @@
 
     python -m services.notify.dev_provider
 
-Each line of `<ZC_VAR_DIR>/sms.log` is one JSON object {at, mobile, body, out_id}, so a
-person running the system locally can read the codes (`tail -f var/sms.log`). Mobiles
+Each line of `<ZC_VAR_DIR>/sms.log` is one JSON object {at, mobile, body, out_id} (with
+`reconciliation: n` or `redelivered: true` when the copy that went out was one), so a person
+running the system locally can read the codes (`tail -f var/sms.log`). Mobiles
 starting with ZC_DEV_SMS_FAIL_PREFIX are reported failed, to try the retry path by hand.
 
 The file is also this provider's record of what it sent: the out-ids in it are loaded at
@@ -66,6 +67,10 @@ class DevSmsProvider(ProviderAdapter):
                 "body": sms.body,
                 "out_id": sms.out_id,
             }
+            if sms.reconciliation:  # the copy that went out was notify's n-th republish
+                line["reconciliation"] = sms.reconciliation
+            if sms.redelivered:
+                line["redelivered"] = True
             handle.write((json.dumps(line, ensure_ascii=False) + "\n").encode())
             handle.flush()
             self._read_to = handle.tell()
