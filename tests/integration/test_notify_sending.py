@@ -40,6 +40,16 @@ async def notify(own_database):
     await service.stop()
 
 
+@pytest.fixture(autouse=True)
+async def empty_provider_queue(notify, own_database):
+    """A test that failed halfway leaves nothing for the next one to count."""
+    connection = await aio_pika.connect(own_database.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(provider_queue(own_database), passive=True)
+        await queue.purge()
+
+
 class ProcessDied(Exception):
     """Stands for the process dying: nothing after it runs."""
 
