@@ -117,7 +117,7 @@ def grown(path: Path, size: int):
     return lambda: path.stat().st_size > size
 
 
-async def until_mid_batch(db, since: datetime, patience: float = 3.0) -> bool:
+async def until_mid_batch(db, since: datetime, patience: float = 1.0) -> bool:
     """Wait (a while at most) until notify has a batch committed 'sending' and unrecorded."""
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
@@ -271,7 +271,8 @@ async def test_no_notice_is_sent_twice_or_lost_when_notify_and_the_provider_are_
             f"  {len(reconciled)} were reconciled (no receipt within the {LEASE_SECONDS:g}s"
             " lease; republished as the same out-id), of which",
             f"    {len(republished_went_out)} had never reached the provider (notify died"
-            " between the commit of 'sending' and the publish): the republished copy went out,",
+            " between the commit of 'sending' and the broker taking the publish): the"
+            " republished copy went out,",
             f"    {len(reconciled) - len(republished_went_out)} had gone out before the kill:"
             " the provider answered the republished copy with a receipt only;",
             f"  {len(crash_left) - len(settled_by_receipt) - len(reconciled)} otherwise",
