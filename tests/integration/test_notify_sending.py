@@ -295,3 +295,45 @@ async def test_the_sysadmin_sees_deliveries_left_sending_and_how_often_they_were
         assert listed["mobile"][3:7] == "****"
     finally:
         await client.close()
+
+
+async def test_two_development_providers_on_one_log_never_both_send_an_out_id(notify, own_database):
+    """The one that did not send it learns so from the log, as another process would."""
+    service, deps = notify
+    providers = [DevSmsProvider(own_database), DevSmsProvider(own_database)]
+    for provider in providers:
+        await provider.start()  # both have read the log; neither knows what comes next
+    try:
+        delivery_id = await new_notice(service, datetime.now(UTC))
+        await dispatch_due(service.pool, deps.gateway, datetime.now(UTC), deps.settings)
+        await wait_until(lambda: is_status(service, delivery_id, "delivered"))
+        [sender] = [p for p in providers if p.sent == 1]
+        [other] = [p for p in providers if p is not sender]
+        await sender.close()
+        row = await row_of(service, delivery_id)
+        await deps.gateway.publish(
+            delivery_id, row["mobile"], "通知", NOTICE_PRIORITY, 1, None, datetime.now(UTC), 1
+        )
+        await wait_until(lambda: other.duplicates == 1)
+        assert other.sent == 0
+        assert len(sms_lines(other, out_id=out_id(delivery_id, 1))) == 1
+    finally:
+        for provider in providers:
+            await provider.close()
+
+
+async def test_a_line_torn_by_a_killed_provider_does_not_spoil_the_next(notify, own_database):
+    service, deps = notify
+    provider = DevSmsProvider(own_database)
+    with provider.log_path.open("a", encoding="utf-8") as log:
+        log.write('{"at": "2026-12-01T00:00:00+00:00", "mobile": "138')  # no end of line
+    await provider.start()
+    try:
+        delivery_id = await new_notice(service, datetime.now(UTC))
+        await dispatch_due(service.pool, deps.gateway, datetime.now(UTC), deps.settings)
+        await wait_until(lambda: is_status(service, delivery_id, "delivered"))
+        *_, torn, last = provider.log_path.read_text(encoding="utf-8").splitlines()
+        assert torn.endswith('"mobile": "138')
+        assert json.loads(last)["out_id"] == out_id(delivery_id, 1)
+    finally:
+        await provider.close()
