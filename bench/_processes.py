@@ -49,13 +49,25 @@ class Processes:
 
     async def spawn(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name, module in self.modules.items():
-            with (self.log_dir / f"{name}.log").open("wb") as log:
-                self.running[name] = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", module, cwd=ROOT, env=self.env,
-                    stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=die_with_parent,
-                )  # fmt: skip
+        for name in self.modules:
+            await self.start(name, fresh_log=True)
+
+    async def start(self, name: str, fresh_log: bool = False) -> asyncio.subprocess.Process:
+        """Start one of them (again, after `kill`): a restart appends to its log."""
+        with (self.log_dir / f"{name}.log").open("wb" if fresh_log else "ab") as log:
+            self.running[name] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", self.modules[name], cwd=ROOT, env=self.env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True, preexec_fn=die_with_parent,
+            )  # fmt: skip
+        return self.running[name]
+
+    async def kill(self, name: str, signum: int = signal.SIGKILL) -> int:
+        """Signal one of them (SIGKILL: no chance to tidy up) and wait until it is gone."""
+        process = self.running[name]
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signum)
+        return await process.wait()
 
     def check_alive(self, *names: str) -> None:
         """RuntimeError naming the log of any of these (all by default) that has exited."""

@@ -1,4 +1,8 @@
-"""The notify service: SMS codes on request, workflow notices from events, receipts."""
+"""The notify service: SMS codes on request, workflow notices from events, receipts.
+
+Its dispatcher loop sends due deliveries and reconciles those left `sending` by a process
+that died between a publish and its record (services/notify/deliveries.py).
+"""
 
 import asyncio
 import json
@@ -9,8 +13,8 @@ from dataclasses import dataclass, field
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitQueue
 
-from services.notify.deliveries import apply_receipt, dispatch_due
-from services.notify.handlers import codes, notices
+from services.notify.deliveries import apply_receipt, dispatch_due, reconcile_due
+from services.notify.handlers import codes, notices, operator
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
@@ -28,12 +32,15 @@ class NotifyDeps:
     clock: Clock = field(default_factory=Clock)
     gateway: SmsGateway | None = None
     dispatcher: asyncio.Task | None = None
+    # Deliveries this process is publishing right now: its reconciler leaves them alone.
+    in_flight: set[uuid.UUID] = field(default_factory=set)
 
 
 def build_rpc(deps: NotifyDeps) -> RpcRouter:
     rpc = RpcRouter("notify", deps=deps)
     rpc.method("sms.send_code", codes.SendCode)(codes.send_code)
     rpc.method("sms.delivery_status", codes.DeliveryQuery)(codes.delivery_status)
+    rpc.method("sms.unsettled", operator.UnsettledQuery)(operator.unsettled)
     return rpc
 
 
@@ -89,6 +96,7 @@ async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> Non
         receipt = json.loads(body)
         delivery_id = uuid.UUID(receipt["delivery_id"])
         attempt, status = int(receipt["attempt"]), receipt["status"]
+        duplicate = bool(receipt.get("duplicate"))
     except (ValueError, KeyError, TypeError):
         log.error("unreadable SMS receipt dropped: %r", body[:200])
         return
@@ -101,13 +109,16 @@ async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> Non
             receipt.get("error"),
             deps.clock.now(),
             deps.settings,
+            duplicate,
         )
 
 
 async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
     while True:
         try:
-            await dispatch_due(service.pool, deps.gateway, deps.clock.now(), deps.settings)
+            args = (service.pool, deps.gateway)
+            await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
+            await reconcile_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,14 +1,62 @@
-"""Delivery records: create, send, retry with backoff, settle from receipts."""
+"""Delivery records: create, send in two transactions, reconcile, retry, settle from receipts.
 
+One attempt of an SMS is handed to the providers between two transactions:
+
+1. `claim`: the delivery becomes `sending` as attempt n (out-id `<id>:<n>`, `sending_since`
+   = now), and that is committed;
+2. the SMS is published to the provider exchange and the broker confirms it;
+3. `record_outcome`: a confirmed attempt becomes `sent` (handed to the provider).
+
+A process that dies between 1 and 3 leaves the delivery `sending`, never `queued`, so nothing
+makes a second attempt blindly. It is settled by the receipt of the provider that got it, or,
+once its lease is over, `reconcile_due` republishes the same attempt (the same out-id)
+flagged as a reconciliation; the provider adapter sends it only if that out-id never went
+out (services/notify/adapter.py). docs/sms-delivery.md tells the whole story.
+"""
+
+import asyncio
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.notify.sms_gateway import ProviderUnreachable, SmsGateway
+from services.notify.provider import out_id
+from services.notify.sms_gateway import ProviderUnreachable, PublishUncertain, SmsGateway
 from services.notify.templates import redact
 
 log = logging.getLogger(__name__)
+
+PUBLISHED, UNREACHABLE, UNCERTAIN = "published", "unreachable", "uncertain"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One attempt of one delivery, committed as `sending`, on its way to the providers."""
+
+    id: uuid.UUID
+    mobile: str
+    body: str
+    priority: int
+    attempt: int
+    expires_at: datetime | None
+    reconciliation: int = 0  # 0: the attempt's first publish; n: its n-th republish
+
+    @classmethod
+    def of(cls, row, attempt: int, reconciliation: int = 0) -> "Outgoing":
+        return cls(
+            row["id"],
+            row["mobile"],
+            row["body"],
+            row["priority"],
+            attempt,
+            row["expires_at"],
+            reconciliation,
+        )
+
+    @property
+    def out_id(self) -> str:
+        return out_id(self.id, self.attempt)
 
 
 async def create_delivery(
@@ -52,29 +100,96 @@ async def record(conn, delivery_id, status: str, now: datetime, detail: str | No
     )
 
 
-async def send_now(conn, gateway: SmsGateway, row, now: datetime, settings) -> str:
-    """Try one send of a locked, queued delivery; returns its new status."""
-    if row["expires_at"] is not None and row["expires_at"] <= now:
+def _expired(row, now: datetime) -> bool:
+    return row["expires_at"] is not None and row["expires_at"] <= now
+
+
+async def claim(conn, row, now: datetime) -> Outgoing | None:
+    """Make a locked, queued delivery `sending` as its next attempt (the caller commits).
+
+    None when it has expired instead: then it is settled `expired` and never sent.
+    """
+    if _expired(row, now):
         await _settle(conn, row, "expired", now, "已过期，不再发送")
-        return "expired"
+        return None
     attempt = row["attempts"] + 1
-    try:
-        await gateway.publish(
-            row["id"], row["mobile"], row["body"], row["priority"], attempt, row["expires_at"], now
-        )
-    except ProviderUnreachable as error:
-        return await _retry_or_fail(
-            conn, row, attempt, now, f"provider unreachable: {error}", settings
-        )
     await conn.execute(
-        "UPDATE deliveries SET status = 'sent', attempts = $2, next_attempt_at = NULL,"
-        " updated_at = $3 WHERE id = $1",
+        "UPDATE deliveries SET status = 'sending', attempts = $2, sending_since = $3,"
+        " next_attempt_at = NULL, updated_at = $3 WHERE id = $1",
         row["id"],
         attempt,
         now,
     )
-    await record(conn, row["id"], "sent", now, f"attempt {attempt}")
-    return "sent"
+    await record(conn, row["id"], "sending", now, f"attempt {attempt}")
+    return Outgoing.of(row, attempt)
+
+
+async def hand_over(
+    conn,
+    gateway: SmsGateway,
+    outgoing: list[Outgoing],
+    now: datetime,
+    settings,
+    in_flight: set[uuid.UUID],
+    retry: bool = True,
+) -> list[str]:
+    """Publish committed `sending` attempts, then record each outcome in a new transaction.
+
+    Returns the deliveries' statuses after that. While they are published their ids are in
+    `in_flight`, so this process's reconciler leaves them alone however slow the broker is.
+    """
+    if not outgoing:
+        return []
+    ids = {o.id for o in outgoing}
+    in_flight |= ids
+    try:
+        # One channel, confirms awaited together: a batch costs one round trip, not one each.
+        results = await asyncio.gather(*(_publish(gateway, o, now) for o in outgoing))
+        async with conn.transaction():
+            return [
+                await record_outcome(conn, o, result, error, now, settings, retry)
+                for o, (result, error) in zip(outgoing, results, strict=True)
+            ]
+    finally:
+        in_flight -= ids
+
+
+async def _publish(gateway: SmsGateway, o: Outgoing, now: datetime) -> tuple[str, str | None]:
+    try:
+        await gateway.publish(
+            o.id, o.mobile, o.body, o.priority, o.attempt, o.expires_at, now, o.reconciliation
+        )
+    except ProviderUnreachable as error:
+        return UNREACHABLE, f"provider unreachable: {error}"
+    except PublishUncertain as error:
+        return UNCERTAIN, f"publish unconfirmed: {error}"
+    return PUBLISHED, None
+
+
+async def record_outcome(
+    conn, o: Outgoing, result: str, error: str | None, now: datetime, settings, retry: bool = True
+) -> str:
+    """The second transaction of a send: what became of one published attempt."""
+    row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1 FOR UPDATE", o.id)
+    if row["status"] != "sending" or row["attempts"] != o.attempt:
+        return row["status"]  # its receipt came first, or another notify copy recorded it
+    if result == PUBLISHED:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'sent', updated_at = $2 WHERE id = $1", o.id, now
+        )
+        again = f", reconciliation {o.reconciliation}" if o.reconciliation else ""
+        await record(conn, o.id, "sent", now, f"attempt {o.attempt}{again}")
+        return "sent"
+    if result == UNREACHABLE and o.reconciliation == 0:
+        # It certainly never left: a new attempt (or, for a code its caller is told
+        # failed and gives up on, none) cannot make a second SMS.
+        if retry:
+            return await _retry_or_fail(conn, row, o.attempt, now, error, settings)
+        await _settle(conn, row, "failed", now, error)
+        return "failed"
+    # It may have left: only a receipt or a reconciliation of this same out-id may settle it.
+    await record(conn, o.id, "sending", now, f"attempt {o.attempt}: {error}; left to reconcile")
+    return "sending"
 
 
 async def _retry_or_fail(conn, row, attempt: int, now, error: str, settings) -> str:
@@ -85,7 +200,7 @@ async def _retry_or_fail(conn, row, attempt: int, now, error: str, settings) -> 
         return "failed"
     await conn.execute(
         "UPDATE deliveries SET status = 'queued', attempts = $2, next_attempt_at = $3,"
-        " last_error = $4, updated_at = $5 WHERE id = $1",
+        " last_error = $4, sending_since = NULL, updated_at = $5 WHERE id = $1",
         row["id"],
         attempt,
         now + delay,
@@ -102,7 +217,8 @@ async def _settle(conn, row, status: str, now, detail: str, attempts: int | None
         body = _redacted_code_body(body)
     await conn.execute(
         "UPDATE deliveries SET status = $2, body = $3, last_error = $4, updated_at = $5,"
-        " next_attempt_at = NULL, attempts = COALESCE($6, attempts) WHERE id = $1",
+        " next_attempt_at = NULL, sending_since = NULL, attempts = COALESCE($6, attempts)"
+        " WHERE id = $1",
         row["id"],
         status,
         body,
@@ -126,26 +242,108 @@ async def apply_receipt(
     error: str | None,
     now: datetime,
     settings,
-) -> None:
+    duplicate: bool = False,
+) -> str | None:
+    """Settle a delivery from its provider's receipt; returns the new status (None: ignored).
+
+    A receipt settles a `sent` attempt, and a `sending` one too: the provider got it, so
+    the process that published it died (or is still recording it) — nothing to reconcile.
+    """
     row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1 FOR UPDATE", delivery_id)
-    if row is None or row["status"] != "sent" or row["attempts"] != attempt:
+    if row is None or row["status"] not in ("sending", "sent") or row["attempts"] != attempt:
         log.info("receipt for %s attempt %s ignored (stale or unknown)", delivery_id, attempt)
-        return
+        return None
+    unrecorded = " (its send was not yet recorded)" if row["status"] == "sending" else ""
     if status == "delivered":
-        await _settle(conn, row, "delivered", now, "provider delivered")
-    else:
-        await _retry_or_fail(conn, row, attempt, now, error or "provider failed", settings)
+        if duplicate:
+            detail = f"provider already had {out_id(delivery_id, attempt)}: not sent again"
+        else:
+            detail = "provider delivered"
+        await _settle(conn, row, "delivered", now, detail + unrecorded)
+        return "delivered"
+    return await _retry_or_fail(
+        conn, row, attempt, now, (error or "provider failed") + unrecorded, settings
+    )
 
 
-async def dispatch_due(pool, gateway: SmsGateway, now: datetime, settings, limit: int = 100) -> int:
-    """Send every queued delivery that is due; codes first."""
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1"
-            " ORDER BY priority DESC, next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            now,
-            limit,
-        )
-        for row in rows:
-            await send_now(conn, gateway, row, now, settings)
+async def dispatch_due(
+    pool, gateway: SmsGateway, now: datetime, settings, in_flight: set | None = None
+) -> int:
+    """Send queued deliveries that are due, codes first; returns how many were taken."""
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1"
+                " ORDER BY priority DESC, next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                settings.sms_dispatch_batch,
+            )
+            outgoing = [o for row in rows if (o := await claim(conn, row, now)) is not None]
+        # Committed `sending` before anything is published.
+        in_flight = set() if in_flight is None else in_flight
+        await hand_over(conn, gateway, outgoing, now, settings, in_flight)
+    return len(rows)
+
+
+async def reconcile_due(
+    pool, gateway: SmsGateway, now: datetime, settings, in_flight: set | None = None
+) -> int:
+    """Republish attempts left `sending` past their lease; returns how many were taken.
+
+    Each goes out as the same attempt (same out-id) with the reconciliation header, so
+    an adapter whose provider already took that out-id answers with a receipt only. Several
+    notify copies may run this at once: SKIP LOCKED gives each delivery to one of them.
+    """
+    in_flight = set() if in_flight is None else in_flight
+    lease = timedelta(seconds=settings.sms_reconcile_lease_seconds)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "SELECT * FROM deliveries WHERE status = 'sending' AND sending_since <= $1"
+                " AND NOT (id = ANY($2::uuid[]))"
+                " ORDER BY priority DESC, sending_since LIMIT $3 FOR UPDATE SKIP LOCKED",
+                now - lease,
+                list(in_flight),
+                settings.sms_dispatch_batch,
+            )
+            outgoing = []
+            for row in rows:
+                attempt = row["attempts"]
+                if _expired(row, now):
+                    await _settle(
+                        conn,
+                        row,
+                        "expired",
+                        now,
+                        f"attempt {attempt} unconfirmed and now expired: not sent again",
+                    )
+                    continue
+                n = row["reconciliations"] + 1
+                await conn.execute(
+                    "UPDATE deliveries SET reconciliations = $2, sending_since = $3,"
+                    " updated_at = $3 WHERE id = $1",
+                    row["id"],
+                    n,
+                    now,
+                )
+                o = Outgoing.of(row, attempt, reconciliation=n)
+                await record(
+                    conn,
+                    row["id"],
+                    "sending",
+                    now,
+                    f"reconciliation {n}: attempt {attempt} republished; the provider sends"
+                    f" it only if {o.out_id} has not gone out",
+                )
+                stuck = n > settings.sms_reconcile_alert_after
+                log.log(
+                    logging.ERROR if stuck else logging.WARNING,
+                    "SMS %s unconfirmed since %s: reconciliation %d%s",
+                    o.out_id,
+                    row["sending_since"].isoformat(),
+                    n,
+                    " (stuck: see sms.unsettled)" if stuck else "",
+                )
+                outgoing.append(o)
+        await hand_over(conn, gateway, outgoing, now, settings, in_flight)
     return len(rows)

@@ -1,12 +1,20 @@
 """The SMS provider contract: outbound messages on an exchange, receipts back on a queue.
 
 - notify publishes each SMS to the direct exchange `<prefix>.sms.outbound` (routing key
-  "sms") as JSON {delivery_id, mobile, body}, persistent, with a priority: codes 9,
-  notices 1. Provider adapters consume `<prefix>.sms.provider`, a priority queue, so codes
-  overtake a backlog of notices.
-- A provider reports each outcome to `<prefix>.sms.receipts` as JSON
-  {delivery_id, status: "delivered" | "failed", error?}.
+  "sms") as JSON {delivery_id, attempt, out_id, mobile, body, expires_at}, persistent, with a
+  priority (codes 9, notices 1), message id = out-id, and an AMQP expiry for codes. Provider
+  adapters consume `<prefix>.sms.provider`, a priority queue, so codes overtake a backlog of
+  notices.
+- The out-id `<delivery_id>:<attempt>` names one attempt of one SMS. notify publishes an
+  attempt once; after a crash it may publish the same attempt again with the header
+  `x-reconciliation: <n>`. The adapter passes the out-id to its provider as the client-side
+  id and never sends one out-id twice (services/notify/adapter.py).
+- An adapter reports each outcome to `<prefix>.sms.receipts` as JSON {delivery_id, attempt,
+  out_id, status: "delivered" | "failed", error?, duplicate?}; `duplicate: true` says the
+  provider already had that out-id and nothing was sent this time.
 """
+
+import uuid
 
 import aio_pika
 from aio_pika.abc import AbstractChannel
@@ -15,6 +23,11 @@ from shared.settings import Settings
 
 CODE_PRIORITY = 9
 NOTICE_PRIORITY = 1
+RECONCILIATION_HEADER = "x-reconciliation"
+
+
+def out_id(delivery_id: uuid.UUID | str, attempt: int) -> str:
+    return f"{delivery_id}:{attempt}"
 
 
 def outbound_exchange(settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""Publishing SMS to the provider exchange, with confirms, and recording what happened."""
+"""Publishing SMS to the provider exchange, with confirms, telling sure failures from doubt."""
 
 import json
 import uuid
@@ -10,9 +10,15 @@ from aio_pika.abc import AbstractConnection, AbstractExchange
 from services.notify import provider
 from shared.settings import Settings
 
+PUBLISH_TIMEOUT = 5.0  # seconds; the reconcile lease must be longer
+
 
 class ProviderUnreachable(Exception):
-    pass
+    """The SMS certainly did not reach the provider queue: not connected, nacked, unroutable."""
+
+
+class PublishUncertain(Exception):
+    """The broker may or may not have taken the SMS: the confirm never came."""
 
 
 class SmsGateway:
@@ -39,31 +45,45 @@ class SmsGateway:
         attempt: int,
         expires_at: datetime | None,
         now: datetime,
+        reconciliation: int = 0,
     ) -> None:
-        """Hand one SMS to the providers; raises ProviderUnreachable when they did not get it."""
-        if self._exchange is None:
+        """Hand one attempt of one SMS to the providers.
+
+        Raises ProviderUnreachable when it certainly did not get there, PublishUncertain
+        when it may have (a lost confirm): only the first may be retried as a new attempt.
+        """
+        if self._exchange is None or self._exchange.channel.is_closed:
             raise ProviderUnreachable("not connected")
         ttl = None
         if expires_at is not None:
             # A code must not reach a phone after it expired, even from a provider backlog.
             ttl = max(timedelta(milliseconds=1), expires_at - now)
+        message_id = provider.out_id(delivery_id, attempt)
         message = aio_pika.Message(
             json.dumps(
                 {
                     "delivery_id": str(delivery_id),
+                    "attempt": attempt,
+                    "out_id": message_id,
                     "mobile": mobile,
                     "body": body,
-                    "attempt": attempt,
+                    "expires_at": expires_at.isoformat() if expires_at else None,
                 },
                 ensure_ascii=False,
             ).encode(),
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             priority=priority,
-            message_id=f"{delivery_id}:{attempt}",
+            message_id=message_id,
             expiration=ttl,
+            headers={provider.RECONCILIATION_HEADER: reconciliation} if reconciliation else None,
         )
         try:
-            await self._exchange.publish(message, routing_key="sms", mandatory=True, timeout=5)
-        except (aio_pika.exceptions.AMQPError, ConnectionError, TimeoutError) as error:
+            await self._exchange.publish(
+                message, routing_key="sms", mandatory=True, timeout=PUBLISH_TIMEOUT
+            )
+        except aio_pika.exceptions.DeliveryError as error:  # nacked or returned unroutable
             raise ProviderUnreachable(type(error).__name__) from None
+        except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError, TimeoutError) as e:
+            # The frame may have left before the channel broke or the confirm timed out.
+            raise PublishUncertain(type(e).__name__) from None

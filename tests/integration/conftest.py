@@ -13,8 +13,10 @@ from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as build_documents
 from services.notify.app import build_service as build_notify
 from services.notify.dev_provider import DevSmsProvider
+from shared.db import ensure_database
 from shared.rpc import RpcClient
 from shared.topology import Names, delete_prefix
+from tests.conftest import drop_database
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
 from tests.support.cases_driver import CasesDriver
 
@@ -30,6 +32,15 @@ async def own_settings(settings, tmp_path_factory):
     )
     yield own
     await delete_prefix(own)
+
+
+@pytest.fixture(scope="module")
+async def own_database(own_settings):
+    """own_settings with a database of this module's own too: counts see only its rows."""
+    url = f"{own_settings.database_url}_{uuid.uuid4().hex[:6]}"
+    await ensure_database(url)
+    yield own_settings.model_copy(update={"database_url": url})
+    await drop_database(url)
 
 
 @pytest.fixture(scope="module")

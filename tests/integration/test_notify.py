@@ -78,7 +78,11 @@ async def test_a_code_is_delivered_and_its_record_keeps_no_code(notify, provider
     assert "246810" in sms_lines(provider, to)[0]["body"]
     delivery_id = uuid.UUID(sent["delivery_id"])
     await wait_until(lambda: is_status(service, delivery_id, "delivered"))
-    assert await history(service, delivery_id) == ["queued", "sent", "delivered"]
+    # Its receipt may come back before the send is recorded: then there is no "sent" step.
+    assert await history(service, delivery_id) in (
+        ["queued", "sending", "sent", "delivered"],
+        ["queued", "sending", "delivered"],
+    )
     body = await service.pool.fetchval("SELECT body FROM deliveries WHERE id = $1", delivery_id)
     assert "246810" not in body and "******" in body
 
@@ -111,7 +115,7 @@ async def test_a_failing_send_is_retried_with_backoff_then_marked_failed(notify,
     delivery_id = uuid.UUID(sent["delivery_id"])
     await wait_until(lambda: is_status(service, delivery_id, "failed"))
     steps = await history(service, delivery_id)
-    assert steps.count("sent") == 3  # sms_max_attempts
+    assert steps.count("sending") == 3  # sms_max_attempts
     assert steps[-1] == "failed"
     attempts = await service.pool.fetchval(
         "SELECT attempts FROM deliveries WHERE id = $1", delivery_id

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.notify.deliveries import create_delivery, send_now
+from services.notify.deliveries import claim, create_delivery, hand_over
 from services.notify.provider import CODE_PRIORITY
 from services.notify.templates import render
 from shared.rpc import CallContext, RpcError
@@ -27,8 +27,8 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
     minutes = max(1, round((params.expires_at - now).total_seconds() / 60))
     body = render(f"code.{params.purpose}", code=params.code, minutes=minutes)
     async with ctx.pool.acquire() as conn:
-        # Committed before the send: a receipt racing back must find the row and then
-        # wait on its lock until the send is recorded.
+        # Recorded `sending` and committed before the publish, like every SMS: a crash
+        # after the publish leaves it to a receipt or the reconciler, never to a resend.
         async with conn.transaction():
             delivery_id = await create_delivery(
                 conn,
@@ -41,12 +41,15 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
                 reference=params.reference or None,
                 now=now,
             )
-        async with conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT * FROM deliveries WHERE id = $1 FOR UPDATE", delivery_id
-            )
-            status = await send_now(conn, deps.gateway, row, now, deps.settings)
-    if status != "sent":
+            row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1", delivery_id)
+            outgoing = await claim(conn, row, now)
+        # A code the broker surely did not take is failed at once, not retried: its caller
+        # is told so and drops it. One the broker may have taken stays `sending` and is
+        # answered as on its way (the reconciler finishes it, or lets it expire).
+        [status] = await hand_over(
+            conn, deps.gateway, [outgoing], now, deps.settings, deps.in_flight, retry=False
+        )
+    if status in ("failed", "expired"):  # else on its way (queued: a failure receipt raced in)
         raise RpcError("sms_send_failed", "短信发送失败，请稍后重试", 503)
     return {"delivery_id": str(delivery_id), "status": status}
 
