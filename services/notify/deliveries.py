@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from services.notify.provider import out_id
 from services.notify.sms_gateway import ProviderUnreachable, PublishUncertain, SmsGateway
 from services.notify.templates import redact
+from shared import correlation
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ async def create_delivery(
     delivery_id = uuid.uuid4()
     await conn.execute(
         "INSERT INTO deliveries (id, kind, mobile, template, body, priority, status,"
-        " next_attempt_at, expires_at, reference, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $7, $7)",
+        " next_attempt_at, expires_at, reference, created_at, updated_at, correlation_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $7, $7, $10)",
         delivery_id,
         kind,
         mobile,
@@ -85,6 +86,7 @@ async def create_delivery(
         now,
         expires_at,
         reference,
+        correlation.current(),
     )
     await record(conn, delivery_id, "queued", now)
     return delivery_id
