@@ -10,6 +10,7 @@ from gateway import routes
 from gateway.auth import session_middleware
 from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware, form_body_middleware
+from gateway.input_rule import input_middleware
 from gateway.keys import rpc_key, settings_key
 from gateway.web import page_context
 from shared.rpc import RpcClient
@@ -31,7 +32,7 @@ async def rpc_client(app: web.Application):
 def create_app(settings: Settings) -> web.Application:
     # Errors wrap everything, so a failure in the session lookup still gets a proper page.
     app = web.Application(
-        middlewares=[error_middleware, form_body_middleware, session_middleware],
+        middlewares=[error_middleware, form_body_middleware, session_middleware, input_middleware],
         client_max_size=20 * 1024 * 1024,
     )
     app[settings_key] = settings

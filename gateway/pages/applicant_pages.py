@@ -390,7 +390,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 async def _act(request, case: dict, action: str, inputs: dict, version: str | None) -> dict:
     params = {"case_id": case["id"], "action": action, "inputs": inputs}
-    if version and version.isdigit():
+    if version and version.isdecimal():
         params["expected_version"] = int(version)
     return await cases(request, "case.act", params)
 
@@ -453,7 +453,7 @@ def _rows(section: str, form: MultiMapping) -> list[dict]:
     by_index: dict[int, dict] = {}
     for key, value in form.items():
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "entries" and parts[1].isdigit():
+        if len(parts) == 3 and parts[0] == "entries" and parts[1].isdecimal():
             by_index.setdefault(int(parts[1]), {})[parts[2]] = str(value).strip()
     rows = []
     for index in sorted(by_index):
@@ -534,7 +534,7 @@ def _layout(section: str) -> str:
 
 
 def _education_years(case: dict) -> list[str]:
-    digits = "".join(ch for ch in case["round"] if ch.isdigit())[:4]
+    digits = "".join(ch for ch in case["round"] if ch.isdecimal())[:4]
     year = int(digits) if len(digits) == 4 else date.today().year
     return [str(y) for y in range(year - EDUCATION_YEARS, year)]
 
