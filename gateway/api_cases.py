@@ -123,6 +123,7 @@ async def home(request: web.Request) -> web.Response:
     "A work list (query: list, tab=todo|done, filters, page)",
     "cases",
     response=OK,
+    query=LIST_QUERY,
     errors=(401, 403, 404, 422),
 )
 @login_required()
