@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from gateway.auth import login_required
 from gateway.http import json_response
 from gateway.openapi import ApiSpec
 
@@ -15,11 +16,12 @@ async def openapi_document(_request: web.Request) -> web.Response:
 @spec.operation(
     "get",
     "/api/services/{service}/stats",
-    "A service's request counters (in flight, peak, handled)",
+    "A service's request counters (in flight, peak, handled); system administrator only",
     "operations",
     response={"type": "object"},
-    errors=(404,),
+    errors=(401, 403, 404),
 )
+@login_required("sysadmin")
 async def service_stats(request: web.Request) -> web.Response:
     from gateway.keys import SERVICES, rpc_key
 

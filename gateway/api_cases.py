@@ -13,8 +13,19 @@ from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import actor_of, login_required
 from gateway.http import json_object, json_response, stored_file_response
+from gateway.input_rule import upload_filename
 from gateway.keys import rpc_key
 from gateway.web import cases, documents
+from services.cases.domain.materials import SCAN_CATEGORIES, SECTION_MODELS, SECTIONS
+from services.cases.domain.model import (
+    ApproveInput,
+    NoInput,
+    OptionalReasonInput,
+    PublicityResultInput,
+    ReasonInput,
+    ReturnInput,
+    StartPublicityInput,
+)
 from shared.rpc import RpcError
 
 UPLOAD_TIMEOUT = 30.0
@@ -43,9 +54,36 @@ class OpenCaseBody(BaseModel):
     committee_id: str = ""
 
 
-class ActionBody(BaseModel):
+class ActionPost(BaseModel):
     inputs: dict[str, Any] = {}
     expected_version: int | None = None
+
+
+class ActionBody(BaseModel):
+    """What an action takes (its OpenAPI schema): `inputs` depends on the action (the cases
+    service checks them); `expected_version`, when sent, must be the case's version or the
+    answer is 409."""
+
+    inputs: (
+        ApproveInput
+        | ReturnInput
+        | ReasonInput
+        | OptionalReasonInput
+        | StartPublicityInput
+        | PublicityResultInput
+        | NoInput
+    ) = Field(default_factory=NoInput)
+    expected_version: int | None = None
+
+
+SCAN_UPLOAD = {
+    "type": "object",
+    "required": ["category", "file"],
+    "properties": {
+        "category": {"type": "string", "enum": list(SCAN_CATEGORIES)},
+        "file": {"type": "string", "format": "binary"},
+    },
+}
 
 
 class BatchBody(BaseModel):
@@ -85,6 +123,7 @@ async def home(request: web.Request) -> web.Response:
     "A work list (query: list, tab=todo|done, filters, page)",
     "cases",
     response=OK,
+    query=LIST_QUERY,
     errors=(401, 403, 404, 422),
 )
 @login_required()
@@ -147,15 +186,19 @@ async def get_case(request: web.Request) -> web.Response:
     )
 
 
-@spec.operation(
-    "put",
-    "/api/cases/{case_id}/sections/{section}",
-    "Save one section of the materials (draft only)",
-    "cases",
-    response=OK,
-    body=None,
-    errors=(401, 404, 409, 422),
-)
+for section_, model_ in SECTION_MODELS.items():
+    spec.operation(
+        "put",
+        f"/api/cases/{{case_id}}/sections/{section_}",
+        f"Save the materials' {section_} section ({SECTIONS[section_]}; draft only)",
+        "cases",
+        body=model_,
+        response=OK,
+        errors=(401, 404, 409, 422),
+        roles=("applicant",),
+    )
+
+
 @login_required("applicant")
 async def save_section(request: web.Request) -> web.Response:
     data = await json_object(request)
@@ -177,6 +220,8 @@ async def save_section(request: web.Request) -> web.Response:
     "/api/cases/{case_id}/attachments",
     "Upload a scan (multipart: category, file; PDF/JPG/PNG up to 10 MB)",
     "cases",
+    body=SCAN_UPLOAD,
+    body_media="multipart/form-data",
     response=OK,
     errors=(401, 404, 409, 422),
 )
@@ -200,6 +245,7 @@ async def upload(request: web.Request) -> web.Response:
 
 
 async def upload_scan(request, case_id: str, category: str, filename: str, content: bytes):
+    filename = upload_filename("file", filename)
     return await documents(
         request,
         "files.upload",
@@ -241,6 +287,7 @@ async def remove_attachment(request: web.Request) -> web.Response:
     "A scan, to those who may see its case",
     "cases",
     response={"type": "string", "format": "binary"},
+    response_media=("application/pdf", "image/jpeg", "image/png"),
     errors=(401, 404),
 )
 @login_required()
@@ -260,7 +307,7 @@ async def file(request: web.Request) -> web.Response:
 )
 @login_required()
 async def act(request: web.Request) -> web.Response:
-    body = await body_of(request, ActionBody)
+    body = await body_of(request, ActionPost)
     return json_response(
         await cases(
             request,

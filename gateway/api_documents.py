@@ -60,6 +60,7 @@ async def print_job(request: web.Request) -> web.Response:
     "A printed PDF, to those who may see every case in it",
     "documents",
     response={"type": "string", "format": "binary"},
+    response_media=("application/pdf",),
     errors=(401, 404),
 )
 @login_required()

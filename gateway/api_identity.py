@@ -21,6 +21,7 @@ from gateway.auth import (
     start_session,
 )
 from gateway.http import json_object, json_response
+from gateway.input_rule import header_text, upload_filename
 from gateway.organisations import find, organisations
 from gateway.web import accounts, accounts_anonymous, with_client
 from shared.rpc import RpcError, invalid_input
@@ -240,7 +241,7 @@ async def session_state(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
     params = with_client(request, body.model_dump())
-    params["user_agent"] = request.headers.get("User-Agent", "")
+    params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
     result = await accounts_anonymous(request, "auth.login", params)
     response = json_response({"user": result["user"], "csrf_token": result["csrf_token"]})
     start_session(request, response, result["token"])
@@ -307,6 +308,7 @@ FORMS = {
     "applicants": (ApplicantForm, ApplicantUpdate),
 }
 NOUNS = {"operators": "operator (经办人; unit admin only)", "applicants": "applicant (申报人员)"}
+MANAGERS = {"operators": ("unit_admin",), "applicants": ("unit_admin", "unit_operator")}
 
 
 def _people_operations(kind: str):
@@ -335,7 +337,15 @@ def _people_operations(kind: str):
 
 for kind_ in ROLES:
     for method_, path_, summary_, extra_ in _people_operations(kind_):
-        spec.operation(method_, path_, summary_, kind_, errors=(401, 403, 404, 422), **extra_)
+        spec.operation(
+            method_,
+            path_,
+            summary_,
+            kind_,
+            errors=(401, 403, 404, 422),
+            roles=MANAGERS[kind_],
+            **extra_,
+        )
 
 
 def _kind(request: web.Request) -> tuple[str, str]:
@@ -425,6 +435,7 @@ async def import_applicants(request: web.Request) -> web.Response:
     upload = (await request.post()).get("file")
     if not isinstance(upload, web.FileField):
         raise RpcError("invalid_file", "请上传文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
+    upload_filename("file", upload.filename)
     params = {"xlsx_base64": base64.b64encode(upload.file.read()).decode()}
     report = await accounts(request, "applicants.import", params, timeout=IMPORT_TIMEOUT)
     return json_response(report)

@@ -10,6 +10,7 @@ from gateway import routes
 from gateway.auth import session_middleware
 from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware, form_body_middleware
+from gateway.input_rule import input_middleware
 from gateway.keys import rpc_key, settings_key
 from gateway.request_id import request_id_middleware
 from gateway.web import page_context
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
             error_middleware,
             form_body_middleware,
             session_middleware,
+            input_middleware,
         ],
         client_max_size=20 * 1024 * 1024,
     )

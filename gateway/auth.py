@@ -154,6 +154,7 @@ def login_required(*roles: str):
             return await view(request)
 
         guarded.needs_login = True
+        guarded.roles = roles  # for the OpenAPI document (x-roles)
         return guarded
 
     return decorate

@@ -23,6 +23,13 @@ ERROR_SCHEMA = {
 }
 
 
+# The session cookie the login sets; CSRF-protected calls also send X-CSRF-Token (from
+# GET /api/session). `x-roles` on an operation lists the roles that may call it.
+SECURITY_SCHEMES = {
+    "session": {"type": "apiKey", "in": "cookie", "name": "zc_session"},
+}
+
+
 @dataclass
 class Operation:
     method: str
@@ -34,6 +41,12 @@ class Operation:
     response: type[BaseModel] | dict | None = None
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()  # optional string query parameters
+    # what a 200 answers with: a file's real types (application/pdf, image/png, …) when the
+    # response is a file rather than JSON
+    response_media: tuple[str, ...] = ("application/json",)
+    # who may call it: None for anyone, () for anyone signed in, else these roles; taken
+    # from the view's login_required when the declaration decorates the view
+    roles: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -44,9 +57,12 @@ class ApiSpec:
 
     def operation(self, method: str, path: str, summary: str, tag: str, **kwargs: Any):
         """Declare an operation; the decorated view is returned unchanged."""
-        self.operations.append(Operation(method.lower(), path, summary, tag, **kwargs))
+        op = Operation(method.lower(), path, summary, tag, **kwargs)
+        self.operations.append(op)
 
         def keep(view):
+            if "roles" not in kwargs and getattr(view, "needs_login", False):
+                op.roles = tuple(getattr(view, "roles", ()))
             return view
 
         return keep
@@ -60,7 +76,7 @@ class ApiSpec:
             "openapi": "3.1.0",
             "info": {"title": self.title, "version": self.version},
             "paths": paths,
-            "components": {"schemas": schemas},
+            "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         }
 
     def _operation(self, op: Operation, schemas: dict) -> dict:
@@ -68,8 +84,12 @@ class ApiSpec:
             "summary": op.summary,
             "tags": [op.tag],
             "operationId": _operation_id(op),
-            "responses": {"200": {"description": "OK", **_content(op.response, schemas)}},
+            "responses": {"200": {"description": "OK", **_answer(op, schemas)}},
         }
+        if op.roles is not None:
+            item["security"] = [{"session": []}]
+            if op.roles:
+                item["x-roles"] = list(op.roles)
         params = [p.strip("{}") for p in op.path.split("/") if p.startswith("{")]
         parameters = [
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -85,6 +105,15 @@ class ApiSpec:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
         return item
+
+
+def _answer(op: Operation, schemas: dict) -> dict:
+    if op.response is None:
+        return {}
+    content = {}
+    for media in op.response_media:
+        content |= _content(op.response, schemas, media)["content"]
+    return {"content": content}
 
 
 def _content(

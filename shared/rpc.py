@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shared import correlation
 from shared.db import is_database_unavailable
+from shared.text import ENVELOPES, InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
 
@@ -180,10 +181,13 @@ class RpcRouter:
         if request.method not in self.methods:
             raise RpcError("unknown_method", f"{self.service} 不提供 {request.method}", 404)
         params_model, fn = self.methods[request.method]
-        params: Any = request.params
+        try:  # the input rule (shared/text.py), before any service looks at its params
+            params: Any = clean_tree(request.params, ENVELOPES)
+        except InputRefused as refused:
+            raise RpcError("invalid_input", refused.message, 422, refused.fields) from None
         if params_model is not None:
             try:
-                params = params_model.model_validate(request.params)
+                params = params_model.model_validate(params)
             except ValidationError as error:
                 raise invalid_input(error) from None
         context = CallContext(

@@ -235,10 +235,12 @@ def _overview(
     *,
     upload_error: tuple[str, str] | None = None,
     submit_error: str | None = None,
+    cancel_error: tuple[str, str] | None = None,
 ) -> web.Response:
-    """The case; an error goes beside the upload or the submit button it is about, else on top."""
+    """The case; an error goes beside the upload, the submit button or the cancel reason it is
+    about, else on top."""
     status = error.status if error else 200
-    placed = upload_error or submit_error
+    placed = upload_error or submit_error or cancel_error
     context = {
         "case": case,
         "editable": case["state"] == "draft",
@@ -249,6 +251,7 @@ def _overview(
         "problem": error.message if error and not placed else None,
         "upload_error": upload_error,
         "submit_error": submit_error,
+        "cancel_error": cancel_error,
         "max_upload_mb": MAX_UPLOAD_MB,
         "declaration": _declaration(case),
     }
@@ -376,13 +379,15 @@ async def submit(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     case = await _case(request)
     form = await form_of(request)
-    inputs = {"reason": form.get("reason", "").strip()[:200]}
+    inputs = {"reason": form.get("reason", "").strip()}
     try:
         await _act(request, case, "cancel", inputs, form.get("version"))
     except RpcError as error:
         if not shows_on_form(error):
             raise
-        return _overview(request, case, error)
+        beside = error.fields.get("reason")
+        typed = (form.get("reason", ""), beside) if beside else None
+        return _overview(request, case, error, cancel_error=typed)
     return see_other(
         request, "/my/cases", f"已取消申报：{case['qualification']}（{case['round']}）"
     )
@@ -390,7 +395,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 async def _act(request, case: dict, action: str, inputs: dict, version: str | None) -> dict:
     params = {"case_id": case["id"], "action": action, "inputs": inputs}
-    if version and version.isdigit():
+    if version and version.isdecimal():
         params["expected_version"] = int(version)
     return await cases(request, "case.act", params)
 
@@ -453,7 +458,7 @@ def _rows(section: str, form: MultiMapping) -> list[dict]:
     by_index: dict[int, dict] = {}
     for key, value in form.items():
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "entries" and parts[1].isdigit():
+        if len(parts) == 3 and parts[0] == "entries" and parts[1].isdecimal():
             by_index.setdefault(int(parts[1]), {})[parts[2]] = str(value).strip()
     rows = []
     for index in sorted(by_index):
@@ -534,7 +539,7 @@ def _layout(section: str) -> str:
 
 
 def _education_years(case: dict) -> list[str]:
-    digits = "".join(ch for ch in case["round"] if ch.isdigit())[:4]
+    digits = "".join(ch for ch in case["round"] if ch.isdecimal())[:4]
     year = int(digits) if len(digits) == 4 else date.today().year
     return [str(y) for y in range(year - EDUCATION_YEARS, year)]
 

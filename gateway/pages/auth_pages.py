@@ -9,6 +9,7 @@ from gateway.auth import (
     login_required,
     start_session,
 )
+from gateway.input_rule import header_text
 from gateway.web import (
     accounts,
     accounts_anonymous,
@@ -56,7 +57,7 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     form = await form_of(request)
     params = pick(form, ("username", "password", "captcha_id", "captcha_answer"))
-    params["user_agent"] = request.headers.get("User-Agent", "")
+    params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
     try:
         result = await accounts_anonymous(request, "auth.login", with_client(request, params))
     except RpcError as error:

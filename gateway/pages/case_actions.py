@@ -176,7 +176,7 @@ async def act(request: web.Request) -> web.Response:
         "case_id": request.match_info["case_id"],
         "action": action.value,
         "inputs": inputs_from(action, values, years),
-        "expected_version": int(version) if version.isdigit() else None,
+        "expected_version": int(version) if version.isdecimal() else None,
     }
     try:
         result = await cases(request, "case.act", params)

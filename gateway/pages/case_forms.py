@@ -150,9 +150,9 @@ def list_query(query) -> dict:
     params["tab"] = "done" if query.get("tab") == "done" else "todo"
     params["sort"] = query.get("sort") if query.get("sort") in SORTS else "updated"
     page = query.get("page", "")
-    params["page"] = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    params["page"] = int(page) if page.isdecimal() and 0 < int(page) < 100_000 else 1
     size = query.get("page_size", "")
-    params["page_size"] = int(size) if size.isdigit() and 0 < int(size) <= 100 else 20
+    params["page_size"] = int(size) if size.isdecimal() and 0 < int(size) <= 100 else 20
     return params
 
 

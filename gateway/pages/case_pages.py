@@ -217,7 +217,13 @@ async def work_batch(request: web.Request) -> web.Response:
     if needs_form and values.get("step") != "confirm":
         return await batch_form(request, work, action, case_ids, {}, back)
     params = {"case_ids": case_ids, "action": action.value, "inputs": inputs_from(action, values)}
-    result = await cases(request, "case.batch", params, timeout=BATCH_TIMEOUT)
+    try:
+        result = await cases(request, "case.batch", params, timeout=BATCH_TIMEOUT)
+    except RpcError as error:
+        if not (needs_form and error.status == 422 and error.fields):
+            raise
+        problem = {"message": error.message, "fields": error.fields}
+        return await batch_form(request, work, action, case_ids, values, back, problem)
     problem = same_input_problem(result) if needs_form else None
     if problem:
         return await batch_form(request, work, action, case_ids, values, back, problem)

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.applicant_accounts import delete_applicant
 from gateway.auth import current_user, login_required
+from gateway.input_rule import upload_filename
 from gateway.web import (
     accounts,
     form_of,
@@ -84,7 +85,7 @@ unit_only = login_required("unit_admin", "unit_operator")
 async def people_list(request: web.Request) -> web.Response:
     people = people_of(request)
     query = pick(request.query, ("q", "status"))
-    page = int(request.query["page"]) if request.query.get("page", "").isdigit() else 1
+    page = int(request.query["page"]) if request.query.get("page", "").isdecimal() else 1
     params = {"role": people.role, "q": query["q"], "status": query["status"] or "all"}
     result = await accounts(
         request, "users.list", {**params, "page": max(page, 1), "page_size": PAGE_SIZE}
@@ -236,8 +237,9 @@ async def import_upload(request: web.Request) -> web.Response:
     if not isinstance(upload, web.FileField):
         error = RpcError("invalid_file", "请选择文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
         return form_page(request, "unit/applicants_import.html", {}, error, report=None)
-    data = base64.b64encode(upload.file.read()).decode()
     try:
+        upload_filename("file", upload.filename)
+        data = base64.b64encode(upload.file.read()).decode()
         report = await accounts(
             request, "applicants.import", {"xlsx_base64": data}, timeout=IMPORT_TIMEOUT
         )

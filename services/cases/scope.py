@@ -105,9 +105,29 @@ def lists_for(actor: Actor) -> list[WorkList]:
     return [w for w in WORK_LISTS.values() if w.key.split(":")[0] == party]
 
 
+# The unit's steps an applicant may take in its place: printing their own 评审(申报)表 is the
+# unit's step 7 done, exactly as the unit's print (manual §2.6), so the case goes to the unit's
+# 打印评审(申报)表 已办 list, not to a list of the applicant's (they have none).
+FOR_THE_UNIT = {"applicant": frozenset({Action.PRINT_DECLARATION_FORM})}
+
+
+def done_entry(
+    actor: Actor, action: Action, from_state: CaseState, unit_id
+) -> tuple[str, str] | None:
+    """(party, list) of the 已办 list a move on a case of `unit_id` goes to, if any."""
+    if action in FOR_THE_UNIT.get(actor.role, ()):
+        key = _done_list("unit", action, from_state)
+        return (str(unit_id), key) if key else None
+    key = done_list_of(actor, action, from_state)
+    return (party_id(actor), key) if key else None
+
+
 def done_list_of(actor: Actor, action: Action, from_state: CaseState) -> str | None:
     """The 已办 list a move belongs to, for the party that made it."""
-    party = PARTY_OF_ROLE.get(actor.role)
+    return _done_list(PARTY_OF_ROLE.get(actor.role), action, from_state)
+
+
+def _done_list(party: str | None, action: Action, from_state: CaseState) -> str | None:
     for work_list in WORK_LISTS.values():
         if (
             work_list.key.split(":")[0] == party

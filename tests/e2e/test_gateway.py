@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.e2e.people import signed_in
+
 
 async def test_healthz_says_alive(http):
     async with http.get("/healthz") as response:
@@ -31,16 +33,17 @@ async def test_readyz_names_the_service_that_does_not_answer(http, services, set
         await services["notify"].broker.start()
 
 
-async def test_a_stopped_service_gives_a_503_json_error_not_a_hang(http, services):
+async def test_a_stopped_service_gives_a_503_json_error_not_a_hang(gateway, services):
+    sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
     await services["documents"].broker.stop()
     try:
-        async with http.get("/api/services/documents/stats") as response:
-            body = await response.json()
-        assert response.status == 503
+        status, body = await sysadmin.api("GET", "/api/services/documents/stats")
+        assert status == 503
         assert body["error"]["code"] == "service_unavailable"
         assert "服务暂时不可用" in body["error"]["message"]
     finally:
         await services["documents"].broker.start()
+        await sysadmin.close()
 
 
 async def test_the_openapi_document_lists_the_api(http):

@@ -146,6 +146,11 @@ async def test_the_applicant_prints_their_own_declaration_form(cast, clock):
         await asyncio.sleep(0.1)
     _, page, _ = await cast.applicant.page(f"/my/cases/{case_id}")
     assert "补打评审（申报）表" in page
+    # it counts for the unit's step 7 exactly as the unit's own print does (its 已办 list)
+    status, done = await cast.operator.api("GET", "/api/cases?list=unit:7&tab=done")
+    assert status == 200 and [item["id"] for item in done["items"]] == [case_id], done
+    _, done_tab, _ = await cast.operator.page("/work/unit-7?tab=done")
+    assert case_id in done_tab and 'name="kind" value="declaration_form"' in done_tab
 
 
 async def test_the_case_page_offers_the_documents_the_case_has(cast, clock):

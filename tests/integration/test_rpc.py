@@ -34,6 +34,11 @@ def slow_router() -> RpcRouter:
     async def boom(_params, _context) -> None:
         raise ValueError("a bug")
 
+    @router.method("echo")
+    async def echo(params: dict, _context) -> dict:
+        router.calls += 1
+        return params
+
     return router
 
 
@@ -68,6 +73,41 @@ async def test_an_unknown_method_and_bad_params_get_clear_errors(client, probe):
         await client.call(probe.name, "slow", {"seconds": "soon"})
     assert invalid.value.status == 422
     assert "seconds" in invalid.value.fields
+
+
+async def test_every_string_of_every_request_goes_through_the_input_rule(client, probe):
+    with pytest.raises(RpcError) as refused:
+        await client.call(
+            probe.name,
+            "echo",
+            {
+                "case_id": "c\x00",
+                "inputs": {"reason": "原" * 2001, "note": "ok"},
+                "fields": {"name": "张\x1b三"},
+                "entries": [{"title": "t"}, {"title": "\x85"}],
+            },
+        )
+    assert refused.value.status == 422
+    assert refused.value.fields == {
+        "case_id": "不能包含控制字符",
+        "reason": "不能超过 2000 个字",  # inputs.reason: named as the form names it
+        "name": "不能包含控制字符",
+        "entries.1.title": "不能包含控制字符",
+    }
+    assert probe.rpc.calls == 0  # the method never saw it
+
+    sent = {
+        "inputs": {"reason": "第一行\r\n第二行"},
+        "school": "E\u0301cole",
+        "password": "Pa\u0301ssw0rd",
+        "content_base64": "QUJD" * 10_000,
+        "count": 3,
+    }
+    seen = await client.call(probe.name, "echo", sent)
+    assert seen["inputs"] == {"reason": "第一行\n第二行"}
+    assert seen["school"] == "\u00c9cole"
+    assert seen["password"] == sent["password"]  # a password is never changed
+    assert seen["content_base64"] == sent["content_base64"] and seen["count"] == 3
 
 
 async def test_a_failing_handler_answers_500_and_the_service_goes_on(client, probe):

@@ -478,7 +478,8 @@ def test_phone_empty_asks_to_fill_it():
     assert error_of(validate_phone, "") == "请填写电话"
 
 
-LONGEST_EMAIL = "a" * (254 - len("@example.com")) + "@example.com"
+# 254 characters, with domain labels of at most 63
+LONGEST_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 58]) + ".cn"
 
 
 @pytest.mark.parametrize(
@@ -501,10 +502,20 @@ def test_email_of_pragmatic_shape_is_accepted(raw):
         "a@@163.com",
         "a@163.c",
         "a@163.com.",
+        "<b>x</b>@example.cn",
+        "x<script>@example.cn",
+        '"a b"@example.cn',
+        "a..b@example.cn",
+        ".a@example.cn",
+        "张三@example.cn",
     ],
 )
 def test_email_of_wrong_shape_is_rejected(raw):
     assert error_of(validate_email, raw) == "电子邮箱格式不正确"
+
+
+def test_email_domain_is_kept_in_lower_case():
+    assert validate_email("AA@Example.CN") == "AA@example.cn"
 
 
 def test_email_longer_than_254_chars_is_rejected():

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+import email_validator
+
 UnitCodeKind = Literal["org_code", "uscc"]
 Gender = Literal["男", "女"]
 
@@ -227,16 +229,25 @@ def validate_phone(raw: str | None, *, label: str = "电话") -> str:
     return value
 
 
+# On top of email-validator's RFC checks: a domain of ASCII labels ending in a TLD of letters.
 _EMAIL = re.compile(r"[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 
 
 def validate_email(raw: str | None, *, label: str = "电子邮箱") -> str:
+    """The address as email-validator normalises it (the domain in lower case); FieldError for
+    anything it refuses (<b>x</b>@example.cn, a quoted or dotted-twice local part, …)."""
     value = _required(raw, label)
     if len(value) > 254:
         raise FieldError("电子邮箱不能超过254个字符")
     if not _EMAIL.fullmatch(value):
         raise FieldError("电子邮箱格式不正确")
-    return value
+    try:
+        checked = email_validator.validate_email(
+            value, check_deliverability=False, allow_smtputf8=False
+        )
+    except email_validator.EmailNotValidError:
+        raise FieldError("电子邮箱格式不正确") from None
+    return checked.normalized
 
 
 # The lengths of the two social-security numbers are our own assumption (the manual gives

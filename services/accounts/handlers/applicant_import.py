@@ -14,6 +14,7 @@ from services.accounts.access import require_unit
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.handlers.users import clean_person, insert_user
 from shared.rpc import CallContext, RpcError
+from shared.text import clean_fields, visible
 
 COLUMNS = {
     "姓名": "name",
@@ -94,15 +95,18 @@ async def import_applicants(params: ImportApplicants, ctx: CallContext) -> dict:
     seen: dict[str, dict[str, int]] = {"username": {}, "id_number": {}}
     today = ctx.deps.clock.today()
     async with ctx.pool.acquire() as conn:
-        for number, fields in rows:
+        for number, cells in rows:
+            # Each cell is a text that enters the system: the input rule first, per cell.
+            fields, refused_cells = clean_fields(cells)
             values, errors = clean_person(fields, "applicant", today, creating=True)
+            errors.update(refused_cells)
             errors.update(_repeats(seen, number, values))
             if not errors:
                 errors = await _create_one(conn, ctx, unit_id, values)
             report = {
                 "row": number,
-                "name": fields.get("name", ""),
-                "username": fields.get("username", ""),
+                "name": visible(fields.get("name", "")),
+                "username": visible(fields.get("username", "")),
             }
             if errors:
                 refused.append({**report, "reasons": errors})

@@ -10,10 +10,16 @@ delivery order and of redelivery.
 import logging
 import uuid
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.accounts.domain.credentials import is_argon2_hash
-from services.accounts.domain.validation import is_valid_org_code, normalize_org_code
+from services.accounts.domain.validation import (
+    FieldError,
+    is_valid_org_code,
+    normalize_org_code,
+    validate_email,
+)
+from shared.text import InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,16 @@ class TalentAdmin(BaseModel):
             raise ValueError("password_hash must be an argon2 PHC string ($argon2id$...)")
         return value
 
+    @field_validator("email")
+    @classmethod
+    def real_email(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return validate_email(value)
+        except FieldError:
+            raise ValueError("email is not a valid e-mail address") from None
+
 
 class TalentUnit(BaseModel):
     talent_unit_id: str = Field(min_length=1)
@@ -43,6 +59,16 @@ class TalentUnit(BaseModel):
     name: str = Field(min_length=1)
     si_unit_no: str = Field(min_length=1)
     admin: TalentAdmin
+
+    @model_validator(mode="before")
+    @classmethod
+    def input_rule(cls, data):
+        """The texts of another system obey our input rule too (shared/text.py): a payload
+        with a control character is dead-lettered with the fields named."""
+        try:
+            return clean_tree(data)
+        except InputRefused as refused:
+            raise ValueError(f"text refused by the input rule: {refused.fields}") from None
 
     @field_validator("org_code")
     @classmethod

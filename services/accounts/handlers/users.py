@@ -34,6 +34,7 @@ from services.accounts.views import user_view
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
+from shared.text import like_pattern
 
 PersonRole = Literal["unit_operator", "applicant"]
 ManagedRole = Literal["unit_operator", "applicant", "department", "office", "committee"]
@@ -43,7 +44,7 @@ class ListUsers(BaseModel):
     role: PersonRole
     q: str = ""
     status: Literal["all", "active", "disabled"] = "all"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=200)
 
 
@@ -120,11 +121,6 @@ def _clash(error: asyncpg.UniqueViolationError) -> dict[str, str]:
     return {"username": "该用户名已被使用，请换一个"}
 
 
-def like_escape(text: str) -> str:
-    """Typed % and _ match themselves, not any text."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_users(params: ListUsers, ctx: CallContext) -> dict:
     unit_id = require_unit(ctx.actor, *UNIT_ROLES)
     if not may_manage(ctx.actor, params.role):
@@ -132,7 +128,7 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
     where = ["unit_id = $1", "role = $2"]
     args: list = [unit_id, params.role]
     if params.q.strip():
-        args.append(f"%{like_escape(params.q.strip())}%")
+        args.append(like_pattern(params.q.strip()))
         where.append(
             f"(name ILIKE ${len(args)} OR username ILIKE ${len(args)}"
             f" OR id_number ILIKE ${len(args)} OR mobile ILIKE ${len(args)})"

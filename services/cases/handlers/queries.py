@@ -12,6 +12,7 @@ from services.cases.domain.model import Action, CaseState, Role, actions_for, as
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, WORK_LISTS, WorkList, lists_for, party_id, visibility
 from shared.rpc import Actor, CallContext, RpcError
+from shared.text import like_pattern
 
 LIST_COLUMNS = (
     f"{CASE_COLUMNS}, t.name AS review_type_name, q.name AS qualification_name,"
@@ -52,7 +53,7 @@ class ListedCases(BaseModel):
 
 
 class ListCases(ListedCases):
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=200)
 
 
@@ -73,7 +74,7 @@ class ApplicantRef(BaseModel):
 
 
 class MyCases(BaseModel):
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
 
 
 def row_view(row) -> dict:
@@ -116,7 +117,7 @@ def _filters(params: ListedCases, args: list) -> list[str]:
             args.append(value)
             where.append(f"{column} = ${len(args)}")
     if params.name.strip():
-        args.append(f"%{params.name.strip()}%")
+        args.append(like_pattern(params.name.strip()))
         where.append(f"c.applicant_name ILIKE ${len(args)}")
     return where
 

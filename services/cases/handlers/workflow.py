@@ -31,7 +31,7 @@ from services.cases.repository import (
     case_update_args,
     rules_from_row,
 )
-from services.cases.scope import done_list_of, party_id, visibility
+from services.cases.scope import done_entry, visibility
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import Actor, CallContext, RpcError
@@ -77,7 +77,8 @@ def _check_role(actor, action: Action) -> Role:
 
 
 async def act(params: Act, ctx: CallContext) -> dict:
-    expected = {params.case_id: params.expected_version} if params.expected_version else {}
+    # Sent means compared, whatever the number (0 included): only an absent one is not.
+    expected = {} if params.expected_version is None else {params.case_id: params.expected_version}
     [result] = await move_cases(ctx, [params.case_id], params.action, params.inputs, expected)
     if not result["ok"]:
         error = result["error"]
@@ -249,11 +250,10 @@ async def _record(conn, actor: Actor, moved: list, now: datetime) -> None:
             for _, _, e, _, _ in moved
         ],
     )
-    party = party_id(actor)
     done = [
-        (e.case_id, party, key, now)
-        for _, _, e, _, from_state in moved
-        if (key := done_list_of(actor, e.action, from_state))
+        (e.case_id, *entry, now)
+        for row, _, e, _, from_state in moved
+        if (entry := done_entry(actor, e.action, from_state, row["unit_id"]))
     ]
     if done:
         await conn.executemany(
