@@ -129,7 +129,7 @@ class Service:
             await declare_events_exchange(channel, self.names)
             if self.events is not None and self.events.subscriptions:
                 await declare_consumer_queues(
-                    channel,
+                    connection,
                     self.names,
                     self.events.name,
                     self.events.routing_keys,

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
     event_prefetch: int = Field(16, description="Events one consumer process handles at once.")
     max_deliveries: int = Field(
-        5,
+        20,
         description="Deliveries of one event that end without an answer (its consumer killed"
         " each time) before it is dead-lettered.",
     )

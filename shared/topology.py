@@ -11,12 +11,16 @@
   direct reply-to pseudo-queue.
 """
 
+import logging
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,15 @@ async def declare_events_exchange(channel: AbstractChannel, names: Names) -> Abs
 
 
 async def declare_consumer_queues(
-    channel: AbstractChannel,
+    connection: AbstractConnection,
     names: Names,
     consumer: str,
     routing_keys: list[str],
     retired_keys: list[str] = (),
 ) -> None:
-    """The consumer's quorum queue, its bindings (less retired ones), its dead-letter queue."""
+    """The consumer's quorum queue, its bindings (less retired ones), its dead-letter queue
+    and its retry queues."""
+    channel = await connection.channel()
     events = await declare_events_exchange(channel, names)
     dlx = await channel.declare_exchange(
         names.dead_letter_exchange, aio_pika.ExchangeType.DIRECT, durable=True
@@ -79,11 +85,25 @@ async def declare_consumer_queues(
         names.dead_letter_queue(consumer), durable=True, arguments={"x-queue-type": "quorum"}
     )
     await dlq.bind(dlx, routing_key=names.event_queue(consumer))
-    queue = await channel.declare_queue(
-        names.event_queue(consumer),
-        durable=True,
-        arguments=event_queue_arguments(names, consumer),
-    )
+    try:
+        queue = await channel.declare_queue(
+            names.event_queue(consumer),
+            durable=True,
+            arguments=event_queue_arguments(names, consumer),
+        )
+    except aiormq.exceptions.ChannelPreconditionFailed as error:
+        # A queue made by an older version with other arguments (say another delivery
+        # limit): arguments of a queue cannot change, and the queue holds events, so it is
+        # kept as it is, and the operator told how to apply the new ones.
+        log.warning(
+            "queue %s exists with other arguments (%s); keeping it. To apply the current"
+            " ones, stop %s, move its messages and delete the queue.",
+            names.event_queue(consumer),
+            error,
+            consumer,
+        )
+        channel = await connection.channel()
+        queue = await channel.declare_queue(names.event_queue(consumer), passive=True)
     for key in routing_keys:
         await queue.bind(events, routing_key=key)
     for key in retired_keys:  # unbinding a binding that is not there is no error

@@ -365,3 +365,25 @@ async def drop_schema(settings, schema: str) -> None:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+async def test_a_queue_made_with_another_delivery_limit_is_kept_and_the_operator_told(
+    settings, caplog
+):
+    from shared.topology import declare_consumer_queues
+
+    effects = Effects()
+    older = settings.model_copy(update={"max_deliveries": 5})
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        await declare_consumer_queues(
+            connection, Names(older), effects.consumer.name, ["probe.happened"]
+        )
+    with caplog.at_level(logging.WARNING, logger="shared.topology"):
+        consumer = await consumer_for(settings.model_copy(update={"max_deliveries": 20}), effects)
+    try:
+        assert "exists with other arguments" in caplog.text
+        await publish_raw(settings, new_event("probe.happened", {"n": 1}, "p").to_bytes())
+        await wait_until(lambda: effects.consumer.handled == 1)
+    finally:
+        await drop_probe(consumer, settings)
