@@ -15,6 +15,7 @@ Anything refused is a 422 naming each field by its path in what was sent (`input
 
 from aiohttp import web
 
+from gateway.http import nested_too_deep
 from shared.rpc import RpcError
 from shared.text import (
     CONTROLS,
@@ -77,8 +78,10 @@ async def _body_problems(request: web.Request) -> dict[str, str]:
     elif request.content_type == "application/json" or request.can_read_body:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return problems  # not JSON: the handler answers 400
+        if nested_too_deep(body):
+            raise RpcError("bad_request", "请求体嵌套过深", 400)
         try:
             clean_tree(body)
         except InputRefused as problem:

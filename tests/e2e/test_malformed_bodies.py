@@ -46,3 +46,13 @@ async def test_a_body_over_the_limit_is_a_413_in_json(operator):
     async with operator.http.post("/api/applicants/import", data=form, headers=headers) as r:
         assert r.status == 413
         assert (await r.json())["error"]["status"] == 413
+
+
+@pytest.mark.parametrize("depth", [40, 5_000, 200_000])
+async def test_a_json_body_nested_too_deep_is_a_400(operator, depth):
+    body = b'{"username": ' + b"[" * depth + b"]" * depth + b"}"
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": await operator.csrf()}
+    for path in ("/api/operators", "/api/session"):
+        async with operator.http.post(path, data=body, headers=headers) as r:
+            assert r.status == 400, (path, depth)
+            assert (await r.json())["error"]["code"] == "bad_request"
