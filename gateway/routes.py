@@ -67,6 +67,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("POST", f"{REVIEWER}/status", admin_pages.set_status, name="admin_reviewer_status")
     add("GET", f"{REVIEWER}/password", admin_pages.password_page, name="admin_reviewer_password")
     add("POST", f"{REVIEWER}/password", admin_pages.set_password)
+    add("GET", "/admin/sms", admin_pages.sms_deliveries, name="admin_sms")
 
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")

@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.auth import login_required
+from gateway.auth import actor_of, login_required
+from gateway.keys import rpc_key
 from gateway.organisations import ROLES, find, organisations
 from gateway.web import (
     accounts,
@@ -149,3 +150,23 @@ def _describe(reviewer: dict) -> str:
 
 def _context(reviewer: dict) -> dict:
     return {"reviewer": reviewer, "roles": REVIEWER_ROLES}
+
+
+UNCONFIRMED_MINUTES = 10
+
+
+@login_required("sysadmin")
+async def sms_deliveries(request: web.Request) -> web.Response:
+    """SMS not settled yet: what the reconciler is working on, and what is stuck."""
+    result = await request.app[rpc_key].call(
+        "notify",
+        "sms.unsettled",
+        {"unconfirmed_minutes": UNCONFIRMED_MINUTES},
+        actor=actor_of(request),
+    )
+    context = {
+        "result": result,
+        "lease": result["reconcile_lease_seconds"],
+        "minutes": UNCONFIRMED_MINUTES,
+    }
+    return render(request, "admin/sms.html", context)
