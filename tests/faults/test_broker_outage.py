@@ -3,13 +3,13 @@ answers 503 at once meanwhile, heals by itself within seconds after, and no even
 or handled twice."""
 
 import asyncio
-import statistics
 import time
 
 from tests.faults.conftest import System, seconds_since
 from tests.support.probes import wait_until
 
 OUTAGE = 10.0
+RPC_TIMEOUT = 5.0  # the gateway's, as the system fixture sets it
 
 
 async def test_a_broker_outage_fails_fast_and_heals_with_every_event_delivered_once(
@@ -28,11 +28,13 @@ async def test_a_broker_outage_fails_fast_and_heals_with_every_event_delivered_o
             during += await system.commit_notices(10)
             answers = [await unit.timed("GET", "/api/cases/home") for _ in range(6)]
             assert {status for status, _ in answers} == {503}
-            if cut is reset:  # the connection is known gone: every call fails at once
-                assert max(seconds for _, seconds in answers) < 1.0
-            else:  # silent: the first call waits for its publish confirm, the rest fail at once
-                assert max(seconds for _, seconds in answers) < 4.0
-                assert statistics.median(seconds for _, seconds in answers) < 0.5
+            # Fail fast: never the 5 s a call may wait for its reply. When the connection is
+            # known gone (reset) every call fails at once; when the broker went silent
+            # (blackhole) the first call waits for its publish confirm (3 s), the rest do not.
+            times = sorted(seconds for _, seconds in answers)
+            slow_allowed = 0 if cut is reset else 1
+            assert all(t < RPC_TIMEOUT / 2 for t in times[: len(times) - slow_allowed]), times
+            assert times[-1] < RPC_TIMEOUT - 0.5, times
             status, html = await unit.page("/home")
             assert status == 503 and "请稍后再试" in html
             await seconds_since(started, OUTAGE)

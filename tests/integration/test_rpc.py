@@ -219,7 +219,7 @@ async def test_a_client_cut_from_the_broker_fails_fast_and_heals_by_itself(
         for _ in range(5):
             with pytest.raises(ServiceUnavailable):
                 await client.call(probe.name, "slow", {"seconds": 0})
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.5  # six calls in less than half of one timeout
 
         await broker_proxy.start()
         answer = await wait_until(lambda: _answers(client, probe.name), timeout=10)
@@ -242,8 +242,9 @@ async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
         for _ in range(5):
             with pytest.raises(ServiceUnavailable):
                 await client.call(probe.name, "slow", {"seconds": 0})
-        # The first call waits for its publish confirm (1 s), the rest fail at once.
-        assert time.monotonic() - started < 2.5
+        # The first call waits for its publish confirm (1 s), the rest fail at once: all
+        # five in less than the one 5 s timeout a call would otherwise wait.
+        assert time.monotonic() - started < 4.0
         broker_proxy.restore()
         answer = await wait_until(lambda: _answers(client, probe.name), timeout=10)
         assert answer == {"slept": 0}
