@@ -1,4 +1,5 @@
-"""The case state machine, checked against tables written out here from DOMAIN.md.
+"""The case state machine, checked against tables written out here by hand from the spec
+(docs/domain.md shows the same table as the code has it).
 
 The expected tables below are deliberately independent of services.cases.domain.model: the
 parametrized tests walk the model's full (state, action) and (action, role) products and

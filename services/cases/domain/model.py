@@ -1,6 +1,6 @@
 """The case (申报业务) aggregate and its state machine. Pure: no I/O; time is an argument.
 
-The tables below are DOMAIN.md's "States and actions" table in code. `Case.act` checks, in this
+The tables below are docs/domain.md's "States and actions" in code. `Case.act` checks, in this
 order, the actor's role (NotAllowed), the case's state (IllegalTransition), then the inputs
 (InvalidInput); it changes the case only once all checks have passed. Which unit, department
 or committee may see a given case is the service layer's business, not this module's.
@@ -234,7 +234,7 @@ def _cn_date(day: date) -> str:
 
 @dataclass(frozen=True)
 class RoundRules:
-    """The per-round (评审年度) settings the state machine needs; see DOMAIN.md."""
+    """The per-round (评审年度) settings the state machine needs; see docs/domain.md."""
 
     evaluation_max_length: int = 200
     pre_publicity_working_days: int = 5
