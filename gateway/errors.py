@@ -31,12 +31,17 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return json_response({"error": error}, status=status)
 
 
-def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
+async def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
+    """A Chinese error page with the site's header as the person sees it (signed in or not),
+    even when the error came before the template middleware filled the page context."""
+    from gateway.web import page_context  # gateway.web imports this module's neighbours
+
     title, text = PAGES.get(status, PAGES[500])
+    context = await page_context(request)
     return aiohttp_jinja2.render_template(
         "errors/error.html",
         request,
-        {"status": status, "title": title, "text": detail or text},
+        {**context, "status": status, "title": title, "text": detail or text},
         status=status,
     )
 
@@ -54,18 +59,18 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
             raise
         if _is_api(request):
             return json_error(exc.status, "http_error", PAGES[exc.status][0])
-        return error_page(request, exc.status)
+        return await error_page(request, exc.status)
     except RpcError as exc:
         if exc.status >= 500:
             log.warning("%s %s: %s", request.method, request.path, exc.message)
         if _is_api(request):
             return json_error(exc.status, exc.code, exc.message, exc.fields)
-        return error_page(request, exc.status if exc.status in PAGES else 500, exc.message)
+        return await error_page(request, exc.status if exc.status in PAGES else 500, exc.message)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         if _is_api(request):
             return json_error(500, "internal", PAGES[500][1])
-        return error_page(request, 500)
+        return await error_page(request, 500)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -31,9 +31,25 @@ from shared.text import (
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+# What a person calls the query parameters and fields the error page may name; JSON clients
+# get the field names themselves in `fields`.
+LABELS = {
+    "q": "查询内容",
+    "name": "姓名",
+    "status": "状态",
+    "page": "页码",
+    "tab": "标签页",
+    "list": "业务列表",
+    "sort": "排序",
+    "filename": "文件名",
+}
+
+
 def refused(fields: dict[str, str]) -> RpcError:
     """A 422 naming each field; its message lists them too, for the pages' error page."""
-    listed = "；".join(f"{name} {message}" for name, message in list(fields.items())[:5])
+    listed = "；".join(
+        f"{LABELS.get(name, name)}{message}" for name, message in list(fields.items())[:5]
+    )
     return RpcError("invalid_input", f"输入有误：{listed}", 422, fields)
 
 

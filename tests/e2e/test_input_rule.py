@@ -539,3 +539,12 @@ async def test_the_openapi_document_declares_the_real_types_of_file_answers(anon
     assert types("/api/reference") == {"application/json"}
     stats = paths["/api/services/{service}/stats"]["get"]
     assert stats["x-roles"] == ["sysadmin"] and "401" in stats["responses"]
+
+
+async def test_a_refused_search_is_a_page_that_names_the_box_and_keeps_the_person_signed_in(
+    cast,
+):
+    status, page, _ = await cast.unit_admin.page("/unit/applicants?q=a%00b")
+    assert status == 422
+    assert "查询内容不能包含控制字符" in page  # the box as a person calls it, not "q"
+    assert "王管理" in page and "退出" in page  # the header of a signed-in person
