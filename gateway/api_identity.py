@@ -18,6 +18,7 @@ from gateway.auth import (
     current_user,
     end_session,
     login_required,
+    read_cookie,
     start_session,
 )
 from gateway.http import json_object, json_response
@@ -250,11 +251,11 @@ async def login(request: web.Request) -> web.Response:
 
 @spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=OK)
 async def logout(request: web.Request) -> web.Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     if token:
         await accounts(request, "auth.logout", {"token": token})
     response = json_response({"logged_out": True})
-    end_session(response)
+    end_session(request, response)
     return response
 
 
@@ -296,7 +297,7 @@ async def me(request: web.Request) -> web.Response:
 async def change_password(request: web.Request) -> web.Response:
     body = await body_of(request, PasswordChange)
     response = json_response(await accounts(request, "auth.change_password", body.model_dump()))
-    end_session(response)
+    end_session(request, response)
     return response
 
 

@@ -53,7 +53,7 @@ def actor_of(request: web.Request) -> Actor:
 async def session_middleware(request: web.Request, handler):
     if request.path.startswith("/static/") or request.path in ("/healthz", "/readyz"):
         return await handler(request)
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     expired = False
     if token:
         try:
@@ -66,7 +66,7 @@ async def session_middleware(request: web.Request, handler):
             expired = True
             request[session_expired_key] = True
     if csrf_key not in request:
-        anonymous = request.cookies.get(CSRF_COOKIE)
+        anonymous = read_cookie(request, CSRF_COOKIE)
         if not anonymous:
             anonymous = secrets.token_urlsafe(24)
             request[new_csrf_cookie_key] = anonymous
@@ -79,8 +79,8 @@ async def session_middleware(request: web.Request, handler):
     response = await handler(request)
     if new_csrf_cookie_key in request:
         set_cookie(request, response, CSRF_COOKIE, request[new_csrf_cookie_key])
-    if expired and not response.cookies.get(SESSION_COOKIE):
-        response.del_cookie(SESSION_COOKIE, path="/")
+    if expired and not response.cookies.get(cookie_name(request, SESSION_COOKIE)):
+        drop_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -108,6 +108,16 @@ async def _check_csrf(request: web.Request) -> None:
         raise RpcError("csrf_failed", "页面已过期或请求来源无效，请刷新页面后重试", 403)
 
 
+def cookie_name(request: web.Request, name: str) -> str:
+    """Over HTTPS a cookie is `__Host-<name>`: the browser then takes it only when Secure,
+    for the whole site and from this host, so no subdomain or plain-HTTP page can plant it."""
+    return f"__Host-{name}" if request.app[settings_key].https else name
+
+
+def read_cookie(request: web.Request, name: str) -> str | None:
+    return request.cookies.get(cookie_name(request, name))
+
+
 def set_cookie(
     request: web.Request,
     response: web.StreamResponse,
@@ -115,24 +125,30 @@ def set_cookie(
     value: str,
     max_age: int | None = None,
 ) -> None:
+    https = request.app[settings_key].https
     response.set_cookie(
-        name,
+        cookie_name(request, name),
         value,
         path="/",
         httponly=True,
         samesite="Lax",
         max_age=max_age,
-        secure=request.app[settings_key].cookie_secure,
+        secure=https,
     )
+
+
+def drop_cookie(request: web.Request, response: web.StreamResponse, name: str) -> None:
+    https = request.app[settings_key].https
+    response.del_cookie(cookie_name(request, name), path="/", secure=https, samesite="Lax")
 
 
 def start_session(request: web.Request, response: web.StreamResponse, token: str) -> None:
     set_cookie(request, response, SESSION_COOKIE, token)
-    response.del_cookie(CSRF_COOKIE, path="/")
+    drop_cookie(request, response, CSRF_COOKIE)
 
 
-def end_session(response: web.StreamResponse) -> None:
-    response.del_cookie(SESSION_COOKIE, path="/")
+def end_session(request: web.Request, response: web.StreamResponse) -> None:
+    drop_cookie(request, response, SESSION_COOKIE)
 
 
 def login_required(*roles: str):

@@ -17,6 +17,7 @@ from gateway.pages import (
     reference_pages,
     unit_pages,
 )
+from gateway.security_headers import add_security_headers
 
 PEOPLE = "{kind:operators|applicants}"
 USER_ID = "{user_id:[0-9a-fA-F-]{36}}"
@@ -27,6 +28,7 @@ REVIEWER = f"/admin/reviewers/{USER_ID}"
 
 def setup(app: web.Application, static_dir: Path) -> None:
     app.on_response_prepare.append(page_helpers.drop_shown_flash)
+    app.on_response_prepare.append(add_security_headers)
     add = app.router.add_route
     add("GET", "/healthz", health.healthz, name="healthz")
     add("GET", "/readyz", health.readyz, name="readyz")

@@ -8,8 +8,17 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import hdrs, web
 
-from gateway.auth import CSRF_FIELD, actor_of, client_ip, csrf_key, current_user, set_cookie
-from gateway.keys import rpc_key
+from gateway.auth import (
+    CSRF_FIELD,
+    actor_of,
+    client_ip,
+    cookie_name,
+    csrf_key,
+    current_user,
+    read_cookie,
+    set_cookie,
+)
+from gateway.keys import rpc_key, settings_key
 from shared.rpc import RpcError
 
 ROLE_LABELS = {
@@ -50,7 +59,7 @@ class Flashes:
         self.request = request
 
     def __iter__(self):
-        raw = self.request.cookies.get(FLASH_COOKIE)
+        raw = read_cookie(self.request, FLASH_COOKIE)
         if not raw:
             return iter(())
         self.request[flash_read_key] = True
@@ -72,9 +81,11 @@ class Flashes:
 
 async def drop_shown_flash(request: web.Request, response: web.StreamResponse) -> None:
     # on_response_prepare runs after the cookies became headers, so the header is added as such.
-    if request.get(flash_read_key) and FLASH_COOKIE not in response.cookies:
+    name = cookie_name(request, FLASH_COOKIE)
+    if request.get(flash_read_key) and name not in response.cookies:
+        secure = "; Secure" if request.app[settings_key].https else ""
         response.headers.add(
-            hdrs.SET_COOKIE, f"{FLASH_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+            hdrs.SET_COOKIE, f"{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{secure}"
         )
 
 

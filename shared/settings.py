@@ -37,8 +37,10 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
     gateway_port: int = Field(8080, description="Port the gateway listens on.")
-    cookie_secure: bool = Field(
-        False, description="Send cookies over HTTPS only; turn on behind a TLS proxy."
+    https: bool = Field(
+        False,
+        description="The site is served over HTTPS (a TLS proxy in front): cookies are Secure"
+        " with the __Host- prefix and Strict-Transport-Security is sent. Off for a local run.",
     )
     trusted_proxies: str = Field(
         "",

@@ -49,18 +49,15 @@ class Column:
     title: str
     kind: str = "text"  # text | select | int
     options: tuple[str, ...] = ()
-    placeholder: str = ""
-    width: str = ""
+    placeholder: str = ""  # its width is the stylesheet's (applicant.css, th.col-<name>)
 
 
 TABLES = {
     "work_history": (
-        Column(
-            "start", WorkEntry.model_fields["start"].title, placeholder="如 2015-07", width="8rem"
-        ),
-        Column("end", WorkEntry.model_fields["end"].title, placeholder="如 至今", width="8rem"),
+        Column("start", WorkEntry.model_fields["start"].title, placeholder="如 2015-07"),
+        Column("end", WorkEntry.model_fields["end"].title, placeholder="如 至今"),
         Column("employer", WorkEntry.model_fields["employer"].title),
-        Column("role", WorkEntry.model_fields["role"].title, width="10rem"),
+        Column("role", WorkEntry.model_fields["role"].title),
     ),
     "achievements": (
         Column(
@@ -68,10 +65,9 @@ TABLES = {
             Achievement.model_fields["kind"].title,
             "select",
             ("论文", "项目", "获奖", "专利", "其他"),
-            width="6.5rem",
         ),
         Column("title", Achievement.model_fields["title"].title),
-        Column("year", Achievement.model_fields["year"].title, "int", width="5.5rem"),
+        Column("year", Achievement.model_fields["year"].title, "int"),
         Column("note", Achievement.model_fields["note"].title),
     ),
 }

@@ -7,6 +7,7 @@ from gateway.auth import (
     current_user,
     end_session,
     login_required,
+    read_cookie,
     start_session,
 )
 from gateway.input_rule import header_text
@@ -78,11 +79,11 @@ async def _login_form(request, values: dict, error: RpcError | None = None) -> w
 
 
 async def logout(request: web.Request) -> web.Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     if token:
         await accounts(request, "auth.logout", {"token": token})
     response = see_other(request, "/login", "您已安全退出。出于安全考虑，请关闭浏览器。", "info")
-    end_session(response)
+    end_session(request, response)
     return response
 
 
@@ -167,5 +168,5 @@ async def change(request: web.Request) -> web.Response:
         return form_page(request, "auth/password_change.html", form, error)
     message = "密码已修改，您在所有设备上的登录均已退出，请使用新密码重新登录"
     response = see_other(request, "/login", message)
-    end_session(response)
+    end_session(request, response)
     return response

@@ -113,15 +113,34 @@ async def chromium():
         await browser.close()
 
 
+# What the browser refused under the pages' Content-Security-Policy during the current test.
+CSP_VIOLATIONS: list[str] = []
+
+
 async def new_browser_context(chromium, gateway, size: str = "desktop"):
-    """A fresh browser context on the test gateway, at a desktop or phone size."""
-    return await chromium.new_context(
+    """A fresh browser context on the test gateway, at a desktop or phone size; any CSP
+    violation on its pages fails the test (`no_csp_violations`)."""
+    context = await chromium.new_context(
         base_url=str(gateway.make_url("")).rstrip("/"),
         viewport=BROWSER_SIZES[size],
         locale="zh-CN",
         is_mobile=size == "phone",
         has_touch=size == "phone",
     )
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+    context.on("console", on_console)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], "the pages broke their Content-Security-Policy"
 
 
 @pytest.fixture

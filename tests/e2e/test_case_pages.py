@@ -427,7 +427,7 @@ async def test_the_case_view_shows_materials_scans_approval_and_history(cast, cl
         next(a for a in case["attachments"] if a["category"] == c) for c in ("id_card", "diploma")
     )
     assert f'<img src="/api/files/{image["file_id"]}"' in page
-    assert f'<object data="/api/files/{pdf["file_id"]}" type="application/pdf"' in page
+    assert f'<iframe src="/api/files/{pdf["file_id"]}" class="pdf"' in page
     history = page[page.index('id="history"') :]
     for action in ("填报上报", "审核同意", "开始打印评前公示材料"):
         assert action in history
