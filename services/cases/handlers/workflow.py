@@ -191,7 +191,7 @@ class Refused:
     name: str | None = None  # the applicant's, when the actor may see the case
 
 
-Outcome = MovedCase | Refused
+MoveOutcome = MovedCase | Refused  # one case's, in a request
 
 
 # --- the RPC methods ---
@@ -231,7 +231,7 @@ async def batch(params: BatchAct, ctx: CallContext) -> dict:
     return {"done": done, "failed": len(outcomes) - done, "results": [_answer(o) for o in outcomes]}
 
 
-def _answer(outcome: Outcome) -> dict:
+def _answer(outcome: MoveOutcome) -> dict:
     """One case's result as the RPC answers it."""
     if isinstance(outcome, Refused):
         seen = {} if outcome.name is None else {"name": outcome.name}
@@ -257,7 +257,7 @@ async def move_cases(
     case_ids: list[uuid.UUID],
     inputs: dict,
     expected: Mapping[uuid.UUID, int],
-) -> list[Outcome]:
+) -> list[MoveOutcome]:
     now = ctx.deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
         return await move_as(conn, permit, now, case_ids, inputs, expected)
@@ -270,7 +270,7 @@ async def move_as(
     case_ids: list[uuid.UUID],
     inputs: dict,
     expected: Mapping[uuid.UUID, int] | None = None,
-) -> list[Outcome]:
+) -> list[MoveOutcome]:
     """Move these cases as the permit says at `now`, in the caller's transaction on `conn`.
 
     One outcome per case id, in order: moved, or refused with its reason. `expected` holds the
@@ -297,7 +297,7 @@ async def _move_one(
     inputs: dict,
     now: datetime,
     expected: Mapping[uuid.UUID, int],
-) -> Outcome:
+) -> MoveOutcome:
     if loaded is None:
         return Refused(case_id, CaseNotFound(case_id))
     case = loaded.case
