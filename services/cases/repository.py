@@ -1,7 +1,17 @@
-"""Cases as rows and rows as cases: the only place that knows both shapes."""
+"""Cases as rows and rows as cases: the only place that knows both shapes.
 
-from datetime import date
+The workflow loads the cases it moves with `load_for_update` (locked in id order, only those
+the actor may see) and writes what moved with `save` (each case, its history row, its 已办
+entry, and the events for the outbox), in the caller's transaction.
+"""
 
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.cases.domain.events import CaseTransitioned
+from services.cases.domain.materials import missing_parts
 from services.cases.domain.model import (
     Action,
     ApproveInput,
@@ -12,6 +22,10 @@ from services.cases.domain.model import (
     Publicity,
     RoundRules,
 )
+from services.cases.scope import done_entry, visibility
+from shared.envelope import Envelope
+from shared.outbox import add_to_outbox
+from shared.rpc import Actor
 
 CASE_COLUMNS = (
     "c.id, c.case_no, c.unit_id, c.applicant_id, c.applicant_name, c.applicant_mobile,"
@@ -112,3 +126,145 @@ UPDATE cases SET state = $3, outcome = $4, version = $5, last_action = $6, last_
     reached_committee = reached_committee OR $16
 WHERE id = $1::uuid AND version = $2
 """
+
+
+# --- the workflow's cases: loaded for update, saved once moved ---
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a move's events and 已办 entry tell of a case besides its state; no action
+    changes them."""
+
+    case_no: str
+    unit_id: uuid.UUID
+    applicant_id: uuid.UUID
+    applicant_name: str
+    applicant_mobile: str | None
+    round_name: str
+    qualification_name: str
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A case locked in the caller's transaction: the aggregate to act on, as loaded."""
+
+    id: uuid.UUID
+    case: Case  # acted on in place
+    rules: RoundRules  # of its round
+    facts: CaseFacts
+    loaded_version: int  # the version it had when loaded: the UPDATE's guard
+
+
+@dataclass(frozen=True)
+class MovedCase:
+    """A loaded case after one action, and the transition it made: what `save` writes."""
+
+    loaded: LoadedCase
+    event: CaseTransitioned
+
+
+LOAD_FOR_UPDATE = (
+    f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
+    " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
+    " FROM cases c JOIN rounds r ON r.id = c.round_id"
+    " JOIN qualifications q ON q.id = c.qualification_id"
+    " WHERE c.id = ANY($1::uuid[]) AND {visible} ORDER BY c.id FOR UPDATE OF c"
+)
+
+
+async def load_for_update(
+    conn, actor: Actor, case_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, LoadedCase]:
+    """Those of `case_ids` that `actor` may see, by id, locked until the transaction ends.
+
+    Locked in id order, so two transactions over the same cases cannot deadlock. A case the
+    actor may not see is left out, as one that does not exist.
+    """
+    visible, args = visibility(actor, 2)
+    rows = await conn.fetch(LOAD_FOR_UPDATE.format(visible=visible), list(case_ids), *args)
+    return {row["id"]: _loaded(row) for row in rows}
+
+
+def _loaded(row) -> LoadedCase:
+    facts = CaseFacts(
+        case_no=row["case_no"],
+        unit_id=row["unit_id"],
+        applicant_id=row["applicant_id"],
+        applicant_name=row["applicant_name"],
+        applicant_mobile=row["applicant_mobile"],
+        round_name=row["round_name"],
+        qualification_name=row["qualification_name"],
+    )
+    return LoadedCase(row["id"], case_from_row(row), rules_from_row(row), facts, row["version"])
+
+
+async def missing_materials(conn, case_id: uuid.UUID) -> list[str]:
+    """What the case's materials still lack before it can be submitted (none: complete)."""
+    sections = {
+        r["section"]: r["data"]
+        for r in await conn.fetch(
+            "SELECT section, data FROM case_sections WHERE case_id = $1", case_id
+        )
+    }
+    scans = {
+        r["category"]
+        for r in await conn.fetch(
+            "SELECT DISTINCT category FROM case_attachments WHERE case_id = $1"
+            " AND removed_at IS NULL",
+            case_id,
+        )
+    }
+    return missing_parts(sections, scans)
+
+
+INSERT_HISTORY = (
+    "INSERT INTO case_history (case_id, action, actor_id, actor_role, actor_name, from_state,"
+    " to_state, outcome, status_label, inputs, reason, at)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
+UPSERT_DONE = (
+    "INSERT INTO case_done (case_id, party_id, list, at) VALUES ($1::uuid, $2, $3, $4)"
+    " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at"
+)
+
+
+async def save(
+    conn, actor: Actor, moved: Sequence[MovedCase], now: datetime, events: Iterable[Envelope]
+) -> None:
+    """Write these moves by `actor` at `now` and their events, in the caller's transaction.
+
+    Each case, its history row, its 已办 entry (if the move belongs to a list of the party
+    that made it), and `events` into the outbox: one statement per table however many cases.
+    """
+    if not moved:
+        return
+    await conn.executemany(
+        UPDATE_CASE, [case_update_args(m.loaded.case, m.loaded.loaded_version, now) for m in moved]
+    )
+    await conn.executemany(INSERT_HISTORY, [_history_args(actor, m.event) for m in moved])
+    done = [
+        (m.event.case_id, *entry, now)
+        for m in moved
+        if (entry := done_entry(actor, m.event.action, m.event.from_state, m.loaded.facts.unit_id))
+    ]
+    if done:
+        await conn.executemany(UPSERT_DONE, done)
+    await add_to_outbox(conn, *events)
+
+
+def _history_args(actor: Actor, e: CaseTransitioned) -> tuple:
+    return (
+        e.case_id,
+        e.action.value,
+        actor.user_id,
+        e.actor_role.value,
+        actor.name,
+        e.from_state.value,
+        e.to_state.value,
+        e.outcome.value if e.outcome else None,
+        e.status_label,
+        e.inputs,
+        e.reason,
+        e.at,
+    )

@@ -1,7 +1,8 @@
 """The case workflow over RPC against the real services: paths, batches, races, scoping."""
 
 import asyncio
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -338,4 +339,98 @@ async def test_an_action_that_must_be_done_case_by_case_is_refused_for_a_selecti
             unit.operator,
         )
     assert refused.value.status == 422 and "逐件办理" in refused.value.message
+    assert await driver.state(unit.operator, case_id) == "unit_review"
+
+
+async def test_a_move_tells_the_other_services_exactly_these_fields(driver):
+    """The payloads of case.transitioned and case.applicant_notice, which consumers read."""
+    unit = new_unit()
+    case_id = await driver.submitted(unit)
+    await driver.act(unit.operator, case_id, "reject", reason="请补充业绩证明")
+    case = await driver.call("case.get", {"case_id": case_id}, unit.operator)
+    rows = await driver.service.pool.fetch(
+        "SELECT routing_key, envelope FROM outbox WHERE envelope->'payload'->>'case_id' = $1"
+        " AND envelope->'payload'->>'action' = 'reject' ORDER BY seq",
+        case_id,
+    )
+    assert [r["routing_key"] for r in rows] == ["case.transitioned", "case.applicant_notice"]
+    transitioned, notice = (r["envelope"] for r in rows)
+    for envelope, kind in ((transitioned, "case.transitioned"), (notice, "case.applicant_notice")):
+        assert (envelope["type"], envelope["producer"], envelope["version"]) == (kind, "cases", 1)
+    moved_at = case["history"][-1]["at"]
+    for payload in (transitioned["payload"], notice["payload"]):
+        assert datetime.fromisoformat(payload.pop("at")) == datetime.fromisoformat(moved_at)
+    told = "您的职称申报未通过单位审核，请查看原因，修改后重新上报。"
+    applicant = {
+        "applicant_id": str(unit.applicant.user_id),
+        "applicant_name": "张三",
+        "applicant_mobile": "13900000000",
+        "round_name": case["round"],
+        "qualification_name": case["qualification"],
+    }
+    assert transitioned["payload"] == {
+        "case_id": case_id,
+        "case_no": case["case_no"],
+        "name": "CaseRejected",
+        "action": "reject",
+        "from_state": "unit_review",
+        "to_state": "draft",
+        "outcome": None,
+        "status_label": "单位审核不同意-->待填报上报",
+        "reason": "请补充业绩证明",
+        "version": case["version"],
+        "actor_id": str(unit.operator.user_id),
+        "actor_role": "unit_operator",
+        "unit_id": str(unit.unit_id),
+        **applicant,
+        "applicant_notice": told,
+    }
+    assert notice["payload"] == {
+        "case_id": case_id,
+        "case_no": case["case_no"],
+        "action": "reject",
+        **applicant,
+        "notice": told,
+        "reason": "请补充业绩证明",
+    }
+
+
+async def test_an_unknown_action_or_a_role_that_may_not_take_it_is_refused_whole(driver):
+    unit = new_unit()
+    case_id = await driver.submitted(unit)
+    nobody = unit.operator.model_copy(update={"user_id": None})
+    stranger = unit.operator.model_copy(update={"role": "auditor"})
+    for method, params in (
+        ("case.act", {"case_id": case_id}),
+        ("case.batch", {"case_ids": [case_id]}),
+    ):
+        with pytest.raises(RpcError) as unknown:
+            await driver.call(method, {**params, "action": "approve_all"}, unit.operator)
+        assert (unknown.value.status, unknown.value.code) == (422, "invalid_input")
+        assert unknown.value.message == "未知的操作：approve_all"
+        assert unknown.value.fields == {"action": "未知的操作"}
+        for actor, message in (
+            (unit.applicant, "您没有权限进行“开始打印评前公示材料”操作"),
+            (nobody, "您没有权限进行“开始打印评前公示材料”操作"),
+            (stranger, "您没有权限进行此操作"),
+        ):
+            with pytest.raises(RpcError) as refused:
+                await driver.call(method, {**params, "action": "start_pre_publicity"}, actor)
+            assert (refused.value.status, refused.value.code) == (403, "forbidden")
+            assert refused.value.message == message
+    # who asks comes before what they ask: a reviewer's refusal, not "case by case"
+    with pytest.raises(RpcError) as refused:
+        await driver.call("case.batch", {"case_ids": [case_id], "action": "approve"}, DEPARTMENT)
+    assert refused.value.status == 403
+    assert await driver.state(unit.operator, case_id) == "unit_review"
+
+
+async def test_a_case_out_of_sight_is_not_found_for_a_single_action(driver):
+    unit, stranger = new_unit(), new_unit()
+    case_id = await driver.submitted(unit)
+    for ghost in (case_id, str(uuid.uuid4())):
+        with pytest.raises(RpcError) as missing:
+            await driver.act(stranger.operator, ghost, "approve", **approval(driver.clock.today()))
+        assert (missing.value.status, missing.value.code) == (404, "not_found")
+        assert missing.value.message == "申报业务不存在或无权访问"
     assert await driver.state(unit.operator, case_id) == "unit_review"

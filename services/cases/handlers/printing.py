@@ -12,14 +12,12 @@ import uuid
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.cases.deps import CasesDeps
-from services.cases.domain.model import Action
-from services.cases.handlers.workflow import move_as
+from services.cases.domain.model import Action, IllegalTransition
+from services.cases.handlers.workflow import Permit, Refused, RoleRefused, move_as
 from shared.envelope import Envelope
 from shared.rpc import Actor, RpcError
 
 log = logging.getLogger(__name__)
-
-REPRINT = "conflict"  # move_as's code for a case no longer 待打印评审(申报)表
 
 
 class PrintedBy(BaseModel):
@@ -44,10 +42,10 @@ def declaration_form_printed_handler(deps: CasesDeps):
         actor = Actor.model_validate(printed.actor.model_dump())
         case_ids = list(dict.fromkeys(printed.case_ids))
         try:
-            results = await move_as(
-                conn, actor, deps.clock.now(), case_ids, Action.PRINT_DECLARATION_FORM, {}
-            )
-        except RpcError as refused:  # a reviewer printed it to read: not the unit's step 7
+            permit = Permit.check(actor, Action.PRINT_DECLARATION_FORM)
+            outcomes = await move_as(conn, permit, deps.clock.now(), case_ids, {})
+        except (RoleRefused, RpcError) as refused:
+            # a reviewer printed it to read (or the actor sees no cases): not the unit's step 7
             log.info(
                 "declaration_form.printed %s: a %s may not print (%s); %d case(s) left as they are",
                 envelope.id,
@@ -56,15 +54,16 @@ def declaration_form_printed_handler(deps: CasesDeps):
                 len(case_ids),
             )
             return
-        for result in results:
-            if not result["ok"] and result["error"]["code"] != REPRINT:
+        for outcome in outcomes:
+            # a case no longer 待打印评审(申报)表 was printed again: an illegal transition
+            if isinstance(outcome, Refused) and not isinstance(outcome.error, IllegalTransition):
                 log.warning(
                     "declaration_form.printed %s: case %s not moved for %s %s: %s",
                     envelope.id,
-                    result["case_id"],
+                    outcome.case_id,
                     actor.role,
                     actor.user_id,
-                    result["error"]["message"],
+                    outcome.error.message,
                 )
 
     return on_declaration_form_printed

@@ -1,19 +1,27 @@
 """Moving cases: one action on one case, or the same action on a selection.
 
-Each case is locked and checked inside the transaction (state, and version when the caller
-saw one): of two people acting at once, one wins and the other gets a conflict, and the
-history shows one transition. In a batch every case gets its own result; a case that moved
-meanwhile is a conflict and the others still go through.
+Every request goes the same way: parse it and check once who may take which action
+(`Permit`); load the cases locked, only those the actor may see (the repository); let each
+case act (the domain); save what moved with its history and events; answer. Each case is
+checked inside the transaction (state, and version when the caller saw one): of two people
+acting at once, one wins and the other gets a conflict, and the history shows one
+transition. In a batch every case gets its own result; a case that moved meanwhile is a
+conflict and the others still go through.
+
+A refusal is a domain error until the edge, where one table (`ANSWERS`) gives its RPC code
+and status; its message is the error's own.
 """
 
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.cases.domain.materials import missing_parts
+from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     ACTION_ROLES,
     BATCH_ACTIONS,
@@ -25,15 +33,14 @@ from services.cases.domain.model import (
     Role,
 )
 from services.cases.repository import (
-    CASE_COLUMNS,
-    UPDATE_CASE,
-    case_from_row,
-    case_update_args,
-    rules_from_row,
+    CaseFacts,
+    LoadedCase,
+    MovedCase,
+    load_for_update,
+    missing_materials,
+    save,
 )
-from services.cases.scope import done_entry, visibility
-from shared.envelope import new_event
-from shared.outbox import add_to_outbox
+from shared.envelope import Envelope, new_event
 from shared.rpc import Actor, CallContext, RpcError
 
 MAX_BATCH = 500
@@ -57,219 +64,268 @@ class BatchAct(BaseModel):
     inputs: dict[str, Any] = {}
 
 
-def _action(name: str) -> Action:
-    try:
-        return Action(name)
-    except ValueError:
-        raise RpcError(
-            "invalid_input", f"未知的操作：{name}", 422, {"action": "未知的操作"}
-        ) from None
+# --- the workflow's own refusals, beside the state machine's ---
 
 
-def _check_role(actor, action: Action) -> Role:
-    try:
-        role = Role(actor.role)
-    except ValueError:
-        raise RpcError("forbidden", "您没有权限进行此操作", 403) from None
-    if role not in ACTION_ROLES[action] or actor.user_id is None:
-        raise RpcError("forbidden", f"您没有权限进行“{action.verb}”操作", 403)
-    return role
+class UnknownAction(InvalidInput):
+    """An action name the workflow does not know; the message repeats it, the field not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__({"action": "未知的操作"})
+        self.name = name
+        self.message = f"未知的操作：{name}"
+        self.args = (self.message,)
+
+
+class RoleRefused(DomainError):
+    """The actor may not take this action on any case: their role, or nobody logged in.
+
+    `role` is None when the actor's role is none the workflow knows."""
+
+    def __init__(self, action: Action, role: Role | None) -> None:
+        self.action, self.role = action, role
+        super().__init__(
+            "您没有权限进行此操作" if role is None else f"您没有权限进行“{action.verb}”操作"
+        )
+
+
+class NotForSelection(InvalidInput):
+    """An action that must be taken case by case, asked of a selection."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        super().__init__({"action": f"“{action.verb}”须逐件办理，不能批量办理"})
+
+
+class CaseNotFound(DomainError):
+    """No such case, or not one the actor may see: the same answer for both."""
+
+    def __init__(self, case_id: uuid.UUID) -> None:
+        self.case_id = case_id
+        super().__init__("申报业务不存在或无权访问")
+
+
+class StaleVersion(DomainError):
+    """The case changed since the caller saw it."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__("该业务已被他人办理，请刷新后查看")
+
+
+class MaterialsMissing(InvalidInput):
+    """Submitting a case whose materials lack these parts."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__({"materials": "申报材料不完整，缺少：" + "；".join(missing)})
+
+
+# --- the edge: a refusal's RPC code and status ---
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    status: int
+
+
+# The most specific class of the error that is listed here answers it (PublicityNotOver is an
+# IllegalTransition; any other DomainError is "invalid"). Fields are InvalidInput's `errors`.
+ANSWERS: Mapping[type[DomainError], Answer] = {
+    # the request as a whole
+    UnknownAction: Answer("invalid_input", 422),
+    RoleRefused: Answer("forbidden", 403),
+    NotForSelection: Answer("invalid_input", 422),
+    # each case
+    CaseNotFound: Answer("not_found", 404),
+    StaleVersion: Answer("conflict", 409),
+    MaterialsMissing: Answer("incomplete", 422),
+    IllegalTransition: Answer("conflict", 409),
+    NotAllowed: Answer("forbidden", 403),
+    InvalidInput: Answer("invalid_input", 422),
+    DomainError: Answer("invalid", 422),
+}
+
+
+def rpc_error(error: DomainError) -> RpcError:
+    answer = next(ANSWERS[kind] for kind in type(error).__mro__ if kind in ANSWERS)
+    fields = error.errors if isinstance(error, InvalidInput) else None
+    return RpcError(answer.code, error.message, answer.status, fields)
+
+
+# --- who acts, checked once ---
+
+
+@dataclass(frozen=True)
+class Permit:
+    """An actor whose role may take a known action: checked once per request."""
+
+    actor: Actor
+    role: Role
+    action: Action
+
+    @classmethod
+    def check(cls, actor: Actor, action: Action | str) -> "Permit":
+        """The permit, or UnknownAction for an action the workflow does not know, else
+        RoleRefused."""
+        try:
+            action = Action(action)
+        except ValueError:
+            raise UnknownAction(action) from None
+        try:
+            role = Role(actor.role)
+        except ValueError:
+            raise RoleRefused(action, None) from None
+        if role not in ACTION_ROLES[action] or actor.user_id is None:
+            raise RoleRefused(action, role)
+        return cls(actor, role, action)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A case the action did not move, and why."""
+
+    case_id: uuid.UUID
+    error: DomainError
+    name: str | None = None  # the applicant's, when the actor may see the case
+
+
+MoveOutcome = MovedCase | Refused  # one case's, in a request
+
+
+# --- the RPC methods ---
 
 
 async def act(params: Act, ctx: CallContext) -> dict:
+    try:
+        permit = Permit.check(ctx.actor, params.action)
+    except DomainError as error:
+        raise rpc_error(error) from None
     # Sent means compared, whatever the number (0 included): only an absent one is not.
     expected = {} if params.expected_version is None else {params.case_id: params.expected_version}
-    [result] = await move_cases(ctx, [params.case_id], params.action, params.inputs, expected)
-    if not result["ok"]:
-        error = result["error"]
-        raise RpcError(error["code"], error["message"], error["status"], error.get("fields"))
-    return result
+    [outcome] = await move_cases(ctx, permit, [params.case_id], params.inputs, expected)
+    if isinstance(outcome, Refused):
+        raise rpc_error(outcome.error)
+    return _answer(outcome)
 
 
 async def batch(params: BatchAct, ctx: CallContext) -> dict:
-    action = _action(params.action)
-    _check_role(ctx.actor, action)  # who asks comes before what they ask
-    if action not in SELECTION_ACTIONS:
-        message = f"“{action.verb}”须逐件办理，不能批量办理"
-        raise RpcError("invalid_input", message, 422, {"action": message})
+    try:
+        permit = Permit.check(ctx.actor, params.action)  # who asks comes before what they ask
+        if permit.action not in SELECTION_ACTIONS:
+            raise NotForSelection(permit.action)
+    except DomainError as error:
+        raise rpc_error(error) from None
     case_ids = list(dict.fromkeys(params.case_ids))  # the same case twice is one request
-    results = await move_cases(ctx, case_ids, params.action, params.inputs, {})
-    done = sum(1 for r in results if r["ok"])
+    outcomes = await move_cases(ctx, permit, case_ids, params.inputs, {})
+    done = sum(1 for o in outcomes if isinstance(o, MovedCase))
     log.info(
         "batch %s by %s %s: %d done, %d failed",
-        action.value,
-        ctx.actor.role,
-        ctx.actor.user_id,
+        permit.action.value,
+        permit.role.value,
+        permit.actor.user_id,
         done,
-        len(results) - done,
+        len(outcomes) - done,
     )
-    return {"done": done, "failed": len(results) - done, "results": results}
+    return {"done": done, "failed": len(outcomes) - done, "results": [_answer(o) for o in outcomes]}
 
 
-async def move_cases(
-    ctx: CallContext, case_ids: list[uuid.UUID], action_name: str, inputs: dict, expected: dict
-) -> list[dict]:
-    action = _action(action_name)
-    now = ctx.deps.clock.now()
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        return await move_as(conn, ctx.actor, now, case_ids, action, inputs, expected)
-
-
-async def move_as(
-    conn,
-    actor: Actor,
-    now: datetime,
-    case_ids: list[uuid.UUID],
-    action: Action,
-    inputs: dict,
-    expected: dict | None = None,
-) -> list[dict]:
-    """Move these cases as `actor` at `now`, in the caller's transaction on `conn`.
-
-    One result per case id, in order; raises RpcError only when the actor may not take this
-    action at all.
-    """
-    role = _check_role(actor, action)
-    condition, args = visibility(actor, 2)
-    # Locks in id order, so two batches over the same cases cannot deadlock.
-    rows = await conn.fetch(
-        f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
-        " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
-        " FROM cases c JOIN rounds r ON r.id = c.round_id"
-        " JOIN qualifications q ON q.id = c.qualification_id"
-        f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
-        case_ids,
-        *args,
-    )
-    by_id = {row["id"]: row for row in rows}
-    expected = expected or {}
-    results, moved = [], []
-    for case_id in case_ids:
-        row = by_id.get(case_id)
-        if row is None:
-            results.append(_failure(case_id, "not_found", "申报业务不存在或无权访问", 404))
-            continue
-        result, move = await _move_one(
-            conn, actor, row, action, role, inputs, now, expected.get(case_id)
-        )
-        results.append(result)
-        if move:
-            moved.append(move)
-    await _record(conn, actor, moved, now)
-    return results
-
-
-async def _move_one(conn, actor, row, action, role, inputs, now, expected_version):
-    case = case_from_row(row)
-    base = {"case_id": str(row["id"]), "name": row["applicant_name"]}
-    if expected_version is not None and expected_version != case.version:
-        return _failure(row["id"], "conflict", "该业务已被他人办理，请刷新后查看", 409, base), None
-    if action is Action.SUBMIT:
-        missing = await _missing(conn, row["id"])
-        if missing:
-            message = "申报材料不完整，缺少：" + "；".join(missing)
-            return _failure(
-                row["id"], "incomplete", message, 422, base, {"materials": message}
-            ), None
-    old_version, from_state = case.version, case.state
-    try:
-        [event] = case.act(
-            action, role, inputs, now, actor_id=str(actor.user_id), rules=rules_from_row(row)
-        )
-    except IllegalTransition as error:
-        return _failure(row["id"], "conflict", error.message, 409, base), None
-    except NotAllowed as error:
-        return _failure(row["id"], "forbidden", error.message, 403, base), None
-    except InvalidInput as error:
-        return _failure(
-            row["id"], "invalid_input", error.message, 422, base, dict(error.errors)
-        ), None
-    except DomainError as error:
-        return _failure(row["id"], "invalid", error.message, 422, base), None
-    result = {
-        **base,
+def _answer(outcome: MoveOutcome) -> dict:
+    """One case's result as the RPC answers it."""
+    if isinstance(outcome, Refused):
+        seen = {} if outcome.name is None else {"name": outcome.name}
+        error = rpc_error(outcome.error).to_dict()
+        return {"case_id": str(outcome.case_id), **seen, "ok": False, "error": error}
+    case = outcome.loaded.case
+    return {
+        "case_id": case.id,
+        "name": outcome.loaded.facts.applicant_name,
         "ok": True,
         "state": case.state.value,
         "status_label": case.status_label,
         "version": case.version,
     }
-    return result, (row, case, event, old_version, from_state)
 
 
-async def _missing(conn, case_id) -> list[str]:
-    sections = {
-        r["section"]: r["data"]
-        for r in await conn.fetch(
-            "SELECT section, data FROM case_sections WHERE case_id = $1", case_id
-        )
-    }
-    scans = {
-        r["category"]
-        for r in await conn.fetch(
-            "SELECT DISTINCT category FROM case_attachments WHERE case_id = $1"
-            " AND removed_at IS NULL",
-            case_id,
-        )
-    }
-    return missing_parts(sections, scans)
+# --- load, act, save ---
 
 
-def _failure(case_id, code, message, status, base=None, fields=None) -> dict:
-    error = {"code": code, "message": message, "status": status}
-    if fields:
-        error["fields"] = fields
-    return {**(base or {"case_id": str(case_id)}), "ok": False, "error": error}
+async def move_cases(
+    ctx: CallContext,
+    permit: Permit,
+    case_ids: list[uuid.UUID],
+    inputs: dict,
+    expected: Mapping[uuid.UUID, int],
+) -> list[MoveOutcome]:
+    now = ctx.deps.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        return await move_as(conn, permit, now, case_ids, inputs, expected)
 
 
-async def _record(conn, actor: Actor, moved: list, now: datetime) -> None:
-    """Write every move at once: the cases, their history, the 已办 lists, the events."""
-    if not moved:
-        return
-    await conn.executemany(
-        UPDATE_CASE, [case_update_args(case, old, now) for _, case, _, old, _ in moved]
-    )
-    await conn.executemany(
-        "INSERT INTO case_history (case_id, action, actor_id, actor_role, actor_name, from_state,"
-        " to_state, outcome, status_label, inputs, reason, at)"
-        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        [
-            (
-                e.case_id,
-                e.action.value,
-                actor.user_id,
-                e.actor_role.value,
-                actor.name,
-                e.from_state.value,
-                e.to_state.value,
-                e.outcome.value if e.outcome else None,
-                e.status_label,
-                e.inputs,
-                e.reason,
-                e.at,
-            )
-            for _, _, e, _, _ in moved
-        ],
-    )
-    done = [
-        (e.case_id, *entry, now)
-        for row, _, e, _, from_state in moved
-        if (entry := done_entry(actor, e.action, from_state, row["unit_id"]))
+async def move_as(
+    conn,
+    permit: Permit,
+    now: datetime,
+    case_ids: list[uuid.UUID],
+    inputs: dict,
+    expected: Mapping[uuid.UUID, int] | None = None,
+) -> list[MoveOutcome]:
+    """Move these cases as the permit says at `now`, in the caller's transaction on `conn`.
+
+    One outcome per case id, in order: moved, or refused with its reason. `expected` holds the
+    version the caller saw of a case, if any.
+    """
+    expected = expected or {}
+    found = await load_for_update(conn, permit.actor, case_ids)
+    outcomes = [
+        await _move_one(conn, permit, case_id, found.get(case_id), inputs, now, expected)
+        for case_id in case_ids
     ]
-    if done:
-        await conn.executemany(
-            "INSERT INTO case_done (case_id, party_id, list, at) VALUES ($1::uuid, $2, $3, $4)"
-            " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at",
-            done,
+    moved = [o for o in outcomes if isinstance(o, MovedCase)]
+    events = [_event(m.loaded.facts, m.event, permit.actor) for m in moved]
+    notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
+    await save(conn, permit.actor, moved, now, [*events, *notices])
+    return outcomes
+
+
+async def _move_one(
+    conn,
+    permit: Permit,
+    case_id: uuid.UUID,
+    loaded: LoadedCase | None,
+    inputs: dict,
+    now: datetime,
+    expected: Mapping[uuid.UUID, int],
+) -> MoveOutcome:
+    if loaded is None:
+        return Refused(case_id, CaseNotFound(case_id))
+    case = loaded.case
+    try:
+        if case_id in expected and expected[case_id] != case.version:
+            raise StaleVersion(expected[case_id], case.version)
+        if permit.action is Action.SUBMIT and (missing := await missing_materials(conn, case_id)):
+            raise MaterialsMissing(missing)
+        [event] = case.act(
+            permit.action,
+            permit.role,
+            inputs,
+            now,
+            actor_id=str(permit.actor.user_id),
+            rules=loaded.rules,
         )
-    events = [_event(row, e, actor) for row, _, e, _, _ in moved]
-    notices = [_notice(row, e) for row, _, e, _, _ in moved if e.applicant_notice]
-    await add_to_outbox(conn, *events, *notices)
+    except DomainError as error:
+        return Refused(case_id, error, loaded.facts.applicant_name)
+    return MovedCase(loaded, event)
 
 
-def _event(row, e, actor: Actor):
+# --- what other services are told ---
+
+
+def _event(facts: CaseFacts, e: CaseTransitioned, actor: Actor) -> Envelope:
     payload = {
         "case_id": e.case_id,
-        "case_no": row["case_no"],
+        "case_no": facts.case_no,
         "name": e.name,
         "action": e.action.value,
         "from_state": e.from_state.value,
@@ -281,29 +337,29 @@ def _event(row, e, actor: Actor):
         "version": e.version,
         "actor_id": str(actor.user_id),
         "actor_role": e.actor_role.value,
-        "unit_id": str(row["unit_id"]),
-        "applicant_id": str(row["applicant_id"]),
-        "applicant_name": row["applicant_name"],
-        "applicant_mobile": row["applicant_mobile"],
-        "round_name": row["round_name"],
-        "qualification_name": row["qualification_name"],
+        "unit_id": str(facts.unit_id),
+        "applicant_id": str(facts.applicant_id),
+        "applicant_name": facts.applicant_name,
+        "applicant_mobile": facts.applicant_mobile,
+        "round_name": facts.round_name,
+        "qualification_name": facts.qualification_name,
         "applicant_notice": e.applicant_notice,
     }
     return new_event("case.transitioned", payload, "cases", correlation_id=None)
 
 
-def _notice(row, e):
+def _notice(facts: CaseFacts, e: CaseTransitioned) -> Envelope:
     """What the applicant is told of this move: only the moves that concern them have one,
     so notify consumes these few instead of every transition (a batch approval has none)."""
     payload = {
         "case_id": e.case_id,
-        "case_no": row["case_no"],
+        "case_no": facts.case_no,
         "action": e.action.value,
-        "applicant_id": str(row["applicant_id"]),
-        "applicant_name": row["applicant_name"],
-        "applicant_mobile": row["applicant_mobile"],
-        "round_name": row["round_name"],
-        "qualification_name": row["qualification_name"],
+        "applicant_id": str(facts.applicant_id),
+        "applicant_name": facts.applicant_name,
+        "applicant_mobile": facts.applicant_mobile,
+        "round_name": facts.round_name,
+        "qualification_name": facts.qualification_name,
         "notice": e.applicant_notice,
         "reason": e.reason,
         "at": e.at.isoformat(),
