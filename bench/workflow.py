@@ -333,7 +333,7 @@ class Bare:
         if total and not rows:
             self.errors.add("list page came back empty")
 
-    # workflow.move_cases + workflow._record for action approve, without the Python domain
+    # workflow.move_cases + repository.save for action approve, without the Python domain
     async def approve(self, op: Operator, cases: list[tuple[uuid.UUID, int]]) -> None:
         condition, args = visibility(unit_actor(op), 2)
         to, label = CaseState.PRE_PUBLICITY_READY, f"{Action.APPROVE.done}-->"

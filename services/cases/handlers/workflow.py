@@ -44,7 +44,7 @@ from shared.envelope import Envelope, new_event
 from shared.rpc import Actor, CallContext, RpcError
 
 MAX_BATCH = 500
-# What a list may do to a selection: DOMAIN.md's batch steps, plus approving with one form
+# What a list may do to a selection: the batch steps of docs/domain.md, plus approving with one form
 # and printing the 评审(申报)表 of several people (manual §2.6).
 SELECTION_ACTIONS = BATCH_ACTIONS | {Action.APPROVE, Action.PRINT_DECLARATION_FORM}
 
