@@ -5,6 +5,7 @@ from aiohttp import web
 from gateway.auth import login_required
 from gateway.http import json_response
 from gateway.openapi import ApiSpec
+from shared.contracts.registry import SERVICES
 
 spec = ApiSpec(title="深圳市专业技术资格评审申报系统 API", version="0.1.0")
 
@@ -23,9 +24,10 @@ async def openapi_document(_request: web.Request) -> web.Response:
 )
 @login_required("sysadmin")
 async def service_stats(request: web.Request) -> web.Response:
-    from gateway.keys import SERVICES, rpc_key
+    from gateway.keys import rpc_key
 
     service = request.match_info["service"]
     if service not in SERVICES:
         raise web.HTTPNotFound()
-    return json_response(await request.app[rpc_key].call(service, "stats"))
+    stats = SERVICES[service]["stats"]
+    return json_response(await request.app[rpc_key].invoke(stats))

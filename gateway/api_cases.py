@@ -4,75 +4,36 @@ Who may see or move which case is decided by the cases service; the gateway pass
 """
 
 import base64
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.api import spec
 from gateway.api_identity import body_of
-from gateway.auth import actor_of, login_required
+from gateway.auth import login_required
 from gateway.http import json_object, json_response, stored_file_response
 from gateway.input_rule import upload_filename
-from gateway.keys import rpc_key
-from gateway.web import cases, documents
-from services.cases.domain.materials import SCAN_CATEGORIES, SECTION_MODELS, SECTIONS
-from services.cases.domain.model import (
-    ApproveInput,
-    NoInput,
-    OptionalReasonInput,
-    PublicityResultInput,
-    ReasonInput,
-    ReturnInput,
-    StartPublicityInput,
-)
+from gateway.web import call
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.inputs import AnyActionInput, NoInput
+from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTION_MODELS, SECTIONS
+from shared.contracts.cases.rpc import ActionRequest, BatchAct, CaseChoices, ListCases
+from shared.contracts.documents import rpc as documents_rpc
 from shared.rpc import RpcError
 
 UPLOAD_TIMEOUT = 30.0
 BATCH_TIMEOUT = 60.0
 OK = {"type": "object"}
-LIST_QUERY = (
-    "list",
-    "tab",
-    "name",
-    "review_type_id",
-    "qualification_id",
-    "state",
-    "department_id",
-    "committee_id",
-    "round_id",
-    "sort",
-    "page",
-    "page_size",
-)
-
-
-class OpenCaseBody(BaseModel):
-    round_id: str = ""
-    review_type_id: str = ""
-    qualification_id: str = ""
-    committee_id: str = ""
-
-
-class ActionPost(BaseModel):
-    inputs: dict[str, Any] = {}
-    expected_version: int | None = None
+LIST_QUERY = tuple(ListCases.model_fields)  # case.list's params, from the query string
 
 
 class ActionBody(BaseModel):
-    """What an action takes (its OpenAPI schema): `inputs` depends on the action (the cases
-    service checks them); `expected_version`, when sent, must be the case's version or the
-    answer is 409."""
+    """What an action takes (its OpenAPI schema; the body read is ActionRequest): `inputs`
+    depends on the action (the cases service checks them); `expected_version`, when sent,
+    must be the case's version or the answer is 409."""
 
-    inputs: (
-        ApproveInput
-        | ReturnInput
-        | ReasonInput
-        | OptionalReasonInput
-        | StartPublicityInput
-        | PublicityResultInput
-        | NoInput
-    ) = Field(default_factory=NoInput)
+    inputs: AnyActionInput = Field(default_factory=NoInput)
     expected_version: int | None = None
 
 
@@ -86,12 +47,6 @@ SCAN_UPLOAD = {
 }
 
 
-class BatchBody(BaseModel):
-    case_ids: list[str] = Field(min_length=1, max_length=500)
-    action: str
-    inputs: dict[str, Any] = {}
-
-
 @spec.operation(
     "get",
     "/api/reference",
@@ -101,7 +56,7 @@ class BatchBody(BaseModel):
 )
 @login_required()
 async def reference(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "ref.all"))
+    return json_response(await call(request, cases_rpc.REF_ALL))
 
 
 @spec.operation(
@@ -114,7 +69,7 @@ async def reference(request: web.Request) -> web.Response:
 )
 @login_required()
 async def home(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "case.home"))
+    return json_response(await call(request, cases_rpc.CASE_HOME))
 
 
 @spec.operation(
@@ -129,7 +84,7 @@ async def home(request: web.Request) -> web.Response:
 @login_required()
 async def work_list(request: web.Request) -> web.Response:
     params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
-    return json_response(await cases(request, "case.list", params))
+    return json_response(await call(request, cases_rpc.CASE_LIST, params))
 
 
 @spec.operation(
@@ -137,7 +92,7 @@ async def work_list(request: web.Request) -> web.Response:
 )
 @login_required("applicant")
 async def mine(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "case.mine"))
+    return json_response(await call(request, cases_rpc.CASE_MINE))
 
 
 @spec.operation(
@@ -145,22 +100,22 @@ async def mine(request: web.Request) -> web.Response:
     "/api/cases",
     "Open a case (applicant)",
     "cases",
-    body=OpenCaseBody,
+    body=CaseChoices,
     response=OK,
     errors=(401, 403, 422),
 )
 @login_required("applicant")
 async def open_case(request: web.Request) -> web.Response:
-    body = await body_of(request, OpenCaseBody)
+    body = await body_of(request, CaseChoices)
     return json_response(await open_for_applicant(request, body.model_dump()), status=201)
 
 
 async def open_for_applicant(request: web.Request, choices: dict) -> dict:
     """Open a case with the applicant's own details from their account."""
-    me = await request.app[rpc_key].call("accounts", "users.me", actor=actor_of(request))
-    return await cases(
+    me = await call(request, accounts_rpc.USERS_ME)
+    return await call(
         request,
-        "case.open",
+        cases_rpc.CASE_OPEN,
         {
             **choices,
             "applicant_name": me["name"],
@@ -182,7 +137,7 @@ async def open_for_applicant(request: web.Request, choices: dict) -> dict:
 @login_required()
 async def get_case(request: web.Request) -> web.Response:
     return json_response(
-        await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+        await call(request, cases_rpc.CASE_GET, {"case_id": request.match_info["case_id"]})
     )
 
 
@@ -203,9 +158,9 @@ for section_, model_ in SECTION_MODELS.items():
 async def save_section(request: web.Request) -> web.Response:
     data = await json_object(request)
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.save_section",
+            cases_rpc.CASE_SAVE_SECTION,
             {
                 "case_id": request.match_info["case_id"],
                 "section": request.match_info["section"],
@@ -246,9 +201,9 @@ async def upload(request: web.Request) -> web.Response:
 
 async def upload_scan(request, case_id: str, category: str, filename: str, content: bytes):
     filename = upload_filename("file", filename)
-    return await documents(
+    return await call(
         request,
-        "files.upload",
+        documents_rpc.FILES_UPLOAD,
         {
             "case_id": case_id,
             "category": category,
@@ -270,9 +225,9 @@ async def upload_scan(request, case_id: str, category: str, filename: str, conte
 @login_required("applicant")
 async def remove_attachment(request: web.Request) -> web.Response:
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.remove_attachment",
+            cases_rpc.CASE_REMOVE_ATTACHMENT,
             {
                 "case_id": request.match_info["case_id"],
                 "attachment_id": request.match_info["attachment_id"],
@@ -292,7 +247,9 @@ async def remove_attachment(request: web.Request) -> web.Response:
 )
 @login_required()
 async def file(request: web.Request) -> web.Response:
-    stored = await documents(request, "files.read", {"file_id": request.match_info["file_id"]})
+    stored = await call(
+        request, documents_rpc.FILES_READ, {"file_id": request.match_info["file_id"]}
+    )
     return stored_file_response(stored, stored["content_type"])
 
 
@@ -307,11 +264,11 @@ async def file(request: web.Request) -> web.Response:
 )
 @login_required()
 async def act(request: web.Request) -> web.Response:
-    body = await body_of(request, ActionPost)
+    body = await body_of(request, ActionRequest)
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.act",
+            cases_rpc.CASE_ACT,
             {
                 "case_id": request.match_info["case_id"],
                 "action": request.match_info["action"],
@@ -327,16 +284,14 @@ async def act(request: web.Request) -> web.Response:
     "/api/cases/batch",
     "Take one action on a selection; a result per case",
     "cases",
-    body=BatchBody,
+    body=BatchAct,
     response=OK,
     errors=(401, 403, 422),
 )
 @login_required()
 async def batch(request: web.Request) -> web.Response:
-    body = await body_of(request, BatchBody)
-    return json_response(
-        await cases(request, "case.batch", body.model_dump(), timeout=BATCH_TIMEOUT)
-    )
+    body = await body_of(request, BatchAct)
+    return json_response(await call(request, cases_rpc.CASE_BATCH, body, timeout=BATCH_TIMEOUT))
 
 
 def setup_case_api(app: web.Application) -> None:

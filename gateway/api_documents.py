@@ -13,7 +13,8 @@ from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
 from gateway.http import json_response, stored_file_response
-from gateway.web import documents
+from gateway.web import call
+from shared.contracts.documents import rpc as documents_rpc
 
 OK = {"type": "object"}
 READ_TIMEOUT = 30.0  # a combined PDF of hundreds of forms is a few megabytes over the broker
@@ -36,7 +37,7 @@ class PrintBody(BaseModel):
 @login_required()
 async def start_print(request: web.Request) -> web.Response:
     body = await body_of(request, PrintBody)
-    job = await documents(request, "documents.print", body.model_dump(mode="json"))
+    job = await call(request, documents_rpc.DOCUMENTS_PRINT, body.model_dump(mode="json"))
     return json_response(job, status=202)
 
 
@@ -50,7 +51,7 @@ async def start_print(request: web.Request) -> web.Response:
 )
 @login_required()
 async def print_job(request: web.Request) -> web.Response:
-    job = await documents(request, "documents.job", {"job_id": request.match_info["job_id"]})
+    job = await call(request, documents_rpc.DOCUMENTS_JOB, {"job_id": request.match_info["job_id"]})
     return json_response(job)
 
 
@@ -65,9 +66,9 @@ async def print_job(request: web.Request) -> web.Response:
 )
 @login_required()
 async def document(request: web.Request) -> web.Response:
-    stored = await documents(
+    stored = await call(
         request,
-        "documents.read",
+        documents_rpc.DOCUMENTS_READ,
         {"document_id": request.match_info["document_id"]},
         timeout=READ_TIMEOUT,
     )

@@ -5,7 +5,7 @@ Errors are RpcErrors left to the error middleware: {error: {code, message, statu
 """
 
 import base64
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -23,110 +23,26 @@ from gateway.auth import (
 from gateway.http import json_object, json_response
 from gateway.input_rule import header_text, upload_filename
 from gateway.organisations import find, organisations
-from gateway.web import accounts, accounts_anonymous, with_client
+from gateway.web import call, call_anonymous, with_client
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.accounts.rpc import (
+    PERSON_FORMS,
+    ChangePassword,
+    Credentials,
+    NewPassword,
+    ResetPassword,
+    ReviewerForm,
+    SmsCodeRequest,
+    StatusChange,
+    UnitRegistration,
+)
 from shared.rpc import RpcError, invalid_input
 
 IMPORT_TIMEOUT = 60.0  # every row hashes a password: a full file takes about 20 s
 M = TypeVar("M", bound=BaseModel)
 
 
-# --- request bodies (they are also the OpenAPI schemas) ---
-
-
-class SmsCodeRequest(BaseModel):
-    mobile: str = ""
-    purpose: Literal["register", "reset_password"]
-    username: str = ""  # reset_password: the account whose registered mobile gets the code
-
-
-class UnitRegistration(BaseModel):
-    org_code: str = ""
-    si_unit_no: str = ""
-    admin_name: str = ""
-    admin_id_number: str = ""
-    admin_si_no: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-    password_confirm: str = ""
-    phone: str = ""
-    mobile: str = ""
-    sms_code: str = ""
-
-
-class Credentials(BaseModel):
-    username: str = ""
-    password: str = ""
-    captcha_id: str = ""
-    captcha_answer: str = ""
-
-
-class PasswordChange(BaseModel):
-    old_password: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class PasswordReset(BaseModel):
-    username: str = ""
-    mobile: str = ""
-    sms_code: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class NewPassword(BaseModel):
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class OperatorForm(BaseModel):
-    name: str = ""
-    mobile: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-
-
-class OperatorUpdate(BaseModel):
-    name: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-
-
-class ApplicantForm(BaseModel):
-    name: str = ""
-    id_number: str = ""
-    gender: str = ""  # 男 or 女
-    mobile: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-
-
-class ApplicantUpdate(BaseModel):
-    name: str | None = None
-    id_number: str | None = None
-    gender: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-
-
-class StatusChange(BaseModel):
-    active: bool
-
-
-class ReviewerForm(BaseModel):
-    """org_id: a department's or committee's id from /api/reference, or the office's; the
-    organisation's name is taken from there."""
-
-    role: Literal["department", "office", "committee"]
-    org_id: str = ""
-    name: str = ""
-    username: str = ""
-    password: str = ""
-    mobile: str = ""
-
+# --- request bodies (they are also the OpenAPI schemas): the accounts contract's ---
 
 USER = {
     "type": "object",
@@ -185,7 +101,7 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 
 @spec.operation("post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=OK)
 async def new_captcha(request: web.Request) -> web.Response:
-    return json_response(await accounts_anonymous(request, "captcha.new"))
+    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW))
 
 
 @spec.operation(
@@ -200,7 +116,7 @@ async def new_captcha(request: web.Request) -> web.Response:
 async def request_sms_code(request: web.Request) -> web.Response:
     body = await body_of(request, SmsCodeRequest)
     params = with_client(request, body.model_dump())
-    return json_response(await accounts_anonymous(request, "sms.request_code", params))
+    return json_response(await call_anonymous(request, accounts_rpc.SMS_REQUEST_CODE, params))
 
 
 @spec.operation(
@@ -215,7 +131,9 @@ async def request_sms_code(request: web.Request) -> web.Response:
 async def register_unit(request: web.Request) -> web.Response:
     body = await body_of(request, UnitRegistration)
     params = with_client(request, {"form": body.model_dump()})
-    return json_response(await accounts_anonymous(request, "unit.register", params), status=201)
+    return json_response(
+        await call_anonymous(request, accounts_rpc.UNIT_REGISTER, params), status=201
+    )
 
 
 @spec.operation(
@@ -242,7 +160,7 @@ async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
     params = with_client(request, body.model_dump())
     params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
-    result = await accounts_anonymous(request, "auth.login", params)
+    result = await call_anonymous(request, accounts_rpc.AUTH_LOGIN, params)
     response = json_response({"user": result["user"], "csrf_token": result["csrf_token"]})
     start_session(request, response, result["token"])
     return response
@@ -252,7 +170,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await accounts(request, "auth.logout", {"token": token})
+        await call(request, accounts_rpc.AUTH_LOGOUT, {"token": token})
     response = json_response({"logged_out": True})
     end_session(response)
     return response
@@ -263,14 +181,14 @@ async def logout(request: web.Request) -> web.Response:
     "/api/password-reset",
     "Reset a forgotten password with an SMS code sent to the registered mobile",
     "auth",
-    body=PasswordReset,
+    body=ResetPassword,
     response=OK,
     errors=(422,),
 )
 async def reset_password(request: web.Request) -> web.Response:
-    body = await body_of(request, PasswordReset)
+    body = await body_of(request, ResetPassword)
     return json_response(
-        await accounts_anonymous(request, "auth.reset_password", body.model_dump())
+        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, body.model_dump())
     )
 
 
@@ -280,7 +198,7 @@ async def reset_password(request: web.Request) -> web.Response:
 @spec.operation("get", "/api/me", "The signed-in user", "me", response=USER, errors=(401,))
 @login_required()
 async def me(request: web.Request) -> web.Response:
-    return json_response(await accounts(request, "users.me"))
+    return json_response(await call(request, accounts_rpc.USERS_ME))
 
 
 @spec.operation(
@@ -288,14 +206,16 @@ async def me(request: web.Request) -> web.Response:
     "/api/me/password",
     "Change one's password; every session of the user ends, this one too",
     "me",
-    body=PasswordChange,
+    body=ChangePassword,
     response=OK,
     errors=(401, 422),
 )
 @login_required()
 async def change_password(request: web.Request) -> web.Response:
-    body = await body_of(request, PasswordChange)
-    response = json_response(await accounts(request, "auth.change_password", body.model_dump()))
+    body = await body_of(request, ChangePassword)
+    response = json_response(
+        await call(request, accounts_rpc.AUTH_CHANGE_PASSWORD, body.model_dump())
+    )
     end_session(response)
     return response
 
@@ -303,10 +223,7 @@ async def change_password(request: web.Request) -> web.Response:
 # --- the unit's operators and applicants ---
 
 ROLES = {"operators": "unit_operator", "applicants": "applicant"}
-FORMS = {
-    "operators": (OperatorForm, OperatorUpdate),
-    "applicants": (ApplicantForm, ApplicantUpdate),
-}
+FORMS = {kind: PERSON_FORMS[role] for kind, role in ROLES.items()}
 NOUNS = {"operators": "operator (经办人; unit admin only)", "applicants": "applicant (申报人员)"}
 MANAGERS = {"operators": ("unit_admin",), "applicants": ("unit_admin", "unit_operator")}
 
@@ -357,14 +274,16 @@ def _kind(request: web.Request) -> tuple[str, str]:
 async def list_people(request: web.Request) -> web.Response:
     _, role = _kind(request)
     params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
-    return json_response(await accounts(request, "users.list", {"role": role, **params}))
+    return json_response(await call(request, accounts_rpc.USERS_LIST, {"role": role, **params}))
 
 
 @login_required("unit_admin", "unit_operator")
 async def create_person(request: web.Request) -> web.Response:
     kind, role = _kind(request)
     body = await body_of(request, FORMS[kind][0])
-    created = await accounts(request, "users.create", {"role": role, "fields": body.model_dump()})
+    created = await call(
+        request, accounts_rpc.USERS_CREATE, {"role": role, "fields": body.model_dump()}
+    )
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
 
 
@@ -372,7 +291,7 @@ async def create_person(request: web.Request) -> web.Response:
 async def get_person(request: web.Request) -> web.Response:
     _, role = _kind(request)
     params = {"role": role, "user_id": request.match_info["id"]}
-    return json_response(await accounts(request, "users.get", params))
+    return json_response(await call(request, accounts_rpc.USERS_GET, params))
 
 
 @login_required("unit_admin", "unit_operator")
@@ -381,10 +300,10 @@ async def update_person(request: web.Request) -> web.Response:
     kind, role = _kind(request)
     body = await body_of(request, FORMS[kind][1])
     ref = {"role": role, "user_id": request.match_info["id"]}
-    current = await accounts(request, "users.get", ref)
+    current = await call(request, accounts_rpc.USERS_GET, ref)
     fields = {k: current.get(k) or "" for k in type(body).model_fields}
     fields |= body.model_dump(exclude_none=True)
-    return json_response(await accounts(request, "users.update", {**ref, "fields": fields}))
+    return json_response(await call(request, accounts_rpc.USERS_UPDATE, {**ref, "fields": fields}))
 
 
 @login_required("unit_admin", "unit_operator")
@@ -392,7 +311,7 @@ async def set_person_status(request: web.Request) -> web.Response:
     _, role = _kind(request)
     body = await body_of(request, StatusChange)
     params = {"role": role, "user_id": request.match_info["id"], "active": body.active}
-    return json_response(await accounts(request, "users.set_active", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_ACTIVE, params))
 
 
 @spec.operation(
@@ -405,8 +324,8 @@ async def set_person_status(request: web.Request) -> web.Response:
 )
 @login_required("unit_admin", "unit_operator")
 async def delete_person(request: web.Request) -> web.Response:
-    person = await accounts(
-        request, "users.get", {"role": "applicant", "user_id": request.match_info["id"]}
+    person = await call(
+        request, accounts_rpc.USERS_GET, {"role": "applicant", "user_id": request.match_info["id"]}
     )
     await delete_applicant(request, person)
     return json_response({"deleted": True})
@@ -417,7 +336,7 @@ async def set_person_password(request: web.Request) -> web.Response:
     _, role = _kind(request)
     body = await body_of(request, NewPassword)
     params = {"role": role, "user_id": request.match_info["id"], **body.model_dump()}
-    return json_response(await accounts(request, "users.set_password", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_PASSWORD, params))
 
 
 @spec.operation(
@@ -437,7 +356,7 @@ async def import_applicants(request: web.Request) -> web.Response:
         raise RpcError("invalid_file", "请上传文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
     upload_filename("file", upload.filename)
     params = {"xlsx_base64": base64.b64encode(upload.file.read()).decode()}
-    report = await accounts(request, "applicants.import", params, timeout=IMPORT_TIMEOUT)
+    report = await call(request, accounts_rpc.APPLICANTS_IMPORT, params, timeout=IMPORT_TIMEOUT)
     return json_response(report)
 
 
@@ -458,7 +377,7 @@ REVIEWER_QUERY = ("role", "status")  # status: all (default), active or disabled
 @login_required("sysadmin")
 async def list_reviewers(request: web.Request) -> web.Response:
     params = {k: request.query[k] for k in REVIEWER_QUERY if request.query.get(k)}
-    return json_response(await accounts(request, "reviewers.list", params))
+    return json_response(await call(request, accounts_rpc.REVIEWERS_LIST, params))
 
 
 @spec.operation(
@@ -475,7 +394,7 @@ async def create_reviewer(request: web.Request) -> web.Response:
     body = await body_of(request, ReviewerForm)
     organisation = find(await organisations(request), body.role, body.org_id)
     params = body.model_dump() | {"org_name": organisation.name}
-    created = await accounts(request, "reviewers.create", params)
+    created = await call(request, accounts_rpc.REVIEWERS_CREATE, params)
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
 
 
@@ -491,7 +410,7 @@ async def create_reviewer(request: web.Request) -> web.Response:
 async def get_reviewer(request: web.Request) -> web.Response:
     # Without a role, users.* reach every account the caller manages: for the sysadmin, these.
     params = {"user_id": request.match_info["id"]}
-    return json_response(await accounts(request, "users.get", params))
+    return json_response(await call(request, accounts_rpc.USERS_GET, params))
 
 
 @spec.operation(
@@ -507,7 +426,7 @@ async def get_reviewer(request: web.Request) -> web.Response:
 async def set_reviewer_status(request: web.Request) -> web.Response:
     body = await body_of(request, StatusChange)
     params = {"user_id": request.match_info["id"], "active": body.active}
-    return json_response(await accounts(request, "users.set_active", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_ACTIVE, params))
 
 
 @spec.operation(
@@ -523,4 +442,4 @@ async def set_reviewer_status(request: web.Request) -> web.Response:
 async def set_reviewer_password(request: web.Request) -> web.Response:
     body = await body_of(request, NewPassword)
     params = {"user_id": request.match_info["id"], **body.model_dump()}
-    return json_response(await accounts(request, "users.set_password", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_PASSWORD, params))

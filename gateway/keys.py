@@ -7,5 +7,3 @@ from shared.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
 rpc_key = web.AppKey("rpc", RpcClient)
-
-SERVICES = ("accounts", "cases", "documents", "notify")

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.cases.domain.materials import missing_parts
 from services.cases.domain.model import (
     ACTION_ROLES,
     BATCH_ACTIONS,
@@ -32,6 +31,7 @@ from services.cases.repository import (
     rules_from_row,
 )
 from services.cases.scope import done_entry, visibility
+from shared.contracts.cases.materials import missing_parts
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import Actor, CallContext, RpcError
