@@ -4,6 +4,7 @@ from aiohttp import web
 
 from gateway.auth import login_required
 from gateway.http import json_response
+from gateway.keys import asyncapi_key
 from gateway.openapi import ApiSpec
 from shared.contracts.registry import SERVICES
 
@@ -12,6 +13,12 @@ spec = ApiSpec(title="深圳市专业技术资格评审申报系统 API", versio
 
 async def openapi_document(_request: web.Request) -> web.Response:
     return json_response(spec.document())
+
+
+async def asyncapi(request: web.Request) -> web.Response:
+    """The AsyncAPI document of every event and RPC queue (shared/asyncapi.py), with this
+    deployment's broker names."""
+    return json_response(request.app[asyncapi_key])
 
 
 @spec.operation(
