@@ -6,6 +6,7 @@ from gateway.auth import login_required
 from gateway.http import json_response
 from gateway.keys import asyncapi_key
 from gateway.openapi import ApiSpec
+from shared.contracts.base import Stats
 from shared.contracts.registry import SERVICES
 
 spec = ApiSpec(title="深圳市专业技术资格评审申报系统 API", version="0.1.0")
@@ -26,7 +27,7 @@ async def asyncapi(request: web.Request) -> web.Response:
     "/api/services/{service}/stats",
     "A service's request counters (in flight, peak, handled); system administrator only",
     "operations",
-    response={"type": "object"},
+    response=Stats,
     errors=(401, 403, 404),
 )
 @login_required("sysadmin")

@@ -24,7 +24,6 @@ from shared.rpc import RpcError
 
 UPLOAD_TIMEOUT = 30.0
 BATCH_TIMEOUT = 60.0
-OK = {"type": "object"}
 LIST_QUERY = tuple(ListCases.model_fields)  # case.list's params, from the query string
 
 
@@ -52,7 +51,7 @@ SCAN_UPLOAD = {
     "/api/reference",
     "Rounds, series, qualifications, committees, types",
     "cases",
-    response=OK,
+    response=cases_rpc.ReferenceData,
 )
 @login_required()
 async def reference(request: web.Request) -> web.Response:
@@ -64,7 +63,7 @@ async def reference(request: web.Request) -> web.Response:
     "/api/cases/home",
     "Cases waiting at each of the caller's work lists",
     "cases",
-    response=OK,
+    response=cases_rpc.HomeCounts,
     errors=(401, 403),
 )
 @login_required()
@@ -77,7 +76,7 @@ async def home(request: web.Request) -> web.Response:
     "/api/cases",
     "A work list (query: list, tab=todo|done, filters, page)",
     "cases",
-    response=OK,
+    response=cases_rpc.CasePage,
     query=LIST_QUERY,
     errors=(401, 403, 404, 422),
 )
@@ -88,7 +87,12 @@ async def work_list(request: web.Request) -> web.Response:
 
 
 @spec.operation(
-    "get", "/api/cases/mine", "The applicant's own cases", "cases", response=OK, errors=(401, 403)
+    "get",
+    "/api/cases/mine",
+    "The applicant's own cases",
+    "cases",
+    response=cases_rpc.MyCaseRows,
+    errors=(401, 403),
 )
 @login_required("applicant")
 async def mine(request: web.Request) -> web.Response:
@@ -101,7 +105,7 @@ async def mine(request: web.Request) -> web.Response:
     "Open a case (applicant)",
     "cases",
     body=CaseChoices,
-    response=OK,
+    response=cases_rpc.Opened,
     errors=(401, 403, 422),
 )
 @login_required("applicant")
@@ -131,7 +135,7 @@ async def open_for_applicant(request: web.Request, choices: dict) -> dict:
     "/api/cases/{case_id}",
     "One case: materials, scans, history, actions",
     "cases",
-    response=OK,
+    response=cases_rpc.CaseView,
     errors=(401, 404),
 )
 @login_required()
@@ -148,7 +152,7 @@ for section_, model_ in SECTION_MODELS.items():
         f"Save the materials' {section_} section ({SECTIONS[section_]}; draft only)",
         "cases",
         body=model_,
-        response=OK,
+        response=cases_rpc.SectionSaved,
         errors=(401, 404, 409, 422),
         roles=("applicant",),
     )
@@ -177,7 +181,7 @@ async def save_section(request: web.Request) -> web.Response:
     "cases",
     body=SCAN_UPLOAD,
     body_media="multipart/form-data",
-    response=OK,
+    response=documents_rpc.StoredScan,
     errors=(401, 404, 409, 422),
 )
 @login_required("applicant")
@@ -219,7 +223,7 @@ async def upload_scan(request, case_id: str, category: str, filename: str, conte
     "/api/cases/{case_id}/attachments/{attachment_id}",
     "Remove a scan (draft only)",
     "cases",
-    response=OK,
+    response=cases_rpc.Removed,
     errors=(401, 404, 409),
 )
 @login_required("applicant")
@@ -259,7 +263,7 @@ async def file(request: web.Request) -> web.Response:
     "Take one action on one case (409 when it moved meanwhile)",
     "cases",
     body=ActionBody,
-    response=OK,
+    response=cases_rpc.Moved,
     errors=(401, 403, 404, 409, 422),
 )
 @login_required()
@@ -285,7 +289,7 @@ async def act(request: web.Request) -> web.Response:
     "Take one action on a selection; a result per case",
     "cases",
     body=BatchAct,
-    response=OK,
+    response=cases_rpc.BatchResult,
     errors=(401, 403, 422),
 )
 @login_required()

@@ -27,14 +27,26 @@ from gateway.web import call, call_anonymous, with_client
 from shared.contracts.accounts import rpc as accounts_rpc
 from shared.contracts.accounts.rpc import (
     PERSON_FORMS,
+    ActiveSet,
+    Captcha,
+    Changed,
     ChangePassword,
+    CodeSent,
     Credentials,
+    ImportReport,
+    LoggedOut,
     NewPassword,
+    PasswordSet,
+    RegisteredUnit,
     ResetPassword,
     ReviewerForm,
+    ReviewerList,
     SmsCodeRequest,
     StatusChange,
     UnitRegistration,
+    Updated,
+    UserPage,
+    UserView,
 )
 from shared.rpc import RpcError, invalid_input
 
@@ -44,33 +56,17 @@ M = TypeVar("M", bound=BaseModel)
 
 # --- request bodies (they are also the OpenAPI schemas): the accounts contract's ---
 
-USER = {
-    "type": "object",
-    "properties": {
-        k: {"type": ["string", "null"]}
-        for k in (
-            "id username role name unit_id unit_name org_id org_name gender mobile email"
-            " id_number created_at"
-        ).split()
-    }
-    | {"active": {"type": "boolean"}},
-}
-SESSION = {
-    "type": "object",
-    "properties": {"user": USER, "csrf_token": {"type": "string"}},
-}
+
+class SessionState(BaseModel):
+    """What the JSON API answers about the session (the gateway's own shape)."""
+
+    user: UserView | None
+    csrf_token: str
+
+
 CREATED = {
     "type": "object",
     "properties": {"id": {"type": "string"}, "username": {"type": "string"}},
-}
-PAGE = {
-    "type": "object",
-    "properties": {
-        "total": {"type": "integer"},
-        "page": {"type": "integer"},
-        "page_size": {"type": "integer"},
-        "items": {"type": "array", "items": USER},
-    },
 }
 LIST_QUERY = ("q", "status", "page", "page_size")
 UPLOAD = {
@@ -78,14 +74,6 @@ UPLOAD = {
     "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}},
 }
-IMPORT_REPORT = {
-    "type": "object",
-    "properties": {
-        "created": {"type": "array", "items": {"type": "object"}},
-        "refused": {"type": "array", "items": {"type": "object"}},
-    },
-}
-OK = {"type": "object"}
 
 
 async def body_of(request: web.Request, model: type[M]) -> M:
@@ -99,7 +87,9 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 # --- anonymous: captcha, SMS codes, registration, login, reset ---
 
 
-@spec.operation("post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=OK)
+@spec.operation(
+    "post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=Captcha
+)
 async def new_captcha(request: web.Request) -> web.Response:
     return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW))
 
@@ -110,7 +100,7 @@ async def new_captcha(request: web.Request) -> web.Response:
     "Send an SMS verification code (register or reset_password)",
     "auth",
     body=SmsCodeRequest,
-    response=OK,
+    response=CodeSent,
     errors=(422, 429),
 )
 async def request_sms_code(request: web.Request) -> web.Response:
@@ -125,7 +115,7 @@ async def request_sms_code(request: web.Request) -> web.Response:
     "Register a unit and its one unit admin (manual §1.1)",
     "auth",
     body=UnitRegistration,
-    response=OK,
+    response=RegisteredUnit,
     errors=(422,),
 )
 async def register_unit(request: web.Request) -> web.Response:
@@ -141,7 +131,7 @@ async def register_unit(request: web.Request) -> web.Response:
     "/api/session",
     "The signed-in user (or null) and the CSRF token",
     "auth",
-    response=SESSION,
+    response=SessionState,
 )
 async def session_state(request: web.Request) -> web.Response:
     return json_response({"user": current_user(request), "csrf_token": request[csrf_key]})
@@ -153,7 +143,7 @@ async def session_state(request: web.Request) -> web.Response:
     "Log in; sets the session cookie and returns the user and the CSRF token",
     "auth",
     body=Credentials,
-    response=SESSION,
+    response=SessionState,
     errors=(401, 403, 422, 423),
 )
 async def login(request: web.Request) -> web.Response:
@@ -166,7 +156,7 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
-@spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=OK)
+@spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=LoggedOut)
 async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -182,7 +172,7 @@ async def logout(request: web.Request) -> web.Response:
     "Reset a forgotten password with an SMS code sent to the registered mobile",
     "auth",
     body=ResetPassword,
-    response=OK,
+    response=PasswordSet,
     errors=(422,),
 )
 async def reset_password(request: web.Request) -> web.Response:
@@ -195,7 +185,7 @@ async def reset_password(request: web.Request) -> web.Response:
 # --- the signed-in user ---
 
 
-@spec.operation("get", "/api/me", "The signed-in user", "me", response=USER, errors=(401,))
+@spec.operation("get", "/api/me", "The signed-in user", "me", response=UserView, errors=(401,))
 @login_required()
 async def me(request: web.Request) -> web.Response:
     return json_response(await call(request, accounts_rpc.USERS_ME))
@@ -207,7 +197,7 @@ async def me(request: web.Request) -> web.Response:
     "Change one's password; every session of the user ends, this one too",
     "me",
     body=ChangePassword,
-    response=OK,
+    response=Changed,
     errors=(401, 422),
 )
 @login_required()
@@ -233,21 +223,26 @@ def _people_operations(kind: str):
     create, update = FORMS[kind]
     noun, base = NOUNS[kind], f"/api/{kind}"
     return (
-        ("get", base, f"List the unit's {noun}s", {"response": PAGE, "query": LIST_QUERY}),
+        ("get", base, f"List the unit's {noun}s", {"response": UserPage, "query": LIST_QUERY}),
         ("post", base, f"Create an {noun} account", {"body": create, "response": CREATED}),
-        ("get", base + "/{id}", f"One {noun}, ID number unmasked", {"response": USER}),
-        ("patch", base + "/{id}", f"Change an {noun}'s details", {"body": update, "response": OK}),
+        ("get", base + "/{id}", f"One {noun}, ID number unmasked", {"response": UserView}),
+        (
+            "patch",
+            base + "/{id}",
+            f"Change an {noun}'s details",
+            {"body": update, "response": Updated},
+        ),
         (
             "post",
             base + "/{id}/status",
             f"Disable or enable an {noun}",
-            {"body": StatusChange, "response": OK},
+            {"body": StatusChange, "response": ActiveSet},
         ),
         (
             "post",
             base + "/{id}/password",
             f"Set a new password for an {noun}; their sessions end",
-            {"body": NewPassword, "response": OK},
+            {"body": NewPassword, "response": PasswordSet},
         ),
     )
 
@@ -346,7 +341,7 @@ async def set_person_password(request: web.Request) -> web.Response:
     "applicants",
     body=UPLOAD,
     body_media="multipart/form-data",
-    response=IMPORT_REPORT,
+    response=ImportReport,
     errors=(401, 403, 422),
 )
 @login_required("unit_admin", "unit_operator")
@@ -370,7 +365,7 @@ REVIEWER_QUERY = ("role", "status")  # status: all (default), active or disabled
     "/api/reviewers",
     "Department, office and committee accounts",
     "reviewers",
-    response={"type": "object", "properties": {"items": {"type": "array", "items": USER}}},
+    response=ReviewerList,
     query=REVIEWER_QUERY,
     errors=(401, 403, 422),
 )
@@ -403,7 +398,7 @@ async def create_reviewer(request: web.Request) -> web.Response:
     "/api/reviewers/{id}",
     "One department, office or committee account",
     "reviewers",
-    response=USER,
+    response=UserView,
     errors=(401, 403, 404),
 )
 @login_required("sysadmin")
@@ -419,7 +414,7 @@ async def get_reviewer(request: web.Request) -> web.Response:
     "Disable or enable a reviewer account; disabling ends its sessions at once",
     "reviewers",
     body=StatusChange,
-    response=OK,
+    response=ActiveSet,
     errors=(401, 403, 404, 422),
 )
 @login_required("sysadmin")
@@ -435,7 +430,7 @@ async def set_reviewer_status(request: web.Request) -> web.Response:
     "Set a new password for a reviewer account; its sessions end",
     "reviewers",
     body=NewPassword,
-    response=OK,
+    response=PasswordSet,
     errors=(401, 403, 404, 422),
 )
 @login_required("sysadmin")
