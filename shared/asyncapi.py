@@ -100,6 +100,7 @@ class _Builder:
         for api in SERVICES.values():
             for method in api:
                 models += [m for m in (method.params, method.result) if m is not None]
+                models += [model for _, model in method.by_case]
         unique = list(dict.fromkeys(models))
         refs, definitions = models_json_schema(
             [(model, "validation") for model in unique],
@@ -266,6 +267,10 @@ class _Builder:
                 },
             },
         }
+        if method.by_case:
+            self.messages[f"{base}.request"]["x-by-case"] = {
+                case: self.ref(model) for case, model in method.by_case
+            }
         result = self.ref(method.result) if method.result is not None else {}
         self.messages[f"{base}.reply"] = {
             "name": f"{method.name} reply",

@@ -39,6 +39,9 @@ class Method:
     params: type[BaseModel] | None
     result: type[BaseModel] | None
     summary: str
+    # models a params field takes by case, which the params model cannot name itself
+    # (documents.render's snapshots: one model per document kind), for the AsyncAPI document
+    by_case: tuple[tuple[str, type[BaseModel]], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.service}:{self.name}"

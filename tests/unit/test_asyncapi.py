@@ -136,6 +136,21 @@ def test_every_rpc_method_has_its_request_and_reply(document):
             assert failure == {"$ref": "#/components/schemas/RpcFailure"}
 
 
+def test_the_snapshot_of_each_document_kind_is_there(document):
+    request = document["components"]["messages"]["rpc.documents.documents.render.request"]
+    by_kind = request["x-by-case"]
+    assert set(by_kind) == {
+        "pre_publicity_roster",
+        "registration_form",
+        "pre_publicity_report",
+        "declaration_form",
+        "post_publicity_roster",
+        "post_publicity_report",
+    }
+    roster = resolve(document, by_kind["pre_publicity_roster"]["$ref"])
+    assert {"unit_name", "round_name", "publicity", "people"} <= set(roster["properties"])
+
+
 def test_the_sms_provider_contract_is_there(document):
     outbound = document["channels"]["sms.outbound"]
     assert outbound["bindings"]["amqp"]["exchange"]["name"] == "zcdoc.sms.outbound"

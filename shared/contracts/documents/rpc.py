@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
 
 SERVICE = "documents"
@@ -128,8 +129,13 @@ FILES_UPLOAD = _method(
     "files.upload", Upload, StoredScan, "Store a scan and attach it to the applicant's draft"
 )
 FILES_READ = _method("files.read", FileRef, FileContent, "A scan, to those who may see its case")
-DOCUMENTS_RENDER = _method(
-    "documents.render", RenderDocuments, Rendered, "Render snapshots as one PDF (stored)"
+DOCUMENTS_RENDER = Method(
+    SERVICE,
+    "documents.render",
+    RenderDocuments,
+    Rendered,
+    "Render snapshots as one PDF (stored); each snapshot the model of its kind",
+    by_case=tuple(SNAPSHOT_MODELS.items()),
 )
 DOCUMENTS_READ = _method(
     "documents.read", DocumentRef, DocumentContent, "A PDF, to those who may see all its cases"
