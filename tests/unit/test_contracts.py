@@ -9,9 +9,10 @@ import importlib
 import json
 import uuid
 from pathlib import Path
+from typing import get_args
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from services.accounts.app import AccountsDeps
 from services.accounts.app import build_events as accounts_events
@@ -62,11 +63,21 @@ def test_every_method_names_a_result_that_forbids_unknown_keys():
     for api in registry.SERVICES.values():
         for method in api:
             assert method.result is not None, method
-            members = getattr(method.result, "__pydantic_generic_metadata__", {})
-            if issubclass(method.result, Reply):
-                assert method.result.model_config.get("extra") == "forbid", method
-            else:  # a RootModel of replies
-                assert members is not None and method.result.__name__, method
+            if issubclass(method.result, RootModel):  # one of several replies
+                replies = get_args(method.result.model_fields["root"].annotation)
+            else:
+                replies = (method.result,)
+            for reply in replies:
+                assert issubclass(reply, Reply), method
+                assert reply.model_config.get("extra") == "forbid", method
+
+
+def test_the_reference_forms_post_exactly_the_fields_their_methods_take():
+    from gateway.pages.reference_pages import KINDS
+
+    for kind in KINDS.values():
+        assert kind.method.service == "cases"
+        assert set(kind.labels) == set(kind.method.params.model_fields), kind.key
 
 
 def test_every_consumed_event_is_in_the_registry_with_its_consumer():

@@ -5,7 +5,7 @@ documents service (which prints) and the gateway (which offers the 打印 button
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from shared.contracts.cases.vocabulary import CaseState, Outcome
 
@@ -38,6 +38,8 @@ KINDS: dict[str, DocumentKind] = {
         DocumentKind("post_publicity_report", "评后公示情况表", "评后公示情况表"),
     )
 }
+
+assert set(KINDS) == set(get_args(KindKey))
 
 # The states (and closed outcomes) of cases that went through the department's acceptance:
 # their 评审（申报）表 exists.
