@@ -2,7 +2,7 @@
 # make up    - the same in the background (var/run.log, var/run.pid); make down stops it
 # make test  - set up (with Chromium) and run the whole test suite against real servers
 # make bench - run every bench/*.py script in turn (not _*.py: helpers)
-# make lint  - ruff check
+# make lint  - ruff check, and the import rules between the parts (lint-imports)
 #
 # Every ZC_* setting (shared/settings.py) can be given in the environment or on the command
 # line, e.g. `make run ZC_GATEWAY_PORT=9000`. Tests and benchmarks use their own database,
@@ -84,3 +84,4 @@ bench:
 lint:
 	bash scripts/bootstrap.sh --venv-only
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache

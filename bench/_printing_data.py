@@ -7,7 +7,7 @@ Into a database of its own (`database_url()`: `ZC_BENCH_PRINT_DATABASE_URL`, els
 database of `ZC_DATABASE_URL` with `_print` added, default .../zhicheng_bench_print; the
 name must contain "bench"): drops the service schemas (accounts, cases, documents, notify),
 applies every migration and seeds the reference data (bench._workflow_data.reset_schemas,
-services.cases.reference_seed), then loads
+tools.demo_data), then loads
 
 - accounts: the unit (accounts.units) and its unit_operator (accounts.users);
 - cases: ROSTERS x ROSTER_CASES in pre_publicity, all in one publicity period, so that any
@@ -45,8 +45,8 @@ from bench._workflow_data import (
 )
 from services.cases.domain.calendar import add_working_days, publicity_period
 from services.cases.domain.model import ARROW, Action, CaseState
-from services.cases.reference_seed import COMMITTEE_QUALIFICATIONS, SERIES, seed_reference
-from tools.demo_data import COMMITTEES
+from services.cases.reference_seed import seed_reference
+from tools.demo_data import COMMITTEE_QUALIFICATIONS, COMMITTEES, SERIES, demo_reference
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_print"
 ROSTERS, ROSTER_CASES, FORM_CASES = 3, 1000, 200
@@ -300,7 +300,7 @@ async def generate(
     form_ids = [builder.case(S.FORM_PRINT_READY) for _ in range(forms)]
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
         await conn.execute(
             "INSERT INTO accounts.units (id, org_code, name, si_unit_no, source)"
             " VALUES ($1, 'BENCHPRT1', $2, 'SI00000001', 'local')",

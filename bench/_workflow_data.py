@@ -4,7 +4,7 @@
 
 Into the bench's own database (`ZC_DATABASE_URL`, default .../zhicheng_bench; the name
 must contain "bench"): drops the service schemas (cases, accounts, documents, notify),
-applies every migration, seeds the reference data (services.cases.reference_seed), then
+applies every migration, seeds the reference data (tools.demo_data), then
 loads with COPY
 
 - units: sizes skewed like real ones (weight 1/sqrt(rank)): the largest unit has about
@@ -37,11 +37,17 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from services.cases.domain.model import ACTION_ROLES, Action, CaseState, Outcome
-from services.cases.reference_seed import COMMITTEE_QUALIFICATIONS, REVIEW_TYPES, seed_reference
+from services.cases.reference_seed import seed_reference
 from services.cases.scope import WORK_LISTS
 from shared.db import ensure_database
 from shared.migrations import migrate_service
-from tools.demo_data import COMMITTEES, OFFICE
+from tools.demo_data import (
+    COMMITTEE_QUALIFICATIONS,
+    COMMITTEES,
+    OFFICE,
+    REVIEW_TYPES,
+    demo_reference,
+)
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench"
 SERVICES = ("accounts", "cases", "documents", "notify")
@@ -377,7 +383,7 @@ async def generate(
     started = time.perf_counter()
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
         operators = await load_accounts(conn, unit_ids, now)
         actors = {op.unit_id: op.user_id for op in operators}
         factory = CaseFactory(rng, now, round_id)

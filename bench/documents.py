@@ -24,10 +24,11 @@ import sys
 import time
 
 from bench.messaging import machine_idle_seconds, process_cpu_seconds
-from services.documents.render import html, samples
+from services.documents.render import html
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from services.documents.render.snapshots import KINDS
+from tests.support import document_samples as samples
 
 ROSTER_PEOPLE, BATCH_FORMS = 1000, 200
 ROSTER_SHARE = 0.5  # ours must render the roster in under half of bare's time

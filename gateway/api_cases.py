@@ -4,75 +4,35 @@ Who may see or move which case is decided by the cases service; the gateway pass
 """
 
 import base64
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.api import spec
 from gateway.api_identity import body_of
-from gateway.auth import actor_of, login_required
+from gateway.auth import login_required
 from gateway.http import json_object, json_response, stored_file_response
 from gateway.input_rule import upload_filename
-from gateway.keys import rpc_key
-from gateway.web import cases, documents
-from services.cases.domain.materials import SCAN_CATEGORIES, SECTION_MODELS, SECTIONS
-from services.cases.domain.model import (
-    ApproveInput,
-    NoInput,
-    OptionalReasonInput,
-    PublicityResultInput,
-    ReasonInput,
-    ReturnInput,
-    StartPublicityInput,
-)
+from gateway.web import call
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.inputs import AnyActionInput, NoInput
+from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTION_MODELS, SECTIONS
+from shared.contracts.cases.rpc import ActionRequest, BatchAct, CaseChoices, ListCases
+from shared.contracts.documents import rpc as documents_rpc
 from shared.rpc import RpcError
 
 UPLOAD_TIMEOUT = 30.0
 BATCH_TIMEOUT = 60.0
-OK = {"type": "object"}
-LIST_QUERY = (
-    "list",
-    "tab",
-    "name",
-    "review_type_id",
-    "qualification_id",
-    "state",
-    "department_id",
-    "committee_id",
-    "round_id",
-    "sort",
-    "page",
-    "page_size",
-)
-
-
-class OpenCaseBody(BaseModel):
-    round_id: str = ""
-    review_type_id: str = ""
-    qualification_id: str = ""
-    committee_id: str = ""
-
-
-class ActionPost(BaseModel):
-    inputs: dict[str, Any] = {}
-    expected_version: int | None = None
+LIST_QUERY = tuple(ListCases.model_fields)  # case.list's params, from the query string
 
 
 class ActionBody(BaseModel):
-    """What an action takes (its OpenAPI schema): `inputs` depends on the action (the cases
-    service checks them); `expected_version`, when sent, must be the case's version or the
-    answer is 409."""
+    """What an action takes (its OpenAPI schema; the body read is ActionRequest): `inputs`
+    depends on the action (the cases service checks them); `expected_version`, when sent,
+    must be the case's version or the answer is 409."""
 
-    inputs: (
-        ApproveInput
-        | ReturnInput
-        | ReasonInput
-        | OptionalReasonInput
-        | StartPublicityInput
-        | PublicityResultInput
-        | NoInput
-    ) = Field(default_factory=NoInput)
+    inputs: AnyActionInput = Field(default_factory=NoInput)
     expected_version: int | None = None
 
 
@@ -86,22 +46,16 @@ SCAN_UPLOAD = {
 }
 
 
-class BatchBody(BaseModel):
-    case_ids: list[str] = Field(min_length=1, max_length=500)
-    action: str
-    inputs: dict[str, Any] = {}
-
-
 @spec.operation(
     "get",
     "/api/reference",
     "Rounds, series, qualifications, committees, types",
     "cases",
-    response=OK,
+    response=cases_rpc.ReferenceData,
 )
 @login_required()
 async def reference(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "ref.all"))
+    return json_response(await call(request, cases_rpc.REF_ALL))
 
 
 @spec.operation(
@@ -109,12 +63,12 @@ async def reference(request: web.Request) -> web.Response:
     "/api/cases/home",
     "Cases waiting at each of the caller's work lists",
     "cases",
-    response=OK,
+    response=cases_rpc.HomeCounts,
     errors=(401, 403),
 )
 @login_required()
 async def home(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "case.home"))
+    return json_response(await call(request, cases_rpc.CASE_HOME))
 
 
 @spec.operation(
@@ -122,22 +76,27 @@ async def home(request: web.Request) -> web.Response:
     "/api/cases",
     "A work list (query: list, tab=todo|done, filters, page)",
     "cases",
-    response=OK,
+    response=cases_rpc.CasePage,
     query=LIST_QUERY,
     errors=(401, 403, 404, 422),
 )
 @login_required()
 async def work_list(request: web.Request) -> web.Response:
     params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
-    return json_response(await cases(request, "case.list", params))
+    return json_response(await call(request, cases_rpc.CASE_LIST, params))
 
 
 @spec.operation(
-    "get", "/api/cases/mine", "The applicant's own cases", "cases", response=OK, errors=(401, 403)
+    "get",
+    "/api/cases/mine",
+    "The applicant's own cases",
+    "cases",
+    response=cases_rpc.MyCaseRows,
+    errors=(401, 403),
 )
 @login_required("applicant")
 async def mine(request: web.Request) -> web.Response:
-    return json_response(await cases(request, "case.mine"))
+    return json_response(await call(request, cases_rpc.CASE_MINE))
 
 
 @spec.operation(
@@ -145,22 +104,22 @@ async def mine(request: web.Request) -> web.Response:
     "/api/cases",
     "Open a case (applicant)",
     "cases",
-    body=OpenCaseBody,
-    response=OK,
+    body=CaseChoices,
+    response=cases_rpc.Opened,
     errors=(401, 403, 422),
 )
 @login_required("applicant")
 async def open_case(request: web.Request) -> web.Response:
-    body = await body_of(request, OpenCaseBody)
+    body = await body_of(request, CaseChoices)
     return json_response(await open_for_applicant(request, body.model_dump()), status=201)
 
 
 async def open_for_applicant(request: web.Request, choices: dict) -> dict:
     """Open a case with the applicant's own details from their account."""
-    me = await request.app[rpc_key].call("accounts", "users.me", actor=actor_of(request))
-    return await cases(
+    me = await call(request, accounts_rpc.USERS_ME)
+    return await call(
         request,
-        "case.open",
+        cases_rpc.CASE_OPEN,
         {
             **choices,
             "applicant_name": me["name"],
@@ -176,13 +135,13 @@ async def open_for_applicant(request: web.Request, choices: dict) -> dict:
     "/api/cases/{case_id}",
     "One case: materials, scans, history, actions",
     "cases",
-    response=OK,
+    response=cases_rpc.CaseView,
     errors=(401, 404),
 )
 @login_required()
 async def get_case(request: web.Request) -> web.Response:
     return json_response(
-        await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+        await call(request, cases_rpc.CASE_GET, {"case_id": request.match_info["case_id"]})
     )
 
 
@@ -193,7 +152,7 @@ for section_, model_ in SECTION_MODELS.items():
         f"Save the materials' {section_} section ({SECTIONS[section_]}; draft only)",
         "cases",
         body=model_,
-        response=OK,
+        response=cases_rpc.SectionSaved,
         errors=(401, 404, 409, 422),
         roles=("applicant",),
     )
@@ -203,9 +162,9 @@ for section_, model_ in SECTION_MODELS.items():
 async def save_section(request: web.Request) -> web.Response:
     data = await json_object(request)
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.save_section",
+            cases_rpc.CASE_SAVE_SECTION,
             {
                 "case_id": request.match_info["case_id"],
                 "section": request.match_info["section"],
@@ -222,7 +181,7 @@ async def save_section(request: web.Request) -> web.Response:
     "cases",
     body=SCAN_UPLOAD,
     body_media="multipart/form-data",
-    response=OK,
+    response=documents_rpc.StoredScan,
     errors=(401, 404, 409, 422),
 )
 @login_required("applicant")
@@ -246,9 +205,9 @@ async def upload(request: web.Request) -> web.Response:
 
 async def upload_scan(request, case_id: str, category: str, filename: str, content: bytes):
     filename = upload_filename("file", filename)
-    return await documents(
+    return await call(
         request,
-        "files.upload",
+        documents_rpc.FILES_UPLOAD,
         {
             "case_id": case_id,
             "category": category,
@@ -264,15 +223,15 @@ async def upload_scan(request, case_id: str, category: str, filename: str, conte
     "/api/cases/{case_id}/attachments/{attachment_id}",
     "Remove a scan (draft only)",
     "cases",
-    response=OK,
+    response=cases_rpc.Removed,
     errors=(401, 404, 409),
 )
 @login_required("applicant")
 async def remove_attachment(request: web.Request) -> web.Response:
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.remove_attachment",
+            cases_rpc.CASE_REMOVE_ATTACHMENT,
             {
                 "case_id": request.match_info["case_id"],
                 "attachment_id": request.match_info["attachment_id"],
@@ -292,7 +251,9 @@ async def remove_attachment(request: web.Request) -> web.Response:
 )
 @login_required()
 async def file(request: web.Request) -> web.Response:
-    stored = await documents(request, "files.read", {"file_id": request.match_info["file_id"]})
+    stored = await call(
+        request, documents_rpc.FILES_READ, {"file_id": request.match_info["file_id"]}
+    )
     return stored_file_response(stored, stored["content_type"])
 
 
@@ -302,16 +263,16 @@ async def file(request: web.Request) -> web.Response:
     "Take one action on one case (409 when it moved meanwhile)",
     "cases",
     body=ActionBody,
-    response=OK,
+    response=cases_rpc.Moved,
     errors=(401, 403, 404, 409, 422),
 )
 @login_required()
 async def act(request: web.Request) -> web.Response:
-    body = await body_of(request, ActionPost)
+    body = await body_of(request, ActionRequest)
     return json_response(
-        await cases(
+        await call(
             request,
-            "case.act",
+            cases_rpc.CASE_ACT,
             {
                 "case_id": request.match_info["case_id"],
                 "action": request.match_info["action"],
@@ -327,16 +288,14 @@ async def act(request: web.Request) -> web.Response:
     "/api/cases/batch",
     "Take one action on a selection; a result per case",
     "cases",
-    body=BatchBody,
-    response=OK,
+    body=BatchAct,
+    response=cases_rpc.BatchResult,
     errors=(401, 403, 422),
 )
 @login_required()
 async def batch(request: web.Request) -> web.Response:
-    body = await body_of(request, BatchBody)
-    return json_response(
-        await cases(request, "case.batch", body.model_dump(), timeout=BATCH_TIMEOUT)
-    )
+    body = await body_of(request, BatchAct)
+    return json_response(await call(request, cases_rpc.CASE_BATCH, body, timeout=BATCH_TIMEOUT))
 
 
 def setup_case_api(app: web.Application) -> None:

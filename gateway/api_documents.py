@@ -4,24 +4,16 @@ What may be printed for whom is decided by the documents and cases services; the
 passes the actor.
 """
 
-import uuid
-
 from aiohttp import web
-from pydantic import BaseModel, Field
 
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
 from gateway.http import json_response, stored_file_response
-from gateway.web import documents
+from gateway.web import call
+from shared.contracts.documents import rpc as documents_rpc
 
-OK = {"type": "object"}
 READ_TIMEOUT = 30.0  # a combined PDF of hundreds of forms is a few megabytes over the broker
-
-
-class PrintBody(BaseModel):
-    kind: str
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=2000)
 
 
 @spec.operation(
@@ -29,14 +21,14 @@ class PrintBody(BaseModel):
     "/api/print-jobs",
     "Print a selection as one PDF (runs in the background; follow it by its id)",
     "documents",
-    body=PrintBody,
-    response=OK,
+    body=documents_rpc.PrintRequest,
+    response=documents_rpc.PrintJob,
     errors=(401, 422),
 )
 @login_required()
 async def start_print(request: web.Request) -> web.Response:
-    body = await body_of(request, PrintBody)
-    job = await documents(request, "documents.print", body.model_dump(mode="json"))
+    body = await body_of(request, documents_rpc.PrintRequest)
+    job = await call(request, documents_rpc.DOCUMENTS_PRINT, body)
     return json_response(job, status=202)
 
 
@@ -45,12 +37,12 @@ async def start_print(request: web.Request) -> web.Response:
     "/api/print-jobs/{job_id}",
     "A print job's status, progress, skipped cases and, when done, its document id",
     "documents",
-    response=OK,
+    response=documents_rpc.PrintJob,
     errors=(401, 404),
 )
 @login_required()
 async def print_job(request: web.Request) -> web.Response:
-    job = await documents(request, "documents.job", {"job_id": request.match_info["job_id"]})
+    job = await call(request, documents_rpc.DOCUMENTS_JOB, {"job_id": request.match_info["job_id"]})
     return json_response(job)
 
 
@@ -65,9 +57,9 @@ async def print_job(request: web.Request) -> web.Response:
 )
 @login_required()
 async def document(request: web.Request) -> web.Response:
-    stored = await documents(
+    stored = await call(
         request,
-        "documents.read",
+        documents_rpc.DOCUMENTS_READ,
         {"document_id": request.match_info["document_id"]},
         timeout=READ_TIMEOUT,
     )

@@ -5,7 +5,7 @@ Errors are RpcErrors left to the error middleware: {error: {code, message, statu
 """
 
 import base64
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -24,138 +24,50 @@ from gateway.auth import (
 from gateway.http import json_object, json_response
 from gateway.input_rule import header_text, upload_filename
 from gateway.organisations import find, organisations
-from gateway.web import accounts, accounts_anonymous, with_client
+from gateway.web import call, call_anonymous, with_client
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.accounts.rpc import (
+    PERSON_FORMS,
+    ActiveSet,
+    Captcha,
+    Changed,
+    ChangePassword,
+    CodeSent,
+    Credentials,
+    ImportReport,
+    LoggedOut,
+    NewPassword,
+    PasswordSet,
+    RegisteredUnit,
+    ResetPassword,
+    ReviewerForm,
+    ReviewerList,
+    SmsCodeRequest,
+    StatusChange,
+    UnitRegistration,
+    Updated,
+    UserPage,
+    UserView,
+)
 from shared.rpc import RpcError, invalid_input
 
 IMPORT_TIMEOUT = 60.0  # every row hashes a password: a full file takes about 20 s
 M = TypeVar("M", bound=BaseModel)
 
 
-# --- request bodies (they are also the OpenAPI schemas) ---
+# --- request bodies (they are also the OpenAPI schemas): the accounts contract's ---
 
 
-class SmsCodeRequest(BaseModel):
-    mobile: str = ""
-    purpose: Literal["register", "reset_password"]
-    username: str = ""  # reset_password: the account whose registered mobile gets the code
+class SessionState(BaseModel):
+    """What the JSON API answers about the session (the gateway's own shape)."""
+
+    user: UserView | None
+    csrf_token: str
 
 
-class UnitRegistration(BaseModel):
-    org_code: str = ""
-    si_unit_no: str = ""
-    admin_name: str = ""
-    admin_id_number: str = ""
-    admin_si_no: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-    password_confirm: str = ""
-    phone: str = ""
-    mobile: str = ""
-    sms_code: str = ""
-
-
-class Credentials(BaseModel):
-    username: str = ""
-    password: str = ""
-    captcha_id: str = ""
-    captcha_answer: str = ""
-
-
-class PasswordChange(BaseModel):
-    old_password: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class PasswordReset(BaseModel):
-    username: str = ""
-    mobile: str = ""
-    sms_code: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class NewPassword(BaseModel):
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class OperatorForm(BaseModel):
-    name: str = ""
-    mobile: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-
-
-class OperatorUpdate(BaseModel):
-    name: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-
-
-class ApplicantForm(BaseModel):
-    name: str = ""
-    id_number: str = ""
-    gender: str = ""  # 男 or 女
-    mobile: str = ""
-    email: str = ""
-    username: str = ""
-    password: str = ""
-
-
-class ApplicantUpdate(BaseModel):
-    name: str | None = None
-    id_number: str | None = None
-    gender: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-
-
-class StatusChange(BaseModel):
-    active: bool
-
-
-class ReviewerForm(BaseModel):
-    """org_id: a department's or committee's id from /api/reference, or the office's; the
-    organisation's name is taken from there."""
-
-    role: Literal["department", "office", "committee"]
-    org_id: str = ""
-    name: str = ""
-    username: str = ""
-    password: str = ""
-    mobile: str = ""
-
-
-USER = {
-    "type": "object",
-    "properties": {
-        k: {"type": ["string", "null"]}
-        for k in (
-            "id username role name unit_id unit_name org_id org_name gender mobile email"
-            " id_number created_at"
-        ).split()
-    }
-    | {"active": {"type": "boolean"}},
-}
-SESSION = {
-    "type": "object",
-    "properties": {"user": USER, "csrf_token": {"type": "string"}},
-}
 CREATED = {
     "type": "object",
     "properties": {"id": {"type": "string"}, "username": {"type": "string"}},
-}
-PAGE = {
-    "type": "object",
-    "properties": {
-        "total": {"type": "integer"},
-        "page": {"type": "integer"},
-        "page_size": {"type": "integer"},
-        "items": {"type": "array", "items": USER},
-    },
 }
 LIST_QUERY = ("q", "status", "page", "page_size")
 UPLOAD = {
@@ -163,14 +75,6 @@ UPLOAD = {
     "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}},
 }
-IMPORT_REPORT = {
-    "type": "object",
-    "properties": {
-        "created": {"type": "array", "items": {"type": "object"}},
-        "refused": {"type": "array", "items": {"type": "object"}},
-    },
-}
-OK = {"type": "object"}
 
 
 async def body_of(request: web.Request, model: type[M]) -> M:
@@ -184,9 +88,11 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 # --- anonymous: captcha, SMS codes, registration, login, reset ---
 
 
-@spec.operation("post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=OK)
+@spec.operation(
+    "post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=Captcha
+)
 async def new_captcha(request: web.Request) -> web.Response:
-    return json_response(await accounts_anonymous(request, "captcha.new"))
+    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW))
 
 
 @spec.operation(
@@ -195,13 +101,13 @@ async def new_captcha(request: web.Request) -> web.Response:
     "Send an SMS verification code (register or reset_password)",
     "auth",
     body=SmsCodeRequest,
-    response=OK,
+    response=CodeSent,
     errors=(422, 429),
 )
 async def request_sms_code(request: web.Request) -> web.Response:
     body = await body_of(request, SmsCodeRequest)
     params = with_client(request, body.model_dump())
-    return json_response(await accounts_anonymous(request, "sms.request_code", params))
+    return json_response(await call_anonymous(request, accounts_rpc.SMS_REQUEST_CODE, params))
 
 
 @spec.operation(
@@ -210,13 +116,15 @@ async def request_sms_code(request: web.Request) -> web.Response:
     "Register a unit and its one unit admin (manual §1.1)",
     "auth",
     body=UnitRegistration,
-    response=OK,
+    response=RegisteredUnit,
     errors=(422,),
 )
 async def register_unit(request: web.Request) -> web.Response:
     body = await body_of(request, UnitRegistration)
     params = with_client(request, {"form": body.model_dump()})
-    return json_response(await accounts_anonymous(request, "unit.register", params), status=201)
+    return json_response(
+        await call_anonymous(request, accounts_rpc.UNIT_REGISTER, params), status=201
+    )
 
 
 @spec.operation(
@@ -224,7 +132,7 @@ async def register_unit(request: web.Request) -> web.Response:
     "/api/session",
     "The signed-in user (or null) and the CSRF token",
     "auth",
-    response=SESSION,
+    response=SessionState,
 )
 async def session_state(request: web.Request) -> web.Response:
     return json_response({"user": current_user(request), "csrf_token": request[csrf_key]})
@@ -236,24 +144,24 @@ async def session_state(request: web.Request) -> web.Response:
     "Log in; sets the session cookie and returns the user and the CSRF token",
     "auth",
     body=Credentials,
-    response=SESSION,
+    response=SessionState,
     errors=(401, 403, 422, 423),
 )
 async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
     params = with_client(request, body.model_dump())
     params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
-    result = await accounts_anonymous(request, "auth.login", params)
+    result = await call_anonymous(request, accounts_rpc.AUTH_LOGIN, params)
     response = json_response({"user": result["user"], "csrf_token": result["csrf_token"]})
     start_session(request, response, result["token"])
     return response
 
 
-@spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=OK)
+@spec.operation("delete", "/api/session", "Log out: the session ends", "auth", response=LoggedOut)
 async def logout(request: web.Request) -> web.Response:
     token = read_cookie(request, SESSION_COOKIE)
     if token:
-        await accounts(request, "auth.logout", {"token": token})
+        await call(request, accounts_rpc.AUTH_LOGOUT, {"token": token})
     response = json_response({"logged_out": True})
     end_session(request, response)
     return response
@@ -264,24 +172,24 @@ async def logout(request: web.Request) -> web.Response:
     "/api/password-reset",
     "Reset a forgotten password with an SMS code sent to the registered mobile",
     "auth",
-    body=PasswordReset,
-    response=OK,
+    body=ResetPassword,
+    response=PasswordSet,
     errors=(422,),
 )
 async def reset_password(request: web.Request) -> web.Response:
-    body = await body_of(request, PasswordReset)
+    body = await body_of(request, ResetPassword)
     return json_response(
-        await accounts_anonymous(request, "auth.reset_password", body.model_dump())
+        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, body.model_dump())
     )
 
 
 # --- the signed-in user ---
 
 
-@spec.operation("get", "/api/me", "The signed-in user", "me", response=USER, errors=(401,))
+@spec.operation("get", "/api/me", "The signed-in user", "me", response=UserView, errors=(401,))
 @login_required()
 async def me(request: web.Request) -> web.Response:
-    return json_response(await accounts(request, "users.me"))
+    return json_response(await call(request, accounts_rpc.USERS_ME))
 
 
 @spec.operation(
@@ -289,14 +197,16 @@ async def me(request: web.Request) -> web.Response:
     "/api/me/password",
     "Change one's password; every session of the user ends, this one too",
     "me",
-    body=PasswordChange,
-    response=OK,
+    body=ChangePassword,
+    response=Changed,
     errors=(401, 422),
 )
 @login_required()
 async def change_password(request: web.Request) -> web.Response:
-    body = await body_of(request, PasswordChange)
-    response = json_response(await accounts(request, "auth.change_password", body.model_dump()))
+    body = await body_of(request, ChangePassword)
+    response = json_response(
+        await call(request, accounts_rpc.AUTH_CHANGE_PASSWORD, body.model_dump())
+    )
     end_session(request, response)
     return response
 
@@ -304,10 +214,7 @@ async def change_password(request: web.Request) -> web.Response:
 # --- the unit's operators and applicants ---
 
 ROLES = {"operators": "unit_operator", "applicants": "applicant"}
-FORMS = {
-    "operators": (OperatorForm, OperatorUpdate),
-    "applicants": (ApplicantForm, ApplicantUpdate),
-}
+FORMS = {kind: PERSON_FORMS[role] for kind, role in ROLES.items()}
 NOUNS = {"operators": "operator (经办人; unit admin only)", "applicants": "applicant (申报人员)"}
 MANAGERS = {"operators": ("unit_admin",), "applicants": ("unit_admin", "unit_operator")}
 
@@ -317,21 +224,26 @@ def _people_operations(kind: str):
     create, update = FORMS[kind]
     noun, base = NOUNS[kind], f"/api/{kind}"
     return (
-        ("get", base, f"List the unit's {noun}s", {"response": PAGE, "query": LIST_QUERY}),
+        ("get", base, f"List the unit's {noun}s", {"response": UserPage, "query": LIST_QUERY}),
         ("post", base, f"Create an {noun} account", {"body": create, "response": CREATED}),
-        ("get", base + "/{id}", f"One {noun}, ID number unmasked", {"response": USER}),
-        ("patch", base + "/{id}", f"Change an {noun}'s details", {"body": update, "response": OK}),
+        ("get", base + "/{id}", f"One {noun}, ID number unmasked", {"response": UserView}),
+        (
+            "patch",
+            base + "/{id}",
+            f"Change an {noun}'s details",
+            {"body": update, "response": Updated},
+        ),
         (
             "post",
             base + "/{id}/status",
             f"Disable or enable an {noun}",
-            {"body": StatusChange, "response": OK},
+            {"body": StatusChange, "response": ActiveSet},
         ),
         (
             "post",
             base + "/{id}/password",
             f"Set a new password for an {noun}; their sessions end",
-            {"body": NewPassword, "response": OK},
+            {"body": NewPassword, "response": PasswordSet},
         ),
     )
 
@@ -358,14 +270,16 @@ def _kind(request: web.Request) -> tuple[str, str]:
 async def list_people(request: web.Request) -> web.Response:
     _, role = _kind(request)
     params = {k: request.query[k] for k in LIST_QUERY if k in request.query}
-    return json_response(await accounts(request, "users.list", {"role": role, **params}))
+    return json_response(await call(request, accounts_rpc.USERS_LIST, {"role": role, **params}))
 
 
 @login_required("unit_admin", "unit_operator")
 async def create_person(request: web.Request) -> web.Response:
     kind, role = _kind(request)
     body = await body_of(request, FORMS[kind][0])
-    created = await accounts(request, "users.create", {"role": role, "fields": body.model_dump()})
+    created = await call(
+        request, accounts_rpc.USERS_CREATE, {"role": role, "fields": body.model_dump()}
+    )
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
 
 
@@ -373,7 +287,7 @@ async def create_person(request: web.Request) -> web.Response:
 async def get_person(request: web.Request) -> web.Response:
     _, role = _kind(request)
     params = {"role": role, "user_id": request.match_info["id"]}
-    return json_response(await accounts(request, "users.get", params))
+    return json_response(await call(request, accounts_rpc.USERS_GET, params))
 
 
 @login_required("unit_admin", "unit_operator")
@@ -382,10 +296,10 @@ async def update_person(request: web.Request) -> web.Response:
     kind, role = _kind(request)
     body = await body_of(request, FORMS[kind][1])
     ref = {"role": role, "user_id": request.match_info["id"]}
-    current = await accounts(request, "users.get", ref)
+    current = await call(request, accounts_rpc.USERS_GET, ref)
     fields = {k: current.get(k) or "" for k in type(body).model_fields}
     fields |= body.model_dump(exclude_none=True)
-    return json_response(await accounts(request, "users.update", {**ref, "fields": fields}))
+    return json_response(await call(request, accounts_rpc.USERS_UPDATE, {**ref, "fields": fields}))
 
 
 @login_required("unit_admin", "unit_operator")
@@ -393,7 +307,7 @@ async def set_person_status(request: web.Request) -> web.Response:
     _, role = _kind(request)
     body = await body_of(request, StatusChange)
     params = {"role": role, "user_id": request.match_info["id"], "active": body.active}
-    return json_response(await accounts(request, "users.set_active", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_ACTIVE, params))
 
 
 @spec.operation(
@@ -406,8 +320,8 @@ async def set_person_status(request: web.Request) -> web.Response:
 )
 @login_required("unit_admin", "unit_operator")
 async def delete_person(request: web.Request) -> web.Response:
-    person = await accounts(
-        request, "users.get", {"role": "applicant", "user_id": request.match_info["id"]}
+    person = await call(
+        request, accounts_rpc.USERS_GET, {"role": "applicant", "user_id": request.match_info["id"]}
     )
     await delete_applicant(request, person)
     return json_response({"deleted": True})
@@ -418,7 +332,7 @@ async def set_person_password(request: web.Request) -> web.Response:
     _, role = _kind(request)
     body = await body_of(request, NewPassword)
     params = {"role": role, "user_id": request.match_info["id"], **body.model_dump()}
-    return json_response(await accounts(request, "users.set_password", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_PASSWORD, params))
 
 
 @spec.operation(
@@ -428,7 +342,7 @@ async def set_person_password(request: web.Request) -> web.Response:
     "applicants",
     body=UPLOAD,
     body_media="multipart/form-data",
-    response=IMPORT_REPORT,
+    response=ImportReport,
     errors=(401, 403, 422),
 )
 @login_required("unit_admin", "unit_operator")
@@ -438,7 +352,7 @@ async def import_applicants(request: web.Request) -> web.Response:
         raise RpcError("invalid_file", "请上传文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
     upload_filename("file", upload.filename)
     params = {"xlsx_base64": base64.b64encode(upload.file.read()).decode()}
-    report = await accounts(request, "applicants.import", params, timeout=IMPORT_TIMEOUT)
+    report = await call(request, accounts_rpc.APPLICANTS_IMPORT, params, timeout=IMPORT_TIMEOUT)
     return json_response(report)
 
 
@@ -452,14 +366,14 @@ REVIEWER_QUERY = ("role", "status")  # status: all (default), active or disabled
     "/api/reviewers",
     "Department, office and committee accounts",
     "reviewers",
-    response={"type": "object", "properties": {"items": {"type": "array", "items": USER}}},
+    response=ReviewerList,
     query=REVIEWER_QUERY,
     errors=(401, 403, 422),
 )
 @login_required("sysadmin")
 async def list_reviewers(request: web.Request) -> web.Response:
     params = {k: request.query[k] for k in REVIEWER_QUERY if request.query.get(k)}
-    return json_response(await accounts(request, "reviewers.list", params))
+    return json_response(await call(request, accounts_rpc.REVIEWERS_LIST, params))
 
 
 @spec.operation(
@@ -476,7 +390,7 @@ async def create_reviewer(request: web.Request) -> web.Response:
     body = await body_of(request, ReviewerForm)
     organisation = find(await organisations(request), body.role, body.org_id)
     params = body.model_dump() | {"org_name": organisation.name}
-    created = await accounts(request, "reviewers.create", params)
+    created = await call(request, accounts_rpc.REVIEWERS_CREATE, params)
     return json_response({"id": created["user_id"], "username": created["username"]}, status=201)
 
 
@@ -485,14 +399,14 @@ async def create_reviewer(request: web.Request) -> web.Response:
     "/api/reviewers/{id}",
     "One department, office or committee account",
     "reviewers",
-    response=USER,
+    response=UserView,
     errors=(401, 403, 404),
 )
 @login_required("sysadmin")
 async def get_reviewer(request: web.Request) -> web.Response:
     # Without a role, users.* reach every account the caller manages: for the sysadmin, these.
     params = {"user_id": request.match_info["id"]}
-    return json_response(await accounts(request, "users.get", params))
+    return json_response(await call(request, accounts_rpc.USERS_GET, params))
 
 
 @spec.operation(
@@ -501,14 +415,14 @@ async def get_reviewer(request: web.Request) -> web.Response:
     "Disable or enable a reviewer account; disabling ends its sessions at once",
     "reviewers",
     body=StatusChange,
-    response=OK,
+    response=ActiveSet,
     errors=(401, 403, 404, 422),
 )
 @login_required("sysadmin")
 async def set_reviewer_status(request: web.Request) -> web.Response:
     body = await body_of(request, StatusChange)
     params = {"user_id": request.match_info["id"], "active": body.active}
-    return json_response(await accounts(request, "users.set_active", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_ACTIVE, params))
 
 
 @spec.operation(
@@ -517,11 +431,11 @@ async def set_reviewer_status(request: web.Request) -> web.Response:
     "Set a new password for a reviewer account; its sessions end",
     "reviewers",
     body=NewPassword,
-    response=OK,
+    response=PasswordSet,
     errors=(401, 403, 404, 422),
 )
 @login_required("sysadmin")
 async def set_reviewer_password(request: web.Request) -> web.Response:
     body = await body_of(request, NewPassword)
     params = {"user_id": request.match_info["id"], **body.model_dump()}
-    return json_response(await accounts(request, "users.set_password", params))
+    return json_response(await call(request, accounts_rpc.USERS_SET_PASSWORD, params))

@@ -11,9 +11,10 @@ from gateway.auth import session_middleware
 from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware, form_body_middleware
 from gateway.input_rule import input_middleware
-from gateway.keys import rpc_key, settings_key
+from gateway.keys import asyncapi_key, rpc_key, settings_key
 from gateway.request_id import request_id_middleware
 from gateway.web import page_context
+from shared.asyncapi import asyncapi_document
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from shared.topology import Names
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=20 * 1024 * 1024,
     )
     app[settings_key] = settings
+    app[asyncapi_key] = asyncapi_document(settings)  # with this deployment's broker names
     trusted_networks(settings.trusted_proxies)  # a mistyped ZC_TRUSTED_PROXIES stops start-up
     aiohttp_jinja2.setup(
         app,

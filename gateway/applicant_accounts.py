@@ -6,7 +6,9 @@ one with cases is refused with a 409, and can be disabled instead.
 
 from aiohttp import web
 
-from gateway.web import accounts, cases
+from gateway.web import call
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.cases import rpc as cases_rpc
 from shared.rpc import RpcError
 
 
@@ -17,17 +19,19 @@ async def delete_applicant(request: web.Request, person: dict) -> None:
     if not count:
         # Signed out first, so no request of theirs can open a case between the count and
         # the deletion; then counted again.
-        await accounts(request, "users.set_active", ref | {"active": False})
+        await call(request, accounts_rpc.USERS_SET_ACTIVE, ref | {"active": False})
         count = await _case_count(request, person["id"])
         if count and person["active"]:
-            await accounts(request, "users.set_active", ref | {"active": True})
+            await call(request, accounts_rpc.USERS_SET_ACTIVE, ref | {"active": True})
     if count:
         who = f"{person['name']}（用户名 {person['username']}）"
         message = f"{who}已有 {count} 件申报业务，不能删除；如不再使用，请停用该账户"
         raise RpcError("has_cases", message, 409)
-    await accounts(request, "users.delete", ref)
+    await call(request, accounts_rpc.USERS_DELETE, ref)
 
 
 async def _case_count(request: web.Request, applicant_id: str) -> int:
-    answer = await cases(request, "case.applicant_case_count", {"applicant_id": applicant_id})
+    answer = await call(
+        request, cases_rpc.CASE_APPLICANT_CASE_COUNT, {"applicant_id": applicant_id}
+    )
     return answer["cases"]

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.client_address import client_address, trusted_networks
 from gateway.keys import rpc_key, settings_key
+from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import Actor, RpcError
 
 SESSION_COOKIE = "zc_session"
@@ -57,7 +58,8 @@ async def session_middleware(request: web.Request, handler):
     expired = False
     if token:
         try:
-            session = await request.app[rpc_key].call("accounts", "auth.session", {"token": token})
+            rpc = request.app[rpc_key]
+            session = await rpc.invoke(accounts_rpc.AUTH_SESSION, {"token": token})
             request[user_key] = session["user"]
             request[csrf_key] = session["csrf_token"]
         except RpcError as error:

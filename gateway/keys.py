@@ -7,5 +7,4 @@ from shared.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
 rpc_key = web.AppKey("rpc", RpcClient)
-
-SERVICES = ("accounts", "cases", "documents", "notify")
+asyncapi_key = web.AppKey("asyncapi", dict)  # shared/asyncapi.py, built at start

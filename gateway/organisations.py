@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.web import cases
+from gateway.web import call
+from shared.contracts.accounts.vocabulary import REVIEWER_ROLES
+from shared.contracts.cases import rpc as cases_rpc
 from shared.organisations import OFFICE_ID, OFFICE_NAME
 from shared.rpc import RpcError
 
-ROLES = {"department": "日常工作部门", "office": "专技处", "committee": "评委会"}
+ROLES = {role.value: role.label for role in REVIEWER_ROLES}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Organisation:
 
 
 async def organisations(request: web.Request) -> list[Organisation]:
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     return [
         *(Organisation("department", d["id"], d["name"]) for d in reference["departments"]),
         Organisation("office", OFFICE_ID, OFFICE_NAME),

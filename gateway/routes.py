@@ -72,6 +72,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/admin/sms", admin_pages.sms_deliveries, name="admin_sms")
 
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
+    add("GET", "/api/asyncapi.json", api.asyncapi, name="asyncapi")
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
     _api_identity(add)
     api_cases.setup_case_api(app)

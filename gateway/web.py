@@ -19,17 +19,10 @@ from gateway.auth import (
     set_cookie,
 )
 from gateway.keys import rpc_key, settings_key
+from shared.contracts.accounts.vocabulary import ROLE_LABELS
+from shared.contracts.base import Method
 from shared.rpc import RpcError
 
-ROLE_LABELS = {
-    "sysadmin": "系统管理员",
-    "unit_admin": "单位管理员",
-    "unit_operator": "单位经办人",
-    "applicant": "申报个人",
-    "department": "日常工作部门",
-    "office": "专技处",
-    "committee": "评委会",
-}
 SECRET_FIELDS = {
     "password",
     "password_confirm",
@@ -163,31 +156,19 @@ def local_path(target: str | None) -> str | None:
     return None if parts.scheme or parts.netloc else target
 
 
-# --- calls to the accounts service ---
+# --- calls to the services: a method of a service's contract, sent as its model ---
 
 
-async def accounts(request: web.Request, method: str, params=None, timeout: float | None = None):
-    """A call on behalf of the signed-in user."""
-    return await request.app[rpc_key].call(
-        "accounts", method, params, actor=actor_of(request), timeout=timeout
+async def call(request: web.Request, method: Method, params=None, timeout: float | None = None):
+    """A call on behalf of the signed-in user (shared/rpc.py RpcClient.invoke)."""
+    return await request.app[rpc_key].invoke(
+        method, params, actor=actor_of(request), timeout=timeout
     )
 
 
-async def cases(request: web.Request, method: str, params=None, timeout: float | None = None):
-    return await request.app[rpc_key].call(
-        "cases", method, params, actor=actor_of(request), timeout=timeout
-    )
-
-
-async def documents(request: web.Request, method: str, params=None, timeout: float | None = None):
-    return await request.app[rpc_key].call(
-        "documents", method, params, actor=actor_of(request), timeout=timeout
-    )
-
-
-async def accounts_anonymous(request: web.Request, method: str, params: dict | None = None):
+async def call_anonymous(request: web.Request, method: Method, params=None):
     """A call before sign-in (captcha, SMS codes, registration, login, reset)."""
-    return await request.app[rpc_key].call("accounts", method, params)
+    return await request.app[rpc_key].invoke(method, params)
 
 
 def with_client(request: web.Request, params: dict) -> dict:

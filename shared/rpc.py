@@ -1,8 +1,11 @@
 """Request/reply between the gateway and the services over RabbitMQ.
 
-A request is a JSON object {method, params, actor} sent to `<prefix>.rpc.<service>` with
-`reply_to` set to RabbitMQ's direct reply-to pseudo-queue and a correlation id. The reply
-is {ok: true, result} or {ok: false, error: {code, message, status, fields}}.
+A request is a JSON object {method, params, actor, request_id} sent to
+`<prefix>.rpc.<service>` with `reply_to` set to RabbitMQ's direct reply-to pseudo-queue and a
+correlation id. The reply is {ok: true, result} or {ok: false, error: {code, message, status,
+fields}}. Each service's methods, with the models of their params and results, are its
+contract (shared/contracts/<service>/rpc.py): the router serves them (`RpcRouter.serve`),
+callers send with them (`RpcClient.invoke`).
 
 The client keeps one future per correlation id, so one process has any number of calls in
 flight at once on one channel (faststream's `broker.request` waits for each call in turn).
@@ -26,6 +29,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from pydantic import BaseModel, Field, ValidationError
 
 from shared import correlation
+from shared.contracts.base import Method as ContractMethod
+from shared.contracts.base import common_methods
 from shared.db import is_database_unavailable
 from shared.text import ENVELOPES, InputRefused, clean_tree
 
@@ -85,6 +90,22 @@ def invalid_input(error: ValidationError) -> RpcError:
     return RpcError("invalid_input", "输入有误，请检查后重试", 422, fields)
 
 
+def prepare_params(method: ContractMethod, params: dict[str, Any] | BaseModel | None) -> dict:
+    """The params as the method's service reads them: the input rule, then the method's model
+    (an RpcError 422 naming each field, as the service would answer), as JSON."""
+    raw = params.model_dump(mode="json") if isinstance(params, BaseModel) else dict(params or {})
+    try:
+        cleaned = clean_tree(raw, ENVELOPES)
+    except InputRefused as refused:
+        raise RpcError("invalid_input", refused.message, 422, refused.fields) from None
+    if method.params is None:
+        return cleaned
+    try:
+        return method.params.model_validate(cleaned).model_dump(mode="json")
+    except ValidationError as error:
+        raise invalid_input(error) from None
+
+
 class Actor(BaseModel):
     """Who is calling, as the gateway's session knows them."""
 
@@ -117,7 +138,8 @@ Method = Callable[[Any, CallContext], Awaitable[Any]]
 
 @dataclass
 class RpcRouter:
-    """The methods one service answers; `@rpc.method("case.get", GetCase)`."""
+    """The methods one service answers: `rpc.serve(cases_rpc.CASE_GET, get_case)` for a
+    method of its contract, `@rpc.method("echo", Echo)` for one of no contract (probes)."""
 
     service: str
     methods: dict[str, tuple[type[BaseModel] | None, Method]] = field(default_factory=dict)
@@ -125,10 +147,17 @@ class RpcRouter:
     in_flight: int = 0
     peak_in_flight: int = 0
     handled: int = 0
+    # Check every result against its contract's model (ZC_RPC_CHECK_RESULTS; the tests do):
+    # an answer that does not fit is logged and answered as an internal error.
+    check_results: bool = False
+    results: dict[str, type[BaseModel]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.methods.setdefault("ping", (None, self._ping))
         self.methods.setdefault("stats", (None, self._stats))
+        for common in common_methods(self.service):
+            if common.result is not None:
+                self.results.setdefault(common.name, common.result)
 
     def method(self, name: str, params_model: type[BaseModel] | None = None):
         def register(fn: Method) -> Method:
@@ -136,6 +165,14 @@ class RpcRouter:
             return fn
 
         return register
+
+    def serve(self, method: ContractMethod, fn: Method) -> None:
+        """Answer a method of this service's contract with `fn`."""
+        if method.service != self.service:
+            raise ValueError(f"{method} is not a method of {self.service}")
+        self.methods[method.name] = (method.params, fn)
+        if method.result is not None:
+            self.results[method.name] = method.result
 
     async def dispatch(
         self, body: bytes, pool: asyncpg.Pool | None, correlation_id=None, message_id=None
@@ -194,7 +231,21 @@ class RpcRouter:
             self.service, pool, request.actor, correlation_id, self.deps, request.request_id
         )
         result = await fn(params, context)
-        return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        result = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        if self.check_results:
+            self._check_result(request.method, result)
+        return result
+
+    def _check_result(self, name: str, result: Any) -> None:
+        """The result as its caller will read it (JSON) against the contract's model."""
+        model = self.results.get(name)
+        if model is None:
+            return
+        try:
+            model.model_validate_json(json.dumps(result, ensure_ascii=False, default=str))
+        except ValidationError as error:
+            log.error("%s: %s answered outside its contract: %s", self.service, name, error)
+            raise RpcError("contract_broken", "系统内部错误", 500) from None
 
     async def _ping(self, _params, context: CallContext) -> dict:
         """Answers only when this process can serve: its database too (readiness)."""
@@ -261,6 +312,18 @@ class RpcClient:
             await asyncio.gather(self._reconnecting, return_exceptions=True)
         self._fail_pending("网关正在关闭")
         await self._drop_connection()
+
+    async def invoke(
+        self,
+        method: ContractMethod,
+        params: dict[str, Any] | BaseModel | None = None,
+        actor: Actor | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Call a method of a service's contract with params checked and sent as its model
+        (prepare_params); its result as the service answered it."""
+        prepared = prepare_params(method, params)
+        return await self.call(method.service, method.name, prepared, actor, timeout)
 
     async def call(
         self,

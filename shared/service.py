@@ -64,6 +64,7 @@ class Service:
         if applied:
             log.info("%s: applied migrations %s", self.name, ", ".join(applied))
         self.pool = await create_pool(self.settings.database_url, self.schema)
+        self.rpc.check_results = self.settings.rpc_check_results
         await self._declare_topology()
         # No dependency injection on the hot path: it costs a thread hop per message.
         self.broker = RabbitBroker(

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     rpc_timeout: float = Field(5.0, description="Seconds the gateway waits for a service reply.")
     ready_timeout: float = Field(2.0, description="Seconds /readyz waits for every ping.")
     rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
+    rpc_check_results: bool = Field(
+        False,
+        description="Check every RPC result against its contract's model (shared/contracts);"
+        " one that does not fit is logged and answered as an internal error. The tests do.",
+    )
     event_prefetch: int = Field(16, description="Events one consumer process handles at once.")
     max_deliveries: int = Field(
         20,

@@ -43,6 +43,7 @@ def _test_settings() -> Settings:
         max_deliveries=3,
         event_retry_delays=[0.05, 0.1, 0.2],
         outbox_poll_interval=0.5,
+        rpc_check_results=True,  # every answer of every service against its contract
         var_dir=os.environ.get("ZC_VAR_DIR", "var/test"),
     )
 

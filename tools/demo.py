@@ -4,19 +4,17 @@ Passwords are random, printed when the accounts are created and kept in
 <ZC_VAR_DIR>/demo-accounts.txt (never committed) for later runs.
 """
 
-import secrets
-import string
 import uuid
 from pathlib import Path
 
 import asyncpg
 
-from services.accounts.domain.credentials import hash_password
+from services.accounts.domain.credentials import generate_password, hash_password
 from services.accounts.domain.validation import gender_from_id, id_check_char
 from services.accounts.enrolment import Enrolment, upsert_enrolment
 from shared.db import create_pool
 from shared.settings import Settings
-from tools.demo_data import COMMITTEES, DEPARTMENTS, OFFICE
+from tools.demo_data import COMMITTEES, DEPARTMENTS, OFFICE, demo_reference
 
 
 def _id(first17: str) -> str:
@@ -62,19 +60,6 @@ UNITS = [
 ]
 
 
-def _password() -> str:
-    """Random, and always within the rules: 10 chars with a digit, an upper and a lower."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(10))
-        if (
-            any(c.isdigit() for c in candidate)
-            and any(c.islower() for c in candidate)
-            and any(c.isupper() for c in candidate)
-        ):
-            return candidate
-
-
 async def load_reference(settings: Settings) -> None:
     """The demo round, series, qualifications, committees and review types (kept if edited)."""
     from services.cases.reference_seed import seed_reference
@@ -82,7 +67,7 @@ async def load_reference(settings: Settings) -> None:
     pool = await create_pool(settings.database_url, "cases")
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await seed_reference(conn)
+            await seed_reference(conn, demo_reference())
     finally:
         await pool.close()
 
@@ -103,7 +88,7 @@ async def _create_all(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     created = []
 
     async def user(role, username, name, **extra):
-        password = _password()
+        password = generate_password()
         await conn.execute(
             "INSERT INTO users (id, username, password_hash, role, name, unit_id, org_id,"
             " org_name, id_number, gender, mobile, email)"

@@ -28,6 +28,9 @@ from services.documents.jobs import JobSettings
 from services.documents.render.fonts import installed_font
 from services.documents.render.pool import RenderSettings
 from shared.clock import SHENZHEN, Clock
+from shared.contracts.base import Method
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.documents import rpc as documents_rpc
 from shared.rpc import Actor, RpcClient, RpcError
 from shared.settings import Settings
 from shared.topology import Names, delete_prefix
@@ -627,11 +630,9 @@ class Walker:
         moment = datetime.combine(day, time(9), SHENZHEN) + timedelta(minutes=minute)
         self.clock.offset = moment.astimezone(UTC) - datetime.now(UTC)
 
-    async def call(
-        self, case: Scheduled, what: str, method: str, params: dict, actor: Actor, service="cases"
-    ):
+    async def call(self, case: Scheduled, what: str, method: Method, params: dict, actor: Actor):
         try:
-            return await self.client.call(service, method, params, actor=actor)
+            return await self.client.invoke(method, params, actor=actor)
         except RpcError as error:
             fields = f" {error.fields}" if error.fields else ""
             raise DemoCasesFailed(
@@ -657,11 +658,13 @@ class Walker:
             "id_number": person["id_number"] or "",
             "gender": person["gender"] or "",
         }
-        case_id = (await self.call(case, "case.open", "case.open", choices, applicant))["case_id"]
+        opened_case = await self.call(case, "case.open", cases_rpc.CASE_OPEN, choices, applicant)
+        case_id = opened_case["case_id"]
         for step, (section, data) in enumerate(materials(plan, person, opened).items(), start=1):
             self.at(opened, minute + 4 * step)
             params = {"case_id": case_id, "section": section, "data": data}
-            await self.call(case, f"saving {section}", "case.save_section", params, applicant)
+            saving = cases_rpc.CASE_SAVE_SECTION
+            await self.call(case, f"saving {section}", saving, params, applicant)
         if not plan.partial:
             self.at(opened, minute + 25)
             for category, filename, content in scans_of(plan, person, case.unit["name"]):
@@ -671,9 +674,8 @@ class Walker:
                     "filename": filename,
                     "content_base64": _base64(content),
                 }
-                await self.call(
-                    case, f"uploading {category}", "files.upload", params, applicant, "documents"
-                )
+                upload = documents_rpc.FILES_UPLOAD
+                await self.call(case, f"uploading {category}", upload, params, applicant)
         state = "draft"
         for move, day in zip(case.moves, case.dates[1:], strict=True):
             self.at(day, minute + 30)
@@ -683,7 +685,8 @@ class Walker:
                 "action": move.action,
                 "inputs": self._inputs(case, move, day),
             }
-            state = (await self.call(case, move.action, "case.act", params, actor))["state"]
+            moved = await self.call(case, move.action, cases_rpc.CASE_ACT, params, actor)
+            state = moved["state"]
         return state
 
     def _actor(self, case: Scheduled, party: str, applicant: Actor) -> Actor:

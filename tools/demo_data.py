@@ -1,8 +1,13 @@
-"""Demo organisations from the manual: departments (日常工作部门), the office, committees.
+"""Demo reference data from the manual: rounds, series and qualifications, departments
+(日常工作部门), the office, committees and what each reviews, review types.
 
-The cases service's reference data and the demo reviewer accounts both use these ids.
+The cases service's reference data (`DEMO_REFERENCE`, loaded by `python -m tools.setup
+--demo` and by the tests) and the demo reviewer accounts both use these ids.
 """
 
+from datetime import date
+
+from services.cases.reference_seed import ReferenceSeed
 from shared.organisations import OFFICE_ID, OFFICE_NAME
 
 OFFICE = (OFFICE_ID, OFFICE_NAME)
@@ -29,3 +34,92 @@ COMMITTEES = {
     "cmte-sl-zj": ("深圳市水利水电专业中级专业技术资格评审委员会", "dept-swj"),
     "cmte-shhg-zj": ("深圳市石油化工专业中级专业技术资格评审委员会", "dept-sjxh"),
 }
+
+
+def demo_rounds() -> list[tuple[str, str, date, date]]:
+    """The 2026 round of the demo, and the current year's so a demo is usable any year."""
+    years = sorted({2026, date.today().year})
+    return [(str(y), f"{y}年度", date(y, 1, 1), date(y, 12, 31)) for y in years]
+
+
+# series id: (name, [(qualification id, name, level), ...])
+SERIES = {
+    "gc": (
+        "工程",
+        [
+            ("gc-zg", "正高级工程师", "正高"),
+            ("gc-fg", "高级工程师", "副高"),
+            ("gc-zj", "工程师", "中级"),
+            ("gc-cj", "助理工程师", "初级"),
+        ],
+    ),
+    "zxjs": (
+        "中学教师",
+        [
+            ("zx-zg", "正高级教师", "正高"),
+            ("zx-fg", "高级教师", "副高"),
+            ("zx-zj", "中学一级教师", "中级"),
+            ("zx-cj", "中学二级教师", "初级"),
+        ],
+    ),
+    "gxjs": (
+        "高校教师",
+        [
+            ("gx-zg", "教授", "正高"),
+            ("gx-fg", "副教授", "副高"),
+            ("gx-zj", "讲师", "中级"),
+            ("gx-cj", "助教", "初级"),
+        ],
+    ),
+    "zzjs": (
+        "中专技校教师",
+        [
+            ("zz-fg", "高级讲师", "副高"),
+            ("zz-zj", "讲师（中专技校）", "中级"),
+            ("zz-cj", "助理讲师", "初级"),
+        ],
+    ),
+    "da": (
+        "档案",
+        [
+            ("da-zg", "研究馆员", "正高"),
+            ("da-fg", "副研究馆员", "副高"),
+            ("da-zj", "馆员", "中级"),
+            ("da-cj", "助理馆员", "初级"),
+        ],
+    ),
+    "tyjl": (
+        "体育教练",
+        [("ty-fg", "高级教练", "副高"), ("ty-zj", "教练", "中级"), ("ty-cj", "初级教练", "初级")],
+    ),
+}
+
+COMMITTEE_QUALIFICATIONS = {
+    "cmte-da-zj": ["da-zj", "da-cj"],
+    "cmte-qg-gj": ["gc-zg", "gc-fg"],
+    "cmte-tyjl-zj": ["ty-zj", "ty-cj"],
+    "cmte-zzjx-zj": ["zz-zj", "zz-cj"],
+    "cmte-szu-zj": ["gx-zj", "gx-cj"],
+    "cmte-zx6-zj": ["zx-zj", "zx-cj"],
+    "cmte-sl-zj": ["gc-zj", "gc-cj"],
+    "cmte-shhg-zj": ["gc-zj"],
+}
+
+REVIEW_TYPES = [
+    ("ptsb", "普通申报", False),
+    ("cxxrc", "创新型人才", True),
+    ("pgsb", "破格申报", True),
+    ("khrd", "考核认定", False),
+]
+
+
+def demo_reference() -> ReferenceSeed:
+    """The demo's reference data, with a round of the current year."""
+    return ReferenceSeed(
+        rounds=demo_rounds(),
+        series=SERIES,
+        departments=DEPARTMENTS,
+        committees=COMMITTEES,
+        committee_qualifications=COMMITTEE_QUALIFICATIONS,
+        review_types=REVIEW_TYPES,
+    )

@@ -4,11 +4,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.auth import actor_of, login_required
-from gateway.keys import rpc_key
+from gateway.auth import login_required
 from gateway.organisations import ROLES, find, organisations
 from gateway.web import (
-    accounts,
+    call,
     form_of,
     form_page,
     local_path,
@@ -17,6 +16,8 @@ from gateway.web import (
     see_other,
     shows_on_form,
 )
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.notify import rpc as notify_rpc
 from shared.rpc import RpcError
 
 REVIEWER_ROLES = ROLES
@@ -31,7 +32,7 @@ async def reviewers(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     status = status if status in STATUSES else "all"
     params = {"status": status} | ({"role": role} if role else {})
-    result = await accounts(request, "reviewers.list", params)
+    result = await call(request, accounts_rpc.REVIEWERS_LIST, params)
 
     def role_url(value: str) -> str:
         query = {"role": value} if value else {}
@@ -70,7 +71,7 @@ async def new_reviewer(request: web.Request) -> web.Response:
             "org_id": organisation.id,
             "org_name": organisation.name,
         }
-        created = await accounts(request, "reviewers.create", params)
+        created = await call(request, accounts_rpc.REVIEWERS_CREATE, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -85,7 +86,7 @@ async def _with_account_errors(request, account: dict, problem: RpcError) -> Rpc
     so that the form shows every error at once."""
     check = account | {"role": "department", "check_only": True}  # creates nothing
     try:
-        await accounts(request, "reviewers.create", check)
+        await call(request, accounts_rpc.REVIEWERS_CREATE, check)
     except RpcError as error:
         if error.status != 422:
             raise
@@ -107,9 +108,9 @@ async def set_status(request: web.Request) -> web.Response:
     reviewer = await _get(request)
     form = await form_of(request)
     active = form.get("active") == "true"
-    await accounts(
+    await call(
         request,
-        "users.set_active",
+        accounts_rpc.USERS_SET_ACTIVE,
         {"role": reviewer["role"], "user_id": reviewer["id"], "active": active},
     )
     message = f"已{'启用' if active else '停用'}{_describe(reviewer)}"
@@ -130,7 +131,7 @@ async def set_password(request: web.Request) -> web.Response:
     params = {"role": reviewer["role"], "user_id": reviewer["id"]}
     params |= pick(form, ("new_password", "new_password_confirm"))
     try:
-        await accounts(request, "users.set_password", params)
+        await call(request, accounts_rpc.USERS_SET_PASSWORD, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -140,7 +141,7 @@ async def set_password(request: web.Request) -> web.Response:
 
 async def _get(request: web.Request) -> dict:
     """The reviewer account in the URL: users.get finds only accounts the sysadmin manages."""
-    return await accounts(request, "users.get", {"user_id": request.match_info["user_id"]})
+    return await call(request, accounts_rpc.USERS_GET, {"user_id": request.match_info["user_id"]})
 
 
 def _describe(reviewer: dict) -> str:
@@ -158,12 +159,8 @@ UNCONFIRMED_MINUTES = 10
 @login_required("sysadmin")
 async def sms_deliveries(request: web.Request) -> web.Response:
     """SMS not settled yet: what the reconciler is working on, and what is stuck."""
-    result = await request.app[rpc_key].call(
-        "notify",
-        "sms.unsettled",
-        {"unconfirmed_minutes": UNCONFIRMED_MINUTES},
-        actor=actor_of(request),
-    )
+    params = {"unconfirmed_minutes": UNCONFIRMED_MINUTES}
+    result = await call(request, notify_rpc.SMS_UNSETTLED, params)
     context = {
         "result": result,
         "lease": result["reconcile_lease_seconds"],

@@ -14,8 +14,9 @@ from multidict import MultiMapping
 
 from gateway.api_cases import open_for_applicant, upload_scan
 from gateway.auth import login_required
-from gateway.web import cases, form_of, form_page, pick, render, see_other, shows_on_form
-from services.cases.domain.materials import (
+from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.materials import (
     EDUCATION_LEVELS,
     EXEMPTIONS,
     REQUIRED_BASIC,
@@ -27,7 +28,7 @@ from services.cases.domain.materials import (
     WorkEntry,
     missing_parts,
 )
-from services.documents.render.from_cases import not_printable
+from shared.contracts.documents.vocabulary import not_printable
 from shared.rpc import RpcError
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -94,7 +95,7 @@ async def my_cases(request: web.Request) -> web.Response:
 
 async def mine(request: web.Request) -> list[dict]:
     """The applicant's cases, newest first."""
-    items = (await cases(request, "case.mine"))["items"]
+    items = (await call(request, cases_rpc.CASE_MINE))["items"]
     return [{**item, "updated": _local(item["updated_at"])} for item in items]
 
 
@@ -110,7 +111,7 @@ async def home_cases(request: web.Request) -> list[dict] | None:
 
 @applicant_only
 async def new_case_page(request: web.Request) -> web.Response:
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     values = {"round_id": _default_round(reference["rounds"])}
     return form_page(request, "applicant/new_case.html", values, **_choices(reference))
 
@@ -119,7 +120,7 @@ async def new_case_page(request: web.Request) -> web.Response:
 async def new_case(request: web.Request) -> web.Response:
     form = await form_of(request)
     choices = pick(form, CHOICES)
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     try:
         _check_choices(reference, choices)
         opened = await open_for_applicant(request, choices)
@@ -216,7 +217,7 @@ def _choices(reference: dict) -> dict:
 
 
 async def _case(request: web.Request) -> dict:
-    return await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+    return await call(request, cases_rpc.CASE_GET, {"case_id": request.match_info["case_id"]})
 
 
 @applicant_only
@@ -345,9 +346,9 @@ async def remove_scan(request: web.Request) -> web.Response:
         raise RpcError("not_found", "扫描件不存在或已删除", 404)
     back = f"/my/cases/{case['id']}#scans"
     try:
-        await cases(
+        await call(
             request,
-            "case.remove_attachment",
+            cases_rpc.CASE_REMOVE_ATTACHMENT,
             {"case_id": case["id"], "attachment_id": attachment_id},
         )
     except RpcError as error:
@@ -393,7 +394,7 @@ async def _act(request, case: dict, action: str, inputs: dict, version: str | No
     params = {"case_id": case["id"], "action": action, "inputs": inputs}
     if version and version.isdecimal():
         params["expected_version"] = int(version)
-    return await cases(request, "case.act", params)
+    return await call(request, cases_rpc.CASE_ACT, params)
 
 
 # --- the four sections of the materials ---
@@ -412,9 +413,9 @@ async def save_section(request: web.Request) -> web.Response:
     section = request.match_info["section"]
     data = section_data(section, await request.post())
     try:
-        await cases(
+        await call(
             request,
-            "case.save_section",
+            cases_rpc.CASE_SAVE_SECTION,
             {"case_id": case["id"], "section": section, "data": data},
         )
     except RpcError as error:

@@ -12,8 +12,8 @@ from gateway.auth import (
 )
 from gateway.input_rule import header_text
 from gateway.web import (
-    accounts,
-    accounts_anonymous,
+    call,
+    call_anonymous,
     form_of,
     form_page,
     local_path,
@@ -23,24 +23,13 @@ from gateway.web import (
     shows_on_form,
     with_client,
 )
+from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import RpcError
 
-REGISTER_FIELDS = (
-    "org_code",
-    "si_unit_no",
-    "admin_name",
-    "admin_id_number",
-    "admin_si_no",
-    "email",
-    "username",
-    "password",
-    "password_confirm",
-    "phone",
-    "mobile",
-    "sms_code",
-)
-RESET_FIELDS = ("username", "mobile", "sms_code", "new_password", "new_password_confirm")
-CHANGE_FIELDS = ("old_password", "new_password", "new_password_confirm")
+REGISTER_FIELDS = tuple(accounts_rpc.UnitRegistration.model_fields)
+RESET_FIELDS = tuple(accounts_rpc.ResetPassword.model_fields)
+CHANGE_FIELDS = tuple(accounts_rpc.ChangePassword.model_fields)
+LOGIN_FIELDS = tuple(accounts_rpc.Credentials.model_fields)
 
 
 # --- login and logout ---
@@ -57,10 +46,12 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     form = await form_of(request)
-    params = pick(form, ("username", "password", "captcha_id", "captcha_answer"))
+    params = pick(form, LOGIN_FIELDS)
     params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
     try:
-        result = await accounts_anonymous(request, "auth.login", with_client(request, params))
+        result = await call_anonymous(
+            request, accounts_rpc.AUTH_LOGIN, with_client(request, params)
+        )
     except RpcError as error:
         if not shows_on_form(error) and error.code != "account_disabled":
             raise
@@ -74,14 +65,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def _login_form(request, values: dict, error: RpcError | None = None) -> web.Response:
-    captcha = await accounts_anonymous(request, "captcha.new")
+    captcha = await call_anonymous(request, accounts_rpc.CAPTCHA_NEW)
     return form_page(request, "auth/login.html", values, error, captcha=captcha)
 
 
 async def logout(request: web.Request) -> web.Response:
     token = read_cookie(request, SESSION_COOKIE)
     if token:
-        await accounts(request, "auth.logout", {"token": token})
+        await call(request, accounts_rpc.AUTH_LOGOUT, {"token": token})
     response = see_other(request, "/login", "您已安全退出。出于安全考虑，请关闭浏览器。", "info")
     end_session(request, response)
     return response
@@ -100,7 +91,7 @@ async def register(request: web.Request) -> web.Response:
         return await _send_code(request, form, "auth/register.html", "register")
     params = with_client(request, {"form": pick(form, REGISTER_FIELDS)})
     try:
-        result = await accounts_anonymous(request, "unit.register", params)
+        result = await call_anonymous(request, accounts_rpc.UNIT_REGISTER, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -122,7 +113,9 @@ async def _send_code(request, form: dict, template: str, purpose: str) -> web.Re
     if purpose == "reset_password":
         params["username"] = form.get("username", "")
     try:
-        sent = await accounts_anonymous(request, "sms.request_code", with_client(request, params))
+        sent = await call_anonymous(
+            request, accounts_rpc.SMS_REQUEST_CODE, with_client(request, params)
+        )
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -144,7 +137,7 @@ async def forgot(request: web.Request) -> web.Response:
     if form.get("action") == "send_code":
         return await _send_code(request, form, "auth/password_forgot.html", "reset_password")
     try:
-        await accounts_anonymous(request, "auth.reset_password", pick(form, RESET_FIELDS))
+        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, pick(form, RESET_FIELDS))
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -161,7 +154,7 @@ async def change_page(request: web.Request) -> web.Response:
 async def change(request: web.Request) -> web.Response:
     form = await form_of(request)
     try:
-        await accounts(request, "auth.change_password", pick(form, CHANGE_FIELDS))
+        await call(request, accounts_rpc.AUTH_CHANGE_PASSWORD, pick(form, CHANGE_FIELDS))
     except RpcError as error:
         if not shows_on_form(error):
             raise

@@ -15,8 +15,6 @@ from gateway.pages.case_forms import (
     DOCUMENT_LABELS,
     PRINTED_BY,
     REASON_LABELS,
-    UNIT_ROLES,
-    WORK_ROLES,
     action_button,
     done_message,
     form_errors,
@@ -28,13 +26,16 @@ from gateway.pages.case_forms import (
     return_targets,
     year_field,
 )
-from gateway.web import cases, local_path, render, see_other, shows_on_form
-from services.cases.domain.materials import EXEMPTIONS, Achievement, Basic, WorkEntry
-from services.cases.domain.model import NO_NEGATIVE_SITUATION, Action, Outcome
-from services.documents.render.from_cases import not_printable
+from gateway.web import call, local_path, render, see_other, shows_on_form
+from shared.contracts.accounts.vocabulary import UNIT_ROLES, WORK_ROLES
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.inputs import DEFAULT_EVALUATION_MAX_LENGTH, NO_NEGATIVE_SITUATION
+from shared.contracts.cases.materials import EXEMPTIONS, Achievement, Basic, WorkEntry
+from shared.contracts.cases.vocabulary import Action, Outcome
+from shared.contracts.documents.vocabulary import not_printable
 from shared.rpc import RpcError
 
-DEFAULT_EVALUATION_LIMIT = 200
+DEFAULT_EVALUATION_LIMIT = DEFAULT_EVALUATION_MAX_LENGTH
 YEAR_FIELD = re.compile(r"^year_(\d{4})$")
 
 
@@ -43,7 +44,7 @@ def case_url(case_id: str, back: str | None = None) -> str:
 
 
 async def _case(request: web.Request) -> dict:
-    return await cases(request, "case.get", {"case_id": request.match_info["case_id"]})
+    return await call(request, cases_rpc.CASE_GET, {"case_id": request.match_info["case_id"]})
 
 
 def _action(request: web.Request) -> Action:
@@ -179,7 +180,7 @@ async def act(request: web.Request) -> web.Response:
         "expected_version": int(version) if version.isdecimal() else None,
     }
     try:
-        result = await cases(request, "case.act", params)
+        result = await call(request, cases_rpc.CASE_ACT, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -221,7 +222,7 @@ async def _form(
 
 
 async def _evaluation_limit(request: web.Request, case: dict) -> int:
-    ref = await cases(request, "ref.all")
+    ref = await call(request, cases_rpc.REF_ALL)
     for round_ in ref["rounds"]:
         if round_["id"] == case.get("round_id"):
             return round_["evaluation_max_length"]

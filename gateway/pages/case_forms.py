@@ -1,8 +1,9 @@
 """What the case pages share and compute without I/O: list URLs, the unit's ten steps, which
 buttons a list or a row gets, action forms to inputs and back, and batch result messages.
 
-The vocabulary (state labels, action verbs, which action takes which inputs) is the cases
-domain's own, imported rather than repeated.
+The vocabulary (state labels, action verbs, which action takes which inputs, the work
+lists, the document kinds) is the contracts' (shared/contracts/), imported rather than
+repeated.
 """
 
 import uuid
@@ -11,13 +12,9 @@ from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from services.cases.domain.model import (
+from shared.contracts.cases.inputs import (
     ACTION_INPUTS,
-    BATCH_ACTIONS,
-    TRANSITIONS,
-    Action,
     ApproveInput,
-    CaseState,
     NoInput,
     OptionalReasonInput,
     PublicityResultInput,
@@ -25,15 +22,24 @@ from services.cases.domain.model import (
     ReturnInput,
     StartPublicityInput,
 )
-from services.cases.scope import PARTY_OF_ROLE, WORK_LISTS, WorkList
+from shared.contracts.cases.vocabulary import (
+    SELECTION_ACTIONS,
+    TRANSITIONS,
+    Action,
+    AssessmentResult,
+    CaseState,
+    return_targets_of,
+)
+from shared.contracts.cases.work_lists import LIST_FILTERS, LIST_SORTS, WorkList
+from shared.contracts.documents.vocabulary import KINDS as DOCUMENT_KINDS
 
 SHENZHEN = ZoneInfo("Asia/Shanghai")
-WORK_ROLES = ("unit_admin", "unit_operator", "department", "office", "committee")
-UNIT_ROLES = ("unit_admin", "unit_operator")
 
-# The actions a list offers on its ticked rows (功能按钮). Printing the declaration form is
-# one of them, as in manual §2.6: a selection prints as one document.
-SELECTION_ACTIONS = BATCH_ACTIONS | {Action.PRINT_DECLARATION_FORM}
+# The actions a list offers on its ticked rows (功能按钮): what case.batch takes, printing the
+# declaration form among them (manual §2.6: a selection prints as one document), but for
+# 审核同意, which the 材料审核 list takes one case at a time: each applicant's form has their
+# own 年度考核结果 (the API approves a selection with one form).
+LIST_SELECTION_ACTIONS = SELECTION_ACTIONS - {Action.APPROVE}
 
 # which form an action's inputs need
 FORM_KINDS = {
@@ -45,7 +51,7 @@ FORM_KINDS = {
     StartPublicityInput: "publicity_start",
     PublicityResultInput: "publicity_result",
 }
-ASSESSMENT_CHOICES = ("优秀", "合格", "基本合格", "不合格", "未考核")
+ASSESSMENT_CHOICES = tuple(result.value for result in AssessmentResult)
 RETURN_TARGETS = {
     CaseState.DEPT_SUBMIT_READY: "退回单位（待上报日常工作部门）",
     CaseState.DRAFT: "退回申报人（待填报上报，需重新填报）",
@@ -101,11 +107,6 @@ def work_url(key: str, **query) -> str:
     return f"/work/{slug_of(key)}" + (f"?{urlencode(shown)}" if shown else "")
 
 
-def lists_of_role(role: str) -> list[WorkList]:
-    party = PARTY_OF_ROLE.get(role)
-    return [w for w in WORK_LISTS.values() if w.key.split(":")[0] == party]
-
-
 def list_heading(work: WorkList) -> str:
     if work.key.startswith("unit:"):
         return f"{work.key.split(':')[1]} {work.title}"
@@ -124,22 +125,8 @@ REVIEWER_NOTES = {
 
 # --- a work list's query string ---
 
-FILTERS = (
-    "name",
-    "review_type_id",
-    "qualification_id",
-    "state",
-    "department_id",
-    "committee_id",
-    "round_id",
-)
-SORTS = {
-    "updated": "最近办理",
-    "name": "人员姓名",
-    "qualification": "专业技术资格",
-    "status": "业务状态",
-    "case_no": "业务编号",
-}
+FILTERS = LIST_FILTERS
+SORTS = LIST_SORTS
 
 
 def list_query(query) -> dict:
@@ -215,13 +202,13 @@ def unit_flow(counts: dict[str, int] | None, current: str | None = None) -> list
 def selection_actions(work: WorkList, tab: str) -> list[Action]:
     if tab != "todo":
         return []
-    return [a for a in work.actions if a in SELECTION_ACTIONS]
+    return [a for a in work.actions if a in LIST_SELECTION_ACTIONS]
 
 
 def row_actions(work: WorkList, state: str) -> list[Action]:
     """This step's single-case actions that the row's case allows now (撤回 in 已办 too)."""
     allowed = TRANSITIONS[CaseState(state)]
-    return [a for a in work.actions if a not in SELECTION_ACTIONS and a in allowed]
+    return [a for a in work.actions if a not in LIST_SELECTION_ACTIONS and a in allowed]
 
 
 def action_button(case_id: str, action: Action) -> dict:
@@ -249,14 +236,7 @@ DANGEROUS = frozenset(
 
 # --- printing (manual §2.3-2.8): which list prints what, and what a start action prints ---
 
-DOCUMENT_LABELS = {
-    "pre_publicity_roster": "评前公示名册",
-    "registration_form": "资格评审登记表",
-    "pre_publicity_report": "评前公示情况表",
-    "declaration_form": "评审(申报)表",
-    "post_publicity_roster": "评后公示名单",
-    "post_publicity_report": "评后公示情况表",
-}
+DOCUMENT_LABELS = {key: kind.label for key, kind in DOCUMENT_KINDS.items()}
 LIST_DOCUMENTS = {
     "unit:4": ("pre_publicity_roster", "registration_form"),
     "unit:5": ("pre_publicity_report",),
@@ -341,7 +321,7 @@ def form_errors(fields: dict | None, values: dict, years: list[int] = ()) -> dic
 
 
 def return_targets(state: str) -> list[tuple[str, str]]:
-    targets = TRANSITIONS[CaseState(state)].get(Action.RETURN, frozenset())
+    targets = return_targets_of(CaseState(state))
     return [(t.value, RETURN_TARGETS[t]) for t in RETURN_TARGETS if t in targets]
 
 

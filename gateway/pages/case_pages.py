@@ -18,8 +18,6 @@ from gateway.pages.case_forms import (
     PRINTED_BY,
     REVIEWER_NOTES,
     SORTS,
-    UNIT_ROLES,
-    WORK_ROLES,
     action_button,
     batch_message,
     form_errors,
@@ -29,7 +27,6 @@ from gateway.pages.case_forms import (
     list_heading,
     list_print_buttons,
     list_query,
-    lists_of_role,
     local_time,
     parse_action,
     row_actions,
@@ -40,9 +37,11 @@ from gateway.pages.case_forms import (
     valid_ids,
     work_url,
 )
-from gateway.web import cases, local_path, render, see_other
-from services.cases.domain.model import Action, CaseState
-from services.cases.scope import WorkList
+from gateway.web import call, local_path, render, see_other
+from shared.contracts.accounts.vocabulary import UNIT_ROLES, WORK_ROLES
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.vocabulary import Action, CaseState
+from shared.contracts.cases.work_lists import WorkList, lists_of_role
 from shared.rpc import RpcError
 
 PAGE_SIZES = (20, 50, 100)
@@ -68,7 +67,7 @@ async def home_context(request: web.Request) -> dict:
     """The unit's ten steps, or a reviewer's lists, with the number of cases waiting at each."""
     role = current_user(request)["role"]
     try:
-        home = await cases(request, "case.home")
+        home = await call(request, cases_rpc.CASE_HOME)
         counts = {item["key"]: item["count"] for item in home["lists"]}
     except RpcError as error:
         if error.status < 500:
@@ -110,12 +109,12 @@ async def work_list(request: web.Request) -> web.Response:
     work = work_of(request)
     query = list_query(request.query)
     calls = [
-        cases(request, "case.list", {**_shown(query), "list": work.key}),
-        cases(request, "ref.all"),
+        call(request, cases_rpc.CASE_LIST, {**_shown(query), "list": work.key}),
+        call(request, cases_rpc.REF_ALL),
     ]
     unit = work.key.startswith("unit:")
     if unit:
-        calls.append(cases(request, "case.home"))
+        calls.append(call(request, cases_rpc.CASE_HOME))
     result, ref, *home = await asyncio.gather(*calls)
     pages = max(1, -(-result["total"] // query["page_size"]))
     shown = _shown(query)
@@ -218,7 +217,7 @@ async def work_batch(request: web.Request) -> web.Response:
         return await batch_form(request, work, action, case_ids, {}, back)
     params = {"case_ids": case_ids, "action": action.value, "inputs": inputs_from(action, values)}
     try:
-        result = await cases(request, "case.batch", params, timeout=BATCH_TIMEOUT)
+        result = await call(request, cases_rpc.CASE_BATCH, params, timeout=BATCH_TIMEOUT)
     except RpcError as error:
         if not (needs_form and error.status == 422 and error.fields):
             raise
@@ -248,13 +247,8 @@ async def batch_form(
 ) -> web.Response:
     """The inputs a batch action needs (公示时间、公示意见…), for the ticked cases."""
     shown = case_ids[:BATCH_FORM_LIMIT]
-    found = await asyncio.gather(
-        *(cases(request, "case.get", {"case_id": c}) for c in shown), return_exceptions=True
-    )
-    for answer in found:
-        if isinstance(answer, RpcError) and answer.status >= 500:
-            raise answer
-    chosen = [_batch_row(action, c) for c in found if isinstance(c, dict)]
+    found = await call(request, cases_rpc.CASE_GET_MANY, {"case_ids": shown})
+    chosen = [_batch_row(action, c) for c in found["cases"]]  # the others: not theirs to see
     context = {
         "work": work,
         "heading": list_heading(work),

@@ -4,8 +4,8 @@ from aiohttp import web
 
 from gateway.auth import current_user, login_required
 from gateway.pages import applicant_pages, case_pages
-from gateway.pages.case_forms import WORK_ROLES
 from gateway.web import render
+from shared.contracts.accounts.vocabulary import WORK_ROLES
 
 TEMPLATES = {
     "unit_admin": "home/unit.html",

@@ -10,7 +10,9 @@ from multidict import MultiDict
 
 from gateway.auth import login_required
 from gateway.pages.case_forms import DOCUMENT_LABELS, list_query, valid_ids
-from gateway.web import cases, documents, form_of, local_path, render, see_other
+from gateway.web import call, form_of, local_path, render, see_other
+from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.documents import rpc as documents_rpc
 from shared.rpc import RpcError
 
 JOB_ID = "{job_id:[0-9a-fA-F-]{36}}"
@@ -56,7 +58,7 @@ async def _whole_list(request: web.Request, encoded: str) -> tuple[list[str], st
     params = {k: v for k, v in params.items() if v not in ("", None)}
     params["list"] = query.get("list", "")
     try:
-        answer = await cases(request, "case.list_ids", params)
+        answer = await call(request, cases_rpc.CASE_LIST_IDS, params)
     except RpcError as error:
         if error.status >= 500:
             raise
@@ -79,7 +81,9 @@ async def start_job(
 ) -> web.Response:
     """Queue the job and go to its page; `message` (what was just done) shows there."""
     try:
-        job = await documents(request, "documents.print", {"kind": kind, "case_ids": case_ids})
+        job = await call(
+            request, documents_rpc.DOCUMENTS_PRINT, {"kind": kind, "case_ids": case_ids}
+        )
     except RpcError as error:
         if message:  # what was just done stands: say so, and where to print it later
             problem = f"{message}。未能打印：{error.message}，可在“已办业务”中打印"
@@ -92,7 +96,7 @@ async def start_job(
 
 @login_required()
 async def job_page(request: web.Request) -> web.Response:
-    job = await documents(request, "documents.job", {"job_id": request.match_info["job_id"]})
+    job = await call(request, documents_rpc.DOCUMENTS_JOB, {"job_id": request.match_info["job_id"]})
     back = local_path(request.query.get("back"))
     context = {
         "job": job,

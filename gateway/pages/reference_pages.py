@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway.auth import login_required
-from gateway.web import cases, form_page, render, see_other, shows_on_form
+from gateway.web import call, form_page, render, see_other, shows_on_form
+from shared.contracts.base import Method
+from shared.contracts.cases import rpc as cases_rpc
 from shared.rpc import RpcError
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -26,7 +28,7 @@ class Kind:
     key: str  # the URL segment
     noun: str
     table: str  # its list in ref.all
-    method: str
+    method: Method  # its ref.save_*
     labels: dict[str, str]  # every field the form posts, with its label
     flags: tuple[str, ...] = ()  # checkboxes
     optional: tuple[str, ...] = ()  # left empty: the service's default
@@ -44,7 +46,7 @@ KINDS = {
         "rounds",
         "评审年度",
         "rounds",
-        "ref.save_round",
+        cases_rpc.REF_SAVE_ROUND,
         {
             "id": "编号",
             "name": "名称",
@@ -67,7 +69,7 @@ KINDS = {
         "review-types",
         "评审类型",
         "review_types",
-        "ref.save_review_type",
+        cases_rpc.REF_SAVE_REVIEW_TYPE,
         {"id": "编号", "name": "名称", "needs_pre_approval": "需专技处前置审批"},
         flags=("needs_pre_approval",),
     ),
@@ -75,7 +77,7 @@ KINDS = {
         "committees",
         "评委会",
         "committees",
-        "ref.save_committee",
+        cases_rpc.REF_SAVE_COMMITTEE,
         {
             "id": "编号",
             "name": "名称",
@@ -91,14 +93,14 @@ KINDS = {
         "departments",
         "日常工作部门",
         "departments",
-        "ref.save_department",
+        cases_rpc.REF_SAVE_DEPARTMENT,
         {"id": "编号", "name": "名称"},
     ),
     "series": Kind(
         "series",
         "系列",
         "series",
-        "ref.save_series",
+        cases_rpc.REF_SAVE_SERIES,
         {"id": "编号", "name": "名称", "position": "排序"},
         optional=("position",),
     ),
@@ -106,7 +108,7 @@ KINDS = {
         "qualifications",
         "专业技术资格",
         "qualifications",
-        "ref.save_qualification",
+        cases_rpc.REF_SAVE_QUALIFICATION,
         {"id": "编号", "series_id": "系列", "name": "名称", "level": "级别", "position": "排序"},
         optional=("position",),
         choices=("series_id", "level"),
@@ -132,7 +134,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @sysadmin_only
 async def index(request: web.Request) -> web.Response:
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     return render(request, "reference/index.html", _listing(reference))
 
 
@@ -178,7 +180,7 @@ def _listing(reference: dict) -> dict:
 @sysadmin_only
 async def new_page(request: web.Request) -> web.Response:
     kind = KINDS[request.match_info["kind"]]
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     # ?series_id=… from a series' 新增 link; lists (qualification_ids) are not preset
     singles = [name for name in kind.choices if not name.endswith("_ids")]
     preset = {name: request.query[name] for name in singles if name in request.query}
@@ -188,7 +190,7 @@ async def new_page(request: web.Request) -> web.Response:
 @sysadmin_only
 async def edit_page(request: web.Request) -> web.Response:
     kind = KINDS[request.match_info["kind"]]
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     item = _item(reference, kind, request.match_info["ref_id"])
     values = {name: _shown(item.get(name)) for name in kind.labels}
     return _form(request, kind, reference, values, item)
@@ -197,14 +199,14 @@ async def edit_page(request: web.Request) -> web.Response:
 @sysadmin_only
 async def save(request: web.Request) -> web.Response:
     kind = KINDS[request.match_info["kind"]]
-    reference = await cases(request, "ref.all")
+    reference = await call(request, cases_rpc.REF_ALL)
     ref_id = request.match_info.get("ref_id")
     item = _item(reference, kind, ref_id) if ref_id else None
     posted = await request.post()
     values = _values(kind, posted, item)
     try:
         _check(kind, reference, values, item)
-        await cases(request, kind.method, _params(kind, values))
+        await call(request, kind.method, _params(kind, values))
     except RpcError as error:
         if not shows_on_form(error):
             raise

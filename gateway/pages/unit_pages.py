@@ -10,7 +10,7 @@ from gateway.applicant_accounts import delete_applicant
 from gateway.auth import current_user, login_required
 from gateway.input_rule import upload_filename
 from gateway.web import (
-    accounts,
+    call,
     form_of,
     form_page,
     local_path,
@@ -19,22 +19,19 @@ from gateway.web import (
     see_other,
     shows_on_form,
 )
-from services.accounts.handlers.applicant_import import template_xlsx
+from shared.contracts.accounts import rpc as accounts_rpc
+from shared.contracts.accounts.rpc import (
+    ApplicantForm,
+    ApplicantUpdate,
+    OperatorForm,
+    OperatorUpdate,
+)
+from shared.contracts.accounts.vocabulary import PERSON_FIELD_LABELS
 from shared.rpc import RpcError
 
 PAGE_SIZE = 20
 IMPORT_TIMEOUT = 60.0  # every row hashes a password: a full file takes about 20 s
-TEMPLATE_NAME = "申报人员导入模板.xlsx"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FIELD_LABELS = {
-    "name": "姓名",
-    "id_number": "身份证号",
-    "gender": "性别",
-    "mobile": "手机号码",
-    "email": "电子邮箱",
-    "username": "用户名",
-    "password": "初始密码",
-}
+FIELD_LABELS = PERSON_FIELD_LABELS
 
 
 @dataclass(frozen=True)
@@ -53,16 +50,16 @@ KINDS = {
         "unit_operator",
         "经办人",
         ("unit_admin",),
-        ("name", "mobile", "email", "username", "password"),
-        ("name", "mobile", "email"),
+        tuple(OperatorForm.model_fields),
+        tuple(OperatorUpdate.model_fields),
     ),
     "applicants": People(
         "applicants",
         "applicant",
         "申报人员",
         ("unit_admin", "unit_operator"),
-        ("name", "id_number", "gender", "mobile", "email", "username", "password"),
-        ("name", "id_number", "gender", "mobile", "email"),
+        tuple(ApplicantForm.model_fields),
+        tuple(ApplicantUpdate.model_fields),
     ),
 }
 
@@ -87,8 +84,8 @@ async def people_list(request: web.Request) -> web.Response:
     query = pick(request.query, ("q", "status"))
     page = int(request.query["page"]) if request.query.get("page", "").isdecimal() else 1
     params = {"role": people.role, "q": query["q"], "status": query["status"] or "all"}
-    result = await accounts(
-        request, "users.list", {**params, "page": max(page, 1), "page_size": PAGE_SIZE}
+    result = await call(
+        request, accounts_rpc.USERS_LIST, {**params, "page": max(page, 1), "page_size": PAGE_SIZE}
     )
     pages = max(1, -(-result["total"] // PAGE_SIZE))
 
@@ -110,7 +107,9 @@ async def new_person(request: web.Request) -> web.Response:
     form = await form_of(request)
     fields = pick(form, people.create_fields)
     try:
-        created = await accounts(request, "users.create", {"role": people.role, "fields": fields})
+        created = await call(
+            request, accounts_rpc.USERS_CREATE, {"role": people.role, "fields": fields}
+        )
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -138,7 +137,7 @@ async def edit_person(request: web.Request) -> web.Response:
         "fields": pick(form, people.edit_fields),
     }
     try:
-        await accounts(request, "users.update", params)
+        await call(request, accounts_rpc.USERS_UPDATE, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -155,9 +154,9 @@ async def set_status(request: web.Request) -> web.Response:
     person = await _get(request, people)
     form = await form_of(request)
     active = form.get("active") == "true"
-    await accounts(
+    await call(
         request,
-        "users.set_active",
+        accounts_rpc.USERS_SET_ACTIVE,
         {"role": people.role, "user_id": person["id"], "active": active},
     )
     done = "启用" if active else "停用"
@@ -199,7 +198,7 @@ async def set_password(request: web.Request) -> web.Response:
     params = {"role": people.role, "user_id": person["id"]}
     params |= pick(form, ("new_password", "new_password_confirm"))
     try:
-        await accounts(request, "users.set_password", params)
+        await call(request, accounts_rpc.USERS_SET_PASSWORD, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -211,7 +210,9 @@ async def set_password(request: web.Request) -> web.Response:
 
 
 async def _get(request: web.Request, people: People) -> dict:
-    return await accounts(request, "users.get", {"role": people.role, "user_id": _user_id(request)})
+    return await call(
+        request, accounts_rpc.USERS_GET, {"role": people.role, "user_id": _user_id(request)}
+    )
 
 
 # --- 批量导入 (applicants only) ---
@@ -223,11 +224,14 @@ async def import_page(request: web.Request) -> web.Response:
 
 
 @unit_only
-async def import_template(_request: web.Request) -> web.Response:
+async def import_template(request: web.Request) -> web.Response:
+    template = await call(request, accounts_rpc.APPLICANTS_IMPORT_TEMPLATE)
     return web.Response(
-        body=template_xlsx(),
-        content_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(TEMPLATE_NAME)}"},
+        body=base64.b64decode(template["content_base64"]),
+        content_type=template["content_type"],
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(template['filename'])}"
+        },
     )
 
 
@@ -240,8 +244,8 @@ async def import_upload(request: web.Request) -> web.Response:
     try:
         upload_filename("file", upload.filename)
         data = base64.b64encode(upload.file.read()).decode()
-        report = await accounts(
-            request, "applicants.import", {"xlsx_base64": data}, timeout=IMPORT_TIMEOUT
+        report = await call(
+            request, accounts_rpc.APPLICANTS_IMPORT, {"xlsx_base64": data}, timeout=IMPORT_TIMEOUT
         )
     except RpcError as error:
         if not shows_on_form(error):

@@ -14,17 +14,17 @@ import sys
 
 import asyncpg
 
+from services.accounts.domain.credentials import generate_password
 from services.accounts.domain.validation import FieldError, validate_password, validate_username
 from services.accounts.handlers.reviewers import create_sysadmin
 from shared.db import create_pool
 from shared.migrations import migrate_service
 from shared.settings import get_settings
-from tools.demo import _password
 
 
 def read_password(generate: bool) -> str:
     if generate:
-        password = _password()
+        password = generate_password()
         print(f"生成的密码（只显示这一次）：{password}")
         return password
     if os.environ.get("ZC_SYSADMIN_PASSWORD"):

@@ -15,6 +15,9 @@ from services.accounts.handlers import (
     users,
 )
 from shared.consumer import EventConsumer
+from shared.contracts import external
+from shared.contracts.accounts import rpc as contract
+from shared.contracts.cases.events import ORGANISATION_RENAMED
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -23,39 +26,38 @@ from shared.topology import Names
 
 def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc = RpcRouter("accounts", deps=deps)
-    rpc.method("captcha.new")(captchas.new_captcha)
-    rpc.method("sms.request_code", sms.RequestCode)(sms.request_code)
-    rpc.method("unit.register", registration.RegisterUnit)(registration.register_unit)
-    rpc.method("auth.login", auth.Login)(auth.login)
-    rpc.method("auth.session", auth.Token)(auth.resolve_session)
-    rpc.method("auth.logout", auth.Token)(auth.logout)
-    rpc.method("auth.change_password", auth.ChangePassword)(auth.change_password)
-    rpc.method("auth.reset_password", auth.ResetPassword)(auth.reset_password)
-    rpc.method("units.names", units.UnitIds)(units.unit_names)
-    rpc.method("users.me")(users.me)
-    rpc.method("users.list", users.ListUsers)(users.list_users)
-    rpc.method("users.get", users.UserRef)(users.get_user)
-    rpc.method("users.create", users.UserForm)(users.create_user)
-    rpc.method("users.update", users.UpdateUser)(users.update_user)
-    rpc.method("users.set_active", users.SetActive)(users.set_active)
-    rpc.method("users.delete", users.UserRef)(users.delete_user)
-    rpc.method("users.set_password", users.SetPassword)(users.set_password)
-    rpc.method("applicants.import", applicant_import.ImportApplicants)(
-        applicant_import.import_applicants
-    )
-    rpc.method("reviewers.create", reviewers.CreateReviewer)(reviewers.create_reviewer)
-    rpc.method("reviewers.list", reviewers.ListReviewers)(reviewers.list_reviewers)
+    rpc.serve(contract.CAPTCHA_NEW, captchas.new_captcha)
+    rpc.serve(contract.SMS_REQUEST_CODE, sms.request_code)
+    rpc.serve(contract.UNIT_REGISTER, registration.register_unit)
+    rpc.serve(contract.AUTH_LOGIN, auth.login)
+    rpc.serve(contract.AUTH_SESSION, auth.resolve_session)
+    rpc.serve(contract.AUTH_LOGOUT, auth.logout)
+    rpc.serve(contract.AUTH_CHANGE_PASSWORD, auth.change_password)
+    rpc.serve(contract.AUTH_RESET_PASSWORD, auth.reset_password)
+    rpc.serve(contract.UNITS_NAMES, units.unit_names)
+    rpc.serve(contract.USERS_ME, users.me)
+    rpc.serve(contract.USERS_LIST, users.list_users)
+    rpc.serve(contract.USERS_GET, users.get_user)
+    rpc.serve(contract.USERS_CREATE, users.create_user)
+    rpc.serve(contract.USERS_UPDATE, users.update_user)
+    rpc.serve(contract.USERS_SET_ACTIVE, users.set_active)
+    rpc.serve(contract.USERS_DELETE, users.delete_user)
+    rpc.serve(contract.USERS_SET_PASSWORD, users.set_password)
+    rpc.serve(contract.APPLICANTS_IMPORT, applicant_import.import_applicants)
+    rpc.serve(contract.APPLICANTS_IMPORT_TEMPLATE, applicant_import.import_template)
+    rpc.serve(contract.REVIEWERS_CREATE, reviewers.create_reviewer)
+    rpc.serve(contract.REVIEWERS_LIST, reviewers.list_reviewers)
     return rpc
 
 
 def build_events() -> EventConsumer:
     events = EventConsumer("accounts")
-    for event_type in talent.TALENT_EVENTS:
-        events.on(event_type, talent.TalentUnit)(talent.apply_talent_unit)
-    events.on("si.enrolment.changed", enrolments.EnrolmentChanged)(enrolments.apply_enrolment)
-    events.on("reference.organisation_renamed", organisations.OrganisationRenamed)(
-        organisations.apply_organisation_renamed
-    )
+    for talent_event in external.TALENT_EVENTS:
+        events.on(talent_event.type, talent.TalentUnit)(talent.apply_talent_unit)
+    enrolment = external.ENROLMENT_CHANGED
+    events.on(enrolment.type, enrolment.payload)(enrolments.apply_enrolment)
+    renamed = ORGANISATION_RENAMED
+    events.on(renamed.type, renamed.payload)(organisations.apply_organisation_renamed)
     return events
 
 

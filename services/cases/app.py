@@ -3,6 +3,8 @@
 from services.cases.deps import CasesDeps
 from services.cases.handlers import applicant, printing, queries, reference, workflow
 from shared.consumer import EventConsumer
+from shared.contracts.cases import rpc as contract
+from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -10,37 +12,36 @@ from shared.settings import Settings
 
 def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc = RpcRouter("cases", deps=deps)
-    rpc.method("ref.all")(reference.all_reference)
-    rpc.method("ref.save_round", reference.SaveRound)(reference.save_round)
-    rpc.method("ref.save_review_type", reference.SaveReviewType)(reference.save_review_type)
-    rpc.method("ref.save_committee", reference.SaveCommittee)(reference.save_committee)
-    rpc.method("ref.save_department", reference.SaveDepartment)(reference.save_department)
-    rpc.method("ref.save_series", reference.SaveSeries)(reference.save_series)
-    rpc.method("ref.save_qualification", reference.SaveQualification)(reference.save_qualification)
-    rpc.method("case.open", applicant.OpenCase)(applicant.open_case)
-    rpc.method("case.save_section", applicant.SaveSection)(applicant.save_section)
-    rpc.method("case.check_upload", applicant.UploadCheck)(applicant.check_upload)
-    rpc.method("case.attach", applicant.Attach)(applicant.attach)
-    rpc.method("case.remove_attachment", applicant.RemoveAttachment)(applicant.remove_attachment)
-    rpc.method("case.mine", queries.MyCases)(queries.my_cases)
-    rpc.method("case.get", queries.CaseRef)(queries.get_case)
-    rpc.method("case.get_many", queries.GetMany)(queries.get_many)
-    rpc.method("case.can_view", queries.CaseRef)(queries.can_view)
-    rpc.method("case.applicant_case_count", queries.ApplicantRef)(queries.applicant_case_count)
-    rpc.method("case.can_view_many", queries.CanViewMany)(queries.can_view_many)
-    rpc.method("case.list", queries.ListCases)(queries.list_cases)
-    rpc.method("case.list_ids", queries.ListedCases)(queries.list_ids)
-    rpc.method("case.home", None)(queries.home_counts)
-    rpc.method("case.act", workflow.Act)(workflow.act)
-    rpc.method("case.batch", workflow.BatchAct)(workflow.batch)
+    rpc.serve(contract.REF_ALL, reference.all_reference)
+    rpc.serve(contract.REF_SAVE_ROUND, reference.save_round)
+    rpc.serve(contract.REF_SAVE_REVIEW_TYPE, reference.save_review_type)
+    rpc.serve(contract.REF_SAVE_COMMITTEE, reference.save_committee)
+    rpc.serve(contract.REF_SAVE_DEPARTMENT, reference.save_department)
+    rpc.serve(contract.REF_SAVE_SERIES, reference.save_series)
+    rpc.serve(contract.REF_SAVE_QUALIFICATION, reference.save_qualification)
+    rpc.serve(contract.CASE_OPEN, applicant.open_case)
+    rpc.serve(contract.CASE_SAVE_SECTION, applicant.save_section)
+    rpc.serve(contract.CASE_CHECK_UPLOAD, applicant.check_upload)
+    rpc.serve(contract.CASE_ATTACH, applicant.attach)
+    rpc.serve(contract.CASE_REMOVE_ATTACHMENT, applicant.remove_attachment)
+    rpc.serve(contract.CASE_MINE, queries.my_cases)
+    rpc.serve(contract.CASE_GET, queries.get_case)
+    rpc.serve(contract.CASE_GET_MANY, queries.get_many)
+    rpc.serve(contract.CASE_CAN_VIEW, queries.can_view)
+    rpc.serve(contract.CASE_APPLICANT_CASE_COUNT, queries.applicant_case_count)
+    rpc.serve(contract.CASE_CAN_VIEW_MANY, queries.can_view_many)
+    rpc.serve(contract.CASE_LIST, queries.list_cases)
+    rpc.serve(contract.CASE_LIST_IDS, queries.list_ids)
+    rpc.serve(contract.CASE_HOME, queries.home_counts)
+    rpc.serve(contract.CASE_ACT, workflow.act)
+    rpc.serve(contract.CASE_BATCH, workflow.batch)
     return rpc
 
 
 def build_events(deps: CasesDeps) -> EventConsumer:
     events = EventConsumer("cases")
-    events.on("declaration_form.printed", printing.DeclarationFormPrinted)(
-        printing.declaration_form_printed_handler(deps)
-    )
+    printed = DECLARATION_FORM_PRINTED
+    events.on(printed.type, printed.payload)(printing.declaration_form_printed_handler(deps))
     return events
 
 

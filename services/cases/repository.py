@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.cases.domain.events import CaseTransitioned
-from services.cases.domain.materials import missing_parts
 from services.cases.domain.model import (
     Action,
     ApproveInput,
@@ -23,6 +22,7 @@ from services.cases.domain.model import (
     RoundRules,
 )
 from services.cases.scope import done_entry, visibility
+from shared.contracts.cases.materials import missing_parts
 from shared.envelope import Envelope
 from shared.outbox import add_to_outbox
 from shared.rpc import Actor

@@ -5,13 +5,10 @@
   its cases once forwarded to it. Nobody else sees any case.
 """
 
-from dataclasses import dataclass
-
-from services.cases.domain.model import Action, CaseState
+from shared.contracts.accounts.vocabulary import UNIT_ROLES
+from shared.contracts.cases.vocabulary import Action, CaseState
+from shared.contracts.cases.work_lists import PARTY_OF_ROLE, WORK_LISTS, WorkList, lists_of_role
 from shared.rpc import Actor, RpcError
-
-S, A = CaseState, Action
-UNIT_ROLES = ("unit_admin", "unit_operator")
 
 
 def visibility(actor: Actor, first_arg: int) -> tuple[str, list]:
@@ -39,70 +36,8 @@ def party_id(actor: Actor) -> str:
     return str(actor.user_id)
 
 
-@dataclass(frozen=True)
-class WorkList:
-    key: str  # e.g. unit:3
-    title: str
-    states: tuple[CaseState, ...]  # 待办: cases in these states
-    actions: tuple[Action, ...]  # the step's buttons; their moves make up its 已办 list
-
-
-WORK_LISTS = {
-    w.key: w
-    for w in (
-        WorkList("unit:2", "个人填报材料", (S.DRAFT,), ()),
-        WorkList("unit:3", "材料审核", (S.UNIT_REVIEW,), (A.APPROVE, A.REJECT)),
-        WorkList("unit:4", "打印评前公示材料", (S.PRE_PUBLICITY_READY,), (A.START_PRE_PUBLICITY,)),
-        WorkList(
-            "unit:5", "填写评前公示意见", (S.PRE_PUBLICITY,), (A.RECORD_PRE_PUBLICITY_RESULT,)
-        ),
-        WorkList(
-            "unit:6",
-            "提交日常工作部门",
-            (S.DEPT_SUBMIT_READY,),
-            (A.SUBMIT_TO_DEPARTMENT, A.WITHDRAW),
-        ),
-        WorkList("unit:7", "打印评审(申报)表", (S.FORM_PRINT_READY,), (A.PRINT_DECLARATION_FORM,)),
-        WorkList("unit:8", "评委会评审", (S.COMMITTEE_REVIEW,), ()),
-        WorkList(
-            "unit:9", "打印评后公示材料", (S.POST_PUBLICITY_READY,), (A.START_POST_PUBLICITY,)
-        ),
-        WorkList(
-            "unit:10", "填写评后公示意见", (S.POST_PUBLICITY,), (A.RECORD_POST_PUBLICITY_RESULT,)
-        ),
-        WorkList(
-            "department:acceptance", "预受理", (S.DEPT_ACCEPTANCE,), (A.ACCEPT, A.RETURN, A.REFUSE)
-        ),
-        WorkList("department:review", "审核", (S.DEPT_REVIEW,), (A.FORWARD_TO_COMMITTEE, A.RETURN)),
-        WorkList(
-            "department:post_publicity",
-            "发起评后公示",
-            (S.POST_PUBLICITY_LAUNCH,),
-            (A.LAUNCH_POST_PUBLICITY,),
-        ),
-        WorkList("department:confirm", "评后确认", (S.DEPT_CONFIRM,), (A.CONFIRM,)),
-        WorkList(
-            "office:approval",
-            "前置审批",
-            (S.OFFICE_APPROVAL,),
-            (A.GRANT_PRE_APPROVAL, A.DENY_PRE_APPROVAL),
-        ),
-        WorkList("committee:review", "评审", (S.COMMITTEE_REVIEW,), (A.PASS_REVIEW, A.FAIL_REVIEW)),
-    )
-}
-
-PARTY_OF_ROLE = {
-    "unit_admin": "unit",
-    "unit_operator": "unit",
-    "department": "department",
-    "office": "office",
-    "committee": "committee",
-}
-
-
 def lists_for(actor: Actor) -> list[WorkList]:
-    party = PARTY_OF_ROLE.get(actor.role)
-    return [w for w in WORK_LISTS.values() if w.key.split(":")[0] == party]
+    return lists_of_role(actor.role)
 
 
 # The unit's steps an applicant may take in its place: printing their own 评审(申报)表 is the
@@ -130,7 +65,7 @@ def done_list_of(actor: Actor, action: Action, from_state: CaseState) -> str | N
 def _done_list(party: str | None, action: Action, from_state: CaseState) -> str | None:
     for work_list in WORK_LISTS.values():
         if (
-            work_list.key.split(":")[0] == party
+            work_list.party == party
             and action in work_list.actions
             and from_state in work_list.states
         ):

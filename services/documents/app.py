@@ -8,6 +8,7 @@ from services.documents.jobs import JobSettings, PrintJobRunner
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from shared.consumer import EventConsumer
+from shared.contracts.documents import rpc as contract
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -26,12 +27,12 @@ class DocumentsDeps:
 
 def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc = RpcRouter("documents", deps=deps)
-    rpc.method("files.upload", files.Upload)(files.upload)
-    rpc.method("files.read", files.FileRef)(files.read)
-    rpc.method("documents.render", printing.RenderDocuments)(printing.render)
-    rpc.method("documents.read", printing.DocumentRef)(printing.read)
-    rpc.method("documents.print", print_jobs.PrintRequest)(print_jobs.start_print)
-    rpc.method("documents.job", print_jobs.JobRef)(print_jobs.get_job)
+    rpc.serve(contract.FILES_UPLOAD, files.upload)
+    rpc.serve(contract.FILES_READ, files.read)
+    rpc.serve(contract.DOCUMENTS_RENDER, printing.render)
+    rpc.serve(contract.DOCUMENTS_READ, printing.read)
+    rpc.serve(contract.DOCUMENTS_PRINT, print_jobs.start_print)
+    rpc.serve(contract.DOCUMENTS_JOB, print_jobs.get_job)
     return rpc
 
 

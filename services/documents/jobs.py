@@ -20,6 +20,13 @@ from services.documents.handlers.printing import print_snapshots
 from services.documents.render import from_cases
 from services.documents.render.pool import RenderFailed
 from services.documents.render.snapshots import KINDS
+from shared.contracts.accounts.rpc import UNITS_NAMES
+from shared.contracts.cases.rpc import CASE_GET_MANY
+from shared.contracts.documents.events import (
+    DECLARATION_FORM_PRINTED,
+    DeclarationFormPrinted,
+    PrintedBy,
+)
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import Actor, CallContext, RpcError
@@ -28,7 +35,6 @@ from shared.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 CASES_PER_CALL = 200  # case.get_many answers carry the whole case: keep each reply modest
-DECLARATION_PRINTED = "declaration_form.printed"
 
 
 class JobSettings(BaseSettings):
@@ -167,10 +173,7 @@ class PrintJobRunner:
     async def _cases(self, case_ids: list[uuid.UUID], actor: Actor) -> tuple[list, list]:
         chunks = [case_ids[i : i + CASES_PER_CALL] for i in range(0, len(case_ids), CASES_PER_CALL)]
         answers = await asyncio.gather(
-            *(
-                self.deps.peers.call("cases", "case.get_many", {"case_ids": chunk}, actor=actor)
-                for chunk in chunks
-            )
+            *(self.deps.peers.invoke(CASE_GET_MANY, {"case_ids": chunk}, actor) for chunk in chunks)
         )
         cases = [c for a in answers for c in a["cases"]]
         missing = [m for a in answers for m in a["missing"]]
@@ -180,9 +183,7 @@ class PrintJobRunner:
         unit_ids = sorted({c["unit_id"] for c in cases})
         if not unit_ids:
             return {}
-        answer = await self.deps.peers.call(
-            "accounts", "units.names", {"unit_ids": unit_ids}, actor=actor
-        )
+        answer = await self.deps.peers.invoke(UNITS_NAMES, {"unit_ids": unit_ids}, actor)
         return answer["names"]
 
     async def _set_total(self, job, total: int) -> None:
@@ -245,14 +246,13 @@ class PrintJobRunner:
 
 def _printed_event(job, actor: Actor, document: dict, selection):
     """The cases service moves each printed case still 待打印评审(申报)表 on to the department."""
-    printed = [str(s.case.case_id) for s in selection.snapshots]
-    payload = {
-        "document_id": document["document_id"],
-        "case_ids": printed,
-        "actor": actor.model_dump(mode="json"),
-        "printed_at": datetime.now(UTC).isoformat(),
-    }
-    return new_event(DECLARATION_PRINTED, payload, "documents", correlation_id=job["id"])
+    printed = DeclarationFormPrinted(
+        document_id=document["document_id"],
+        case_ids=[s.case.case_id for s in selection.snapshots],
+        actor=PrintedBy.model_validate(actor.model_dump()),
+        printed_at=datetime.now(UTC),
+    )
+    return new_event(DECLARATION_FORM_PRINTED.type, printed, "documents", correlation_id=job["id"])
 
 
 def _nothing_to_print(title: str, skipped: list[dict]) -> str:

@@ -28,6 +28,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.notify import provider
+from shared.contracts.notify.provider import SmsReceipt
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -132,19 +133,17 @@ class ProviderAdapter:
 
     async def _finish(self, message: AbstractIncomingMessage, sms: OutboundSms, outcome) -> None:
         """Report the outcome, then ack: a crash before the ack means a redelivery."""
-        receipt = {
-            "delivery_id": sms.delivery_id,
-            "attempt": sms.attempt,
-            "out_id": sms.out_id,
-            "status": outcome.status,
-        }
-        if outcome.error:
-            receipt["error"] = outcome.error
-        if outcome.duplicate:
-            receipt["duplicate"] = True
+        receipt = SmsReceipt(
+            delivery_id=sms.delivery_id,
+            attempt=sms.attempt,
+            out_id=sms.out_id,
+            status=outcome.status,
+            error=outcome.error or None,
+            duplicate=outcome.duplicate,
+        )
         await self._channel.default_exchange.publish(
             aio_pika.Message(
-                json.dumps(receipt).encode(),
+                json.dumps(receipt.model_dump(exclude_defaults=True)).encode(),
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),

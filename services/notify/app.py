@@ -19,6 +19,8 @@ from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
 from shared.consumer import EventConsumer
+from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITIONED
+from shared.contracts.notify import rpc as contract
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -38,18 +40,19 @@ class NotifyDeps:
 
 def build_rpc(deps: NotifyDeps) -> RpcRouter:
     rpc = RpcRouter("notify", deps=deps)
-    rpc.method("sms.send_code", codes.SendCode)(codes.send_code)
-    rpc.method("sms.delivery_status", codes.DeliveryQuery)(codes.delivery_status)
-    rpc.method("sms.unsettled", operator.UnsettledQuery)(operator.unsettled)
+    rpc.serve(contract.SMS_SEND_CODE, codes.send_code)
+    rpc.serve(contract.SMS_DELIVERY_STATUS, codes.delivery_status)
+    rpc.serve(contract.SMS_UNSETTLED, operator.unsettled)
     return rpc
 
 
 def build_events(deps: NotifyDeps) -> EventConsumer:
     events = EventConsumer("notify")
-    events.on("case.applicant_notice", notices.CaseApplicantNotice)(notices.notice_handler(deps))
+    notice = CASE_APPLICANT_NOTICE
+    events.on(notice.type, notice.payload)(notices.notice_handler(deps))
     # Consumed until the applicant notices had an event of their own: unbound at start, and
     # what is still queued is acknowledged without effect.
-    events.retire("case.transitioned")
+    events.retire(CASE_TRANSITIONED.type)
     return events
 
 

@@ -1,4 +1,6 @@
-"""The SMS provider contract: outbound messages on an exchange, receipts back on a queue.
+"""The SMS provider contract's broker side: the exchange, the queues and their declaration.
+The messages (OutboundSms, SmsReceipt), priorities and the out-id are the contract's
+(shared/contracts/notify/provider.py, in /api/asyncapi.json).
 
 - notify publishes each SMS to the direct exchange `<prefix>.sms.outbound` (routing key
   "sms") as JSON {delivery_id, attempt, out_id, mobile, body, expires_at}, persistent, with a
@@ -14,20 +16,29 @@
   provider already had that out-id and nothing was sent this time.
 """
 
-import uuid
-
 import aio_pika
 from aio_pika.abc import AbstractChannel
 
+from shared.contracts.notify.provider import (
+    CODE_PRIORITY,
+    NOTICE_PRIORITY,
+    RECONCILIATION_HEADER,
+    ROUTING_KEY,
+    out_id,
+)
 from shared.settings import Settings
 
-CODE_PRIORITY = 9
-NOTICE_PRIORITY = 1
-RECONCILIATION_HEADER = "x-reconciliation"
-
-
-def out_id(delivery_id: uuid.UUID | str, attempt: int) -> str:
-    return f"{delivery_id}:{attempt}"
+__all__ = [
+    "CODE_PRIORITY",
+    "NOTICE_PRIORITY",
+    "RECONCILIATION_HEADER",
+    "ROUTING_KEY",
+    "declare",
+    "out_id",
+    "outbound_exchange",
+    "provider_queue",
+    "receipts_queue",
+]
 
 
 def outbound_exchange(settings: Settings) -> str:
@@ -49,6 +60,6 @@ async def declare(channel: AbstractChannel, settings: Settings):
     queue = await channel.declare_queue(
         provider_queue(settings), durable=True, arguments={"x-max-priority": 10}
     )
-    await queue.bind(exchange, routing_key="sms")
+    await queue.bind(exchange, routing_key=ROUTING_KEY)
     receipts = await channel.declare_queue(receipts_queue(settings), durable=True)
     return exchange, queue, receipts

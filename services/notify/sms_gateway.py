@@ -8,6 +8,7 @@ import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractExchange
 
 from services.notify import provider
+from shared.contracts.notify.provider import OutboundSms
 from shared.settings import Settings
 
 PUBLISH_TIMEOUT = 5.0  # seconds; the reconcile lease must be longer
@@ -59,18 +60,16 @@ class SmsGateway:
             # A code must not reach a phone after it expired, even from a provider backlog.
             ttl = max(timedelta(milliseconds=1), expires_at - now)
         message_id = provider.out_id(delivery_id, attempt)
+        sms = OutboundSms(
+            delivery_id=str(delivery_id),
+            attempt=attempt,
+            out_id=message_id,
+            mobile=mobile,
+            body=body,
+            expires_at=expires_at,
+        )
         message = aio_pika.Message(
-            json.dumps(
-                {
-                    "delivery_id": str(delivery_id),
-                    "attempt": attempt,
-                    "out_id": message_id,
-                    "mobile": mobile,
-                    "body": body,
-                    "expires_at": expires_at.isoformat() if expires_at else None,
-                },
-                ensure_ascii=False,
-            ).encode(),
+            json.dumps(sms.model_dump(mode="json"), ensure_ascii=False).encode(),
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             priority=priority,
@@ -80,7 +79,7 @@ class SmsGateway:
         )
         try:
             await self._exchange.publish(
-                message, routing_key="sms", mandatory=True, timeout=PUBLISH_TIMEOUT
+                message, routing_key=provider.ROUTING_KEY, mandatory=True, timeout=PUBLISH_TIMEOUT
             )
         except aio_pika.exceptions.DeliveryError as error:  # nacked or returned unroutable
             raise ProviderUnreachable(type(error).__name__) from None

@@ -20,6 +20,7 @@ from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as documents
 from services.notify.app import build_service as notify
 from services.notify.dev_provider import DevSmsProvider
+from tools.demo_data import demo_reference
 
 CAPTCHA = "AB12"  # what every captcha image shows in these tests
 
@@ -48,7 +49,7 @@ async def services(settings):
         await service.start()
         started[service.name] = service
     async with started["cases"].pool.acquire() as conn:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
     yield started
     for service in started.values():
         await service.stop()

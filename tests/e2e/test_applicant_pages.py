@@ -196,7 +196,7 @@ async def test_submit_is_refused_with_the_missing_parts_named_then_accepted(appl
     assert status == 200
     assert "已提交单位审核，业务状态：已填报上报-->待单位审核" in text
     history = text_of(page.split('id="history"', 1)[1])
-    assert "申报人" in history and "填报上报" in history and "待填报上报 → 待单位审核" in history
+    assert "申报个人" in history and "填报上报" in history and "待填报上报 → 待单位审核" in history
     _, page, _ = await applicant.page("/my/cases")
     assert "已填报上报--&gt;待单位审核" in page
 

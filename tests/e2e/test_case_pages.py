@@ -432,10 +432,10 @@ async def test_the_case_view_shows_materials_scans_approval_and_history(cast, cl
     for action in ("填报上报", "审核同意", "开始打印评前公示材料"):
         assert action in history
     assert "待单位审核 → 待打印评前公示" in text_of(history)
-    assert "单位经办人" in history and "申报人" in history
+    assert "单位经办人" in history and "申报个人" in history  # the roles' one label each
     operator, applicant = cast.operator.person["name"], cast.applicant.person["name"]
     assert f"单位经办人 {operator}" in text_of(history)  # by name, not only by role
-    assert f"申报人 {applicant}" in text_of(history)
+    assert f"申报个人 {applicant}" in text_of(history)
     assert "填写评前公示意见" in page  # the button the unit may press now
     assert 'href="/work/unit-5"' in page
 

@@ -53,6 +53,30 @@ async def test_the_openapi_document_lists_the_api(http):
     assert "/api/services/{service}/stats" in document["paths"]
 
 
+async def test_the_asyncapi_document_lists_every_event_and_rpc_queue(http, settings):
+    """Served beside the OpenAPI document, with this deployment's broker names; its
+    validity against the AsyncAPI schema is tests/unit/test_asyncapi.py's."""
+    from shared.contracts.registry import EVENTS, SERVICES
+
+    async with http.get("/api/asyncapi.json") as response:
+        assert response.status == 200
+        assert response.content_type == "application/json"
+        document = await response.json()
+    assert document["asyncapi"] == "3.0.0"
+    channels = document["channels"]
+    for event in EVENTS.values():
+        channel = channels[f"event.{event.type}"]
+        assert channel["bindings"]["amqp"]["exchange"]["name"] == settings.name("events")
+        payload = document["components"]["schemas"][f"Event.{event.type}"]
+        assert payload["allOf"][1]["properties"]["payload"]["$ref"].startswith(
+            "#/components/schemas/"
+        )
+    for service in SERVICES:
+        assert channels[f"rpc.{service}"]["address"] == settings.name("rpc", service)
+    notice = channels["event.case.applicant_notice"]
+    assert "case.applicant_notice" in notice["messages"]
+
+
 @pytest.mark.parametrize("path", ["/no-such-page", "/cases/does/not/exist"])
 async def test_an_unknown_page_gets_the_chinese_404_page(http, path):
     async with http.get(path) as response:

@@ -282,6 +282,7 @@ async def system(settings, tmp_path_factory):
         "ZC_GATEWAY_PORT": str(port),
         "ZC_RPC_TIMEOUT": "5",
         "ZC_OUTBOX_POLL_INTERVAL": "0.5",
+        "ZC_RPC_CHECK_RESULTS": "true",  # every answer against its contract, as in the tests
     }
     processes = {}
     for service in SERVICES:

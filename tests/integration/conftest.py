@@ -19,6 +19,7 @@ from shared.topology import Names, delete_prefix
 from tests.conftest import drop_database
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
 from tests.support.cases_driver import CasesDriver
+from tools.demo_data import demo_reference
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ async def workflow(own_settings):
     for part in (cases, documents, notify, provider):
         await part.start()
     async with cases.pool.acquire() as conn:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
     client = RpcClient(own_settings.amqp_url, Names(own_settings).rpc_queue, 10)
     await client.start()
     yield CasesDriver(client, cases, cases_deps.clock)

@@ -11,7 +11,7 @@ import aio_pika
 import pytest
 
 from services.cases.handlers import queries
-from shared.envelope import new_event
+from shared.envelope import Envelope, new_event
 from shared.rpc import Actor, RpcError
 from shared.topology import Names
 from tests.support.cases_driver import DEPARTMENT, approval, new_unit, reviewer
@@ -296,17 +296,15 @@ async def test_list_ids_of_a_list_that_is_not_yours_is_not_found(driver):
 
 
 def printed_event(case_ids: list[str], actor: Actor, changes: dict | None = None):
-    return new_event(
-        PRINTED,
-        {
-            "document_id": str(uuid.uuid4()),
-            "case_ids": case_ids,
-            "actor": actor.model_dump(mode="json"),
-            "printed_at": "2026-06-13T10:00:00+08:00",
-            **(changes or {}),
-        },
-        producer="documents",
-    )
+    payload = {
+        "document_id": str(uuid.uuid4()),
+        "case_ids": case_ids,
+        "actor": actor.model_dump(mode="json"),
+        "printed_at": "2026-06-13T10:00:00+08:00",
+    }
+    if changes:  # a producer that breaks the contract: new_event would refuse to build it
+        return Envelope(type=PRINTED, payload=payload | changes, producer="documents")
+    return new_event(PRINTED, payload, producer="documents")
 
 
 async def deliver(driver, body: bytes) -> None:

@@ -14,16 +14,18 @@ from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
 from services.documents.app import DocumentsDeps
 from services.documents.app import build_service as build_documents
-from services.documents.render import from_cases, samples
+from services.documents.render import from_cases
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from shared.rpc import RpcClient, RpcError
 from shared.topology import Names
 from tests.integration import render_tasks
 from tests.integration.conftest import WORKFLOW_TODAY
+from tests.support import document_samples as samples
 from tests.support.cases_driver import COMMITTEE, DEPARTMENT, CasesDriver, approval, new_unit
 from tests.support.pdf_tools import fonts_of, page_count, page_texts
 from tests.support.probes import wait_until
+from tools.demo_data import demo_reference
 
 UNIT_NAME = "深圳市福田区测试科技有限公司"
 RENDER_TIMEOUT = 60  # seconds a documents.render call may take here
@@ -47,7 +49,7 @@ async def printing(own_settings):
     for part in (cases, documents):
         await part.start()
     async with cases.pool.acquire() as conn:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
     client = RpcClient(own_settings.amqp_url, Names(own_settings).rpc_queue, RENDER_TIMEOUT)
     await client.start()
     yield PrintingDriver(client, cases, cases_deps.clock, deps)

@@ -22,8 +22,8 @@ import asyncpg
 import pytest
 
 from bench._processes import Processes, service_env
-from services.notify.handlers.notices import CaseApplicantNotice
 from services.notify.templates import render
+from shared.contracts.cases.events import CaseApplicantNotice
 from shared.envelope import new_event
 from shared.outbox import to_message
 from shared.rpc import RpcClient, RpcError

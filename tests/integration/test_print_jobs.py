@@ -22,6 +22,7 @@ from shared.topology import Names
 from tests.integration.conftest import WORKFLOW_TODAY
 from tests.support.cases_driver import DEPARTMENT, CasesDriver, approval, new_unit
 from tests.support.pdf_tools import fonts_of, page_count, page_texts
+from tools.demo_data import demo_reference
 
 JOB_WAIT = 60  # seconds a job may take here (two render workers, a busy machine)
 
@@ -84,7 +85,7 @@ async def jobs(own_settings, accounts_deps):
     for part in (accounts, cases, documents):
         await part.start()
     async with cases.pool.acquire() as conn:
-        await seed_reference(conn)
+        await seed_reference(conn, demo_reference())
     client = RpcClient(own_settings.amqp_url, Names(own_settings).rpc_queue, 30)
     await client.start()
     yield JobsDriver(client, cases, cases_deps.clock, accounts, deps)

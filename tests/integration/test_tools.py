@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from services.accounts.domain.credentials import verify_password
-from services.cases.domain.materials import missing_parts
+from shared.contracts.cases.materials import missing_parts
 from shared.db import database_name, ensure_database
 from shared.migrations import migrate_service
 from tools.demo import UNITS, load_demo, load_reference

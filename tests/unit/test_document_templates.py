@@ -12,8 +12,9 @@ import pytest
 import segno
 from PIL import Image
 
-from services.documents.render import html, layout, samples, worker
+from services.documents.render import html, layout, worker
 from services.documents.render.snapshots import KINDS, input_checksum
+from tests.support import document_samples as samples
 from tests.support.pdf_tools import fonts_of, ink_of_pages, page_count, page_texts
 
 CASE_FIELDS = ["深圳市南山区智能制造研究院有限公司", "2026000001", "深圳市工程师联合会"]

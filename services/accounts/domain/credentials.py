@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import string
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -17,6 +18,19 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended cost
 _ARGON2 = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
 # Verifying against this keeps a login for an unknown user as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("no such user: constant-time padding")
+
+
+def generate_password() -> str:
+    """Random, and always within the rules: 10 chars with a digit, an upper and a lower."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(10))
+        if (
+            any(c.isdigit() for c in candidate)
+            and any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+        ):
+            return candidate
 
 
 def hash_password(password: str) -> str:

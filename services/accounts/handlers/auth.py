@@ -3,8 +3,6 @@
 import uuid
 from datetime import timedelta
 
-from pydantic import BaseModel
-
 from services.accounts.domain.credentials import (
     hash_password_async,
     needs_rehash,
@@ -16,36 +14,10 @@ from services.accounts.domain.validation import FieldError, validate_password
 from services.accounts.handlers.captchas import check_captcha
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
+from shared.contracts.accounts.rpc import ChangePassword, Login, ResetPassword, Token
 from shared.rpc import CallContext, RpcError
 
 SESSION_TOUCH_SECONDS = 60  # last_seen is written at most once a minute per session
-
-
-class Login(BaseModel):
-    username: str = ""
-    password: str = ""
-    captcha_id: str = ""
-    captcha_answer: str = ""
-    client_ip: str = ""
-    user_agent: str = ""
-
-
-class Token(BaseModel):
-    token: str
-
-
-class ChangePassword(BaseModel):
-    old_password: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-class ResetPassword(BaseModel):
-    username: str = ""
-    mobile: str = ""
-    sms_code: str = ""
-    new_password: str = ""
-    new_password_confirm: str = ""
 
 
 def _invalid(fields: dict[str, str], message: str = "请按提示修改后重试") -> RpcError:

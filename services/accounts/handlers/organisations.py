@@ -4,18 +4,10 @@ The cases service owns departments and committees; each reviewer account keeps t
 it was created with, so a rename there reaches the accounts here as an event.
 """
 
-from typing import Literal
-
 import asyncpg
-from pydantic import BaseModel, Field
 
+from shared.contracts.cases.events import OrganisationRenamed
 from shared.envelope import Envelope
-
-
-class OrganisationRenamed(BaseModel):
-    role: Literal["department", "committee"]
-    org_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
 
 
 async def apply_organisation_renamed(

@@ -3,19 +3,15 @@
 import uuid
 
 import asyncpg
-from pydantic import BaseModel
 
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.domain.validation import gender_from_id, validate_registration
 from services.accounts.handlers.sms import consume_code
+from shared.contracts.accounts.events import UNIT_REGISTERED, UnitRegistered
+from shared.contracts.accounts.rpc import RegisterUnit
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
-
-
-class RegisterUnit(BaseModel):
-    form: dict[str, str]
-    client_ip: str = ""
 
 
 def invalid(fields: dict[str, str]) -> RpcError:
@@ -24,7 +20,7 @@ def invalid(fields: dict[str, str]) -> RpcError:
 
 async def register_unit(params: RegisterUnit, ctx: CallContext) -> dict:
     deps = ctx.deps
-    data, errors = validate_registration(params.form, today=deps.clock.today())
+    data, errors = validate_registration(params.form.model_dump(), today=deps.clock.today())
     if errors:
         raise invalid(errors)
     password_hash = await hash_password_async(data.password)
@@ -105,14 +101,14 @@ async def _create(conn, ctx: CallContext, data, password_hash: str) -> dict:
         data.phone,
         data.admin_si_no,
     )
-    payload = {
-        "unit_id": str(unit_id),
-        "org_code": org_code,
-        "name": unit_name,
-        "admin_user_id": str(user_id),
-        "admin_username": data.username,
-    }
-    await add_to_outbox(conn, new_event("accounts.unit.registered", payload, "accounts"))
+    registered = UnitRegistered(
+        unit_id=str(unit_id),
+        org_code=org_code,
+        name=unit_name,
+        admin_user_id=str(user_id),
+        admin_username=data.username,
+    )
+    await add_to_outbox(conn, new_event(UNIT_REGISTERED.type, registered, "accounts"))
     return {
         "unit_id": str(unit_id),
         "unit_name": unit_name,

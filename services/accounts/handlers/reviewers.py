@@ -5,10 +5,8 @@ users.set_password, whose access rules (access.MANAGES) give these accounts to t
 """
 
 import uuid
-from typing import Literal
 
 import asyncpg
-from pydantic import BaseModel
 
 from services.accounts.access import require_role
 from services.accounts.domain.credentials import hash_password_async
@@ -20,26 +18,8 @@ from services.accounts.domain.validation import (
     validate_username,
 )
 from services.accounts.views import user_view
+from shared.contracts.accounts.rpc import CreateReviewer, ListReviewers
 from shared.rpc import CallContext, RpcError
-
-ReviewerRole = Literal["department", "office", "committee"]
-
-
-class CreateReviewer(BaseModel):
-    role: ReviewerRole
-    org_id: str = ""
-    org_name: str = ""
-    name: str = ""
-    username: str = ""
-    password: str = ""
-    mobile: str = ""
-    check_only: bool = False  # validate and answer, create nothing
-
-
-class ListReviewers(BaseModel):
-    role: ReviewerRole | None = None
-    status: Literal["all", "active", "disabled"] = "all"
-
 
 USERNAME_TAKEN = "该用户名已被使用，请换一个"
 

@@ -3,25 +3,16 @@
 import logging
 import uuid
 from datetime import timedelta
-from typing import Literal
-
-from pydantic import BaseModel
 
 from services.accounts.domain.credentials import keyed_hash, new_sms_code, same
 from services.accounts.domain.validation import FieldError, validate_mobile, validate_username
+from shared.contracts.accounts.rpc import RequestCode
+from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
 
-Purpose = Literal["register", "reset_password"]
 NO_CODE = "请先获取验证码，或重新获取"
 
 log = logging.getLogger(__name__)
-
-
-class RequestCode(BaseModel):
-    mobile: str = ""
-    purpose: Purpose
-    username: str = ""  # reset_password: the account whose registered mobile gets the code
-    client_ip: str = ""
 
 
 def _field(field: str, message: str, status: int = 422, code: str = "invalid_input") -> RpcError:
@@ -122,10 +113,9 @@ async def _send(ctx: CallContext, code_id, mobile: str, code: str, purpose: str,
     try:
         if ctx.deps.notify is None:
             raise RpcError("service_unavailable", "短信服务未配置", 503)
-        await ctx.deps.notify.call(
-            "notify",
-            "sms.send_code",
-            {
+        await ctx.deps.notify.invoke(
+            SMS_SEND_CODE,
+            {  # checked as notify's SendCode: refused here as notify would
                 "mobile": mobile,
                 "code": code,
                 "purpose": purpose,

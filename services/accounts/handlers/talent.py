@@ -1,16 +1,17 @@
 """Unit accounts owned by the talent-introduction system (人才引进系统).
 
-Contract (README, "Talent-introduction events"): the talent system publishes to the events
-exchange with routing keys talent.unit.registered / talent.unit.updated /
+Contract (shared/contracts/external.py, in /api/asyncapi.json): the talent system publishes
+to the events exchange with routing keys talent.unit.registered / talent.unit.updated /
 talent.unit.deactivated, in our envelope. Every event carries the whole unit as of its
 `unit_version`, so applying "the highest version wins" makes the outcome independent of
-delivery order and of redelivery.
+delivery order and of redelivery. The payload's shape is the contract's; the checks below
+(argon2 hash, e-mail, organisation code, the input rule) are ours on top.
 """
 
 import logging
 import uuid
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from services.accounts.domain.credentials import is_argon2_hash
 from services.accounts.domain.validation import (
@@ -19,20 +20,14 @@ from services.accounts.domain.validation import (
     normalize_org_code,
     validate_email,
 )
+from shared.contracts import external
 from shared.text import InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
 
-TALENT_EVENTS = ("talent.unit.registered", "talent.unit.updated", "talent.unit.deactivated")
 
-
-class TalentAdmin(BaseModel):
-    username: str = Field(min_length=6, max_length=14, pattern=r"^[A-Za-z0-9]+$")
-    password_hash: str
-    name: str = Field(min_length=1)
-    mobile: str | None = None
-    email: str | None = None
-    id_number: str | None = None
+class TalentAdmin(external.TalentAdmin):
+    """The contract's admin, with our checks of what it carries."""
 
     @field_validator("password_hash")
     @classmethod
@@ -52,12 +47,9 @@ class TalentAdmin(BaseModel):
             raise ValueError("email is not a valid e-mail address") from None
 
 
-class TalentUnit(BaseModel):
-    talent_unit_id: str = Field(min_length=1)
-    unit_version: int = Field(ge=1)
-    org_code: str
-    name: str = Field(min_length=1)
-    si_unit_no: str = Field(min_length=1)
+class TalentUnit(external.TalentUnit):
+    """The contract's unit, with our checks of what it carries."""
+
     admin: TalentAdmin
 
     @model_validator(mode="before")

@@ -1,14 +1,7 @@
 """Units as other services show them: the documents service prints the unit's name."""
 
-import uuid
-
-from pydantic import BaseModel, Field
-
+from shared.contracts.accounts.rpc import UnitIds
 from shared.rpc import CallContext, RpcError
-
-
-class UnitIds(BaseModel):
-    unit_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
 
 async def unit_names(params: UnitIds, ctx: CallContext) -> dict:

@@ -5,10 +5,8 @@ accounts: who may manage whom is settled in access.py.
 """
 
 import uuid
-from typing import Literal
 
 import asyncpg
-from pydantic import BaseModel, Field
 
 from services.accounts.access import (
     UNIT_ROLES,
@@ -31,57 +29,20 @@ from services.accounts.domain.validation import (
 )
 from services.accounts.handlers.auth import check_new_password, revoke_sessions
 from services.accounts.views import user_view
+from shared.contracts.accounts.events import USER_CREATED, UserCreated
+from shared.contracts.accounts.rpc import (
+    ListUsers,
+    SetActive,
+    SetPassword,
+    UpdateUser,
+    UserForm,
+    UserRef,
+)
+from shared.contracts.accounts.vocabulary import PERSON_FIELD_LABELS
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 from shared.text import like_pattern
-
-PersonRole = Literal["unit_operator", "applicant"]
-ManagedRole = Literal["unit_operator", "applicant", "department", "office", "committee"]
-
-
-class ListUsers(BaseModel):
-    role: PersonRole
-    q: str = ""
-    status: Literal["all", "active", "disabled"] = "all"
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=200)
-
-
-class UserForm(BaseModel):
-    role: PersonRole
-    fields: dict[str, str]
-
-
-class UpdateUser(BaseModel):
-    role: PersonRole
-    user_id: uuid.UUID
-    fields: dict[str, str]
-
-
-class UserRef(BaseModel):
-    role: ManagedRole | None = None  # None: any role the caller manages
-    user_id: uuid.UUID
-
-
-class SetActive(UserRef):
-    active: bool
-
-
-class SetPassword(UserRef):
-    new_password: str = ""
-    new_password_confirm: str = ""
-
-
-LABELS = {
-    "name": "姓名",
-    "id_number": "身份证号",
-    "gender": "性别",
-    "mobile": "手机号码",
-    "email": "电子邮箱",
-    "username": "用户名",
-    "password": "初始密码",
-}
 
 
 def clean_person(fields: dict[str, str], role: str, today, creating: bool) -> tuple[dict, dict]:
@@ -97,7 +58,7 @@ def clean_person(fields: dict[str, str], role: str, today, creating: bool) -> tu
         checks["password"] = validate_password
     for name, check in checks.items():
         try:
-            values[name] = check(fields.get(name, ""), label=LABELS[name])
+            values[name] = check(fields.get(name, ""), label=PERSON_FIELD_LABELS[name])
         except FieldError as error:
             errors[name] = error.message
     if role == "applicant":
@@ -192,14 +153,14 @@ async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, 
         values.get("email"),
         ctx.actor.user_id,
     )
-    event = {
-        "user_id": str(user_id),
-        "unit_id": str(unit_id),
-        "role": role,
-        "name": values["name"],
-        "id_number": values.get("id_number"),
-    }
-    await add_to_outbox(conn, new_event("accounts.user.created", event, "accounts"))
+    created = UserCreated(
+        user_id=str(user_id),
+        unit_id=str(unit_id),
+        role=role,
+        name=values["name"],
+        id_number=values.get("id_number"),
+    )
+    await add_to_outbox(conn, new_event(USER_CREATED.type, created, "accounts"))
     return user_id
 
 

@@ -1,19 +1,18 @@
 """Events the case aggregate returns from a transition. Pure data; no I/O.
 
 Every action produces exactly one `CaseTransitioned`: it is the case-history row (who, when,
-from-state, to-state, inputs, reason) and the payload published to other services. `name` is the
-past-tense name of what happened (CaseSubmitted, PrePublicityStarted, …), so subscribers can
-dispatch on it without knowing the state table.
+from-state, to-state, inputs, reason) and what the service publishes as `case.transitioned`
+(shared/contracts/cases/events.py). `name` is the past-tense name of what happened
+(CaseSubmitted, PrePublicityStarted, …), so subscribers can dispatch on it without knowing
+the state table.
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from services.cases.domain.model import Action, CaseState, Outcome, Role
+from shared.contracts.accounts.vocabulary import Role
+from shared.contracts.cases.vocabulary import Action, CaseState, Outcome
 
 
 @dataclass(frozen=True)

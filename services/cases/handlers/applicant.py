@@ -1,55 +1,12 @@
 """The applicant's side: open a case, fill the materials section by section, attach scans."""
 
 import uuid
-from typing import Any
 
-from pydantic import BaseModel
-
-from services.cases.domain.materials import (
-    SCAN_CATEGORIES,
-    SectionInvalid,
-    check_section,
-    needs_pre_approval,
-)
+from services.cases.domain.materials import SectionInvalid, check_section, needs_pre_approval
 from services.cases.domain.model import CaseState
+from shared.contracts.cases.materials import SCAN_CATEGORIES
+from shared.contracts.cases.rpc import Attach, OpenCase, RemoveAttachment, SaveSection, UploadCheck
 from shared.rpc import CallContext, RpcError
-
-
-class OpenCase(BaseModel):
-    round_id: str = ""
-    review_type_id: str = ""
-    qualification_id: str = ""
-    committee_id: str = ""
-    applicant_name: str = ""
-    applicant_mobile: str = ""
-    id_number: str = ""
-    gender: str = ""
-
-
-class SaveSection(BaseModel):
-    case_id: uuid.UUID
-    section: str
-    data: dict[str, Any]
-
-
-class Attach(BaseModel):
-    case_id: uuid.UUID
-    category: str
-    file_id: uuid.UUID
-    filename: str
-    content_type: str
-    size_bytes: int
-    checksum: str
-
-
-class UploadCheck(BaseModel):
-    case_id: uuid.UUID
-    category: str
-
-
-class RemoveAttachment(BaseModel):
-    case_id: uuid.UUID
-    attachment_id: uuid.UUID
 
 
 def _invalid(fields: dict[str, str], message: str = "信息有误，请按提示修改") -> RpcError:

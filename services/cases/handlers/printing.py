@@ -7,32 +7,15 @@ was printed again, which changes nothing.
 """
 
 import logging
-import uuid
-
-from pydantic import AwareDatetime, BaseModel, Field
 
 from services.cases.deps import CasesDeps
 from services.cases.domain.model import Action, IllegalTransition
 from services.cases.handlers.workflow import Permit, Refused, RoleRefused, move_as
+from shared.contracts.documents.events import DeclarationFormPrinted
 from shared.envelope import Envelope
 from shared.rpc import Actor, RpcError
 
 log = logging.getLogger(__name__)
-
-
-class PrintedBy(BaseModel):
-    user_id: uuid.UUID
-    role: str = Field(min_length=1)
-    unit_id: uuid.UUID | None = None
-    org_id: str | None = None
-    name: str = ""
-
-
-class DeclarationFormPrinted(BaseModel):
-    document_id: uuid.UUID
-    case_ids: list[uuid.UUID] = Field(min_length=1)
-    actor: PrintedBy
-    printed_at: AwareDatetime
 
 
 def declaration_form_printed_handler(deps: CasesDeps):

@@ -3,14 +3,22 @@
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from services.cases.domain.materials import SCAN_CATEGORIES, SECTIONS
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
-from services.cases.scope import UNIT_ROLES, WORK_LISTS, WorkList, lists_for, party_id, visibility
+from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
+from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
+from shared.contracts.cases.rpc import (
+    MAX_LISTED_IDS,
+    ApplicantRef,
+    CanViewMany,
+    CaseRef,
+    GetMany,
+    ListCases,
+    ListedCases,
+    MyCases,
+)
+from shared.contracts.cases.work_lists import WORK_LISTS, WorkList
 from shared.rpc import Actor, CallContext, RpcError
 from shared.text import like_pattern
 
@@ -32,49 +40,6 @@ SORTS = {
     "status": "c.state, c.updated_at DESC, c.id",
     "case_no": "c.case_no",
 }
-MAX_LISTED_IDS = 2000  # case.list_ids: the most one print job takes
-MAX_VIEWS = 2000  # case.get_many
-MAX_VIEW_CHECKS = 5000  # case.can_view_many
-
-
-class ListedCases(BaseModel):
-    """Which cases a work list shows and in which order: case.list without its paging."""
-
-    list: str
-    tab: Literal["todo", "done"] = "todo"
-    name: str = ""
-    review_type_id: str = ""
-    qualification_id: str = ""
-    state: str = ""
-    department_id: str = ""
-    committee_id: str = ""
-    round_id: str = ""
-    sort: Literal["updated", "name", "qualification", "status", "case_no"] = "updated"
-
-
-class ListCases(ListedCases):
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=200)
-
-
-class CaseRef(BaseModel):
-    case_id: uuid.UUID
-
-
-class GetMany(BaseModel):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEWS)
-
-
-class CanViewMany(BaseModel):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEW_CHECKS)
-
-
-class ApplicantRef(BaseModel):
-    applicant_id: uuid.UUID
-
-
-class MyCases(BaseModel):
-    page: int = Field(1, ge=1, le=100_000)
 
 
 def row_view(row) -> dict:

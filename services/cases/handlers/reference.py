@@ -1,61 +1,19 @@
 """Reference data: everyone logged in reads it; the system administrator maintains it."""
 
-from datetime import date
-from typing import Literal
-
 import asyncpg
-from pydantic import BaseModel, Field
 
+from shared.contracts.cases.events import ORGANISATION_RENAMED, OrganisationRenamed
+from shared.contracts.cases.rpc import (
+    SaveCommittee,
+    SaveDepartment,
+    SaveQualification,
+    SaveReviewType,
+    SaveRound,
+    SaveSeries,
+)
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
-
-# Accounts keep each reviewer account's organisation name: they hear of a new one by this.
-ORGANISATION_RENAMED = "reference.organisation_renamed"
-
-
-class SaveRound(BaseModel):
-    id: str = Field(min_length=1, max_length=20)
-    name: str = Field(min_length=1, max_length=50)
-    opens_on: date
-    closes_on: date
-    pre_publicity_days: int = Field(5, ge=1, le=60)
-    post_publicity_days: int = Field(5, ge=1, le=60)
-    evaluation_max_length: int = Field(200, ge=50, le=2000)
-    active: bool = True
-
-
-class SaveReviewType(BaseModel):
-    id: str = Field(min_length=1, max_length=20)
-    name: str = Field(min_length=1, max_length=50)
-    needs_pre_approval: bool = False
-
-
-class SaveCommittee(BaseModel):
-    id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
-    department_id: str
-    qualification_ids: list[str] = Field(min_length=1)
-    active: bool = True
-
-
-class SaveDepartment(BaseModel):
-    id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
-
-
-class SaveSeries(BaseModel):
-    id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=50)
-    position: int = Field(0, ge=0, le=999)  # where it comes in lists
-
-
-class SaveQualification(BaseModel):
-    id: str = Field(min_length=1, max_length=40)
-    series_id: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=50)
-    level: Literal["正高", "副高", "中级", "初级"]
-    position: int = Field(0, ge=0, le=999)  # where it comes within its series
 
 
 def _sysadmin(ctx: CallContext) -> None:
@@ -240,5 +198,6 @@ async def _tell_if_renamed(
     """An organisation saved under a new name: the event goes out with the change."""
     old = await conn.fetchval(f"SELECT name FROM {table} WHERE id = $1 FOR UPDATE", org_id)
     if old is not None and old != name:
-        payload = {"role": role, "org_id": org_id, "name": name}
-        await add_to_outbox(conn, new_event(ORGANISATION_RENAMED, payload, "cases"))
+        # Accounts keep each reviewer account's organisation name: they hear of a new one so.
+        renamed = OrganisationRenamed(role=role, org_id=org_id, name=name)
+        await add_to_outbox(conn, new_event(ORGANISATION_RENAMED.type, renamed, "cases"))

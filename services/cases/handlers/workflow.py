@@ -17,14 +17,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel, Field
 
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     ACTION_ROLES,
-    BATCH_ACTIONS,
     Action,
     DomainError,
     IllegalTransition,
@@ -40,28 +36,12 @@ from services.cases.repository import (
     missing_materials,
     save,
 )
+from shared.contracts.cases.rpc import Act, BatchAct
+from shared.contracts.cases.vocabulary import SELECTION_ACTIONS
 from shared.envelope import Envelope, new_event
 from shared.rpc import Actor, CallContext, RpcError
 
-MAX_BATCH = 500
-# What a list may do to a selection: the batch steps of docs/domain.md, plus approving with one form
-# and printing the 评审(申报)表 of several people (manual §2.6).
-SELECTION_ACTIONS = BATCH_ACTIONS | {Action.APPROVE, Action.PRINT_DECLARATION_FORM}
-
 log = logging.getLogger(__name__)
-
-
-class Act(BaseModel):
-    case_id: uuid.UUID
-    action: str
-    inputs: dict[str, Any] = {}
-    expected_version: int | None = None
-
-
-class BatchAct(BaseModel):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BATCH)
-    action: str
-    inputs: dict[str, Any] = {}
 
 
 # --- the workflow's own refusals, beside the state machine's ---

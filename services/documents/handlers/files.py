@@ -5,21 +5,10 @@ import binascii
 import hashlib
 import uuid
 
-from pydantic import BaseModel
-
 from services.documents.filetypes import UploadRefused, sniff
+from shared.contracts.cases.rpc import CASE_ATTACH, CASE_CAN_VIEW, CASE_CHECK_UPLOAD
+from shared.contracts.documents.rpc import FileRef, Upload
 from shared.rpc import CallContext, RpcError
-
-
-class Upload(BaseModel):
-    case_id: uuid.UUID
-    category: str
-    filename: str
-    content_base64: str
-
-
-class FileRef(BaseModel):
-    file_id: uuid.UUID
 
 
 def _refused(message: str) -> RpcError:
@@ -37,11 +26,8 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
         content_type = sniff(content)
     except UploadRefused as error:
         raise _refused(error.message) from None
-    await cases.call(
-        "cases",
-        "case.check_upload",
-        {"case_id": params.case_id, "category": params.category},
-        actor=ctx.actor,
+    await cases.invoke(
+        CASE_CHECK_UPLOAD, {"case_id": params.case_id, "category": params.category}, ctx.actor
     )
     file_id, checksum = uuid.uuid4(), hashlib.sha256(content).hexdigest()
     filename = params.filename.replace("/", "_").replace("\\", "_")[-200:] or "scan"
@@ -68,7 +54,7 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
         "checksum": checksum,
     }
     try:
-        attached = await cases.call("cases", "case.attach", meta, actor=ctx.actor)
+        attached = await cases.invoke(CASE_ATTACH, meta, ctx.actor)
     except RpcError:
         # The case did not take it (it moved on, or cases is away): keep nothing behind.
         await ctx.pool.execute("DELETE FROM files WHERE id = $1", file_id)
@@ -81,9 +67,7 @@ async def read(params: FileRef, ctx: CallContext) -> dict:
     not_found = RpcError("not_found", "文件不存在或无权查看", 404)
     if row is None:
         raise not_found
-    answer = await ctx.deps.peers.call(
-        "cases", "case.can_view", {"case_id": row["case_id"]}, actor=ctx.actor
-    )
+    answer = await ctx.deps.peers.invoke(CASE_CAN_VIEW, {"case_id": row["case_id"]}, ctx.actor)
     if not answer["allowed"]:
         raise not_found
     return {

@@ -3,14 +3,12 @@ shows how far it got. The job itself runs in the background (services/documents/
 
 import json
 import uuid
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from services.documents.render.snapshots import KINDS
+from shared.contracts.documents.rpc import MAX_PRINT_CASES, JobRef, PrintRequest
 from shared.rpc import CallContext, RpcError
 
-MAX_ROSTER_CASES = 2000  # people on the rosters of one job
+MAX_ROSTER_CASES = MAX_PRINT_CASES  # people on the rosters of one job
 MAX_FORMS = 500  # one-case documents in one job (200 forms take about 25 s on two cores)
 NOTIFY_CHANNEL = "print_jobs"
 STATUS_LABELS = {
@@ -19,15 +17,6 @@ STATUS_LABELS = {
     "done": "已生成",
     "failed": "未能生成",
 }
-
-
-class PrintRequest(BaseModel):
-    kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_ROSTER_CASES)
-
-
-class JobRef(BaseModel):
-    job_id: uuid.UUID
 
 
 JOB_COLUMNS = (

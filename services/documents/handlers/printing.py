@@ -10,26 +10,17 @@ import asyncio
 import base64
 import hashlib
 import uuid
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from services.documents.render.html import template_version
 from services.documents.render.snapshots import KINDS, Kind, Roster, case_ids, input_checksum
+from shared.contracts.cases.rpc import CASE_CAN_VIEW_MANY
+from shared.contracts.documents.rpc import DocumentRef, RenderDocuments
 from shared.rpc import CallContext, RpcError, invalid_input
 
-MAX_SNAPSHOTS = 500
-
 SUMMARY = "id, kind, input_checksum, title, case_ids, part_ids, pages, size_bytes, sha256"
-
-
-class RenderDocuments(BaseModel):
-    kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
-    snapshots: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_SNAPSHOTS)
-
-
-class DocumentRef(BaseModel):
-    document_id: uuid.UUID
 
 
 def _snapshots(kind: Kind, raw: list[dict[str, Any]]) -> list:
@@ -191,7 +182,7 @@ async def read(params: DocumentRef, ctx: CallContext) -> dict:
 
 
 async def _may_view_all(ctx: CallContext, cases: list[uuid.UUID]) -> bool:
-    answer = await ctx.deps.peers.call(
-        "cases", "case.can_view_many", {"case_ids": list(dict.fromkeys(cases))}, actor=ctx.actor
+    answer = await ctx.deps.peers.invoke(
+        CASE_CAN_VIEW_MANY, {"case_ids": list(dict.fromkeys(cases))}, ctx.actor
     )
     return bool(answer["allowed"])

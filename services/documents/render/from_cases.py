@@ -1,8 +1,10 @@
 """Snapshots from what the cases service answers to `case.get`, for whoever asks to print.
 
-The caller (the gateway's printing pages) has each case as `case.get` shows it to the
-actor, and the unit's name from accounts; these functions pick what each document prints.
-Pure: no I/O, and nothing from the cases service's code (its answer is the contract).
+The print job runner (jobs.py) has each case as `case.get_many` shows it to the person
+printing, and the unit's name from accounts; these functions pick what each document prints.
+Pure: no I/O, and nothing from the cases service's code: its answer is the contract
+(shared/contracts/cases/rpc.py CaseView), and so is which cases have which document
+(shared/contracts/documents/vocabulary.py not_printable).
 """
 
 from collections.abc import Sequence
@@ -13,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from services.documents.render.snapshots import (
+from shared.contracts.cases.materials import EXEMPTIONS
+from shared.contracts.documents.snapshots import (
     Acceptance,
     Approval,
     Attachment,
@@ -26,24 +29,9 @@ from services.documents.render.snapshots import (
     Roster,
     RosterPerson,
 )
+from shared.contracts.documents.vocabulary import not_printable
 
 CHINA = ZoneInfo("Asia/Shanghai")
-EXEMPTION_LABELS = {"computer": "计算机免考", "language": "外语免考"}  # cases' materials.EXEMPTIONS
-# The states (and closed outcomes) of cases that went through the department's acceptance:
-# their 评审（申报）表 exists. Values of case.get's "state" and "outcome".
-ACCEPTED_STATES = frozenset(
-    {
-        "form_print_ready",
-        "dept_review",
-        "committee_review",
-        "post_publicity_launch",
-        "post_publicity_ready",
-        "post_publicity",
-        "dept_confirm",
-    }
-)
-ACCEPTED_OUTCOMES = frozenset({"committee_failed", "passed", "post_publicity_failed"})
-BEFORE_UNIT_APPROVAL = frozenset({"draft", "unit_review"})
 
 Case = dict[str, Any]
 Which = Literal["pre", "post"]
@@ -65,7 +53,7 @@ def case_head(case: Case, unit_name: str) -> CaseHead:
 
 def basic(case: Case) -> Basic:
     data = dict((case.get("sections") or {}).get("basic") or {})
-    data["exemptions"] = [EXEMPTION_LABELS.get(e, e) for e in data.get("exemptions") or []]
+    data["exemptions"] = [EXEMPTIONS.get(e, e) for e in data.get("exemptions") or []]
     data.setdefault("name", case["name"])
     return Basic.model_validate({k: v for k, v in data.items() if v is not None})
 
@@ -153,33 +141,6 @@ class Selection:
 
     def skip(self, case: Case, reason: str) -> None:
         self.skipped.append({"case_id": str(case["id"]), "name": case["name"], "reason": reason})
-
-
-def not_printable(kind: str, case: Case) -> str | None:
-    """Why this case has no such document yet; None when it has."""
-    state, outcome = case["state"], case.get("outcome")
-    if kind == "registration_form":
-        if not case.get("unit_approval") or state in BEFORE_UNIT_APPROVAL:
-            return "单位尚未审核同意，还没有登记表"
-    elif kind in ("pre_publicity_roster", "pre_publicity_report"):
-        return _publicity_missing(case, "pre", kind.endswith("report"), "评前")
-    elif kind == "declaration_form":
-        if state not in ACCEPTED_STATES and outcome not in ACCEPTED_OUTCOMES:
-            return "日常工作部门预受理（及需要的前置审批）通过后才能打印评审（申报）表"
-        if not case.get("pre_publicity"):
-            return "没有评前公示记录，不能打印评审（申报）表"
-    elif kind in ("post_publicity_roster", "post_publicity_report"):
-        return _publicity_missing(case, "post", kind.endswith("report"), "评后")
-    return None
-
-
-def _publicity_missing(case: Case, which: Which, needs_result: bool, name: str) -> str | None:
-    period = case.get(f"{which}_publicity")
-    if not period:
-        return f"尚未开始{name}公示"
-    if needs_result and period.get("passed") is None:
-        return f"尚未填写{name}公示意见"
-    return None
 
 
 def select(kind: str, cases: Sequence[Case], unit_names: dict[str, str]) -> Selection:

@@ -11,7 +11,8 @@ import weasyprint
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.documents.render import layout
-from services.documents.render.snapshots import KINDS, Kind, Roster
+from services.documents.render.snapshots import KINDS, Kind
+from shared.contracts.documents.snapshots import Roster
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Bump when the Python side of rendering changes what is printed; template and stylesheet

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.documents.render.snapshots import Roster, RosterPerson
+from shared.contracts.documents.snapshots import Roster, RosterPerson
 
 
 @dataclass(frozen=True)

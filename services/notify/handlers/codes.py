@@ -1,22 +1,10 @@
 """Verification codes: sent at once, ahead of notices, and never once expired."""
 
-from datetime import datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
 from services.notify.deliveries import claim, create_delivery, hand_over
 from services.notify.provider import CODE_PRIORITY
 from services.notify.templates import render
+from shared.contracts.notify.rpc import DeliveryQuery, SendCode
 from shared.rpc import CallContext, RpcError
-
-
-class SendCode(BaseModel):
-    mobile: str = Field(pattern=r"^1[3-9]\d{9}$")
-    code: str = Field(pattern=r"^\d{6}$")
-    purpose: Literal["register", "reset_password"]
-    expires_at: datetime
-    reference: str = ""
 
 
 async def send_code(params: SendCode, ctx: CallContext) -> dict:
@@ -52,10 +40,6 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
     if status in ("failed", "expired"):  # else on its way (queued: a failure receipt raced in)
         raise RpcError("sms_send_failed", "短信发送失败，请稍后重试", 503)
     return {"delivery_id": str(delivery_id), "status": status}
-
-
-class DeliveryQuery(BaseModel):
-    reference: str
 
 
 async def delivery_status(params: DeliveryQuery, ctx: CallContext) -> dict:

@@ -2,21 +2,10 @@
 
 from datetime import timedelta
 
-from pydantic import BaseModel
-
 from services.notify.deliveries import create_delivery
 from services.notify.provider import NOTICE_PRIORITY
 from services.notify.templates import render
-
-
-class CaseApplicantNotice(BaseModel):
-    case_id: str
-    applicant_name: str
-    applicant_mobile: str | None = None
-    round_name: str
-    qualification_name: str
-    notice: str
-    reason: str | None = None
+from shared.contracts.cases.events import CaseApplicantNotice
 
 
 def notice_handler(deps):

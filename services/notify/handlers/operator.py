@@ -11,14 +11,8 @@
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
-
+from shared.contracts.notify.rpc import UnsettledQuery
 from shared.rpc import CallContext, RpcError
-
-
-class UnsettledQuery(BaseModel):
-    unconfirmed_minutes: int = Field(10, ge=0, le=7 * 24 * 60)
-    limit: int = Field(100, ge=1, le=1000)
 
 
 async def unsettled(params: UnsettledQuery, ctx: CallContext) -> dict:

@@ -1,4 +1,4 @@
-"""Fixed snapshots of every document: for previews, the tests and bench/documents.py.
+"""Fixed snapshots of every document: for the tests, previews and bench/documents.py.
 
 Deterministic (no clock, no randomness): the same call gives the same snapshot, so the same
 PDF bytes.
@@ -7,7 +7,7 @@ PDF bytes.
 import uuid
 from datetime import date
 
-from services.documents.render.snapshots import (
+from shared.contracts.documents.snapshots import (
     Acceptance,
     Achievement,
     Approval,

@@ -1,0 +1,1 @@
+"""The accounts service's contract: units, users, sessions, SMS codes, captchas."""

@@ -1,0 +1,3 @@
+"""The notify service publishes no events (its SMS go to the providers: provider.py)."""
+
+EVENTS = ()
