@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitQueue
 
-from services.notify.deliveries import apply_receipt, dispatch_due, reconcile_due
+from services.notify.deliveries import Receipt, apply_receipt, dispatch_due, reconcile_due
 from services.notify.handlers import codes, notices, operator
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
@@ -57,7 +57,9 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
     deps = deps or NotifyDeps()
 
     async def start(service: Service) -> None:
-        deps.gateway = SmsGateway(service.settings)
+        deps.gateway = SmsGateway(
+            service.settings, fallback=bool(deps.settings.sms_fallback_provider)
+        )
         await deps.gateway.start()
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
@@ -93,23 +95,26 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
 
 async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> None:
     try:
-        receipt = json.loads(body)
-        delivery_id = uuid.UUID(receipt["delivery_id"])
-        attempt, status = int(receipt["attempt"]), receipt["status"]
-        duplicate = bool(receipt.get("duplicate"))
-    except (ValueError, KeyError, TypeError):
+        receipt = Receipt.of(json.loads(body))
+    except (ValueError, KeyError, TypeError, AttributeError):
         log.error("unreadable SMS receipt dropped: %r", body[:200])
         return
     async with service.pool.acquire() as conn, conn.transaction():
         await apply_receipt(
             conn,
-            delivery_id,
-            attempt,
-            status,
-            receipt.get("error"),
+            receipt.delivery_id,
+            receipt.attempt,
+            receipt.status,
+            receipt.error,
             deps.clock.now(),
             deps.settings,
-            duplicate,
+            receipt.duplicate,
+            provider=receipt.provider,
+            code=receipt.code,
+            error_class=receipt.error_class,
+            retry_after=receipt.retry_after,
+            ref=receipt.ref,
+            report=receipt.report,
         )
 
 

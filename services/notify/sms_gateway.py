@@ -22,15 +22,18 @@ class PublishUncertain(Exception):
 
 
 class SmsGateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fallback: bool = False) -> None:
         self.settings = settings
+        self.fallback = fallback  # a fallback provider is configured: declare its queue
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
 
     async def start(self) -> None:
         self._connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=5)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
-        self._exchange, _, _ = await provider.declare(channel, self.settings)
+        self._exchange, _, _ = await provider.declare(
+            channel, self.settings, fallback=self.fallback
+        )
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -46,6 +49,10 @@ class SmsGateway:
         expires_at: datetime | None,
         now: datetime,
         reconciliation: int = 0,
+        *,
+        template: str | None = None,
+        params: dict | None = None,
+        route: str = "primary",
     ) -> None:
         """Hand one attempt of one SMS to the providers.
 
@@ -68,6 +75,8 @@ class SmsGateway:
                     "mobile": mobile,
                     "body": body,
                     "expires_at": expires_at.isoformat() if expires_at else None,
+                    "template": template,
+                    "params": params or {},
                 },
                 ensure_ascii=False,
             ).encode(),
@@ -80,7 +89,10 @@ class SmsGateway:
         )
         try:
             await self._exchange.publish(
-                message, routing_key="sms", mandatory=True, timeout=PUBLISH_TIMEOUT
+                message,
+                routing_key=provider.ROUTING_KEYS[route],
+                mandatory=True,
+                timeout=PUBLISH_TIMEOUT,
             )
         except aio_pika.exceptions.DeliveryError as error:  # nacked or returned unroutable
             raise ProviderUnreachable(type(error).__name__) from None

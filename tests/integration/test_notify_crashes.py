@@ -23,7 +23,7 @@ import pytest
 
 from bench._processes import Processes, service_env
 from services.notify.handlers.notices import CaseApplicantNotice
-from services.notify.templates import render
+from services.notify.templates import notice_template, render
 from shared.envelope import new_event
 from shared.outbox import to_message
 from shared.rpc import RpcClient, RpcError
@@ -52,6 +52,7 @@ def notices() -> list[CaseApplicantNotice]:
     return [
         CaseApplicantNotice(
             case_id=f"crash-{n}",
+            case_no=f"2026{n:06d}",  # each notice's text differs by its case number
             applicant_name="申报人",
             applicant_mobile=phones[n % PHONES],
             round_name="2026年度",
@@ -63,13 +64,8 @@ def notices() -> list[CaseApplicantNotice]:
 
 
 def sms_text(notice: CaseApplicantNotice) -> str:
-    return render(
-        "case.notice",
-        name=notice.applicant_name,
-        round=notice.round_name,
-        qualification=notice.qualification_name,
-        text=notice.notice,
-    )
+    template, params = notice_template(notice.notice, notice.case_no, notice.case_id)
+    return render(template, **params)
 
 
 async def publish_events(settings, events: list[CaseApplicantNotice]) -> None:
