@@ -218,6 +218,7 @@ class SmsProviderAdapter(ProviderAdapter):
         )
         self._in_flight: dict[str, asyncio.Future] = {}
         self._reports: asyncio.Task | None = None
+        self._pull_failing = False
         Redactor.add(api.secrets())
 
     # --- running -----------------------------------------------------------------------
@@ -525,8 +526,14 @@ class SmsProviderAdapter(ProviderAdapter):
                 try:
                     reports = await self._call(self.api.pull_reports)
                 except ProviderError as error:
-                    log.warning("%s: reports could not be pulled: %s", self.name, error)
+                    # Said once, not every round, while the provider stays away.
+                    level = logging.DEBUG if self._pull_failing else logging.WARNING
+                    log.log(level, "%s: reports could not be pulled: %s", self.name, error)
+                    self._pull_failing = True
                     break
+                if self._pull_failing:
+                    log.warning("%s: reports are pulled again", self.name)
+                    self._pull_failing = False
                 for report in reports:
                     sent += await self._apply_report(report)
                 if len(reports) < self.api.pull_limit:

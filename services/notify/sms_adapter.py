@@ -3,6 +3,8 @@
     python -m services.notify.sms_adapter                    # ZC_SMS_PROVIDER's adapter
     python -m services.notify.sms_adapter --route fallback   # ZC_SMS_FALLBACK_PROVIDER's
 
+(`ZC_SMS_ROUTE=fallback` in the environment does the same as `--route fallback`.)
+
 The primary adapter consumes `<prefix>.sms.provider`, the fallback one
 `<prefix>.sms.provider.fallback`; both report to `<prefix>.sms.receipts`. `dev` is the
 development provider (services/notify/dev_provider.py), `aliyun` Alibaba Cloud SMS
@@ -13,6 +15,7 @@ configure each.
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -75,7 +78,11 @@ async def _run(route: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m services.notify.sms_adapter")
-    parser.add_argument("--route", choices=("primary", "fallback"), default="primary")
+    parser.add_argument(
+        "--route",
+        choices=("primary", "fallback"),
+        default=os.environ.get("ZC_SMS_ROUTE", "primary"),
+    )
     args = parser.parse_args()
     setup_logging(get_settings().log_level, process_name(args.route))
     return asyncio.run(_run(args.route))
