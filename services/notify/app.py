@@ -7,13 +7,20 @@ that died between a publish and its record (services/notify/deliveries.py).
 import asyncio
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitQueue
 
-from services.notify.deliveries import Receipt, apply_receipt, dispatch_due, reconcile_due
+from services.notify.deliveries import (
+    DELIVERIES_CHANNEL,
+    Receipt,
+    apply_receipt,
+    dispatch_due,
+    reconcile_due,
+)
 from services.notify.handlers import codes, notices, operator
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
@@ -22,6 +29,7 @@ from shared.consumer import EventConsumer
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
+from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +127,27 @@ async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> Non
 
 
 async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
-    while True:
-        try:
-            args = (service.pool, deps.gateway)
-            await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
-            await reconcile_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("SMS dispatcher round failed; next round will retry")
-        await asyncio.sleep(deps.settings.sms_dispatch_interval)
+    # Woken by the NOTIFY of each new delivery's commit (deliveries.create_delivery), so a
+    # notice leaves at once; the interval is the poll for retries that fall due. A full batch
+    # is followed by the next one at once: the batch size must not cap the rate.
+    wakeup = Wakeup(service.settings.database_url, DELIVERIES_CHANNEL)
+    reconciled = 0.0  # when the reconciler last ran: once per interval, not at every wake
+    try:
+        while True:
+            taken = 0
+            try:
+                if deps.settings.sms_dispatch_on_commit:
+                    await wakeup.listen()
+                args = (service.pool, deps.gateway)
+                taken = await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
+                if time.monotonic() - reconciled >= deps.settings.sms_dispatch_interval:
+                    reconciled = time.monotonic()
+                    await reconcile_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("SMS dispatcher round failed; next round will retry")
+            if taken < deps.settings.sms_dispatch_batch:
+                await wakeup.sleep(deps.settings.sms_dispatch_interval)
+    finally:
+        await wakeup.close()

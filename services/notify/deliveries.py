@@ -29,6 +29,7 @@ from shared import correlation
 log = logging.getLogger(__name__)
 
 PUBLISHED, UNREACHABLE, UNCERTAIN = "published", "unreachable", "uncertain"
+DELIVERIES_CHANNEL = "notify.deliveries"  # NOTIFY at each new delivery's commit
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ async def create_delivery(
         params or {},
     )
     await record(conn, delivery_id, "queued", now)
+    # Sent by PostgreSQL at the commit: the dispatcher wakes for it.
+    await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
     return delivery_id
 
 

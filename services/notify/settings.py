@@ -18,7 +18,14 @@ class NotifySettings(BaseSettings):
 
     sms_max_attempts: int = Field(5, description="Sends of one SMS before it is failed.")
     sms_retry_base_seconds: float = Field(5.0, description="First retry delay; doubles each try.")
-    sms_dispatch_interval: float = Field(1.0, description="Seconds between dispatcher rounds.")
+    sms_dispatch_interval: float = Field(
+        1.0, description="Seconds between dispatcher rounds when nothing wakes it."
+    )
+    sms_dispatch_on_commit: bool = Field(
+        True,
+        description="Wake the dispatcher at each new delivery's commit (PostgreSQL NOTIFY),"
+        " so a notice leaves at once rather than at the next round.",
+    )
     sms_dispatch_batch: int = Field(
         100, ge=1, description="Deliveries one dispatcher round takes at most (codes first)."
     )
