@@ -256,7 +256,16 @@ async def _retry_or_fail(
     return "queued"
 
 
-async def _settle(conn, row, status: str, now, detail: str, attempts: int | None = None):
+async def _settle(
+    conn,
+    row,
+    status: str,
+    now,
+    detail: str,
+    attempts: int | None = None,
+    receipt: "Receipt | None" = None,
+):
+    """A final status; with the provider's name, id and code when a receipt says them."""
     body, params = row["body"], row["params"]
     if row["kind"] == "code":
         body = _redacted_code_body(body)
@@ -265,7 +274,8 @@ async def _settle(conn, row, status: str, now, detail: str, attempts: int | None
     await conn.execute(
         "UPDATE deliveries SET status = $2, body = $3, last_error = $4, updated_at = $5,"
         " next_attempt_at = NULL, sending_since = NULL, attempts = COALESCE($6, attempts),"
-        " params = $7 WHERE id = $1",
+        " params = $7, provider = COALESCE($8, provider), provider_ref = COALESCE($9,"
+        " provider_ref), provider_code = COALESCE($10, provider_code) WHERE id = $1",
         row["id"],
         status,
         body,
@@ -273,6 +283,9 @@ async def _settle(conn, row, status: str, now, detail: str, attempts: int | None
         now,
         attempts,
         params,
+        receipt.provider if receipt else None,
+        receipt.ref if receipt else None,
+        receipt.code if receipt else None,
     )
     await record(conn, row["id"], status, now, detail)
 
@@ -341,22 +354,15 @@ async def apply_receipt(
     unrecorded = " (its send was not yet recorded)" if row["status"] == "sending" else ""
     who = receipt.provider or "provider"
     this = out_id(delivery_id, attempt)
-    if receipt.provider or receipt.ref or receipt.code:
-        await conn.execute(
-            "UPDATE deliveries SET provider = COALESCE($2, provider),"
-            " provider_ref = COALESCE($3, provider_ref), provider_code = COALESCE($4,"
-            " provider_code) WHERE id = $1",
-            delivery_id,
-            receipt.provider,
-            receipt.ref,
-            receipt.code,
-        )
     if status == "sent":  # accepted by the provider; its report comes later
         await conn.execute(
             "UPDATE deliveries SET status = 'sent', accepted_at = $2, updated_at = $2,"
-            " sending_since = NULL WHERE id = $1",
+            " sending_since = NULL, provider = COALESCE($3, provider),"
+            " provider_ref = COALESCE($4, provider_ref) WHERE id = $1",
             delivery_id,
             now,
+            receipt.provider,
+            receipt.ref,
         )
         ref = f" ({receipt.ref})" if receipt.ref else ""
         again = f", already had {this}: not sent again" if duplicate else ""
@@ -369,7 +375,7 @@ async def apply_receipt(
             detail = f"{who} already had {this}: not sent again"
         else:
             detail = f"{who} delivered"
-        await _settle(conn, row, "delivered", now, detail + unrecorded)
+        await _settle(conn, row, "delivered", now, detail + unrecorded, receipt=receipt)
         return "delivered"
     if status == "unsettled":
         # The provider cannot tell yet whether this out-id went out: never sent again
@@ -397,12 +403,21 @@ async def _failed(conn, row, receipt: Receipt, now, settings, unrecorded: str) -
     code = f" {receipt.code}" if receipt.code else ""
     error = (receipt.error or "provider failed") + unrecorded
     attempt = receipt.attempt
-    if receipt.report:  # the SMS went out and did not reach the phone: not sent again
-        await _settle(conn, row, "failed", now, f"{who} report:{code} {error}", attempts=attempt)
+    if receipt.report or receipt.error_class == "permanent":
+        # A report: the SMS went out and did not reach the phone; a permanent refusal: it
+        # never will. Either way not sent again.
+        what = "report" if receipt.report else "refused"
+        detail = f"{who} {what}:{code} {error}"
+        await _settle(conn, row, "failed", now, detail, attempts=attempt, receipt=receipt)
         return "failed"
-    if receipt.error_class == "permanent":
-        await _settle(conn, row, "failed", now, f"{who} refused:{code} {error}", attempts=attempt)
-        return "failed"
+    if receipt.provider or receipt.code:
+        await conn.execute(
+            "UPDATE deliveries SET provider = COALESCE($2, provider),"
+            " provider_code = COALESCE($3, provider_code) WHERE id = $1",
+            row["id"],
+            receipt.provider,
+            receipt.code,
+        )
     fallback = bool(settings.sms_fallback_provider)
     if receipt.error_class == "throttled":
         wait = timedelta(seconds=receipt.retry_after or settings.sms_retry_base_seconds)
