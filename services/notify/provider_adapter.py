@@ -538,18 +538,20 @@ class SmsProviderAdapter(ProviderAdapter):
                     sent += await self._apply_report(report)
                 if len(reports) < self.api.pull_limit:
                     break
-        now = datetime.now(UTC)
-        rows = await self.pool.fetch(
-            "UPDATE provider_sends SET next_check_at = $3, checks = checks + 1 WHERE out_id IN"
-            " (SELECT out_id FROM provider_sends WHERE provider = $1 AND next_check_at <= $2"
-            " ORDER BY next_check_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
-            self.api.name,
-            now,
-            now + CHECK_LEASE,
-            CHECK_BATCH,
-        )
-        results = await asyncio.gather(*(self._check(row, now) for row in rows))
-        return sent + sum(results)
+        while True:  # batch after batch while they come full: the checks keep up with the sends
+            now = datetime.now(UTC)
+            rows = await self.pool.fetch(
+                "UPDATE provider_sends SET next_check_at = $3, checks = checks + 1 WHERE out_id"
+                " IN (SELECT out_id FROM provider_sends WHERE provider = $1 AND next_check_at"
+                " <= $2 ORDER BY next_check_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
+                self.api.name,
+                now,
+                now + CHECK_LEASE,
+                CHECK_BATCH,
+            )
+            sent += sum(await asyncio.gather(*(self._check(row, now) for row in rows)))
+            if len(rows) < CHECK_BATCH:
+                return sent
 
     async def _apply_report(self, report: Report) -> int:
         row = None
