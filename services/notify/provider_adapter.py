@@ -571,22 +571,28 @@ class SmsProviderAdapter(ProviderAdapter):
         return await self._record_report(row, Found(report.ref, report.status, report.code))
 
     async def _record_report(self, row, found: Found) -> int:
+        """Tell notify, then record it: a receipt lost with a broker away is told again by
+        the next query (the record still waits for its report); one told twice is ignored."""
+        if row["report"] is not None or row["state"] == "refused":
+            return 0
+        reported = {
+            **dict(row),
+            "provider_ref": row["provider_ref"] or found.ref,
+            "report": found.report,
+            "report_code": found.code,
+        }
+        await self.report(str(row["delivery_id"]), row["attempt"], row["out_id"], _report(reported))
         now = datetime.now(UTC)
-        updated = await self.pool.fetchrow(
+        await self.pool.execute(
             "UPDATE provider_sends SET state = 'accepted', provider_ref = COALESCE(provider_ref,"
             " $2), settled_at = COALESCE(settled_at, $5), report = $3, report_code = $4,"
             " reported_at = $5, next_check_at = NULL WHERE out_id = $1 AND report IS NULL"
-            " AND state <> 'refused' RETURNING *",
+            " AND state <> 'refused'",
             row["out_id"],
             found.ref,
             found.report,
             found.code,
             now,
-        )
-        if updated is None:
-            return 0
-        await self.report(
-            str(updated["delivery_id"]), updated["attempt"], updated["out_id"], _report(updated)
         )
         return 1
 
