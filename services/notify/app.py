@@ -134,7 +134,7 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
     reconciled = 0.0  # when the reconciler last ran: once per interval, not at every wake
     try:
         while True:
-            taken = 0
+            taken, began = 0, time.monotonic()
             try:
                 if deps.settings.sms_dispatch_on_commit:
                     await wakeup.listen()
@@ -147,6 +147,9 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
                 raise
             except Exception:
                 log.exception("SMS dispatcher round failed; next round will retry")
+            if deps.settings.sms_dispatch_max_rate and taken:
+                pace = taken / deps.settings.sms_dispatch_max_rate
+                await asyncio.sleep(max(0.0, pace - (time.monotonic() - began)))
             if taken < deps.settings.sms_dispatch_batch:
                 await wakeup.sleep(deps.settings.sms_dispatch_interval)
     finally:

@@ -21,6 +21,12 @@ class NotifySettings(BaseSettings):
     sms_dispatch_interval: float = Field(
         1.0, description="Seconds between dispatcher rounds when nothing wakes it."
     )
+    sms_dispatch_max_rate: float = Field(
+        0.0,
+        ge=0,
+        description="SMS handed to the providers per second at most (0: no limit; the"
+        " providers' own request limits are in the thousands a second).",
+    )
     sms_dispatch_on_commit: bool = Field(
         True,
         description="Wake the dispatcher at each new delivery's commit (PostgreSQL NOTIFY),"

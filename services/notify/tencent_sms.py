@@ -64,7 +64,6 @@ REFUSALS: dict[str, Refusal] = {
     "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": P,
     "InvalidParameterValue.ContentLengthLimit": P,
     "InvalidParameter.DirtyWordFound": P,
-    "InvalidParameterValue.DirtyWordFound": P,
     "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber": P,
     "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": P,
     # throttled: the provider's flow control, retried once its window is over

@@ -36,9 +36,10 @@ PHONES = 100  # five notices to each phone: "the same notice twice" means someth
 KILLS = 20
 PROVIDER_KILL_ROUNDS = {1, 5, 9, 13, 17}  # it stays down until notify has reconciled
 LEASE_SECONDS = 1.0
-ENV = {  # small batches, often: the sending lasts through twenty kills
+ENV = {  # small batches, 40 a second: the sending lasts through twenty kills
     "ZC_SMS_DISPATCH_INTERVAL": "0.1",
     "ZC_SMS_DISPATCH_BATCH": "4",
+    "ZC_SMS_DISPATCH_MAX_RATE": "40",
     "ZC_SMS_RECONCILE_LEASE_SECONDS": str(LEASE_SECONDS),
     # RabbitMQ counts a consumer killed before its ack as a delivery of each event it held
     # (up to the prefetch), so twenty kills in half a minute would dead-letter events by the
