@@ -152,5 +152,8 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
                 await asyncio.sleep(max(0.0, pace - (time.monotonic() - began)))
             if taken < deps.settings.sms_dispatch_batch:
                 await wakeup.sleep(deps.settings.sms_dispatch_interval)
+                # Woken by a commit: let the next few commits join this round (a round costs
+                # two transactions and a confirm whatever its size).
+                await asyncio.sleep(deps.settings.sms_dispatch_gather_seconds)
     finally:
         await wakeup.close()

@@ -27,6 +27,12 @@ class NotifySettings(BaseSettings):
         description="SMS handed to the providers per second at most (0: no limit; the"
         " providers' own request limits are in the thousands a second).",
     )
+    sms_dispatch_gather_seconds: float = Field(
+        0.02,
+        ge=0,
+        description="Once woken, the dispatcher waits this long for more deliveries to send"
+        " in the same round.",
+    )
     sms_dispatch_on_commit: bool = Field(
         True,
         description="Wake the dispatcher at each new delivery's commit (PostgreSQL NOTIFY),"
