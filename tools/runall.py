@@ -23,12 +23,29 @@ import urllib.request
 from shared.processes import is_running
 from shared.settings import get_settings
 
+
+def sms_processes() -> dict[str, str]:
+    """The SMS provider adapters the settings choose (ZC_SMS_PROVIDER, by default the
+    development one writing var/sms.log; ZC_SMS_FALLBACK_PROVIDER); docs/sms.md."""
+    from services.notify.settings import NotifySettings
+
+    notify = NotifySettings()
+    if notify.sms_provider == "dev":
+        chosen = {"sms-dev": "services.notify.dev_provider"}
+    else:
+        chosen = {f"sms-{notify.sms_provider}": "services.notify.sms_adapter"}
+    if notify.sms_fallback_provider:
+        name = f"sms-{notify.sms_fallback_provider}-fallback"
+        chosen[name] = "services.notify.sms_adapter --route fallback"
+    return chosen
+
+
 PROCESSES = {
     "accounts": "services.accounts",
     "cases": "services.cases",
     "documents": "services.documents",
     "notify": "services.notify",
-    "sms-dev": "services.notify.dev_provider",  # the development SMS provider (var/sms.log)
+    **sms_processes(),
     "gateway": "gateway",
 }
 WIDTH = max(map(len, PROCESSES))

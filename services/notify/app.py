@@ -7,13 +7,20 @@ that died between a publish and its record (services/notify/deliveries.py).
 import asyncio
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitQueue
 
-from services.notify.deliveries import apply_receipt, dispatch_due, reconcile_due
+from services.notify.deliveries import (
+    DELIVERIES_CHANNEL,
+    Receipt,
+    apply_receipt,
+    dispatch_due,
+    reconcile_due,
+)
 from services.notify.handlers import codes, notices, operator
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
@@ -24,6 +31,7 @@ from shared.contracts.notify import rpc as contract
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
+from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +68,9 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
     deps = deps or NotifyDeps()
 
     async def start(service: Service) -> None:
-        deps.gateway = SmsGateway(service.settings)
+        deps.gateway = SmsGateway(
+            service.settings, fallback=bool(deps.settings.sms_fallback_provider)
+        )
         await deps.gateway.start()
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
@@ -96,34 +106,57 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
 
 async def _apply_receipt(service: Service, deps: NotifyDeps, body: bytes) -> None:
     try:
-        receipt = json.loads(body)
-        delivery_id = uuid.UUID(receipt["delivery_id"])
-        attempt, status = int(receipt["attempt"]), receipt["status"]
-        duplicate = bool(receipt.get("duplicate"))
-    except (ValueError, KeyError, TypeError):
+        receipt = Receipt.of(json.loads(body))
+    except (ValueError, KeyError, TypeError, AttributeError):
         log.error("unreadable SMS receipt dropped: %r", body[:200])
         return
     async with service.pool.acquire() as conn, conn.transaction():
         await apply_receipt(
             conn,
-            delivery_id,
-            attempt,
-            status,
-            receipt.get("error"),
+            receipt.delivery_id,
+            receipt.attempt,
+            receipt.status,
+            receipt.error,
             deps.clock.now(),
             deps.settings,
-            duplicate,
+            receipt.duplicate,
+            provider=receipt.provider,
+            code=receipt.code,
+            error_class=receipt.error_class,
+            retry_after=receipt.retry_after,
+            ref=receipt.ref,
+            report=receipt.report,
         )
 
 
 async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
-    while True:
-        try:
-            args = (service.pool, deps.gateway)
-            await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
-            await reconcile_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("SMS dispatcher round failed; next round will retry")
-        await asyncio.sleep(deps.settings.sms_dispatch_interval)
+    # Woken by the NOTIFY of each new delivery's commit (deliveries.create_delivery), so a
+    # notice leaves at once; the interval is the poll for retries that fall due. A full batch
+    # is followed by the next one at once: the batch size must not cap the rate.
+    wakeup = Wakeup(service.settings.database_url, DELIVERIES_CHANNEL)
+    reconciled = 0.0  # when the reconciler last ran: once per interval, not at every wake
+    try:
+        while True:
+            taken, began = 0, time.monotonic()
+            try:
+                if deps.settings.sms_dispatch_on_commit:
+                    await wakeup.listen()
+                args = (service.pool, deps.gateway)
+                taken = await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
+                if time.monotonic() - reconciled >= deps.settings.sms_dispatch_interval:
+                    reconciled = time.monotonic()
+                    await reconcile_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("SMS dispatcher round failed; next round will retry")
+            if deps.settings.sms_dispatch_max_rate and taken:
+                pace = taken / deps.settings.sms_dispatch_max_rate
+                await asyncio.sleep(max(0.0, pace - (time.monotonic() - began)))
+            if taken < deps.settings.sms_dispatch_batch:
+                await wakeup.sleep(deps.settings.sms_dispatch_interval)
+                # Woken by a commit: let the next few commits join this round (a round costs
+                # two transactions and a confirm whatever its size).
+                await asyncio.sleep(deps.settings.sms_dispatch_gather_seconds)
+    finally:
+        await wakeup.close()

@@ -29,6 +29,7 @@ from shared import correlation
 log = logging.getLogger(__name__)
 
 PUBLISHED, UNREACHABLE, UNCERTAIN = "published", "unreachable", "uncertain"
+DELIVERIES_CHANNEL = "notify.deliveries"  # NOTIFY at each new delivery's commit
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Outgoing:
     attempt: int
     expires_at: datetime | None
     reconciliation: int = 0  # 0: the attempt's first publish; n: its n-th republish
+    template: str | None = None
+    params: dict | None = None
+    route: str = "primary"  # the provider this attempt goes to: primary or fallback
 
     @classmethod
     def of(cls, row, attempt: int, reconciliation: int = 0) -> "Outgoing":
@@ -53,6 +57,9 @@ class Outgoing:
             attempt,
             row["expires_at"],
             reconciliation,
+            row["template"],
+            dict(row["params"] or {}),
+            row["route"],
         )
 
     @property
@@ -71,12 +78,15 @@ async def create_delivery(
     expires_at: datetime | None,
     reference: str | None,
     now: datetime,
+    params: dict[str, str] | None = None,
 ) -> uuid.UUID:
+    """A queued delivery of `template` (a key of templates.py) with `params`; `body` is the
+    text the person reads (templates.render of the same)."""
     delivery_id = uuid.uuid4()
     await conn.execute(
         "INSERT INTO deliveries (id, kind, mobile, template, body, priority, status,"
-        " next_attempt_at, expires_at, reference, created_at, updated_at, correlation_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $7, $7, $10)",
+        " next_attempt_at, expires_at, reference, created_at, updated_at, correlation_id,"
+        " params) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $7, $7, $10, $11)",
         delivery_id,
         kind,
         mobile,
@@ -87,8 +97,11 @@ async def create_delivery(
         expires_at,
         reference,
         correlation.current(),
+        params or {},
     )
     await record(conn, delivery_id, "queued", now)
+    # Sent by PostgreSQL at the commit: the dispatcher wakes for it.
+    await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
     return delivery_id
 
 
@@ -159,7 +172,17 @@ async def hand_over(
 async def _publish(gateway: SmsGateway, o: Outgoing, now: datetime) -> tuple[str, str | None]:
     try:
         await gateway.publish(
-            o.id, o.mobile, o.body, o.priority, o.attempt, o.expires_at, now, o.reconciliation
+            o.id,
+            o.mobile,
+            o.body,
+            o.priority,
+            o.attempt,
+            o.expires_at,
+            now,
+            o.reconciliation,
+            template=o.template,
+            params=o.params,
+            route=o.route,
         )
     except ProviderUnreachable as error:
         return UNREACHABLE, f"provider unreachable: {error}"
@@ -194,39 +217,75 @@ async def record_outcome(
     return "sending"
 
 
-async def _retry_or_fail(conn, row, attempt: int, now, error: str, settings) -> str:
-    delay = timedelta(seconds=settings.sms_retry_base_seconds * 2 ** (attempt - 1))
+async def _retry_or_fail(
+    conn,
+    row,
+    attempt: int,
+    now,
+    error: str,
+    settings,
+    *,
+    delay: timedelta | None = None,
+    route: str | None = None,
+    route_failures: int | None = None,
+) -> str:
+    """A new attempt after `delay` (default: the backoff), on `route` (default: the same)."""
+    if delay is None:
+        delay = timedelta(seconds=settings.sms_retry_base_seconds * 2 ** (attempt - 1))
     out_of_time = row["expires_at"] is not None and now + delay >= row["expires_at"]
     if attempt >= settings.sms_max_attempts or out_of_time:
         await _settle(conn, row, "failed", now, error, attempts=attempt)
         return "failed"
+    route = route or row["route"]
     await conn.execute(
         "UPDATE deliveries SET status = 'queued', attempts = $2, next_attempt_at = $3,"
-        " last_error = $4, sending_since = NULL, updated_at = $5 WHERE id = $1",
+        " last_error = $4, sending_since = NULL, updated_at = $5, route = $6,"
+        " route_failures = COALESCE($7, route_failures) WHERE id = $1",
         row["id"],
         attempt,
         now + delay,
         error,
         now,
+        route,
+        route_failures,
     )
-    await record(conn, row["id"], "queued", now, f"retry after {delay.total_seconds():g}s: {error}")
+    where = f" on the {route} provider" if route != row["route"] else ""
+    await record(
+        conn, row["id"], "queued", now, f"retry after {delay.total_seconds():g}s{where}: {error}"
+    )
     return "queued"
 
 
-async def _settle(conn, row, status: str, now, detail: str, attempts: int | None = None):
-    body = row["body"]
+async def _settle(
+    conn,
+    row,
+    status: str,
+    now,
+    detail: str,
+    attempts: int | None = None,
+    receipt: "Receipt | None" = None,
+):
+    """A final status; with the provider's name, id and code when a receipt says them."""
+    body, params = row["body"], row["params"]
     if row["kind"] == "code":
         body = _redacted_code_body(body)
+        if params and "code" in params:
+            params = {**params, "code": "*" * len(str(params["code"]))}
     await conn.execute(
         "UPDATE deliveries SET status = $2, body = $3, last_error = $4, updated_at = $5,"
-        " next_attempt_at = NULL, sending_since = NULL, attempts = COALESCE($6, attempts)"
-        " WHERE id = $1",
+        " next_attempt_at = NULL, sending_since = NULL, attempts = COALESCE($6, attempts),"
+        " params = $7, provider = COALESCE($8, provider), provider_ref = COALESCE($9,"
+        " provider_ref), provider_code = COALESCE($10, provider_code) WHERE id = $1",
         row["id"],
         status,
         body,
         detail,
         now,
         attempts,
+        params,
+        receipt.provider if receipt else None,
+        receipt.ref if receipt else None,
+        receipt.code if receipt else None,
     )
     await record(conn, row["id"], status, now, detail)
 
@@ -234,6 +293,40 @@ async def _settle(conn, row, status: str, now, detail: str, attempts: int | None
 def _redacted_code_body(body: str) -> str:
     match = re.search(r"\d{6}", body)
     return redact(body, match.group()) if match else body
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an adapter reports of one attempt (services/notify/provider.py)."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    status: str  # sent, delivered, failed, unsettled
+    error: str | None = None
+    duplicate: bool = False
+    provider: str | None = None
+    code: str | None = None  # the provider's code of a refusal or report
+    error_class: str | None = None  # permanent, throttled, transient
+    retry_after: float | None = None
+    ref: str | None = None  # the provider's id of the SMS
+    report: bool = False  # a delivery report, not the answer to the send
+
+    @classmethod
+    def of(cls, receipt: dict) -> "Receipt":
+        retry_after = receipt.get("retry_after")
+        return cls(
+            delivery_id=uuid.UUID(receipt["delivery_id"]),
+            attempt=int(receipt["attempt"]),
+            status=str(receipt["status"]),
+            error=receipt.get("error"),
+            duplicate=bool(receipt.get("duplicate")),
+            provider=receipt.get("provider"),
+            code=receipt.get("code"),
+            error_class=receipt.get("class"),
+            retry_after=float(retry_after) if retry_after is not None else None,
+            ref=receipt.get("ref"),
+            report=bool(receipt.get("report")),
+        )
 
 
 async def apply_receipt(
@@ -245,27 +338,106 @@ async def apply_receipt(
     now: datetime,
     settings,
     duplicate: bool = False,
+    **more,
 ) -> str | None:
     """Settle a delivery from its provider's receipt; returns the new status (None: ignored).
 
     A receipt settles a `sent` attempt, and a `sending` one too: the provider got it, so
     the process that published it died (or is still recording it) — nothing to reconcile.
+    `more` are the other fields of a `Receipt`.
     """
+    receipt = Receipt(delivery_id, attempt, status, error, duplicate, **more)
     row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1 FOR UPDATE", delivery_id)
     if row is None or row["status"] not in ("sending", "sent") or row["attempts"] != attempt:
         log.info("receipt for %s attempt %s ignored (stale or unknown)", delivery_id, attempt)
         return None
     unrecorded = " (its send was not yet recorded)" if row["status"] == "sending" else ""
+    who = receipt.provider or "provider"
+    this = out_id(delivery_id, attempt)
+    if status == "sent":  # accepted by the provider; its report comes later
+        await conn.execute(
+            "UPDATE deliveries SET status = 'sent', accepted_at = $2, updated_at = $2,"
+            " sending_since = NULL, provider = COALESCE($3, provider),"
+            " provider_ref = COALESCE($4, provider_ref) WHERE id = $1",
+            delivery_id,
+            now,
+            receipt.provider,
+            receipt.ref,
+        )
+        ref = f" ({receipt.ref})" if receipt.ref else ""
+        again = f", already had {this}: not sent again" if duplicate else ""
+        await record(conn, delivery_id, "sent", now, f"accepted by {who}{ref}{again}{unrecorded}")
+        return "sent"
     if status == "delivered":
-        if duplicate:
-            detail = f"provider already had {out_id(delivery_id, attempt)}: not sent again"
+        if receipt.report:
+            detail = f"{who} report: delivered" + (f" ({receipt.code})" if receipt.code else "")
+        elif duplicate:
+            detail = f"{who} already had {this}: not sent again"
         else:
-            detail = "provider delivered"
-        await _settle(conn, row, "delivered", now, detail + unrecorded)
+            detail = f"{who} delivered"
+        await _settle(conn, row, "delivered", now, detail + unrecorded, receipt=receipt)
         return "delivered"
-    return await _retry_or_fail(
-        conn, row, attempt, now, (error or "provider failed") + unrecorded, settings
-    )
+    if status == "unsettled":
+        # The provider cannot tell yet whether this out-id went out: never sent again
+        # blindly. The adapter's report query settles it (or an operator); a code, which
+        # expires in minutes, goes to the other provider at once when there is one.
+        detail = f"{who} cannot tell yet whether {this} went out: {error or 'no answer'}"
+        if row["kind"] == "code" and settings.sms_fallback_provider:
+            return await _retry_or_fail(
+                conn, row, attempt, now, detail, settings, delay=timedelta(0), **_other(row)
+            )
+        await conn.execute("UPDATE deliveries SET last_error = $2 WHERE id = $1", row["id"], detail)
+        await record(conn, delivery_id, row["status"], now, detail)
+        return row["status"]
+    return await _failed(conn, row, receipt, now, settings, unrecorded)
+
+
+def _other(row) -> dict:
+    """Keyword arguments of `_retry_or_fail` that move the next attempt to the other route."""
+    return {"route": "fallback" if row["route"] == "primary" else "primary", "route_failures": 0}
+
+
+async def _failed(conn, row, receipt: Receipt, now, settings, unrecorded: str) -> str:
+    """A failure receipt: a report (final), or a refusal by its class (docs/sms.md)."""
+    who = receipt.provider or "provider"
+    code = f" {receipt.code}" if receipt.code else ""
+    error = (receipt.error or "provider failed") + unrecorded
+    attempt = receipt.attempt
+    if receipt.report or receipt.error_class == "permanent":
+        # A report: the SMS went out and did not reach the phone; a permanent refusal: it
+        # never will. Either way not sent again.
+        what = "report" if receipt.report else "refused"
+        detail = f"{who} {what}:{code} {error}"
+        await _settle(conn, row, "failed", now, detail, attempts=attempt, receipt=receipt)
+        return "failed"
+    if receipt.provider or receipt.code:
+        await conn.execute(
+            "UPDATE deliveries SET provider = COALESCE($2, provider),"
+            " provider_code = COALESCE($3, provider_code) WHERE id = $1",
+            row["id"],
+            receipt.provider,
+            receipt.code,
+        )
+    fallback = bool(settings.sms_fallback_provider)
+    if receipt.error_class == "throttled":
+        wait = timedelta(seconds=receipt.retry_after or settings.sms_retry_base_seconds)
+        detail = f"{who} throttled:{code} {error}"
+        late = row["expires_at"] is not None and now + wait >= row["expires_at"]
+        if late and fallback:  # a code cannot wait out the window: the other provider now
+            return await _retry_or_fail(
+                conn, row, attempt, now, detail, settings, delay=timedelta(0), **_other(row)
+            )
+        return await _retry_or_fail(conn, row, attempt, now, detail, settings, delay=wait)
+    # Transient (a timeout, a 5xx, no connection, the account): retry with backoff; once a
+    # notice failed so on one provider ZC_SMS_FALLBACK_AFTER times, and a code at once, the
+    # next attempt goes to the other provider.
+    detail = f"{who} failed:{code} {error}" if receipt.provider else error
+    failures = row["route_failures"] + 1
+    if fallback and (row["kind"] == "code" or failures >= settings.sms_fallback_after):
+        return await _retry_or_fail(
+            conn, row, attempt, now, detail, settings, delay=timedelta(0), **_other(row)
+        )
+    return await _retry_or_fail(conn, row, attempt, now, detail, settings, route_failures=failures)
 
 
 async def dispatch_due(

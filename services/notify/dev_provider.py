@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 class DevSmsProvider(ProviderAdapter):
     name = "sms-dev"
 
-    def __init__(self, settings: Settings, fail_prefix: str = "") -> None:
-        super().__init__(settings)
+    def __init__(self, settings: Settings, fail_prefix: str = "", route: str = "primary") -> None:
+        super().__init__(settings, route=route)
         self.fail_prefix = fail_prefix
         self.log_path = Path(settings.var_dir) / "sms.log"
         self.out_ids: set[str] = set()  # every out-id in the log: what this provider sent

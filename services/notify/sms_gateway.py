@@ -23,15 +23,18 @@ class PublishUncertain(Exception):
 
 
 class SmsGateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fallback: bool = False) -> None:
         self.settings = settings
+        self.fallback = fallback  # a fallback provider is configured: declare its queue
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
 
     async def start(self) -> None:
         self._connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=5)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
-        self._exchange, _, _ = await provider.declare(channel, self.settings)
+        self._exchange, _, _ = await provider.declare(
+            channel, self.settings, fallback=self.fallback
+        )
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -47,6 +50,10 @@ class SmsGateway:
         expires_at: datetime | None,
         now: datetime,
         reconciliation: int = 0,
+        *,
+        template: str | None = None,
+        params: dict | None = None,
+        route: str = "primary",
     ) -> None:
         """Hand one attempt of one SMS to the providers.
 
@@ -67,6 +74,8 @@ class SmsGateway:
             mobile=mobile,
             body=body,
             expires_at=expires_at,
+            template=template,
+            params=params or {},
         )
         message = aio_pika.Message(
             json.dumps(sms.model_dump(mode="json"), ensure_ascii=False).encode(),
@@ -79,7 +88,10 @@ class SmsGateway:
         )
         try:
             await self._exchange.publish(
-                message, routing_key=provider.ROUTING_KEY, mandatory=True, timeout=PUBLISH_TIMEOUT
+                message,
+                routing_key=provider.ROUTING_KEYS[route],
+                mandatory=True,
+                timeout=PUBLISH_TIMEOUT,
             )
         except aio_pika.exceptions.DeliveryError as error:  # nacked or returned unroutable
             raise ProviderUnreachable(type(error).__name__) from None

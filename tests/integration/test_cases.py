@@ -280,12 +280,18 @@ async def test_the_applicant_gets_an_sms_when_the_case_is_returned(driver):
     await driver.act(unit.applicant, case_id, "submit")
     await driver.act(unit.operator, case_id, "reject", reason="请补充业绩证明")
 
+    case_no = await driver.service.pool.fetchval(
+        "SELECT case_no FROM cases WHERE id = $1", uuid.UUID(str(case_id))
+    )
+
     def sms_about_it():
         log = driver.service.settings.var_dir
         from pathlib import Path
 
         path = Path(log) / "sms.log"
-        return path.exists() and "请补充业绩证明" in path.read_text(encoding="utf-8")
+        # The approved template, with the case number; the reason stays in the system.
+        text = f"您的职称申报（申报编号 {case_no}）未通过单位审核，请登录系统查看原因"
+        return path.exists() and text in path.read_text(encoding="utf-8")
 
     from tests.support.probes import wait_until
 

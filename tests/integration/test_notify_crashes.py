@@ -22,7 +22,7 @@ import asyncpg
 import pytest
 
 from bench._processes import Processes, service_env
-from services.notify.templates import render
+from services.notify.templates import notice_template, render
 from shared.contracts.cases.events import CaseApplicantNotice
 from shared.envelope import new_event
 from shared.outbox import to_message
@@ -36,9 +36,10 @@ PHONES = 100  # five notices to each phone: "the same notice twice" means someth
 KILLS = 20
 PROVIDER_KILL_ROUNDS = {1, 5, 9, 13, 17}  # it stays down until notify has reconciled
 LEASE_SECONDS = 1.0
-ENV = {  # small batches, often: the sending lasts through twenty kills
+ENV = {  # small batches, 40 a second: the sending lasts through twenty kills
     "ZC_SMS_DISPATCH_INTERVAL": "0.1",
     "ZC_SMS_DISPATCH_BATCH": "4",
+    "ZC_SMS_DISPATCH_MAX_RATE": "40",
     "ZC_SMS_RECONCILE_LEASE_SECONDS": str(LEASE_SECONDS),
     # RabbitMQ counts a consumer killed before its ack as a delivery of each event it held
     # (up to the prefetch), so twenty kills in half a minute would dead-letter events by the
@@ -52,6 +53,7 @@ def notices() -> list[CaseApplicantNotice]:
     return [
         CaseApplicantNotice(
             case_id=f"crash-{n}",
+            case_no=f"2026{n:06d}",  # each notice's text differs by its case number
             applicant_name="申报人",
             applicant_mobile=phones[n % PHONES],
             round_name="2026年度",
@@ -63,13 +65,8 @@ def notices() -> list[CaseApplicantNotice]:
 
 
 def sms_text(notice: CaseApplicantNotice) -> str:
-    return render(
-        "case.notice",
-        name=notice.applicant_name,
-        round=notice.round_name,
-        qualification=notice.qualification_name,
-        text=notice.notice,
-    )
+    template, params = notice_template(notice.notice, notice.case_no, notice.case_id)
+    return render(template, **params)
 
 
 async def publish_events(settings, events: list[CaseApplicantNotice]) -> None:

@@ -32,7 +32,11 @@ LEASE = 30.0
 @pytest.fixture(scope="module")
 async def notify(own_database):
     deps = NotifyDeps(
-        settings=NotifySettings(sms_dispatch_interval=3600, sms_reconcile_lease_seconds=LEASE)
+        settings=NotifySettings(
+            sms_dispatch_interval=3600,
+            sms_dispatch_on_commit=False,  # the tests dispatch, nothing else
+            sms_reconcile_lease_seconds=LEASE,
+        )
     )
     service = build_notify(own_database, deps)
     await service.start()

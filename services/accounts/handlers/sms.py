@@ -82,15 +82,32 @@ async def _account_has_mobile(ctx: CallContext, username: str, mobile: str) -> b
 
 
 async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, now) -> None:
+    """Codes per mobile: a minute's cooldown, an hour's and a day's caps (settings), counted
+    over every purpose, as the SMS providers count them per number: the system refuses first,
+    in words of its own, so nobody ever meets a provider's throttling."""
     settings = deps.settings
-    # The cooldown is per purpose: an admin who just registered may reset a password at once.
-    last = await conn.fetchval(
-        "SELECT max(created_at) FROM sms_codes WHERE mobile = $1 AND purpose = $2", mobile, purpose
-    )
+    last = await conn.fetchval("SELECT max(created_at) FROM sms_codes WHERE mobile = $1", mobile)
     if last is not None:
         wait = settings.sms_cooldown_seconds - int((now - last).total_seconds())
         if wait > 0:
             raise _field("mobile", f"验证码已发送，请 {wait} 秒后再获取", 429, "too_many_requests")
+    hour_ago = now - timedelta(hours=1)
+    in_hour = await conn.fetch(
+        "SELECT created_at FROM sms_codes WHERE mobile = $1 AND created_at > $2"
+        " ORDER BY created_at",
+        mobile,
+        hour_ago,
+    )
+    if len(in_hour) >= settings.sms_hourly_cap_per_mobile:
+        # Free again once the oldest code of the last hour is an hour old.
+        oldest = in_hour[len(in_hour) - settings.sms_hourly_cap_per_mobile]["created_at"]
+        minutes = max(1, -(-int((oldest - hour_ago).total_seconds()) // 60))
+        raise _field(
+            "mobile",
+            f"该手机号获取验证码过于频繁，请 {minutes} 分钟后再试",
+            429,
+            "too_many_requests",
+        )
     day_start = deps.clock.start_of_today()
     sent_today = await conn.fetchval(
         "SELECT count(*) FROM sms_codes WHERE mobile = $1 AND created_at >= $2", mobile, day_start

@@ -13,7 +13,8 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
     if params.expires_at <= now:
         raise RpcError("expired", "验证码已过期，未发送", 410)
     minutes = max(1, round((params.expires_at - now).total_seconds() / 60))
-    body = render(f"code.{params.purpose}", code=params.code, minutes=minutes)
+    template_params = {"code": params.code, "minutes": str(minutes)}
+    body = render(f"code.{params.purpose}", **template_params)
     async with ctx.pool.acquire() as conn:
         # Recorded `sending` and committed before the publish, like every SMS: a crash
         # after the publish leaves it to a receipt or the reconciler, never to a resend.
@@ -28,6 +29,7 @@ async def send_code(params: SendCode, ctx: CallContext) -> dict:
                 expires_at=params.expires_at,
                 reference=params.reference or None,
                 now=now,
+                params=template_params,
             )
             row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1", delivery_id)
             outgoing = await claim(conn, row, now)

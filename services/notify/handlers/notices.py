@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from services.notify.deliveries import create_delivery
 from services.notify.provider import NOTICE_PRIORITY
-from services.notify.templates import render
+from services.notify.templates import notice_template, render
 from shared.contracts.cases.events import CaseApplicantNotice
 
 
@@ -12,22 +12,16 @@ def notice_handler(deps):
     async def on_applicant_notice(conn, envelope, event: CaseApplicantNotice) -> None:
         if not event.applicant_mobile:
             return
-        text = event.notice
-        if event.reason:
-            text += f"原因：{event.reason[:60]}"
+        # An approved template, not free text (templates.py): the reason stays in the system.
+        template, params = notice_template(event.notice, event.case_no, event.case_id)
         now = deps.clock.now()
         await create_delivery(
             conn,
             kind="notice",
             mobile=event.applicant_mobile,
-            template="case.notice",
-            body=render(
-                "case.notice",
-                name=event.applicant_name,
-                round=event.round_name,
-                qualification=event.qualification_name,
-                text=text,
-            ),
+            template=template,
+            body=render(template, **params),
+            params=params,
             priority=NOTICE_PRIORITY,
             expires_at=now + timedelta(hours=deps.settings.sms_notice_ttl_hours),
             reference=f"case:{event.case_id}:{envelope.id}",
