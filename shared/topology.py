@@ -126,7 +126,11 @@ SERVICES = ("accounts", "cases", "documents", "notify")
 def names_under_prefix(names: Names) -> tuple[list[str], list[str]]:
     """(queues, exchanges) the services declare under one prefix: what a cleanup removes."""
     settings = names.settings
-    queues = [settings.name("sms", "provider"), settings.name("sms", "receipts")]
+    queues = [
+        settings.name("sms", "provider"),
+        settings.name("sms", "provider", "fallback"),
+        settings.name("sms", "receipts"),
+    ]
     for service in SERVICES:
         queues += [
             names.event_queue(service),
