@@ -28,6 +28,7 @@ from shared.topology import Names, declare_consumer_queues, declare_events_excha
 log = logging.getLogger(__name__)
 
 Hook = Callable[["Service"], Awaitable[None]]
+POOL_CLOSE_GRACE = 10.0  # seconds
 
 
 class Service:
@@ -107,7 +108,18 @@ class Service:
         if self.relay is not None:
             await self.relay.stop()
         if self.pool is not None:
-            await self.pool.close()
+            await self._close_pool()
+
+    async def _close_pool(self) -> None:
+        """A stop never hangs on a connection some task did not give back: after a grace
+        period the rest are closed hard (their transactions roll back)."""
+        try:
+            await asyncio.wait_for(self.pool.close(), POOL_CLOSE_GRACE)
+        except TimeoutError:
+            log.warning(
+                "%s: connections still in use after %ss; closed", self.name, POOL_CLOSE_GRACE
+            )
+            self.pool.terminate()
 
     def run(self) -> None:
         setup_logging(self.settings.log_level, self.name)
