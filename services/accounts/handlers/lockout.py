@@ -9,6 +9,7 @@ still logs in. The owner is told of the lock by SMS (at most once a day). The nu
 settings (services/accounts/settings.py); docs/security.md explains the choice.
 """
 
+import math
 from datetime import timedelta
 
 from shared.contracts.accounts.events import ACCOUNT_LOCKED, AccountLocked
@@ -82,8 +83,8 @@ async def _pair_pause(conn, settings, username_key: str, client_ip: str, now) ->
     if row["failures"] < settings.login_max_failures:
         return None
     resume = row["last"] + timedelta(minutes=settings.login_lock_minutes)
-    wait = (resume - now).total_seconds()
-    return int(wait) + 1 if wait > 0 else None
+    wait = math.ceil((resume - now).total_seconds())
+    return wait if wait > 0 else None
 
 
 async def _lock_if_hammered(conn, settings, user, username_key: str, now):
@@ -146,7 +147,7 @@ async def _is_usual(conn, settings, user_id, client_ip: str, now) -> bool:
 
 
 def _minutes(seconds: float) -> int:
-    return max(1, -(-int(seconds) // 60))
+    return max(1, math.ceil(seconds / 60))
 
 
 def _paused(wait: int) -> RpcError:
@@ -155,14 +156,12 @@ def _paused(wait: int) -> RpcError:
 
 
 def _locked(until, now) -> RpcError:
-    wait = (until - now).total_seconds()
+    wait = max(1, math.ceil((until - now).total_seconds()))
     message = (
         f"该账户近期登录失败次数过多，已暂停在新的网络上登录，请 {_minutes(wait)} 分钟后再试，"
         "或通过“忘记密码”重设密码"
     )
-    return RpcError(
-        "account_locked", message, 423, {"username": message}, {"retry_after": int(wait) + 1}
-    )
+    return RpcError("account_locked", message, 423, {"username": message}, {"retry_after": wait})
 
 
 async def forget_failures(conn, user_id) -> None:
