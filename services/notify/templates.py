@@ -61,6 +61,13 @@ TEMPLATES: dict[str, Template] = {
             "您正在重设登录密码，验证码 {code}，{minutes} 分钟内有效。请勿告知他人。",
             ("code", "minutes"),
         ),
+        Template(
+            "code.change_mobile",
+            "验证码",
+            "您正在修改登录账户的手机号码，验证码 {code}，{minutes} 分钟内有效。"
+            "如非本人操作请忽略。",
+            ("code", "minutes"),
+        ),
         _notice(
             "case.unit_rejected",
             "您的职称申报（申报编号 {case_no}）未通过单位审核，"

@@ -120,7 +120,8 @@ class AccountsDriver:
 
         return await wait_until(read)
 
-    async def login(self, name: str, password: str = PASSWORD) -> dict:
+    async def login(self, name: str, password: str = PASSWORD, **extra) -> dict:
+        """extra: what the gateway adds (client_ip, user_agent)."""
         captcha = await self.call("captcha.new")
         return await self.call(
             "auth.login",
@@ -129,7 +130,19 @@ class AccountsDriver:
                 "password": password,
                 "captcha_id": captcha["captcha_id"],
                 "captcha_answer": CAPTCHA,
+                **extra,
             },
+        )
+
+    @staticmethod
+    def session_actor(session: dict) -> Actor:
+        """The actor the gateway sends for calls made in this session (a login's answer)."""
+        user = session["user"]
+        return Actor(
+            user_id=user["id"],
+            role=user["role"],
+            unit_id=user["unit_id"],
+            session_id=session["session_id"],
         )
 
     async def actor(self, name: str, password: str = PASSWORD) -> Actor:

@@ -1,6 +1,5 @@
 """Login with captcha and lockout, sessions, logout, password change and reset."""
 
-import uuid
 from datetime import timedelta
 
 from services.accounts.domain.credentials import (
@@ -12,6 +11,7 @@ from services.accounts.domain.credentials import (
 )
 from services.accounts.domain.validation import FieldError, validate_password
 from services.accounts.handlers.captchas import check_captcha
+from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
 from shared.contracts.accounts.rpc import ChangePassword, Login, ResetPassword, Token
@@ -67,9 +67,10 @@ async def login(params: Login, ctx: CallContext) -> dict:
                 await hash_password_async(params.password),
             )
         token, csrf = new_token(), new_token()
-        await conn.execute(
+        session_id = await conn.fetchval(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
-            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+            " RETURNING id",
             token_digest(token),
             user["id"],
             csrf,
@@ -78,7 +79,12 @@ async def login(params: Login, ctx: CallContext) -> dict:
             params.client_ip,
             params.user_agent[:300],
         )
-    return {"token": token, "csrf_token": csrf, "user": user_view(user, user["unit_name"])}
+    return {
+        "token": token,
+        "csrf_token": csrf,
+        "session_id": str(session_id),
+        "user": user_view(user, user["unit_name"]),
+    }
 
 
 def _disabled(user) -> RpcError:
@@ -129,7 +135,8 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
     deps = ctx.deps
     now = deps.clock.now()
     row = await ctx.pool.fetchrow(
-        "SELECT s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, s.revoked_at, u.*,"
+        "SELECT s.id AS session_id, s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at,"
+        " s.revoked_at, u.*,"
         " n.active AS unit_active, n.name AS unit_name"
         " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id"
         " WHERE s.token_hash = $1",
@@ -149,7 +156,11 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
         await ctx.pool.execute(
             "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", row["token_hash"], now
         )
-    return {"csrf_token": row["csrf_token"], "user": user_view(row, row["unit_name"])}
+    return {
+        "csrf_token": row["csrf_token"],
+        "session_id": str(row["session_id"]),
+        "user": user_view(row, row["unit_name"]),
+    }
 
 
 async def logout(params: Token, ctx: CallContext) -> dict:
@@ -159,14 +170,6 @@ async def logout(params: Token, ctx: CallContext) -> dict:
         ctx.deps.clock.now(),
     )
     return {"logged_out": True}
-
-
-async def revoke_sessions(conn, user_id: uuid.UUID, now) -> None:
-    await conn.execute(
-        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        user_id,
-        now,
-    )
 
 
 def check_new_password(new: str, confirm: str, field: str = "new_password") -> dict[str, str]:
@@ -180,6 +183,8 @@ def check_new_password(new: str, confirm: str, field: str = "new_password") -> d
 
 
 async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
+    """The old password again, then the new one; every other session of the person ends
+    (one opened by whoever learnt the old password), the one they changed it in goes on."""
     actor = ctx.actor
     if actor.user_id is None:
         raise RpcError("unauthenticated", "请先登录", 401)
@@ -203,12 +208,13 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
             new_hash,
             now,
         )
-        await revoke_sessions(conn, actor.user_id, now)
+        await revoke_sessions(conn, actor.user_id, now, keep=actor.session_id)
     return {"changed": True}
 
 
 async def reset_password(params: ResetPassword, ctx: CallContext) -> dict:
-    """Forgot password: a code sent to the registered mobile proves who is asking."""
+    """Forgot password: a code sent to the registered mobile proves who is asking; every
+    session of the account ends, as none of them is the asker's."""
     problems = check_new_password(params.new_password, params.new_password_confirm)
     mobile, username = params.mobile.strip(), params.username.strip()
     if not params.sms_code.strip():
