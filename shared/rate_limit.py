@@ -47,6 +47,9 @@ LIMITS: dict[str, Limit] = {
         # passwords across many accounts (guesses at one account meet the lockout first).
         Limit("login", "client address", 100, 600, "登录尝试过于频繁"),
         Limit("password_reset", "client address", 20, 3600, "找回密码尝试过于频繁"),
+        # The current password asked again (password or mobile change): a stolen session
+        # must not become a way to guess the password without the login's lockout.
+        Limit("reauth", "user", 10, 900, "密码验证过于频繁"),
         # A job renders up to hundreds of pages on the shared render pool.
         Limit("print_job", "user", 30, 600, "提交打印任务过于频繁"),
     )

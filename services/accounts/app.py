@@ -6,9 +6,11 @@ from services.accounts.handlers import (
     auth,
     captchas,
     enrolments,
+    mobile,
     organisations,
     registration,
     reviewers,
+    sessions,
     sms,
     talent,
     units,
@@ -36,6 +38,10 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc.serve(contract.AUTH_LOGOUT, auth.logout)
     rpc.serve(contract.AUTH_CHANGE_PASSWORD, auth.change_password)
     rpc.serve(contract.AUTH_RESET_PASSWORD, auth.reset_password)
+    rpc.serve(contract.AUTH_CHANGE_MOBILE, mobile.change_mobile)
+    rpc.serve(contract.SESSIONS_LIST, sessions.list_sessions)
+    rpc.serve(contract.SESSIONS_END, sessions.end_session)
+    rpc.serve(contract.SESSIONS_END_OTHERS, sessions.end_other_sessions)
     rpc.serve(contract.UNITS_NAMES, units.unit_names)
     rpc.serve(contract.USERS_ME, users.me)
     rpc.serve(contract.USERS_LIST, users.list_users)

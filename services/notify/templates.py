@@ -62,6 +62,13 @@ TEMPLATES: dict[str, Template] = {
             ("code", "minutes"),
         ),
         Template(
+            "code.change_mobile",
+            "验证码",
+            "您正在修改登录账户的手机号码，验证码 {code}，{minutes} 分钟内有效。"
+            "如非本人操作请忽略。",
+            ("code", "minutes"),
+        ),
+        Template(
             "account.locked",
             "短信通知",
             "您的账户 {username} 近 1 小时内登录失败 {failures} 次，已暂停在新的网络上登录至"

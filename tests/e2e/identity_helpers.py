@@ -113,7 +113,11 @@ async def enrol(services, form: dict, unit_name: str = UNIT_NAME, **changes) -> 
         await upsert_enrolment(conn, Enrolment(**(enrolment.__dict__ | changes)))
 
 
-SMS_WORDS = {"register": "注册单位管理员", "reset_password": "重设登录密码"}
+SMS_WORDS = {
+    "register": "注册单位管理员",
+    "reset_password": "重设登录密码",
+    "change_mobile": "修改登录账户的手机号码",
+}
 
 
 def last_code(outbox: Path, to: str, purpose: str = "register") -> str | None:

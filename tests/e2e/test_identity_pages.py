@@ -412,7 +412,7 @@ async def test_logging_out_revokes_the_session_not_just_the_cookie(admin, new_cl
     assert where == "/login"
 
 
-async def test_changing_the_password_logs_the_user_out_everywhere(admin, new_client):
+async def test_changing_the_password_logs_the_user_out_everywhere_else(admin, new_client):
     elsewhere = new_client()
     await elsewhere.login(admin.form["username"])
     assert (await elsewhere.page("/home"))[2] == "/home"
@@ -424,8 +424,8 @@ async def test_changing_the_password_logs_the_user_out_everywhere(admin, new_cli
     }
     _, page, where = await admin.submit("/password/change", change)
 
-    assert where == "/login" and "密码已修改" in page
-    assert (await admin.page("/home"))[2] == "/login"
+    assert where == "/home" and "密码已修改，您在其他设备上的登录均已退出" in page
+    assert (await admin.page("/home"))[2] == "/home"
     assert (await elsewhere.page("/home"))[2] == "/login"
     assert (await new_client().login(admin.form["username"]))[0] == 401
     assert (await new_client().login(admin.form["username"], NEW_PASSWORD))[2] == "/home"

@@ -115,3 +115,25 @@ async def test_the_sweep_purges_what_expired_and_keeps_what_is_live(accounts, ac
                 f"sweep-{label}",
             )
             assert dict(found) == dict.fromkeys(found.keys(), present), label
+
+
+async def test_typing_the_current_password_again_is_rate_limited_per_person(
+    accounts, accounts_deps
+):
+    """A stolen session must not guess the password through the change forms."""
+    _, admin = await accounts.new_unit_admin()
+    kept = accounts_deps.rate_limits
+    accounts_deps.rate_limits = limiter(reauth="3/900")
+    wrong = {"old_password": "Wrong0pass", "new_password": "Newpass12"}
+    wrong["new_password_confirm"] = "Newpass12"
+    try:
+        for _ in range(3):
+            with pytest.raises(RpcError) as refused:
+                await accounts.call("auth.change_password", wrong, actor=admin)
+            assert refused.value.fields == {"old_password": "原密码错误"}
+        with pytest.raises(RpcError) as limited:
+            await accounts.call("auth.change_password", wrong, actor=admin)
+        assert (limited.value.status, limited.value.code) == (429, "too_many_requests")
+        assert limited.value.message.startswith("密码验证过于频繁")
+    finally:
+        accounts_deps.rate_limits = kept

@@ -131,7 +131,10 @@ class AccountsDriver:
 
         return await wait_until(read)
 
-    async def login(self, name: str, password: str = PASSWORD, client_ip: str = "") -> dict:
+    async def login(
+        self, name: str, password: str = PASSWORD, client_ip: str = "", **extra
+    ) -> dict:
+        """extra: what else the gateway adds (user_agent)."""
         captcha = await self.call("captcha.new", {"client_ip": client_ip})
         return await self.call(
             "auth.login",
@@ -141,7 +144,19 @@ class AccountsDriver:
                 "captcha_id": captcha["captcha_id"],
                 "captcha_answer": CAPTCHA,
                 "client_ip": client_ip,
+                **extra,
             },
+        )
+
+    @staticmethod
+    def session_actor(session: dict) -> Actor:
+        """The actor the gateway sends for calls made in this session (a login's answer)."""
+        user = session["user"]
+        return Actor(
+            user_id=user["id"],
+            role=user["role"],
+            unit_id=user["unit_id"],
+            session_id=session["session_id"],
         )
 
     async def actor(self, name: str, password: str = PASSWORD) -> Actor:

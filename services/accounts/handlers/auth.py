@@ -1,6 +1,5 @@
 """Login with captcha and lockout (lockout.py), sessions, logout, password change and reset."""
 
-import uuid
 from datetime import timedelta
 
 from services.accounts.domain.credentials import (
@@ -13,6 +12,7 @@ from services.accounts.domain.credentials import (
 from services.accounts.domain.validation import FieldError, validate_password
 from services.accounts.handlers import lockout
 from services.accounts.handlers.captchas import check_captcha
+from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
 from shared.contracts.accounts.rpc import ChangePassword, Login, ResetRequest, Token
@@ -68,9 +68,10 @@ async def login(params: Login, ctx: CallContext) -> dict:
                 await hash_password_async(params.password),
             )
         token, csrf = new_token(), new_token()
-        await conn.execute(
+        session_id = await conn.fetchval(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
-            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+            " RETURNING id",
             token_digest(token),
             user["id"],
             csrf,
@@ -79,7 +80,12 @@ async def login(params: Login, ctx: CallContext) -> dict:
             params.client_ip,
             params.user_agent[:300],
         )
-    return {"token": token, "csrf_token": csrf, "user": user_view(user, user["unit_name"])}
+    return {
+        "token": token,
+        "csrf_token": csrf,
+        "session_id": str(session_id),
+        "user": user_view(user, user["unit_name"]),
+    }
 
 
 def _disabled(user) -> RpcError:
@@ -93,7 +99,8 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
     deps = ctx.deps
     now = deps.clock.now()
     row = await ctx.pool.fetchrow(
-        "SELECT s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, s.revoked_at, u.*,"
+        "SELECT s.id AS session_id, s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at,"
+        " s.revoked_at, u.*,"
         " n.active AS unit_active, n.name AS unit_name"
         " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id"
         " WHERE s.token_hash = $1",
@@ -113,7 +120,11 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
         await ctx.pool.execute(
             "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", row["token_hash"], now
         )
-    return {"csrf_token": row["csrf_token"], "user": user_view(row, row["unit_name"])}
+    return {
+        "csrf_token": row["csrf_token"],
+        "session_id": str(row["session_id"]),
+        "user": user_view(row, row["unit_name"]),
+    }
 
 
 async def logout(params: Token, ctx: CallContext) -> dict:
@@ -123,14 +134,6 @@ async def logout(params: Token, ctx: CallContext) -> dict:
         ctx.deps.clock.now(),
     )
     return {"logged_out": True}
-
-
-async def revoke_sessions(conn, user_id: uuid.UUID, now) -> None:
-    await conn.execute(
-        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        user_id,
-        now,
-    )
 
 
 def check_new_password(new: str, confirm: str, field: str = "new_password") -> dict[str, str]:
@@ -144,6 +147,8 @@ def check_new_password(new: str, confirm: str, field: str = "new_password") -> d
 
 
 async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
+    """The old password again, then the new one; every other session of the person ends
+    (one opened by whoever learnt the old password), the one they changed it in goes on."""
     actor = ctx.actor
     if actor.user_id is None:
         raise RpcError("unauthenticated", "请先登录", 401)
@@ -151,6 +156,7 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
     row = await ctx.pool.fetchrow("SELECT password_hash FROM users WHERE id = $1", actor.user_id)
     if row is None:
         raise RpcError("unauthenticated", "请先登录", 401)
+    await lockout.count_reauthentication(ctx)
     if not await verify_password_async(row["password_hash"], params.old_password):
         problems["old_password"] = "原密码错误"
     elif params.old_password == params.new_password and not problems:
@@ -167,12 +173,13 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
             new_hash,
             now,
         )
-        await revoke_sessions(conn, actor.user_id, now)
+        await revoke_sessions(conn, actor.user_id, now, keep=actor.session_id)
     return {"changed": True}
 
 
 async def reset_password(params: ResetRequest, ctx: CallContext) -> dict:
-    """Forgot password: a code sent to the registered mobile proves who is asking."""
+    """Forgot password: a code sent to the registered mobile proves who is asking; every
+    session of the account ends, as none of them is the asker's."""
     async with ctx.pool.acquire() as conn:
         await ctx.deps.rate_limits.hit(
             conn, "password_reset", params.client_ip, ctx.deps.clock.now()

@@ -164,6 +164,12 @@ def _locked(until, now) -> RpcError:
     return RpcError("account_locked", message, 423, {"username": message}, {"retry_after": wait})
 
 
+async def count_reauthentication(ctx) -> None:
+    """Each time a signed-in person types their current password again (rate-limited)."""
+    async with ctx.pool.acquire() as conn:
+        await ctx.deps.rate_limits.hit(conn, "reauth", str(ctx.actor.user_id), ctx.deps.clock.now())
+
+
 async def forget_failures(conn, user_id) -> None:
     """A new password set by its owner (SMS) or a manager starts the counts afresh."""
     await conn.execute(

@@ -28,7 +28,8 @@ from services.accounts.domain.validation import (
     validate_username,
 )
 from services.accounts.handlers import lockout
-from services.accounts.handlers.auth import check_new_password, revoke_sessions
+from services.accounts.handlers.auth import check_new_password
+from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.views import user_view
 from shared.contracts.accounts.events import USER_CREATED, UserCreated
 from shared.contracts.accounts.rpc import (
