@@ -89,10 +89,16 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 
 
 @spec.operation(
-    "post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=Captcha
+    "post",
+    "/api/captcha",
+    "A new image captcha (base64 PNG)",
+    "auth",
+    response=Captcha,
+    errors=(429,),
 )
 async def new_captcha(request: web.Request) -> web.Response:
-    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW))
+    params = with_client(request, {})
+    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW, params))
 
 
 @spec.operation(
@@ -147,7 +153,7 @@ async def session_state(request: web.Request) -> web.Response:
     "auth",
     body=Credentials,
     response=SessionState,
-    errors=(401, 403, 422, 423),
+    errors=(401, 403, 422, 423, 429),
 )
 async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
@@ -176,12 +182,14 @@ async def logout(request: web.Request) -> web.Response:
     "auth",
     body=ResetPassword,
     response=PasswordSet,
-    errors=(422,),
+    errors=(422, 429),
 )
 async def reset_password(request: web.Request) -> web.Response:
     body = await body_of(request, ResetPassword)
     return json_response(
-        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, body.model_dump())
+        await call_anonymous(
+            request, accounts_rpc.AUTH_RESET_PASSWORD, with_client(request, body.model_dump())
+        )
     )
 
 

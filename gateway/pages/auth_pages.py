@@ -65,7 +65,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def _login_form(request, values: dict, error: RpcError | None = None) -> web.Response:
-    captcha = await call_anonymous(request, accounts_rpc.CAPTCHA_NEW)
+    captcha = await call_anonymous(request, accounts_rpc.CAPTCHA_NEW, with_client(request, {}))
     return form_page(request, "auth/login.html", values, error, captcha=captcha)
 
 
@@ -136,7 +136,8 @@ async def forgot(request: web.Request) -> web.Response:
     if form.get("action") == "send_code":
         return await send_code(request, form, "auth/password_forgot.html", "reset_password")
     try:
-        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, pick(form, RESET_FIELDS))
+        params = with_client(request, pick(form, RESET_FIELDS))
+        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise

@@ -16,10 +16,12 @@ from services.accounts.handlers import (
     units,
     users,
 )
+from services.accounts.sweep import sweep
 from shared.consumer import EventConsumer
 from shared.contracts import external
 from shared.contracts.accounts import rpc as contract
 from shared.contracts.cases.events import ORGANISATION_RENAMED
+from shared.periodic import service_hooks
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -84,11 +86,17 @@ def build_service(settings: Settings | None = None, deps: AccountsDeps | None = 
             await deps.notify.close()
             deps.notify = None
 
+    start_sweep, stop_sweep = service_hooks(
+        "accounts-sweep",
+        deps.settings.sweep_interval_seconds,
+        lambda service: sweep(service.pool, deps),
+    )
+
     return Service(
         "accounts",
         build_rpc(deps),
         build_events(),
         settings=settings,
-        on_start=[connect_notify],
-        on_stop=[close_notify],
+        on_start=[connect_notify, start_sweep],
+        on_stop=[stop_sweep, close_notify],
     )

@@ -68,6 +68,13 @@ TEMPLATES: dict[str, Template] = {
             "如非本人操作请忽略。",
             ("code", "minutes"),
         ),
+        Template(
+            "account.locked",
+            "短信通知",
+            "您的账户 {username} 近 1 小时内登录失败 {failures} 次，已暂停在新的网络上登录至"
+            " {until}，您常用的网络仍可登录。如非本人操作，请尽快修改密码。",
+            ("username", "failures", "until"),
+        ),
         _notice(
             "case.unit_rejected",
             "您的职称申报（申报编号 {case_no}）未通过单位审核，"

@@ -187,10 +187,10 @@ def text_of(page: str) -> str:
 
 
 class Client:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
         # unsafe: accept cookies from an IP address (the test server's 127.0.0.1)
         self.http = aiohttp.ClientSession(
-            base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers
         )
 
     async def close(self) -> None:

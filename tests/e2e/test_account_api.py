@@ -59,9 +59,7 @@ async def test_the_sessions_are_listed_and_another_one_is_ended_by_its_id(operat
     assert (await operator.api("GET", "/api/me"))[0] == 200
 
 
-async def test_a_session_of_someone_else_answers_as_if_there_were_none(
-    operator, gateway, services
-):
+async def test_a_session_of_someone_else_answers_as_if_there_were_none(operator, gateway, services):
     stranger = await signed_in(gateway, services, "unit_operator", unit_id=await new_unit(services))
     try:
         theirs = (await sessions(stranger))[0]["id"]

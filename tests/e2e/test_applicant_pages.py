@@ -181,9 +181,7 @@ async def test_scans_upload_and_wrong_files_are_refused_beside_their_upload(appl
     assert "身份证.png" not in page.split('id="scans"', 1)[1]
 
 
-async def test_a_full_section_refuses_the_next_scan_beside_it_and_over_the_api(
-    applicant, case_id
-):
+async def test_a_full_section_refuses_the_next_scan_beside_it_and_over_the_api(applicant, case_id):
     _, page, _ = await applicant.page(f"/my/cases/{case_id}")
     scans = text_of(page.split('id="scans"', 1)[1])
     assert "全部扫描件上限 100 个 / 200 MB。" in scans

@@ -7,6 +7,7 @@ proves they hold it. Their other sessions end, as after a password change.
 from services.accounts.access import own_account_with_mobile
 from services.accounts.domain.credentials import verify_password_async
 from services.accounts.domain.validation import FieldError, validate_new_mobile
+from services.accounts.handlers import lockout
 from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import consume_code
 from shared.contracts.accounts.rpc import ChangeMobile
@@ -20,6 +21,8 @@ def _invalid(fields: dict[str, str]) -> RpcError:
 async def change_mobile(params: ChangeMobile, ctx: CallContext) -> dict:
     account = await own_account_with_mobile(ctx.pool, ctx.actor)
     mobile, problems = _check_form(params, account["mobile"])
+    if params.password:
+        await lockout.count_reauthentication(ctx)
     # The code is only tried once the password is right, so a wrong password costs no try.
     if params.password and not await verify_password_async(
         account["password_hash"], params.password

@@ -27,6 +27,7 @@ from services.accounts.domain.validation import (
     validate_password,
     validate_username,
 )
+from services.accounts.handlers import lockout
 from services.accounts.handlers.auth import check_new_password
 from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.views import user_view
@@ -237,6 +238,7 @@ async def set_password(params: SetPassword, ctx: CallContext) -> dict:
             now,
         )
         await revoke_sessions(conn, params.user_id, now)
+        await lockout.forget_failures(conn, params.user_id)
     return {"reset": True}
 
 

@@ -157,6 +157,14 @@ class Login(Credentials):
     user_agent: str = ""
 
 
+class NewCaptcha(BaseModel):
+    client_ip: str = ""  # captchas are rate-limited per client address
+
+
+class ResetRequest(ResetPassword):
+    client_ip: str = ""
+
+
 class Token(BaseModel):
     token: str
 
@@ -374,7 +382,7 @@ def _method(name, params, result, summary) -> Method:
     return Method(SERVICE, name, params, result, summary)
 
 
-CAPTCHA_NEW = _method("captcha.new", None, Captcha, "A new image captcha for the login form")
+CAPTCHA_NEW = _method("captcha.new", NewCaptcha, Captcha, "A new image captcha for the login form")
 SMS_REQUEST_CODE = _method(
     "sms.request_code", RequestCode, CodeSent, "Send an SMS code (cooldown, daily caps)"
 )
@@ -391,7 +399,7 @@ AUTH_CHANGE_PASSWORD = _method(
     "Change one's own password; the caller's other sessions end",
 )
 AUTH_RESET_PASSWORD = _method(
-    "auth.reset_password", ResetPassword, PasswordSet, "Reset a password with an SMS code"
+    "auth.reset_password", ResetRequest, PasswordSet, "Reset a password with an SMS code"
 )
 AUTH_CHANGE_MOBILE = _method(
     "auth.change_mobile",
