@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from services.cases.settings import CasesSettings
 from shared.clock import Clock
 
 
 @dataclass
 class CasesDeps:
     clock: Clock = field(default_factory=Clock)
+    settings: CasesSettings = field(default_factory=CasesSettings)
