@@ -219,6 +219,10 @@ async def test_removal_needs_a_reason_and_ends_the_entry(library):
     assert (await library.refused("expert.update", ref | fields, secretary)).status == 409
     again = await library.call("expert.create", fields, secretary)  # the same person, anew
     assert again["expert_id"] != form["id"]
+    for status, expected in (("removed", [form["id"]]), ("active", [again["expert_id"]])):
+        query = {"q": form["id_number"], "status": status}
+        page = await library.call("expert.list", query, secretary)
+        assert [r["id"] for r in page["items"]] == expected
 
 
 async def test_an_entry_past_its_term_is_expired_and_renewed_by_new_dates(library):

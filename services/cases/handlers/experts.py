@@ -135,11 +135,7 @@ def row_view(row, today: date, masked: bool = True) -> dict:
     }
 
 
-STATUS_SQL = {
-    ExpertStatus.ACTIVE: "e.removed_on IS NULL AND e.term_ends_on >= {today}",
-    ExpertStatus.EXPIRED: "e.removed_on IS NULL AND e.term_ends_on < {today}",
-    ExpertStatus.REMOVED: "e.removed_on IS NOT NULL",
-}
+TERM_COMPARISON = {ExpertStatus.ACTIVE: ">=", ExpertStatus.EXPIRED: "<"}  # term end vs today
 
 
 async def list_experts(params: ListExperts, ctx: CallContext) -> dict:
@@ -157,9 +153,12 @@ async def list_experts(params: ListExperts, ctx: CallContext) -> dict:
         where.append(f"e.series_id = {arg(params.series_id)}")
     if params.title_level:
         where.append(f"e.title_level = {arg(params.title_level)}")
-    if params.status:
+    if params.status == ExpertStatus.REMOVED:
+        where.append("e.removed_on IS NOT NULL")
+    elif params.status:
+        compare = TERM_COMPARISON[ExpertStatus(params.status)]
         today = arg(ctx.deps.clock.today())
-        where.append(STATUS_SQL[ExpertStatus(params.status)].format(today=today))
+        where.append(f"e.removed_on IS NULL AND e.term_ends_on {compare} {today}")
     if params.q.strip():
         found = arg(like_pattern(params.q.strip()))
         where.append(f"(e.name ILIKE {found} OR e.id_number ILIKE {found})")
