@@ -72,12 +72,17 @@ async def import_experts(params: ImportExperts, ctx: CallContext) -> dict:
                 errors = await row_clashes(conn, committee_id, expert, number, seen, today)
             report = {"row": number, "name": visible(cells.get("name", ""))}
             if errors:
-                shown = cells.get("id_number", "")
-                refused.append({**report, "id_number": visible(shown), "reasons": errors})
+                refused.append({**report, "id_number": shown_id(cells, errors), "reasons": errors})
                 continue
             await insert_expert(conn, committee_id, expert, ctx.deps.clock.now())
             created.append({**report, "id_number": mask_id_number(expert.id_number)})
     return {"created": created, "refused": refused}
+
+
+def shown_id(cells: dict[str, str], errors: dict[str, str]) -> str:
+    """Masked as in the list, unless the ID number is what is wrong: then as typed."""
+    typed = visible(cells.get("id_number", ""))
+    return typed if "id_number" in errors else mask_id_number(typed)
 
 
 def checked_row(
