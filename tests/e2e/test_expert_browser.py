@@ -18,6 +18,12 @@ SHOTS = Path("/tmp/shots")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
 @pytest.fixture
 async def page(chromium, gateway):
     context = await new_browser_context(chromium, gateway, "desktop")
@@ -26,7 +32,6 @@ async def page(chromium, gateway):
 
 
 async def test_the_secretary_adds_an_expert_and_imports_a_file(page, services, clock):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     secretary = await new_user(
         services, "committee", org_id=COMMITTEE, org_name="深圳市轻工专业高级专业技术资格评审委员会"
     )
