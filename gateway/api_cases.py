@@ -177,7 +177,8 @@ async def save_section(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/cases/{case_id}/attachments",
-    "Upload a scan (multipart: category, file; PDF/JPG/PNG up to 10 MB)",
+    "Upload a scan (multipart: category, file; PDF/JPG/PNG up to 10 MB, within the case's"
+    " scan_limits: 422 on file beyond them)",
     "cases",
     body=SCAN_UPLOAD,
     body_media="multipart/form-data",

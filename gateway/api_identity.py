@@ -89,25 +89,33 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 
 
 @spec.operation(
-    "post", "/api/captcha", "A new image captcha (base64 PNG)", "auth", response=Captcha
+    "post",
+    "/api/captcha",
+    "A new image captcha (base64 PNG)",
+    "auth",
+    response=Captcha,
+    errors=(429,),
 )
 async def new_captcha(request: web.Request) -> web.Response:
-    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW))
+    params = with_client(request, {})
+    return json_response(await call_anonymous(request, accounts_rpc.CAPTCHA_NEW, params))
 
 
 @spec.operation(
     "post",
     "/api/sms-codes",
-    "Send an SMS verification code (register or reset_password)",
+    "Send an SMS verification code: register, reset_password, or change_mobile (signed in,"
+    " to the new mobile)",
     "auth",
     body=SmsCodeRequest,
     response=CodeSent,
-    errors=(422, 429),
+    errors=(401, 409, 422, 429),
 )
 async def request_sms_code(request: web.Request) -> web.Response:
     body = await body_of(request, SmsCodeRequest)
     params = with_client(request, body.model_dump())
-    return json_response(await call_anonymous(request, accounts_rpc.SMS_REQUEST_CODE, params))
+    # As the signed-in person when there is one: a change_mobile code is theirs alone.
+    return json_response(await call(request, accounts_rpc.SMS_REQUEST_CODE, params))
 
 
 @spec.operation(
@@ -145,7 +153,7 @@ async def session_state(request: web.Request) -> web.Response:
     "auth",
     body=Credentials,
     response=SessionState,
-    errors=(401, 403, 422, 423),
+    errors=(401, 403, 422, 423, 429),
 )
 async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
@@ -174,12 +182,14 @@ async def logout(request: web.Request) -> web.Response:
     "auth",
     body=ResetPassword,
     response=PasswordSet,
-    errors=(422,),
+    errors=(422, 429),
 )
 async def reset_password(request: web.Request) -> web.Response:
     body = await body_of(request, ResetPassword)
     return json_response(
-        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, body.model_dump())
+        await call_anonymous(
+            request, accounts_rpc.AUTH_RESET_PASSWORD, with_client(request, body.model_dump())
+        )
     )
 
 
@@ -195,7 +205,7 @@ async def me(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/me/password",
-    "Change one's password; every session of the user ends, this one too",
+    "Change one's password; every other session of the user ends, this one goes on",
     "me",
     body=ChangePassword,
     response=Changed,
@@ -204,11 +214,7 @@ async def me(request: web.Request) -> web.Response:
 @login_required()
 async def change_password(request: web.Request) -> web.Response:
     body = await body_of(request, ChangePassword)
-    response = json_response(
-        await call(request, accounts_rpc.AUTH_CHANGE_PASSWORD, body.model_dump())
-    )
-    end_session(request, response)
-    return response
+    return json_response(await call(request, accounts_rpc.AUTH_CHANGE_PASSWORD, body.model_dump()))
 
 
 # --- the unit's operators and applicants ---

@@ -23,6 +23,7 @@ CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 user_key = web.RequestKey("user", dict)
+session_id_key = web.RequestKey("session_id", str)  # the session's public id, not its token
 csrf_key = web.RequestKey("csrf", str)
 new_csrf_cookie_key = web.RequestKey("new_csrf_cookie", str)
 session_expired_key = web.RequestKey("session_expired", bool)
@@ -47,6 +48,7 @@ def actor_of(request: web.Request) -> Actor:
         unit_id=user["unit_id"],
         org_id=user["org_id"],
         name=user.get("name") or "",
+        session_id=request.get(session_id_key),
     )
 
 
@@ -61,6 +63,7 @@ async def session_middleware(request: web.Request, handler):
             rpc = request.app[rpc_key]
             session = await rpc.invoke(accounts_rpc.AUTH_SESSION, {"token": token})
             request[user_key] = session["user"]
+            request[session_id_key] = session["session_id"]
             request[csrf_key] = session["csrf_token"]
         except RpcError as error:
             if error.status != 401:

@@ -19,6 +19,8 @@ PAGES = {
     405: ("不支持的操作", "该页面不支持此操作。"),
     413: ("提交的内容过大", "一次提交的内容不能超过 20 MB。"),
     422: ("输入有误", "提交的内容有误，请检查后重试。"),
+    423: ("账户已锁定", "该账户暂时无法登录，请稍后再试。"),
+    429: ("操作过于频繁", "您的操作过于频繁，请稍后再试。"),
     503: ("服务暂时不可用", "系统的部分服务暂时无法应答，请稍后再试。"),
     500: ("系统错误", "系统处理您的请求时出错，请稍后再试。如问题持续，请联系技术支持。"),
 }
@@ -29,6 +31,15 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     if fields:
         error["fields"] = fields
     return json_response({"error": error}, status=status)
+
+
+def with_retry_after(response: web.StreamResponse, error: RpcError) -> web.StreamResponse:
+    """A refusal that says how long to wait (rate limits, lockout) says it in `Retry-After`."""
+    details = error.details if isinstance(error.details, dict) else {}
+    wait = details.get("retry_after")
+    if isinstance(wait, int | float) and wait > 0:
+        response.headers["Retry-After"] = str(int(wait))
+    return response
 
 
 async def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
@@ -64,8 +75,11 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status >= 500:
             log.warning("%s %s: %s", request.method, request.path, exc.message)
         if _is_api(request):
-            return json_error(exc.status, exc.code, exc.message, exc.fields)
-        return await error_page(request, exc.status if exc.status in PAGES else 500, exc.message)
+            response = json_error(exc.status, exc.code, exc.message, exc.fields)
+        else:
+            status = exc.status if exc.status in PAGES else 500
+            response = await error_page(request, status, exc.message)
+        return with_retry_after(response, exc)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         if _is_api(request):

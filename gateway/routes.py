@@ -4,9 +4,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import api, api_cases, api_documents, api_experts, api_identity, health
+from gateway import (
+    api,
+    api_account,
+    api_cases,
+    api_documents,
+    api_experts,
+    api_identity,
+    health,
+)
 from gateway import web as page_helpers
 from gateway.pages import (
+    account_pages,
     admin_pages,
     applicant_pages,
     auth_pages,
@@ -25,6 +34,7 @@ USER_ID = "{user_id:[0-9a-fA-F-]{36}}"
 API_ID = "{id:[0-9a-fA-F-]{36}}"
 PERSON = f"/unit/{PEOPLE}/{USER_ID}"
 REVIEWER = f"/admin/reviewers/{USER_ID}"
+SESSION_ID = "{session_id:[0-9a-fA-F-]{36}}"
 
 
 def setup(app: web.Application, static_dir: Path) -> None:
@@ -45,6 +55,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/password/change", auth_pages.change_page, name="password_change")
     add("POST", "/password/change", auth_pages.change)
     add("GET", "/home", home_pages.home, name="home")
+    _account_pages(add)
 
     add("GET", "/unit/applicants/import", unit_pages.import_page, name="applicants_import")
     add("POST", "/unit/applicants/import", unit_pages.import_upload)
@@ -76,6 +87,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", "/api/asyncapi.json", api.asyncapi, name="asyncapi")
     add("GET", "/api/services/{service}/stats", api.service_stats, name="service_stats")
     _api_identity(add)
+    _api_account(add)
     api_cases.setup_case_api(app)
     api_documents.setup_documents_api(app)
     api_experts.setup_experts_api(app)
@@ -85,6 +97,32 @@ def setup(app: web.Application, static_dir: Path) -> None:
     print_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
+
+
+def _account_pages(add) -> None:
+    pages = account_pages
+    add("GET", "/account/sessions", pages.sessions_page, name="account_sessions")
+    add(
+        "POST",
+        "/account/sessions/end-others",
+        pages.end_other_sessions,
+        name="account_sessions_end_others",
+    )
+    add(
+        "POST",
+        f"/account/sessions/{SESSION_ID}/end",
+        pages.end_session,
+        name="account_session_end",
+    )
+    add("GET", "/account/mobile", pages.mobile_page, name="account_mobile")
+    add("POST", "/account/mobile", pages.change_mobile)
+
+
+def _api_account(add) -> None:
+    add("GET", "/api/me/sessions", api_account.list_sessions, name="api_me_sessions")
+    add("POST", "/api/me/sessions/end-others", api_account.end_other_sessions)
+    add("DELETE", f"/api/me/sessions/{API_ID}", api_account.end_session, name="api_me_session")
+    add("POST", "/api/me/mobile", api_account.change_mobile, name="api_me_mobile")
 
 
 def _api_identity(add) -> None:

@@ -18,6 +18,7 @@ from gateway.auth import (
     read_cookie,
     set_cookie,
 )
+from gateway.errors import with_retry_after
 from gateway.keys import rpc_key, settings_key
 from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.base import Method
@@ -118,7 +119,7 @@ def form_page(
     """A form with what was typed (never secrets) and each field's message beside it."""
     shown = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
     status = error.status if error and 400 <= error.status < 500 else 422 if error else 200
-    return render(
+    response = render(
         request,
         template,
         {
@@ -129,6 +130,7 @@ def form_page(
         },
         status,
     )
+    return with_retry_after(response, error) if error else response
 
 
 def shows_on_form(error: RpcError) -> bool:

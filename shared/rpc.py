@@ -114,6 +114,7 @@ class Actor(BaseModel):
     unit_id: uuid.UUID | None = None
     org_id: str | None = None  # department, office or committee code of a reviewer
     name: str = ""  # the person's name, for the records they leave (case history)
+    session_id: uuid.UUID | None = None  # the session the request came in (its public id)
 
 
 class Request(BaseModel):

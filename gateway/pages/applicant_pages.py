@@ -243,6 +243,7 @@ def _overview(
         "editable": case["state"] == "draft",
         "sections": _section_states(case["sections"]),
         "scans": _scan_groups(case),
+        "scan_usage": _scan_usage(case),
         "missing": missing_parts(case["sections"], {a["category"] for a in case["attachments"]}),
         "history": [_history_row(h) for h in case["history"]],
         "problem": error.message if error and not placed else None,
@@ -288,19 +289,35 @@ def _section_states(sections: dict) -> list[dict]:
 
 def _scan_groups(case: dict) -> list[dict]:
     has_title = bool((case["sections"].get("basic") or {}).get("current_title"))
-    return [
-        {
-            "key": key,
-            "title": title,
-            "required": key in REQUIRED_SCANS or (key == "current_title" and has_title),
-            "files": [
-                {**a, "size": _size(a["size_bytes"]), "at": _local(a["uploaded_at"])}
-                for a in case["attachments"]
-                if a["category"] == key
-            ],
-        }
-        for key, title in SCAN_CATEGORIES.items()
-    ]
+    groups = []
+    for key, title in SCAN_CATEGORIES.items():
+        files = [a for a in case["attachments"] if a["category"] == key]
+        groups.append(
+            {
+                "key": key,
+                "title": title,
+                "required": key in REQUIRED_SCANS or (key == "current_title" and has_title),
+                "files": [
+                    {**a, "size": _size(a["size_bytes"]), "at": _local(a["uploaded_at"])}
+                    for a in files
+                ],
+                "used": _size(sum(a["size_bytes"] for a in files)),
+            }
+        )
+    return groups
+
+
+def _scan_usage(case: dict) -> dict:
+    """The case's scans against the limits the cases service keeps (it counts the same)."""
+    limits = case["scan_limits"]
+    return {
+        "files": len(case["attachments"]),
+        "used": _size(sum(a["size_bytes"] for a in case["attachments"])),
+        "files_per_category": limits["files_per_category"],
+        "mb_per_category": _megabytes(limits["bytes_per_category"]),
+        "files_per_case": limits["files_per_case"],
+        "mb_per_case": _megabytes(limits["bytes_per_case"]),
+    }
 
 
 def _history_row(item: dict) -> dict:
@@ -313,6 +330,11 @@ def _local(iso: str) -> str:
 
 def _size(size: int) -> str:
     return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
+
+
+def _megabytes(size: int) -> str:
+    """A limit: 50 MB, 0.5 MB."""
+    return f"{round(size / 1048576, 1):g} MB"
 
 
 @applicant_only

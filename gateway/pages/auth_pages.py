@@ -65,7 +65,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def _login_form(request, values: dict, error: RpcError | None = None) -> web.Response:
-    captcha = await call_anonymous(request, accounts_rpc.CAPTCHA_NEW)
+    captcha = await call_anonymous(request, accounts_rpc.CAPTCHA_NEW, with_client(request, {}))
     return form_page(request, "auth/login.html", values, error, captcha=captcha)
 
 
@@ -88,7 +88,7 @@ async def register_page(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     form = await form_of(request)
     if form.get("action") == "send_code":
-        return await _send_code(request, form, "auth/register.html", "register")
+        return await send_code(request, form, "auth/register.html", "register")
     params = with_client(request, {"form": pick(form, REGISTER_FIELDS)})
     try:
         result = await call_anonymous(request, accounts_rpc.UNIT_REGISTER, params)
@@ -107,15 +107,14 @@ def sent_text(purpose: str) -> str:
     return "验证码已发送"
 
 
-async def _send_code(request, form: dict, template: str, purpose: str) -> web.Response:
-    """Without JavaScript the 获取验证码 button posts the form here and it comes back."""
+async def send_code(request, form: dict, template: str, purpose: str) -> web.Response:
+    """Without JavaScript the 获取验证码 button posts the form here and it comes back.
+    Sent as the signed-in person, if any: a change_mobile code is for them alone."""
     params = {"mobile": form.get("mobile", ""), "purpose": purpose}
     if purpose == "reset_password":
         params["username"] = form.get("username", "")
     try:
-        sent = await call_anonymous(
-            request, accounts_rpc.SMS_REQUEST_CODE, with_client(request, params)
-        )
+        sent = await call(request, accounts_rpc.SMS_REQUEST_CODE, with_client(request, params))
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -135,9 +134,10 @@ async def forgot_page(request: web.Request) -> web.Response:
 async def forgot(request: web.Request) -> web.Response:
     form = await form_of(request)
     if form.get("action") == "send_code":
-        return await _send_code(request, form, "auth/password_forgot.html", "reset_password")
+        return await send_code(request, form, "auth/password_forgot.html", "reset_password")
     try:
-        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, pick(form, RESET_FIELDS))
+        params = with_client(request, pick(form, RESET_FIELDS))
+        await call_anonymous(request, accounts_rpc.AUTH_RESET_PASSWORD, params)
     except RpcError as error:
         if not shows_on_form(error):
             raise
@@ -159,7 +159,4 @@ async def change(request: web.Request) -> web.Response:
         if not shows_on_form(error):
             raise
         return form_page(request, "auth/password_change.html", form, error)
-    message = "密码已修改，您在所有设备上的登录均已退出，请使用新密码重新登录"
-    response = see_other(request, "/login", message)
-    end_session(request, response)
-    return response
+    return see_other(request, "/home", "密码已修改，您在其他设备上的登录均已退出")

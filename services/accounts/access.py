@@ -75,3 +75,23 @@ async def fetch_managed_user(conn, actor: Actor, user_id: uuid.UUID, role: str |
     if row is None:
         raise not_found()  # another unit's user looks the same as no user at all
     return row
+
+
+async def own_account_with_mobile(conn, actor: Actor):
+    """The caller's own account, when they may change its mobile here: one with a mobile on
+    record, and not the admin of a talent-system unit (that system sends the mobile with every
+    update of the unit, so a change made here would not last)."""
+    if actor.user_id is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    row = await conn.fetchrow(
+        "SELECT u.*, n.source AS unit_source FROM users u LEFT JOIN units n ON n.id = u.unit_id"
+        " WHERE u.id = $1",
+        actor.user_id,
+    )
+    if row is None:
+        raise RpcError("unauthenticated", "请先登录", 401)
+    if not row["mobile"]:
+        raise RpcError("no_mobile", "您的账户未登记手机号码，请联系管理员登记", 409)
+    if row["role"] == "unit_admin" and row["unit_source"] == "talent":
+        raise RpcError("managed_elsewhere", "您的手机号码由人才引进系统管理，请在该系统中修改", 409)
+    return row

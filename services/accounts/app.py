@@ -6,18 +6,22 @@ from services.accounts.handlers import (
     auth,
     captchas,
     enrolments,
+    mobile,
     organisations,
     registration,
     reviewers,
+    sessions,
     sms,
     talent,
     units,
     users,
 )
+from services.accounts.sweep import sweep
 from shared.consumer import EventConsumer
 from shared.contracts import external
 from shared.contracts.accounts import rpc as contract
 from shared.contracts.cases.events import ORGANISATION_RENAMED
+from shared.periodic import service_hooks
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -34,6 +38,10 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc.serve(contract.AUTH_LOGOUT, auth.logout)
     rpc.serve(contract.AUTH_CHANGE_PASSWORD, auth.change_password)
     rpc.serve(contract.AUTH_RESET_PASSWORD, auth.reset_password)
+    rpc.serve(contract.AUTH_CHANGE_MOBILE, mobile.change_mobile)
+    rpc.serve(contract.SESSIONS_LIST, sessions.list_sessions)
+    rpc.serve(contract.SESSIONS_END, sessions.end_session)
+    rpc.serve(contract.SESSIONS_END_OTHERS, sessions.end_other_sessions)
     rpc.serve(contract.UNITS_NAMES, units.unit_names)
     rpc.serve(contract.USERS_ME, users.me)
     rpc.serve(contract.USERS_LIST, users.list_users)
@@ -78,11 +86,17 @@ def build_service(settings: Settings | None = None, deps: AccountsDeps | None = 
             await deps.notify.close()
             deps.notify = None
 
+    start_sweep, stop_sweep = service_hooks(
+        "accounts-sweep",
+        deps.settings.sweep_interval_seconds,
+        lambda service: sweep(service.pool, deps),
+    )
+
     return Service(
         "accounts",
         build_rpc(deps),
         build_events(),
         settings=settings,
-        on_start=[connect_notify],
-        on_stop=[close_notify],
+        on_start=[connect_notify, start_sweep],
+        on_stop=[stop_sweep, close_notify],
     )

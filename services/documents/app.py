@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from services.documents.handlers import files, print_jobs, printing
 from services.documents.jobs import JobSettings, PrintJobRunner
@@ -9,6 +10,8 @@ from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from shared.consumer import EventConsumer
 from shared.contracts.documents import rpc as contract
+from shared.periodic import service_hooks
+from shared.rate_limit import RateLimiter, sweep
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -23,6 +26,15 @@ class DocumentsDeps:
     in_flight: dict[tuple[str, str], asyncio.Future] = field(default_factory=dict)
     jobs: JobSettings | None = None  # print jobs at once, lease, attempts (ZC_PRINT_*)
     runner: PrintJobRunner | None = None
+    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # print jobs per user
+
+
+SWEEP_INTERVAL = 300.0  # seconds between purges of the print-job rate counters
+
+
+async def sweep_rate_counts(pool, deps: DocumentsDeps) -> int:
+    async with pool.acquire() as conn:
+        return await sweep(conn, datetime.now(UTC), deps.rate_limits.table)
 
 
 def build_rpc(deps: DocumentsDeps) -> RpcRouter:
@@ -79,11 +91,17 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
             await deps.renderer.pool.close()
             deps.renderer = None
 
+    start_sweep, stop_sweep = service_hooks(
+        "documents-sweep",
+        SWEEP_INTERVAL,
+        lambda service: sweep_rate_counts(service.pool, deps),
+    )
+
     return Service(
         "documents",
         build_rpc(deps),
         EventConsumer("documents"),
         settings=settings,
-        on_start=[connect, start_workers, start_jobs],
-        on_stop=[stop_jobs, close, stop_workers],
+        on_start=[connect, start_workers, start_jobs, start_sweep],
+        on_stop=[stop_sweep, stop_jobs, close, stop_workers],
     )

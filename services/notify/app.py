@@ -21,11 +21,12 @@ from services.notify.deliveries import (
     dispatch_due,
     reconcile_due,
 )
-from services.notify.handlers import codes, notices, operator
+from services.notify.handlers import codes, notices, operator, security
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
 from shared.consumer import EventConsumer
+from shared.contracts.accounts.events import ACCOUNT_LOCKED
 from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITIONED
 from shared.contracts.notify import rpc as contract
 from shared.rpc import RpcRouter
@@ -58,6 +59,8 @@ def build_events(deps: NotifyDeps) -> EventConsumer:
     events = EventConsumer("notify")
     notice = CASE_APPLICANT_NOTICE
     events.on(notice.type, notice.payload)(notices.notice_handler(deps))
+    locked = ACCOUNT_LOCKED
+    events.on(locked.type, locked.payload)(security.account_locked_handler(deps))
     # Consumed until the applicant notices had an event of their own: unbound at start, and
     # what is still queued is acknowledged without effect.
     events.retire(CASE_TRANSITIONED.type)

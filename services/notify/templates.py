@@ -61,6 +61,20 @@ TEMPLATES: dict[str, Template] = {
             "您正在重设登录密码，验证码 {code}，{minutes} 分钟内有效。请勿告知他人。",
             ("code", "minutes"),
         ),
+        Template(
+            "code.change_mobile",
+            "验证码",
+            "您正在修改登录账户的手机号码，验证码 {code}，{minutes} 分钟内有效。"
+            "如非本人操作请忽略。",
+            ("code", "minutes"),
+        ),
+        Template(
+            "account.locked",
+            "短信通知",
+            "您的账户 {username} 近 1 小时内登录失败 {failures} 次，已暂停在新的网络上登录至"
+            " {until}，您常用的网络仍可登录。如非本人操作，请尽快修改密码。",
+            ("username", "failures", "until"),
+        ),
         _notice(
             "case.unit_rejected",
             "您的职称申报（申报编号 {case_no}）未通过单位审核，"

@@ -20,6 +20,7 @@ from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as documents
 from services.notify.app import build_service as notify
 from services.notify.dev_provider import DevSmsProvider
+from tests.support.rate_limits import out_of_reach
 from tools.demo_data import demo_reference
 
 CAPTCHA = "AB12"  # what every captcha image shows in these tests
@@ -30,6 +31,7 @@ def accounts_for_tests(settings):
     deps = AccountsDeps(
         settings=AccountsSettings(sms_daily_cap_per_client=1_000_000),
         captcha_text=lambda: CAPTCHA,
+        rate_limits=out_of_reach(),
     )
     return accounts(settings, deps)
 

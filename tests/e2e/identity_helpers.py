@@ -113,7 +113,11 @@ async def enrol(services, form: dict, unit_name: str = UNIT_NAME, **changes) -> 
         await upsert_enrolment(conn, Enrolment(**(enrolment.__dict__ | changes)))
 
 
-SMS_WORDS = {"register": "注册单位管理员", "reset_password": "重设登录密码"}
+SMS_WORDS = {
+    "register": "注册单位管理员",
+    "reset_password": "重设登录密码",
+    "change_mobile": "修改登录账户的手机号码",
+}
 
 
 def last_code(outbox: Path, to: str, purpose: str = "register") -> str | None:
@@ -183,10 +187,10 @@ def text_of(page: str) -> str:
 
 
 class Client:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
         # unsafe: accept cookies from an IP address (the test server's 127.0.0.1)
         self.http = aiohttp.ClientSession(
-            base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers
         )
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ from tests.e2e.applicant_helpers import (
     upload_error,
     value_of,
 )
+from tests.e2e.case_steps import upload as api_upload
 from tests.e2e.identity_helpers import text_of
 from tests.e2e.people import new_unit, signed_in
 
@@ -178,6 +179,31 @@ async def test_scans_upload_and_wrong_files_are_refused_beside_their_upload(appl
     status, page, _ = await applicant.submit(f"/my/cases/{case_id}/scans/{remove}/remove", {})
     assert status == 200 and "已删除身份证：身份证.png" in text_of(page)
     assert "身份证.png" not in page.split('id="scans"', 1)[1]
+
+
+async def test_a_full_section_refuses_the_next_scan_beside_it_and_over_the_api(applicant, case_id):
+    _, page, _ = await applicant.page(f"/my/cases/{case_id}")
+    scans = text_of(page.split('id="scans"', 1)[1])
+    assert "全部扫描件上限 100 个 / 200 MB。" in scans
+    assert "尚未上传（选传）；本栏目上限 20 个 / 50 MB" in scans
+    for n in range(20):  # the cases service's default: 20 files a section
+        status, _, _ = await upload(applicant, case_id, "other", f"第{n}页.png", PNG, False)
+        assert status == 303, n
+
+    full = "本栏目最多上传 20 个文件，已上传 20 个"
+    status, page, _ = await upload(applicant, case_id, "other", "第21页.png", PNG)
+    assert status == 422 and upload_error(page, "other") == full
+    assert upload_error(page, "id_card") == ""  # only beside the section it is about
+    scans = text_of(page.split('id="scans"', 1)[1])
+    assert "已上传 20 个文件，共 2 KB；本栏目上限 20 个 / 50 MB" in scans
+    assert "全部扫描件上限 100 个 / 200 MB，已上传 20 个文件，共 2 KB。" in scans
+    assert "第21页.png" not in scans
+
+    status, body = await api_upload(applicant, case_id, "other", PNG)
+    assert status == 422 and body["error"]["code"] == "scan_limit"
+    assert body["error"]["fields"]["file"] == full
+    status, _, _ = await upload(applicant, case_id, "id_card", "身份证.png", PNG, False)
+    assert status == 303  # another section still has room
 
 
 async def test_submit_is_refused_with_the_missing_parts_named_then_accepted(applicant, case_id):

@@ -194,7 +194,7 @@ async def test_the_login_form_keeps_the_username_and_shows_each_error(admin, new
     assert field_error(page, "password") == "请填写密码"
 
 
-async def test_five_failed_logins_lock_the_account_and_say_so(admin, new_client):
+async def test_five_failed_logins_pause_this_address_and_say_so(admin, new_client):
     client = new_client()
     name = admin.form["username"]
     for _ in range(4):
@@ -202,12 +202,12 @@ async def test_five_failed_logins_lock_the_account_and_say_so(admin, new_client)
         assert status == 401
 
     status, page, _ = await client.login(name, "Wrong0pass")
-    assert status == 423
-    assert "登录失败次数过多，账户已锁定" in text_of(page)
-    assert "账户已锁定" in field_error(page, "username")
+    assert status == 429
+    assert "该账户在您当前网络上登录失败次数过多，请 15 分钟后再试" in text_of(page)
+    assert "登录失败次数过多" in field_error(page, "username")
 
     status, page, where = await client.login(name, PASSWORD)
-    assert status == 423 and where == "/login"
+    assert status == 429 and where == "/login"
     assert client.session_cookie() is None
 
 
@@ -412,7 +412,7 @@ async def test_logging_out_revokes_the_session_not_just_the_cookie(admin, new_cl
     assert where == "/login"
 
 
-async def test_changing_the_password_logs_the_user_out_everywhere(admin, new_client):
+async def test_changing_the_password_logs_the_user_out_everywhere_else(admin, new_client):
     elsewhere = new_client()
     await elsewhere.login(admin.form["username"])
     assert (await elsewhere.page("/home"))[2] == "/home"
@@ -424,8 +424,8 @@ async def test_changing_the_password_logs_the_user_out_everywhere(admin, new_cli
     }
     _, page, where = await admin.submit("/password/change", change)
 
-    assert where == "/login" and "密码已修改" in page
-    assert (await admin.page("/home"))[2] == "/login"
+    assert where == "/home" and "密码已修改，您在其他设备上的登录均已退出" in page
+    assert (await admin.page("/home"))[2] == "/home"
     assert (await elsewhere.page("/home"))[2] == "/login"
     assert (await new_client().login(admin.form["username"]))[0] == 401
     assert (await new_client().login(admin.form["username"], NEW_PASSWORD))[2] == "/home"

@@ -297,6 +297,7 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         *[(cast.sysadmin, path) for path in reference],
         (cast.sysadmin, "/admin/reference/qualifications/new?series_id=gc"),
         (cast.applicant, "/password/change"),
+        (cast.applicant, "/account/mobile"),
         (cast.committee, "/experts/new"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),

@@ -19,6 +19,7 @@ from shared.topology import Names, delete_prefix
 from tests.conftest import drop_database
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
 from tests.support.cases_driver import CasesDriver
+from tests.support.rate_limits import out_of_reach
 from tools.demo_data import demo_reference
 
 
@@ -46,7 +47,7 @@ async def own_database(own_settings):
 
 @pytest.fixture(scope="module")
 async def accounts_deps():
-    return AccountsDeps(captcha_text=lambda: CAPTCHA)
+    return AccountsDeps(captcha_text=lambda: CAPTCHA, rate_limits=out_of_reach())
 
 
 @pytest.fixture(scope="module")

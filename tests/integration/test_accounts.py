@@ -156,20 +156,71 @@ async def test_a_send_that_fails_is_reported_as_failed(accounts, identity):
 # --- login, sessions, passwords ---------------------------------------------------------
 
 
-async def test_five_failed_logins_lock_the_account_for_fifteen_minutes(accounts, accounts_deps):
+async def test_five_wrong_passwords_pause_that_address_only_for_fifteen_minutes(
+    accounts, accounts_deps
+):
     form, _ = await accounts.register()
+    stranger, owner = "203.0.113.7", "198.51.100.20"
     for _ in range(4):
         with pytest.raises(RpcError) as wrong:
-            await accounts.login(form["username"], "Wrong0pass")
+            await accounts.login(form["username"], "Wrong0pass", stranger)
         assert wrong.value.status == 401
-    with pytest.raises(RpcError) as locked:
-        await accounts.login(form["username"], "Wrong0pass")
-    assert locked.value.status == 423
-    with pytest.raises(RpcError) as still_locked:
-        await accounts.login(form["username"])  # even the right password
-    assert still_locked.value.status == 423
+    with pytest.raises(RpcError) as paused:
+        await accounts.login(form["username"], "Wrong0pass", stranger)
+    assert (paused.value.status, paused.value.code) == (429, "login_paused")
+    assert 890 <= paused.value.details["retry_after"] <= 901
+    with pytest.raises(RpcError) as still_paused:
+        await accounts.login(form["username"], client_ip=stranger)  # even the right password
+    assert still_paused.value.status == 429
+    # The owner, elsewhere, is not kept out.
+    assert (await accounts.login(form["username"], client_ip=owner))["user"]["username"]
     accounts_deps.clock.offset += timedelta(minutes=15, seconds=1)
-    assert (await accounts.login(form["username"]))["user"]["username"] == form["username"]
+    assert (await accounts.login(form["username"], client_ip=stranger))["user"]["username"]
+
+
+async def test_an_unknown_username_is_paused_like_a_known_one(accounts):
+    """The pause must not tell which usernames exist."""
+    for _ in range(4):
+        with pytest.raises(RpcError) as wrong:
+            await accounts.login(username("nobody"), "Wrong0pass", "203.0.113.8")
+        assert wrong.value.status == 401
+    ghost = username("ghost")
+    for _ in range(4):
+        with pytest.raises(RpcError):
+            await accounts.login(ghost, "Wrong0pass", "203.0.113.8")
+    with pytest.raises(RpcError) as paused:
+        await accounts.login(ghost, "Wrong0pass", "203.0.113.8")
+    assert (paused.value.status, paused.value.code) == (429, "login_paused")
+
+
+async def test_a_hundred_failures_in_an_hour_from_many_addresses_lock_out_new_addresses_only(
+    accounts, accounts_deps
+):
+    form, _ = await accounts.register()
+    name, usual = form["username"], "198.51.100.30"
+    await accounts.login(name, client_ip=usual)  # the owner's office: a usual address
+
+    async def four_wrong_from(n: int) -> list[int]:
+        statuses = []
+        for _ in range(4):  # one short of each address's pause
+            try:
+                await accounts.login(name, "Wrong0pass", f"203.0.113.{100 + n}")
+            except RpcError as refused:
+                statuses.append(refused.status)
+        return statuses
+
+    statuses = [s for n in range(25) for s in await four_wrong_from(n)]
+    assert statuses[:99] == [401] * 99 and statuses[99] == 423  # the 100th locks
+    with pytest.raises(RpcError) as locked:
+        await accounts.login(name, client_ip="192.0.2.55")  # a new address, right password
+    assert (locked.value.status, locked.value.code) == (423, "account_locked")
+    assert 3590 <= locked.value.details["retry_after"] <= 3601
+    # The owner, at the usual address with a solved captcha, still gets in.
+    assert (await accounts.login(name, client_ip=usual))["user"]["username"] == name
+    sms = await accounts.wait_for_sms(form["mobile"], "登录失败 100 次")
+    assert "已暂停在新的网络上登录" in sms["body"] and name in sms["body"]
+    accounts_deps.clock.offset += timedelta(minutes=60, seconds=1)
+    assert (await accounts.login(name, client_ip="192.0.2.55"))["user"]["username"] == name
 
 
 async def test_a_wrong_captcha_is_refused_before_the_password_is_checked(accounts):
@@ -204,27 +255,9 @@ async def test_a_session_expires_when_idle_and_at_logout(accounts, accounts_deps
     del second
 
 
-async def test_changing_the_password_ends_every_session(accounts):
-    form, _ = await accounts.register()
-    one, two = await accounts.login(form["username"]), await accounts.login(form["username"])
-    actor = Actor(user_id=one["user"]["id"], role="unit_admin", unit_id=one["user"]["unit_id"])
-    await accounts.call(
-        "auth.change_password",
-        {
-            "old_password": PASSWORD,
-            "new_password": "N3wPassword",
-            "new_password_confirm": "N3wPassword",
-        },
-        actor=actor,
-    )
-    for session in (one, two):
-        with pytest.raises(RpcError):
-            await accounts.call("auth.session", {"token": session["token"]})
-    assert await accounts.login(form["username"], "N3wPassword")
-
-
 async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_mobile(accounts):
     form, _ = await accounts.register()
+    session = await accounts.login(form["username"])
     stranger = mobile()
     answer = await accounts.call(
         "sms.request_code",
@@ -267,6 +300,8 @@ async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_
         },
     )
     assert await accounts.login(form["username"], "Reset1234")
+    with pytest.raises(RpcError):  # every session ended: none of them was the asker's
+        await accounts.call("auth.session", {"token": session["token"]})
     with pytest.raises(AssertionError):  # sent after the stranger's: it would be there by now
         accounts.last_code(stranger)
 

@@ -17,6 +17,7 @@ from services.documents.app import DocumentsDeps
 from services.documents.app import build_service as build_documents
 from services.documents.jobs import JobSettings
 from services.documents.render.pool import RenderSettings, timed_out
+from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.rpc import RpcClient, RpcError, ServiceUnavailable
 from shared.topology import Names
 from tests.integration.conftest import WORKFLOW_TODAY
@@ -249,6 +250,25 @@ async def test_bad_requests_are_refused_before_a_job_exists(driver):
     with pytest.raises(RpcError) as unauthenticated:
         await driver.print(anonymous, "registration_form", [str(uuid.uuid4())])
     assert unauthenticated.value.status == 401
+
+
+async def test_print_jobs_are_rate_limited_per_user(driver):
+    unit = await driver.unit()
+    kept = driver.deps.rate_limits
+    driver.deps.rate_limits = RateLimiter(RateLimitSettings(rate_limits={"print_job": "3/600"}))
+    try:
+        for _ in range(3):
+            await driver.print(unit.operator, "registration_form", [str(uuid.uuid4())])
+        with pytest.raises(RpcError) as refused:
+            await driver.print(unit.operator, "registration_form", [str(uuid.uuid4())])
+        assert (refused.value.status, refused.value.code) == (429, "too_many_requests")
+        assert refused.value.message.startswith("提交打印任务过于频繁，请 ")
+        assert refused.value.details["retry_after"] > 0
+        # The limit is the user's: another person of the unit still prints.
+        other = unit.operator.model_copy(update={"user_id": uuid.uuid4()})
+        await driver.print(other, "registration_form", [str(uuid.uuid4())])
+    finally:
+        driver.deps.rate_limits = kept
 
 
 async def test_a_job_left_by_a_dead_process_is_taken_over(driver):

@@ -13,6 +13,7 @@ from services.accounts.domain.validation import (
 )
 from services.accounts.enrolment import Enrolment, upsert_enrolment
 from shared.rpc import Actor, RpcClient
+from tests.support.probes import wait_until
 
 CAPTCHA = "AB12"
 PASSWORD = "Passw0rd"
@@ -81,6 +82,16 @@ class AccountsDriver:
                 return re.search(r"验证码 (\d{6})", sms["body"]).group(1)
         raise AssertionError(f"no SMS to {to}")
 
+    def sms_to(self, to: str, containing: str) -> dict | None:
+        for line in reversed(self.sms_log.read_text(encoding="utf-8").splitlines()):
+            sms = json.loads(line)
+            if sms["mobile"] == to and containing in sms["body"]:
+                return sms
+        return None
+
+    async def wait_for_sms(self, to: str, containing: str, timeout: float = 15.0) -> dict:
+        return await wait_until(lambda: self.sms_to(to, containing), timeout)
+
     def registration_form(self, **overrides) -> dict:
         form = {
             "org_code": org_code(),
@@ -120,8 +131,11 @@ class AccountsDriver:
 
         return await wait_until(read)
 
-    async def login(self, name: str, password: str = PASSWORD) -> dict:
-        captcha = await self.call("captcha.new")
+    async def login(
+        self, name: str, password: str = PASSWORD, client_ip: str = "", **extra
+    ) -> dict:
+        """extra: what else the gateway adds (user_agent)."""
+        captcha = await self.call("captcha.new", {"client_ip": client_ip})
         return await self.call(
             "auth.login",
             {
@@ -129,7 +143,20 @@ class AccountsDriver:
                 "password": password,
                 "captcha_id": captcha["captcha_id"],
                 "captcha_answer": CAPTCHA,
+                "client_ip": client_ip,
+                **extra,
             },
+        )
+
+    @staticmethod
+    def session_actor(session: dict) -> Actor:
+        """The actor the gateway sends for calls made in this session (a login's answer)."""
+        user = session["user"]
+        return Actor(
+            user_id=user["id"],
+            role=user["role"],
+            unit_id=user["unit_id"],
+            session_id=session["session_id"],
         )
 
     async def actor(self, name: str, password: str = PASSWORD) -> Actor:

@@ -1,10 +1,11 @@
-"""The SMS templates: every notice of the case state machine has one, docs/sms.md lists the
-exact texts to submit to each provider and every error code each adapter knows, and the
-texts fill in as the person will read them."""
+"""The SMS templates: every purpose of a code and every notice of the case state machine has
+one, docs/sms.md lists the exact texts to submit to each provider and every error code each
+adapter knows, and the texts fill in as the person will read them."""
 
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -12,6 +13,7 @@ from services.cases.domain.model import APPLICANT_NOTICES
 from services.notify import aliyun_sms, tencent_sms
 from services.notify.provider_adapter import until_midnight
 from services.notify.templates import NOTICE_TEMPLATES, TEMPLATES, notice_template, render
+from shared.contracts.accounts.vocabulary import SmsPurpose
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "sms.md").read_text(encoding="utf-8")
 
@@ -24,6 +26,12 @@ def test_every_notice_of_the_state_machine_has_a_template_of_its_own():
     missing = sorted(set(APPLICANT_NOTICES.values()) - set(NOTICE_TEMPLATES))
     assert missing == []
     assert set(NOTICE_TEMPLATES.values()) <= set(TEMPLATES)
+
+
+def test_every_purpose_of_an_sms_code_has_a_template():
+    for purpose in get_args(SmsPurpose):
+        assert TEMPLATES[f"code.{purpose}"].kind == "验证码", purpose
+        assert TEMPLATES[f"code.{purpose}"].params == ("code", "minutes"), purpose
 
 
 def test_a_notice_text_nobody_knows_still_goes_out_as_the_general_template():

@@ -222,6 +222,13 @@ def validate_mobile(raw: str | None, *, label: str = "手机号码") -> str:
     return value
 
 
+def validate_new_mobile(raw: str | None, current: str | None, *, label: str = "新手机号码") -> str:
+    value = validate_mobile(raw, label=label)
+    if value == current:
+        raise FieldError("新手机号码与当前手机号码相同")
+    return value
+
+
 def validate_phone(raw: str | None, *, label: str = "电话") -> str:
     value = _required(raw, label)
     if not (7 <= len(value) <= 20 and re.fullmatch(r"[0-9]+(-[0-9]+)*", value)):

@@ -1,6 +1,5 @@
-"""Login with captcha and lockout, sessions, logout, password change and reset."""
+"""Login with captcha and lockout (lockout.py), sessions, logout, password change and reset."""
 
-import uuid
 from datetime import timedelta
 
 from services.accounts.domain.credentials import (
@@ -11,10 +10,12 @@ from services.accounts.domain.credentials import (
     verify_password_async,
 )
 from services.accounts.domain.validation import FieldError, validate_password
+from services.accounts.handlers import lockout
 from services.accounts.handlers.captchas import check_captcha
+from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
-from shared.contracts.accounts.rpc import ChangePassword, Login, ResetPassword, Token
+from shared.contracts.accounts.rpc import ChangePassword, Login, ResetRequest, Token
 from shared.rpc import CallContext, RpcError
 
 SESSION_TOUCH_SECONDS = 60  # last_seen is written at most once a minute per session
@@ -38,7 +39,9 @@ async def login(params: Login, ctx: CallContext) -> dict:
         if not params.password:
             fields["password"] = "请填写密码"
         raise _invalid(fields)
+    now = deps.clock.now()
     async with ctx.pool.acquire() as conn:
+        await deps.rate_limits.hit(conn, "login", params.client_ip, now)
         captcha_problem = await check_captcha(conn, deps, params.captcha_id, params.captcha_answer)
         if captcha_problem:
             raise _invalid({"captcha_answer": captcha_problem})
@@ -47,19 +50,17 @@ async def login(params: Login, ctx: CallContext) -> dict:
             " LEFT JOIN units n ON n.id = u.unit_id WHERE lower(u.username) = $1",
             username_key,
         )
-    now = deps.clock.now()
-    if user is not None and user["locked_until"] and user["locked_until"] > now:
-        raise _locked(user["locked_until"], now)
+        await lockout.check(conn, settings, user, username_key, params.client_ip, now)
     # No connection is held while argon2 runs (~100 ms, longer under load): ten logins at
     # once would otherwise take the whole pool and every other call would queue behind them.
     verified = await verify_password_async(user and user["password_hash"], params.password)
     async with ctx.pool.acquire() as conn:
         if not verified:
-            await _record_failure(conn, deps, username_key, params.client_ip, user, now)
+            await lockout.record_failure(conn, settings, user, username_key, params.client_ip, now)
             raise _bad_credentials()
         if not user["active"] or user["unit_active"] is False:
             raise _disabled(user)
-        await conn.execute("DELETE FROM login_failures WHERE username_key = $1", username_key)
+        await lockout.record_success(conn, user["id"], username_key, params.client_ip, now)
         if needs_rehash(user["password_hash"]):
             await conn.execute(
                 "UPDATE users SET password_hash = $2 WHERE id = $1",
@@ -67,9 +68,10 @@ async def login(params: Login, ctx: CallContext) -> dict:
                 await hash_password_async(params.password),
             )
         token, csrf = new_token(), new_token()
-        await conn.execute(
+        session_id = await conn.fetchval(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
-            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+            " RETURNING id",
             token_digest(token),
             user["id"],
             csrf,
@@ -78,7 +80,12 @@ async def login(params: Login, ctx: CallContext) -> dict:
             params.client_ip,
             params.user_agent[:300],
         )
-    return {"token": token, "csrf_token": csrf, "user": user_view(user, user["unit_name"])}
+    return {
+        "token": token,
+        "csrf_token": csrf,
+        "session_id": str(session_id),
+        "user": user_view(user, user["unit_name"]),
+    }
 
 
 def _disabled(user) -> RpcError:
@@ -87,49 +94,13 @@ def _disabled(user) -> RpcError:
     return RpcError("account_disabled", f"该账户已停用，请联系{manager}", 403)
 
 
-def _locked(until, now) -> RpcError:
-    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-    return RpcError(
-        "account_locked",
-        f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-        423,
-        {"username": f"账户已锁定，请 {minutes} 分钟后再试"},
-    )
-
-
-async def _record_failure(conn, deps, username_key, client_ip, user, now) -> None:
-    """Count a failed login; the one that reaches the limit locks the account."""
-    settings = deps.settings
-    locked_until = None
-    async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO login_failures (username_key, at, client_ip) VALUES ($1, $2, $3)",
-            username_key,
-            now,
-            client_ip,
-        )
-        window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
-        failures = await conn.fetchval(
-            "SELECT count(*) FROM login_failures WHERE username_key = $1 AND at > $2",
-            username_key,
-            window_start,
-        )
-        if user is not None and failures >= settings.login_max_failures:
-            locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-            await conn.execute(
-                "UPDATE users SET locked_until = $2 WHERE id = $1", user["id"], locked_until
-            )
-            await conn.execute("DELETE FROM login_failures WHERE username_key = $1", username_key)
-    if locked_until is not None:
-        raise _locked(locked_until, now)
-
-
 async def resolve_session(params: Token, ctx: CallContext) -> dict:
     """The user behind a session cookie; 401 when it is unknown, expired, idle or revoked."""
     deps = ctx.deps
     now = deps.clock.now()
     row = await ctx.pool.fetchrow(
-        "SELECT s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, s.revoked_at, u.*,"
+        "SELECT s.id AS session_id, s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at,"
+        " s.revoked_at, u.*,"
         " n.active AS unit_active, n.name AS unit_name"
         " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id"
         " WHERE s.token_hash = $1",
@@ -149,7 +120,11 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
         await ctx.pool.execute(
             "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", row["token_hash"], now
         )
-    return {"csrf_token": row["csrf_token"], "user": user_view(row, row["unit_name"])}
+    return {
+        "csrf_token": row["csrf_token"],
+        "session_id": str(row["session_id"]),
+        "user": user_view(row, row["unit_name"]),
+    }
 
 
 async def logout(params: Token, ctx: CallContext) -> dict:
@@ -159,14 +134,6 @@ async def logout(params: Token, ctx: CallContext) -> dict:
         ctx.deps.clock.now(),
     )
     return {"logged_out": True}
-
-
-async def revoke_sessions(conn, user_id: uuid.UUID, now) -> None:
-    await conn.execute(
-        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        user_id,
-        now,
-    )
 
 
 def check_new_password(new: str, confirm: str, field: str = "new_password") -> dict[str, str]:
@@ -180,6 +147,8 @@ def check_new_password(new: str, confirm: str, field: str = "new_password") -> d
 
 
 async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
+    """The old password again, then the new one; every other session of the person ends
+    (one opened by whoever learnt the old password), the one they changed it in goes on."""
     actor = ctx.actor
     if actor.user_id is None:
         raise RpcError("unauthenticated", "请先登录", 401)
@@ -187,6 +156,7 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
     row = await ctx.pool.fetchrow("SELECT password_hash FROM users WHERE id = $1", actor.user_id)
     if row is None:
         raise RpcError("unauthenticated", "请先登录", 401)
+    await lockout.count_reauthentication(ctx)
     if not await verify_password_async(row["password_hash"], params.old_password):
         problems["old_password"] = "原密码错误"
     elif params.old_password == params.new_password and not problems:
@@ -203,12 +173,17 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
             new_hash,
             now,
         )
-        await revoke_sessions(conn, actor.user_id, now)
+        await revoke_sessions(conn, actor.user_id, now, keep=actor.session_id)
     return {"changed": True}
 
 
-async def reset_password(params: ResetPassword, ctx: CallContext) -> dict:
-    """Forgot password: a code sent to the registered mobile proves who is asking."""
+async def reset_password(params: ResetRequest, ctx: CallContext) -> dict:
+    """Forgot password: a code sent to the registered mobile proves who is asking; every
+    session of the account ends, as none of them is the asker's."""
+    async with ctx.pool.acquire() as conn:
+        await ctx.deps.rate_limits.hit(
+            conn, "password_reset", params.client_ip, ctx.deps.clock.now()
+        )
     problems = check_new_password(params.new_password, params.new_password_confirm)
     mobile, username = params.mobile.strip(), params.username.strip()
     if not params.sms_code.strip():
@@ -234,6 +209,7 @@ async def reset_password(params: ResetPassword, ctx: CallContext) -> dict:
                     now,
                 )
                 await revoke_sessions(conn, row["id"], now)
+                await lockout.forget_failures(conn, row["id"])
         if problem is not None:
             raise _invalid({"sms_code": problem})
     return {"reset": True}

@@ -6,26 +6,25 @@ from datetime import timedelta
 
 from services.accounts.domain.captcha import render_captcha
 from services.accounts.domain.credentials import keyed_hash, same
+from shared.contracts.accounts.rpc import NewCaptcha
 from shared.rpc import CallContext
 
 
-async def new_captcha(_params, ctx: CallContext) -> dict:
+async def new_captcha(params: NewCaptcha, ctx: CallContext) -> dict:
+    """A captcha for a login form; per client address they are rate-limited, and the sweep
+    (services/accounts/sweep.py) drops them once expired."""
     deps = ctx.deps
     text = deps.captcha_text()
     captcha_id = uuid.uuid4()
     now = deps.clock.now()
-    await ctx.pool.execute(
-        "INSERT INTO captchas (id, answer_hash, expires_at) VALUES ($1, $2, $3)",
-        captcha_id,
-        keyed_hash(deps.settings.secret_key, str(captcha_id), text).encode(),
-        now + timedelta(seconds=deps.settings.captcha_ttl_seconds),
-    )
-    # Expired captchas are worthless; dropping some on each issue keeps the table small.
-    await ctx.pool.execute(
-        "DELETE FROM captchas WHERE id IN"
-        " (SELECT id FROM captchas WHERE expires_at < $1 LIMIT 100)",
-        now - timedelta(minutes=5),
-    )
+    async with ctx.pool.acquire() as conn:
+        await deps.rate_limits.hit(conn, "captcha", params.client_ip, now)
+        await conn.execute(
+            "INSERT INTO captchas (id, answer_hash, expires_at) VALUES ($1, $2, $3)",
+            captcha_id,
+            keyed_hash(deps.settings.secret_key, str(captcha_id), text).encode(),
+            now + timedelta(seconds=deps.settings.captcha_ttl_seconds),
+        )
     png = render_captcha(text)
     return {"captcha_id": str(captcha_id), "image": base64.b64encode(png).decode()}
 

@@ -4,8 +4,14 @@ import logging
 import uuid
 from datetime import timedelta
 
+from services.accounts.access import own_account_with_mobile
 from services.accounts.domain.credentials import keyed_hash, new_sms_code, same
-from services.accounts.domain.validation import FieldError, validate_mobile, validate_username
+from services.accounts.domain.validation import (
+    FieldError,
+    validate_mobile,
+    validate_new_mobile,
+    validate_username,
+)
 from shared.contracts.accounts.rpc import RequestCode
 from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
@@ -25,6 +31,8 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
         mobile = validate_mobile(params.mobile, label="手机号码")
     except FieldError as error:
         raise _field("mobile", error.message) from None
+    if params.purpose == "change_mobile":
+        await _may_take_mobile(ctx, mobile)
     withheld = params.purpose == "reset_password" and not await _account_has_mobile(
         ctx, params.username, mobile
     )
@@ -79,6 +87,15 @@ async def _account_has_mobile(ctx: CallContext, username: str, mobile: str) -> b
         log.info("password reset code withheld: no active account with that username and mobile")
         return False
     return True
+
+
+async def _may_take_mobile(ctx: CallContext, mobile: str) -> None:
+    """A code for a new mobile goes out only to a signed-in person who may change theirs."""
+    account = await own_account_with_mobile(ctx.pool, ctx.actor)
+    try:
+        validate_new_mobile(mobile, account["mobile"])
+    except FieldError as error:
+        raise _field("mobile", error.message) from None
 
 
 async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, now) -> None:

@@ -27,7 +27,9 @@ from services.accounts.domain.validation import (
     validate_password,
     validate_username,
 )
-from services.accounts.handlers.auth import check_new_password, revoke_sessions
+from services.accounts.handlers import lockout
+from services.accounts.handlers.auth import check_new_password
+from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.views import user_view
 from shared.contracts.accounts.events import USER_CREATED, UserCreated
 from shared.contracts.accounts.rpc import (
@@ -236,6 +238,7 @@ async def set_password(params: SetPassword, ctx: CallContext) -> dict:
             now,
         )
         await revoke_sessions(conn, params.user_id, now)
+        await lockout.forget_failures(conn, params.user_id)
     return {"reset": True}
 
 

@@ -4,6 +4,7 @@ import uuid
 
 from services.cases.domain.materials import SectionInvalid, check_section, needs_pre_approval
 from services.cases.domain.model import CaseState
+from services.cases.domain.scans import ScanRefused, Usage, check_new_scan
 from shared.contracts.cases.materials import SCAN_CATEGORIES
 from shared.contracts.cases.rpc import Attach, OpenCase, RemoveAttachment, SaveSection, UploadCheck
 from shared.rpc import CallContext, RpcError
@@ -161,10 +162,34 @@ def _category(category: str) -> None:
         raise _invalid({"category": "请选择扫描件类别"})
 
 
+SCAN_USAGE = (
+    "SELECT count(*) FILTER (WHERE category = $2) AS category_files,"
+    " COALESCE(sum(size_bytes) FILTER (WHERE category = $2), 0) AS category_bytes,"
+    " count(*) AS case_files, COALESCE(sum(size_bytes), 0) AS case_bytes"
+    " FROM case_attachments WHERE case_id = $1 AND removed_at IS NULL"
+)
+
+
+async def _check_room(conn, ctx: CallContext, case_id, category: str, size_bytes: int) -> None:
+    """422 on the file when this scan would take its section or case past the limits."""
+    used = await conn.fetchrow(SCAN_USAGE, case_id, category)
+    try:
+        check_new_scan(
+            ctx.deps.settings.scan_limits(),
+            Usage(used["category_files"], used["category_bytes"]),
+            Usage(used["case_files"], used["case_bytes"]),
+            size_bytes,
+        )
+    except ScanRefused as refused:
+        raise RpcError("scan_limit", refused.message, 422, {"file": refused.message}) from None
+
+
 async def check_upload(params: UploadCheck, ctx: CallContext) -> dict:
+    """Early, so documents refuses before storing the bytes; attach decides."""
     _category(params.category)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await _own_draft(conn, ctx, params.case_id)
+        await _check_room(conn, ctx, params.case_id, params.category, params.size_bytes)
     return {"unit_id": str(row["unit_id"]), "case_id": str(row["id"])}
 
 
@@ -172,7 +197,9 @@ async def attach(params: Attach, ctx: CallContext) -> dict:
     _category(params.category)
     attachment_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # The case row stays locked until commit, so concurrent attaches count one another.
         await _own_draft(conn, ctx, params.case_id)
+        await _check_room(conn, ctx, params.case_id, params.category, params.size_bytes)
         await conn.execute(
             "INSERT INTO case_attachments (id, case_id, category, file_id, filename,"
             " content_type, size_bytes, checksum, uploaded_by, uploaded_at)"

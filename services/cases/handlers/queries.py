@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
@@ -296,6 +296,7 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
             }
             for a in parts.attachments.get(case_id, [])
         ],
+        "scan_limits": asdict(ctx.deps.settings.scan_limits()),
         "history": [
             {
                 **_own_fields(h),

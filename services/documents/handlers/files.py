@@ -27,7 +27,9 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
     except UploadRefused as error:
         raise _refused(error.message) from None
     await cases.invoke(
-        CASE_CHECK_UPLOAD, {"case_id": params.case_id, "category": params.category}, ctx.actor
+        CASE_CHECK_UPLOAD,
+        {"case_id": params.case_id, "category": params.category, "size_bytes": len(content)},
+        ctx.actor,
     )
     file_id, checksum = uuid.uuid4(), hashlib.sha256(content).hexdigest()
     filename = params.filename.replace("/", "_").replace("\\", "_")[-200:] or "scan"
@@ -56,7 +58,8 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
     try:
         attached = await cases.invoke(CASE_ATTACH, meta, ctx.actor)
     except RpcError:
-        # The case did not take it (it moved on, or cases is away): keep nothing behind.
+        # The case did not take it (it moved on, another upload took the last place within
+        # its limits, or cases is away): keep nothing behind.
         await ctx.pool.execute("DELETE FROM files WHERE id = $1", file_id)
         raise
     return {**meta, "case_id": str(params.case_id), "file_id": str(file_id), **attached}

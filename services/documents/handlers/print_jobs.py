@@ -3,6 +3,7 @@ shows how far it got. The job itself runs in the background (services/documents/
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from services.documents.render.snapshots import KINDS
 from shared.contracts.documents.rpc import MAX_PRINT_CASES, JobRef, PrintRequest
@@ -34,6 +35,9 @@ async def start_print(params: PrintRequest, ctx: CallContext) -> dict:
         message = f"一次最多打印 {limit} 人，请分批打印"
         raise RpcError("invalid_input", message, 422, {"case_ids": message})
     job_id = uuid.uuid4()
+    async with ctx.pool.acquire() as conn:
+        now = datetime.now(UTC)
+        await ctx.deps.rate_limits.hit(conn, "print_job", str(ctx.actor.user_id), now)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO print_jobs (id, kind, case_ids, actor, created_by, total)"

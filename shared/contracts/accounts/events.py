@@ -1,4 +1,4 @@
-"""The events the accounts service publishes (no service consumes them yet)."""
+"""The events the accounts service publishes."""
 
 from shared.contracts.base import Event, Payload
 
@@ -19,6 +19,19 @@ class UserCreated(Payload):
     id_number: str | None = None
 
 
+class AccountLocked(Payload):
+    """Too many wrong passwords from many addresses: the account takes no logins from
+    addresses it was never used from until `locked_until`; its owner is told by SMS."""
+
+    user_id: str
+    username: str
+    mobile: str | None = None  # none for an account without a mobile: nobody to tell
+    locked_until: str  # ISO time
+    failures: int  # wrong passwords within the window that counted them
+    addresses: int  # how many client addresses they came from
+    notify_owner: bool  # False when the owner was told of a lock within the last day
+
+
 UNIT_REGISTERED = Event(
     "accounts.unit.registered",
     UnitRegistered,
@@ -34,4 +47,12 @@ USER_CREATED = Event(
     "A unit created an operator or applicant account (one by one or by import)",
 )
 
-EVENTS = (UNIT_REGISTERED, USER_CREATED)
+ACCOUNT_LOCKED = Event(
+    "accounts.account.locked",
+    AccountLocked,
+    "accounts",
+    ("notify",),
+    "An account was locked after many failed logins from many addresses (ASVS 2.2.1)",
+)
+
+EVENTS = (UNIT_REGISTERED, USER_CREATED, ACCOUNT_LOCKED)

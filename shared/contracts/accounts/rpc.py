@@ -74,6 +74,14 @@ class NewPassword(BaseModel):
     new_password_confirm: str = ""
 
 
+class ChangeMobile(BaseModel):
+    """修改手机号码: the current password again, and a code sent to the new mobile."""
+
+    password: str = ""
+    mobile: str = ""  # the new one
+    sms_code: str = ""
+
+
 class OperatorForm(BaseModel):
     """A unit operator's (经办人) account: the `fields` of users.create for unit_operator."""
 
@@ -149,6 +157,14 @@ class Login(Credentials):
     user_agent: str = ""
 
 
+class NewCaptcha(BaseModel):
+    client_ip: str = ""  # captchas are rate-limited per client address
+
+
+class ResetRequest(ResetPassword):
+    client_ip: str = ""
+
+
 class Token(BaseModel):
     token: str
 
@@ -191,6 +207,10 @@ class SetActive(UserRef, StatusChange):
 
 class SetPassword(UserRef, NewPassword):
     pass
+
+
+class SessionRef(BaseModel):
+    session_id: uuid.UUID
 
 
 class ImportApplicants(BaseModel):
@@ -250,6 +270,7 @@ class RegisteredUnit(Reply):
 
 class Session(Reply):
     csrf_token: str
+    session_id: str  # the session's public id (never the token): 登录设备 marks it 当前设备
     user: UserView
 
 
@@ -267,6 +288,31 @@ class Changed(Reply):
 
 class PasswordSet(Reply):
     reset: bool
+
+
+class MobileChanged(Reply):
+    mobile: str
+
+
+class SessionView(Reply):
+    """One active session of the caller, as 登录设备 lists it."""
+
+    id: str
+    current: bool  # the session the call was made in
+    created_at: str
+    last_seen_at: str
+    expires_at: str  # the absolute limit; idleness may end it sooner
+    client_ip: str | None
+    user_agent: str | None
+    browser: str  # short and readable, e.g. "Chrome 120 / Windows"
+
+
+class SessionList(Reply):
+    items: list[SessionView]
+
+
+class SessionsEnded(Reply):
+    ended: int
 
 
 class UnitNames(Reply):
@@ -336,7 +382,7 @@ def _method(name, params, result, summary) -> Method:
     return Method(SERVICE, name, params, result, summary)
 
 
-CAPTCHA_NEW = _method("captcha.new", None, Captcha, "A new image captcha for the login form")
+CAPTCHA_NEW = _method("captcha.new", NewCaptcha, Captcha, "A new image captcha for the login form")
 SMS_REQUEST_CODE = _method(
     "sms.request_code", RequestCode, CodeSent, "Send an SMS code (cooldown, daily caps)"
 )
@@ -347,10 +393,26 @@ AUTH_LOGIN = _method("auth.login", Login, LoggedIn, "Log in (captcha, lockout): 
 AUTH_SESSION = _method("auth.session", Token, Session, "The user of a session token, or 401")
 AUTH_LOGOUT = _method("auth.logout", Token, LoggedOut, "End a session")
 AUTH_CHANGE_PASSWORD = _method(
-    "auth.change_password", ChangePassword, Changed, "Change one's own password"
+    "auth.change_password",
+    ChangePassword,
+    Changed,
+    "Change one's own password; the caller's other sessions end",
 )
 AUTH_RESET_PASSWORD = _method(
-    "auth.reset_password", ResetPassword, PasswordSet, "Reset a password with an SMS code"
+    "auth.reset_password", ResetRequest, PasswordSet, "Reset a password with an SMS code"
+)
+AUTH_CHANGE_MOBILE = _method(
+    "auth.change_mobile",
+    ChangeMobile,
+    MobileChanged,
+    "Change one's own mobile (password and a code to the new mobile); other sessions end",
+)
+SESSIONS_LIST = _method("sessions.list", None, SessionList, "The caller's active sessions")
+SESSIONS_END = _method(
+    "sessions.end", SessionRef, SessionsEnded, "End another session of the caller's, or 404"
+)
+SESSIONS_END_OTHERS = _method(
+    "sessions.end_others", None, SessionsEnded, "End every session of the caller's but this one"
 )
 UNITS_NAMES = _method("units.names", UnitIds, UnitNames, "The names of these units")
 USERS_ME = _method("users.me", None, UserView, "The caller's own account, unmasked")
@@ -395,6 +457,10 @@ API = ServiceApi(
         AUTH_LOGOUT,
         AUTH_CHANGE_PASSWORD,
         AUTH_RESET_PASSWORD,
+        AUTH_CHANGE_MOBILE,
+        SESSIONS_LIST,
+        SESSIONS_END,
+        SESSIONS_END_OTHERS,
         UNITS_NAMES,
         USERS_ME,
         USERS_LIST,

@@ -37,7 +37,9 @@ PersonRole = Literal["unit_operator", "applicant"]
 ManagedRole = Literal["unit_operator", "applicant", "department", "office", "committee"]
 ReviewerRole = Literal["department", "office", "committee"]
 UserStatus = Literal["all", "active", "disabled"]
-SmsPurpose = Literal["register", "reset_password"]
+# register: a new unit admin; reset_password: a forgotten password (the code goes to the
+# account's registered mobile); change_mobile: a signed-in person's new mobile.
+SmsPurpose = Literal["register", "reset_password", "change_mobile"]
 
 # The fields of an operator's or applicant's form (and of an import file's row), named.
 PERSON_FIELD_LABELS: dict[str, str] = {

@@ -160,6 +160,9 @@ class Attach(BaseModel):
 class UploadCheck(BaseModel):
     case_id: uuid.UUID
     category: str
+    # the scan's size, checked against the case's scan limits before its bytes are stored;
+    # 0 (a caller that does not send it): the size is checked by case.attach only
+    size_bytes: int = Field(0, ge=0)
 
 
 class RemoveAttachment(BaseModel):
@@ -262,6 +265,15 @@ class PublicityView(Reply):
     feedback: str | None = None
 
 
+class ScanLimitsView(Reply):
+    """What the cases service takes, counting the scans not removed (its ZC_SCAN_* settings)."""
+
+    files_per_category: int
+    bytes_per_category: int
+    files_per_case: int
+    bytes_per_case: int
+
+
 class AttachmentView(Reply):
     id: str
     category: str
@@ -303,7 +315,8 @@ class CaseView(CaseRow):
     post_publicity: PublicityView | None
     sections: dict[str, dict[str, Any]]  # materials.SECTION_MODELS, by section
     section_titles: dict[str, str]
-    attachments: list[AttachmentView]
+    attachments: list[AttachmentView]  # the scans not removed
+    scan_limits: ScanLimitsView
     history: list[HistoryEntry]
     actions: list[str]  # vocabulary.Action the actor may take now
 
@@ -553,9 +566,14 @@ CASE_SAVE_SECTION = _method(
     "case.save_section", SaveSection, SectionSaved, "Save one section of a draft's materials"
 )
 CASE_CHECK_UPLOAD = _method(
-    "case.check_upload", UploadCheck, UploadAllowed, "May the actor add a scan to this case"
+    "case.check_upload",
+    UploadCheck,
+    UploadAllowed,
+    "May the actor add a scan of this size to this case (a draft, within its scan limits)",
 )
-CASE_ATTACH = _method("case.attach", Attach, Attached, "Attach a stored scan to a draft")
+CASE_ATTACH = _method(
+    "case.attach", Attach, Attached, "Attach a stored scan to a draft (within its scan limits)"
+)
 CASE_REMOVE_ATTACHMENT = _method(
     "case.remove_attachment", RemoveAttachment, Removed, "Remove a scan from a draft"
 )

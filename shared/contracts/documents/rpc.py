@@ -15,7 +15,8 @@ MAX_PRINT_CASES = 2000  # documents.print: people on the rosters of one job
 
 
 class Upload(BaseModel):
-    """A scan for a case's materials: PDF, JPG or PNG, up to 10 MB."""
+    """A scan for a case's materials: PDF, JPG or PNG, up to 10 MB, within the case's scan
+    limits (the cases service's, per section and per case)."""
 
     case_id: uuid.UUID
     category: str  # cases' materials.SCAN_CATEGORIES

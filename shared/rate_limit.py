@@ -1,0 +1,167 @@
+"""Rate limits that hold across every copy of every process: counters kept in PostgreSQL.
+
+`LIMITS` is the one table of what is limited, per what key, how many in what window. A
+service counts a hit with `RateLimiter.hit(conn, what, key, now)`; past the limit it answers
+429 with the seconds to wait (`details.retry_after`, sent by the gateway as `Retry-After`)
+and a Chinese message.
+
+The count is a sliding window estimated from two fixed windows (the current one and the one
+before, weighted by how much of it still overlaps the last `window` seconds), so a burst at
+the edge of a window cannot pass twice the limit. Refused hits count too: a client that keeps
+hammering stays refused until it slows down. Each service keeps its counters in its own
+schema (table `rate_limit_counts`, shared/migrations/0002_rate_limits.sql); the sweep drops
+counters whose windows are over.
+
+The SMS code caps per mobile and per client address per day are counted from the codes
+themselves (services/accounts/handlers/sms.py), and failed logins per account and per
+(account, address) from login_failures (services/accounts/handlers/auth.py): docs/security.md
+lists them all beside this table.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.rpc import RpcError
+
+
+@dataclass(frozen=True)
+class Limit:
+    what: str  # the name in the table and in ZC_RATE_LIMITS
+    per: str  # what the key is, as the docs say it
+    limit: int
+    window_seconds: int
+    message: str  # what the person was doing too often, in Chinese
+
+
+LIMITS: dict[str, Limit] = {
+    limit.what: limit
+    for limit in (
+        # One per login page view: an office of 100 behind one address on a deadline morning
+        # stays well under it; a script asking for images to train a solver does not.
+        Limit("captcha", "client address", 120, 600, "获取图片验证码过于频繁"),
+        # Every attempt, right or wrong, whatever the username: stops one address trying
+        # passwords across many accounts (guesses at one account meet the lockout first).
+        Limit("login", "client address", 100, 600, "登录尝试过于频繁"),
+        Limit("password_reset", "client address", 20, 3600, "找回密码尝试过于频繁"),
+        # The current password asked again (password or mobile change): a stolen session
+        # must not become a way to guess the password without the login's lockout.
+        Limit("reauth", "user", 10, 900, "密码验证过于频繁"),
+        # A job renders up to hundreds of pages on the shared render pool.
+        Limit("print_job", "user", 30, 600, "提交打印任务过于频繁"),
+    )
+}
+
+
+class RateLimitSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZC_", extra="ignore")
+
+    rate_limits: dict[str, str] = Field(
+        {},
+        description="Limits other than the table in shared/rate_limit.py, as JSON"
+        ' {"captcha": "120/600"}: hits per seconds, per key.',
+    )
+
+
+def parse_limits(overrides: dict[str, str]) -> dict[str, Limit]:
+    """The table with the overrides applied; an unknown name or a bad value stops start-up."""
+    table = dict(LIMITS)
+    for what, text in overrides.items():
+        if what not in table:
+            raise ValueError(f"ZC_RATE_LIMITS: no limit named {what!r} (known: {sorted(table)})")
+        count, _, seconds = text.partition("/")
+        try:
+            limit, window = int(count), int(seconds)
+        except ValueError:
+            raise ValueError(f"ZC_RATE_LIMITS: {what}={text!r} is not hits/seconds") from None
+        if limit < 1 or window < 1:
+            raise ValueError(f"ZC_RATE_LIMITS: {what}={text!r} must be positive")
+        table[what] = replace(table[what], limit=limit, window_seconds=window)
+    return table
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = now.timestamp()
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, now.tzinfo)
+
+
+def estimate(previous: int, current: int, elapsed: float, window: int) -> float:
+    """Hits in the last `window` seconds, `elapsed` seconds into the current fixed window."""
+    return previous * (1 - elapsed / window) + current
+
+
+def one_more_fits(previous: int, current: int, elapsed: float, limit: int, window: int) -> bool:
+    """Whether a hit may pass when `previous` and `current` hits are counted already."""
+    # The tolerance keeps float rounding (30 * 0.3 = 9.000000000000002) from refusing a hit
+    # at the very second the wait said it would pass.
+    return estimate(previous, current, elapsed, window) + 1 <= limit + 1e-9
+
+
+def seconds_to_wait(previous: int, current: int, elapsed: float, limit: int, window: int) -> int:
+    """How long, with no more hits, until one more hit fits under the limit again."""
+    room = limit - 1  # the hits that may already be in the window when one more comes
+    if current > room:
+        # The current window's hits must first become the previous window's, then fade.
+        wait = (window - elapsed) + window * (1 - room / current)
+    else:
+        # The previous window's share fades as the current window goes on.
+        wait = window * (1 - (room - current) / previous) - elapsed if previous else 0
+    return max(1, math.ceil(wait))
+
+
+def too_many(limit: Limit, wait: int) -> RpcError:
+    minutes = -(-wait // 60)
+    when = f"{wait} 秒" if wait < 60 else f"{minutes} 分钟"
+    return RpcError(
+        "too_many_requests",
+        f"{limit.message}，请 {when}后再试",
+        429,
+        details={"retry_after": wait},
+    )
+
+
+class RateLimiter:
+    def __init__(self, settings: RateLimitSettings | None = None) -> None:
+        self.table = parse_limits((settings or RateLimitSettings()).rate_limits)
+
+    async def hit(self, conn, what: str, key: str, now: datetime) -> None:
+        """Count one hit of `what` by `key`; raise 429 past the limit."""
+        limit = self.table[what]
+        start = window_start(now, limit.window_seconds)
+        previous_start = start - timedelta(seconds=limit.window_seconds)
+        row = await conn.fetchrow(
+            "WITH counted AS ("
+            " INSERT INTO rate_limit_counts (what, key, window_start, hits)"
+            " VALUES ($1, $2, $3, 1)"
+            " ON CONFLICT (what, key, window_start)"
+            " DO UPDATE SET hits = rate_limit_counts.hits + 1 RETURNING hits)"
+            " SELECT (SELECT hits FROM counted) AS current,"
+            " coalesce((SELECT hits FROM rate_limit_counts"
+            "  WHERE what = $1 AND key = $2 AND window_start = $4), 0) AS previous",
+            what,
+            key,
+            start,
+            previous_start,
+        )
+        elapsed = (now - start).total_seconds()
+        # The hit just counted is the one asked about: it passes while the rest fit under.
+        if not one_more_fits(
+            row["previous"], row["current"] - 1, elapsed, limit.limit, limit.window_seconds
+        ):
+            wait = seconds_to_wait(
+                row["previous"], row["current"], elapsed, limit.limit, limit.window_seconds
+            )
+            raise too_many(limit, wait)
+
+
+async def sweep(conn, now: datetime, table: dict[str, Limit]) -> int:
+    """Drop the counters no estimate reads any more; the number dropped."""
+    longest = max(limit.window_seconds for limit in table.values())
+    status = await conn.execute(
+        "DELETE FROM rate_limit_counts WHERE window_start < $1",
+        now - timedelta(seconds=2 * longest),
+    )
+    return int(status.split()[-1])
