@@ -1,7 +1,15 @@
 """The cases service: the workflow's RPC methods and consumed events, in one process."""
 
 from services.cases.deps import CasesDeps
-from services.cases.handlers import applicant, printing, queries, reference, workflow
+from services.cases.handlers import (
+    applicant,
+    expert_import,
+    experts,
+    printing,
+    queries,
+    reference,
+    workflow,
+)
 from shared.consumer import EventConsumer
 from shared.contracts.cases import rpc as contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
@@ -35,6 +43,13 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_HOME, queries.home_counts)
     rpc.serve(contract.CASE_ACT, workflow.act)
     rpc.serve(contract.CASE_BATCH, workflow.batch)
+    rpc.serve(contract.EXPERT_LIST, experts.list_experts)
+    rpc.serve(contract.EXPERT_GET, experts.get_expert)
+    rpc.serve(contract.EXPERT_CREATE, experts.create_expert)
+    rpc.serve(contract.EXPERT_UPDATE, experts.update_expert)
+    rpc.serve(contract.EXPERT_REMOVE, experts.remove_expert)
+    rpc.serve(contract.EXPERT_IMPORT, expert_import.import_experts)
+    rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
     return rpc
 
 
