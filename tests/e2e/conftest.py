@@ -71,6 +71,22 @@ async def http(gateway):
         yield session
 
 
+@pytest.fixture
+async def new_client(gateway):
+    """Clients that each behave like one browser of their own, closed after the test."""
+    from tests.e2e.identity_helpers import Client  # imports this module's CAPTCHA
+
+    made = []
+
+    def make() -> Client:
+        made.append(Client(str(gateway.make_url(""))))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.close()
+
+
 @pytest.fixture(scope="package")
 async def sms_outbox(settings, services, tmp_path_factory):
     """The development SMS provider's log (one JSON line per SMS), fresh for this run."""
