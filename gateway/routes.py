@@ -4,7 +4,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import api, api_account, api_cases, api_documents, api_identity, health
+from gateway import (
+    api,
+    api_account,
+    api_cases,
+    api_certificates,
+    api_documents,
+    api_identity,
+    health,
+)
 from gateway import web as page_helpers
 from gateway.pages import (
     account_pages,
@@ -12,6 +20,7 @@ from gateway.pages import (
     applicant_pages,
     auth_pages,
     case_pages,
+    certificate_pages,
     home_pages,
     print_pages,
     public,
@@ -81,10 +90,12 @@ def setup(app: web.Application, static_dir: Path) -> None:
     _api_account(add)
     api_cases.setup_case_api(app)
     api_documents.setup_documents_api(app)
+    api_certificates.setup_certificate_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
+    certificate_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 
