@@ -249,11 +249,17 @@ async def test_a_wrong_number_or_code_is_one_answer_and_not_recorded(driver):
     number, code = issued["certificate_no"], issued["verification_code"]
     wrong_code = ("2" if code[0] != "2" else "3") + code[1:]
     answers = []
-    for typed in ((number, wrong_code), ("SZZC-1999-001-00001", code), (number + "9", code)):
+    typed_wrong = (
+        (number, wrong_code),
+        ("SZZC-1999-001-00001", code),
+        (number + "9", code),
+        (number, "验证码不对"),
+    )
+    for typed in typed_wrong:
         with pytest.raises(RpcError) as missed:
             await verify(driver, *typed)
         answers.append((missed.value.status, missed.value.code, missed.value.message))
-    assert answers == [(404, "not_found", NOT_FOUND)] * 3
+    assert answers == [(404, "not_found", NOT_FOUND)] * 4
     with pytest.raises(RpcError) as blank:
         await verify(driver, "", "")
     assert blank.value.status == 422

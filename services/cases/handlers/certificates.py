@@ -51,7 +51,8 @@ async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
         row = await conn.fetchrow(
             f"SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1", number
         )
-        if row is None or not hmac.compare_digest(row["verification_code"], code):
+        # bytes: compare_digest refuses str with characters beyond ASCII, which anyone may type
+        if row is None or not hmac.compare_digest(row["verification_code"].encode(), code.encode()):
             raise RpcError("not_found", NOT_FOUND, 404)
         await _record_query(conn, ctx, row["id"], params, now)
     return _shown(row, mask_name(row["holder_name"]), mask_id_number(row["id_number"]))
