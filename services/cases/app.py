@@ -6,6 +6,8 @@ from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
     certificates,
+    expert_import,
+    experts,
     printing,
     queries,
     reference,
@@ -48,6 +50,13 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_ACT, workflow.act)
     rpc.serve(contract.CASE_BATCH, workflow.batch)
     serve_certificates(rpc)
+    rpc.serve(contract.EXPERT_LIST, experts.list_experts)
+    rpc.serve(contract.EXPERT_GET, experts.get_expert)
+    rpc.serve(contract.EXPERT_CREATE, experts.create_expert)
+    rpc.serve(contract.EXPERT_UPDATE, experts.update_expert)
+    rpc.serve(contract.EXPERT_REMOVE, experts.remove_expert)
+    rpc.serve(contract.EXPERT_IMPORT, expert_import.import_experts)
+    rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
     return rpc
 
 

@@ -1,8 +1,11 @@
-"""Settings of the cases service (environment variables, prefix ZC_)."""
+"""Settings of the cases service (environment variables, prefix ZC_): scan limits, and the
+committee rules' numbers that are local practice rather than national law (COMMITTEE.md,
+docs/committee.md)."""
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.cases.domain.committee import SizeRules
 from services.cases.domain.scans import MB, ScanLimits
 
 
@@ -37,10 +40,38 @@ class CasesSettings(BaseSettings):
         " what one case can cost the database at most; some 200 scanned pages.",
     )
 
+    # The least members of a review meeting; 高级 is the national rule, the rest local practice.
+    committee_min_senior_by_series: int = Field(
+        25, ge=1, description="Least members of a 高级 meeting of a committee by series."
+    )
+    committee_min_senior_by_speciality: int = Field(
+        11, ge=1, description="Least members of a 高级 meeting of a committee by speciality."
+    )
+    committee_min_intermediate_by_series: int = Field(
+        15, ge=1, description="Least members of a 中级 meeting of a committee by series."
+    )
+    committee_min_intermediate_by_speciality: int = Field(
+        7, ge=1, description="Least members of a 中级 meeting of a committee by speciality."
+    )
+    committee_min_junior: int = Field(7, ge=1, description="Least members of a 初级 meeting.")
+    committee_reserve_ratio: int = Field(
+        2, ge=1, le=5, description="Experts drawn per seat (2: one member and one reserve)."
+    )
+
     def scan_limits(self) -> ScanLimits:
         return ScanLimits(
             files_per_category=self.scan_files_per_category,
             bytes_per_category=self.scan_mb_per_category * MB,
             files_per_case=self.scan_files_per_case,
             bytes_per_case=self.scan_mb_per_case * MB,
+        )
+
+    def size_rules(self) -> SizeRules:
+        return SizeRules(
+            senior_by_series=self.committee_min_senior_by_series,
+            senior_by_speciality=self.committee_min_senior_by_speciality,
+            intermediate_by_series=self.committee_min_intermediate_by_series,
+            intermediate_by_speciality=self.committee_min_intermediate_by_speciality,
+            junior=self.committee_min_junior,
+            reserve_ratio=self.committee_reserve_ratio,
         )

@@ -163,6 +163,7 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "file_id": str(uuid.uuid4()),
         "job_id": str(uuid.uuid4()),
         "document_id": str(uuid.uuid4()),
+        "expert_id": str(uuid.uuid4()),
     }
     people = {
         "/api/operators/": cast.operator.person["id"],
@@ -297,6 +298,9 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.sysadmin, "/admin/reference/qualifications/new?series_id=gc"),
         (cast.applicant, "/password/change"),
         (cast.applicant, "/account/mobile"),
+        (cast.committee, "/experts/new"),
+        (cast.committee, "/experts"),
+        (cast.sysadmin, "/experts/import"),
     ]
 
 

@@ -2,19 +2,17 @@
 
 import base64
 import binascii
-import io
-import zipfile
 
 import asyncpg
-import openpyxl
-from openpyxl.styles import Font
 
 from services.accounts.access import require_unit
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.handlers.users import clean_person, insert_user
+from shared import spreadsheet
 from shared.contracts.accounts.rpc import ImportApplicants
 from shared.contracts.accounts.vocabulary import PERSON_FIELD_LABELS
 from shared.rpc import CallContext, RpcError
+from shared.spreadsheet import XLSX
 from shared.text import clean_fields, visible
 
 COLUMNS = {label: field for field, label in PERSON_FIELD_LABELS.items()}  # header -> field
@@ -22,22 +20,11 @@ MAX_ROWS = 500  # each row hashes a password (argon2): 500 rows take about 20 s
 
 
 TEMPLATE_NAME = "申报人员导入模板.xlsx"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def template_xlsx() -> bytes:
     """An empty workbook with the header row, offered for download on the import page."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "申报人员"
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in "ABCDEFG":
-        sheet.column_dimensions[column].width = 20
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.template("申报人员", list(COLUMNS))
 
 
 async def import_template(_params, ctx: CallContext) -> dict:
@@ -53,32 +40,9 @@ async def import_template(_params, ctx: CallContext) -> dict:
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """(row number, values by field) for each non-empty row; RpcError for a bad file."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise _bad_file("文件无法读取，请上传 .xlsx 格式的 Excel 文件") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        raise _bad_file(f"表头缺少列：{'、'.join(missing)}（请使用导入模板）")
-    positions = {COLUMNS[name]: header.index(name) for name in COLUMNS}
-    found = []
-    for number, row in enumerate(rows, start=2):
-        values = {f: _text(row[i] if i < len(row) else None) for f, i in positions.items()}
-        if any(values.values()):
-            found.append((number, values))
-        if len(found) > MAX_ROWS:
-            raise _bad_file(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
-    return found
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel turns digit strings typed as numbers into floats
-    return str(value).strip()
+        return spreadsheet.read_rows(data, COLUMNS, MAX_ROWS)
+    except spreadsheet.UnreadableSheet as error:
+        raise _bad_file(error.message) from None
 
 
 def _bad_file(message: str) -> RpcError:

@@ -417,6 +417,126 @@ class BatchResult(Reply):
     results: list[Moved | NotMoved]  # in the order asked, each case once
 
 
+# --- the expert library (评审专家库): a committee's secretary keeps its own, the sysadmin all ---
+
+
+class ExpertFields(BaseModel):
+    """An entry's fields as typed (experts.EXPERT_FIELD_LABELS); the service checks each and
+    answers with a message per field. Dates YYYY-MM-DD; the series by id; unit_id: a
+    registered unit's id, when the expert's unit is one."""
+
+    name: str = ""
+    id_number: str = ""
+    mobile: str = ""
+    unit_name: str = ""
+    unit_id: str = ""
+    series_id: str = ""
+    speciality: str = ""
+    title_level: str = ""
+    joined_on: str = ""
+    term_ends_on: str = ""
+
+
+class CreateExpert(ExpertFields):
+    committee_id: str = ""  # whose library: the sysadmin names it; a committee has its own
+
+
+class UpdateExpert(ExpertFields):
+    expert_id: uuid.UUID
+    expected_version: int | None = None  # when sent, a differing version is a conflict (409)
+
+
+class ExpertRef(BaseModel):
+    expert_id: uuid.UUID
+
+
+class RemoveExpert(BaseModel):
+    """出库: the reason is required; removed_on (YYYY-MM-DD) defaults to today."""
+
+    expert_id: uuid.UUID
+    reason: str = ""
+    removed_on: str = ""
+
+
+class ListExperts(BaseModel):
+    committee_id: str = ""  # the sysadmin's filter; a committee sees its own library only
+    series_id: str = ""
+    title_level: Literal["", "正高", "副高", "中级", "初级"] = ""
+    status: Literal["", "active", "expired", "removed"] = ""  # experts.ExpertStatus
+    q: str = ""  # a part of the name or of the ID number
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+class ImportExperts(BaseModel):
+    xlsx_base64: str
+    committee_id: str = ""
+
+
+class ExpertRow(Reply):
+    """An entry as the library's list shows it: the ID number masked (440301********123X)."""
+
+    id: str
+    committee_id: str
+    committee_name: str
+    name: str
+    id_number: str
+    mobile: str
+    unit_name: str
+    series_id: str
+    series_name: str
+    speciality: str
+    title_level: str
+    joined_on: str
+    term_ends_on: str
+    status: str  # experts.ExpertStatus
+    status_label: str
+    removed_on: str | None
+    removed_reason: str | None
+
+
+class ExpertView(ExpertRow):
+    """One entry for its keeper, the ID number in full."""
+
+    unit_id: str | None
+    version: int
+    latest_term_end: str  # the latest term end its 入库 date allows
+    other_committees: list[str]  # other libraries holding this ID number (the sysadmin only)
+
+
+class ExpertPage(Reply):
+    total: int
+    page: int
+    page_size: int
+    items: list[ExpertRow]
+
+
+class ExpertSaved(Reply):
+    expert_id: str
+    name: str
+
+
+class ExpertImportedRow(Reply):
+    row: int
+    name: str
+    id_number: str  # masked
+
+
+class ExpertRefusedRow(ExpertImportedRow):
+    reasons: dict[str, str]  # field -> message, or "row" for the row as a whole
+
+
+class ExpertImportReport(Reply):
+    created: list[ExpertImportedRow]
+    refused: list[ExpertRefusedRow]
+
+
+class ExpertImportTemplate(Reply):
+    filename: str
+    content_type: str
+    content_base64: str
+
+
 def _method(name, params, result, summary) -> Method:
     return Method(SERVICE, name, params, result, summary)
 
@@ -479,6 +599,27 @@ CASE_HOME = _method("case.home", None, HomeCounts, "Cases waiting at each of the
 CASE_ACT = _method("case.act", Act, Moved, "One action on one case (409 if it moved meanwhile)")
 CASE_BATCH = _method("case.batch", BatchAct, BatchResult, "One action on a selection of cases")
 
+EXPERT_LIST = _method(
+    "expert.list", ListExperts, ExpertPage, "A page of the expert library (committee, sysadmin)"
+)
+EXPERT_GET = _method("expert.get", ExpertRef, ExpertView, "One entry of the expert library")
+EXPERT_CREATE = _method(
+    "expert.create", CreateExpert, ExpertSaved, "Add an expert to a committee's library"
+)
+EXPERT_UPDATE = _method("expert.update", UpdateExpert, ExpertSaved, "Change an entry's details")
+EXPERT_REMOVE = _method(
+    "expert.remove", RemoveExpert, ExpertSaved, "出库: take an expert out, with the reason"
+)
+EXPERT_IMPORT = _method(
+    "expert.import",
+    ImportExperts,
+    ExpertImportReport,
+    "Import experts from an Excel file: the valid rows in one transaction, a report per row",
+)
+EXPERT_IMPORT_TEMPLATE = _method(
+    "expert.import_template", None, ExpertImportTemplate, "The import file's template (.xlsx)"
+)
+
 API = ServiceApi(
     SERVICE,
     (
@@ -506,5 +647,12 @@ API = ServiceApi(
         CASE_ACT,
         CASE_BATCH,
         *CERTIFICATE_METHODS,
+        EXPERT_LIST,
+        EXPERT_GET,
+        EXPERT_CREATE,
+        EXPERT_UPDATE,
+        EXPERT_REMOVE,
+        EXPERT_IMPORT,
+        EXPERT_IMPORT_TEMPLATE,
     ),
 )
