@@ -8,6 +8,7 @@ from gateway import (
     api,
     api_account,
     api_cases,
+    api_certificates,
     api_documents,
     api_experts,
     api_identity,
@@ -20,6 +21,7 @@ from gateway.pages import (
     applicant_pages,
     auth_pages,
     case_pages,
+    certificate_pages,
     expert_pages,
     home_pages,
     print_pages,
@@ -90,11 +92,13 @@ def setup(app: web.Application, static_dir: Path) -> None:
     _api_account(add)
     api_cases.setup_case_api(app)
     api_documents.setup_documents_api(app)
+    api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
+    certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 

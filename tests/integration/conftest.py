@@ -11,6 +11,7 @@ from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as build_documents
+from services.documents.signing import ensure_development_keys
 from services.notify.app import build_service as build_notify
 from services.notify.dev_provider import DevSmsProvider
 from shared.db import ensure_database
@@ -82,6 +83,7 @@ WORKFLOW_TODAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # inside the seeded 202
 @pytest.fixture(scope="module")
 async def workflow(own_settings):
     """cases + documents + notify + the SMS provider, a client, and a driver."""
+    ensure_development_keys(own_settings.var_dir)  # a passed case's certificate gets signed
     cases_deps = CasesDeps()
     cases = build_cases(own_settings, cases_deps)
     documents = build_documents(own_settings)
