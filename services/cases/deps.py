@@ -11,4 +11,4 @@ from shared.rate_limit import RateLimiter
 class CasesDeps:
     clock: Clock = field(default_factory=Clock)
     settings: CasesSettings = field(default_factory=CasesSettings)
-    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # public verification
+    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # verification, objections

@@ -180,10 +180,19 @@ async def submitted(applicant: Client, **choices) -> str:
     return case_id
 
 
+async def pledge_version(client: Client) -> int:
+    """The 诚信承诺 in force: a submission accepts it (the applicant's page ticks it)."""
+    status, body = await client.api("GET", "/api/pledge")
+    assert status == 200, body
+    return body["version"]
+
+
 # --- anyone's actions ---
 
 
 async def act(client: Client, case_id: str, action: str, version=None, **inputs):
+    if action == "submit" and "pledge_version" not in inputs:
+        inputs["pledge_version"] = await pledge_version(client)
     body = {"inputs": inputs}
     if version is not None:
         body["expected_version"] = version

@@ -4,9 +4,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
+from services.cases import objection_views
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
+from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
 from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
 from shared.contracts.cases.rpc import (
     MAX_LISTED_IDS,
@@ -221,7 +223,7 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         rows = await conn.fetch(
-            f"SELECT {LIST_COLUMNS}, c.applicant_id FROM cases c{JOINS}"
+            f"SELECT {LIST_COLUMNS}, c.applicant_id, c.pledge FROM cases c{JOINS}"
             f" WHERE c.id = ANY($1::uuid[]) AND {condition}",
             case_ids,
             *args,
@@ -245,7 +247,8 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
             " FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
             seen,
         )
-    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history))
+        integrity = await _integrity_parts(conn, ctx.actor, rows)
+    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history), *integrity)
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
     by_id = {r["id"]: r for r in rows}
@@ -259,6 +262,39 @@ class _CaseParts:
     sections: dict[uuid.UUID, list]
     attachments: dict[uuid.UUID, list]
     history: dict[uuid.UUID, list]
+    objections: dict[uuid.UUID, list]  # for those who see them (objection_views)
+    pledge_texts: dict[int, str]  # the 诚信承诺 of each version the cases accepted
+
+
+async def _integrity_parts(conn, actor: Actor, rows) -> tuple[dict, dict[int, str]]:
+    """The cases' objections, and the texts of the 诚信承诺 versions they accepted."""
+    case_ids = [r["id"] for r in rows]
+    shown = objection_views.sees_objections(actor)
+    objections = await objection_views.objection_rows(conn, case_ids) if shown else {}
+    versions = sorted({r["pledge"]["version"] for r in rows if r["pledge"]})
+    texts = await conn.fetch(
+        "SELECT version, text FROM pledge_versions WHERE version = ANY($1::int[])", versions
+    )
+    return objections, {t["version"]: t["text"] for t in texts}
+
+
+def history_action_name(action: str) -> str:
+    """A move's verb, or what a note records (登记异议, 撤销电子证书, …)."""
+    try:
+        return Action(action).verb
+    except ValueError:
+        return CaseNote(action).label
+
+
+def history_actor_label(role: str) -> str:
+    return PUBLIC_ACTOR_LABEL if role == PUBLIC_ACTOR else Role(role).label
+
+
+def _pledge(row, texts: dict[int, str]) -> dict | None:
+    pledge = row["pledge"]
+    if not pledge:
+        return None
+    return {**pledge, "text": texts.get(pledge["version"], "")}
 
 
 def _by_case(rows) -> dict[uuid.UUID, list]:
@@ -300,15 +336,19 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
         "history": [
             {
                 **_own_fields(h),
-                "action_name": Action(h["action"]).verb,
+                "action_name": history_action_name(h["action"]),
                 "from_label": CaseState(h["from_state"]).label,
                 "to_label": CaseState(h["to_state"]).label,
-                "actor_label": Role(h["actor_role"]).label,
+                "actor_label": history_actor_label(h["actor_role"]),
                 "at": h["at"].isoformat(),
             }
             for h in parts.history.get(case_id, [])
         ],
         "actions": [a.value for a in _actions(ctx, row)],
+        "pledge": _pledge(row, parts.pledge_texts),
+        "objections": [
+            objection_views.view(o, ctx.actor) for o in parts.objections.get(case_id, [])
+        ],
     }
 
 

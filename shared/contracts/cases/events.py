@@ -5,7 +5,8 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.base import Event, Payload
-from shared.contracts.cases.certificates import CERTIFICATE_ISSUED
+from shared.contracts.cases import integrity
+from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED
 
 
 class CaseTransitioned(Payload):
@@ -79,4 +80,11 @@ ORGANISATION_RENAMED = Event(
     "A department or committee was renamed: its reviewer accounts show the new name",
 )
 
-EVENTS = (CASE_TRANSITIONED, CASE_APPLICANT_NOTICE, ORGANISATION_RENAMED, CERTIFICATE_ISSUED)
+EVENTS = (
+    CASE_TRANSITIONED,
+    CASE_APPLICANT_NOTICE,
+    ORGANISATION_RENAMED,
+    CERTIFICATE_ISSUED,
+    CERTIFICATE_REVOKED,
+    *integrity.EVENTS,
+)
