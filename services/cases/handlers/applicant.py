@@ -27,8 +27,8 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
     actor = _applicant(ctx)
     now = ctx.deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        refs = await _check_choices(conn, params, ctx.deps.clock.today())
         await _not_barred(conn, params.id_number, ctx.deps.clock.today())
+        refs = await _check_choices(conn, params, ctx.deps.clock.today())
         case_id = uuid.uuid4()
         number = await conn.fetchval("SELECT nextval('case_numbers')")
         case_no = f"{params.round_id}{number:06d}"
