@@ -18,9 +18,11 @@ from tests.e2e.case_steps import (
     approval,
     at_department,
     case_of,
+    in_post_publicity,
     must,
     new_cast,
     open_case,
+    passed,
     submit_form,
     submitted,
 )
@@ -164,6 +166,8 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "job_id": str(uuid.uuid4()),
         "document_id": str(uuid.uuid4()),
         "expert_id": str(uuid.uuid4()),
+        "objection_id": str(uuid.uuid4()),
+        "entry_id": str(uuid.uuid4()),
     }
     people = {
         "/api/operators/": cast.operator.person["id"],
@@ -241,6 +245,8 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "PATCH /api/applicants/{id} email",
         "POST /api/cases/batch inputs.k2024",
         "POST /api/cases/{case_id}/attachments file",
+        "POST /api/publicity/{case_id}/objections content",
+        "POST /api/cases/{case_id}/certificate/revoke discredit.reason",
     } <= walked
     print(f"sent {sum(answers.values())} requests: {dict(checked)} checked, answers {answers}")
 
@@ -264,6 +270,9 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
     draft = await open_case(cast.applicant)
     review = await submitted(cast.applicant)  # 材料审核: the unit's approve and reject forms
     accepting = await at_department(cast, clock)  # 预受理: the department's return form
+    certified = await passed(cast, clock)  # 撤销电子证书: the department's revoke form
+    public = await in_post_publicity(cast, clock)  # the public's objection form
+    await must_object(cast.operator, public)  # …and a finding form on the objections page
     reference = [
         f"/admin/reference/{kind}/new"
         for kind in ("rounds", "review-types", "committees", "departments", "series")
@@ -301,7 +310,21 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.committee, "/experts/new"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
+        (cast.sysadmin, "/admin/pledge"),
+        (cast.sysadmin, "/admin/discredits"),
+        (cast.operator, "/objections"),
+        (cast.operator, f"/cases/{public}/objections"),
+        (cast.department, f"/cases/{certified}/revoke"),
+        (cast.department, f"/cases/{accepting}/discredit"),
+        (None, "/publicity"),
+        (None, f"/publicity/{public}/objection"),
     ]
+
+
+async def must_object(client: Client, case_id: str) -> None:
+    body = {"objector_name": "王五", "objector_contact": "0755-88880000", "content": "反映情况"}
+    status, answer = await client.api("POST", f"/api/cases/{case_id}/objections", body)
+    assert status == 201, answer
 
 
 async def _post(client: Client, form: Form, pairs, file_name: str | None) -> tuple[int, str]:
