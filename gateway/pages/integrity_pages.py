@@ -22,8 +22,8 @@ OBJECTION_ID = "{objection_id:[0-9a-fA-F-]{36}}"
 ENTRY_ID = "{entry_id:[0-9a-fA-F-]{36}}"
 TAKERS = ("unit_admin", "unit_operator", "department")
 FINDINGS = [(f.value, f.label) for f in Finding]
-PHASES = [("", "全部"), ("pre", "评前公示"), ("post", "评后公示")]
-DISCREDIT_STATUSES = [("", "全部"), *((s.value, s.label) for s in DiscreditStatus)]
+PHASES = [("", "全部公示阶段"), ("pre", "评前公示"), ("post", "评后公示")]
+DISCREDIT_STATUSES = [("", "全部状态"), *((s.value, s.label) for s in DiscreditStatus)]
 DISCREDIT_FIELDS = ("reason", "starts_on", "years")
 
 sysadmin_only = login_required("sysadmin")
