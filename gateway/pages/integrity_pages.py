@@ -31,7 +31,7 @@ takers_only = login_required(*TAKERS)
 department_only = login_required("department")
 
 
-def _page_number(value: str | None) -> int:
+def page_number(value: str | None) -> int:
     return int(value) if value and value.isdecimal() and 0 < int(value) <= 100_000 else 1
 
 
@@ -80,7 +80,7 @@ async def _discredits(
     query = {
         "q": request.query.get("q", "").strip(),
         "status": request.query.get("status", ""),
-        "page": _page_number(request.query.get("page")),
+        "page": page_number(request.query.get("page")),
     }
     if query["status"] not in dict(DISCREDIT_STATUSES):
         query["status"] = ""
@@ -127,7 +127,7 @@ async def publicity_cases_page(request: web.Request) -> web.Response:
     query = {
         "phase": request.query.get("phase", ""),
         "name": request.query.get("name", "").strip(),
-        "page": _page_number(request.query.get("page")),
+        "page": page_number(request.query.get("page")),
     }
     if query["phase"] not in dict(PHASES):
         query["phase"] = ""

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.api_integrity import PublicObjectionBody, public_people, submit_public_objection
+from gateway.pages.integrity_pages import page_number
 from gateway.web import call, form_of, form_page, render, shows_on_form, with_client
 from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import RpcError
@@ -15,13 +16,9 @@ CASE_ID = "{case_id:[0-9a-fA-F-]{36}}"
 FORM = "publicity/objection.html"
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdecimal() and 0 < int(value) <= 100_000 else 1
-
-
 async def list_page(request: web.Request) -> web.Response:
     query = {"name": request.query.get("name", "").strip()}
-    page = _page_number(request.query.get("page"))
+    page = page_number(request.query.get("page"))
     result = await public_people(request, {**query, "page": page})
     pages = max(1, -(-result["total"] // result["page_size"]))
     shown = {k: v for k, v in query.items() if v}

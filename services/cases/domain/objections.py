@@ -31,6 +31,11 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 NAME_LENGTH = (2, 30)
 
 
+def handler_of(source: ObjectionSource) -> Handler:
+    """Whoever took an objection in records its finding; the public's are the department's."""
+    return "unit" if source is ObjectionSource.UNIT else "department"
+
+
 @dataclass(frozen=True)
 class Objection:
     id: str
@@ -42,7 +47,7 @@ class Objection:
 
     @property
     def handler(self) -> Handler:
-        return "unit" if self.source is ObjectionSource.UNIT else "department"
+        return handler_of(self.source)
 
     @property
     def is_open(self) -> bool:

@@ -18,6 +18,7 @@ from services.cases.domain.objections import (
     Details,
     check_details,
     check_finding,
+    handler_of,
     phase_for_public,
     phase_for_staff,
     phase_of,
@@ -152,8 +153,13 @@ async def _take_in(conn, actor: Actor, taken: _Taken, client_ip: str | None = No
         taken.party,
         client_ip,
     )
-    facts = {"objection_id": str(objection_id), "seq": seq, "phase": taken.phase.value}
-    note = _note(case, CaseNote.OBJECTION_RECORDED, taken.now, facts | {"source": taken.source})
+    facts = {
+        "objection_id": str(objection_id),
+        "seq": seq,
+        "phase": taken.phase.value,
+        "source": taken.source.value,
+    }
+    note = _note(case, CaseNote.OBJECTION_RECORDED, taken.now, facts)
     await save_notes(conn, actor, [note])
     payload = ObjectionRecorded(
         objection_id=objection_id,
@@ -162,7 +168,7 @@ async def _take_in(conn, actor: Actor, taken: _Taken, client_ip: str | None = No
         seq=seq,
         phase=taken.phase.value,
         source=taken.source.value,
-        handler="unit" if taken.source is ObjectionSource.UNIT else "department",
+        handler=handler_of(taken.source),
         received_at=taken.now.isoformat(),
     )
     await add_to_outbox(conn, new_event(OBJECTION_RECORDED.type, payload, "cases"))
@@ -182,7 +188,7 @@ def _note(case, note: CaseNote, at: datetime, inputs: dict, reason: str | None =
         case["status_label"],
         case["outcome"],
         at,
-        {k: str(v) if isinstance(v, ObjectionSource) else v for k, v in inputs.items()},
+        inputs,
         reason,
     )
 
