@@ -214,7 +214,8 @@ async def get_many(params: GetMany, ctx: CallContext) -> dict:
 async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
     """The full view of each of these cases the actor may see, in the order given.
 
-    Four queries however many cases: the cases, then all their sections, scans and history.
+    Five queries however many cases: the cases (with the text of their 诚信承诺), then all
+    their sections, scans, history and (for those who see them) objections.
     """
     condition, args = visibility(ctx.actor, 2)
     # One snapshot, so a case's state and its history always agree (a printed form shows both).
@@ -223,8 +224,8 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         rows = await conn.fetch(
-            f"SELECT {LIST_COLUMNS}, c.applicant_id, c.pledge FROM cases c{JOINS}"
-            f" WHERE c.id = ANY($1::uuid[]) AND {condition}",
+            f"SELECT {LIST_COLUMNS}, c.applicant_id, c.pledge, pv.text AS pledge_text"
+            f" FROM cases c{JOINS}{PLEDGE_JOIN} WHERE c.id = ANY($1::uuid[]) AND {condition}",
             case_ids,
             *args,
         )
@@ -247,8 +248,8 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
             " FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
             seen,
         )
-        integrity = await _integrity_parts(conn, ctx.actor, rows)
-    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history), *integrity)
+        objections = await _objections(conn, ctx.actor, seen)
+    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history), objections)
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
     by_id = {r["id"]: r for r in rows}
@@ -263,19 +264,16 @@ class _CaseParts:
     attachments: dict[uuid.UUID, list]
     history: dict[uuid.UUID, list]
     objections: dict[uuid.UUID, list]  # for those who see them (objection_views)
-    pledge_texts: dict[int, str]  # the 诚信承诺 of each version the cases accepted
 
 
-async def _integrity_parts(conn, actor: Actor, rows) -> tuple[dict, dict[int, str]]:
-    """The cases' objections, and the texts of the 诚信承诺 versions they accepted."""
-    case_ids = [r["id"] for r in rows]
-    shown = objection_views.sees_objections(actor)
-    objections = await objection_views.objection_rows(conn, case_ids) if shown else {}
-    versions = sorted({r["pledge"]["version"] for r in rows if r["pledge"]})
-    texts = await conn.fetch(
-        "SELECT version, text FROM pledge_versions WHERE version = ANY($1::int[])", versions
-    )
-    return objections, {t["version"]: t["text"] for t in texts}
+# the text of the 诚信承诺 version the case accepted
+PLEDGE_JOIN = " LEFT JOIN pledge_versions pv ON pv.version = (c.pledge->>'version')::int"
+
+
+async def _objections(conn, actor: Actor, case_ids: list) -> dict[uuid.UUID, list]:
+    if not objection_views.sees_objections(actor):
+        return {}
+    return await objection_views.objection_rows(conn, case_ids)
 
 
 def history_action_name(action: str) -> str:
@@ -290,11 +288,9 @@ def history_actor_label(role: str) -> str:
     return PUBLIC_ACTOR_LABEL if role == PUBLIC_ACTOR else Role(role).label
 
 
-def _pledge(row, texts: dict[int, str]) -> dict | None:
+def _pledge(row) -> dict | None:
     pledge = row["pledge"]
-    if not pledge:
-        return None
-    return {**pledge, "text": texts.get(pledge["version"], "")}
+    return {**pledge, "text": row["pledge_text"] or ""} if pledge else None
 
 
 def _by_case(rows) -> dict[uuid.UUID, list]:
@@ -345,7 +341,7 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
             for h in parts.history.get(case_id, [])
         ],
         "actions": [a.value for a in _actions(ctx, row)],
-        "pledge": _pledge(row, parts.pledge_texts),
+        "pledge": _pledge(row),
         "objections": [
             objection_views.view(o, ctx.actor) for o in parts.objections.get(case_id, [])
         ],
