@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
+from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
 SERVICE = "cases"
@@ -652,5 +653,6 @@ API = ServiceApi(
         EXPERT_REMOVE,
         EXPERT_IMPORT,
         EXPERT_IMPORT_TEMPLATE,
+        *MEETING_METHODS,
     ),
 )

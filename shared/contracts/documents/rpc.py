@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
 
@@ -148,5 +149,13 @@ DOCUMENTS_JOB = _method("documents.job", JobRef, PrintJob, "A print job of the c
 
 API = ServiceApi(
     SERVICE,
-    (FILES_UPLOAD, FILES_READ, DOCUMENTS_RENDER, DOCUMENTS_READ, DOCUMENTS_PRINT, DOCUMENTS_JOB),
+    (
+        FILES_UPLOAD,
+        FILES_READ,
+        DOCUMENTS_RENDER,
+        DOCUMENTS_READ,
+        DOCUMENTS_PRINT,
+        DOCUMENTS_JOB,
+        MEETINGS_PDF,
+    ),
 )
