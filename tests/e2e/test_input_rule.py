@@ -45,7 +45,8 @@ async def cast(gateway, services, clock):
         gateway, services, "unit_admin", unit_id=made.unit_id, name="王管理"
     )
     made.sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
-    made.extra += [made.unit_admin, made.sysadmin]
+    made.expert = await signed_in(gateway, services, "expert", name="评审专家")
+    made.extra += [made.unit_admin, made.sysadmin, made.expert]
     yield made
     await made.close()
 
@@ -153,6 +154,7 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "office": cast.office,
         "committee": cast.committee,
         "sysadmin": cast.sysadmin,
+        "expert": cast.expert,
     }
     callers = {role: Caller(client) for role, client in clients.items()}
     ids = {
@@ -164,6 +166,9 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "job_id": str(uuid.uuid4()),
         "document_id": str(uuid.uuid4()),
         "expert_id": str(uuid.uuid4()),
+        "meeting_id": str(uuid.uuid4()),
+        "committee_id": "cmte-qg-gj",
+        "kind": "meeting_result",
     }
     people = {
         "/api/operators/": cast.operator.person["id"],
@@ -299,6 +304,9 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.applicant, "/password/change"),
         (cast.applicant, "/account/mobile"),
         (cast.committee, "/experts/new"),
+        (cast.committee, "/meetings/new"),
+        (cast.sysadmin, "/meetings"),
+        (cast.sysadmin, "/admin/committee-rules/cmte-qg-gj"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
     ]

@@ -2,6 +2,7 @@
 come from, and experts in its library, written straight into the services' tables (the
 workflow up to committee_review and the library's forms have tests of their own)."""
 
+import contextlib
 import random
 import uuid
 from datetime import date, datetime, timedelta
@@ -166,3 +167,16 @@ async def expert_user_ids(cases_pool, meeting_id: str) -> dict[str, uuid.UUID]:
         uuid.UUID(meeting_id),
     )
     return {str(r["expert_id"]): r["user_id"] for r in rows}
+
+
+@contextlib.asynccontextmanager
+async def results_outside(cases_pool, committee: str = COMMITTEE):
+    """The committee records results reached outside the system (its 评审通过 buttons), for
+    the tests of the workflow that take that step by hand; back to voting after."""
+    await meeting_rules(cases_pool, committee, basis="series", outside_results=True)
+    try:
+        yield
+    finally:
+        await cases_pool.execute(
+            "DELETE FROM committee_meeting_rules WHERE committee_id = $1", committee
+        )

@@ -181,11 +181,20 @@ class MeetingRow(Reply):
     created_at: str
 
 
+class MyMeeting(MeetingRow):
+    """A meeting as an expert drawn for it sees it in their list."""
+
+    seated: bool
+    declined: bool
+    present: bool | None
+    remaining: int | None  # votes still to cast while voting is open
+
+
 class MeetingPage(Reply):
     total: int
     page: int
     page_size: int
-    items: list[MeetingRow]
+    items: list[MyMeeting | MeetingRow]  # an expert's own meetings are MyMeeting
 
 
 class Tally(Reply):
@@ -326,17 +335,6 @@ class Done(Reply):
 
 
 # --- the expert's side ---
-
-
-class MyMeeting(MeetingRow):
-    seated: bool
-    declined: bool
-    present: bool | None
-    remaining: int | None  # votes still to cast while voting is open
-
-
-class MyMeetings(Reply):
-    items: list[MyMeeting]
 
 
 class BallotCase(Reply):
