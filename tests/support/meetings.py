@@ -63,7 +63,7 @@ async def cases_for_committee(
     applicant_id: uuid.UUID | None = None,
     names: list[str] | None = None,
 ) -> list[str]:
-    """`count` cases of this unit waiting in committee_review; their ids, in case_no order."""
+    """`count` cases of this unit waiting in committee_review; their ids, in `names` order."""
     now = datetime.now().astimezone()
     rows = []
     for n in range(count):
@@ -85,7 +85,6 @@ async def cases_for_committee(
             )
         )
     await cases_pool.executemany(INSERT_CASE, rows)
-    rows.sort(key=lambda r: r[1])
     return [str(r[0]) for r in rows]
 
 
