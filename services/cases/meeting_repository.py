@@ -117,6 +117,7 @@ class Seat:
     seated: bool
     declined: bool
     present: bool | None
+    left: int | None  # votes still owed, once the vote opened
 
 
 async def seat_of(conn, actor: Actor, meeting_id: uuid.UUID) -> Seat | None:
@@ -126,7 +127,7 @@ async def seat_of(conn, actor: Actor, meeting_id: uuid.UUID) -> Seat | None:
         raise RpcError("forbidden", "只有评审专家可以查看表决页面", 403)
     row = await conn.fetchrow(
         "SELECT mm.expert_id, mm.name, mm.seated, mm.declined_at IS NOT NULL AS declined,"
-        " mm.present FROM meeting_members mm"
+        " mm.present, mm.to_vote - mm.voted AS left FROM meeting_members mm"
         " JOIN expert_accounts a ON a.id_number = mm.id_number"
         " WHERE mm.meeting_id = $1 AND a.user_id = $2"
         " AND (mm.seated OR mm.declined_at IS NOT NULL)",
@@ -135,4 +136,6 @@ async def seat_of(conn, actor: Actor, meeting_id: uuid.UUID) -> Seat | None:
     )
     if row is None:
         return None
-    return Seat(row["expert_id"], row["name"], row["seated"], row["declined"], row["present"])
+    return Seat(
+        row["expert_id"], row["name"], row["seated"], row["declined"], row["present"], row["left"]
+    )

@@ -102,6 +102,10 @@ async def _store_opening(conn, meeting, present, excluded, voting, now, actor: A
         sorted(present),
     )
     await conn.executemany(
+        "UPDATE meeting_members SET to_vote = $3 WHERE meeting_id = $1 AND expert_id = $2",
+        [(meeting_id, uuid.UUID(e), _to_vote(voting, e)) for e in present],
+    )
+    await conn.executemany(
         "INSERT INTO meeting_exclusions (meeting_id, case_id, expert_id, reason)"
         " VALUES ($1, $2, $3, $4)",
         [(meeting_id, uuid.UUID(c), uuid.UUID(e), r.value) for c, e, r in excluded],
@@ -120,6 +124,10 @@ async def _store_opening(conn, meeting, present, excluded, voting, now, actor: A
     )
 
 
+def _to_vote(voting, expert_id: str) -> int:
+    return sum(1 for c in voting.cases if expert_id in voting.eligible(c))
+
+
 # --- one vote ---
 
 VOTER = (
@@ -133,20 +141,16 @@ VOTER = (
     "  ON mm.meeting_id = m.id AND mm.seated"
     " WHERE m.id = $1 FOR SHARE OF m"
 )
-# The mark and the count in one statement: no mark (a second vote), no count.
+# The mark, the case's count and the member's progress in one statement: no mark (a second
+# vote), nothing counted. Answers the votes the member still owes; none for a second vote.
 CAST = (
     "WITH marked AS (INSERT INTO meeting_votes_cast (meeting_id, case_id, expert_id)"
-    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING case_id)"
-    " UPDATE meeting_cases SET agree = agree + ($4 = 'agree')::int,"
+    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING case_id),"
+    " counted AS (UPDATE meeting_cases SET agree = agree + ($4 = 'agree')::int,"
     " disagree = disagree + ($4 = 'disagree')::int, abstain = abstain + ($4 = 'abstain')::int"
-    " WHERE meeting_id = $1 AND case_id IN (SELECT case_id FROM marked) RETURNING 1"
-)
-REMAINING = (
-    "SELECT count(*) FROM meeting_cases mc WHERE mc.meeting_id = $1"
-    " AND NOT EXISTS (SELECT 1 FROM meeting_exclusions x WHERE x.meeting_id = $1"
-    "  AND x.case_id = mc.case_id AND x.expert_id = $2)"
-    " AND NOT EXISTS (SELECT 1 FROM meeting_votes_cast v WHERE v.meeting_id = $1"
-    "  AND v.case_id = mc.case_id AND v.expert_id = $2)"
+    " WHERE meeting_id = $1 AND case_id IN (SELECT case_id FROM marked) RETURNING 1)"
+    " UPDATE meeting_members SET voted = voted + 1 WHERE meeting_id = $1 AND expert_id = $3"
+    " AND EXISTS (SELECT 1 FROM counted) RETURNING to_vote - voted"
 )
 
 
@@ -164,12 +168,11 @@ async def cast_vote(params: CastVote, ctx: CallContext) -> dict:
         )
         if problem is not None:
             raise rule_error(problem)
-        counted = await conn.fetchval(
+        remaining = await conn.fetchval(
             CAST, params.meeting_id, params.case_id, voter["expert_id"], params.choice
         )
-        if counted is None:
-            raise RpcError("already_voted", "您已对该申报人投过票，不能再次投票", 409)
-        remaining = await conn.fetchval(REMAINING, params.meeting_id, voter["expert_id"])
+    if remaining is None:
+        raise RpcError("already_voted", "您已对该申报人投过票，不能再次投票", 409)
     return {"voted": True, "remaining": remaining}
 
 
@@ -287,19 +290,15 @@ def _decided(meeting, result, case_no: str, now) -> CaseDecided:
 async def my_meetings(params: ListMeetings, ctx: CallContext) -> dict:
     rows = await ctx.pool.fetch(
         f"SELECT * FROM ({MEETING}) m JOIN LATERAL (SELECT mm.expert_id, mm.seated,"
-        " mm.declined_at IS NOT NULL AS declined, mm.present FROM meeting_members mm"
+        " mm.declined_at IS NOT NULL AS declined, mm.present, mm.to_vote - mm.voted AS left"
+        " FROM meeting_members mm"
         " JOIN expert_accounts a ON a.id_number = mm.id_number"
         " WHERE mm.meeting_id = m.id AND a.user_id = $1"
         " AND (mm.seated OR mm.declined_at IS NOT NULL)) me ON true"
         " ORDER BY m.meets_on DESC LIMIT 100",
         ctx.actor.user_id,
     )
-    items = []
-    for row in rows:
-        left = None
-        if row["phase"] == P.VOTING and row["present"]:
-            left = await ctx.pool.fetchval(REMAINING, row["id"], row["expert_id"])
-        items.append(_mine(row, left))
+    items = [_mine(r, r["left"] if r["phase"] == P.VOTING and r["present"] else None) for r in rows]
     return {"total": len(items), "page": 1, "page_size": 100, "items": items}
 
 
@@ -335,9 +334,6 @@ async def ballot(params: MeetingRef, ctx: CallContext) -> dict:
                 "SELECT case_id FROM expert_conflicts WHERE expert_id = $1", seat.expert_id
             )
         }
-        remaining = None
-        if meeting["phase"] == P.VOTING and seat.present:
-            remaining = await conn.fetchval(REMAINING, meeting["id"], seat.expert_id)
     phase = P(meeting["phase"])
     sitting = bool(seat.present) and phase in (P.VOTING, P.CLOSED)
     return {
@@ -346,7 +342,7 @@ async def ballot(params: MeetingRef, ctx: CallContext) -> dict:
             "seated": seat.seated,
             "declined": seat.declined,
             "present": seat.present,
-            "remaining": remaining,
+            "remaining": seat.left if phase == P.VOTING and seat.present else None,
         },
         "expert_id": str(seat.expert_id),
         "expert_name": seat.name,

@@ -79,6 +79,8 @@ CREATE TABLE meeting_members (
     decline_reason  text,
     replaces        uuid,               -- a seated reserve: the member they replaced
     present         boolean,            -- attendance, taken when the vote opens
+    to_vote         int,                -- cases they vote on, fixed when the vote opens
+    voted           int NOT NULL DEFAULT 0,  -- how many of them they have voted on (not how)
     name            text NOT NULL,
     id_number       text NOT NULL,
     mobile          text NOT NULL,
