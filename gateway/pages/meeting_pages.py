@@ -110,9 +110,17 @@ async def create(request: web.Request) -> web.Response:
 
 @keepers
 async def meeting_page(request: web.Request) -> web.Response:
+    return await _meeting_page(request)
+
+
+async def _meeting_page(request: web.Request, values=None, error: RpcError | None = None):
+    """The meeting; with `error`, the conflict form again with what was typed."""
     meeting = await the_meeting(request)
     seated = [m for m in meeting["members"] if m["seated"]]
     context = {
+        "values": values or {},
+        "errors": error.fields if error else {},
+        "problem": error.message if error else None,
         "meeting": meeting,
         "seated": seated,
         "reserves": [m for m in meeting["members"] if not m["seated"] and not m["declined"]],
@@ -121,7 +129,8 @@ async def meeting_page(request: web.Request) -> web.Response:
         "choices": CHOICE_LABELS,
         "owed": [m for m in seated if m["owed"]],
     }
-    return render(request, "meetings/meeting.html", context)
+    status = 200 if error is None else error.status if 400 <= error.status < 500 else 422
+    return render(request, "meetings/meeting.html", context, status)
 
 
 @keepers
@@ -194,8 +203,15 @@ async def close_voting(request: web.Request) -> web.Response:
 @keepers
 async def record_conflict(request: web.Request) -> web.Response:
     form = pick(await form_of(request), ("expert_id", "case_id", "reason"))
-    params = {k: v for k, v in form.items() if v}
-    return await _act(request, contract.MEETING_CONFLICT, params, "已登记回避", "conflicts")
+    meeting_id = request.match_info["meeting_id"]
+    params = {"meeting_id": meeting_id, **{k: v for k, v in form.items() if v}}
+    try:
+        await call(request, contract.MEETING_CONFLICT, params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return await _meeting_page(request, form, error)
+    return see_other(request, meeting_url(meeting_id, "conflicts"), "已登记回避")
 
 
 # --- adding cases ---
