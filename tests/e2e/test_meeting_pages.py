@@ -2,6 +2,8 @@
 quorum's refusal, progress, close, print), the experts' ballot and vote with its confirmation
 step, the JSON API, the sysadmin's rules, and who reads which case and tally."""
 
+import asyncio
+import json
 import re
 
 import pytest
@@ -162,6 +164,18 @@ async def test_an_expert_reads_only_the_cases_of_meetings_they_sit(world, gatewa
     assert status == 404  # recused on it: its materials are not theirs to read
     _, page, _ = await client.page(f"/cases/{world.cases[0]}")
     assert "评审(申报)表" in page  # the declaration form, to read
+    status, job = await client.api(
+        "POST", "/api/print-jobs", {"kind": "declaration_form", "case_ids": [world.cases[0]]}
+    )
+    assert status in (200, 201, 202), job
+    for _ in range(300):
+        status, job = await client.api("GET", f"/api/print-jobs/{job['job_id']}")
+        if job["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["status"] == "done", json.dumps(job, ensure_ascii=False)
+    async with client.http.get(f"/api/documents/{job['document_id']}") as response:
+        assert response.status == 200 and response.content_type == "application/pdf"
     status, body = await client.api(
         "POST", f"/api/meetings/{meeting_id}/votes", {"case_id": world.cases[1], "choice": "agree"}
     )

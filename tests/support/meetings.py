@@ -85,6 +85,13 @@ async def cases_for_committee(
             )
         )
     await cases_pool.executemany(INSERT_CASE, rows)
+    # the department's acceptance: the 评审（申报）表 prints the day of it
+    await cases_pool.executemany(
+        "INSERT INTO case_history (case_id, action, actor_role, from_state, to_state,"
+        " status_label, inputs, at) VALUES ($1, 'accept', 'department', 'dept_acceptance',"
+        " 'form_print_ready', '日常工作部门预受理通过-->待打印评审(申报)表', '{}', $2)",
+        [(r[0], now) for r in rows],
+    )
     return [str(r[0]) for r in rows]
 
 
