@@ -54,13 +54,13 @@ def nested_too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def stored_file_response(stored: dict, content_type: str) -> web.Response:
-    """A file a service answered with (base64 content), shown in the browser, kept private."""
+    """A file a service answered with (base64 content), shown in the browser; never cached
+    (gateway/security_headers.py)."""
     return web.Response(
         body=base64.b64decode(stored["content_base64"]),
         content_type=content_type,
         headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored['filename'])}",
-            "Cache-Control": "private, max-age=300",
             "X-Content-Type-Options": "nosniff",
         },
     )

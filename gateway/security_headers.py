@@ -7,6 +7,10 @@ other sites, the browser features the pages do not use turned off, and no softwa
 
 Stored files (scans, PDFs) may be framed by our own pages (the case page shows a scanned PDF
 in a frame); everything else may not be framed at all.
+
+Nothing but the static assets is kept by a browser or a proxy (`Cache-Control: no-store`,
+ASVS 8.2.1): pages, API answers and files carry personal data, and a shared office computer
+must not give them to the next person from its cache.
 """
 
 from aiohttp import web
@@ -48,6 +52,7 @@ PERMISSIONS = ", ".join(
 )
 HSTS = "max-age=31536000; includeSubDomains"
 FILE_TYPES = ("application/pdf", "image/")
+STATIC_PREFIX = "/static/"
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -60,5 +65,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers["Permissions-Policy"] = PERMISSIONS
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Server"] = "zhicheng"  # not the aiohttp and Python versions
+    if not request.path.startswith(STATIC_PREFIX):
+        headers["Cache-Control"] = "no-store"
     if request.app[settings_key].https:
         headers["Strict-Transport-Security"] = HSTS

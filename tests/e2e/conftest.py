@@ -18,6 +18,7 @@ from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as documents
+from services.documents.signing import ensure_development_keys
 from services.notify.app import build_service as notify
 from services.notify.dev_provider import DevSmsProvider
 from tests.support.rate_limits import out_of_reach
@@ -45,6 +46,7 @@ def cases(settings):
 
 @pytest.fixture(scope="package")
 async def services(settings):
+    ensure_development_keys(settings.var_dir)  # as tools.setup does: e-certificates get signed
     started = {}
     for build in (accounts_for_tests, cases, documents, notify):
         service = build(settings)
@@ -69,6 +71,22 @@ async def gateway(settings, services):
 async def http(gateway):
     async with aiohttp.ClientSession(base_url=str(gateway.make_url(""))) as session:
         yield session
+
+
+@pytest.fixture
+async def new_client(gateway):
+    """Clients that each behave like one browser of their own, closed after the test."""
+    from tests.e2e.identity_helpers import Client  # imports this module's CAPTCHA
+
+    made = []
+
+    def make() -> Client:
+        made.append(Client(str(gateway.make_url(""))))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.close()
 
 
 @pytest.fixture(scope="package")

@@ -9,19 +9,6 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-async def new_client(gateway):
-    made = []
-
-    def make() -> Client:
-        made.append(Client(str(gateway.make_url(""))))
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.close()
-
-
-@pytest.fixture
 async def operator(gateway, services):
     client = await signed_in(gateway, services, "unit_operator", unit_id=await new_unit(services))
     yield client

@@ -17,19 +17,6 @@ from tests.e2e.people import new_unit, signed_in
 
 
 @pytest.fixture
-async def new_client(gateway):
-    made = []
-
-    def make() -> Client:
-        made.append(Client(str(gateway.make_url(""))))
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.close()
-
-
-@pytest.fixture
 async def person(gateway, services):
     """An applicant, signed in."""
     client = await signed_in(gateway, services, "applicant", unit_id=await new_unit(services))

@@ -50,19 +50,6 @@ IDENTITY_PATHS = {
 }
 
 
-@pytest.fixture
-async def new_client(gateway):
-    made = []
-
-    def make() -> Client:
-        made.append(Client(str(gateway.make_url(""))))
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.close()
-
-
 async def api_login(client: Client, name: str, password: str = PASSWORD, answer: str = CAPTCHA):
     body = {
         "username": name,

@@ -36,19 +36,6 @@ from tests.e2e.identity_helpers import (
 
 
 @pytest.fixture
-async def new_client(gateway):
-    made = []
-
-    def make() -> Client:
-        made.append(Client(str(gateway.make_url(""))))
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.close()
-
-
-@pytest.fixture
 async def admin(new_client, services, sms_outbox) -> Client:
     """A unit admin of a unit of their own, logged in."""
     client = new_client()

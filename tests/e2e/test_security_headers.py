@@ -32,6 +32,11 @@ def check(headers, where: str) -> None:
     assert "frame-ancestors 'none'" in csp or "frame-ancestors 'self'" in csp, where
     assert re.fullmatch(r"[a-z]+", headers.get("Server", "")), (where, headers.get("Server"))
     assert "Strict-Transport-Security" not in headers, where  # a local run is plain HTTP
+    cache = headers.get("Cache-Control", "")
+    if " /static/" in where:
+        assert "no-store" not in cache, where
+    else:
+        assert cache == "no-store", (where, cache)
 
 
 def urls_of(app) -> list[tuple[str, str]]:

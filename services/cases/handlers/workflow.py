@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.cases.certificates import issue_certificates
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     ACTION_ROLES,
@@ -282,6 +283,7 @@ async def move_as(
     events = [_event(m.loaded.facts, m.event, permit.actor) for m in moved]
     notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
     await save(conn, permit.actor, moved, now, [*events, *notices])
+    await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
+from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
@@ -646,6 +647,7 @@ API = ServiceApi(
         CASE_HOME,
         CASE_ACT,
         CASE_BATCH,
+        *CERTIFICATE_METHODS,
         EXPERT_LIST,
         EXPERT_GET,
         EXPERT_CREATE,

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.documents.certificates import CERTIFICATES_READ
 from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
@@ -157,5 +158,6 @@ API = ServiceApi(
         DOCUMENTS_PRINT,
         DOCUMENTS_JOB,
         MEETINGS_PDF,
+        CERTIFICATES_READ,
     ),
 )
