@@ -77,11 +77,18 @@ async def list_rules(_params, ctx: CallContext) -> dict:
 async def save_rules(params: SaveCommitteeRules, ctx: CallContext) -> dict:
     if ctx.actor.role != "sysadmin" or ctx.actor.user_id is None:
         raise RpcError("forbidden", "只有系统管理员可以设置评委会的评审会议规则", 403)
-    if params.min_members and params.max_members and params.max_members < params.min_members:
-        message = "最多人数不能少于最少人数"
-        raise RpcError("invalid_input", message, 422, {"max_members": message})
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await committee_rules_row(conn, params.committee_id)
+        row = await committee_rules_row(conn, params.committee_id)
+        bounds = size_bounds(
+            highest_level(row["levels"]),
+            Basis(params.basis),
+            ctx.deps.settings.size_rules(),
+            params.min_members,
+            params.max_members,
+        )
+        if bounds.maximum is not None and bounds.maximum < bounds.minimum:
+            message = f"最多人数不能少于最少人数（{bounds.minimum} 人）"
+            raise RpcError("invalid_input", message, 422, {"max_members": message})
         await conn.execute(
             "INSERT INTO committee_meeting_rules (committee_id, basis, min_members, max_members,"
             " outside_results) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (committee_id) DO UPDATE"
