@@ -4,7 +4,7 @@ conflicts and who does not vote on which case; and what the keeper may do now.""
 
 import uuid
 
-from services.cases.domain.committee import Basis, draw_key
+from services.cases.domain.committee import Basis
 from services.cases.domain.meetings import exclusions
 from services.cases.handlers.committee_rules import (
     bounds_of_row,
@@ -158,11 +158,6 @@ def _draw(row, members) -> dict | None:
         "drawn_at": row["drawn_at"].isoformat(),
         "drawn_by": row["drawn_by"],
     }
-
-
-def draw_keys(seed: str, pool: list[str]) -> list[tuple[str, str]]:
-    """(id, SHA-256 key) of the whole pool in drawn order: the draw record page shows it."""
-    return sorted(((e, draw_key(seed, e)) for e in pool), key=lambda p: (p[1], p[0]))
 
 
 # --- who does not vote on which case ---

@@ -35,8 +35,6 @@ class MeetingPhase(StrEnum):
     CANCELLED = "cancelled", "已取消"  # before voting: its cases free for another meeting
 
 
-OPEN_PHASES = (MeetingPhase.PLANNED, MeetingPhase.DRAWN, MeetingPhase.VOTING)
-
 ChoiceKey = Literal["agree", "disagree", "abstain"]
 CHOICE_LABELS: dict[str, str] = {"agree": "同意", "disagree": "不同意", "abstain": "弃权"}
 BASIS_LABELS: dict[str, str] = {"series": "按系列", "speciality": "按专业"}
