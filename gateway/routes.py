@@ -12,6 +12,7 @@ from gateway import (
     api_documents,
     api_experts,
     api_identity,
+    api_meetings,
     health,
 )
 from gateway import web as page_helpers
@@ -20,10 +21,12 @@ from gateway.pages import (
     admin_pages,
     applicant_pages,
     auth_pages,
+    ballot_pages,
     case_pages,
     certificate_pages,
     expert_pages,
     home_pages,
+    meeting_pages,
     print_pages,
     public,
     reference_pages,
@@ -94,12 +97,15 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_documents.setup_documents_api(app)
     api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
+    api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
+    meeting_pages.setup_routes(app)
+    ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
+from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
 SERVICE = "cases"
@@ -654,5 +655,6 @@ API = ServiceApi(
         EXPERT_REMOVE,
         EXPERT_IMPORT,
         EXPERT_IMPORT_TEMPLATE,
+        *MEETING_METHODS,
     ),
 )
