@@ -13,6 +13,7 @@ from gateway import (
     api_experts,
     api_identity,
     api_integrity,
+    api_meetings,
     health,
 )
 from gateway import web as page_helpers
@@ -21,11 +22,13 @@ from gateway.pages import (
     admin_pages,
     applicant_pages,
     auth_pages,
+    ballot_pages,
     case_pages,
     certificate_pages,
     expert_pages,
     home_pages,
     integrity_pages,
+    meeting_pages,
     print_pages,
     public,
     publicity_pages,
@@ -98,6 +101,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
     api_integrity.setup_integrity_api(app)
+    api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
@@ -106,6 +110,8 @@ def setup(app: web.Application, static_dir: Path) -> None:
     expert_pages.setup_routes(app)
     integrity_pages.setup_routes(app)
     publicity_pages.setup_routes(app)
+    meeting_pages.setup_routes(app)
+    ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

@@ -5,6 +5,7 @@ over every form of the web pages; LIKE wildcards; expected_version 0; service st
 import itertools
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -28,7 +29,9 @@ from tests.e2e.case_steps import (
 )
 from tests.e2e.forms import Form, forms_of, multipart, shown
 from tests.e2e.identity_helpers import Client, applicant_fields, create_person, xlsx
+from tests.e2e.meeting_helpers import expert_accounts, expert_client, setting
 from tests.e2e.people import signed_in
+from tests.support.meetings import results_outside
 
 NUL = "甲\x00乙"
 LONG = "长" * 5001  # over every limit of the rule
@@ -47,7 +50,8 @@ async def cast(gateway, services, clock):
         gateway, services, "unit_admin", unit_id=made.unit_id, name="王管理"
     )
     made.sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
-    made.extra += [made.unit_admin, made.sysadmin]
+    made.expert = await signed_in(gateway, services, "expert", name="评审专家")
+    made.extra += [made.unit_admin, made.sysadmin, made.expert]
     yield made
     await made.close()
 
@@ -155,6 +159,7 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "office": cast.office,
         "committee": cast.committee,
         "sysadmin": cast.sysadmin,
+        "expert": cast.expert,
     }
     callers = {role: Caller(client) for role, client in clients.items()}
     ids = {
@@ -168,6 +173,9 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "expert_id": str(uuid.uuid4()),
         "objection_id": str(uuid.uuid4()),
         "entry_id": str(uuid.uuid4()),
+        "meeting_id": str(uuid.uuid4()),
+        "committee_id": "cmte-qg-gj",
+        "kind": "meeting_result",
     }
     people = {
         "/api/operators/": cast.operator.person["id"],
@@ -266,12 +274,39 @@ async def _send(caller: Caller, method: str, path: str, where: str, slot, payloa
 # --- walking the web pages' forms ---
 
 
-async def _pages(cast, clock) -> list[tuple[Client, str]]:
+async def _meeting_pages(cast, gateway, services, clock) -> list[tuple[Client, str]]:
+    """A drawn meeting of a committee of its own: its secretary's forms, an expert's."""
+    world = await setting(gateway, services)
+    cast.extra += [world.secretary, world.department, world.operator, world.applicant]
+    status, body = await world.secretary.api(
+        "POST",
+        "/api/meetings",
+        {"round_id": "2026", "meets_on": (clock.today() + timedelta(days=7)).isoformat(),
+         "starts_at": "09:00", "place": "会议室", "size": "3"},
+    )  # fmt: skip
+    assert status == 201, body
+    meeting = body["meeting_id"]
+    await world.secretary.api("POST", f"/api/meetings/{meeting}/cases", {"everything": True})
+    await world.secretary.api("POST", f"/api/meetings/{meeting}/draw")
+    users = await expert_accounts(services, meeting)
+    seated, user = next(iter(users.items()))
+    expert = await expert_client(gateway, services, user)
+    cast.extra.append(expert)
+    return [
+        (world.secretary, f"/meetings/{meeting}"),
+        (world.secretary, f"/meetings/{meeting}/members/{seated}/decline"),
+        (world.secretary, f"/meetings/{meeting}/cancel"),
+        (expert, f"/meetings/{meeting}/ballot/{world.cases[0]}/conflict"),
+    ]
+
+
+async def _pages(cast, clock, cases_pool) -> list[tuple[Client, str]]:
     draft = await open_case(cast.applicant)
     review = await submitted(cast.applicant)  # 材料审核: the unit's approve and reject forms
     accepting = await at_department(cast, clock)  # 预受理: the department's return form
-    certified = await passed(cast, clock)  # 撤销电子证书: the department's revoke form
-    public = await in_post_publicity(cast, clock)  # the public's objection form
+    async with results_outside(cases_pool):  # step 8 by the committee's buttons
+        certified = await passed(cast, clock)  # 撤销电子证书: the department's revoke form
+        public = await in_post_publicity(cast, clock)  # the public's objection form
     await must_object(cast.operator, public)  # …and a finding form on the objections page
     reference = [
         f"/admin/reference/{kind}/new"
@@ -308,6 +343,9 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.applicant, "/password/change"),
         (cast.applicant, "/account/mobile"),
         (cast.committee, "/experts/new"),
+        (cast.committee, "/meetings/new"),
+        (cast.sysadmin, "/meetings"),
+        (cast.sysadmin, "/admin/committee-rules/cmte-qg-gj"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
         (cast.sysadmin, "/admin/pledge"),
@@ -342,10 +380,13 @@ async def _post(client: Client, form: Form, pairs, file_name: str | None) -> tup
 
 
 async def test_a_nul_in_any_field_of_any_web_form_is_a_4xx_with_the_form_kept(
-    cast, anonymous, clock
+    cast, anonymous, clock, gateway, services
 ):
     failures, sent = [], Counter()
-    for client, page_path in await _pages(cast, clock):
+    pages = await _pages(cast, clock, services["cases"].pool) + await _meeting_pages(
+        cast, gateway, services, clock
+    )
+    for client, page_path in pages:
         client = client or anonymous
         status, page, _ = await client.page(page_path)
         assert status == 200, (page_path, status)

@@ -27,9 +27,17 @@ from tests.e2e.case_steps import (
     publicised,
 )
 from tests.e2e.identity_helpers import Client, sms_code
+from tests.support.meetings import results_outside
 from tests.support.pdf_tools import page_texts
 
 JOB_WAIT = 60
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture

@@ -16,10 +16,18 @@ from tests.e2e.case_steps import in_post_publicity, new_cast
 from tests.e2e.conftest import CAPTCHA, new_browser_context
 from tests.e2e.identity_helpers import PASSWORD, sms_code
 from tests.e2e.people import signed_in
+from tests.support.meetings import results_outside
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/integrity")
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -20,11 +20,19 @@ from tests.support.cases_driver import (
     new_unit,
     reviewer,
 )
+from tests.support.meetings import results_outside
 
 PASSED = {"passed": True, "feedback": "公示期间无异议"}
 FAILED = {"passed": False, "feedback": "异议经核实成立"}
 SYSADMIN = Actor(user_id=uuid.uuid4(), role="sysadmin", name="系统管理员")
 OTHER_DEPARTMENT = reviewer("department", "dept-szda")
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(workflow):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(workflow.service.pool):
+        yield
 
 
 def new_id_number() -> str:

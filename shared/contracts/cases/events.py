@@ -7,6 +7,7 @@ from pydantic import Field
 from shared.contracts.base import Event, Payload
 from shared.contracts.cases import integrity
 from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED
+from shared.contracts.cases.meetings import EVENTS as MEETING_EVENTS
 
 
 class CaseTransitioned(Payload):
@@ -87,4 +88,5 @@ EVENTS = (
     CERTIFICATE_ISSUED,
     CERTIFICATE_REVOKED,
     *integrity.EVENTS,
+    *MEETING_EVENTS,
 )

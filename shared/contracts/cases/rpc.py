@@ -10,6 +10,7 @@ from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
 from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
 from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
+from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
 SERVICE = "cases"
@@ -660,5 +661,6 @@ API = ServiceApi(
         EXPERT_REMOVE,
         EXPERT_IMPORT,
         EXPERT_IMPORT_TEMPLATE,
+        *MEETING_METHODS,
     ),
 )

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, ServiceApi
 from shared.contracts.documents.certificates import CERTIFICATES_READ
+from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
 
@@ -156,6 +157,7 @@ API = ServiceApi(
         DOCUMENTS_READ,
         DOCUMENTS_PRINT,
         DOCUMENTS_JOB,
+        MEETINGS_PDF,
         CERTIFICATES_READ,
     ),
 )
