@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.api import spec
 from gateway.api_identity import body_of
-from gateway.auth import login_required
+from gateway.auth import client_ip, login_required
 from gateway.http import json_object, json_response, stored_file_response
 from gateway.input_rule import upload_filename
 from gateway.web import call
@@ -261,7 +261,8 @@ async def file(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/cases/{case_id}/actions/{action}",
-    "Take one action on one case (409 when it moved meanwhile)",
+    "Take one action on one case (409 when it moved meanwhile; submit takes the version of"
+    " the 诚信承诺 in force, GET /api/pledge, as inputs.pledge_version)",
     "cases",
     body=ActionBody,
     response=cases_rpc.Moved,
@@ -279,6 +280,7 @@ async def act(request: web.Request) -> web.Response:
                 "action": request.match_info["action"],
                 "inputs": body.inputs,
                 "expected_version": body.expected_version,
+                "client_ip": client_ip(request),
             },
         )
     )

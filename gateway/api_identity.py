@@ -104,8 +104,8 @@ async def new_captcha(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/sms-codes",
-    "Send an SMS verification code: register, reset_password, or change_mobile (signed in,"
-    " to the new mobile)",
+    "Send an SMS verification code: register, reset_password, change_mobile (signed in,"
+    " to the new mobile), or objection (the public's objection during 评后公示)",
     "auth",
     body=SmsCodeRequest,
     response=CodeSent,

@@ -12,6 +12,7 @@ from gateway import (
     api_documents,
     api_experts,
     api_identity,
+    api_integrity,
     api_meetings,
     health,
 )
@@ -26,9 +27,11 @@ from gateway.pages import (
     certificate_pages,
     expert_pages,
     home_pages,
+    integrity_pages,
     meeting_pages,
     print_pages,
     public,
+    publicity_pages,
     reference_pages,
     unit_pages,
 )
@@ -97,6 +100,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_documents.setup_documents_api(app)
     api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
+    api_integrity.setup_integrity_api(app)
     api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
@@ -104,6 +108,8 @@ def setup(app: web.Application, static_dir: Path) -> None:
     print_pages.setup_routes(app)
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
+    integrity_pages.setup_routes(app)
+    publicity_pages.setup_routes(app)
     meeting_pages.setup_routes(app)
     ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")

@@ -55,6 +55,9 @@ LIMITS: dict[str, Limit] = {
         # Public certificate verification: an employer checks a few, an HR system its batch
         # slowly; guessing a code (31^8) or walking the numbers for names does not get far.
         Limit("verify", "client address", 60, 600, "证书查询过于频繁"),
+        # Objections from the public page: a person raises one or two; each also costs an SMS
+        # code, which accounts caps per mobile and per address as well.
+        Limit("objection", "client address", 10, 3600, "提交异议过于频繁"),
     )
 }
 

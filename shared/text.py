@@ -39,6 +39,7 @@ LIMITS: dict[str, int] = {
     "admin_name": NAME_LIMIT,
     "applicant_name": NAME_LIMIT,
     "person_name": NAME_LIMIT,
+    "objector_name": NAME_LIMIT,
     # `name` is a person's 姓名 (2 to 30 by its own check) but also the name of a committee or
     # department in the reference data, which may have up to 100 (reference/*_form.html).
     "name": 100,
@@ -50,6 +51,9 @@ LIMITS: dict[str, int] = {
     "evaluation": REASON_LIMIT,  # the round's own limit (50 to 2,000) is checked by cases
     "negative_situation": REASON_LIMIT,
     "continuing_education_opinion": REASON_LIMIT,
+    "content": REASON_LIMIT,  # an objection (异议内容)
+    "finding_text": REASON_LIMIT,  # its finding (核实情况)
+    "pledge_text": 5000,  # the 诚信承诺书 (a page of text)
     # the materials' longer texts (services/cases/domain/materials.py)
     "note": 500,  # 业绩成果 说明
     "title": 200,  # 业绩成果 题目/名称

@@ -31,6 +31,7 @@ from services.documents.render.pool import RenderSettings
 from shared.clock import SHENZHEN, Clock
 from shared.contracts.base import Method
 from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.integrity import PLEDGE_CURRENT
 from shared.contracts.documents import rpc as documents_rpc
 from shared.rpc import Actor, RpcClient, RpcError
 from shared.settings import Settings
@@ -681,10 +682,15 @@ class Walker:
         for move, day in zip(case.moves, case.dates[1:], strict=True):
             self.at(day, minute + 30)
             actor = self._actor(case, move.party, applicant)
+            inputs = self._inputs(case, move, day)
+            if move.action == "submit":  # the applicant reads and accepts the 诚信承诺
+                pledge = await self.call(case, "the pledge", PLEDGE_CURRENT, {}, applicant)
+                inputs = {"pledge_version": pledge["version"]}
             params = {
                 "case_id": case_id,
                 "action": move.action,
-                "inputs": self._inputs(case, move, day),
+                "inputs": inputs,
+                "client_ip": "127.0.0.1",
             }
             moved = await self.call(case, move.action, cases_rpc.CASE_ACT, params, actor)
             state = moved["state"]

@@ -13,11 +13,12 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from gateway.api_cases import open_for_applicant, upload_scan
-from gateway.auth import login_required
+from gateway.auth import client_ip, login_required
 from gateway.pages.case_forms import history_note
 from gateway.pages.certificate_pages import certificate_of
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.cases import rpc as cases_rpc
+from shared.contracts.cases.integrity import PLEDGE_CURRENT
 from shared.contracts.cases.materials import (
     EDUCATION_LEVELS,
     EXEMPTIONS,
@@ -225,7 +226,15 @@ async def _case(request: web.Request) -> dict:
 @applicant_only
 async def case_page(request: web.Request) -> web.Response:
     case = await _case(request)
-    return _overview(request, case, certificate=await certificate_of(request, case, holder=True))
+    certificate = await certificate_of(request, case, holder=True)
+    return _overview(request, case, certificate=certificate, pledge=await _pledge(request, case))
+
+
+async def _pledge(request: web.Request, case: dict) -> dict | None:
+    """The 诚信承诺 in force, to read and accept with the submission (a draft only)."""
+    if case["state"] != "draft":
+        return None
+    return await call(request, PLEDGE_CURRENT)
 
 
 def _overview(
@@ -237,6 +246,7 @@ def _overview(
     submit_error: str | None = None,
     cancel_error: tuple[str, str] | None = None,
     certificate: dict | None = None,
+    pledge: dict | None = None,
 ) -> web.Response:
     """The case; an error goes beside the upload, the submit button or the cancel reason it is
     about, else on top."""
@@ -257,8 +267,14 @@ def _overview(
         "max_upload_mb": MAX_UPLOAD_MB,
         "declaration": _declaration(case),
         "certificate": certificate,
+        "pledge": pledge,
+        "accepted": _accepted(case["pledge"]),
     }
     return render(request, "applicant/case.html", context, status)
+
+
+def _accepted(pledge: dict | None) -> dict | None:
+    return {**pledge, "when": _local(pledge["accepted_at"])} if pledge else None
 
 
 def _declaration(case: dict) -> dict | None:
@@ -360,7 +376,9 @@ async def upload(request: web.Request) -> web.Response:
             raise
         slot = error.fields.get("file") or error.fields.get("category")
         where = (category, slot) if slot and category in SCAN_CATEGORIES else None
-        return _overview(request, case, error, upload_error=where)
+        return _overview(
+            request, case, error, upload_error=where, pledge=await _pledge(request, case)
+        )
     return see_other(request, f"/my/cases/{case['id']}#scans", f"已上传{title}：{file.filename}")
 
 
@@ -389,12 +407,14 @@ async def remove_scan(request: web.Request) -> web.Response:
 async def submit(request: web.Request) -> web.Response:
     case = await _case(request)
     form = await form_of(request)
+    inputs = {"pledge_version": form.get("pledge_version") or None}
     try:
-        moved = await _act(request, case, "submit", {}, form.get("version"))
+        moved = await _act(request, case, "submit", inputs, form.get("version"))
     except RpcError as error:
         if not shows_on_form(error):
             raise
-        return _overview(request, case, error, submit_error=error.message)
+        pledge = await _pledge(request, case)
+        return _overview(request, case, error, submit_error=error.message, pledge=pledge)
     message = f"已提交单位审核，业务状态：{moved['status_label']}"
     return see_other(request, f"/my/cases/{case['id']}", message)
 
@@ -411,14 +431,21 @@ async def cancel(request: web.Request) -> web.Response:
             raise
         beside = error.fields.get("reason")
         typed = (form.get("reason", ""), beside) if beside else None
-        return _overview(request, case, error, cancel_error=typed)
+        return _overview(
+            request, case, error, cancel_error=typed, pledge=await _pledge(request, case)
+        )
     return see_other(
         request, "/my/cases", f"已取消申报：{case['qualification']}（{case['round']}）"
     )
 
 
 async def _act(request, case: dict, action: str, inputs: dict, version: str | None) -> dict:
-    params = {"case_id": case["id"], "action": action, "inputs": inputs}
+    params = {
+        "case_id": case["id"],
+        "action": action,
+        "inputs": inputs,
+        "client_ip": client_ip(request),
+    }
     if version and version.isdecimal():
         params["expected_version"] = int(version)
     return await call(request, cases_rpc.CASE_ACT, params)

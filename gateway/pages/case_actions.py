@@ -80,8 +80,28 @@ async def case_view(request: web.Request) -> web.Response:
         ],
         "prints": _prints(request, case),
         "certificate": await certificate_of(request, case),
+        **_integrity(request, case),
     }
     return render(request, "cases/case.html", context)
+
+
+OBJECTION_TAKERS = (*UNIT_ROLES, "department")
+PUBLICITY_STATES = ("pre_publicity", "post_publicity", "dept_confirm")
+
+
+def _integrity(request: web.Request, case: dict) -> dict:
+    """The case's 诚信承诺, its objections, and the department's 撤销 and 失信 links."""
+    role = current_user(request)["role"]
+    pledge = case["pledge"]
+    objections = [{**o, "when": local_time(o["received_at"])} for o in case["objections"]]
+    return {
+        "pledge": {**pledge, "when": local_time(pledge["accepted_at"])} if pledge else None,
+        "objections": objections,
+        "objections_url": f"/cases/{case['id']}/objections"
+        if role in OBJECTION_TAKERS and (objections or case["state"] in PUBLICITY_STATES)
+        else None,
+        "department": role == "department",
+    }
 
 
 # Reviewers (and the experts of a meeting) read the forms a case carries; the rosters and

@@ -34,6 +34,7 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc = RpcRouter("accounts", deps=deps)
     rpc.serve(contract.CAPTCHA_NEW, captchas.new_captcha)
     rpc.serve(contract.SMS_REQUEST_CODE, sms.request_code)
+    rpc.serve(contract.SMS_CONFIRM_CODE, sms.confirm_code)
     rpc.serve(contract.UNIT_REGISTER, registration.register_unit)
     rpc.serve(contract.AUTH_LOGIN, auth.login)
     rpc.serve(contract.AUTH_SESSION, auth.resolve_session)

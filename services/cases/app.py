@@ -9,9 +9,11 @@ from services.cases.handlers import (
     committee_rules,
     expert_import,
     experts,
+    integrity,
     meeting_draw,
     meeting_vote,
     meetings,
+    objections,
     printing,
     queries,
     reference,
@@ -19,6 +21,7 @@ from services.cases.handlers import (
 )
 from shared.consumer import EventConsumer
 from shared.contracts.cases import certificates as certificate_contract
+from shared.contracts.cases import integrity as integrity_contract
 from shared.contracts.cases import meetings as meeting_contract
 from shared.contracts.cases import rpc as contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
@@ -56,6 +59,7 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_ACT, workflow.act)
     rpc.serve(contract.CASE_BATCH, workflow.batch)
     serve_certificates(rpc)
+    serve_integrity(rpc)
     rpc.serve(contract.EXPERT_LIST, experts.list_experts)
     rpc.serve(contract.EXPERT_GET, experts.get_expert)
     rpc.serve(contract.EXPERT_CREATE, experts.create_expert)
@@ -92,9 +96,27 @@ def serve_certificates(rpc: RpcRouter) -> None:
     rpc.serve(certificate_contract.CERTIFICATE_GET, certificates.get_certificate)
     rpc.serve(certificate_contract.CERTIFICATE_VERIFY, certificates.verify)
     rpc.serve(certificate_contract.CERTIFICATE_QUERIES, certificates.queries)
+    rpc.serve(certificate_contract.CERTIFICATE_REVOKE, certificates.revoke)
 
 
-SWEEP_INTERVAL = 300.0  # seconds between purges of the verification rate counters
+def serve_integrity(rpc: RpcRouter) -> None:
+    """诚信承诺, objections, 失信 records (docs/integrity.md)."""
+    c = integrity_contract
+    rpc.serve(c.PLEDGE_CURRENT, integrity.pledge_current)
+    rpc.serve(c.PLEDGE_VERSIONS, integrity.pledge_versions)
+    rpc.serve(c.PLEDGE_PUBLISH, integrity.pledge_publish)
+    rpc.serve(c.OBJECTION_RECORD, objections.record)
+    rpc.serve(c.OBJECTION_SUBMIT_PUBLIC, objections.submit_public)
+    rpc.serve(c.OBJECTION_FIND, objections.find)
+    rpc.serve(c.OBJECTION_OF_CASE, objections.of_case)
+    rpc.serve(c.OBJECTION_PUBLICITY_CASES, objections.publicity_cases)
+    rpc.serve(c.PUBLICITY_LIST, objections.public_list)
+    rpc.serve(c.DISCREDIT_RECORD, integrity.discredit_record)
+    rpc.serve(c.DISCREDIT_LIST, integrity.discredit_list)
+    rpc.serve(c.DISCREDIT_END, integrity.discredit_end)
+
+
+SWEEP_INTERVAL = 300.0  # seconds between purges of the rate counters (verification, objections)
 
 
 async def sweep_rate_counts(pool, deps: CasesDeps) -> int:

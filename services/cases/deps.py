@@ -13,4 +13,4 @@ class CasesDeps:
     clock: Clock = field(default_factory=Clock)
     settings: CasesSettings = field(default_factory=CasesSettings)
     peers: RpcClient | None = None  # accounts, for the names of the applicants' units
-    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # public verification
+    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # verification, objections

@@ -21,7 +21,9 @@ from services.cases.domain.model import (
     Publicity,
     RoundRules,
 )
+from services.cases.domain.objections import Objection
 from services.cases.scope import done_entry, visibility
+from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
 from shared.contracts.cases.materials import missing_parts
 from shared.envelope import Envelope
 from shared.outbox import add_to_outbox
@@ -183,10 +185,36 @@ async def load_for_update(
     """
     visible, args = visibility(actor, 2)
     rows = await conn.fetch(LOAD_FOR_UPDATE.format(visible=visible), list(case_ids), *args)
-    return {row["id"]: _loaded(row) for row in rows}
+    objections = await objections_of(conn, [row["id"] for row in rows])
+    return {row["id"]: _loaded(row, objections.get(row["id"], ())) for row in rows}
 
 
-def _loaded(row) -> LoadedCase:
+OBJECTIONS_OF = (
+    "SELECT id, case_id, seq, phase, source, received_at, finding FROM objections"
+    " WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, seq"
+)
+
+
+def objection_from_row(row) -> Objection:
+    return Objection(
+        id=str(row["id"]),
+        seq=row["seq"],
+        phase=PublicityPhase(row["phase"]),
+        source=ObjectionSource(row["source"]),
+        received_at=row["received_at"],
+        finding=Finding(row["finding"]) if row["finding"] else None,
+    )
+
+
+async def objections_of(conn, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple]:
+    """The objections of these cases, by case, in their order (the case aggregate's)."""
+    found: dict[uuid.UUID, list[Objection]] = {}
+    for row in await conn.fetch(OBJECTIONS_OF, list(case_ids)):
+        found.setdefault(row["case_id"], []).append(objection_from_row(row))
+    return {case_id: tuple(items) for case_id, items in found.items()}
+
+
+def _loaded(row, objections: tuple = ()) -> LoadedCase:
     facts = CaseFacts(
         case_no=row["case_no"],
         unit_id=row["unit_id"],
@@ -196,7 +224,9 @@ def _loaded(row) -> LoadedCase:
         round_name=row["round_name"],
         qualification_name=row["qualification_name"],
     )
-    return LoadedCase(row["id"], case_from_row(row), rules_from_row(row), facts, row["version"])
+    case = case_from_row(row)
+    case.objections = objections
+    return LoadedCase(row["id"], case, rules_from_row(row), facts, row["version"])
 
 
 async def missing_materials(conn, case_id: uuid.UUID) -> list[str]:
@@ -267,4 +297,47 @@ def _history_args(actor: Actor, e: CaseTransitioned) -> tuple:
         e.inputs,
         e.reason,
         e.at,
+    )
+
+
+# --- what the history records beside the moves (docs/integrity.md) ---
+
+
+@dataclass(frozen=True)
+class Note:
+    """A history row of something done to a case that does not move it: an objection taken
+    in or found, a certificate revoked, a 失信 entry recorded or ended."""
+
+    case_id: uuid.UUID
+    note: CaseNote
+    state: str  # the case's, before and after
+    status_label: str
+    outcome: str | None
+    at: datetime
+    inputs: dict
+    reason: str | None = None
+    actor_role: str | None = None  # the actor's own role, unless someone else's (the public)
+
+
+async def save_notes(conn, actor: Actor, notes: Iterable[Note]) -> None:
+    """Write these notes by `actor` into the case history, in the caller's transaction."""
+    await conn.executemany(
+        INSERT_HISTORY,
+        [
+            (
+                n.case_id,
+                n.note.value,
+                actor.user_id,
+                n.actor_role or actor.role,
+                actor.name,
+                n.state,
+                n.state,
+                n.outcome,
+                n.status_label,
+                n.inputs,
+                n.reason,
+                n.at,
+            )
+            for n in notes
+        ],
     )

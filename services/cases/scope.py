@@ -41,6 +41,19 @@ EXPERT_SEES = (
 )
 
 
+def objection_visibility(actor: Actor, first_arg: int) -> tuple[str, list]:
+    """Where an actor takes objections in and reads them (docs/integrity.md): a unit its own
+    cases; a department its cases once submitted, and those of its committees in 评前公示
+    too, since someone may bring an objection to it before the unit submits the case."""
+    if actor.role == "department" and actor.org_id:
+        n = f"${first_arg}"
+        reach = f"(c.reached_department OR c.state = '{CaseState.PRE_PUBLICITY.value}')"
+        return f"(c.department_id = {n} AND {reach})", [actor.org_id]
+    if actor.role in UNIT_ROLES and actor.unit_id:
+        return visibility(actor, first_arg)
+    raise RpcError("forbidden", "只有申报人所在单位和日常工作部门可以办理异议", 403)
+
+
 def party_id(actor: Actor) -> str:
     """Whose 已办 list a move goes to: the unit, or the reviewer organisation."""
     if actor.role in UNIT_ROLES:

@@ -1,12 +1,13 @@
-"""Settings of the cases service (environment variables, prefix ZC_): scan limits, and the
+"""Settings of the cases service (environment variables, prefix ZC_): scan limits, the
 committee rules' numbers that are local practice rather than national law (COMMITTEE.md,
-docs/committee.md)."""
+docs/committee.md), and the length of a 失信 record (docs/integrity.md)."""
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cases.domain.committee import SizeRules
 from services.cases.domain.scans import MB, ScanLimits
+from shared.contracts.cases.integrity import DEFAULT_DISCREDIT_YEARS, MAX_DISCREDIT_YEARS
 
 
 class CasesSettings(BaseSettings):
@@ -56,6 +57,14 @@ class CasesSettings(BaseSettings):
     committee_min_junior: int = Field(7, ge=1, description="Least members of a 初级 meeting.")
     committee_reserve_ratio: int = Field(
         2, ge=1, le=5, description="Experts drawn per seat (2: one member and one reserve)."
+    )
+
+    discredit_years: int = Field(
+        DEFAULT_DISCREDIT_YEARS,
+        ge=1,
+        le=MAX_DISCREDIT_YEARS,
+        description="Years a 失信 entry bars its ID number from declaring, unless the department"
+        " gives another length: three, the 记录期限 of the national rules on 职称评审 fraud.",
     )
 
     def scan_limits(self) -> ScanLimits:

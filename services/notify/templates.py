@@ -69,6 +69,12 @@ TEMPLATES: dict[str, Template] = {
             ("code", "minutes"),
         ),
         Template(
+            "code.objection",
+            "验证码",
+            "您正在提交职称评后公示异议，验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。",
+            ("code", "minutes"),
+        ),
+        Template(
             "account.locked",
             "短信通知",
             "您的账户 {username} 近 1 小时内登录失败 {failures} 次，已暂停在新的网络上登录至"
@@ -129,6 +135,31 @@ TEMPLATES: dict[str, Template] = {
             "您的评后公示（申报编号 {case_no}）未通过，业务已办结。",
         ),
         _notice(
+            "certificate.revoked",
+            "您的职称电子证书（申报编号 {case_no}）已被撤销，请登录系统查看原因。",
+        ),
+        _notice(
+            "discredit.recorded",
+            "您已被记入职称申报失信记录（申报编号 {case_no}），记录期内不得申报职称，"
+            "请登录系统查看。",
+        ),
+        _notice(
+            "discredit.ended",
+            "您的职称申报失信记录（申报编号 {case_no}）已终止，可以重新申报职称。",
+        ),
+        Template(
+            "objection.upheld",
+            "短信通知",
+            "您提交的职称评后公示异议经核实成立，感谢您的监督。",
+            (),
+        ),
+        Template(
+            "objection.dismissed",
+            "短信通知",
+            "您提交的职称评后公示异议经核实不成立。如有疑问，请向公示所列日常工作部门咨询。",
+            (),
+        ),
+        _notice(
             "case.notice",
             "您的职称申报（申报编号 {case_no}）有新的办理结果，请登录系统查看。",
         ),
@@ -150,6 +181,10 @@ NOTICE_TEMPLATES: dict[str, str] = {
     "您的职称申报未通过评委会评审，业务已办结。": "case.review_failed",
     "您的职称评审结果已确认通过，业务已办结。": "case.confirmed_passed",
     "您的评后公示未通过，业务已办结。": "case.post_publicity_failed",
+    # the integrity notices (services/cases/domain/integrity.py INTEGRITY_NOTICES)
+    "您的职称电子证书已被撤销，请登录系统查看原因。": "certificate.revoked",
+    "您已被记入职称申报失信记录，记录期内不得申报职称，请登录系统查看。": "discredit.recorded",
+    "您的职称申报失信记录已终止，可以重新申报职称。": "discredit.ended",
 }
 
 

@@ -68,13 +68,13 @@ def approval(today: date, **changes) -> dict:
     }
 
 
-def materials(name: str) -> dict:
+def materials(name: str, id_number: str = "11010519850302002X") -> dict:
     return {
         "basic": {
             "name": name,
             "gender": "女",
             "birth_date": "1985-03-02",
-            "id_number": "11010519850302002X",
+            "id_number": id_number,
             "education": "大学本科",
             "school": "深圳大学",
             "major": "机械工程",
@@ -161,7 +161,10 @@ async def open_case(applicant: Client, **choices) -> str:
 
 
 async def complete(applicant: Client, case_id: str) -> None:
-    for section, data in materials(applicant.person["name"]).items():
+    # the applicant's own ID number, as opening the case puts it there: a 失信 entry recorded
+    # against one test's applicant then bars nobody else's
+    own = applicant.person.get("id_number") or "11010519850302002X"
+    for section, data in materials(applicant.person["name"], own).items():
         status, body = await applicant.api("PUT", f"/api/cases/{case_id}/sections/{section}", data)
         assert status == 200, (section, body)
     for category, content, name in (
@@ -180,10 +183,19 @@ async def submitted(applicant: Client, **choices) -> str:
     return case_id
 
 
+async def pledge_version(client: Client) -> int:
+    """The 诚信承诺 in force: a submission accepts it (the applicant's page ticks it)."""
+    status, body = await client.api("GET", "/api/pledge")
+    assert status == 200, body
+    return body["version"]
+
+
 # --- anyone's actions ---
 
 
 async def act(client: Client, case_id: str, action: str, version=None, **inputs):
+    if action == "submit" and "pledge_version" not in inputs:
+        inputs["pledge_version"] = await pledge_version(client)
     body = {"inputs": inputs}
     if version is not None:
         body["expected_version"] = version
@@ -232,9 +244,8 @@ async def at_department(cast: Cast, clock, **choices) -> str:
     return case_id
 
 
-async def passed(cast: Cast, clock, **choices) -> str:
-    """Walked on to 业务办结 with the review passed: the department's 确认办结 issued its
-    职称电子证书."""
+async def in_post_publicity(cast: Cast, clock, **choices) -> str:
+    """Passed by the committee and in its 评后公示 period: the clock on a day of it."""
     case_id = await at_department(cast, clock, **choices)
     for client, action in (
         (cast.department, "accept"),
@@ -245,6 +256,15 @@ async def passed(cast: Cast, clock, **choices) -> str:
         (cast.operator, "start_post_publicity"),
     ):
         await must(client, case_id, action)
+    start = date.fromisoformat((await case_of(cast.operator, case_id))["post_publicity"]["start"])
+    clock.offset += max(timedelta(), start - clock.today())  # a rest day waits for Monday
+    return case_id
+
+
+async def passed(cast: Cast, clock, **choices) -> str:
+    """Walked on to 业务办结 with the review passed: the department's 确认办结 issued its
+    职称电子证书."""
+    case_id = await in_post_publicity(cast, clock, **choices)
     clock.offset += PUBLICITY_OVER
     await must(cast.operator, case_id, "record_post_publicity_result", **PASSED)
     await must(cast.department, case_id, "confirm")

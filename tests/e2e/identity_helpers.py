@@ -117,6 +117,7 @@ SMS_WORDS = {
     "register": "注册单位管理员",
     "reset_password": "重设登录密码",
     "change_mobile": "修改登录账户的手机号码",
+    "objection": "提交职称评后公示异议",
 }
 
 

@@ -184,6 +184,8 @@ async def test_an_applicant_opens_fills_and_submits_a_case_surviving_an_expired_
     await expect(page.locator("#submit")).to_contain_text("申报材料已齐全")
     await shot(page, "flow-case", "desktop")
 
+    await expect(page.locator("#pledge")).to_contain_text("诚信承诺书")
+    await page.check("#f-pledge")  # 本人已阅读并承诺
     await page.get_by_role("button", name="提交", exact=True).click()
     await expect(page.locator(".flash")).to_contain_text("已提交单位审核")
     await expect(page.locator(".case-facts")).to_contain_text("已填报上报-->待单位审核")

@@ -19,6 +19,7 @@ from tests.e2e.applicant_helpers import (
     upload_error,
     value_of,
 )
+from tests.e2e.case_steps import pledge_version
 from tests.e2e.case_steps import upload as api_upload
 from tests.e2e.identity_helpers import text_of
 from tests.e2e.people import new_unit, signed_in
@@ -217,7 +218,8 @@ async def test_submit_is_refused_with_the_missing_parts_named_then_accepted(appl
     )
 
     await complete(applicant, case_id)
-    status, page, _ = await applicant.submit(f"/my/cases/{case_id}/submit", {})
+    pledge = {"pledge_version": str(await pledge_version(applicant))}  # the box ticked
+    status, page, _ = await applicant.submit(f"/my/cases/{case_id}/submit", pledge)
     text = text_of(page)
     assert status == 200
     assert "已提交单位审核，业务状态：已填报上报-->待单位审核" in text
@@ -229,7 +231,8 @@ async def test_submit_is_refused_with_the_missing_parts_named_then_accepted(appl
 
 async def test_after_submission_the_materials_are_read_only(applicant, case_id):
     await complete(applicant, case_id)
-    status, _, _ = await applicant.submit(f"/my/cases/{case_id}/submit", {})
+    pledge = {"pledge_version": str(await pledge_version(applicant))}
+    status, _, _ = await applicant.submit(f"/my/cases/{case_id}/submit", pledge)
     assert status == 200
 
     _, page, _ = await applicant.page(f"/my/cases/{case_id}")
@@ -256,7 +259,8 @@ async def test_after_submission_the_materials_are_read_only(applicant, case_id):
 
 async def test_a_returned_case_shows_the_reason_and_can_be_changed_again(unit, applicant, case_id):
     await complete(applicant, case_id)
-    await applicant.submit(f"/my/cases/{case_id}/submit", {})
+    pledge = {"pledge_version": str(await pledge_version(applicant))}
+    await applicant.submit(f"/my/cases/{case_id}/submit", pledge)
     status, body = await unit["operator"].api(
         "POST", f"/api/cases/{case_id}/actions/reject", {"inputs": {"reason": "缺少继续教育证明"}}
     )

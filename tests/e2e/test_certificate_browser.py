@@ -1,6 +1,7 @@
 """The 职称电子证书 in Debian's chromium: the applicant's case passes, they download the
 signed certificate from their case page, and someone who is not signed in opens the link of
-its QR code and sees 有效; the applicant then sees that query in their 查询记录.
+its QR code and sees 有效; the applicant then sees that query in their 查询记录. The department
+then revokes it on its case page, and the same link shows 已撤销 with the day.
 
 Screenshots of the case page and the verification page land in /tmp/shots/certificates/.
 """
@@ -47,6 +48,7 @@ async def cast(gateway, services, clock):
 async def signed_in_page(chromium, gateway, client, size: str = "desktop"):
     context = await new_browser_context(chromium, gateway, size)
     page = await context.new_page()
+    page.on("dialog", _accept)  # the revoke form asks before it acts
     await page.goto("/login")
     await page.fill("#f-username", client.person["username"])
     await page.fill("#f-password", PASSWORD)
@@ -54,6 +56,10 @@ async def signed_in_page(chromium, gateway, client, size: str = "desktop"):
     await page.get_by_role("button", name="登录", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/home$"))
     return context, page
+
+
+async def _accept(dialog) -> None:
+    await dialog.accept()
 
 
 def qr_link(pdf_text: str) -> str:
@@ -66,7 +72,7 @@ def qr_link(pdf_text: str) -> str:
     return f"{page}?no={number}&code={code}"
 
 
-async def test_the_applicant_downloads_the_certificate_and_a_stranger_verifies_it(
+async def test_the_applicant_downloads_the_certificate_a_stranger_verifies_it_until_revoked(
     chromium, gateway, settings, cast, clock
 ):
     case_id = await passed(cast, clock)
@@ -116,6 +122,31 @@ async def test_the_applicant_downloads_the_certificate_and_a_stranger_verifies_i
         await expect(rows.first).to_contain_text("网页查验")
     finally:
         await context.close()
+
+    # The department revokes it on its case page (fraud found after the confirmation).
+    context, page = await signed_in_page(chromium, gateway, cast.department)
+    try:
+        await page.goto(f"/cases/{case_id}")
+        await page.click("#revoke-link")
+        await page.fill("#f-reason", "经查，申报业绩材料系伪造")
+        await page.get_by_role("button", name="撤销证书", exact=True).click()
+        await expect(page.locator(".flash")).to_contain_text("已撤销电子证书")
+        await expect(page.locator("#cert-status")).to_contain_text("已撤销")
+        await expect(page.locator("#history")).to_contain_text("撤销电子证书")
+    finally:
+        await context.close()
+
+    # The same QR link, not signed in: 已撤销 with the day, at once.
+    stranger = await new_browser_context(chromium, gateway, "phone")
+    try:
+        page = await stranger.new_page()
+        await page.goto(base + link[link.index("/verify") :])
+        status = page.locator("#cert-status")
+        await expect(status).to_contain_text("已撤销")
+        await expect(status).to_contain_text(f"{clock.today().isoformat()} 撤销")
+        await page.screenshot(path=SHOTS / "verify-revoked-phone.png", full_page=True)
+    finally:
+        await stranger.close()
 
 
 async def test_a_wrong_code_typed_on_the_page_says_not_found(chromium, gateway):

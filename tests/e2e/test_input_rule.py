@@ -19,9 +19,11 @@ from tests.e2e.case_steps import (
     approval,
     at_department,
     case_of,
+    in_post_publicity,
     must,
     new_cast,
     open_case,
+    passed,
     submit_form,
     submitted,
 )
@@ -29,6 +31,7 @@ from tests.e2e.forms import Form, forms_of, multipart, shown
 from tests.e2e.identity_helpers import Client, applicant_fields, create_person, xlsx
 from tests.e2e.meeting_helpers import expert_accounts, expert_client, setting
 from tests.e2e.people import signed_in
+from tests.support.meetings import results_outside
 
 NUL = "甲\x00乙"
 LONG = "长" * 5001  # over every limit of the rule
@@ -168,6 +171,8 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "job_id": str(uuid.uuid4()),
         "document_id": str(uuid.uuid4()),
         "expert_id": str(uuid.uuid4()),
+        "objection_id": str(uuid.uuid4()),
+        "entry_id": str(uuid.uuid4()),
         "meeting_id": str(uuid.uuid4()),
         "committee_id": "cmte-qg-gj",
         "kind": "meeting_result",
@@ -248,6 +253,8 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "PATCH /api/applicants/{id} email",
         "POST /api/cases/batch inputs.k2024",
         "POST /api/cases/{case_id}/attachments file",
+        "POST /api/publicity/{case_id}/objections content",
+        "POST /api/cases/{case_id}/certificate/revoke discredit.reason",
     } <= walked
     print(f"sent {sum(answers.values())} requests: {dict(checked)} checked, answers {answers}")
 
@@ -293,10 +300,14 @@ async def _meeting_pages(cast, gateway, services, clock) -> list[tuple[Client, s
     ]
 
 
-async def _pages(cast, clock) -> list[tuple[Client, str]]:
+async def _pages(cast, clock, cases_pool) -> list[tuple[Client, str]]:
     draft = await open_case(cast.applicant)
     review = await submitted(cast.applicant)  # 材料审核: the unit's approve and reject forms
     accepting = await at_department(cast, clock)  # 预受理: the department's return form
+    async with results_outside(cases_pool):  # step 8 by the committee's buttons
+        certified = await passed(cast, clock)  # 撤销电子证书: the department's revoke form
+        public = await in_post_publicity(cast, clock)  # the public's objection form
+    await must_object(cast.operator, public)  # …and a finding form on the objections page
     reference = [
         f"/admin/reference/{kind}/new"
         for kind in ("rounds", "review-types", "committees", "departments", "series")
@@ -337,7 +348,21 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.sysadmin, "/admin/committee-rules/cmte-qg-gj"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
+        (cast.sysadmin, "/admin/pledge"),
+        (cast.sysadmin, "/admin/discredits"),
+        (cast.operator, "/objections"),
+        (cast.operator, f"/cases/{public}/objections"),
+        (cast.department, f"/cases/{certified}/revoke"),
+        (cast.department, f"/cases/{accepting}/discredit"),
+        (None, "/publicity"),
+        (None, f"/publicity/{public}/objection"),
     ]
+
+
+async def must_object(client: Client, case_id: str) -> None:
+    body = {"objector_name": "王五", "objector_contact": "0755-88880000", "content": "反映情况"}
+    status, answer = await client.api("POST", f"/api/cases/{case_id}/objections", body)
+    assert status == 201, answer
 
 
 async def _post(client: Client, form: Form, pairs, file_name: str | None) -> tuple[int, str]:
@@ -358,7 +383,9 @@ async def test_a_nul_in_any_field_of_any_web_form_is_a_4xx_with_the_form_kept(
     cast, anonymous, clock, gateway, services
 ):
     failures, sent = [], Counter()
-    pages = await _pages(cast, clock) + await _meeting_pages(cast, gateway, services, clock)
+    pages = await _pages(cast, clock, services["cases"].pool) + await _meeting_pages(
+        cast, gateway, services, clock
+    )
     for client, page_path in pages:
         client = client or anonymous
         status, page, _ = await client.page(page_path)

@@ -93,6 +93,7 @@ async def test_a_case_confirmed_as_passed_has_one_certificate_with_what_it_print
         "status": "valid",
         "status_label": "有效",
         "revoked_on": None,
+        "revoked_reason": None,
     }
     assert issued["passed_on"] < issued["issued_on"] == driver.clock.today().isoformat()
     # the unit and the department see it on the case; another unit does not

@@ -127,9 +127,15 @@ class CasesDriver:
         )
 
     async def act(self, actor: Actor, case_id: str, action: str, **inputs) -> dict:
+        if action == "submit" and "pledge_version" not in inputs:
+            inputs["pledge_version"] = await self.pledge_version(actor)  # as the page ticks it
         return await self.call(
             "case.act", {"case_id": case_id, "action": action, "inputs": inputs}, actor
         )
+
+    async def pledge_version(self, actor: Actor) -> int:
+        """The 诚信承诺 in force, which a submission accepts."""
+        return (await self.call("pledge.current", {}, actor))["version"]
 
     async def submitted(self, unit: Unit, review_type: str = "ptsb") -> str:
         case_id = await self.open(unit, review_type)

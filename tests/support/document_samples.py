@@ -5,7 +5,7 @@ PDF bytes.
 """
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from shared.contracts.documents.snapshots import (
     Acceptance,
@@ -15,6 +15,8 @@ from shared.contracts.documents.snapshots import (
     Basic,
     CaseHead,
     DeclarationForm,
+    ObjectionLine,
+    PledgeAccepted,
     Publicity,
     PublicityReport,
     RegistrationForm,
@@ -155,11 +157,35 @@ def registration(n: int = 1) -> RegistrationForm:
     return RegistrationForm(**_case_materials(n))
 
 
+PLEDGE = PledgeAccepted(
+    version=1,
+    text=(
+        "本人郑重承诺：\n"
+        "一、本人所填报的个人信息、学历资历、工作经历、业绩成果等申报材料及所提交的证明材料均"
+        "真实、准确、完整，不存在弄虚作假、伪造变造等情形；\n"
+        "二、本人遵守职称评审的各项纪律，不以任何方式干扰评审工作；\n"
+        "三、如有虚假，本人愿意接受取消评审资格、撤销已取得的职称等处理，并按规定记入职称申报"
+        "失信记录，记录期内不得申报职称。"
+    ),
+    accepted_at=datetime(2026, 5, 20, 1, 30, tzinfo=UTC),
+    client_ip="203.0.113.5",
+)
+OBJECTION = ObjectionLine(
+    seq=1,
+    received_on=date(2026, 11, 3),
+    source="社会公众提出",
+    content="反映该同志申报的获奖证书颁发单位与证书所载不符。",
+    status="不成立",
+    finding_text="经向颁奖单位函询，证书真实有效。",
+)
+
+
 def declaration(n: int = 1) -> DeclarationForm:
     return DeclarationForm(
         **_case_materials(n),
         pre_publicity=PRE.model_copy(update={"passed": True, "feedback": "公示期间未收到异议。"}),
         acceptance=Acceptance(accepted_on=date(2026, 7, 10), pre_approved_on=date(2026, 7, 15)),
+        pledge=PLEDGE,
     )
 
 
@@ -176,6 +202,7 @@ def report(n: int = 1, publicity: Publicity = PRE) -> PublicityReport:
         case=case_head(n),
         basic=basic(n),
         publicity=publicity.model_copy(update={"passed": True, "feedback": feedback}),
+        objections=[OBJECTION] if publicity == POST else [],
     )
 
 

@@ -9,6 +9,7 @@ from typing import get_args
 
 import pytest
 
+from services.cases.domain.integrity import INTEGRITY_NOTICES
 from services.cases.domain.model import APPLICANT_NOTICES
 from services.notify import aliyun_sms, tencent_sms
 from services.notify.provider_adapter import until_midnight
@@ -26,6 +27,15 @@ def test_every_notice_of_the_state_machine_has_a_template_of_its_own():
     missing = sorted(set(APPLICANT_NOTICES.values()) - set(NOTICE_TEMPLATES))
     assert missing == []
     assert set(NOTICE_TEMPLATES.values()) <= set(TEMPLATES)
+
+
+def test_every_integrity_notice_has_a_template_of_its_own():
+    assert sorted(set(INTEGRITY_NOTICES) - set(NOTICE_TEMPLATES)) == []
+
+
+def test_a_public_objector_is_told_each_finding_by_a_template_without_free_text():
+    for finding in ("upheld", "dismissed"):
+        assert TEMPLATES[f"objection.{finding}"].params == ()
 
 
 def test_every_purpose_of_an_sms_code_has_a_template():

@@ -12,7 +12,7 @@ from services.accounts.domain.validation import (
     validate_new_mobile,
     validate_username,
 )
-from shared.contracts.accounts.rpc import RequestCode
+from shared.contracts.accounts.rpc import ConfirmCode, RequestCode
 from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
 
@@ -160,6 +160,22 @@ async def _send(ctx: CallContext, code_id, mobile: str, code: str, purpose: str,
     except RpcError:
         await ctx.pool.execute("UPDATE sms_codes SET status = 'unsent' WHERE id = $1", code_id)
         raise _field("mobile", "验证码发送失败，请稍后重试", 503, "sms_send_failed") from None
+
+
+async def confirm_code(params: ConfirmCode, ctx: CallContext) -> dict:
+    """A mobile confirmed by its code, for a service that trusts the caller with it (the
+    gateway, before it passes a public objection to cases); the code is used up."""
+    try:
+        mobile = validate_mobile(params.mobile, label="手机号码")
+    except FieldError as error:
+        raise _field("mobile", error.message) from None
+    if not params.sms_code.strip():
+        raise _field("sms_code", "请填写短信验证码")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        problem = await consume_code(conn, ctx.deps, mobile, params.purpose, params.sms_code)
+    if problem:
+        raise _field("sms_code", problem)
+    return {"mobile": mobile}
 
 
 async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str | None:

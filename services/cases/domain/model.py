@@ -19,7 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from services.cases.domain.calendar import local_date, publicity_period
+from services.cases.domain.errors import DomainError, InvalidInput, cn_date
 from services.cases.domain.events import CaseTransitioned
+from services.cases.domain.objections import HANDLER_LABELS, Objection, first_open, upheld
 from shared.contracts.accounts.vocabulary import Role
 from shared.contracts.cases.inputs import (
     ACTION_INPUTS,
@@ -35,6 +37,7 @@ from shared.contracts.cases.inputs import (
     ReturnInput,
     StartPublicityInput,
 )
+from shared.contracts.cases.integrity import PublicityPhase
 from shared.contracts.cases.vocabulary import (
     ACTION_ROLES,
     ARROW,
@@ -73,6 +76,7 @@ __all__ = [
     "InvalidInput",
     "NoInput",
     "NotAllowed",
+    "ObjectionPending",
     "OptionalReasonInput",
     "Outcome",
     "Publicity",
@@ -96,14 +100,6 @@ S, A = CaseState, Action
 # --- errors ---
 
 
-class DomainError(Exception):
-    """A refused action; `message` is the Chinese text shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 class IllegalTransition(DomainError):
     """The action does not apply to the case in its current state (a conflict)."""
 
@@ -120,7 +116,21 @@ class PublicityNotOver(IllegalTransition):
     def __init__(self, state: CaseState, action: Action, role: Role, end: date) -> None:
         self.end = end
         super().__init__(
-            state, action, role, f"公示期至{_cn_date(end)}止，期满后方可进行“{action.verb}”操作"
+            state, action, role, f"公示期至{cn_date(end)}止，期满后方可进行“{action.verb}”操作"
+        )
+
+
+class ObjectionPending(IllegalTransition):
+    """An open objection blocks the step that closes its publicity (docs/integrity.md)."""
+
+    def __init__(self, state: CaseState, action: Action, role: Role, objection: Objection) -> None:
+        self.objection = objection
+        handler = HANDLER_LABELS[objection.handler]
+        super().__init__(
+            state,
+            action,
+            role,
+            f"{objection.label}尚未核实（由{handler}核实），核实后方可进行“{action.verb}”操作",
         )
 
 
@@ -128,18 +138,6 @@ class NotAllowed(DomainError):
     def __init__(self, action: Action, role: Role) -> None:
         self.action, self.role = action, role
         super().__init__(f"{role.label}无权进行“{action.verb}”操作")
-
-
-class InvalidInput(DomainError):
-    """`errors` maps a field name (dotted for nested fields) to its Chinese message."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        super().__init__("；".join(self.errors.values()))
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # --- round rules and value objects ---
@@ -286,6 +284,7 @@ class Case:
     pre_publicity: Publicity | None = None
     post_publicity: Publicity | None = None
     form_printed_at: datetime | None = None
+    objections: tuple[Objection, ...] = ()  # 异议, each with its finding once recorded
 
     @property
     def status_label(self) -> str:
@@ -425,10 +424,19 @@ def _ended_publicity(case: Case, period: Publicity | None, ctx: _Context) -> Pub
     return period
 
 
+def _no_open_objection(case: Case, phase: PublicityPhase, ctx: _Context) -> None:
+    if (pending := first_open(case.objections, phase)) is not None:
+        raise ObjectionPending(case.state, ctx.action, ctx.role, pending)
+
+
 def _record_result(
-    case: Case, inputs: PublicityResultInput, ctx: _Context, field_name: str
+    case: Case, inputs: PublicityResultInput, ctx: _Context, phase: PublicityPhase
 ) -> dict[str, Any]:
+    field_name = f"{phase.value}_publicity"
     period = _ended_publicity(case, getattr(case, field_name), ctx)
+    _no_open_objection(case, phase, ctx)
+    if inputs.passed and (found := upheld(case.objections, phase)):
+        raise InvalidInput({"passed": f"{found[0].label}经核实成立，公示结果只能为“不通过”"})
     recorded = Publicity(
         period.start, period.end, period.method, period.contact, inputs.passed, inputs.feedback
     )
@@ -436,14 +444,14 @@ def _record_result(
 
 
 def _record_pre_publicity_result(case: Case, inputs: PublicityResultInput, ctx: _Context) -> _Move:
-    changes = _record_result(case, inputs, ctx, "pre_publicity")
+    changes = _record_result(case, inputs, ctx, PublicityPhase.PRE)
     if inputs.passed:
         return _Move(S.DEPT_SUBMIT_READY, changes=changes)
     return _Move(S.CLOSED, Outcome.PRE_PUBLICITY_FAILED, reason=inputs.feedback, changes=changes)
 
 
 def _record_post_publicity_result(case: Case, inputs: PublicityResultInput, ctx: _Context) -> _Move:
-    changes = _record_result(case, inputs, ctx, "post_publicity")
+    changes = _record_result(case, inputs, ctx, PublicityPhase.POST)
     return _Move(S.DEPT_CONFIRM, reason=None if inputs.passed else inputs.feedback, changes=changes)
 
 
@@ -470,9 +478,12 @@ def _confirm(case: Case, inputs: OptionalReasonInput, ctx: _Context) -> _Move:
     result = case.post_publicity
     if result is None or result.passed is None:
         raise RuntimeError(f"case {case.id} is in {case.state} without a post-publicity result")
-    if result.passed:
+    _no_open_objection(case, PublicityPhase.POST, ctx)
+    found = upheld(case.objections, PublicityPhase.POST)
+    if result.passed and not found:
         return _Move(S.CLOSED, Outcome.PASSED, reason=inputs.reason)
-    return _Move(S.CLOSED, Outcome.POST_PUBLICITY_FAILED, reason=inputs.reason or result.feedback)
+    why = f"{found[0].label}经核实成立" if found else result.feedback
+    return _Move(S.CLOSED, Outcome.POST_PUBLICITY_FAILED, reason=inputs.reason or why)
 
 
 _HANDLERS: Mapping[Action, _Handler] = {

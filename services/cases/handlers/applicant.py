@@ -2,6 +2,8 @@
 
 import uuid
 
+from services.cases.discredits import check_id_numbers, normalised
+from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.materials import SectionInvalid, check_section, needs_pre_approval
 from services.cases.domain.model import CaseState
 from services.cases.domain.scans import ScanRefused, Usage, check_new_scan
@@ -25,6 +27,7 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
     actor = _applicant(ctx)
     now = ctx.deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
+        await _not_barred(conn, params.id_number, ctx.deps.clock.today())
         refs = await _check_choices(conn, params, ctx.deps.clock.today())
         case_id = uuid.uuid4()
         number = await conn.fetchval("SELECT nextval('case_numbers')")
@@ -32,8 +35,9 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
         await conn.execute(
             "INSERT INTO cases (id, case_no, unit_id, applicant_id, applicant_name,"
             " applicant_mobile, round_id, review_type_id, qualification_id, committee_id,"
-            " department_id, needs_pre_approval, state, status_label, created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            " department_id, needs_pre_approval, state, status_label, created_at, updated_at,"
+            " applicant_id_number)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
             case_id,
             case_no,
             actor.unit_id,
@@ -49,6 +53,7 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             CaseState.DRAFT.value,
             CaseState.DRAFT.label,
             now,
+            normalised(params.id_number) or None,
         )
         basic = {
             "name": params.applicant_name,
@@ -64,6 +69,14 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             now,
         )
     return {"case_id": str(case_id), "case_no": case_no}
+
+
+async def _not_barred(conn, id_number: str, today) -> None:
+    """A running 失信 entry against the applicant's ID number refuses the new declaration."""
+    try:
+        await check_id_numbers(conn, [id_number], today)
+    except DeclarationBarred as barred:
+        raise RpcError("discredited", barred.message, 422) from None
 
 
 def _birth_date(id_number: str) -> str | None:

@@ -10,16 +10,27 @@ recorded with the address and, when someone is signed in, who.
 import hmac
 import uuid
 
+from services.cases import discredits
 from services.cases.domain.calendar import local_date
 from services.cases.domain.certificates import as_typed, mask_id_number, mask_name
+from services.cases.domain.errors import DomainError
+from services.cases.domain.integrity import CERTIFICATE_REVOKED_NOTICE
+from services.cases.handlers.integrity import record_discredit, rpc_error
+from services.cases.repository import Note, save_notes
 from services.cases.scope import visibility
 from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.cases.certificates import (
+    CERTIFICATE_REVOKED,
     NOT_FOUND,
     CertificateOfCase,
+    CertificateRevokedEvent,
     CertificateStatus,
+    RevokeCertificate,
     VerifyCertificate,
 )
+from shared.contracts.cases.integrity import CaseNote
+from shared.envelope import Envelope, new_event
+from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 
 MAX_QUERIES_SHOWN = 200
@@ -28,7 +39,7 @@ ANONYMOUS = "未登录访客"
 COLUMNS = (
     "x.id, x.case_id, x.certificate_no, x.verification_code, x.holder_name, x.id_number,"
     " x.qualification, x.series, x.level, x.committee, x.department, x.passed_on, x.issued_on,"
-    " x.status, x.revoked_at"
+    " x.status, x.revoked_at, x.revoked_reason"
 )
 
 
@@ -39,6 +50,7 @@ async def get_certificate(params: CertificateOfCase, ctx: CallContext) -> dict:
         "case_id": str(row["case_id"]),
         "verification_code": row["verification_code"],
         **_shown(row, row["holder_name"], row["id_number"]),
+        "revoked_reason": row["revoked_reason"],
     }
 
 
@@ -150,3 +162,94 @@ def _query_record(row) -> dict:
         "who": who,
         "channel": row["channel"],
     }
+
+
+# --- revocation ---
+
+
+async def revoke(params: RevokeCertificate, ctx: CallContext) -> dict:
+    """已撤销 from now on in every verification; with a 失信 entry if the department gives one,
+    in the same transaction; notes in the case history, the event, the holder's SMS."""
+    if ctx.actor.role != "department" or ctx.actor.user_id is None:
+        raise RpcError("forbidden", "只有日常工作部门可以撤销电子证书", 403)
+    reason = params.reason.strip()
+    if not reason:
+        raise RpcError("invalid_input", "请填写撤销原因", 422, {"reason": "请填写撤销原因"})
+    now = ctx.deps.clock.now()
+    visible, args = visibility(ctx.actor, 2)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        case = await discredits.case_for_update(conn, params.case_id, visible, args)
+        certificate = case and await conn.fetchrow(
+            f"SELECT {COLUMNS} FROM certificates x WHERE x.case_id = $1 FOR UPDATE", case["id"]
+        )
+        if not certificate:
+            raise RpcError("not_found", "该申报业务没有职称电子证书，或无权查看", 404)
+        if certificate["status"] == CertificateStatus.REVOKED:
+            revoked_on = local_date(certificate["revoked_at"]).isoformat()
+            raise RpcError("conflict", f"该证书已于 {revoked_on} 撤销", 409)
+        await conn.execute(
+            "UPDATE certificates SET status = 'revoked', revoked_at = $2, revoked_reason = $3,"
+            " revoked_by = $4, revoked_by_name = $5 WHERE id = $1",
+            certificate["id"],
+            now,
+            reason,
+            ctx.actor.user_id,
+            ctx.actor.name,
+        )
+        facts = dict(case) | {
+            "holder_name": certificate["holder_name"],
+            "id_number": certificate["id_number"],
+        }
+        notes, events = _revoked(facts, certificate, reason, now)
+        entry = None
+        if params.discredit is not None:
+            try:
+                entry, note, more = await record_discredit(
+                    ctx, conn, facts, params.discredit, now, certificate["id"]
+                )
+            except DomainError as error:
+                raise _in_discredit(rpc_error(error)) from None
+            notes.append(note)
+            events += more
+        await save_notes(conn, ctx.actor, notes)
+        await add_to_outbox(conn, *events)
+    return {
+        "certificate_no": certificate["certificate_no"],
+        "status": CertificateStatus.REVOKED.value,
+        "status_label": CertificateStatus.REVOKED.label,
+        "revoked_on": local_date(now).isoformat(),
+        "discredit": entry,
+    }
+
+
+def _revoked(case: dict, certificate, reason: str, now) -> tuple[list[Note], list[Envelope]]:
+    note = Note(
+        case["id"],
+        CaseNote.CERTIFICATE_REVOKED,
+        case["state"],
+        case["status_label"],
+        case["outcome"],
+        now,
+        {"certificate_no": certificate["certificate_no"]},
+        reason,
+    )
+    payload = CertificateRevokedEvent(
+        certificate_id=certificate["id"],
+        case_id=case["id"],
+        certificate_no=certificate["certificate_no"],
+        revoked_at=now.isoformat(),
+        reason=reason,
+    )
+    events = [
+        new_event(CERTIFICATE_REVOKED.type, payload, "cases"),
+        discredits.applicant_notice(
+            case, CERTIFICATE_REVOKED_NOTICE, "certificate_revoked", reason, now
+        ),
+    ]
+    return [note], events
+
+
+def _in_discredit(error: RpcError) -> RpcError:
+    """The 失信 part's fields as the request names them (discredit.reason, …)."""
+    error.fields = {f"discredit.{k}": v for k, v in error.fields.items()}
+    return error

@@ -4,11 +4,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
+from services.cases import objection_views
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.handlers.committee_rules import outside_results
 from services.cases.handlers.workflow import RECORDED_OUTSIDE
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
+from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
 from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
 from shared.contracts.cases.rpc import (
     MAX_LISTED_IDS,
@@ -216,7 +218,8 @@ async def get_many(params: GetMany, ctx: CallContext) -> dict:
 async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
     """The full view of each of these cases the actor may see, in the order given.
 
-    Four queries however many cases: the cases, then all their sections, scans and history.
+    Five queries however many cases: the cases (with the text of their 诚信承诺), then all
+    their sections, scans, history and (for those who see them) objections.
     """
     condition, args = visibility(ctx.actor, 2)
     # One snapshot, so a case's state and its history always agree (a printed form shows both).
@@ -225,8 +228,8 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         rows = await conn.fetch(
-            f"SELECT {LIST_COLUMNS}, c.applicant_id FROM cases c{JOINS}"
-            f" WHERE c.id = ANY($1::uuid[]) AND {condition}",
+            f"SELECT {LIST_COLUMNS}, c.applicant_id, c.pledge, pv.text AS pledge_text"
+            f" FROM cases c{JOINS}{PLEDGE_JOIN} WHERE c.id = ANY($1::uuid[]) AND {condition}",
             case_ids,
             *args,
         )
@@ -250,7 +253,10 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
             seen,
         )
         outside = await _outside_decisions(conn, ctx.actor, seen)
-    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history), outside)
+        objections = await _objections(conn, ctx.actor, seen)
+    parts = _CaseParts(
+        _by_case(sections), _by_case(attachments), _by_case(history), outside, objections
+    )
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
     by_id = {r["id"]: r for r in rows}
@@ -280,6 +286,34 @@ class _CaseParts:
     attachments: dict[uuid.UUID, list]
     history: dict[uuid.UUID, list]
     outside: frozenset  # the cases a committee may decide by its buttons
+    objections: dict[uuid.UUID, list]  # for those who see them (objection_views)
+
+
+# the text of the 诚信承诺 version the case accepted
+PLEDGE_JOIN = " LEFT JOIN pledge_versions pv ON pv.version = (c.pledge->>'version')::int"
+
+
+async def _objections(conn, actor: Actor, case_ids: list) -> dict[uuid.UUID, list]:
+    if not objection_views.sees_objections(actor):
+        return {}
+    return await objection_views.objection_rows(conn, case_ids)
+
+
+def history_action_name(action: str) -> str:
+    """A move's verb, or what a note records (登记异议, 撤销电子证书, …)."""
+    try:
+        return Action(action).verb
+    except ValueError:
+        return CaseNote(action).label
+
+
+def history_actor_label(role: str) -> str:
+    return PUBLIC_ACTOR_LABEL if role == PUBLIC_ACTOR else Role(role).label
+
+
+def _pledge(row) -> dict | None:
+    pledge = row["pledge"]
+    return {**pledge, "text": row["pledge_text"] or ""} if pledge else None
 
 
 def _by_case(rows) -> dict[uuid.UUID, list]:
@@ -322,15 +356,19 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
             {
                 **_own_fields(h),
                 "inputs": _inputs_seen(ctx.actor, h["inputs"]),
-                "action_name": Action(h["action"]).verb,
+                "action_name": history_action_name(h["action"]),
                 "from_label": CaseState(h["from_state"]).label,
                 "to_label": CaseState(h["to_state"]).label,
-                "actor_label": Role(h["actor_role"]).label,
+                "actor_label": history_actor_label(h["actor_role"]),
                 "at": h["at"].isoformat(),
             }
             for h in parts.history.get(case_id, [])
         ],
         "actions": [a.value for a in _actions(ctx, row, parts.outside)],
+        "pledge": _pledge(row),
+        "objections": [
+            objection_views.view(o, ctx.actor) for o in parts.objections.get(case_id, [])
+        ],
     }
 
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.cases.certificates import issue_certificates
+from services.cases.declarations import check_declaration, record_pledges
 from services.cases.domain.events import CaseTransitioned
+from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.model import (
     ACTION_ROLES,
     Action,
@@ -136,6 +138,7 @@ ANSWERS: Mapping[type[DomainError], Answer] = {
     CaseNotFound: Answer("not_found", 404),
     StaleVersion: Answer("conflict", 409),
     MaterialsMissing: Answer("incomplete", 422),
+    DeclarationBarred: Answer("discredited", 422),
     ReviewedByMeeting: Answer("forbidden", 403),
     InOpenMeeting: Answer("conflict", 409),
     IllegalTransition: Answer("conflict", 409),
@@ -161,6 +164,7 @@ class Permit:
     actor: Actor
     role: Role
     action: Action
+    client_ip: str = ""  # where the request came from: kept with a 诚信承诺 accepted
 
     @classmethod
     def check(cls, actor: Actor, action: Action | str) -> "Permit":
@@ -196,7 +200,7 @@ MoveOutcome = MovedCase | Refused  # one case's, in a request
 
 async def act(params: Act, ctx: CallContext) -> dict:
     try:
-        permit = Permit.check(ctx.actor, params.action)
+        permit = replace(Permit.check(ctx.actor, params.action), client_ip=params.client_ip)
     except DomainError as error:
         raise rpc_error(error) from None
     # Sent means compared, whatever the number (0 included): only an absent one is not.
@@ -283,6 +287,7 @@ async def move_as(
     events = [_event(m.loaded.facts, m.event, permit.actor) for m in moved]
     notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
     await save(conn, permit.actor, moved, now, [*events, *notices])
+    await record_pledges(conn, moved, now, permit.client_ip)  # with each 填报上报
     await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
 
@@ -304,6 +309,8 @@ async def _move_one(
             raise StaleVersion(expected[case_id], case.version)
         if permit.action is Action.SUBMIT and (missing := await missing_materials(conn, case_id)):
             raise MaterialsMissing(missing)
+        if permit.action is Action.SUBMIT:
+            await check_declaration(conn, case_id, inputs, now)  # 失信 records, 诚信承诺
         if permit.action in RECORDED_OUTSIDE:
             await _may_record_outside(conn, case_id)
         [event] = case.act(

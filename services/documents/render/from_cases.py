@@ -23,6 +23,8 @@ from shared.contracts.documents.snapshots import (
     Basic,
     CaseHead,
     DeclarationForm,
+    ObjectionLine,
+    PledgeAccepted,
     Publicity,
     PublicityReport,
     RegistrationForm,
@@ -70,6 +72,7 @@ def declaration_form(case: Case, unit_name: str) -> DeclarationForm:
             accepted_on=_last_day(case, "accept"),
             pre_approved_on=_last_day(case, "grant_pre_approval"),
         ),
+        pledge=PledgeAccepted.model_validate(case["pledge"]) if case.get("pledge") else None,
     )
 
 
@@ -78,6 +81,19 @@ def publicity_report(case: Case, unit_name: str, which: Which) -> PublicityRepor
         case=case_head(case, unit_name),
         basic=basic(case),
         publicity=Publicity.model_validate(case[f"{which}_publicity"]),
+        objections=[_objection(o) for o in case.get("objections") or [] if o["phase"] == which],
+    )
+
+
+def _objection(objection: dict) -> ObjectionLine:
+    received = datetime.fromisoformat(objection["received_at"]).astimezone(CHINA).date()
+    return ObjectionLine(
+        seq=objection["seq"],
+        received_on=received,
+        source=objection["source_label"],
+        content=objection["content"],
+        status=objection["status_label"],
+        finding_text=objection["finding_text"],
     )
 
 

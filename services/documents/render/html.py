@@ -2,9 +2,10 @@
 
 import hashlib
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
 import weasyprint
@@ -15,6 +16,7 @@ from services.documents.render.snapshots import KINDS, Kind
 from shared.contracts.documents.snapshots import Roster
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHINA = ZoneInfo("Asia/Shanghai")
 # Bump when the Python side of rendering changes what is printed; template and stylesheet
 # changes are picked up by the checksum of their files.
 ENGINE_VERSION = "1"
@@ -26,6 +28,14 @@ def cn_date(value: date | None) -> str:
 
 def cn_month(value: date | None) -> str:
     return f"{value.year}年{value.month}月" if value else ""
+
+
+def cn_minute(value: datetime | None) -> str:
+    """A moment as people in Shenzhen read it: 2026年6月1日 09:05."""
+    if value is None:
+        return ""
+    local = value.astimezone(CHINA)
+    return f"{cn_date(local.date())} {local:%H:%M}"
 
 
 def qr_data_uri(text: str) -> str:
@@ -40,7 +50,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.filters.update(cn_date=cn_date, cn_month=cn_month)
+ENV.filters.update(cn_date=cn_date, cn_month=cn_month, cn_minute=cn_minute)
 ENV.globals.update(qr=qr_data_uri, geometry=layout.GEOMETRY)
 
 

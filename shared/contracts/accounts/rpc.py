@@ -5,6 +5,7 @@ The JSON API's bodies are the params the gateway passes on (`Credentials`, `NewP
 """
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, Field, RootModel
 
@@ -147,6 +148,14 @@ class RequestCode(SmsCodeRequest):
     client_ip: str = ""
 
 
+class ConfirmCode(BaseModel):
+    """A code that only confirms a mobile (purpose objection): used up when right."""
+
+    mobile: str = ""
+    purpose: Literal["objection"] = "objection"
+    sms_code: str = ""
+
+
 class RegisterUnit(BaseModel):
     form: UnitRegistration
     client_ip: str = ""
@@ -259,6 +268,10 @@ class CodeSent(Reply):
     mobile: str
     cooldown_seconds: int
     expires_in_seconds: int
+
+
+class CodeConfirmed(Reply):
+    mobile: str
 
 
 class RegisteredUnit(Reply):
@@ -386,6 +399,12 @@ CAPTCHA_NEW = _method("captcha.new", NewCaptcha, Captcha, "A new image captcha f
 SMS_REQUEST_CODE = _method(
     "sms.request_code", RequestCode, CodeSent, "Send an SMS code (cooldown, daily caps)"
 )
+SMS_CONFIRM_CODE = _method(
+    "sms.confirm_code",
+    ConfirmCode,
+    CodeConfirmed,
+    "Confirm a mobile by its SMS code (purpose objection; the code is used up)",
+)
 UNIT_REGISTER = _method(
     "unit.register", RegisterUnit, RegisteredUnit, "Register a unit and its unit admin"
 )
@@ -451,6 +470,7 @@ API = ServiceApi(
     (
         CAPTCHA_NEW,
         SMS_REQUEST_CODE,
+        SMS_CONFIRM_CODE,
         UNIT_REGISTER,
         AUTH_LOGIN,
         AUTH_SESSION,

@@ -39,8 +39,9 @@ ManagedRole = Literal["unit_operator", "applicant", "department", "office", "com
 ReviewerRole = Literal["department", "office", "committee"]
 UserStatus = Literal["all", "active", "disabled"]
 # register: a new unit admin; reset_password: a forgotten password (the code goes to the
-# account's registered mobile); change_mobile: a signed-in person's new mobile.
-SmsPurpose = Literal["register", "reset_password", "change_mobile"]
+# account's registered mobile); change_mobile: a signed-in person's new mobile; objection:
+# the mobile of someone raising an objection during 评后公示 (docs/integrity.md).
+SmsPurpose = Literal["register", "reset_password", "change_mobile", "objection"]
 
 # The fields of an operator's or applicant's form (and of an import file's row), named.
 PERSON_FIELD_LABELS: dict[str, str] = {

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Event, Method, Payload, Reply
+from shared.contracts.cases.integrity import DiscreditTerms, DiscreditView
 
 NOT_FOUND = "未查询到该证书，请核对证书编号和验证码"
 
@@ -61,6 +62,24 @@ class CertificateView(Reply):
     status: str  # CertificateStatus
     status_label: str
     revoked_on: str | None
+    revoked_reason: str | None  # for those who may see the case, never in verification
+
+
+class RevokeCertificate(BaseModel):
+    """撤销: the reason is required; a 失信 entry against the holder's ID number may come with
+    it, in the same transaction."""
+
+    case_id: uuid.UUID
+    reason: str = ""
+    discredit: DiscreditTerms | None = None
+
+
+class CertificateRevoked(Reply):
+    certificate_no: str
+    status: str
+    status_label: str
+    revoked_on: str
+    discredit: DiscreditView | None
 
 
 class VerifiedCertificate(Reply):
@@ -116,6 +135,16 @@ class CertificateIssued(Payload):
     issued_on: str
 
 
+class CertificateRevokedEvent(Payload):
+    """A certificate revoked: verification shows 已撤销 with the day from now on."""
+
+    certificate_id: uuid.UUID
+    case_id: uuid.UUID
+    certificate_no: str
+    revoked_at: str
+    reason: str
+
+
 def _method(name, params, result, summary) -> Method:
     return Method("cases", name, params, result, summary)
 
@@ -139,7 +168,13 @@ CERTIFICATE_QUERIES = _method(
     CertificateQueries,
     "Who verified the certificate of this case, and when: its holder only",
 )
-METHODS = (CERTIFICATE_GET, CERTIFICATE_VERIFY, CERTIFICATE_QUERIES)
+CERTIFICATE_REVOKE = _method(
+    "certificate.revoke",
+    RevokeCertificate,
+    CertificateRevoked,
+    "Revoke a case's e-certificate with a reason, and maybe record a 失信 entry (department)",
+)
+METHODS = (CERTIFICATE_GET, CERTIFICATE_VERIFY, CERTIFICATE_QUERIES, CERTIFICATE_REVOKE)
 
 CERTIFICATE_ISSUED = Event(
     "certificate.issued",
@@ -147,4 +182,11 @@ CERTIFICATE_ISSUED = Event(
     "cases",
     ("documents",),
     "An e-certificate was issued (确认办结 of a passed case): documents renders and signs its PDF",
+)
+CERTIFICATE_REVOKED = Event(
+    "certificate.revoked",
+    CertificateRevokedEvent,
+    "cases",
+    (),
+    "An e-certificate was revoked (verification says 已撤销 at once; the holder is told by SMS)",
 )

@@ -5,7 +5,8 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.base import Event, Payload
-from shared.contracts.cases.certificates import CERTIFICATE_ISSUED
+from shared.contracts.cases import integrity
+from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED
 from shared.contracts.cases.meetings import EVENTS as MEETING_EVENTS
 
 
@@ -85,5 +86,7 @@ EVENTS = (
     CASE_APPLICANT_NOTICE,
     ORGANISATION_RENAMED,
     CERTIFICATE_ISSUED,
+    CERTIFICATE_REVOKED,
+    *integrity.EVENTS,
     *MEETING_EVENTS,
 )

@@ -34,6 +34,13 @@ class NoInput(ActionInput):
     pass
 
 
+class SubmitInput(ActionInput):
+    """填报上报: the version of the 诚信承诺 the applicant read and accepted (the cases service
+    refuses a submission without the version in force)."""
+
+    pledge_version: int | None = Field(default=None, title="诚信承诺")
+
+
 class OptionalReasonInput(ActionInput):
     reason: str | None = Field(default=None, title="原因")
 
@@ -113,7 +120,7 @@ class PublicityResultInput(ActionInput):
 
 A = Action
 ACTION_INPUTS: Mapping[Action, type[ActionInput]] = {
-    A.SUBMIT: NoInput,
+    A.SUBMIT: SubmitInput,
     A.CANCEL: OptionalReasonInput,
     A.APPROVE: ApproveInput,
     A.REJECT: ReasonInput,
@@ -144,6 +151,7 @@ AnyActionInput = (
     | OptionalReasonInput
     | StartPublicityInput
     | PublicityResultInput
+    | SubmitInput
     | NoInput
 )
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
+from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
+from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
@@ -321,6 +323,8 @@ class CaseView(CaseRow):
     scan_limits: ScanLimitsView
     history: list[HistoryEntry]
     actions: list[str]  # vocabulary.Action the actor may take now
+    pledge: PledgeAccepted | None  # the 诚信承诺 accepted at submission
+    objections: list[ObjectionView]  # 异议 during publicity (none shown to the applicant)
 
 
 class CaseViews(Reply):
@@ -386,6 +390,7 @@ class ActionRequest(BaseModel):
 class Act(ActionRequest):
     case_id: uuid.UUID
     action: str  # vocabulary.Action
+    client_ip: str = ""  # the gateway's: kept with the 诚信承诺 accepted on 填报上报
 
 
 class BatchAct(BaseModel):
@@ -648,6 +653,7 @@ API = ServiceApi(
         CASE_ACT,
         CASE_BATCH,
         *CERTIFICATE_METHODS,
+        *INTEGRITY_METHODS,
         EXPERT_LIST,
         EXPERT_GET,
         EXPERT_CREATE,

@@ -6,7 +6,7 @@ the kind and the template version, names the rendered PDF. Pure: no I/O.
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+PageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
 
 class Snapshot(BaseModel):
@@ -132,11 +133,32 @@ class Acceptance(Snapshot):
     pre_approved_on: date | None = None  # 专技处前置审批通过
 
 
+class PledgeAccepted(Snapshot):
+    """The 诚信承诺 the applicant accepted when submitting: which text, when, from where."""
+
+    version: int
+    text: PageText
+    accepted_at: datetime
+    client_ip: Text
+
+
 class DeclarationForm(RegistrationForm):
     """评审（申报）表: the 登记表 plus publicity result and acceptance; case number as QR."""
 
     pre_publicity: Publicity
     acceptance: Acceptance
+    pledge: PledgeAccepted | None = None  # none for a case submitted before the pledge was
+
+
+class ObjectionLine(Snapshot):
+    """An objection as a 公示情况表 lists it: never who raised it (the objector is protected)."""
+
+    seq: int
+    received_on: date
+    source: Text  # 单位登记, 日常工作部门登记, 社会公众提出
+    content: LongText
+    status: Text  # 待核实, 成立, 不成立
+    finding_text: LongText | None = None
 
 
 class PublicityReport(Snapshot):
@@ -145,6 +167,7 @@ class PublicityReport(Snapshot):
     case: CaseHead
     basic: Basic
     publicity: Publicity
+    objections: list[ObjectionLine] = Field(default_factory=list, max_length=200)
 
 
 # the snapshot model of each document kind (vocabulary.KINDS)
