@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway import (
     api,
     api_account,
+    api_audit,
     api_cases,
     api_documents,
     api_experts,
@@ -18,6 +19,7 @@ from gateway.pages import (
     account_pages,
     admin_pages,
     applicant_pages,
+    audit_pages,
     auth_pages,
     case_pages,
     expert_pages,
@@ -91,11 +93,13 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_cases.setup_case_api(app)
     api_documents.setup_documents_api(app)
     api_experts.setup_experts_api(app)
+    api_audit.setup_audit_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
     expert_pages.setup_routes(app)
+    audit_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

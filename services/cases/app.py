@@ -3,6 +3,7 @@
 from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
+    audit_trail,
     expert_import,
     experts,
     printing,
@@ -43,6 +44,8 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_HOME, queries.home_counts)
     rpc.serve(contract.CASE_ACT, workflow.act)
     rpc.serve(contract.CASE_BATCH, workflow.batch)
+    rpc.serve(contract.AUDIT_SEARCH, audit_trail.search)
+    rpc.serve(contract.CASE_READERS, audit_trail.readers)
     rpc.serve(contract.EXPERT_LIST, experts.list_experts)
     rpc.serve(contract.EXPERT_GET, experts.get_expert)
     rpc.serve(contract.EXPERT_CREATE, experts.create_expert)
