@@ -82,7 +82,9 @@ async def search(request, params: AuditSearch, cursor: Cursor | None) -> Merged:
         await _ask(request, "cases", params, cursor, answers, unavailable)
         numbered = answers.get("cases", {}).get("cases") or []
         if numbered:  # a case number: the others know its cases by id
-            params = params.model_copy(update={"object": "", "case_ids": numbered})
+            params = AuditSearch.model_validate(
+                {**params.model_dump(), "object": "", "case_ids": numbered}
+            )
     await asyncio.gather(
         *(_ask(request, s, params, cursor, answers, unavailable) for s in services)
     )
@@ -126,17 +128,8 @@ async def case_readers(request, case_id: str) -> list[dict]:
 
 # --- the search as a query string (the page's form and GET /api/audit) ---
 
-QUERY = (
-    "person",
-    "object",
-    "object_type",
-    "action",
-    "outcome",
-    "since",
-    "until",
-    "before",
-    "limit",
-)
+FILTERS = ("person", "object", "object_type", "action", "outcome", "since", "until")
+QUERY = (*FILTERS, "before", "limit")
 DATE_FORMAT = "日期格式应为 YYYY-MM-DD"
 
 

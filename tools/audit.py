@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("command", choices=["verify", "purge"])
     parser.add_argument("services", nargs="*", help="their schemas (default: all four)")
     parser.add_argument("--keep-days", type=int, help="default: ZC_AUDIT_KEEP_DAYS (180)")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     for name in args.services:
         if not SCHEMA.fullmatch(name):
             parser.error(f"not a schema name: {name!r}")
