@@ -106,46 +106,64 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def canonical(row: Mapping[str, Any]) -> bytes:
-    """The bytes a row's hash is taken over: its hashed columns (previous hash included) as
-    JSON with sorted keys and no spaces, times in UTC to the microsecond, ids as text."""
+ID_COLUMNS = ("actor_id", "actor_unit_id", "session_id")
+
+
+def _canonical_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's hashed columns as canonical JSON values: times in UTC to the microsecond, ids
+    as text, details without floats. A row written here holds them so already; a row read
+    back from PostgreSQL is turned into them."""
     values = {name: row[name] for name in HASHED}
-    values["at"] = _instant(row["at"])
-    for name in ("actor_id", "actor_unit_id", "session_id"):
+    if not isinstance(values["at"], str):
+        values["at"] = _instant(values["at"])
+    for name in ID_COLUMNS:
         values[name] = _text(values[name])
     values["case_ids"] = [str(c) for c in values["case_ids"]]
     values["details"] = _plain(_details(values["details"]))
-    values["format"] = FORMAT
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return values
+
+
+def _serialised(values: dict[str, Any]) -> bytes:
+    """JSON with sorted keys and no spaces, the format number included."""
+    text = json.dumps(
+        {**values, "format": FORMAT}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return text.encode()
+
+
+def canonical(row: Mapping[str, Any]) -> bytes:
+    """The bytes a row's hash is taken over: its hashed columns, the previous hash included."""
+    return _serialised(_canonical_values(row))
 
 
 def row_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    return None if value in (None, "") else uuid.UUID(str(value))
+def _id(value: Any) -> str | None:
+    """An id as PostgreSQL gives a uuid back: lower case, with hyphens."""
+    return None if value in (None, "") else str(uuid.UUID(str(value)))
 
 
 def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) -> dict[str, Any]:
-    """The columns of one entry by `actor` (shared.rpc.Actor), before it is chained."""
+    """The columns of one entry by `actor`, as canonical values, before it is chained."""
     return {
-        "at": at,
-        "actor_id": _uuid(actor.user_id),
+        "at": _instant(at),
+        "actor_id": _id(actor.user_id),
         "actor_username": actor.username,
         "actor_name": actor.name,
         "actor_role": actor.role,
-        "actor_unit_id": _uuid(actor.unit_id),
+        "actor_unit_id": _id(actor.unit_id),
         "actor_org_id": actor.org_id,
         "actor_org_name": actor.organisation,
-        "session_id": _uuid(actor.session_id),
+        "session_id": _id(actor.session_id),
         "client_address": actor.client_address,
         "request_id": request_id,
         "action": entry.action,
         "object_type": entry.object_type,
         "object_id": str(entry.object_id or ""),
         "object_label": entry.object_label,
-        "case_ids": [uuid.UUID(str(c)) for c in entry.case_ids],
+        "case_ids": [_id(c) for c in entry.case_ids],
         "outcome": entry.outcome,
         "code": entry.code,
         "details": _plain(entry.details),
@@ -153,11 +171,11 @@ def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) ->
 
 
 def chain(last_seq: int, last_hash: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows numbered on from the head and each linked to the one before it."""
+    """New rows numbered on from the head, each linked to the one before it and hashed."""
     chained = []
     for offset, row in enumerate(rows, start=1):
         linked = {**row, "seq": last_seq + offset, "prev_hash": last_hash}
-        last_hash = linked["hash"] = row_hash(linked)
+        last_hash = linked["hash"] = hashlib.sha256(_serialised(linked)).hexdigest()
         chained.append(linked)
     return chained
 
@@ -172,14 +190,6 @@ WITH added AS (
 )
 UPDATE audit_chain SET last_seq = $2, last_hash = $3
 """
-
-
-def _as_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()},
-        "at": _instant(row["at"]),
-        "case_ids": [str(c) for c in row["case_ids"]],
-    }
 
 
 async def record(conn, actor: Actor, *entries: Entry, at: datetime | None = None) -> None:
@@ -201,7 +211,7 @@ async def record(conn, actor: Actor, *entries: Entry, at: datetime | None = None
 async def _append(conn, rows: list[dict[str, Any]]) -> None:
     head = await conn.fetchrow(LOCK_HEAD)
     chained = chain(head["last_seq"], head["last_hash"], rows)
-    payload = json.dumps([_as_json(r) for r in chained], ensure_ascii=False)
+    payload = json.dumps(chained, ensure_ascii=False)
     await conn.execute(APPEND, payload, chained[-1]["seq"], chained[-1]["hash"])
 
 

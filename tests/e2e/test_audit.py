@@ -38,9 +38,7 @@ async def search(client: Client, **query) -> dict:
     return body
 
 
-async def test_a_sign_in_through_the_gateway_records_the_address_and_the_request(
-    gateway, services
-):
+async def test_a_sign_in_through_the_gateway_records_the_address_and_the_request(gateway, services):
     person = await new_user(services, "office", org_id="office-zjc", org_name="专技处")
     request_id = f"signin-{uuid.uuid4().hex[:8]}"
     client = Client(str(gateway.make_url("")), headers={"X-Request-ID": request_id})

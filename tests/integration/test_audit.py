@@ -370,9 +370,9 @@ async def test_account_changes_write_a_row_each_naming_the_account(here):
 async def test_staff_opening_a_case_or_a_scan_write_a_row_its_applicant_reading_none(here):
     unit, stranger = await here.unit(), await here.unit("192.0.2.77")
     case_id = await here.driver.submitted(unit)
-    scan = (await here.driver.call("case.get", {"case_id": case_id}, unit.operator))[
-        "attachments"
-    ][0]
+    scan = (await here.driver.call("case.get", {"case_id": case_id}, unit.operator))["attachments"][
+        0
+    ]
     with in_request() as opened:
         await here.driver.call("case.get", {"case_id": case_id}, unit.operator)
     [row] = await here.rows("cases", opened)
@@ -389,8 +389,9 @@ async def test_staff_opening_a_case_or_a_scan_write_a_row_its_applicant_reading_
     assert actor_of(row) == expected_actor(unit.operator)
     assert reads["applicant"] == []
     with in_request() as request_id, pytest.raises(RpcError):
-        await here.driver.call("files.read", {"file_id": scan["file_id"]}, stranger.operator,
-                               "documents")
+        await here.driver.call(
+            "files.read", {"file_id": scan["file_id"]}, stranger.operator, "documents"
+        )
     [row] = await here.rows("documents", request_id)
     assert (row["outcome"], row["code"], row["client_address"]) == (
         "refused",
@@ -567,7 +568,7 @@ async def forge_row(scratch: Scratch, after: int) -> str:
     actor = Actor(user_id=uuid.uuid4(), role="department", name="冒名", client_address="6.6.6.6")
     row = audit.new_row(actor, Entry("case.view", "case", uuid.uuid4()), datetime.now(UTC), None)
     [chained] = audit.chain(after, previous, [row])
-    return json.dumps(audit._as_json(chained), ensure_ascii=False)
+    return json.dumps(chained, ensure_ascii=False)
 
 
 # --- keeping and purging ----------------------------------------------------------------
