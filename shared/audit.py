@@ -142,11 +142,13 @@ def row_hash(row: Mapping[str, Any]) -> str:
 
 def _id(value: Any) -> str | None:
     """An id as PostgreSQL gives a uuid back: lower case, with hyphens."""
-    return None if value in (None, "") else str(uuid.UUID(str(value)))
+    if value is None or isinstance(value, uuid.UUID):
+        return None if value is None else str(value)
+    return str(uuid.UUID(value)) if value else None
 
 
-def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) -> dict[str, Any]:
-    """The columns of one entry by `actor`, as canonical values, before it is chained."""
+def _who(actor: Actor, at: datetime, request_id: str | None) -> dict[str, Any]:
+    """The columns saying who, when and in which request: the same for every entry of a write."""
     return {
         "at": _instant(at),
         "actor_id": _id(actor.user_id),
@@ -159,6 +161,11 @@ def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) ->
         "session_id": _id(actor.session_id),
         "client_address": actor.client_address,
         "request_id": request_id,
+    }
+
+
+def _what(entry: Entry) -> dict[str, Any]:
+    return {
         "action": entry.action,
         "object_type": entry.object_type,
         "object_id": str(entry.object_id or ""),
@@ -168,6 +175,11 @@ def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) ->
         "code": entry.code,
         "details": _plain(entry.details),
     }
+
+
+def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) -> dict[str, Any]:
+    """The columns of one entry by `actor`, as canonical values, before it is chained."""
+    return {**_who(actor, at, request_id), **_what(entry)}
 
 
 def chain(last_seq: int, last_hash: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -198,9 +210,8 @@ async def record(conn, actor: Actor, *entries: Entry, at: datetime | None = None
     the commit."""
     if not entries:
         return
-    at = at or datetime.now(UTC)
-    request_id = correlation.current()
-    rows = [new_row(actor, entry, at, request_id) for entry in entries]
+    who = _who(actor, at or datetime.now(UTC), correlation.current())
+    rows = [{**who, **_what(entry)} for entry in entries]
     if conn.is_in_transaction():
         await _append(conn, rows)
         return
