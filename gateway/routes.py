@@ -9,6 +9,7 @@ from gateway import (
     api_account,
     api_audit,
     api_cases,
+    api_certificates,
     api_documents,
     api_experts,
     api_identity,
@@ -22,6 +23,7 @@ from gateway.pages import (
     audit_pages,
     auth_pages,
     case_pages,
+    certificate_pages,
     expert_pages,
     home_pages,
     print_pages,
@@ -92,12 +94,14 @@ def setup(app: web.Application, static_dir: Path) -> None:
     _api_account(add)
     api_cases.setup_case_api(app)
     api_documents.setup_documents_api(app)
+    api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
     api_audit.setup_audit_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
+    certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     audit_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")

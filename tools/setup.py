@@ -1,5 +1,9 @@
 """Create the database and apply every service's migrations: `python -m tools.setup`.
 
+Also makes the development key and CA that sign the e-certificates, under
+<ZC_VAR_DIR>/signing/, when no signing key is configured (ZC_SIGNING_KEY_FILE) and they are
+not there yet (services/documents/signing.py).
+
 With --demo, also load the demo accounts (tools.demo) when they are not there yet, and the
 demo cases (tools.demo_cases) when the demo units have none.
 """
@@ -9,6 +13,7 @@ import asyncio
 import logging
 import time
 
+from services.documents.signing import CertificateSettings, ensure_development_keys
 from shared.db import ensure_database
 from shared.logs import setup_logging
 from shared.migrations import migrate_service
@@ -25,6 +30,9 @@ async def setup(demo: bool = False) -> None:
     for service in SERVICES:
         applied = await migrate_service(settings.database_url, service)
         log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
+    if not CertificateSettings().configured:
+        keys = ensure_development_keys(settings.var_dir)
+        log.info("e-certificates are signed with the development key %s", keys.key_file)
     if demo:
         from tools.demo import load_demo, load_reference, save_and_print
         from tools.demo_cases import load_demo_cases

@@ -14,6 +14,7 @@ from multidict import MultiMapping
 
 from gateway.api_cases import open_for_applicant, upload_scan
 from gateway.auth import login_required
+from gateway.pages.certificate_pages import certificate_of
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.cases import rpc as cases_rpc
 from shared.contracts.cases.materials import (
@@ -222,7 +223,8 @@ async def _case(request: web.Request) -> dict:
 
 @applicant_only
 async def case_page(request: web.Request) -> web.Response:
-    return _overview(request, await _case(request))
+    case = await _case(request)
+    return _overview(request, case, certificate=await certificate_of(request, case, holder=True))
 
 
 def _overview(
@@ -233,6 +235,7 @@ def _overview(
     upload_error: tuple[str, str] | None = None,
     submit_error: str | None = None,
     cancel_error: tuple[str, str] | None = None,
+    certificate: dict | None = None,
 ) -> web.Response:
     """The case; an error goes beside the upload, the submit button or the cancel reason it is
     about, else on top."""
@@ -252,6 +255,7 @@ def _overview(
         "cancel_error": cancel_error,
         "max_upload_mb": MAX_UPLOAD_MB,
         "declaration": _declaration(case),
+        "certificate": certificate,
     }
     return render(request, "applicant/case.html", context, status)
 

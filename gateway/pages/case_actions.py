@@ -26,6 +26,7 @@ from gateway.pages.case_forms import (
     return_targets,
     year_field,
 )
+from gateway.pages.certificate_pages import certificate_of
 from gateway.web import call, local_path, render, see_other, shows_on_form
 from shared.contracts.accounts.vocabulary import UNIT_ROLES, WORK_ROLES
 from shared.contracts.cases import rpc as cases_rpc
@@ -75,6 +76,7 @@ async def case_view(request: web.Request) -> web.Response:
         "approval": _approval(case["unit_approval"]),
         "history": [{**h, "when": local_time(h["at"])} for h in case["history"]],
         "prints": _prints(request, case),
+        "certificate": await certificate_of(request, case),
     }
     return render(request, "cases/case.html", context)
 

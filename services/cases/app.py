@@ -1,9 +1,12 @@
 """The cases service: the workflow's RPC methods and consumed events, in one process."""
 
+from datetime import UTC, datetime
+
 from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
     audit_trail,
+    certificates,
     expert_import,
     experts,
     printing,
@@ -12,8 +15,11 @@ from services.cases.handlers import (
     workflow,
 )
 from shared.consumer import EventConsumer
+from shared.contracts.cases import certificates as certificate_contract
 from shared.contracts.cases import rpc as contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
+from shared.periodic import service_hooks
+from shared.rate_limit import sweep
 from shared.rpc import RpcRouter
 from shared.service import Service
 from shared.settings import Settings
@@ -44,6 +50,7 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_HOME, queries.home_counts)
     rpc.serve(contract.CASE_ACT, workflow.act)
     rpc.serve(contract.CASE_BATCH, workflow.batch)
+    serve_certificates(rpc)
     rpc.serve(contract.AUDIT_SEARCH, audit_trail.search)
     rpc.serve(contract.CASE_READERS, audit_trail.readers)
     rpc.serve(contract.EXPERT_LIST, experts.list_experts)
@@ -56,6 +63,20 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     return rpc
 
 
+def serve_certificates(rpc: RpcRouter) -> None:
+    rpc.serve(certificate_contract.CERTIFICATE_GET, certificates.get_certificate)
+    rpc.serve(certificate_contract.CERTIFICATE_VERIFY, certificates.verify)
+    rpc.serve(certificate_contract.CERTIFICATE_QUERIES, certificates.queries)
+
+
+SWEEP_INTERVAL = 300.0  # seconds between purges of the verification rate counters
+
+
+async def sweep_rate_counts(pool, deps: CasesDeps) -> int:
+    async with pool.acquire() as conn:
+        return await sweep(conn, datetime.now(UTC), deps.rate_limits.table)
+
+
 def build_events(deps: CasesDeps) -> EventConsumer:
     events = EventConsumer("cases")
     printed = DECLARATION_FORM_PRINTED
@@ -65,4 +86,14 @@ def build_events(deps: CasesDeps) -> EventConsumer:
 
 def build_service(settings: Settings | None = None, deps: CasesDeps | None = None) -> Service:
     deps = deps or CasesDeps()
-    return Service("cases", build_rpc(deps), build_events(deps), settings=settings)
+    start_sweep, stop_sweep = service_hooks(
+        "cases-sweep", SWEEP_INTERVAL, lambda service: sweep_rate_counts(service.pool, deps)
+    )
+    return Service(
+        "cases",
+        build_rpc(deps),
+        build_events(deps),
+        settings=settings,
+        on_start=[start_sweep],
+        on_stop=[stop_sweep],
+    )

@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 
 from services.cases.settings import CasesSettings
 from shared.clock import Clock
+from shared.rate_limit import RateLimiter
 
 
 @dataclass
 class CasesDeps:
     clock: Clock = field(default_factory=Clock)
     settings: CasesSettings = field(default_factory=CasesSettings)
+    rate_limits: RateLimiter = field(default_factory=RateLimiter)  # public verification

@@ -4,11 +4,13 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.documents.handlers import audit_trail, files, print_jobs, printing
+from services.documents.handlers import audit_trail, certificates, files, print_jobs, printing
 from services.documents.jobs import JobSettings, PrintJobRunner
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
+from services.documents.signing import CertificateSettings, SigningKeys, check_keys
 from shared.consumer import EventConsumer
+from shared.contracts.cases.certificates import CERTIFICATE_ISSUED
 from shared.contracts.documents import rpc as contract
 from shared.periodic import service_hooks
 from shared.rate_limit import RateLimiter, sweep
@@ -27,6 +29,8 @@ class DocumentsDeps:
     jobs: JobSettings | None = None  # print jobs at once, lease, attempts (ZC_PRINT_*)
     runner: PrintJobRunner | None = None
     rate_limits: RateLimiter = field(default_factory=RateLimiter)  # print jobs per user
+    certificates: CertificateSettings = field(default_factory=CertificateSettings)
+    signing_keys: SigningKeys | None = None  # checked at start (ZC_SIGNING_*)
 
 
 SWEEP_INTERVAL = 300.0  # seconds between purges of the print-job rate counters
@@ -46,11 +50,23 @@ def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc.serve(contract.DOCUMENTS_PRINT, print_jobs.start_print)
     rpc.serve(contract.DOCUMENTS_JOB, print_jobs.get_job)
     rpc.serve(contract.DOCUMENTS_READERS, audit_trail.readers)
+    rpc.serve(contract.CERTIFICATES_READ, certificates.read_certificate)
     return rpc
+
+
+def build_events(deps: DocumentsDeps) -> EventConsumer:
+    events = EventConsumer("documents")
+    issued = CERTIFICATE_ISSUED
+    events.on(issued.type, issued.payload)(certificates.certificate_issued_handler(deps))
+    return events
 
 
 def build_service(settings: Settings | None = None, deps: DocumentsDeps | None = None) -> Service:
     deps = deps or DocumentsDeps()
+
+    async def check_signing(service: Service) -> None:
+        if deps.signing_keys is None:
+            deps.signing_keys = check_keys(deps.certificates, service.settings.var_dir)
 
     async def connect(service: Service) -> None:
         if deps.peers is None:
@@ -101,8 +117,8 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
     return Service(
         "documents",
         build_rpc(deps),
-        EventConsumer("documents"),
+        build_events(deps),
         settings=settings,
-        on_start=[connect, start_workers, start_jobs, start_sweep],
+        on_start=[check_signing, connect, start_workers, start_jobs, start_sweep],
         on_stop=[stop_sweep, stop_jobs, close, stop_workers],
     )

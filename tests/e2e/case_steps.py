@@ -232,6 +232,25 @@ async def at_department(cast: Cast, clock, **choices) -> str:
     return case_id
 
 
+async def passed(cast: Cast, clock, **choices) -> str:
+    """Walked on to 业务办结 with the review passed: the department's 确认办结 issued its
+    职称电子证书."""
+    case_id = await at_department(cast, clock, **choices)
+    for client, action in (
+        (cast.department, "accept"),
+        (cast.applicant, "print_declaration_form"),
+        (cast.department, "forward_to_committee"),
+        (cast.committee, "pass_review"),
+        (cast.department, "launch_post_publicity"),
+        (cast.operator, "start_post_publicity"),
+    ):
+        await must(client, case_id, action)
+    clock.offset += PUBLICITY_OVER
+    await must(cast.operator, case_id, "record_post_publicity_result", **PASSED)
+    await must(cast.department, case_id, "confirm")
+    return case_id
+
+
 # --- reading pages ---
 
 

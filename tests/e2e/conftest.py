@@ -18,6 +18,7 @@ from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as documents
+from services.documents.signing import ensure_development_keys
 from services.notify.app import build_service as notify
 from services.notify.dev_provider import DevSmsProvider
 from tests.support.rate_limits import out_of_reach
@@ -45,6 +46,7 @@ def cases(settings):
 
 @pytest.fixture(scope="package")
 async def services(settings):
+    ensure_development_keys(settings.var_dir)  # as tools.setup does: e-certificates get signed
     started = {}
     for build in (accounts_for_tests, cases, documents, notify):
         service = build(settings)

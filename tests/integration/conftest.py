@@ -11,6 +11,8 @@ from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
 from services.documents.app import build_service as build_documents
+from services.documents.signing import ensure_development_keys
+from services.notify.app import NotifyDeps
 from services.notify.app import build_service as build_notify
 from services.notify.dev_provider import DevSmsProvider
 from shared.db import ensure_database
@@ -54,7 +56,9 @@ async def accounts_deps():
 async def identity(own_settings, accounts_deps):
     """accounts + notify + the development SMS provider, and a driver to call them."""
     accounts = build_accounts(own_settings, accounts_deps)
-    notify = build_notify(own_settings)
+    # One clock for the system: a test that moves accounts' time (to 08:00 of today, say)
+    # moves notify's too, or notify would find every code already expired.
+    notify = build_notify(own_settings, NotifyDeps(clock=accounts_deps.clock))
     provider = DevSmsProvider(own_settings)
     for part in (notify, provider, accounts):
         await part.start()
@@ -82,6 +86,7 @@ WORKFLOW_TODAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # inside the seeded 202
 @pytest.fixture(scope="module")
 async def workflow(own_settings):
     """cases + documents + notify + the SMS provider, a client, and a driver."""
+    ensure_development_keys(own_settings.var_dir)  # a passed case's certificate gets signed
     cases_deps = CasesDeps()
     cases = build_cases(own_settings, cases_deps)
     documents = build_documents(own_settings)

@@ -88,3 +88,38 @@ def ink_of_pages(pdf: bytes, dpi: int = 40) -> list[Ink | None]:
             w, h = image.width * mm, image.height * mm
             inks.append(None if box is None else Ink(w, h, *(v * mm for v in box)))
         return inks
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What pyHanko's validator says of a PDF's one signature, against given trust roots."""
+
+    intact: bool  # the signed bytes are the bytes signed
+    valid: bool  # the signature over them checks out
+    trusted: bool  # its certificate chains to a trust root
+    whole_file: bool  # it covers the entire file
+    signer: str
+
+
+async def signature_of(pdf: bytes, trust_root_files: list[str]) -> Signature:
+    """The validation of the PDF's only signature (pyHanko's own, as a reader's would be);
+    a file too damaged to find the signature in counts as not intact."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = [load_cert_from_pemder(path) for path in trust_root_files]
+    try:
+        [embedded] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+        status = await async_validate_pdf_signature(embedded, ValidationContext(trust_roots=roots))
+    except Exception as error:  # damaged beyond reading: not intact
+        return Signature(False, False, False, False, f"unreadable: {error!r}")
+    return Signature(
+        status.intact,
+        status.valid,
+        status.trusted,
+        status.coverage is SignatureCoverageLevel.ENTIRE_FILE,
+        status.signing_cert.subject.human_friendly,
+    )

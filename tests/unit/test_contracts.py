@@ -21,6 +21,7 @@ from services.cases.app import CasesDeps
 from services.cases.app import build_events as cases_events
 from services.cases.app import build_rpc as cases_rpc
 from services.documents.app import DocumentsDeps
+from services.documents.app import build_events as documents_events
 from services.documents.app import build_rpc as documents_rpc
 from services.notify.app import NotifyDeps
 from services.notify.app import build_events as notify_events
@@ -43,6 +44,7 @@ ROUTERS = {
 CONSUMERS = {
     "accounts": accounts_events,
     "cases": lambda: cases_events(CasesDeps()),
+    "documents": lambda: documents_events(DocumentsDeps()),
     "notify": lambda: notify_events(NotifyDeps()),
 }
 

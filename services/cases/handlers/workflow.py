@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.cases.certificates import issue_certificates
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     ACTION_ROLES,
@@ -268,6 +269,7 @@ async def move_as(
     notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
     refused = _audited_refusals(permit.action, outcomes)
     await save(conn, permit.actor, moved, now, [*events, *notices], refused)
+    await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
 
 

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.base import Event, Payload
+from shared.contracts.cases.certificates import CERTIFICATE_ISSUED
 
 
 class CaseTransitioned(Payload):
@@ -78,4 +79,4 @@ ORGANISATION_RENAMED = Event(
     "A department or committee was renamed: its reviewer accounts show the new name",
 )
 
-EVENTS = (CASE_TRANSITIONED, CASE_APPLICANT_NOTICE, ORGANISATION_RENAMED)
+EVENTS = (CASE_TRANSITIONED, CASE_APPLICANT_NOTICE, ORGANISATION_RENAMED, CERTIFICATE_ISSUED)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
+from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
 SERVICE = "cases"
@@ -654,6 +655,7 @@ API = ServiceApi(
         CASE_ACT,
         CASE_BATCH,
         CASE_READERS,
+        *CERTIFICATE_METHODS,
         EXPERT_LIST,
         EXPERT_GET,
         EXPERT_CREATE,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.documents.certificates import CERTIFICATES_READ
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
 
@@ -163,5 +164,6 @@ API = ServiceApi(
         DOCUMENTS_PRINT,
         DOCUMENTS_JOB,
         DOCUMENTS_READERS,
+        CERTIFICATES_READ,
     ),
 )

@@ -1,0 +1,150 @@
+"""职称电子证书 (the e-certificate of a passed case): the cases service's methods, the event
+it writes when it issues one, and the words around it. Pure: no I/O.
+
+A certificate is issued in the transaction of the department's 确认办结 of a passed case;
+docs/certificates.md says what its number is made of and who sees what.
+"""
+
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.base import Event, Method, Payload, Reply
+
+NOT_FOUND = "未查询到该证书，请核对证书编号和验证码"
+
+
+class CertificateStatus(StrEnum):
+    label: str
+
+    def __new__(cls, value: str, label: str) -> "CertificateStatus":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    VALID = "valid", "有效"
+    REVOKED = "revoked", "已撤销"
+
+
+class CertificateOfCase(BaseModel):
+    case_id: uuid.UUID
+
+
+class VerifyCertificate(BaseModel):
+    """What anyone types on /verify (or the QR code's link carries), and where from."""
+
+    certificate_no: str = Field("", max_length=40)
+    verification_code: str = Field("", max_length=20)
+    client_ip: str = ""  # the gateway's: what the rate limit counts and the record keeps
+    channel: Literal["page", "api"] = "page"
+
+
+class CertificateView(Reply):
+    """The whole certificate, to those who may see its case."""
+
+    certificate_id: str
+    case_id: str
+    certificate_no: str
+    verification_code: str
+    holder_name: str
+    id_number: str
+    qualification: str
+    series: str
+    level: str
+    committee: str
+    department: str  # the issuing 日常工作部门
+    passed_on: str  # the committee's 评审通过, ISO date
+    issued_on: str  # the department's 确认办结, ISO date
+    status: str  # CertificateStatus
+    status_label: str
+    revoked_on: str | None
+
+
+class VerifiedCertificate(Reply):
+    """What a verification shows anyone: the holder masked (李*华, 440305********0019)."""
+
+    certificate_no: str
+    holder_name: str
+    id_number: str
+    qualification: str
+    series: str
+    level: str
+    committee: str
+    department: str
+    passed_on: str
+    issued_on: str
+    status: str
+    status_label: str
+    revoked_on: str | None
+
+
+class QueryRecord(Reply):
+    at: str  # ISO 8601 with offset
+    client_ip: str
+    who: str  # the signed-in person's name and role, or 未登录访客
+    channel: str  # page or api
+
+
+class CertificateQueries(Reply):
+    """The 查询记录 of a certificate, newest first: for its holder only."""
+
+    certificate_no: str
+    total: int
+    items: list[QueryRecord]
+
+
+class CertificateIssued(Payload):
+    """A certificate issued: what it prints, for the documents service to render and sign."""
+
+    certificate_id: uuid.UUID
+    case_id: uuid.UUID
+    unit_id: uuid.UUID
+    applicant_id: uuid.UUID
+    certificate_no: str
+    verification_code: str
+    holder_name: str
+    id_number: str
+    qualification: str
+    series: str
+    level: str
+    committee: str
+    department: str
+    passed_on: str
+    issued_on: str
+
+
+def _method(name, params, result, summary) -> Method:
+    return Method("cases", name, params, result, summary)
+
+
+CERTIFICATE_GET = _method(
+    "certificate.get",
+    CertificateOfCase,
+    CertificateView,
+    "A case's e-certificate, to those who may see the case (404 when it has none)",
+)
+CERTIFICATE_VERIFY = _method(
+    "certificate.verify",
+    VerifyCertificate,
+    VerifiedCertificate,
+    "Public verification by number and code (no login; rate-limited per client address;"
+    " each success recorded)",
+)
+CERTIFICATE_QUERIES = _method(
+    "certificate.queries",
+    CertificateOfCase,
+    CertificateQueries,
+    "Who verified the certificate of this case, and when: its holder only",
+)
+METHODS = (CERTIFICATE_GET, CERTIFICATE_VERIFY, CERTIFICATE_QUERIES)
+
+CERTIFICATE_ISSUED = Event(
+    "certificate.issued",
+    CertificateIssued,
+    "cases",
+    ("documents",),
+    "An e-certificate was issued (确认办结 of a passed case): documents renders and signs its PDF",
+)
