@@ -3,11 +3,12 @@
 One append-only table per service schema (`audit_log`, shared/migrations/0003_audit.sql).
 A row is written in the transaction of the change it records, so the trail never shows a
 change that was rolled back and never misses one that was committed. Each row carries the
-hash of the row before it: SHA-256 over the row's canonical serialisation, which includes
-that previous hash. The chain's head (`audit_chain`, one row) is locked while rows are added
-and moved on in the same statement that adds them, so concurrent writers queue there, one
-after the other, instead of forking the chain; the head is locked last in a transaction, so
-waiting for it never closes a cycle of locks.
+hash of the row before it: its own hash is SHA-256 of "<previous hash>:<seq>:<body>", the
+body being its other columns in a canonical serialisation made here (`body`). The database
+function `audit_append` (the migration) numbers, links and inserts the rows in one
+statement, with the chain's head (`audit_chain`, one row) locked until the transaction ends:
+concurrent writers queue there, one after the other, instead of forking the chain. The head
+is taken last in a transaction, so waiting for it never closes a cycle of locks.
 
 Verifying and purging the chain: shared/audit_chain.py (`python -m tools.audit`). What is
 recorded, and why: docs/audit.md.
@@ -30,9 +31,9 @@ from shared.rpc import Actor, CallContext, RpcError
 GENESIS = "0" * 64  # the previous hash of the first row ever written
 FORMAT = 1  # of the canonical serialisation; part of every hash
 
-# The columns the hash covers, in the order rows are read back for verifying.
-HASHED = (
-    "seq",
+# A row's body: every column but its place in the chain (seq, prev_hash, hash), in the order
+# rows are read back for verifying.
+BODY = (
     "at",
     "actor_id",
     "actor_username",
@@ -52,9 +53,8 @@ HASHED = (
     "outcome",
     "code",
     "details",
-    "prev_hash",
 )
-COLUMNS = (*HASHED, "hash")
+COLUMNS = ("seq", *BODY, "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,11 @@ def _plain(value: Any) -> Any:
 ID_COLUMNS = ("actor_id", "actor_unit_id", "session_id")
 
 
-def _canonical_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row's hashed columns as canonical JSON values: times in UTC to the microsecond, ids
-    as text, details without floats. A row written here holds them so already; a row read
-    back from PostgreSQL is turned into them."""
-    values = {name: row[name] for name in HASHED}
+def _body_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's body as canonical JSON values: times in UTC to the microsecond, ids as text,
+    details without floats. A row written here holds them so already; a row read back from
+    PostgreSQL is turned into them."""
+    values = {name: row[name] for name in BODY}
     if not isinstance(values["at"], str):
         values["at"] = _instant(values["at"])
     for name in ID_COLUMNS:
@@ -123,17 +123,26 @@ def _canonical_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _serialised(values: dict[str, Any]) -> bytes:
+def _serialised(values: dict[str, Any]) -> str:
     """JSON with sorted keys and no spaces, the format number included."""
-    text = json.dumps(
+    return json.dumps(
         {**values, "format": FORMAT}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
-    return text.encode()
+
+
+def body(row: Mapping[str, Any]) -> str:
+    """A row's canonical body: what its hash covers besides its place in the chain."""
+    return _serialised(_body_values(row))
+
+
+def linked_hash(prev_hash: str, seq: int, row_body: str) -> str:
+    """SHA-256 of "<previous hash>:<seq>:<body>" in UTF-8, as audit_append() computes it."""
+    return hashlib.sha256(f"{prev_hash}:{seq}:{row_body}".encode()).hexdigest()
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
-    """The bytes a row's hash is taken over: its hashed columns, the previous hash included."""
-    return _serialised(_canonical_values(row))
+    """The bytes a row's hash is taken over: the previous row's hash, its number, its body."""
+    return f"{row['prev_hash']}:{row['seq']}:{body(row)}".encode()
 
 
 def row_hash(row: Mapping[str, Any]) -> str:
@@ -183,47 +192,29 @@ def new_row(actor: Actor, entry: Entry, at: datetime, request_id: str | None) ->
 
 
 def chain(last_seq: int, last_hash: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """New rows numbered on from the head, each linked to the one before it and hashed."""
+    """New rows numbered on from the head, linked and hashed as audit_append() does it."""
     chained = []
     for offset, row in enumerate(rows, start=1):
-        linked = {**row, "seq": last_seq + offset, "prev_hash": last_hash}
-        last_hash = linked["hash"] = hashlib.sha256(_serialised(linked)).hexdigest()
+        seq = last_seq + offset
+        linked = {**row, "seq": seq, "prev_hash": last_hash}
+        last_hash = linked["hash"] = linked_hash(last_hash, seq, _serialised(row))
         chained.append(linked)
     return chained
 
 
 # --- writing ---
 
-LOCK_HEAD = "SELECT last_seq, last_hash FROM audit_chain FOR UPDATE"
-# One statement adds the rows and moves the head on (a round trip fewer under the lock).
-APPEND = """
-WITH added AS (
-    INSERT INTO audit_log SELECT * FROM jsonb_populate_recordset(NULL::audit_log, $1::text::jsonb)
-)
-UPDATE audit_chain SET last_seq = $2, last_hash = $3
-"""
+APPEND = "SELECT audit_append($1::text[])"  # shared/migrations/0003_audit.sql
 
 
 async def record(conn, actor: Actor, *entries: Entry, at: datetime | None = None) -> None:
-    """Append `entries` by `actor` to this schema's trail, in the caller's transaction (or
-    in one of their own). Call it last in a transaction: it holds the chain's head until
-    the commit."""
+    """Append `entries` by `actor` to this schema's trail, in the caller's transaction (or,
+    outside one, as a statement of its own). Call it last in a transaction: it holds the
+    chain's head until the commit."""
     if not entries:
         return
     who = _who(actor, at or datetime.now(UTC), correlation.current())
-    rows = [{**who, **_what(entry)} for entry in entries]
-    if conn.is_in_transaction():
-        await _append(conn, rows)
-        return
-    async with conn.transaction():
-        await _append(conn, rows)
-
-
-async def _append(conn, rows: list[dict[str, Any]]) -> None:
-    head = await conn.fetchrow(LOCK_HEAD)
-    chained = chain(head["last_seq"], head["last_hash"], rows)
-    payload = json.dumps(chained, ensure_ascii=False)
-    await conn.execute(APPEND, payload, chained[-1]["seq"], chained[-1]["hash"])
+    await conn.execute(APPEND, [_serialised({**who, **_what(entry)}) for entry in entries])
 
 
 # --- reading: the sysadmin's search, an applicant's readers ---

@@ -1,6 +1,7 @@
 -- The audit trail (shared/audit.py, docs/audit.md): append-only, one row per thing done,
 -- written in the transaction of the change it records. Each row carries the hash of the row
 -- before it; `seq` numbers the chain without gaps (taken from the head, not a sequence).
+-- Rows are added by audit_append() below, never by a bare INSERT.
 CREATE TABLE audit_log (
     seq             bigint PRIMARY KEY,
     at              timestamptz NOT NULL,
@@ -43,6 +44,39 @@ CREATE TABLE audit_chain (
 );
 INSERT INTO audit_chain (last_seq, last_hash, anchor_seq, anchor_hash)
 VALUES (0, repeat('0', 64), 0, repeat('0', 64));
+
+-- Append rows given as their canonical bodies (shared/audit.py `body`): lock the head, give
+-- each row the next number and its hash, SHA-256 of "<previous hash>:<seq>:<body>" in UTF-8,
+-- insert them in one statement, move the head on. One call, so one round trip, and the head
+-- is locked from here to the end of the caller's transaction.
+CREATE FUNCTION audit_append(bodies text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    head_seq   bigint;
+    head_hash  text;
+    body       text;
+    seqs       bigint[] := '{}';
+    links      text[] := '{}';
+    hashes     text[] := '{}';
+BEGIN
+    SELECT last_seq, last_hash INTO head_seq, head_hash FROM audit_chain FOR UPDATE;
+    FOREACH body IN ARRAY bodies LOOP
+        head_seq := head_seq + 1;
+        seqs := seqs || head_seq;
+        links := links || head_hash;
+        head_hash := encode(sha256(convert_to(head_hash || ':' || head_seq || ':' || body, 'UTF8')),
+                            'hex');
+        hashes := hashes || head_hash;
+    END LOOP;
+    INSERT INTO audit_log
+    SELECT s, r.at, r.actor_id, r.actor_username, r.actor_name, r.actor_role, r.actor_unit_id,
+           r.actor_org_id, r.actor_org_name, r.session_id, r.client_address, r.request_id,
+           r.action, r.object_type, r.object_id, r.object_label, r.case_ids, r.outcome, r.code,
+           r.details, p, h
+    FROM unnest(bodies, seqs, links, hashes) AS given (b, s, p, h),
+         LATERAL jsonb_populate_record(NULL::audit_log, b::jsonb) AS r;
+    UPDATE audit_chain SET last_seq = head_seq, last_hash = head_hash;
+    RETURN head_seq;
+END $$;
 
 -- Append-only inside the database too: no UPDATE, DELETE or TRUNCATE of the trail, but the
 -- purge's DELETE (it says so with SET LOCAL zc.audit_purge = 'on'). The database roles in
