@@ -13,6 +13,7 @@ from gateway import (
     api_documents,
     api_experts,
     api_identity,
+    api_meetings,
     health,
 )
 from gateway import web as page_helpers
@@ -22,10 +23,12 @@ from gateway.pages import (
     applicant_pages,
     audit_pages,
     auth_pages,
+    ballot_pages,
     case_pages,
     certificate_pages,
     expert_pages,
     home_pages,
+    meeting_pages,
     print_pages,
     public,
     reference_pages,
@@ -97,6 +100,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
     api_audit.setup_audit_api(app)
+    api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
@@ -104,6 +108,8 @@ def setup(app: web.Application, static_dir: Path) -> None:
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     audit_pages.setup_routes(app)
+    meeting_pages.setup_routes(app)
+    ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

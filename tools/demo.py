@@ -5,6 +5,7 @@ Passwords are random, printed when the accounts are created and kept in
 """
 
 import uuid
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +15,14 @@ from services.accounts.domain.validation import gender_from_id, id_check_char
 from services.accounts.enrolment import Enrolment, upsert_enrolment
 from shared.db import create_pool
 from shared.settings import Settings
-from tools.demo_data import COMMITTEES, DEPARTMENTS, OFFICE, demo_reference
+from tools.demo_data import (
+    COMMITTEES,
+    DEPARTMENTS,
+    MEETING_RULES,
+    OFFICE,
+    demo_experts,
+    demo_reference,
+)
 
 
 def _id(first17: str) -> str:
@@ -61,15 +69,40 @@ UNITS = [
 
 
 async def load_reference(settings: Settings) -> None:
-    """The demo round, series, qualifications, committees and review types (kept if edited)."""
+    """The demo round, series, qualifications, committees and review types, the committees'
+    experts and two committees' meeting rules (each kept if edited)."""
     from services.cases.reference_seed import seed_reference
 
     pool = await create_pool(settings.database_url, "cases")
     try:
         async with pool.acquire() as conn, conn.transaction():
             await seed_reference(conn, demo_reference())
+            await load_experts(conn)
     finally:
         await pool.close()
+
+
+async def load_experts(conn: asyncpg.Connection) -> None:
+    """A few experts in each committee's library, unless it has some already."""
+    for committee, (basis, minimum, outside) in MEETING_RULES.items():
+        await conn.execute(
+            "INSERT INTO committee_meeting_rules (committee_id, basis, min_members,"
+            " outside_results) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            committee,
+            basis,
+            minimum,
+            outside,
+        )
+    stocked = {
+        r["committee_id"] for r in await conn.fetch("SELECT DISTINCT committee_id FROM experts")
+    }
+    rows = [r for r in demo_experts(date.today()) if r[0] not in stocked]
+    await conn.executemany(
+        "INSERT INTO experts (id, committee_id, name, id_number, mobile, unit_name, series_id,"
+        " speciality, title_level, joined_on, term_ends_on, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), now())",
+        [(uuid.uuid4(), *row) for row in rows],
+    )
 
 
 async def load_demo(settings: Settings) -> list[tuple[str, str, str]]:

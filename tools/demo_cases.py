@@ -10,6 +10,7 @@ work. Loaded once: nothing happens while a demo unit has cases.
 """
 
 import asyncio
+import contextlib
 import io
 import logging
 import secrets
@@ -722,6 +723,29 @@ async def _outbox_sent(pool: asyncpg.Pool, seconds: float = 30.0) -> None:
     raise DemoCasesFailed("the demo cases' events were not published in time")
 
 
+@contextlib.asynccontextmanager
+async def _decided_outside(pool):
+    """The demo's cases past step 8 were decided before there were meetings: walked by the
+    committees' 评审通过 as results reached outside the system, the committees' meeting rules
+    are put back as they were afterwards."""
+    kept = await pool.fetch("SELECT * FROM committee_meeting_rules")
+    await pool.executemany(
+        "INSERT INTO committee_meeting_rules (committee_id, outside_results) VALUES ($1, true)"
+        " ON CONFLICT (committee_id) DO UPDATE SET outside_results = true",
+        [(committee,) for committee in COMMITTEES],
+    )
+    try:
+        yield
+    finally:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM committee_meeting_rules")
+            await conn.executemany(
+                "INSERT INTO committee_meeting_rules (committee_id, basis, min_members,"
+                " max_members, outside_results) VALUES ($1, $2, $3, $4, $5)",
+                [tuple(r.values()) for r in kept],
+            )
+
+
 async def load_demo_cases(settings: Settings) -> int:
     """Create the demo cases unless a demo unit has cases already; returns how many."""
     conn = await asyncpg.connect(settings.database_url)
@@ -760,8 +784,9 @@ async def load_demo_cases(settings: Settings) -> int:
             started.append(service)
         await client.start()
         walker = Walker(client, clock, cast)
-        for case in scheduled:
-            await walker.walk(case)
+        async with _decided_outside(cases.pool):
+            for case in scheduled:
+                await walker.walk(case)
         await _outbox_sent(cases.pool)
     except DemoCasesFailed as error:
         raise DemoCasesFailed(

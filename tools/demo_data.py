@@ -5,8 +5,9 @@ The cases service's reference data (`DEMO_REFERENCE`, loaded by `python -m tools
 --demo` and by the tests) and the demo reviewer accounts both use these ids.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
+from services.accounts.domain.validation import id_check_char
 from services.cases.reference_seed import ReferenceSeed
 from shared.organisations import OFFICE_ID, OFFICE_NAME
 
@@ -123,3 +124,50 @@ def demo_reference() -> ReferenceSeed:
         committee_qualifications=COMMITTEE_QUALIFICATIONS,
         review_types=REVIEW_TYPES,
     )
+
+
+# --- review meetings: a few experts per committee, and two committees' meeting rules ---
+
+NS_UNIT = "深圳市南山科技发展有限公司"  # a demo unit: an expert of it is recused on its cases
+SURNAMES = "张王李赵陈杨黄周吴徐孙马朱胡郭何林罗高梁"
+
+# committee id: (its experts, the series and level they hold)
+COMMITTEE_EXPERTS = {
+    "cmte-qg-gj": (9, "gc", ("正高", "正高", "正高", "副高")),
+    "cmte-da-zj": (4, "da", ("副高", "中级")),
+    "cmte-tyjl-zj": (3, "tyjl", ("中级",)),
+    "cmte-zzjx-zj": (3, "zzjs", ("中级",)),
+    "cmte-szu-zj": (3, "gxjs", ("副高",)),
+    "cmte-zx6-zj": (3, "zxjs", ("中级",)),
+    "cmte-sl-zj": (4, "gc", ("中级", "副高")),
+    "cmte-shhg-zj": (3, "gc", ("中级",)),
+}
+# 轻工 高级 sits meetings of 5 in the demo (a committee's own minimum, as a region may set with
+# provincial approval), so its 9 experts can be drawn; 档案 records results reached outside
+# the system and keeps the 评审通过 / 评审不通过 buttons.
+MEETING_RULES = {
+    "cmte-qg-gj": ("speciality", 5, False),
+    "cmte-da-zj": ("speciality", None, True),
+}
+
+
+def _id_number(first17: str) -> str:
+    return first17 + id_check_char(first17)
+
+
+def demo_experts(today: date) -> list[tuple]:
+    """(committee, name, ID number, mobile, work unit, series, speciality, level, joined, ends)
+    for each committee's experts; one of 轻工's works at 南山科技, a demo unit."""
+    joined = today - timedelta(days=60)
+    rows = []
+    for c, (committee, (count, series, levels)) in enumerate(COMMITTEE_EXPERTS.items()):
+        for n in range(count):
+            serial = c * 20 + n
+            unit = NS_UNIT if (committee, n) == ("cmte-qg-gj", 8) else f"深圳市第{serial + 1}研究院"
+            rows.append((
+                committee, f"{SURNAMES[serial % len(SURNAMES)]}专家{serial + 1:02d}",
+                _id_number(f"44030519{60 + serial % 30:02d}0101{serial:03d}"),
+                f"1390000{serial:04d}", unit, series, "本专业", levels[n % len(levels)],
+                joined, joined + timedelta(days=3 * 365 - 30),
+            ))  # fmt: skip
+    return rows

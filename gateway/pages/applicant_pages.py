@@ -14,6 +14,7 @@ from multidict import MultiMapping
 
 from gateway.api_cases import open_for_applicant, upload_scan
 from gateway.auth import login_required
+from gateway.pages.case_forms import history_note
 from gateway.pages.certificate_pages import certificate_of
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.cases import rpc as cases_rpc
@@ -325,7 +326,7 @@ def _scan_usage(case: dict) -> dict:
 
 
 def _history_row(item: dict) -> dict:
-    return {**item, "at": _local(item["at"])}
+    return {**item, "at": _local(item["at"]), "note": history_note(item)}
 
 
 def _local(iso: str) -> str:

@@ -19,6 +19,7 @@ from gateway.pages.case_forms import (
     done_message,
     form_errors,
     form_kind,
+    history_note,
     inputs_from,
     local_time,
     parse_action,
@@ -74,22 +75,26 @@ async def case_view(request: web.Request) -> web.Response:
         "education": _education(case["sections"].get("education") or {}),
         "scans": [_scan(a) for a in case["attachments"]],
         "approval": _approval(case["unit_approval"]),
-        "history": [{**h, "when": local_time(h["at"])} for h in case["history"]],
+        "history": [
+            {**h, "when": local_time(h["at"]), "note": history_note(h)} for h in case["history"]
+        ],
         "prints": _prints(request, case),
         "certificate": await certificate_of(request, case),
     }
     return render(request, "cases/case.html", context)
 
 
-# Reviewers read the forms a case carries; the rosters and publicity reports are the unit's.
+# Reviewers (and the experts of a meeting) read the forms a case carries; the rosters and
+# publicity reports are the unit's.
 REVIEWER_DOCUMENTS = ("registration_form", "declaration_form")
+READERS = (*WORK_ROLES, "expert")
 
 
 def _prints(request: web.Request, case: dict) -> list[dict]:
     """The documents this case has so far: for the unit to print or reprint, for a reviewer
     the forms to read (printing does not move the case for them)."""
     role = current_user(request)["role"]
-    if role not in WORK_ROLES:
+    if role not in READERS:
         return []
     kinds = DOCUMENT_LABELS if role in UNIT_ROLES else REVIEWER_DOCUMENTS
     offered = {PRINTED_BY[Action(a)] for a in case["actions"] if Action(a) in PRINTED_BY}

@@ -211,10 +211,22 @@ def row_actions(work: WorkList, state: str) -> list[Action]:
     return [a for a in work.actions if a not in LIST_SELECTION_ACTIONS and a in allowed]
 
 
+# A committee decides by its meetings' votes; only one the sysadmin marked as recording
+# results reached outside the system keeps these buttons, and they say so.
+OUTSIDE_RESULT_LABELS = {
+    Action.PASS_REVIEW: "评审通过（系统外评审结果）",
+    Action.FAIL_REVIEW: "评审不通过（系统外评审结果）",
+}
+
+
+def button_label(action: Action) -> str:
+    return OUTSIDE_RESULT_LABELS.get(action, action.verb)
+
+
 def action_button(case_id: str, action: Action) -> dict:
     return {
         "value": action.value,
-        "verb": action.verb,
+        "verb": button_label(action),
         "form": form_kind(action) != "none",
         "url": f"/cases/{case_id}/act/{action.value}",
         "danger": action in DANGEROUS,
@@ -332,6 +344,24 @@ FLASH_LIMIT = 290
 
 def done_message(action: Action, result: dict) -> str:
     return f"已办理“{action.verb}”：{result['name']}，当前业务状态：{result['status_label']}"
+
+
+def history_note(entry: dict) -> str:
+    """What a history row adds to its reason: a meeting's tally (for those who may see it; the
+    unit and the applicant get the result only), or that a result was reached outside."""
+    inputs = entry.get("inputs") or {}
+    vote = inputs.get("vote")
+    if vote is not None:
+        if "agree" not in vote:
+            return "评审会议表决结果"
+        result = "通过" if vote["passed"] else "未通过"
+        return (
+            f"评审会议表决：出席 {vote['present']} 人，可表决 {vote['eligible']} 人，"
+            f"同意 {vote['agree']}，不同意 {vote['disagree']}，弃权 {vote['abstain']}（{result}）"
+        )
+    if inputs.get("recorded_outside"):
+        return "录入系统外评审结果"
+    return ""
 
 
 def batch_message(action: Action, result: dict) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from gateway.pages.case_forms import (
     SORTS,
     action_button,
     batch_message,
+    button_label,
     form_errors,
     form_kind,
     inputs_from,
@@ -176,7 +177,11 @@ def _row(work: WorkList, item: dict, tab: str, back: str) -> dict:
 
 
 def _selection_button(action: Action) -> dict:
-    return {"value": action.value, "verb": action.verb, "form": form_kind(action) != "none"}
+    return {
+        "value": action.value,
+        "verb": button_label(action),
+        "form": form_kind(action) != "none",
+    }
 
 
 def _options(ref: dict, own: str) -> dict:

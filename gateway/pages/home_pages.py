@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
-from gateway.pages import applicant_pages, case_pages
+from gateway.pages import applicant_pages, ballot_pages, case_pages
 from gateway.web import render
 from shared.contracts.accounts.vocabulary import WORK_ROLES
 
@@ -15,6 +15,7 @@ TEMPLATES = {
     "office": "home/reviewer.html",
     "committee": "home/reviewer.html",
     "sysadmin": "home/sysadmin.html",
+    "expert": "home/expert.html",
 }
 
 
@@ -24,6 +25,8 @@ async def home(request: web.Request) -> web.Response:
     context = {}
     if user["role"] == "applicant":
         context["cases"] = await applicant_pages.home_cases(request)
+    if user["role"] == "expert":
+        context["meetings"] = await ballot_pages.my_meetings(request)
     if user["role"] in WORK_ROLES:  # the unit's ten steps, a reviewer's lists: with counts
         context |= await case_pages.home_context(request)
     return render(request, TEMPLATES[user["role"]], context)

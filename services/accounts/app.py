@@ -6,6 +6,7 @@ from services.accounts.handlers import (
     auth,
     captchas,
     enrolments,
+    experts,
     mobile,
     organisations,
     registration,
@@ -21,6 +22,7 @@ from shared.consumer import EventConsumer
 from shared.contracts import external
 from shared.contracts.accounts import rpc as contract
 from shared.contracts.cases.events import ORGANISATION_RENAMED
+from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
 from shared.periodic import service_hooks
 from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
@@ -66,6 +68,8 @@ def build_events() -> EventConsumer:
     events.on(enrolment.type, enrolment.payload)(enrolments.apply_enrolment)
     renamed = ORGANISATION_RENAMED
     events.on(renamed.type, renamed.payload)(organisations.apply_organisation_renamed)
+    for seated in (MEETING_DRAWN, EXPERT_REPLACED):
+        events.on(seated.type, seated.payload)(experts.open_expert_accounts)
     return events
 
 

@@ -7,8 +7,12 @@ from services.cases.handlers import (
     applicant,
     audit_trail,
     certificates,
+    committee_rules,
     expert_import,
     experts,
+    meeting_draw,
+    meeting_vote,
+    meetings,
     printing,
     queries,
     reference,
@@ -16,13 +20,15 @@ from services.cases.handlers import (
 )
 from shared.consumer import EventConsumer
 from shared.contracts.cases import certificates as certificate_contract
+from shared.contracts.cases import meetings as meeting_contract
 from shared.contracts.cases import rpc as contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
 from shared.periodic import service_hooks
 from shared.rate_limit import sweep
-from shared.rpc import RpcRouter
+from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
+from shared.topology import Names
 
 
 def build_rpc(deps: CasesDeps) -> RpcRouter:
@@ -60,7 +66,29 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.EXPERT_REMOVE, experts.remove_expert)
     rpc.serve(contract.EXPERT_IMPORT, expert_import.import_experts)
     rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
+    serve_meetings(rpc)
     return rpc
+
+
+def serve_meetings(rpc: RpcRouter) -> None:
+    m = meeting_contract
+    rpc.serve(m.COMMITTEE_RULES, committee_rules.list_rules)
+    rpc.serve(m.COMMITTEE_SAVE_RULES, committee_rules.save_rules)
+    rpc.serve(m.MEETING_LIST, meetings.list_meetings)
+    rpc.serve(m.MEETING_CREATE, meetings.create_meeting)
+    rpc.serve(m.MEETING_GET, meetings.get_meeting)
+    rpc.serve(m.MEETING_CANDIDATES, meetings.candidates)
+    rpc.serve(m.MEETING_ASSIGN, meetings.assign)
+    rpc.serve(m.MEETING_UNASSIGN, meetings.unassign)
+    rpc.serve(m.MEETING_CANCEL, meetings.cancel)
+    rpc.serve(m.MEETING_RECORD, meetings.record)
+    rpc.serve(m.MEETING_DRAW, meeting_draw.draw_members)
+    rpc.serve(m.MEETING_DECLINE, meeting_draw.decline)
+    rpc.serve(m.MEETING_CONFLICT, meeting_draw.record_conflict)
+    rpc.serve(m.MEETING_OPEN, meeting_vote.open_voting)
+    rpc.serve(m.MEETING_CLOSE, meeting_vote.close_voting)
+    rpc.serve(m.MEETING_BALLOT, meeting_vote.ballot)
+    rpc.serve(m.MEETING_VOTE, meeting_vote.cast_vote)
 
 
 def serve_certificates(rpc: RpcRouter) -> None:
@@ -86,6 +114,21 @@ def build_events(deps: CasesDeps) -> EventConsumer:
 
 def build_service(settings: Settings | None = None, deps: CasesDeps | None = None) -> Service:
     deps = deps or CasesDeps()
+
+    async def connect(service: Service) -> None:
+        if deps.peers is None:  # accounts: the names of the applicants' units (meetings)
+            deps.peers = RpcClient(
+                service.settings.amqp_url,
+                Names(service.settings).rpc_queue,
+                service.settings.rpc_timeout,
+            )
+            await deps.peers.start()
+
+    async def close(_service: Service) -> None:
+        if deps.peers is not None:
+            await deps.peers.close()
+            deps.peers = None
+
     start_sweep, stop_sweep = service_hooks(
         "cases-sweep", SWEEP_INTERVAL, lambda service: sweep_rate_counts(service.pool, deps)
     )
@@ -94,6 +137,6 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
         build_rpc(deps),
         build_events(deps),
         settings=settings,
-        on_start=[start_sweep],
-        on_stop=[stop_sweep],
+        on_start=[connect, start_sweep],
+        on_stop=[stop_sweep, close],
     )

@@ -2,7 +2,9 @@
 
 - applicant: their own cases; unit staff: their unit's; a department: the cases of its
   committees once submitted to it; the office: cases that reached pre-approval; a committee:
-  its cases once forwarded to it. Nobody else sees any case.
+  its cases once forwarded to it; a review expert: the cases of the meetings they sit, once
+  they sat (present when the vote opened), but for those they do not vote on (recused, or a
+  title below the case's). Nobody else sees any case.
 """
 
 from shared.contracts.accounts.vocabulary import UNIT_ROLES
@@ -24,7 +26,19 @@ def visibility(actor: Actor, first_arg: int) -> tuple[str, list]:
         return "c.reached_office", []
     if actor.role == "committee" and actor.org_id:
         return f"(c.committee_id = {n} AND c.reached_committee)", [actor.org_id]
+    if actor.role == "expert" and actor.user_id:
+        return EXPERT_SEES.format(n=n), [actor.user_id]
     raise RpcError("forbidden", "您没有权限查看申报业务", 403)
+
+
+EXPERT_SEES = (
+    "c.id IN (SELECT mc.case_id FROM meeting_cases mc"
+    " JOIN meetings m ON m.id = mc.meeting_id AND m.phase IN ('voting', 'closed')"
+    " JOIN meeting_members mm ON mm.meeting_id = mc.meeting_id AND mm.present"
+    " JOIN expert_accounts a ON a.id_number = mm.id_number AND a.user_id = {n}"
+    " WHERE NOT EXISTS (SELECT 1 FROM meeting_exclusions x WHERE x.meeting_id = mc.meeting_id"
+    " AND x.case_id = mc.case_id AND x.expert_id = mm.expert_id))"
+)
 
 
 def party_id(actor: Actor) -> str:

@@ -21,13 +21,14 @@ from services.notify.deliveries import (
     dispatch_due,
     reconcile_due,
 )
-from services.notify.handlers import codes, notices, operator, security
+from services.notify.handlers import codes, experts, notices, operator, security
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
 from shared.consumer import EventConsumer
-from shared.contracts.accounts.events import ACCOUNT_LOCKED
+from shared.contracts.accounts.events import ACCOUNT_LOCKED, EXPERT_ACCOUNT_OPENED
 from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITIONED
+from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
 from shared.contracts.notify import rpc as contract
 from shared.rpc import RpcRouter
 from shared.service import Service
@@ -61,6 +62,10 @@ def build_events(deps: NotifyDeps) -> EventConsumer:
     events.on(notice.type, notice.payload)(notices.notice_handler(deps))
     locked = ACCOUNT_LOCKED
     events.on(locked.type, locked.payload)(security.account_locked_handler(deps))
+    for seated in (MEETING_DRAWN, EXPERT_REPLACED):
+        events.on(seated.type, seated.payload)(experts.drawn_handler(deps))
+    opened = EXPERT_ACCOUNT_OPENED
+    events.on(opened.type, opened.payload)(experts.account_opened_handler(deps))
     # Consumed until the applicant notices had an event of their own: unbound at start, and
     # what is still queued is acknowledged without effect.
     events.retire(CASE_TRANSITIONED.type)

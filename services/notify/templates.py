@@ -75,6 +75,20 @@ TEMPLATES: dict[str, Template] = {
             " {until}，您常用的网络仍可登录。如非本人操作，请尽快修改密码。",
             ("username", "failures", "until"),
         ),
+        Template(
+            "meeting.drawn",
+            "短信通知",
+            "您已被抽选为职称评审专家，请于 {date} {time} 到 {place} 参加评审会议。"
+            "如不能参加，请尽快告知评委会秘书。",
+            ("date", "time", "place"),
+        ),
+        Template(
+            "expert.account_opened",
+            "短信通知",
+            "您的职称评审专家账号已开通，用户名 {username}。请在登录页点击“忘记密码”，"
+            "用本手机号获取验证码设置登录密码。",
+            ("username",),
+        ),
         _notice(
             "case.unit_rejected",
             "您的职称申报（申报编号 {case_no}）未通过单位审核，"

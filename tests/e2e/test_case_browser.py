@@ -15,11 +15,19 @@ from playwright.async_api import expect
 from tests.e2e.case_steps import PUBLICITY_OVER, Cast, member, new_cast, submitted
 from tests.e2e.conftest import BROWSER_SIZES, CAPTCHA, new_browser_context
 from tests.e2e.identity_helpers import PASSWORD
+from tests.support.meetings import results_outside
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/cases")
 SIZES = BROWSER_SIZES
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -217,7 +225,8 @@ async def test_one_case_through_every_step_in_the_browser(
     await expect_flash(department, "已办理“审核通过并提交评委会”")
 
     committee = await browser_of(cast.committee)
-    await tick_and_press(committee, f"/work/committee-review?name={name}", name, "评审通过")
+    review = f"/work/committee-review?name={name}"
+    await tick_and_press(committee, review, name, "评审通过（系统外评审结果）")
     await expect_flash(committee, "评审通过：已办理 1 件")
 
     await tick_and_press(

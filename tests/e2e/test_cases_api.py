@@ -26,6 +26,14 @@ from tests.e2e.case_steps import (
 )
 from tests.e2e.identity_helpers import Client
 from tests.e2e.people import signed_in
+from tests.support.meetings import results_outside
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture

@@ -16,11 +16,19 @@ from services.documents.signing import development_keys
 from tests.e2e.case_steps import new_cast, passed
 from tests.e2e.conftest import CAPTCHA, new_browser_context
 from tests.e2e.identity_helpers import PASSWORD
+from tests.support.meetings import results_outside
 from tests.support.pdf_tools import signature_of, text_of
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/certificates")
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -19,9 +19,17 @@ from shared.contracts.cases.certificates import NOT_FOUND
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from tests.e2e.case_steps import new_cast, passed
 from tests.e2e.identity_helpers import Client, text_of
+from tests.support.meetings import results_outside
 from tests.support.pdf_tools import signature_of
 
 ADDRESSES = (f"203.0.113.{n}" for n in itertools.count(101))
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(services):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(services["cases"].pool):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ over every form of the web pages; LIKE wildcards; expected_version 0; service st
 import itertools
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -26,6 +27,7 @@ from tests.e2e.case_steps import (
 )
 from tests.e2e.forms import Form, forms_of, multipart, shown
 from tests.e2e.identity_helpers import Client, applicant_fields, create_person, xlsx
+from tests.e2e.meeting_helpers import expert_accounts, expert_client, setting
 from tests.e2e.people import signed_in
 
 NUL = "甲\x00乙"
@@ -45,7 +47,8 @@ async def cast(gateway, services, clock):
         gateway, services, "unit_admin", unit_id=made.unit_id, name="王管理"
     )
     made.sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
-    made.extra += [made.unit_admin, made.sysadmin]
+    made.expert = await signed_in(gateway, services, "expert", name="评审专家")
+    made.extra += [made.unit_admin, made.sysadmin, made.expert]
     yield made
     await made.close()
 
@@ -153,6 +156,7 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "office": cast.office,
         "committee": cast.committee,
         "sysadmin": cast.sysadmin,
+        "expert": cast.expert,
     }
     callers = {role: Caller(client) for role, client in clients.items()}
     ids = {
@@ -164,6 +168,9 @@ async def test_bad_text_in_every_field_the_openapi_document_describes_is_a_4xx_n
         "job_id": str(uuid.uuid4()),
         "document_id": str(uuid.uuid4()),
         "expert_id": str(uuid.uuid4()),
+        "meeting_id": str(uuid.uuid4()),
+        "committee_id": "cmte-qg-gj",
+        "kind": "meeting_result",
     }
     people = {
         "/api/operators/": cast.operator.person["id"],
@@ -260,6 +267,32 @@ async def _send(caller: Caller, method: str, path: str, where: str, slot, payloa
 # --- walking the web pages' forms ---
 
 
+async def _meeting_pages(cast, gateway, services, clock) -> list[tuple[Client, str]]:
+    """A drawn meeting of a committee of its own: its secretary's forms, an expert's."""
+    world = await setting(gateway, services)
+    cast.extra += [world.secretary, world.department, world.operator, world.applicant]
+    status, body = await world.secretary.api(
+        "POST",
+        "/api/meetings",
+        {"round_id": "2026", "meets_on": (clock.today() + timedelta(days=7)).isoformat(),
+         "starts_at": "09:00", "place": "会议室", "size": "3"},
+    )  # fmt: skip
+    assert status == 201, body
+    meeting = body["meeting_id"]
+    await world.secretary.api("POST", f"/api/meetings/{meeting}/cases", {"everything": True})
+    await world.secretary.api("POST", f"/api/meetings/{meeting}/draw")
+    users = await expert_accounts(services, meeting)
+    seated, user = next(iter(users.items()))
+    expert = await expert_client(gateway, services, user)
+    cast.extra.append(expert)
+    return [
+        (world.secretary, f"/meetings/{meeting}"),
+        (world.secretary, f"/meetings/{meeting}/members/{seated}/decline"),
+        (world.secretary, f"/meetings/{meeting}/cancel"),
+        (expert, f"/meetings/{meeting}/ballot/{world.cases[0]}/conflict"),
+    ]
+
+
 async def _pages(cast, clock) -> list[tuple[Client, str]]:
     draft = await open_case(cast.applicant)
     review = await submitted(cast.applicant)  # 材料审核: the unit's approve and reject forms
@@ -299,6 +332,9 @@ async def _pages(cast, clock) -> list[tuple[Client, str]]:
         (cast.applicant, "/password/change"),
         (cast.applicant, "/account/mobile"),
         (cast.committee, "/experts/new"),
+        (cast.committee, "/meetings/new"),
+        (cast.sysadmin, "/meetings"),
+        (cast.sysadmin, "/admin/committee-rules/cmte-qg-gj"),
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
     ]
@@ -319,10 +355,11 @@ async def _post(client: Client, form: Form, pairs, file_name: str | None) -> tup
 
 
 async def test_a_nul_in_any_field_of_any_web_form_is_a_4xx_with_the_form_kept(
-    cast, anonymous, clock
+    cast, anonymous, clock, gateway, services
 ):
     failures, sent = [], Counter()
-    for client, page_path in await _pages(cast, clock):
+    pages = await _pages(cast, clock) + await _meeting_pages(cast, gateway, services, clock)
+    for client, page_path in pages:
         client = client or anonymous
         status, page, _ = await client.page(page_path)
         assert status == 200, (page_path, status)

@@ -16,8 +16,16 @@ from tests.support.cases_driver import (
     new_unit,
     reviewer,
 )
+from tests.support.meetings import results_outside
 
 PASSED = {"passed": True, "feedback": "公示期间无异议"}
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(workflow):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(workflow.service.pool):
+        yield
 
 
 async def walk_from_department(driver, unit, case_id: str, needs_pre_approval: bool) -> None:

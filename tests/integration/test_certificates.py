@@ -17,11 +17,19 @@ from shared.contracts.cases.certificates import NOT_FOUND
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.rpc import Actor, RpcError
 from tests.support.cases_driver import BASIC, COMMITTEE, DEPARTMENT, new_unit
+from tests.support.meetings import results_outside
 from tests.support.pdf_tools import signature_of, text_of
 
 PASSED = {"passed": True, "feedback": "公示期间无异议"}
 NUMBER = re.compile(r"^SZZC-(\d{4})-(\d{3})-(\d{5})$")
 SYSADMIN = Actor(user_id=uuid.uuid4(), role="sysadmin")
+
+
+@pytest.fixture(autouse=True)
+async def committee_records_outside_results(workflow):
+    """These tests take step 8 by the buttons: a committee that records outside results."""
+    async with results_outside(workflow.service.pool):
+        yield
 
 
 @pytest.fixture(scope="module", autouse=True)

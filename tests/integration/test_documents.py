@@ -23,6 +23,7 @@ from tests.integration import render_tasks
 from tests.integration.conftest import WORKFLOW_TODAY
 from tests.support import document_samples as samples
 from tests.support.cases_driver import COMMITTEE, DEPARTMENT, CasesDriver, approval, new_unit
+from tests.support.meetings import results_outside
 from tests.support.pdf_tools import fonts_of, page_count, page_texts
 from tests.support.probes import wait_until
 from tools.demo_data import demo_reference
@@ -61,7 +62,8 @@ async def printing(own_settings):
 @pytest.fixture
 async def driver(printing):
     printing.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
-    yield printing
+    async with results_outside(printing.service.pool):  # step 8 by the buttons
+        yield printing
 
 
 def units_named(cases: list[dict]) -> dict[str, str]:

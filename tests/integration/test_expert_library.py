@@ -95,7 +95,7 @@ async def test_a_committee_adds_an_expert_and_its_list_masks_the_id_number(libra
         ({"mobile": "12345678901"}, "mobile", "手机号码须为1开头的11位数字"),
         ({"name": ""}, "name", "请填写姓名"),
         ({"series_id": "da"}, "series_id", "本评委会评审的系列为：工程"),
-        ({"title_level": "副高"}, "title_level", "职称级别须不低于本评委会的评审级别（正高）"),
+        ({"title_level": "中级"}, "title_level", "职称级别须不低于本评委会评审的最低级别（副高）"),
         ({"title_level": "高级"}, "title_level", "职称级别须为正高、副高、中级、初级"),
         ({"joined_on": "2026-06-01", "term_ends_on": "2029-06-02"}, "term_ends_on", "任期最长3年"),
         ({"term_ends_on": "2026-05-01"}, "term_ends_on", "任期届满日期须晚于入库日期"),
@@ -295,7 +295,7 @@ async def test_an_import_enters_the_good_rows_and_reports_each_bad_one(library):
     assert reasons["冯五"] == {"id_number": "该专家已在本评委会专家库中"}
     assert reasons["陈六"] == {"series_id": "系列“不存在的系列”不存在"}
     assert "任期最长3年" in reasons["褚七"]["term_ends_on"]
-    assert "不低于本评委会的评审级别" in reasons["卫八"]["title_level"]
+    assert "不低于本评委会评审的最低级别" in reasons["卫八"]["title_level"]
     page = await library.call("expert.list", {"q": good[1]["id_number"]}, secretary)
     assert [r["title_level"] for r in page["items"]] == ["正高"]
 

@@ -11,7 +11,7 @@ from services.accounts.domain.validation import id_check_char
 from shared.contracts.cases.experts import IMPORT_COLUMNS
 
 TODAY = date(2026, 6, 1)  # the tests' clock (WORKFLOW_TODAY)
-COMMITTEE = "cmte-qg-gj"  # 轻工 高级: reviews 工程 正高 and 副高, so its experts are 正高
+COMMITTEE = "cmte-qg-gj"  # 轻工 高级: reviews 工程 正高 and 副高, so its experts are 副高 or 正高
 OTHER_COMMITTEE = "cmte-sl-zj"  # 水利水电 中级: 工程 中级 and 初级
 
 

@@ -46,6 +46,16 @@ MEETINGS = settings(max_examples=2000, deadline=None)
 # printf '%s' 'seed:e1' | sha256sum
 SEED_E1 = "e07512147eca3493c8cbcaba0eb0809b0356ec97caefbc58f044fe01e96ff39c"
 UNITS = ["深圳市甲公司", "深圳市乙研究院", "深圳大学", "（深圳）丙有限公司"]
+SERIES = ["", "gc", "da"]  # "": a test that leaves the title out
+LEVELS = ["", "中级", "副高", "正高"]
+RANK = {"中级": 2, "副高": 3, "正高": 4}
+
+
+def below_the_case(expert: Expert, case: Applicant) -> bool:
+    """The title rule, stated apart: another series, or a lower level than the case's."""
+    other_series = expert.series_id and case.series_id and expert.series_id != case.series_id
+    lower = expert.level and case.level and RANK[expert.level] < RANK[case.level]
+    return bool(other_series or lower)
 
 
 # --- the pass rule and quorum, against fractions ---
@@ -216,8 +226,11 @@ def meetings(draw_):
     members = [f"e{i}" for i in range(draw_(st.integers(1, 31)))]
     cases = [f"c{i}" for i in range(draw_(st.integers(1, 8)))]
     unit = st.sampled_from([*UNITS, ""])
-    experts = [Expert(e, WorkUnit(None, draw_(unit))) for e in members]
-    applicants = [Applicant(c, WorkUnit(None, draw_(unit))) for c in cases]
+    series, level = st.sampled_from(SERIES), st.sampled_from(LEVELS)
+    experts = [Expert(e, WorkUnit(None, draw_(unit)), draw_(series), draw_(level)) for e in members]
+    applicants = [
+        Applicant(c, WorkUnit(None, draw_(unit)), draw_(series), draw_(level)) for c in cases
+    ]
     pairs = [(e, c) for e in members for c in cases]
     declared = frozenset(draw_(st.lists(st.sampled_from(pairs), max_size=10)) if pairs else [])
     present = draw_(st.lists(st.sampled_from(members), unique=True))
@@ -249,9 +262,11 @@ def test_a_random_meeting_keeps_every_rule(meeting):
     units = {e.expert_id: e.unit for e in experts}
     recused = {
         a.case_id: {
-            e
-            for e, u in units.items()
-            if (e, a.case_id) in declared or (u.name and u.name == a.unit.name)
+            e.expert_id
+            for e in experts
+            if (e.expert_id, a.case_id) in declared
+            or (e.unit.name and e.unit.name == a.unit.name)
+            or below_the_case(e, a)
         }
         for a in applicants
     }
@@ -379,3 +394,47 @@ def test_a_seeded_meeting_of_twenty_five_decides_as_counted_by_hand():
         voting.cast(expert, expert, "c1", choice)
     [result] = voting.close()
     assert (result.present, result.eligible, result.agree, result.passed) == (17, 15, 10, True)
+
+
+# --- the title rule: a 副高 case needs at least a 副高 expert, a 正高 case a 正高 one ---
+
+
+@pytest.mark.parametrize(
+    ("expert", "case", "votes"),
+    [
+        ("正高", "正高", True),
+        ("正高", "副高", True),
+        ("副高", "副高", True),
+        ("副高", "正高", False),
+        ("中级", "副高", False),
+        ("中级", "中级", True),
+    ],
+)
+def test_an_expert_votes_on_cases_at_or_below_their_level(expert, case, votes):
+    one = Expert("e1", WorkUnit(None, "甲"), "gc", expert)
+    applicant = Applicant("c1", WorkUnit(None, "乙"), "gc", case)
+    assert (recusal_of(one, applicant) is None) == votes
+    if not votes:
+        assert recusal_of(one, applicant) == Recusal.NOT_QUALIFIED
+
+
+def test_an_expert_of_another_series_does_not_vote_on_the_case():
+    one = Expert("e1", WorkUnit(None, "甲"), "da", "正高")
+    assert recusal_of(one, Applicant("c1", WorkUnit(None, "乙"), "gc", "中级")) == (
+        Recusal.NOT_QUALIFIED
+    )
+
+
+@given(meetings())
+@settings(max_examples=1000, deadline=None)
+def test_nobody_below_a_cases_title_is_counted_on_it(meeting):
+    experts, applicants, declared, present, _ = meeting
+    voting = new_voting(experts, applicants, declared)
+    try:
+        voting.open(present)
+    except RuleBroken:
+        return
+    for a in applicants:
+        for e in experts:
+            if below_the_case(e, a):
+                assert e.expert_id not in voting.eligible(a.case_id)

@@ -55,7 +55,10 @@ async def _business_rules(conn, deps, data) -> dict[str, str]:
         problems["org_code"] = "该单位已注册单位管理员；一个单位仅能注册一名单位管理员，且不能变更"
     if await conn.fetchval("SELECT 1 FROM users WHERE lower(username) = lower($1)", data.username):
         problems["username"] = "该用户名已被使用，请换一个"
-    if await conn.fetchval("SELECT 1 FROM users WHERE id_number = $1", data.admin_id_number):
+    if await conn.fetchval(
+        "SELECT 1 FROM users WHERE id_number = $1 AND role <> 'expert'",
+        data.admin_id_number,
+    ):
         problems["admin_id_number"] = "该身份证号已有账户"
     enrolment = await deps.registry.find(conn, data.admin_id_number, data.si_unit_no)
     if enrolment is None or not enrolment.active:

@@ -169,6 +169,9 @@ def draw(seed: str, pool: Iterable[str], size: int, reserve_ratio: int = 2) -> D
 
 
 class Recusal(StrEnum):
+    """Why an expert does not vote on a case: the two recusals (回避), and a title that does
+    not reach the case's (not a 回避, but the same effect: not eligible on that case)."""
+
     label: str
 
     def __new__(cls, value: str, label: str) -> "Recusal":
@@ -179,6 +182,7 @@ class Recusal(StrEnum):
 
     SAME_UNIT = "same_unit", "与申报人同一工作单位"
     DECLARED = "declared", "申报利害关系回避"
+    NOT_QUALIFIED = "not_qualified", "职称系列或级别不符"
 
 
 def unit_key(name: str) -> str:
@@ -199,29 +203,49 @@ class WorkUnit:
         return bool(unit_key(self.name)) and unit_key(self.name) == unit_key(other.name)
 
 
+LEVEL_RANK = {"初级": 1, "中级": 2, "副高": 3, "正高": 4}
+
+
 @dataclass(frozen=True)
 class Expert:
     expert_id: str
     unit: WorkUnit
+    series_id: str = ""  # the series of their title; "" where it does not matter
+    level: str = ""  # 正高/副高/中级/初级; "" where it does not matter
 
 
 @dataclass(frozen=True)
 class Applicant:
-    """A case before the meeting, as recusal sees it: its applicant's work unit."""
+    """A case before the meeting, as recusal sees it: its applicant's work unit, and the
+    series and level of the qualification applied for."""
 
     case_id: str
     unit: WorkUnit
+    series_id: str = ""
+    level: str = ""
+
+
+def qualified_for(expert: Expert, case: Applicant) -> bool:
+    """An expert reviews cases of their own series at their level or below: a 副高 case needs
+    at least a 副高 expert, a 正高 case a 正高 one."""
+    if expert.series_id and case.series_id and expert.series_id != case.series_id:
+        return False
+    if expert.level and case.level:
+        return LEVEL_RANK[expert.level] >= LEVEL_RANK[case.level]
+    return True
 
 
 def recusal_of(
     expert: Expert, case: Applicant, declared: frozenset[tuple[str, str]] = frozenset()
 ) -> Recusal | None:
-    """Why the expert withdraws from this case, or None. `declared`: (expert id, case id)
+    """Why the expert does not vote on this case, or None. `declared`: (expert id, case id)
     pairs the expert declared or the secretary recorded (a relative, any other interest)."""
     if (expert.expert_id, case.case_id) in declared:
         return Recusal.DECLARED
     if expert.unit.same_as(case.unit):
         return Recusal.SAME_UNIT
+    if not qualified_for(expert, case):
+        return Recusal.NOT_QUALIFIED
     return None
 
 

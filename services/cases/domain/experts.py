@@ -80,7 +80,8 @@ def serves_on(joined_on: date, term_ends_on: date, removed_on: date | None, day:
 @dataclass(frozen=True)
 class CommitteeScope:
     """What a committee reviews, as its library sees it: the series of its qualifications
-    and the highest level among them (an expert must hold at least that level)."""
+    and the lowest level among them (an expert must hold at least that level; a meeting
+    seats an expert on a case only at or above the case's level, docs/committee.md)."""
 
     committee_id: str
     series: Mapping[str, str]  # id -> name, of the series it reviews
@@ -92,7 +93,7 @@ class CommitteeScope:
             names = "、".join(self.series.values())
             found["series_id"] = f"本评委会评审的系列为：{names}"
         if LEVEL_RANK[level] < LEVEL_RANK[self.level]:
-            found["title_level"] = f"职称级别须不低于本评委会的评审级别（{self.level}）"
+            found["title_level"] = f"职称级别须不低于本评委会评审的最低级别（{self.level}）"
         return found
 
 
@@ -101,8 +102,8 @@ def committee_scope(
 ) -> CommitteeScope:
     """From the committee's qualifications as (series id, series name, level)."""
     levels = [level for _, _, level in qualifications]
-    highest = max(levels, key=LEVEL_RANK.__getitem__) if levels else TITLE_LEVELS[-1]
-    return CommitteeScope(committee_id, {s: name for s, name, _ in qualifications}, highest)
+    lowest = min(levels, key=LEVEL_RANK.__getitem__) if levels else TITLE_LEVELS[-1]
+    return CommitteeScope(committee_id, {s: name for s, name, _ in qualifications}, lowest)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ business, not this module's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -348,6 +348,21 @@ class Case:
                 applicant_notice=APPLICANT_NOTICES.get((action, move.outcome)),
             )
         ]
+
+    def decide_by_vote(
+        self,
+        passed: bool,
+        vote: Mapping[str, Any],
+        now: datetime,
+        *,
+        actor_id: str | None = None,
+        rules: RoundRules = DEFAULT_RULES,
+    ) -> list[CaseTransitioned]:
+        """A meeting's result (docs/committee.md): the committee's 评审通过 or 评审不通过,
+        with the meeting and its tally in the history's inputs."""
+        action = Action.PASS_REVIEW if passed else Action.FAIL_REVIEW
+        [event] = self.act(action, Role.COMMITTEE, None, now, actor_id=actor_id, rules=rules)
+        return [replace(event, inputs={**event.inputs, "vote": dict(vote)})]
 
 
 # --- what each action does; handlers only compute, Case.act applies ---

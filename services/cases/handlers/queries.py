@@ -5,6 +5,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
+from services.cases.handlers.committee_rules import outside_results
+from services.cases.handlers.workflow import RECORDED_OUTSIDE
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
 from shared.audit import Entry, record
@@ -143,6 +145,8 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
     )
     work_list = query.work_list
     actions = [a.value for a in work_list.actions] if params.tab == "todo" else []
+    if RECORDED_OUTSIDE & set(work_list.actions) and not await _records_outside(ctx):
+        actions = [a for a in actions if a not in RECORDED_OUTSIDE]
     return {
         "list": work_list.key,
         "title": work_list.title,
@@ -252,11 +256,27 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
             " FROM case_history WHERE case_id = ANY($1::uuid[]) ORDER BY id",
             seen,
         )
-    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history))
+        outside = await _outside_decisions(conn, ctx.actor, seen)
+    parts = _CaseParts(_by_case(sections), _by_case(attachments), _by_case(history), outside)
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
     by_id = {r["id"]: r for r in rows}
     return [_case_view(ctx, by_id[i], parts, years) for i in case_ids if i in by_id]
+
+
+async def _records_outside(ctx: CallContext) -> bool:
+    return ctx.actor.role == "committee" and await outside_results(ctx.pool, ctx.actor.org_id)
+
+
+async def _outside_decisions(conn, actor: Actor, case_ids: list) -> frozenset:
+    """The cases a committee may decide by its buttons: it records results reached outside
+    the system, and the case is before none of its meetings."""
+    if actor.role != "committee" or not await outside_results(conn, actor.org_id):
+        return frozenset()
+    before = await conn.fetch(
+        "SELECT case_id FROM meeting_cases WHERE open AND case_id = ANY($1::uuid[])", case_ids
+    )
+    return frozenset(case_ids) - {r["case_id"] for r in before}
 
 
 @dataclass(frozen=True)
@@ -266,6 +286,7 @@ class _CaseParts:
     sections: dict[uuid.UUID, list]
     attachments: dict[uuid.UUID, list]
     history: dict[uuid.UUID, list]
+    outside: frozenset  # the cases a committee may decide by its buttons
 
 
 def _by_case(rows) -> dict[uuid.UUID, list]:
@@ -307,6 +328,7 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
         "history": [
             {
                 **_own_fields(h),
+                "inputs": _inputs_seen(ctx.actor, h["inputs"]),
                 "action_name": Action(h["action"]).verb,
                 "from_label": CaseState(h["from_state"]).label,
                 "to_label": CaseState(h["to_state"]).label,
@@ -315,16 +337,32 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
             }
             for h in parts.history.get(case_id, [])
         ],
-        "actions": [a.value for a in _actions(ctx, row)],
+        "actions": [a.value for a in _actions(ctx, row, parts.outside)],
     }
 
 
-def _actions(ctx: CallContext, row) -> list[Action]:
+# A meeting's tally is for the reviewers (department, office, committee, its experts); the
+# unit and the applicant see the result only (docs/committee.md).
+SEES_RESULT_ONLY = frozenset({*UNIT_ROLES, "applicant"})
+RESULT_ONLY = ("meeting_id", "meeting", "passed")
+
+
+def _inputs_seen(actor: Actor, inputs: dict) -> dict:
+    vote = inputs.get("vote")
+    if vote is None or actor.role not in SEES_RESULT_ONLY:
+        return inputs
+    return {**inputs, "vote": {k: vote[k] for k in RESULT_ONLY if k in vote}}
+
+
+def _actions(ctx: CallContext, row, outside: frozenset) -> list[Action]:
     try:
         role = Role(ctx.actor.role)
     except ValueError:
         return []
-    return actions_for(CaseState(row["state"]), role)
+    actions = actions_for(CaseState(row["state"]), role)
+    if row["id"] in outside:
+        return actions
+    return [a for a in actions if a not in RECORDED_OUTSIDE]
 
 
 async def applicant_case_count(params: ApplicantRef, ctx: CallContext) -> dict:

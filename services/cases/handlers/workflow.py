@@ -14,8 +14,8 @@ and status; its message is the error's own.
 
 import logging
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.cases.certificates import issue_certificates
@@ -103,6 +103,20 @@ class MaterialsMissing(InvalidInput):
         super().__init__({"materials": "申报材料不完整，缺少：" + "；".join(missing)})
 
 
+class ReviewedByMeeting(DomainError):
+    """评审通过/不通过 by a committee whose results come from its meetings' votes."""
+
+    def __init__(self) -> None:
+        super().__init__("本评委会的评审结果由评审会议表决产生，请在评审会议中组织表决")
+
+
+class InOpenMeeting(DomainError):
+    """A decision recorded by hand on a case that is before a meeting."""
+
+    def __init__(self) -> None:
+        super().__init__("该申报已提交评审会议，评审结果由会议表决产生")
+
+
 # --- the edge: a refusal's RPC code and status ---
 
 
@@ -123,6 +137,8 @@ ANSWERS: Mapping[type[DomainError], Answer] = {
     CaseNotFound: Answer("not_found", 404),
     StaleVersion: Answer("conflict", 409),
     MaterialsMissing: Answer("incomplete", 422),
+    ReviewedByMeeting: Answer("forbidden", 403),
+    InOpenMeeting: Answer("conflict", 409),
     IllegalTransition: Answer("conflict", 409),
     NotAllowed: Answer("forbidden", 403),
     InvalidInput: Answer("invalid_input", 422),
@@ -305,6 +321,8 @@ async def _move_one(
             raise StaleVersion(expected[case_id], case.version)
         if permit.action is Action.SUBMIT and (missing := await missing_materials(conn, case_id)):
             raise MaterialsMissing(missing)
+        if permit.action in RECORDED_OUTSIDE:
+            await _may_record_outside(conn, case_id)
         [event] = case.act(
             permit.action,
             permit.role,
@@ -315,10 +333,37 @@ async def _move_one(
         )
     except DomainError as error:
         return Refused(case_id, error, loaded.facts.applicant_name)
+    if permit.action in RECORDED_OUTSIDE:
+        event = replace(event, inputs={**event.inputs, "recorded_outside": True})
     return MovedCase(loaded, event)
 
 
+# A committee's result by these buttons is one reached outside the system: only a committee
+# the sysadmin marked so records one, and never for a case before one of its meetings.
+RECORDED_OUTSIDE = frozenset({Action.PASS_REVIEW, Action.FAIL_REVIEW})
+
+
+async def _may_record_outside(conn, case_id: uuid.UUID) -> None:
+    row = await conn.fetchrow(
+        "SELECT coalesce(r.outside_results, false) AS outside,"
+        " EXISTS (SELECT 1 FROM meeting_cases mc WHERE mc.case_id = c.id AND mc.open) AS before"
+        " FROM cases c LEFT JOIN committee_meeting_rules r ON r.committee_id = c.committee_id"
+        " WHERE c.id = $1",
+        case_id,
+    )
+    if not row["outside"]:
+        raise ReviewedByMeeting()
+    if row["before"]:
+        raise InOpenMeeting()
+
+
 # --- what other services are told ---
+
+
+def events_of(moved: Sequence[MovedCase], actor: Actor) -> list[Envelope]:
+    """The events of these moves: each transition, and the notices to their applicants."""
+    events = [_event(m.loaded.facts, m.event, actor) for m in moved]
+    return events + [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
 
 
 def _event(facts: CaseFacts, e: CaseTransitioned, actor: Actor) -> Envelope:

@@ -32,6 +32,17 @@ class AccountLocked(Payload):
     notify_owner: bool  # False when the owner was told of a lock within the last day
 
 
+class ExpertAccountOpened(Payload):
+    """A review expert's account, opened when they were first drawn for a meeting. It has no
+    password anybody knows: the expert sets one with a code sent to this mobile (忘记密码), so
+    no password travels in any message (docs/committee.md)."""
+
+    user_id: str
+    username: str
+    name: str
+    mobile: str
+
+
 UNIT_REGISTERED = Event(
     "accounts.unit.registered",
     UnitRegistered,
@@ -55,4 +66,13 @@ ACCOUNT_LOCKED = Event(
     "An account was locked after many failed logins from many addresses (ASVS 2.2.1)",
 )
 
-EVENTS = (UNIT_REGISTERED, USER_CREATED, ACCOUNT_LOCKED)
+EXPERT_ACCOUNT_OPENED = Event(
+    "accounts.expert_account.opened",
+    ExpertAccountOpened,
+    "accounts",
+    ("notify",),
+    "A review expert's account was opened: notify tells them its username and how to set a"
+    " password",
+)
+
+EVENTS = (UNIT_REGISTERED, USER_CREATED, ACCOUNT_LOCKED, EXPERT_ACCOUNT_OPENED)

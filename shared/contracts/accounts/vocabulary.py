@@ -24,6 +24,7 @@ class Role(StrEnum):
     DEPARTMENT = "department", "日常工作部门"
     OFFICE = "office", "专技处"
     COMMITTEE = "committee", "评委会"
+    EXPERT = "expert", "评审专家"  # opened when first drawn for a meeting (docs/committee.md)
 
 
 UNIT_ROLES = (Role.UNIT_ADMIN, Role.UNIT_OPERATOR)

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from shared.contracts.base import Event, Payload
 from shared.contracts.cases.certificates import CERTIFICATE_ISSUED
+from shared.contracts.cases.meetings import EVENTS as MEETING_EVENTS
 
 
 class CaseTransitioned(Payload):
@@ -79,4 +80,10 @@ ORGANISATION_RENAMED = Event(
     "A department or committee was renamed: its reviewer accounts show the new name",
 )
 
-EVENTS = (CASE_TRANSITIONED, CASE_APPLICANT_NOTICE, ORGANISATION_RENAMED, CERTIFICATE_ISSUED)
+EVENTS = (
+    CASE_TRANSITIONED,
+    CASE_APPLICANT_NOTICE,
+    ORGANISATION_RENAMED,
+    CERTIFICATE_ISSUED,
+    *MEETING_EVENTS,
+)

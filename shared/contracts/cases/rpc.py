@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
+from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
 
 SERVICE = "cases"
@@ -663,6 +664,7 @@ API = ServiceApi(
         EXPERT_REMOVE,
         EXPERT_IMPORT,
         EXPERT_IMPORT_TEMPLATE,
+        *MEETING_METHODS,
     ),
 )
 # Every service answers it; cases finds cases by their number too (handlers/audit_trail.py).

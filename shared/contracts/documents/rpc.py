@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, ServiceApi
 from shared.contracts.documents.certificates import CERTIFICATES_READ
+from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
 
@@ -164,6 +165,7 @@ API = ServiceApi(
         DOCUMENTS_PRINT,
         DOCUMENTS_JOB,
         DOCUMENTS_READERS,
+        MEETINGS_PDF,
         CERTIFICATES_READ,
     ),
 )
