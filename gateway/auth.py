@@ -39,9 +39,11 @@ def current_user(request: web.Request) -> dict | None:
 
 
 def actor_of(request: web.Request) -> Actor:
+    """Who is calling, and from where (every call carries the client's address: the
+    services' audit trails record it)."""
     user = current_user(request)
     if user is None:
-        return Actor()
+        return Actor(client_address=client_ip(request))
     return Actor(
         user_id=user["id"],
         role=user["role"],
@@ -49,6 +51,9 @@ def actor_of(request: web.Request) -> Actor:
         org_id=user["org_id"],
         name=user.get("name") or "",
         session_id=request.get(session_id_key),
+        username=user.get("username") or "",
+        organisation=user.get("unit_name") or user.get("org_name") or "",
+        client_address=client_ip(request),
     )
 
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway import (
     api,
     api_account,
+    api_audit,
     api_cases,
     api_certificates,
     api_documents,
@@ -21,6 +22,7 @@ from gateway.pages import (
     account_pages,
     admin_pages,
     applicant_pages,
+    audit_pages,
     auth_pages,
     ballot_pages,
     case_pages,
@@ -101,6 +103,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_certificates.setup_certificate_api(app)
     api_experts.setup_experts_api(app)
     api_integrity.setup_integrity_api(app)
+    api_audit.setup_audit_api(app)
     api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
@@ -110,6 +113,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     expert_pages.setup_routes(app)
     integrity_pages.setup_routes(app)
     publicity_pages.setup_routes(app)
+    audit_pages.setup_routes(app)
     meeting_pages.setup_routes(app)
     ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")

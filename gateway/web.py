@@ -22,7 +22,7 @@ from gateway.errors import with_retry_after
 from gateway.keys import rpc_key, settings_key
 from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.base import Method
-from shared.rpc import RpcError
+from shared.rpc import Actor, RpcError
 
 SECRET_FIELDS = {
     "password",
@@ -169,8 +169,10 @@ async def call(request: web.Request, method: Method, params=None, timeout: float
 
 
 async def call_anonymous(request: web.Request, method: Method, params=None):
-    """A call before sign-in (captcha, SMS codes, registration, login, reset)."""
-    return await request.app[rpc_key].invoke(method, params)
+    """A call before sign-in (captcha, SMS codes, registration, login, reset): no one yet,
+    but from a client address."""
+    actor = Actor(client_address=client_ip(request))
+    return await request.app[rpc_key].invoke(method, params, actor=actor)
 
 
 def with_client(request: web.Request, params: dict) -> dict:

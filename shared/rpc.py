@@ -115,6 +115,11 @@ class Actor(BaseModel):
     org_id: str | None = None  # department, office or committee code of a reviewer
     name: str = ""  # the person's name, for the records they leave (case history)
     session_id: uuid.UUID | None = None  # the session the request came in (its public id)
+    # for the audit trail (shared/audit.py): their username, their unit's or organisation's
+    # name, and the client's address as the gateway saw it (anonymous callers too)
+    username: str = ""
+    organisation: str = ""
+    client_address: str = ""
 
 
 class Request(BaseModel):
@@ -154,8 +159,11 @@ class RpcRouter:
     results: dict[str, type[BaseModel]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from shared import audit  # it builds on this module
+
         self.methods.setdefault("ping", (None, self._ping))
         self.methods.setdefault("stats", (None, self._stats))
+        self.methods.setdefault("audit.search", (audit.AuditSearch, audit.search))
         for common in common_methods(self.service):
             if common.result is not None:
                 self.results.setdefault(common.name, common.result)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
+    audit_trail,
     certificates,
     committee_rules,
     expert_import,
@@ -60,6 +61,8 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.CASE_BATCH, workflow.batch)
     serve_certificates(rpc)
     serve_integrity(rpc)
+    rpc.serve(contract.AUDIT_SEARCH, audit_trail.search)
+    rpc.serve(contract.CASE_READERS, audit_trail.readers)
     rpc.serve(contract.EXPERT_LIST, experts.list_experts)
     rpc.serve(contract.EXPERT_GET, experts.get_expert)
     rpc.serve(contract.EXPERT_CREATE, experts.create_expert)

@@ -2,7 +2,7 @@
 
 The workflow loads the cases it moves with `load_for_update` (locked in id order, only those
 the actor may see) and writes what moved with `save` (each case, its history row, its 已办
-entry, and the events for the outbox), in the caller's transaction.
+entry, the events for the outbox, and its audit row), in the caller's transaction.
 """
 
 import uuid
@@ -24,6 +24,7 @@ from services.cases.domain.model import (
 from services.cases.domain.objections import Objection
 from services.cases.scope import done_entry, visibility
 from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
+from shared.audit import Entry, record
 from shared.contracts.cases.materials import missing_parts
 from shared.envelope import Envelope
 from shared.outbox import add_to_outbox
@@ -260,14 +261,22 @@ UPSERT_DONE = (
 
 
 async def save(
-    conn, actor: Actor, moved: Sequence[MovedCase], now: datetime, events: Iterable[Envelope]
+    conn,
+    actor: Actor,
+    moved: Sequence[MovedCase],
+    now: datetime,
+    events: Iterable[Envelope],
+    refused: Sequence[Entry] = (),
 ) -> None:
     """Write these moves by `actor` at `now` and their events, in the caller's transaction.
 
     Each case, its history row, its 已办 entry (if the move belongs to a list of the party
-    that made it), and `events` into the outbox: one statement per table however many cases.
+    that made it), `events` into the outbox, and an audit row for each move and for each of
+    the `refused` worth recording: one statement per table however many cases. The audit
+    rows go last: they hold the chain's head until the commit (shared/audit.py).
     """
     if not moved:
+        await record(conn, actor, *refused, at=now)
         return
     await conn.executemany(
         UPDATE_CASE, [case_update_args(m.loaded.case, m.loaded.loaded_version, now) for m in moved]
@@ -281,6 +290,16 @@ async def save(
     if done:
         await conn.executemany(UPSERT_DONE, done)
     await add_to_outbox(conn, *events)
+    await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
+
+
+def _audit_entry(m: MovedCase) -> Entry:
+    e = m.event
+    details = {"from": e.from_state.value, "to": e.to_state.value}
+    if e.outcome:
+        details["outcome"] = e.outcome.value
+    case_no = m.loaded.facts.case_no
+    return Entry(f"case.{e.action.value}", "case", e.case_id, case_no, [e.case_id], details=details)
 
 
 def _history_args(actor: Actor, e: CaseTransitioned) -> tuple:

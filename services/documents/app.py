@@ -4,7 +4,14 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.documents.handlers import certificates, files, meetings, print_jobs, printing
+from services.documents.handlers import (
+    audit_trail,
+    certificates,
+    files,
+    meetings,
+    print_jobs,
+    printing,
+)
 from services.documents.jobs import JobSettings, PrintJobRunner
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
@@ -49,6 +56,7 @@ def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc.serve(contract.DOCUMENTS_READ, printing.read)
     rpc.serve(contract.DOCUMENTS_PRINT, print_jobs.start_print)
     rpc.serve(contract.DOCUMENTS_JOB, print_jobs.get_job)
+    rpc.serve(contract.DOCUMENTS_READERS, audit_trail.readers)
     rpc.serve(contract.MEETINGS_PDF, meetings.meeting_pdf)
     rpc.serve(contract.CERTIFICATES_READ, certificates.read_certificate)
     return rpc

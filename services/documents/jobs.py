@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 import asyncpg
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.documents.handlers.print_jobs import notify_channel
+from services.documents.handlers.print_jobs import notify_channel, print_entry
 from services.documents.handlers.printing import print_snapshots
 from services.documents.render import from_cases
 from services.documents.render.pool import RenderFailed
-from services.documents.render.snapshots import KINDS
+from services.documents.render.snapshots import KINDS, case_ids
+from shared import correlation
+from shared.audit import Entry, record
 from shared.contracts.accounts.rpc import UNITS_NAMES
 from shared.contracts.cases.rpc import CASE_GET_MANY
 from shared.contracts.documents.events import (
@@ -120,13 +122,15 @@ class PrintJobRunner:
             " WHERE id = (SELECT id FROM print_jobs"
             "   WHERE status = 'queued' OR (status = 'running' AND lease_until < now())"
             "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-            " RETURNING id, kind, case_ids, actor, attempts",
+            " RETURNING id, kind, case_ids, actor, attempts, request_id",
             self.settings.lease_seconds,
         )
 
     # --- running one job ---
 
     async def _run(self, job: asyncpg.Record) -> None:
+        # the request that asked for it: on the log lines, the event and the audit row
+        correlation.request_id.set(job["request_id"] or str(job["id"]))
         renew = asyncio.create_task(self._renew_lease(job))
         try:
             if job["attempts"] > self.settings.max_attempts:
@@ -215,6 +219,8 @@ class PrintJobRunner:
             )
             if finished and job["kind"] == "declaration_form":
                 await add_to_outbox(conn, _printed_event(job, actor, document, selection))
+            if finished:
+                await record(conn, actor, _done_entry(job, document, selection))
         self.finished += 1
 
     async def _fail(self, job, failure: JobFailed) -> None:
@@ -252,7 +258,14 @@ def _printed_event(job, actor: Actor, document: dict, selection):
         actor=PrintedBy.model_validate(actor.model_dump()),
         printed_at=datetime.now(UTC),
     )
-    return new_event(DECLARATION_FORM_PRINTED.type, printed, "documents", correlation_id=job["id"])
+    return new_event(DECLARATION_FORM_PRINTED.type, printed, "documents")
+
+
+def _done_entry(job, document: dict, selection) -> Entry:
+    """The print's audit row: the cases actually printed (the skipped ones were not)."""
+    printed = [c for s in selection.snapshots for c in case_ids(s)]
+    document_id = document["document_id"]
+    return print_entry("print.done", job["id"], job["kind"], printed, document_id=document_id)
 
 
 def _nothing_to_print(title: str, skipped: list[dict]) -> str:

@@ -5,7 +5,7 @@
   with; `Reply` models forbid unknown keys, so an answer that grows a key the contract does
   not name fails the tests, which check every answer: `ZC_RPC_CHECK_RESULTS`).
 - `ServiceApi`: the methods one service answers on its queue `<prefix>.rpc.<service>`, with
-  the two every service has (`ping`, `stats`).
+  the three every service has (`ping`, `stats`, `audit.search`).
 - `Event`: one event type with its payload model, producer, consumers and a one-line summary.
   Producers build the payload with the model, consumers validate with it (and may add checks
   of their own on top); a consumer ignores keys it does not know, so a producer may add one
@@ -62,6 +62,8 @@ class Stats(Reply):
 
 def common_methods(service: str) -> tuple[Method, ...]:
     """What every service answers (shared/rpc.py RpcRouter)."""
+    from shared.contracts.audit import AuditPage, AuditSearch  # it builds on this module
+
     return (
         Method(
             service,
@@ -71,6 +73,13 @@ def common_methods(service: str) -> tuple[Method, ...]:
             "Readiness: answers only when the process and its database can serve",
         ),
         Method(service, "stats", None, Stats, "Request counters of the answering process"),
+        Method(
+            service,
+            "audit.search",
+            AuditSearch,
+            AuditPage,
+            "The sysadmin's search of this service's audit trail (docs/audit.md)",
+        ),
     )
 
 

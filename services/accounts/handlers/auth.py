@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from services.accounts import trail
 from services.accounts.domain.credentials import (
     hash_password_async,
     needs_rehash,
@@ -15,6 +16,7 @@ from services.accounts.handlers.captchas import check_captcha
 from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.views import user_view
+from shared.audit import Entry
 from shared.contracts.accounts.rpc import ChangePassword, Login, ResetRequest, Token
 from shared.rpc import CallContext, RpcError
 
@@ -50,42 +52,60 @@ async def login(params: Login, ctx: CallContext) -> dict:
             " LEFT JOIN units n ON n.id = u.unit_id WHERE lower(u.username) = $1",
             username_key,
         )
-        await lockout.check(conn, settings, user, username_key, params.client_ip, now)
+        try:
+            await lockout.check(conn, settings, user, username_key, params.client_ip, now)
+        except RpcError as refused:
+            await trail.sign_in_refused(conn, ctx, user, params.client_ip, refused.code)
+            raise
     # No connection is held while argon2 runs (~100 ms, longer under load): ten logins at
     # once would otherwise take the whole pool and every other call would queue behind them.
     verified = await verify_password_async(user and user["password_hash"], params.password)
+    new_hash = (
+        await hash_password_async(params.password)
+        if verified and needs_rehash(user["password_hash"])
+        else None
+    )
     async with ctx.pool.acquire() as conn:
         if not verified:
-            await lockout.record_failure(conn, settings, user, username_key, params.client_ip, now)
+            await lockout.record_failure(conn, ctx, user, username_key, params.client_ip, now)
             raise _bad_credentials()
         if not user["active"] or user["unit_active"] is False:
+            await trail.sign_in_refused(conn, ctx, user, params.client_ip, "account_disabled")
             raise _disabled(user)
-        await lockout.record_success(conn, user["id"], username_key, params.client_ip, now)
-        if needs_rehash(user["password_hash"]):
-            await conn.execute(
-                "UPDATE users SET password_hash = $2 WHERE id = $1",
-                user["id"],
-                await hash_password_async(params.password),
-            )
-        token, csrf = new_token(), new_token()
-        session_id = await conn.fetchval(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
-            " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
-            " RETURNING id",
-            token_digest(token),
-            user["id"],
-            csrf,
-            now,
-            now + timedelta(hours=settings.session_max_hours),
-            params.client_ip,
-            params.user_agent[:300],
-        )
+        async with conn.transaction():
+            token, csrf, session_id = await _open_session(conn, ctx, params, user, new_hash)
     return {
         "token": token,
         "csrf_token": csrf,
         "session_id": str(session_id),
         "user": user_view(user, user["unit_name"]),
     }
+
+
+async def _open_session(conn, ctx: CallContext, params: Login, user, new_hash: str | None):
+    """The sign-in's writes, audit row last: (token, CSRF token, session id)."""
+    now, client_ip = ctx.deps.clock.now(), params.client_ip
+    username_key = params.username.strip().lower()
+    await lockout.record_success(conn, user["id"], username_key, client_ip, now)
+    if new_hash is not None:
+        await conn.execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1", user["id"], new_hash
+        )
+    token, csrf = new_token(), new_token()
+    session_id = await conn.fetchval(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
+        " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+        " RETURNING id",
+        token_digest(token),
+        user["id"],
+        csrf,
+        now,
+        now + timedelta(hours=ctx.deps.settings.session_max_hours),
+        client_ip,
+        params.user_agent[:300],
+    )
+    await trail.signed_in(conn, ctx, user, user["unit_name"], client_ip, session_id)
+    return token, csrf, session_id
 
 
 def _disabled(user) -> RpcError:
@@ -128,11 +148,15 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
 
 
 async def logout(params: Token, ctx: CallContext) -> dict:
-    await ctx.pool.execute(
-        "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
-        token_digest(params.token),
-        ctx.deps.clock.now(),
-    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        session_id = await conn.fetchval(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL"
+            " RETURNING id",
+            token_digest(params.token),
+            ctx.deps.clock.now(),
+        )
+        if session_id is not None:
+            await trail.changed(conn, ctx, Entry("auth.logout", "session", session_id))
     return {"logged_out": True}
 
 
@@ -153,7 +177,9 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
     if actor.user_id is None:
         raise RpcError("unauthenticated", "请先登录", 401)
     problems = check_new_password(params.new_password, params.new_password_confirm)
-    row = await ctx.pool.fetchrow("SELECT password_hash FROM users WHERE id = $1", actor.user_id)
+    row = await ctx.pool.fetchrow(
+        "SELECT id, username, password_hash FROM users WHERE id = $1", actor.user_id
+    )
     if row is None:
         raise RpcError("unauthenticated", "请先登录", 401)
     await lockout.count_reauthentication(ctx)
@@ -174,6 +200,7 @@ async def change_password(params: ChangePassword, ctx: CallContext) -> dict:
             now,
         )
         await revoke_sessions(conn, actor.user_id, now, keep=actor.session_id)
+        await trail.changed(conn, ctx, trail.account(row, "account.password_change"))
     return {"changed": True}
 
 
@@ -191,7 +218,7 @@ async def reset_password(params: ResetRequest, ctx: CallContext) -> dict:
     if problems:
         raise _invalid(problems)
     row = await ctx.pool.fetchrow(
-        "SELECT id, mobile FROM users WHERE lower(username) = lower($1)", username
+        "SELECT id, username, mobile FROM users WHERE lower(username) = lower($1)", username
     )
     if row is None or row["mobile"] != mobile:  # no live code was sent for such a pair
         raise _invalid({"sms_code": NO_CODE})
@@ -210,6 +237,7 @@ async def reset_password(params: ResetRequest, ctx: CallContext) -> dict:
                 )
                 await revoke_sessions(conn, row["id"], now)
                 await lockout.forget_failures(conn, row["id"])
+                await trail.changed(conn, ctx, trail.account(row, "account.password_reset"))
         if problem is not None:
             raise _invalid({"sms_code": problem})
     return {"reset": True}

@@ -12,6 +12,7 @@ settings (services/accounts/settings.py); docs/security.md explains the choice.
 import math
 from datetime import timedelta
 
+from services.accounts import trail
 from shared.contracts.accounts.events import ACCOUNT_LOCKED, AccountLocked
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
@@ -31,8 +32,10 @@ async def check(conn, settings, user, username_key: str, client_ip: str, now) ->
             raise _locked(user["locked_until"], now)
 
 
-async def record_failure(conn, settings, user, username_key: str, client_ip: str, now) -> None:
-    """Count a wrong password; the one that reaches a limit answers with the pause or lock."""
+async def record_failure(conn, ctx, user, username_key: str, client_ip: str, now) -> None:
+    """Count a wrong password, and write it to the audit trail; the one that reaches a limit
+    answers with the pause or lock."""
+    settings = ctx.deps.settings
     async with conn.transaction():
         await conn.execute(
             "INSERT INTO login_failures (username_key, at, client_ip) VALUES ($1, $2, $3)",
@@ -43,6 +46,7 @@ async def record_failure(conn, settings, user, username_key: str, client_ip: str
         locked_until = None
         if user is not None:
             locked_until = await _lock_if_hammered(conn, settings, user, username_key, now)
+        await trail.sign_in_refused(conn, ctx, user, client_ip, "bad_credentials")
     wait = await _pair_pause(conn, settings, username_key, client_ip, now)
     if wait is not None:
         raise _paused(wait)

@@ -4,6 +4,7 @@ Re-authentication: the current password again, and the code sent to the new mobi
 proves they hold it. Their other sessions end, as after a password change.
 """
 
+from services.accounts import trail
 from services.accounts.access import own_account_with_mobile
 from services.accounts.domain.credentials import verify_password_async
 from services.accounts.domain.validation import FieldError, validate_new_mobile
@@ -44,6 +45,7 @@ async def change_mobile(params: ChangeMobile, ctx: CallContext) -> dict:
                     now,
                 )
                 await revoke_sessions(conn, account["id"], now, keep=ctx.actor.session_id)
+                await trail.changed(conn, ctx, trail.account(account, "account.mobile_change"))
         if problem is not None:  # after the commit: a wrong try must count
             raise _invalid({"sms_code": problem})
     return {"mobile": mobile}

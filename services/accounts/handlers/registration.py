@@ -4,9 +4,11 @@ import uuid
 
 import asyncpg
 
+from services.accounts import trail
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.domain.validation import gender_from_id, validate_registration
 from services.accounts.handlers.sms import consume_code
+from shared.audit import Entry
 from shared.contracts.accounts.events import UNIT_REGISTERED, UnitRegistered
 from shared.contracts.accounts.rpc import RegisterUnit
 from shared.envelope import new_event
@@ -112,6 +114,13 @@ async def _create(conn, ctx: CallContext, data, password_hash: str) -> dict:
         admin_username=data.username,
     )
     await add_to_outbox(conn, new_event(UNIT_REGISTERED.type, registered, "accounts"))
+    admin = {"id": user_id, "username": data.username}
+    await trail.changed(
+        conn,
+        ctx,
+        Entry("unit.register", "unit", unit_id, unit_name, details={"org_code": org_code}),
+        trail.account(admin, "account.create", role="unit_admin"),
+    )
     return {
         "unit_id": str(unit_id),
         "unit_name": unit_name,

@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 
+from services.accounts import trail
 from services.accounts.access import require_role
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.domain.validation import (
@@ -18,6 +19,7 @@ from services.accounts.domain.validation import (
     validate_username,
 )
 from services.accounts.views import user_view
+from shared.audit import command_line, record
 from shared.contracts.accounts.rpc import CreateReviewer, ListReviewers
 from shared.rpc import CallContext, RpcError
 
@@ -53,21 +55,26 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
         raise RpcError("invalid_input", "信息有误，请按提示修改", 422, errors)
     if params.check_only:
         return {"valid": True}
-    user_id = uuid.uuid4()
+    user_id, password_hash = uuid.uuid4(), await hash_password_async(values["password"])
     try:
-        await ctx.pool.execute(
-            "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name,"
-            " mobile, created_by, org_named_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-            user_id,
-            values["username"],
-            await hash_password_async(values["password"]),
-            params.role,
-            values["org_id"],
-            values["org_name"],
-            values["name"],
-            values["mobile"],
-            ctx.actor.user_id,
-        )
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name,"
+                " mobile, created_by, org_named_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+                user_id,
+                values["username"],
+                password_hash,
+                params.role,
+                values["org_id"],
+                values["org_name"],
+                values["name"],
+                values["mobile"],
+                ctx.actor.user_id,
+            )
+            created = {"id": user_id, "username": values["username"]}
+            entry = trail.account(created, "account.create", role=params.role)
+            await trail.changed(conn, ctx, entry)
     except asyncpg.UniqueViolationError:
         raise RpcError(
             "invalid_input", "用户名已被使用", 422, {"username": USERNAME_TAKEN}
@@ -90,13 +97,19 @@ async def list_reviewers(params: ListReviewers, ctx: CallContext) -> dict:
 
 async def create_sysadmin(pool, username: str, password: str, name: str) -> uuid.UUID:
     """The first system administrator, from the command line (services.accounts.admin)."""
-    user_id = uuid.uuid4()
-    await pool.execute(
-        "INSERT INTO users (id, username, password_hash, role, name)"
-        " VALUES ($1, $2, $3, 'sysadmin', $4)",
-        user_id,
-        validate_username(username),
-        await hash_password_async(validate_password(password)),
-        name,
-    )
+    user_id, username = uuid.uuid4(), validate_username(username)
+    password_hash = await hash_password_async(validate_password(password))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO users (id, username, password_hash, role, name)"
+            " VALUES ($1, $2, $3, 'sysadmin', $4)",
+            user_id,
+            username,
+            password_hash,
+            name,
+        )
+        entry = trail.account(
+            {"id": user_id, "username": username}, "account.create", role="sysadmin"
+        )
+        await record(conn, command_line("services.accounts.admin"), entry)
     return user_id

@@ -7,7 +7,9 @@ own: another person's session id answers as if there were no such session.
 import uuid
 from datetime import datetime, timedelta
 
+from services.accounts import trail
 from services.accounts.domain.user_agent import browser_name
+from shared.audit import Entry
 from shared.contracts.accounts.rpc import SessionRef
 from shared.rpc import Actor, CallContext, RpcError
 
@@ -55,13 +57,16 @@ async def end_session(params: SessionRef, ctx: CallContext) -> dict:
     user_id = _signed_in(ctx.actor)
     if params.session_id == ctx.actor.session_id:
         raise RpcError("current_session", "当前设备请使用“退出”结束登录", 409)
-    ended = await ctx.pool.fetchval(
-        f"UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND {ACTIVE} AND id = $4"
-        " RETURNING id",
-        user_id,
-        *_window(ctx),
-        params.session_id,
-    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        ended = await conn.fetchval(
+            f"UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND {ACTIVE} AND id = $4"
+            " RETURNING id",
+            user_id,
+            *_window(ctx),
+            params.session_id,
+        )
+        if ended is not None:
+            await trail.changed(conn, ctx, Entry("session.end", "session", ended))
     if ended is None:
         raise RpcError("not_found", "该登录设备不存在或已退出", 404)
     return {"ended": 1}
@@ -69,14 +74,21 @@ async def end_session(params: SessionRef, ctx: CallContext) -> dict:
 
 async def end_other_sessions(_params, ctx: CallContext) -> dict:
     user_id = _signed_in(ctx.actor)
-    status = await ctx.pool.execute(
-        f"UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND {ACTIVE}"
-        " AND id IS DISTINCT FROM $4",
-        user_id,
-        *_window(ctx),
-        ctx.actor.session_id,
-    )
-    return {"ended": int(status.split()[-1])}
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        status = await conn.execute(
+            f"UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND {ACTIVE}"
+            " AND id IS DISTINCT FROM $4",
+            user_id,
+            *_window(ctx),
+            ctx.actor.session_id,
+        )
+        ended = int(status.split()[-1])
+        if ended:
+            entry = Entry(
+                "session.end", "user", user_id, ctx.actor.username, details={"ended": ended}
+            )
+            await trail.changed(conn, ctx, entry)
+    return {"ended": ended}
 
 
 async def revoke_sessions(conn, user_id, now, keep: uuid.UUID | None = None) -> None:

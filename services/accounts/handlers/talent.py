@@ -20,10 +20,14 @@ from services.accounts.domain.validation import (
     normalize_org_code,
     validate_email,
 )
+from shared.audit import Entry, record
 from shared.contracts import external
+from shared.rpc import Actor
 from shared.text import InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
+
+TALENT_SYSTEM = Actor(role="talent", name="人才引进系统")  # who its changes are recorded as
 
 
 class TalentAdmin(external.TalentAdmin):
@@ -108,6 +112,9 @@ async def apply_talent_unit(conn, envelope, unit: TalentUnit) -> None:
         active,
     )
     await _apply_admin(conn, unit_id, unit.admin)
+    details = {"event": envelope.type, "unit_version": unit.unit_version, "active": active}
+    entry = Entry("unit.talent_sync", "unit", unit_id, unit.name, details=details)
+    await record(conn, TALENT_SYSTEM, entry)
 
 
 async def _apply_admin(conn, unit_id, admin: TalentAdmin) -> None:

@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 
+from services.accounts import trail
 from services.accounts.access import (
     UNIT_ROLES,
     fetch_managed_user,
@@ -115,9 +116,10 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
 
 
 async def get_user(params: UserRef, ctx: CallContext) -> dict:
-
+    """One person's account in full (their ID number too): a read of personal data."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        await trail.changed(conn, ctx, trail.account(row, "account.view"))
     return user_view(row, full=True)
 
 
@@ -163,6 +165,8 @@ async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, 
         id_number=values.get("id_number"),
     )
     await add_to_outbox(conn, new_event(USER_CREATED.type, created, "accounts"))
+    person = {"id": user_id, "username": values["username"]}
+    await trail.changed(conn, ctx, trail.account(person, "account.create", role=role))
     return user_id
 
 
@@ -171,7 +175,7 @@ async def update_user(params: UpdateUser, ctx: CallContext) -> dict:
         try:
             async with conn.transaction():
                 # Who may touch this person is settled before their input is looked at.
-                await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+                person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
                 values, errors = clean_person(
                     params.fields, params.role, ctx.deps.clock.today(), False
                 )
@@ -188,14 +192,27 @@ async def update_user(params: UpdateUser, ctx: CallContext) -> dict:
                     values.get("id_number"),
                     values.get("gender"),
                 )
+                entry = trail.account(person, "account.update", fields=_changed(person, values))
+                await trail.changed(conn, ctx, entry)
         except asyncpg.UniqueViolationError as error:
             raise _invalid(_clash(error)) from None
     return {"updated": True}
 
 
+def _changed(person, values: dict) -> list[str]:
+    """The fields an update changed (their names only: the trail keeps no personal data)."""
+    kept_when_absent = ("id_number", "gender")
+    return [
+        name
+        for name in ("name", "mobile", "email", *kept_when_absent)
+        if not (name in kept_when_absent and values.get(name) is None)
+        and values.get(name) != person[name]
+    ]
+
+
 async def set_active(params: SetActive, ctx: CallContext) -> dict:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
         await conn.execute(
             "UPDATE users SET active = $2, updated_at = now() WHERE id = $1",
             params.user_id,
@@ -203,6 +220,8 @@ async def set_active(params: SetActive, ctx: CallContext) -> dict:
         )
         if not params.active:
             await revoke_sessions(conn, params.user_id, ctx.deps.clock.now())
+        action = "account.enable" if params.active else "account.disable"
+        await trail.changed(conn, ctx, trail.account(person, action))
     return {"active": params.active}
 
 
@@ -216,6 +235,7 @@ async def delete_user(params: UserRef, ctx: CallContext) -> dict:
         person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
         await conn.execute("DELETE FROM sessions WHERE user_id = $1", params.user_id)
         await conn.execute("DELETE FROM users WHERE id = $1", params.user_id)
+        await trail.changed(conn, ctx, trail.account(person, "account.delete", role=params.role))
     return {"deleted": True, "name": person["name"], "username": person["username"]}
 
 
@@ -229,7 +249,7 @@ async def set_password(params: SetPassword, ctx: CallContext) -> dict:
     new_hash = await hash_password_async(params.new_password)
     now = ctx.deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+        person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
         await conn.execute(
             "UPDATE users SET password_hash = $2, password_changed_at = $3, locked_until = NULL,"
             " updated_at = $3 WHERE id = $1",
@@ -239,6 +259,7 @@ async def set_password(params: SetPassword, ctx: CallContext) -> dict:
         )
         await revoke_sessions(conn, params.user_id, now)
         await lockout.forget_failures(conn, params.user_id)
+        await trail.changed(conn, ctx, trail.account(person, "account.password_set"))
     return {"reset": True}
 
 

@@ -214,7 +214,7 @@ async def _results(conn, meeting_id):
 def _committee_actor(actor: Actor, committee_id: str) -> Actor:
     """The meeting decides as its committee, whoever closes it (the secretary, the sysadmin):
     the history names that person, the 已办 list is the committee's."""
-    return Actor(user_id=actor.user_id, role="committee", org_id=committee_id, name=actor.name)
+    return actor.model_copy(update={"role": "committee", "org_id": committee_id, "unit_id": None})
 
 
 async def _move(conn, committee: Actor, meeting, decided, now) -> list[MovedCase]:

@@ -11,6 +11,7 @@ from services.cases.handlers.workflow import RECORDED_OUTSIDE
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
 from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
+from shared.audit import Entry, record
 from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
 from shared.contracts.cases.rpc import (
     MAX_LISTED_IDS,
@@ -200,11 +201,17 @@ async def my_cases(params: MyCases, ctx: CallContext) -> dict:
 
 
 async def get_case(params: CaseRef, ctx: CallContext) -> dict:
-    """Everything about one case that the actor may see, with the buttons they may press."""
+    """Everything about one case that the actor may see, with the buttons they may press.
+    Anyone but its applicant opening it is a read of personal data: audited."""
     views = await case_views(ctx, [params.case_id])
     if not views:
         raise RpcError("not_found", "申报业务不存在或无权访问", 404)
-    return views[0]
+    case = views[0]
+    if ctx.actor.role != "applicant":
+        entry = Entry("case.view", "case", case["id"], case["case_no"], [case["id"]])
+        async with ctx.pool.acquire() as conn:
+            await record(conn, ctx.actor, entry, at=ctx.deps.clock.now())
+    return case
 
 
 async def get_many(params: GetMany, ctx: CallContext) -> dict:

@@ -39,6 +39,7 @@ from services.cases.repository import (
     missing_materials,
     save,
 )
+from shared.audit import Entry
 from shared.contracts.cases.rpc import Act, BatchAct
 from shared.contracts.cases.vocabulary import SELECTION_ACTIONS
 from shared.envelope import Envelope, new_event
@@ -286,10 +287,26 @@ async def move_as(
     moved = [o for o in outcomes if isinstance(o, MovedCase)]
     events = [_event(m.loaded.facts, m.event, permit.actor) for m in moved]
     notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
-    await save(conn, permit.actor, moved, now, [*events, *notices])
+    refused = _audited_refusals(permit.action, outcomes)
+    await save(conn, permit.actor, moved, now, [*events, *notices], refused)
     await record_pledges(conn, moved, now, permit.client_ip)  # with each 填报上报
     await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
+
+
+# Refusals that say something of the actor's reach (a case out of their sight or rights)
+# go to the audit trail; a conflict or a wrong input is the day's ordinary business.
+AUDITED_REFUSALS = ("not_found", "forbidden")
+
+
+def _audited_refusals(action: Action, outcomes: list[MoveOutcome]) -> list[Entry]:
+    entries = []
+    for o in outcomes:
+        code = rpc_error(o.error).code if isinstance(o, Refused) else None
+        if code in AUDITED_REFUSALS:
+            case_id = str(o.case_id)
+            entries.append(Entry(f"case.{action.value}", "case", case_id).refusal(code))
+    return entries
 
 
 async def _move_one(

@@ -16,6 +16,7 @@ from services.documents.render.certificate import render_signed
 from services.documents.render.pool import RenderFailed
 from services.documents.render.worker import Pdf
 from services.documents.signing import certificate_subject
+from shared.audit import Entry, record
 from shared.contracts.cases.certificates import CERTIFICATE_GET, CertificateIssued
 from shared.contracts.documents.certificates import CertificateFile, CertificateSnapshot
 from shared.envelope import Envelope
@@ -35,6 +36,11 @@ async def read_certificate(params: CertificateFile, ctx: CallContext) -> dict:
     if row is None:
         await _make(ctx.pool, ctx.deps, certificate)
         row = await _stored(ctx.pool, certificate["certificate_no"])
+    if ctx.actor.role != "applicant":  # a read of the holder's personal data (docs/audit.md)
+        number, case_ids = certificate["certificate_no"], [params.case_id]
+        entry = Entry("document.read", "certificate", number, number, case_ids)
+        async with ctx.pool.acquire() as conn:
+            await record(conn, ctx.actor, entry)
     return _content(row)
 
 

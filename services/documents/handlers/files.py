@@ -6,6 +6,7 @@ import hashlib
 import uuid
 
 from services.documents.filetypes import UploadRefused, sniff
+from shared.audit import Entry, record
 from shared.contracts.cases.rpc import CASE_ATTACH, CASE_CAN_VIEW, CASE_CHECK_UPLOAD
 from shared.contracts.documents.rpc import FileRef, Upload
 from shared.rpc import CallContext, RpcError
@@ -66,11 +67,14 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
 
 
 async def read(params: FileRef, ctx: CallContext) -> dict:
+    """A scan, to whoever may see its case; a read by anyone but the applicant is audited,
+    and so is a refused one."""
     row = await ctx.pool.fetchrow("SELECT * FROM files WHERE id = $1", params.file_id)
     not_found = RpcError("not_found", "文件不存在或无权查看", 404)
     if row is None:
         raise not_found
     answer = await ctx.deps.peers.invoke(CASE_CAN_VIEW, {"case_id": row["case_id"]}, ctx.actor)
+    await _audit_read(ctx, row, answer["allowed"])
     if not answer["allowed"]:
         raise not_found
     return {
@@ -80,3 +84,12 @@ async def read(params: FileRef, ctx: CallContext) -> dict:
         "size_bytes": row["size_bytes"],
         "content_base64": base64.b64encode(row["content"]).decode(),
     }
+
+
+async def _audit_read(ctx: CallContext, row, allowed: bool) -> None:
+    if allowed and ctx.actor.role == "applicant":
+        return  # their own scan
+    what = {"category": row["category"]}
+    entry = Entry("file.read", "file", row["id"], row["filename"], [row["case_id"]], details=what)
+    async with ctx.pool.acquire() as conn:
+        await record(conn, ctx.actor, entry if allowed else entry.refusal("not_found"))

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from services.documents.render.snapshots import KINDS
+from shared.audit import Entry, record
 from shared.contracts.documents.rpc import MAX_PRINT_CASES, JobRef, PrintRequest
 from shared.rpc import CallContext, RpcError
 
@@ -40,16 +41,24 @@ async def start_print(params: PrintRequest, ctx: CallContext) -> dict:
         await ctx.deps.rate_limits.hit(conn, "print_job", str(ctx.actor.user_id), now)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO print_jobs (id, kind, case_ids, actor, created_by, total)"
-            " VALUES ($1, $2, $3, $4, $5, 0)",
+            "INSERT INTO print_jobs (id, kind, case_ids, actor, created_by, total, request_id)"
+            " VALUES ($1, $2, $3, $4, $5, 0, $6)",
             job_id,
             params.kind,
             case_ids,
             json.loads(ctx.actor.model_dump_json()),
             ctx.actor.user_id,
+            ctx.request_id,
         )
         await conn.execute("SELECT pg_notify($1, $2)", notify_channel(ctx.service), str(job_id))
+        await record(conn, ctx.actor, print_entry("print.request", job_id, params.kind, case_ids))
     return await _job(ctx, job_id)
+
+
+def print_entry(action: str, job_id, kind: str, case_ids, **details) -> Entry:
+    """A print job asked for, or done (its cases: those actually printed)."""
+    details = {"kind": kind, "cases": len(case_ids), **details}
+    return Entry(action, "print_job", job_id, KINDS[kind].title, case_ids, details=details)
 
 
 async def get_job(params: JobRef, ctx: CallContext) -> dict:

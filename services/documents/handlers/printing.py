@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from services.documents.render.html import template_version
 from services.documents.render.snapshots import KINDS, Kind, Roster, case_ids, input_checksum
+from shared.audit import Entry, record
 from shared.contracts.cases.rpc import CASE_CAN_VIEW_MANY
 from shared.contracts.documents.rpc import DocumentRef, RenderDocuments
 from shared.rpc import CallContext, RpcError, invalid_input
@@ -163,10 +164,15 @@ async def _gather(calls) -> list:
 
 
 async def read(params: DocumentRef, ctx: CallContext) -> dict:
+    """A stored PDF, to whoever may see every case in it; audited as files.read is."""
     row = await ctx.pool.fetchrow(
         f"SELECT {SUMMARY}, pdf FROM rendered_documents WHERE id = $1", params.document_id
     )
-    if row is None or not await _may_view_all(ctx, row["case_ids"]):
+    if row is None:
+        raise RpcError("not_found", "文档不存在或无权查看", 404)
+    allowed = await _may_view_all(ctx, row["case_ids"])
+    await _audit_read(ctx, row, allowed)
+    if not allowed:
         raise RpcError("not_found", "文档不存在或无权查看", 404)
     return {
         "document_id": str(row["id"]),
@@ -179,6 +185,21 @@ async def read(params: DocumentRef, ctx: CallContext) -> dict:
         "sha256": row["sha256"],
         "content_base64": base64.b64encode(row["pdf"]).decode(),
     }
+
+
+async def _audit_read(ctx: CallContext, row, allowed: bool) -> None:
+    if allowed and ctx.actor.role == "applicant":
+        return  # their own case's
+    entry = Entry(
+        "document.read",
+        "document",
+        row["id"],
+        row["title"],
+        row["case_ids"],
+        details={"kind": row["kind"]},
+    )
+    async with ctx.pool.acquire() as conn:
+        await record(conn, ctx.actor, entry if allowed else entry.refusal("not_found"))
 
 
 async def _may_view_all(ctx: CallContext, cases: list[uuid.UUID]) -> bool:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
 from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
@@ -605,6 +606,13 @@ CASE_HOME = _method("case.home", None, HomeCounts, "Cases waiting at each of the
 CASE_ACT = _method("case.act", Act, Moved, "One action on one case (409 if it moved meanwhile)")
 CASE_BATCH = _method("case.batch", BatchAct, BatchResult, "One action on a selection of cases")
 
+CASE_READERS = _method(
+    "audit.case_readers",
+    CaseReadersRef,
+    CaseReaders,
+    "Who read or printed a case's materials, for its applicant (audit trail)",
+)
+
 EXPERT_LIST = _method(
     "expert.list", ListExperts, ExpertPage, "A page of the expert library (committee, sysadmin)"
 )
@@ -652,6 +660,7 @@ API = ServiceApi(
         CASE_HOME,
         CASE_ACT,
         CASE_BATCH,
+        CASE_READERS,
         *CERTIFICATE_METHODS,
         *INTEGRITY_METHODS,
         EXPERT_LIST,
@@ -664,3 +673,5 @@ API = ServiceApi(
         *MEETING_METHODS,
     ),
 )
+# Every service answers it; cases finds cases by their number too (handlers/audit_trail.py).
+AUDIT_SEARCH = API["audit.search"]

@@ -15,6 +15,10 @@ class PrintedBy(BaseModel):
     unit_id: uuid.UUID | None = None
     org_id: str | None = None
     name: str = ""
+    # for the audit row of the move it causes (shared/rpc.py Actor)
+    username: str = ""
+    organisation: str = ""
+    client_address: str = ""
 
 
 class DeclarationFormPrinted(Payload):

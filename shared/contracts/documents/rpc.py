@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, ServiceApi
 from shared.contracts.documents.certificates import CERTIFICATES_READ
 from shared.contracts.documents.meetings import MEETINGS_PDF
@@ -147,6 +148,12 @@ DOCUMENTS_PRINT = _method(
     "documents.print", PrintRequest, PrintJob, "Queue a print job for a selection of cases"
 )
 DOCUMENTS_JOB = _method("documents.job", JobRef, PrintJob, "A print job of the caller's")
+DOCUMENTS_READERS = _method(
+    "audit.case_readers",
+    CaseReadersRef,
+    CaseReaders,
+    "Who read or printed a case's scans and PDFs, for its applicant (audit trail)",
+)
 
 API = ServiceApi(
     SERVICE,
@@ -157,6 +164,7 @@ API = ServiceApi(
         DOCUMENTS_READ,
         DOCUMENTS_PRINT,
         DOCUMENTS_JOB,
+        DOCUMENTS_READERS,
         MEETINGS_PDF,
         CERTIFICATES_READ,
     ),
