@@ -23,8 +23,8 @@ from services.cases.domain.model import (
 )
 from services.cases.domain.objections import Objection
 from services.cases.scope import done_entry, visibility
-from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
 from shared.audit import Entry, record
+from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
 from shared.contracts.cases.materials import missing_parts
 from shared.envelope import Envelope
 from shared.outbox import add_to_outbox

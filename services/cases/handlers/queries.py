@@ -10,8 +10,8 @@ from services.cases.handlers.committee_rules import outside_results
 from services.cases.handlers.workflow import RECORDED_OUTSIDE
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
-from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
 from shared.audit import Entry, record
+from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
 from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
 from shared.contracts.cases.rpc import (
     MAX_LISTED_IDS,
