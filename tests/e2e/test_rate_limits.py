@@ -67,7 +67,8 @@ async def test_the_captcha_limit_is_one_count_across_both_copies(clients, accoun
         body, retry_after = await r.json(), r.headers.get("Retry-After")
     assert r.status == 429 and body["error"]["code"] == "too_many_requests"
     assert body["error"]["message"].startswith("获取图片验证码过于频繁，请 ")
-    assert retry_after is not None and 1 <= int(retry_after) <= 600
+    # Refused hits count too, so the wait may run into the next window: at most two windows.
+    assert retry_after is not None and 1 <= int(retry_after) <= 1200
     async with other.http.get("/login") as page:  # the login page needs a captcha too
         assert page.status == 429 and page.headers["Retry-After"]
         assert "获取图片验证码过于频繁" in text_of(await page.text())

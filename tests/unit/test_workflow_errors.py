@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from services.cases.domain import model
+from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.model import (
     Action,
     CaseState,
@@ -20,8 +21,10 @@ from services.cases.handlers import workflow
 from services.cases.handlers.workflow import (
     ANSWERS,
     CaseNotFound,
+    InOpenMeeting,
     MaterialsMissing,
     NotForSelection,
+    ReviewedByMeeting,
     RoleRefused,
     StaleVersion,
     UnknownAction,
@@ -80,6 +83,26 @@ REFUSALS = [
             422,
             "请填写原因；请选择退回对象",
             {"reason": "请填写原因", "target": "请选择退回对象"},
+        ),
+    ),
+    (
+        ReviewedByMeeting(),
+        (
+            "forbidden",
+            403,
+            "本评委会的评审结果由评审会议表决产生，请在评审会议中组织表决",
+            {},
+        ),
+    ),
+    (InOpenMeeting(), ("conflict", 409, "该申报已提交评审会议，评审结果由会议表决产生", {})),
+    (
+        DeclarationBarred(date(2029, 6, 30)),
+        (
+            "discredited",
+            422,
+            "您有尚在记录期内的职称申报失信记录，2029年6月30日（含当日）前不能申报职称，"
+            "2029年7月1日起方可申报",
+            {},
         ),
     ),
     (DomainError("规则不允许"), ("invalid", 422, "规则不允许", {})),
