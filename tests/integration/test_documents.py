@@ -285,6 +285,18 @@ async def test_a_render_past_its_memory_limit_is_reported():
         await pool.close()
 
 
+async def test_an_allocation_failure_lost_in_c_code_is_reported_as_out_of_memory():
+    pool = RenderPool(RenderSettings(workers=1))
+    await pool.start()
+    try:
+        with pytest.raises(RpcError) as failed:
+            await pool.run(render_tasks.lost_allocation_failure)
+        assert (failed.value.status, failed.value.code) == (503, "render_out_of_memory")
+        assert await pool.run(render_tasks.large_result, 10) == b"%" * 10  # a new worker
+    finally:
+        await pool.close()
+
+
 async def test_the_documents_service_stops_its_workers(own_settings):
     deps = DocumentsDeps(render=RenderSettings(workers=1))
     documents = build_documents(own_settings, deps)

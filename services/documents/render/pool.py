@@ -122,9 +122,12 @@ class RenderPool:
                 return worker.take_outcome(path)
             except worker.RenderTimeout:
                 raise timed_out(limit) from None
-            except MemoryError:
-                # Its worker may still hold the address space it ran out of: new tasks go to
-                # new workers, and the old ones exit once their running tasks are done.
+            except (MemoryError, SystemError):
+                # SystemError ("error return without exception set"): C code of a font or
+                # image library whose allocation failed under the worker's address-space limit
+                # and lost the MemoryError on the way. Its worker may still hold the address
+                # space it ran out of: new tasks go to new workers, and the old ones exit once
+                # their running tasks are done.
                 self._replace(executor, kill=False)
                 raise out_of_memory() from None
             except TimeoutError:
