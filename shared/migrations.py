@@ -2,9 +2,14 @@
 
 Every service schema first gets the shared messaging tables (outbox, inbox), then the
 files of services/<name>/migrations in name order (001_..., 002_...).
+
+A migration is SQL, or Python where SQL cannot do the work (sealing personal data needs the
+keys): a `.py` file defines `async def apply(conn)`, run like an SQL file, in the schema's
+search path and in the transaction that records it as applied.
 """
 
 import hashlib
+import importlib.util
 from pathlib import Path
 
 import asyncpg
@@ -14,15 +19,27 @@ SHARED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def migration_files(service: str | None) -> list[tuple[str, str]]:
-    """(name, sql) pairs in the order they must be applied."""
+    """(name, sql) pairs in the order they must be applied; for a .py file, its path."""
     folders = [("shared", SHARED_MIGRATIONS)]
     if service:
         folders.append((service, ROOT / "services" / service / "migrations"))
     files = []
     for label, folder in folders:
-        for path in sorted(folder.glob("*.sql")):
-            files.append((f"{label}/{path.name}", path.read_text(encoding="utf-8")))
+        paths = sorted([*folder.glob("*.sql"), *folder.glob("[0-9]*.py")], key=lambda p: p.name)
+        for path in paths:
+            text = str(path) if path.suffix == ".py" else path.read_text(encoding="utf-8")
+            files.append((f"{label}/{path.name}", text))
     return files
+
+
+async def _apply(conn: asyncpg.Connection, name: str, text: str) -> None:
+    if not name.endswith(".py"):
+        await conn.execute(text)
+        return
+    spec = importlib.util.spec_from_file_location(f"migration_{Path(text).stem}", text)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    await module.apply(conn)
 
 
 def _lock_key(schema: str) -> int:
@@ -46,7 +63,7 @@ async def migrate(conn: asyncpg.Connection, schema: str, files: list[tuple[str, 
             if name in done:
                 continue
             async with conn.transaction():
-                await conn.execute(sql)
+                await _apply(conn, name, sql)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
             applied_now.append(name)
     finally:

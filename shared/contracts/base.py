@@ -131,3 +131,9 @@ class RpcErrorBody(Reply):
     status: int
     fields: dict[str, str] = Field(default_factory=dict)
     details: Any = None
+
+
+# A personal number (an ID number, a mobile) inside an event: sealed with the TRANSIT label of
+# shared/personal_data.py, so a message at rest in the broker or the dead-letter table shows
+# nothing. The consumer opens it with the keyring when it must use the number.
+SEALED_PATTERN = r"^pd1\.[A-Za-z0-9]+\.[A-Za-z0-9_-]+$"
