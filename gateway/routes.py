@@ -16,6 +16,7 @@ from gateway import (
     api_integrity,
     api_meetings,
     health,
+    personal,
 )
 from gateway import web as page_helpers
 from gateway.pages import (
@@ -114,6 +115,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     integrity_pages.setup_routes(app)
     publicity_pages.setup_routes(app)
     audit_pages.setup_routes(app)
+    personal.setup_personal(app)
     meeting_pages.setup_routes(app)
     ballot_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")

@@ -124,8 +124,31 @@
     }
   });
 
+  // 显示完整号码: ask in place, and show the value where the mask was.
+  async function unmask(form) {
+    var button = form.querySelector("button");
+    button.disabled = true;
+    var answer = await postJson("/api/personal/unmask", {
+      object_type: form.elements.object_type.value,
+      object_id: form.elements.object_id.value,
+      field: form.elements.field.value
+    });
+    if (answer.ok) {
+      form.closest(".personal").querySelector("[data-personal-value]").textContent = answer.data.value;
+      form.remove();
+      return;
+    }
+    button.disabled = false;
+    button.textContent = (answer.data.error || {}).message || "无法显示";
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (form.classList.contains("unmask")) {
+      event.preventDefault();
+      unmask(form);
+      return;
+    }
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
       return;

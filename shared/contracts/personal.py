@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.base import Reply
+from shared.contracts.base import Method, Reply
 
 # Which service keeps the objects whose numbers may be unmasked.
 OWNERS: dict[str, str] = {
@@ -51,3 +51,14 @@ class Unmask(BaseModel):
 
 class Unmasked(Reply):
     value: str
+
+
+def unmask_method(service: str) -> Method:
+    return Method(
+        service,
+        UNMASK_METHOD,
+        Unmask,
+        Unmasked,
+        "One full ID number or mobile behind a mask, for a role that may see it; audited"
+        " (personal.unmask)",
+    )

@@ -17,6 +17,7 @@ from shared.contracts.accounts.vocabulary import (
     UserStatus,
 )
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.personal import unmask_method
 
 SERVICE = "accounts"
 MAX_UNIT_NAMES = 500
@@ -465,9 +466,12 @@ REVIEWERS_CREATE = _method(
 )
 REVIEWERS_LIST = _method("reviewers.list", ListReviewers, ReviewerList, "The reviewer accounts")
 
+PERSONAL_UNMASK = unmask_method(SERVICE)
+
 API = ServiceApi(
     SERVICE,
     (
+        PERSONAL_UNMASK,
         CAPTCHA_NEW,
         SMS_REQUEST_CODE,
         SMS_CONFIRM_CODE,

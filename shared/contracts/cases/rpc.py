@@ -13,6 +13,7 @@ from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
 from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
+from shared.contracts.personal import unmask_method
 
 SERVICE = "cases"
 MAX_BATCH = 500  # cases in one case.batch
@@ -634,9 +635,12 @@ EXPERT_IMPORT_TEMPLATE = _method(
     "expert.import_template", None, ExpertImportTemplate, "The import file's template (.xlsx)"
 )
 
+PERSONAL_UNMASK = unmask_method(SERVICE)
+
 API = ServiceApi(
     SERVICE,
     (
+        PERSONAL_UNMASK,
         REF_ALL,
         REF_SAVE_ROUND,
         REF_SAVE_REVIEW_TYPE,

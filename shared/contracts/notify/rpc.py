@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.accounts.vocabulary import SmsPurpose
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.personal import unmask_method
 
 SERVICE = "notify"
 
@@ -83,4 +84,6 @@ SMS_UNSETTLED = _method(
     "SMS left sending or sent without a receipt (system administrator)",
 )
 
-API = ServiceApi(SERVICE, (SMS_SEND_CODE, SMS_DELIVERY_STATUS, SMS_UNSETTLED))
+PERSONAL_UNMASK = unmask_method(SERVICE)
+
+API = ServiceApi(SERVICE, (SMS_SEND_CODE, SMS_DELIVERY_STATUS, SMS_UNSETTLED, PERSONAL_UNMASK))
