@@ -2,6 +2,7 @@
 
 import uuid
 
+from services.accounts.personal import opened_user
 from shared.rpc import Actor, RpcError
 
 UNIT_ROLES = ("unit_admin", "unit_operator")
@@ -90,6 +91,7 @@ async def own_account_with_mobile(conn, actor: Actor):
     )
     if row is None:
         raise RpcError("unauthenticated", "请先登录", 401)
+    row = opened_user(row)
     if not row["mobile"]:
         raise RpcError("no_mobile", "您的账户未登记手机号码，请联系管理员登记", 409)
     if row["role"] == "unit_admin" and row["unit_source"] == "talent":

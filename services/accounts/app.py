@@ -15,6 +15,7 @@ from services.accounts.handlers import (
     sms,
     talent,
     units,
+    unmask,
     users,
 )
 from services.accounts.sweep import sweep
@@ -32,6 +33,7 @@ from shared.topology import Names
 
 def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc = RpcRouter("accounts", deps=deps)
+    rpc.serve(contract.PERSONAL_UNMASK, unmask.unmask)
     rpc.serve(contract.CAPTCHA_NEW, captchas.new_captcha)
     rpc.serve(contract.SMS_REQUEST_CODE, sms.request_code)
     rpc.serve(contract.SMS_CONFIRM_CODE, sms.confirm_code)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import asyncpg
 
+from services.accounts.personal import index, seal
 from shared.db import create_pool
 from shared.settings import get_settings
 
@@ -40,12 +41,12 @@ class EnrolmentRegistry(Protocol):
 class TableEnrolmentRegistry:
     async def find(self, conn, id_number: str, si_unit_no: str) -> Enrolment | None:
         row = await conn.fetchrow(
-            "SELECT id_number, si_unit_no, si_no, unit_name, person_name, active"
-            " FROM si_enrolments WHERE id_number = $1 AND si_unit_no = $2",
-            id_number,
+            "SELECT si_unit_no, si_no, unit_name, person_name, active"
+            " FROM si_enrolments WHERE id_number_index = $1 AND si_unit_no = $2",
+            index(id_number, "id_number"),
             si_unit_no,
         )
-        return Enrolment(**row) if row else None
+        return Enrolment(id_number=id_number, **row) if row else None
 
 
 async def upsert_enrolment(conn, e: Enrolment, version: int = 0) -> bool:
@@ -53,15 +54,17 @@ async def upsert_enrolment(conn, e: Enrolment, version: int = 0) -> bool:
     result = await conn.execute(
         """
         INSERT INTO si_enrolments
-            (id_number, si_unit_no, si_no, unit_name, person_name, active, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (id_number, si_unit_no) DO UPDATE SET
+            (id_number, id_number_index, si_unit_no, si_no, unit_name, person_name, active,
+             version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (id_number_index, si_unit_no) DO UPDATE SET
             si_no = EXCLUDED.si_no, unit_name = EXCLUDED.unit_name,
             person_name = EXCLUDED.person_name, active = EXCLUDED.active,
             version = EXCLUDED.version, updated_at = now()
         WHERE si_enrolments.version <= EXCLUDED.version
         """,
-        e.id_number,
+        seal(e.id_number, "si_enrolments", "id_number"),
+        index(e.id_number, "id_number"),
         e.si_unit_no,
         e.si_no,
         e.unit_name,

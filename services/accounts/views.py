@@ -1,13 +1,13 @@
 """How accounts are shown to other services and the gateway."""
 
-
-def mask_id_number(id_number: str | None) -> str | None:
-    if not id_number:
-        return None
-    return id_number[:6] + "********" + id_number[-4:]
+from services.accounts.personal import unseal
+from shared.masks import mask_id_number, mask_mobile
 
 
 def user_view(row, unit_name: str | None = None, full: bool = False) -> dict:
+    """An account; its ID number and mobile masked unless `full` (the person themself)."""
+    id_number = unseal(row["id_number"], "users", "id_number")
+    mobile = unseal(row["mobile"], "users", "mobile")
     view = {
         "id": str(row["id"]),
         "username": row["username"],
@@ -19,9 +19,9 @@ def user_view(row, unit_name: str | None = None, full: bool = False) -> dict:
         "org_name": row["org_name"],
         "active": row["active"],
         "gender": row["gender"],
-        "mobile": row["mobile"],
+        "mobile": mobile if full else mask_mobile(mobile),
         "email": row["email"],
-        "id_number": row["id_number"] if full else mask_id_number(row["id_number"]),
+        "id_number": id_number if full else mask_id_number(id_number),
         "created_at": row["created_at"].isoformat(),
     }
     return view

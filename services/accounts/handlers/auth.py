@@ -15,6 +15,7 @@ from services.accounts.handlers import lockout
 from services.accounts.handlers.captchas import check_captcha
 from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import NO_CODE, consume_code
+from services.accounts.personal import index
 from services.accounts.views import user_view
 from shared.audit import Entry
 from shared.contracts.accounts.rpc import ChangePassword, Login, ResetRequest, Token
@@ -218,9 +219,9 @@ async def reset_password(params: ResetRequest, ctx: CallContext) -> dict:
     if problems:
         raise _invalid(problems)
     row = await ctx.pool.fetchrow(
-        "SELECT id, username, mobile FROM users WHERE lower(username) = lower($1)", username
+        "SELECT id, username, mobile_index FROM users WHERE lower(username) = lower($1)", username
     )
-    if row is None or row["mobile"] != mobile:  # no live code was sent for such a pair
+    if row is None or row["mobile_index"] != index(mobile, "mobile"):  # no code was sent
         raise _invalid({"sms_code": NO_CODE})
     new_hash = await hash_password_async(params.new_password)
     now = ctx.deps.clock.now()

@@ -15,6 +15,7 @@ import uuid
 import asyncpg
 
 from services.accounts.domain.credentials import hash_password_async
+from services.accounts.personal import for_transit, from_transit, index, sealed_user
 from shared.contracts.accounts.events import EXPERT_ACCOUNT_OPENED, ExpertAccountOpened
 from shared.contracts.cases.meetings import ExpertReplaced, MeetingDrawn, SeatedExpert
 from shared.envelope import Envelope, new_event
@@ -36,25 +37,32 @@ async def _open(conn: asyncpg.Connection, expert: SeatedExpert) -> None:
     user_id = uuid.UUID(expert.user_id)
     if await conn.fetchval("SELECT 1 FROM users WHERE id = $1", user_id):
         return  # drawn before: the account is there, with the password they set
+    values = {"id_number": from_transit(expert.id_number), "mobile": from_transit(expert.mobile)}
     other = await conn.fetchval(
-        "SELECT id FROM users WHERE role = 'expert' AND id_number = $1", expert.id_number
+        "SELECT id FROM users WHERE role = 'expert' AND id_number_index = $1",
+        index(values["id_number"], "id_number"),
     )
     if other is not None:
         log.warning("expert account %s already open as %s: kept", expert.expert_id, other)
         return
-    username = await _free_username(conn)
+    username, sealed = await _free_username(conn), sealed_user(values)
     await conn.execute(
-        "INSERT INTO users (id, username, password_hash, role, name, id_number, mobile)"
-        " VALUES ($1, $2, $3, 'expert', $4, $5, $6)",
+        "INSERT INTO users (id, username, password_hash, role, name, id_number, id_number_index,"
+        " mobile, mobile_index) VALUES ($1, $2, $3, 'expert', $4, $5, $6, $7, $8)",
         user_id,
         username,
         await hash_password_async(secrets.token_urlsafe(32)),
         expert.name,
-        expert.id_number,
-        expert.mobile,
+        sealed["id_number"],
+        sealed["id_number_index"],
+        sealed["mobile"],
+        sealed["mobile_index"],
     )
     opened = ExpertAccountOpened(
-        user_id=str(user_id), username=username, name=expert.name, mobile=expert.mobile
+        user_id=str(user_id),
+        username=username,
+        name=expert.name,
+        mobile=for_transit(values["mobile"]),
     )
     await add_to_outbox(conn, new_event(EXPERT_ACCOUNT_OPENED.type, opened, "accounts"))
 

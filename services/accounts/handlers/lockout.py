@@ -13,6 +13,7 @@ import math
 from datetime import timedelta
 
 from services.accounts import trail
+from services.accounts.personal import for_transit, unseal
 from shared.contracts.accounts.events import ACCOUNT_LOCKED, AccountLocked
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
@@ -122,7 +123,7 @@ async def _lock_if_hammered(conn, settings, user, username_key: str, now):
     event = AccountLocked(
         user_id=str(user["id"]),
         username=locked["username"],
-        mobile=locked["mobile"],
+        mobile=for_transit(unseal(locked["mobile"], "users", "mobile")),
         locked_until=locked_until.isoformat(),
         failures=counted["failures"],
         addresses=counted["addresses"],

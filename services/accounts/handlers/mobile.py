@@ -11,6 +11,7 @@ from services.accounts.domain.validation import FieldError, validate_new_mobile
 from services.accounts.handlers import lockout
 from services.accounts.handlers.sessions import revoke_sessions
 from services.accounts.handlers.sms import consume_code
+from services.accounts.personal import index, seal
 from shared.contracts.accounts.rpc import ChangeMobile
 from shared.rpc import CallContext, RpcError
 
@@ -39,9 +40,11 @@ async def change_mobile(params: ChangeMobile, ctx: CallContext) -> dict:
             )
             if problem is None:
                 await conn.execute(
-                    "UPDATE users SET mobile = $2, updated_at = $3 WHERE id = $1",
+                    "UPDATE users SET mobile = $2, mobile_index = $3, updated_at = $4"
+                    " WHERE id = $1",
                     account["id"],
-                    mobile,
+                    seal(mobile, "users", "mobile"),
+                    index(mobile, "mobile"),
                     now,
                 )
                 await revoke_sessions(conn, account["id"], now, keep=ctx.actor.session_id)

@@ -8,6 +8,7 @@ from services.accounts import trail
 from services.accounts.domain.credentials import hash_password_async
 from services.accounts.domain.validation import gender_from_id, validate_registration
 from services.accounts.handlers.sms import consume_code
+from services.accounts.personal import index, sealed_user
 from shared.audit import Entry
 from shared.contracts.accounts.events import UNIT_REGISTERED, UnitRegistered
 from shared.contracts.accounts.rpc import RegisterUnit
@@ -56,8 +57,8 @@ async def _business_rules(conn, deps, data) -> dict[str, str]:
     if await conn.fetchval("SELECT 1 FROM users WHERE lower(username) = lower($1)", data.username):
         problems["username"] = "该用户名已被使用，请换一个"
     if await conn.fetchval(
-        "SELECT 1 FROM users WHERE id_number = $1 AND role <> 'expert'",
-        data.admin_id_number,
+        "SELECT 1 FROM users WHERE id_number_index = $1 AND role <> 'expert'",
+        index(data.admin_id_number, "id_number"),
     ):
         problems["admin_id_number"] = "该身份证号已有账户"
     enrolment = await deps.registry.find(conn, data.admin_id_number, data.si_unit_no)
@@ -90,18 +91,21 @@ async def _create(conn, ctx: CallContext, data, password_hash: str) -> dict:
             unit_name,
             data.si_unit_no,
         )
+    sealed = sealed_user({"id_number": data.admin_id_number, "mobile": data.mobile})
     await conn.execute(
         "INSERT INTO users (id, username, password_hash, role, unit_id, name, id_number,"
-        " gender, mobile, email, phone, si_no)"
-        " VALUES ($1, $2, $3, 'unit_admin', $4, $5, $6, $7, $8, $9, $10, $11)",
+        " id_number_index, gender, mobile, mobile_index, email, phone, si_no)"
+        " VALUES ($1, $2, $3, 'unit_admin', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         user_id,
         data.username,
         password_hash,
         unit_id,
         data.admin_name,
-        data.admin_id_number,
+        sealed["id_number"],
+        sealed["id_number_index"],
         gender_from_id(data.admin_id_number),
-        data.mobile,
+        sealed["mobile"],
+        sealed["mobile_index"],
         data.email,
         data.phone,
         data.admin_si_no,

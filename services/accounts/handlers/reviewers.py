@@ -18,6 +18,7 @@ from services.accounts.domain.validation import (
     validate_password,
     validate_username,
 )
+from services.accounts.personal import index, seal
 from services.accounts.views import user_view
 from shared.audit import command_line, record
 from shared.contracts.accounts.rpc import CreateReviewer, ListReviewers
@@ -60,8 +61,8 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
         async with ctx.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name,"
-                " mobile, created_by, org_named_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+                " mobile, mobile_index, created_by, org_named_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
                 user_id,
                 values["username"],
                 password_hash,
@@ -69,7 +70,8 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
                 values["org_id"],
                 values["org_name"],
                 values["name"],
-                values["mobile"],
+                seal(values["mobile"], "users", "mobile"),
+                index(values["mobile"], "mobile"),
                 ctx.actor.user_id,
             )
             created = {"id": user_id, "username": values["username"]}

@@ -12,6 +12,7 @@ from services.accounts.domain.validation import (
     validate_new_mobile,
     validate_username,
 )
+from services.accounts.personal import index, seal
 from shared.contracts.accounts.rpc import ConfirmCode, RequestCode
 from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
@@ -36,26 +37,27 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
     withheld = params.purpose == "reset_password" and not await _account_has_mobile(
         ctx, params.username, mobile
     )
-    now = deps.clock.now()
+    now, mobile_index = deps.clock.now(), index(mobile, "mobile")
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile)
-        await _check_limits(conn, deps, mobile, params.purpose, params.client_ip, now)
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile_index)
+        await _check_limits(conn, deps, mobile_index, params.purpose, params.client_ip, now)
         code = new_sms_code()
         code_id = uuid.uuid4()
         if not withheld:
             await conn.execute(
                 "UPDATE sms_codes SET status = 'replaced'"
-                " WHERE mobile = $1 AND purpose = $2 AND status = 'live'",
-                mobile,
+                " WHERE mobile_index = $1 AND purpose = $2 AND status = 'live'",
+                mobile_index,
                 params.purpose,
             )
         expires_at = now + timedelta(seconds=deps.settings.sms_code_ttl_seconds)
         await conn.execute(
-            "INSERT INTO sms_codes (id, mobile, purpose, code_hash, status, client_ip,"
-            " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sms_codes (id, mobile, mobile_index, purpose, code_hash, status,"
+            " client_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             code_id,
-            mobile,
+            seal(mobile, "sms_codes", "mobile"),
+            mobile_index,
             params.purpose,
             keyed_hash(deps.settings.secret_key, str(code_id), code),
             "withheld" if withheld else "live",
@@ -81,9 +83,9 @@ async def _account_has_mobile(ctx: CallContext, username: str, mobile: str) -> b
     except FieldError as error:
         raise _field("username", error.message) from None
     row = await ctx.pool.fetchrow(
-        "SELECT mobile, active FROM users WHERE lower(username) = lower($1)", username
+        "SELECT mobile_index, active FROM users WHERE lower(username) = lower($1)", username
     )
-    if row is None or row["mobile"] != mobile or not row["active"]:
+    if row is None or row["mobile_index"] != index(mobile, "mobile") or not row["active"]:
         log.info("password reset code withheld: no active account with that username and mobile")
         return False
     return True
@@ -98,21 +100,23 @@ async def _may_take_mobile(ctx: CallContext, mobile: str) -> None:
         raise _field("mobile", error.message) from None
 
 
-async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, now) -> None:
+async def _check_limits(conn, deps, mobile_index: str, purpose: str, client_ip, now) -> None:
     """Codes per mobile: a minute's cooldown, an hour's and a day's caps (settings), counted
     over every purpose, as the SMS providers count them per number: the system refuses first,
     in words of its own, so nobody ever meets a provider's throttling."""
     settings = deps.settings
-    last = await conn.fetchval("SELECT max(created_at) FROM sms_codes WHERE mobile = $1", mobile)
+    last = await conn.fetchval(
+        "SELECT max(created_at) FROM sms_codes WHERE mobile_index = $1", mobile_index
+    )
     if last is not None:
         wait = settings.sms_cooldown_seconds - int((now - last).total_seconds())
         if wait > 0:
             raise _field("mobile", f"验证码已发送，请 {wait} 秒后再获取", 429, "too_many_requests")
     hour_ago = now - timedelta(hours=1)
     in_hour = await conn.fetch(
-        "SELECT created_at FROM sms_codes WHERE mobile = $1 AND created_at > $2"
+        "SELECT created_at FROM sms_codes WHERE mobile_index = $1 AND created_at > $2"
         " ORDER BY created_at",
-        mobile,
+        mobile_index,
         hour_ago,
     )
     if len(in_hour) >= settings.sms_hourly_cap_per_mobile:
@@ -127,7 +131,9 @@ async def _check_limits(conn, deps, mobile: str, purpose: str, client_ip: str, n
         )
     day_start = deps.clock.start_of_today()
     sent_today = await conn.fetchval(
-        "SELECT count(*) FROM sms_codes WHERE mobile = $1 AND created_at >= $2", mobile, day_start
+        "SELECT count(*) FROM sms_codes WHERE mobile_index = $1 AND created_at >= $2",
+        mobile_index,
+        day_start,
     )
     if sent_today >= settings.sms_daily_cap_per_mobile:
         raise _field(
@@ -186,8 +192,8 @@ async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str 
     """
     row = await conn.fetchrow(
         "SELECT id, code_hash, attempts, expires_at FROM sms_codes"
-        " WHERE mobile = $1 AND purpose = $2 AND status = 'live' FOR UPDATE",
-        mobile,
+        " WHERE mobile_index = $1 AND purpose = $2 AND status = 'live' FOR UPDATE",
+        index(mobile, "mobile"),
         purpose,
     )
     if row is None:

@@ -20,6 +20,7 @@ from services.accounts.domain.validation import (
     normalize_org_code,
     validate_email,
 )
+from services.accounts.personal import sealed_user
 from shared.audit import Entry, record
 from shared.contracts import external
 from shared.rpc import Actor
@@ -121,27 +122,32 @@ async def _apply_admin(conn, unit_id, admin: TalentAdmin) -> None:
     existing = await conn.fetchval(
         "SELECT id FROM users WHERE unit_id = $1 AND role = 'unit_admin'", unit_id
     )
+    sealed = sealed_user({"id_number": admin.id_number, "mobile": admin.mobile})
     if existing is None:
         await conn.execute(
-            "INSERT INTO users (id, username, password_hash, role, unit_id, name, mobile, email,"
-            " id_number) VALUES ($1, $2, $3, 'unit_admin', $4, $5, $6, $7, $8)",
+            "INSERT INTO users (id, username, password_hash, role, unit_id, name, mobile,"
+            " mobile_index, email, id_number, id_number_index)"
+            " VALUES ($1, $2, $3, 'unit_admin', $4, $5, $6, $7, $8, $9, $10)",
             uuid.uuid4(),
             admin.username,
             admin.password_hash,
             unit_id,
             admin.name,
-            admin.mobile,
+            sealed["mobile"],
+            sealed["mobile_index"],
             admin.email,
-            admin.id_number,
+            sealed["id_number"],
+            sealed["id_number_index"],
         )
         return
     await conn.execute(
         "UPDATE users SET username = $2, password_hash = $3, name = $4, mobile = $5,"
-        " email = $6, updated_at = now() WHERE id = $1",
+        " mobile_index = $6, email = $7, updated_at = now() WHERE id = $1",
         existing,
         admin.username,
         admin.password_hash,
         admin.name,
-        admin.mobile,
+        sealed["mobile"],
+        sealed["mobile_index"],
         admin.email,
     )

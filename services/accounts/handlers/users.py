@@ -31,6 +31,7 @@ from services.accounts.domain.validation import (
 from services.accounts.handlers import lockout
 from services.accounts.handlers.auth import check_new_password
 from services.accounts.handlers.sessions import revoke_sessions
+from services.accounts.personal import for_transit, index, opened_user, sealed_user
 from services.accounts.views import user_view
 from shared.contracts.accounts.events import USER_CREATED, UserCreated
 from shared.contracts.accounts.rpc import (
@@ -43,6 +44,7 @@ from shared.contracts.accounts.rpc import (
 )
 from shared.contracts.accounts.vocabulary import PERSON_FIELD_LABELS
 from shared.envelope import new_event
+from shared.masks import mask_id_number, mask_mobile
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 from shared.text import like_pattern
@@ -92,10 +94,13 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
     where = ["unit_id = $1", "role = $2"]
     args: list = [unit_id, params.role]
     if params.q.strip():
-        args.append(like_pattern(params.q.strip()))
+        q = params.q.strip()
+        args.extend([like_pattern(q), index(q, "id_number"), index(q, "mobile")])
+        n = len(args)
+        # Sealed numbers are found whole, by their blind index, never by a part.
         where.append(
-            f"(name ILIKE ${len(args)} OR username ILIKE ${len(args)}"
-            f" OR id_number ILIKE ${len(args)} OR mobile ILIKE ${len(args)})"
+            f"(name ILIKE ${n - 2} OR username ILIKE ${n - 2}"
+            f" OR id_number_index = ${n - 1} OR mobile_index = ${n})"
         )
     if params.status != "all":
         where.append(f"active = {'true' if params.status == 'active' else 'false'}")
@@ -116,11 +121,11 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
 
 
 async def get_user(params: UserRef, ctx: CallContext) -> dict:
-    """One person's account in full (their ID number too): a read of personal data."""
+    """One person's account, its numbers masked (显示完整号码 shows one, audited)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
         await trail.changed(conn, ctx, trail.account(row, "account.view"))
-    return user_view(row, full=True)
+    return user_view(row)
 
 
 async def create_user(params: UserForm, ctx: CallContext) -> dict:
@@ -141,19 +146,22 @@ async def create_user(params: UserForm, ctx: CallContext) -> dict:
 
 
 async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, password_hash):
-    user_id = uuid.uuid4()
+    user_id, sealed = uuid.uuid4(), sealed_user(values)
     await conn.execute(
         "INSERT INTO users (id, username, password_hash, role, unit_id, name, id_number,"
-        " gender, mobile, email, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        " id_number_index, gender, mobile, mobile_index, email, created_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         user_id,
         values["username"],
         password_hash,
         role,
         unit_id,
         values["name"],
-        values.get("id_number"),
+        sealed["id_number"],
+        sealed["id_number_index"],
         values.get("gender"),
-        values["mobile"],
+        sealed["mobile"],
+        sealed["mobile_index"],
         values.get("email"),
         ctx.actor.user_id,
     )
@@ -162,7 +170,7 @@ async def insert_user(conn, ctx: CallContext, unit_id, role: str, values: dict, 
         unit_id=str(unit_id),
         role=role,
         name=values["name"],
-        id_number=values.get("id_number"),
+        id_number=for_transit(values.get("id_number")),
     )
     await add_to_outbox(conn, new_event(USER_CREATED.type, created, "accounts"))
     person = {"id": user_id, "username": values["username"]}
@@ -175,28 +183,45 @@ async def update_user(params: UpdateUser, ctx: CallContext) -> dict:
         try:
             async with conn.transaction():
                 # Who may touch this person is settled before their input is looked at.
-                person = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
-                values, errors = clean_person(
-                    params.fields, params.role, ctx.deps.clock.today(), False
-                )
+                row = await fetch_managed_user(conn, ctx.actor, params.user_id, params.role)
+                person = opened_user(row)
+                fields = kept_when_masked(params.fields, person)
+                values, errors = clean_person(fields, params.role, ctx.deps.clock.today(), False)
                 if errors:
                     raise _invalid(errors)
-                await conn.execute(
-                    "UPDATE users SET name = $2, mobile = $3, email = $4,"
-                    " id_number = COALESCE($5, id_number), gender = COALESCE($6, gender),"
-                    " updated_at = now() WHERE id = $1",
-                    params.user_id,
-                    values["name"],
-                    values["mobile"],
-                    values.get("email"),
-                    values.get("id_number"),
-                    values.get("gender"),
-                )
+                await _update(conn, params.user_id, values)
                 entry = trail.account(person, "account.update", fields=_changed(person, values))
                 await trail.changed(conn, ctx, entry)
         except asyncpg.UniqueViolationError as error:
             raise _invalid(_clash(error)) from None
     return {"updated": True}
+
+
+def kept_when_masked(fields: dict[str, str], person: dict) -> dict[str, str]:
+    """An edit form shows the stored numbers masked: sent back masked, or empty, they stay."""
+    fields = dict(fields)
+    for name, mask in (("id_number", mask_id_number), ("mobile", mask_mobile)):
+        typed = (fields.get(name) or "").strip()
+        if person[name] and typed in ("", mask(person[name])):
+            fields[name] = person[name]
+    return fields
+
+
+async def _update(conn, user_id, values: dict) -> None:
+    sealed = sealed_user(values)
+    await conn.execute(
+        "UPDATE users SET name = $2, mobile = $3, mobile_index = $4, email = $5,"
+        " id_number = COALESCE($6, id_number), id_number_index = COALESCE($7, id_number_index),"
+        " gender = COALESCE($8, gender), updated_at = now() WHERE id = $1",
+        user_id,
+        values["name"],
+        sealed["mobile"],
+        sealed["mobile_index"],
+        values.get("email"),
+        sealed["id_number"],
+        sealed["id_number_index"],
+        values.get("gender"),
+    )
 
 
 def _changed(person, values: dict) -> list[str]:

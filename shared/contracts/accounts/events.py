@@ -1,6 +1,11 @@
 """The events the accounts service publishes."""
 
-from shared.contracts.base import Event, Payload
+from pydantic import Field
+
+from shared.contracts.base import SEALED_PATTERN, Event, Payload
+
+# ID numbers and mobiles travel sealed with shared.personal_data.TRANSIT: the consumer opens
+# them with keyring().open(value, TRANSIT).
 
 
 class UnitRegistered(Payload):
@@ -16,7 +21,7 @@ class UserCreated(Payload):
     unit_id: str
     role: str
     name: str
-    id_number: str | None = None
+    id_number: str | None = Field(None, pattern=SEALED_PATTERN)
 
 
 class AccountLocked(Payload):
@@ -25,7 +30,7 @@ class AccountLocked(Payload):
 
     user_id: str
     username: str
-    mobile: str | None = None  # none for an account without a mobile: nobody to tell
+    mobile: str | None = Field(None, pattern=SEALED_PATTERN)  # none: nobody to tell
     locked_until: str  # ISO time
     failures: int  # wrong passwords within the window that counted them
     addresses: int  # how many client addresses they came from
@@ -40,7 +45,7 @@ class ExpertAccountOpened(Payload):
     user_id: str
     username: str
     name: str
-    mobile: str
+    mobile: str = Field(pattern=SEALED_PATTERN)
 
 
 UNIT_REGISTERED = Event(
