@@ -20,6 +20,7 @@ from functools import cache
 
 import asyncpg
 
+from services.accounts.personal import opened_user
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.domain.calendar import is_working_day, publicity_period
@@ -532,7 +533,7 @@ async def _read_cast(conn: asyncpg.Connection) -> Cast | None:
         " WHERE role = 'applicant' AND active AND unit_id = ANY($1::uuid[]) ORDER BY username",
         [unit["id"] for unit in units.values()],
     ):
-        people[row["username"]] = dict(row)
+        people[row["username"]] = opened_user(row)
     reviewers = {}
     orgs = [OFFICE[0], *COMMITTEES, *(department for _, department in COMMITTEES.values())]
     for row in await conn.fetch(

@@ -7,6 +7,7 @@ pages); each comes back as a Client that has logged in through the gateway.
 import uuid
 
 from services.accounts.domain.credentials import hash_password
+from services.accounts.personal import sealed_user
 from tests.e2e.identity_helpers import PASSWORD, Client, gender_of, id_number, mobile, username
 
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -38,9 +39,11 @@ async def new_user(
     if role == "applicant":
         person["id_number"] = id_number()
         person["gender"] = gender_of(person["id_number"])
+    sealed = sealed_user(person)
     await services["accounts"].pool.execute(
         "INSERT INTO users (id, username, password_hash, role, unit_id, org_id, org_name, name,"
-        " id_number, gender, mobile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        " id_number, id_number_index, gender, mobile, mobile_index)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         person["id"],
         person["username"],
         PASSWORD_HASH,
@@ -49,9 +52,11 @@ async def new_user(
         org_id,
         org_name,
         name,
-        person["id_number"],
+        sealed["id_number"],
+        sealed["id_number_index"],
         person["gender"],
-        person["mobile"],
+        sealed["mobile"],
+        sealed["mobile_index"],
     )
     return person
 

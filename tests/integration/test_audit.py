@@ -18,6 +18,7 @@ import pytest
 
 from services.accounts.app import build_service as build_accounts
 from services.accounts.domain.credentials import hash_password
+from services.accounts.personal import seal
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.handlers.workflow import Permit, move_as
@@ -106,7 +107,7 @@ class World:
         org_id, org_name = org or (None, None)
         await self.accounts.pool.execute(
             "INSERT INTO users (id, username, password_hash, role, unit_id, org_id, org_name,"
-            " name, mobile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '13800000000')",
+            " name, mobile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             person["id"],
             person["username"],
             PASSWORD_HASH,
@@ -115,6 +116,7 @@ class World:
             org_id,
             org_name,
             person["name"],
+            seal("13800000000", "users", "mobile"),
         )
         return person
 
