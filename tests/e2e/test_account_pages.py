@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from shared.masks import mask_mobile
 from tests.e2e.identity_helpers import (
     PASSWORD,
     Client,
@@ -131,7 +132,7 @@ async def test_the_mobile_changes_with_the_password_and_the_code_without_javascr
     other = await same_person_elsewhere(new_client, person)
     new = mobile()
     _, page, _ = await person.page("/account/mobile")
-    assert person.person["mobile"] in page
+    assert mask_mobile(person.person["mobile"]) in page
 
     _, page, _ = await person.submit("/account/mobile", {"mobile": new, "action": "send_code"})
     assert "验证码已发送" in page

@@ -3,6 +3,7 @@
 import pytest
 
 from services.accounts.handlers.reviewers import create_sysadmin
+from shared.masks import mask_id_number, mask_mobile
 from shared.organisations import OFFICE_ID, OFFICE_NAME
 from tests.e2e.conftest import CAPTCHA
 from tests.e2e.identity_helpers import (
@@ -180,15 +181,16 @@ async def test_the_unit_admin_manages_an_applicant_through_the_api(admin, new_cl
 
     status, page = await admin.api("GET", f"/api/applicants?q={fields['mobile']}")
     assert status == 200 and page["total"] == 1
-    assert page["items"][0]["id_number"] != fields["id_number"]  # masked in lists
+    assert page["items"][0]["id_number"] == mask_id_number(fields["id_number"])
     status, person = await admin.api("GET", path)
-    assert person["id_number"] == fields["id_number"]
+    assert person["id_number"] == mask_id_number(fields["id_number"])  # 显示完整号码 shows it
 
     new_mobile = mobile()
     status, _ = await admin.api("PATCH", path, {"mobile": new_mobile})
     assert status == 200
     person = (await admin.api("GET", path))[1]
-    assert person["mobile"] == new_mobile and person["name"] == "张三"
+    assert person["mobile"] == mask_mobile(new_mobile) and person["name"] == "张三"
+    assert person["id_number"] == mask_id_number(fields["id_number"])  # kept, not the mask
 
     applicant = new_client()
     assert (await api_login(applicant, fields["username"]))[0] == 200

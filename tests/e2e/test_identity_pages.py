@@ -10,6 +10,7 @@ import pytest
 from services.accounts.domain.validation import uscc_check_char
 from services.accounts.handlers.applicant_import import COLUMNS
 from services.accounts.handlers.reviewers import create_sysadmin
+from shared.masks import mask_id_number, mask_mobile
 from shared.organisations import OFFICE_ID
 from tests.e2e.identity_helpers import (
     NEW_PASSWORD,
@@ -266,8 +267,9 @@ async def test_the_unit_admin_edits_an_operator_without_an_email(admin):
 
     _, page, _ = await admin.page(path)
     assert input_value(page, "name") == "钱经办" and input_value(page, "email") == ""
-    assert input_value(page, "mobile") == operator["mobile"]
-    _, page, where = await admin.submit(path, {"name": "钱新名", "mobile": operator["mobile"]})
+    assert input_value(page, "mobile") == mask_mobile(operator["mobile"])
+    edited = {"name": "钱新名", "mobile": input_value(page, "mobile")}
+    _, page, where = await admin.submit(path, edited)
 
     assert where == "/unit/operators"
     assert f"已保存经办人 钱新名（用户名 {operator['username']}）" in page
@@ -320,12 +322,13 @@ async def test_the_unit_admin_edits_disables_enables_and_resets_an_applicant(adm
     person = f"/unit/applicants/{created['id']}"
 
     _, page, _ = await admin.page(f"{person}/edit")
-    assert input_value(page, "id_number") == fields["id_number"]  # unmasked for editing
+    masked = mask_id_number(fields["id_number"])
+    assert input_value(page, "id_number") == masked  # left masked, it stays as stored
     new_mobile = mobile()
-    edited = {k: fields[k] for k in ("name", "id_number", "gender", "email")}
+    edited = {k: fields[k] for k in ("name", "gender", "email")} | {"id_number": masked}
     _, page, _ = await admin.submit(f"{person}/edit", edited | {"mobile": new_mobile})
     assert f"已保存申报人员 孙六（用户名 {fields['username']}）" in page
-    assert new_mobile in page
+    assert mask_mobile(new_mobile) in page and new_mobile not in page
 
     _, page, _ = await admin.submit(f"{person}/status", {"active": "false"})
     assert f"已停用申报人员 孙六（用户名 {fields['username']}）" in page
