@@ -1,8 +1,25 @@
 """显示完整号码 for accounts' people: lists show masks; the unmask endpoint shows one number in
 full to whoever may see it, and the audit trail has every answer and refusal."""
 
+import pytest
+
 from shared.masks import mask_id_number, mask_mobile
-from tests.e2e.people import new_unit, new_user, signed_in
+from tests.e2e.people import new_unit, new_user
+
+
+@pytest.fixture
+def admin_of(services, new_client):
+    """A signed-in unit admin of the unit given, as a client closed after the test."""
+
+    async def make(unit_id):
+        person = await new_user(services, "unit_admin", unit_id=unit_id)
+        client = new_client()
+        status, _, where = await client.login(person["username"])
+        assert status == 200 and where != "/login"
+        client.person = person
+        return client
+
+    return make
 
 
 async def unmask_rows(services, user_id) -> list:
@@ -13,9 +30,9 @@ async def unmask_rows(services, user_id) -> list:
     )
 
 
-async def test_a_unit_admins_people_list_shows_masks_and_unmasks_one_number(gateway, services):
+async def test_a_unit_admins_people_list_shows_masks_and_unmasks_one_number(admin_of, services):
     unit_id = await new_unit(services)
-    admin = await signed_in(gateway, services, "unit_admin", unit_id=unit_id)
+    admin = await admin_of(unit_id)
     person = await new_user(services, "applicant", unit_id=unit_id)
 
     status, page = await admin.api("GET", "/api/applicants")
@@ -35,9 +52,9 @@ async def test_a_unit_admins_people_list_shows_masks_and_unmasks_one_number(gate
     )
 
 
-async def test_the_people_page_offers_the_full_number_without_javascript(gateway, services):
+async def test_the_people_page_offers_the_full_number_without_javascript(admin_of, services):
     unit_id = await new_unit(services)
-    admin = await signed_in(gateway, services, "unit_admin", unit_id=unit_id)
+    admin = await admin_of(unit_id)
     person = await new_user(services, "applicant", unit_id=unit_id)
     _, page, _ = await admin.page("/unit/applicants")
     assert mask_mobile(person["mobile"]) in page and person["mobile"] not in page
@@ -46,9 +63,9 @@ async def test_the_people_page_offers_the_full_number_without_javascript(gateway
     assert status == 200 and person["mobile"] in page
 
 
-async def test_another_units_admin_is_refused_and_the_refusal_is_audited(gateway, services):
+async def test_another_units_admin_is_refused_and_the_refusal_is_audited(admin_of, services):
     person = await new_user(services, "applicant", unit_id=await new_unit(services))
-    stranger = await signed_in(gateway, services, "unit_admin", unit_id=await new_unit(services))
+    stranger = await admin_of(await new_unit(services))
     wanted = {"object_type": "user", "object_id": str(person["id"]), "field": "mobile"}
     status, answer = await stranger.api("POST", "/api/personal/unmask", wanted)
     assert status == 403 and person["mobile"] not in str(answer)
