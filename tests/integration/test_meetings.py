@@ -14,6 +14,7 @@ import pytest
 
 from services.accounts.app import build_service as build_accounts
 from services.accounts.deps import AccountsDeps
+from services.accounts.personal import index
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
@@ -383,14 +384,15 @@ async def test_the_drawn_get_one_account_each_and_an_sms_and_no_password_travels
 
     async def opened():
         rows = await meetings.accounts.fetch(
-            "SELECT id, username, role, id_number FROM users WHERE id = ANY($1::uuid[])",
+            "SELECT id, username, role, id_number_index FROM users WHERE id = ANY($1::uuid[])",
             list(users.values()),
         )
         return rows if len(rows) == 3 else None
 
     accounts = await _eventually(opened)
     assert {r["role"] for r in accounts} == {"expert"}
-    assert {r["id_number"] for r in accounts} == {e["id_number"] for e in experts}
+    expected = {index(e["id_number"], "id_number") for e in experts}
+    assert {r["id_number_index"] for r in accounts} == expected
     await meetings.call(
         "meeting.cancel", {"meeting_id": first, "reason": "改期"}, meetings.secretary
     )
