@@ -62,6 +62,10 @@ def main() -> None:
     parser.add_argument("command", choices=["status", "rotate"])
     parser.add_argument("services", nargs="*", choices=[[], *SERVICES], default=[])
     args = parser.parse_args()
+    try:
+        keyring()
+    except PersonalDataError as exc:
+        parser.error(str(exc))
     sys.exit(0 if asyncio.run(run(args.command, args.services or list(SERVICES))) else 1)
 
 
