@@ -16,7 +16,7 @@ import sys
 
 import asyncpg
 
-from shared.personal_data import PersonalDataError, count_by_key, keyring, reseal
+from shared.personal_data import PersonalDataError, count_by_key, keyring, reseal, seal_plain
 from shared.settings import get_settings
 
 SERVICES = ("accounts", "cases", "documents", "notify")
@@ -28,6 +28,13 @@ def sealed_columns(service: str) -> list:
     except ModuleNotFoundError:
         return []
     return list(module.COLUMNS)
+
+
+async def seal_written(conn, service: str) -> int:
+    """Seal what a loader wrote in the clear straight into `service`'s tables (the demo, the
+    benchmarks' bulk data), as the service's migration sealed the rows it found: `conn`'s
+    search path must be the service's schema."""
+    return sum([await seal_plain(conn, keyring(), c) for c in sealed_columns(service)])
 
 
 async def run(command: str, services: list[str]) -> bool:
