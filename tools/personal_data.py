@@ -32,9 +32,13 @@ def sealed_columns(service: str) -> list:
 
 async def seal_written(conn, service: str) -> int:
     """Seal what a loader wrote in the clear straight into `service`'s tables (the demo, the
-    benchmarks' bulk data), as the service's migration sealed the rows it found: `conn`'s
-    search path must be the service's schema."""
-    return sum([await seal_plain(conn, keyring(), c) for c in sealed_columns(service)])
+    benchmarks' bulk data), as the service's migration sealed the rows it found."""
+    path = await conn.fetchval("SHOW search_path")
+    await conn.execute(f'SET search_path TO "{service}"')
+    try:
+        return sum([await seal_plain(conn, keyring(), c) for c in sealed_columns(service)])
+    finally:
+        await conn.execute(f"SET search_path TO {path}")
 
 
 async def run(command: str, services: list[str]) -> bool:
