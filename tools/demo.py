@@ -13,7 +13,6 @@ import asyncpg
 from services.accounts.domain.credentials import generate_password, hash_password
 from services.accounts.domain.validation import gender_from_id, id_check_char
 from services.accounts.enrolment import Enrolment, upsert_enrolment
-from services.accounts.personal import sealed_user
 from shared.db import create_pool
 from shared.settings import Settings
 from tools.demo_data import (
@@ -126,11 +125,11 @@ async def _create_all(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     created = []
 
     async def user(role, username, name, **extra):
-        password, sealed = generate_password(), sealed_user(extra)
+        password = generate_password()
         await conn.execute(
             "INSERT INTO users (id, username, password_hash, role, name, unit_id, org_id,"
-            " org_name, id_number, id_number_index, gender, mobile, mobile_index, email)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            " org_name, id_number, gender, mobile, email)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             uuid.uuid4(),
             username,
             hash_password(password),
@@ -139,11 +138,9 @@ async def _create_all(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
             extra.get("unit_id"),
             extra.get("org_id"),
             extra.get("org_name"),
-            sealed["id_number"],
-            sealed["id_number_index"],
+            extra.get("id_number"),
             gender_from_id(extra["id_number"]) if extra.get("id_number") else None,
-            sealed["mobile"],
-            sealed["mobile_index"],
+            extra.get("mobile"),
             extra.get("email"),
         )
         created.append((role, username, password))
