@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.accounts.domain.validation import id_check_char
+from shared.masks import mask_id_number
 from shared.rpc import Actor, RpcError
 from tests.support.cases_driver import (
     BASIC,
@@ -295,7 +296,7 @@ async def test_the_public_objects_during_the_post_publicity_period_only(driver):
     assert (public["source"], public["handler"], public["objector_contact"]) == (
         "public",
         "department",
-        "13800001234",
+        "138****1234",  # masked: 显示完整号码 shows it (personal.unmask)
     )
     history = (await driver.call("case.get", {"case_id": case_id}, unit.operator))["history"]
     assert (history[-1]["actor_label"], history[-1]["action"]) == ("社会公众", "objection_recorded")
@@ -347,7 +348,7 @@ async def test_a_discredited_id_number_cannot_open_a_case_until_the_day_after_th
         today.isoformat(),
         last_day.isoformat(),
         "running",
-        id_number,
+        mask_id_number(id_number),
     )
 
     driver.clock.offset += last_day - today  # the last day: still refused
@@ -394,7 +395,8 @@ async def test_the_sysadmin_lists_and_ends_an_entry_and_the_person_declares_agai
         "discredit.record", {"case_id": seen, "reason": "冒用他人业绩"}, DEPARTMENT
     )
     assert entry["years"] == 3  # ZC_DISCREDIT_YEARS
-    listed = await driver.call("discredit.list", {"q": id_number[-8:]}, SYSADMIN)
+    # found by the whole number only: it is kept sealed, with its blind index
+    listed = await driver.call("discredit.list", {"q": id_number.lower()}, SYSADMIN)
     assert [i["id"] for i in listed["items"]] == [entry["id"]]
     assert (await refused(driver.call("discredit.list", {}, DEPARTMENT))).status == 403
     assert (await refused(open_for(driver, unit, id_number))).code == "discredited"
@@ -468,7 +470,11 @@ async def test_revoking_with_a_discredit_entry_records_both_or_neither(driver):
     good = {**bad, "discredit": {"reason": "伪造获奖证书", "years": 5}}
     revoked = await driver.call("certificate.revoke", good, DEPARTMENT)
     entry = revoked["discredit"]
-    assert (entry["id_number"], entry["years"], entry["case_id"]) == (id_number, 5, case_id)
+    assert (entry["id_number"], entry["years"], entry["case_id"]) == (
+        mask_id_number(id_number),
+        5,
+        case_id,
+    )
     assert (await refused(open_for(driver, unit, id_number))).code == "discredited"
 
 
