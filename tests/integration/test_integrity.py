@@ -513,3 +513,60 @@ async def at_department_with(driver, unit, id_number: str) -> str:
     await driver.act(unit.operator, case_id, "record_pre_publicity_result", **PASSED)
     await driver.act(unit.operator, case_id, "submit_to_department")
     return case_id
+
+
+# --- 显示完整号码 ---
+
+
+def unmask(object_type: str, object_id: str, field: str = "id_number") -> dict:
+    return {"object_type": object_type, "object_id": object_id, "field": field}
+
+
+async def test_the_full_numbers_go_to_those_who_may_see_them_each_audited(driver):
+    unit, id_number = new_unit(), new_id_number()
+    case_id = await passed(driver, unit, await at_department_with(driver, unit, id_number))
+    revoked = await driver.call(
+        "certificate.revoke",
+        {"case_id": case_id, "reason": "造假", "discredit": {"reason": "伪造证书", "years": 2}},
+        DEPARTMENT,
+    )
+    entry_id = revoked["discredit"]["id"]
+    certificate_id = (await driver.call("certificate.get", {"case_id": case_id}, DEPARTMENT))[
+        "certificate_id"
+    ]
+    call = driver.call
+    assert (await call("personal.unmask", unmask("discredit", entry_id), SYSADMIN)) == {
+        "value": id_number
+    }
+    for actor in (DEPARTMENT, unit.operator):
+        assert (
+            await refused(call("personal.unmask", unmask("discredit", entry_id), actor))
+        ).status == 403
+    assert (await call("personal.unmask", unmask("certificate", certificate_id), DEPARTMENT))[
+        "value"
+    ] == id_number
+    assert (await call("personal.unmask", unmask("certificate", certificate_id), unit.applicant))[
+        "value"
+    ] == id_number
+    for actor in (unit.operator, OTHER_DEPARTMENT):
+        wanted = unmask("certificate", certificate_id)
+        assert (await refused(call("personal.unmask", wanted, actor))).status == 403
+    assert (await call("personal.unmask", unmask("case", case_id, "mobile"), DEPARTMENT))[
+        "value"
+    ] == "13900000001"
+    rows = await driver.service.pool.fetch(
+        "SELECT object_type, outcome, case_ids, details FROM audit_log"
+        " WHERE action = 'personal.unmask' AND object_id = ANY($1::text[]) ORDER BY seq",
+        [entry_id, certificate_id, case_id],
+    )
+    assert [(r["object_type"], r["outcome"]) for r in rows] == [
+        ("discredit", "ok"),
+        ("discredit", "refused"),
+        ("discredit", "refused"),
+        ("certificate", "ok"),
+        ("certificate", "ok"),
+        ("certificate", "refused"),
+        ("certificate", "refused"),
+        ("case", "ok"),
+    ]
+    assert all(id_number not in str(dict(r)) for r in rows)
