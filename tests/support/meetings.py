@@ -172,7 +172,8 @@ async def expert_user_ids(cases_pool, meeting_id: str) -> dict[str, uuid.UUID]:
     """Library entry id -> the user id of that expert's account, for the seated of a meeting."""
     rows = await cases_pool.fetch(
         "SELECT mm.expert_id, a.user_id FROM meeting_members mm"
-        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index WHERE mm.meeting_id = $1",
+        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index"
+        " WHERE mm.meeting_id = $1",
         uuid.UUID(meeting_id),
     )
     return {str(r["expert_id"]): r["user_id"] for r in rows}
