@@ -197,7 +197,7 @@ async def get_expert(params: ExpertRef, ctx: CallContext) -> dict:
                 row["id"],
             )
     return {
-        **row_view(row, ctx.deps.clock.today(), masked=False),
+        **row_view(row, ctx.deps.clock.today()),
         "unit_id": str(row["unit_id"]) if row["unit_id"] else None,
         "version": row["version"],
         "latest_term_end": latest_term_end(row["joined_on"]).isoformat(),
@@ -251,6 +251,18 @@ async def insert_expert(conn, committee_id: str, expert: ExpertInput, now) -> uu
     return expert_id
 
 
+def kept_numbers(values: dict[str, str], row) -> dict[str, str]:
+    """The edit form shows the numbers masked: a mask sent back unchanged keeps the number."""
+    kept = {
+        "id_number": (unseal(row["id_number"], EXPERT_ID_NUMBER), mask_id_number),
+        "mobile": (unseal(row["mobile"], EXPERT_MOBILE), mask_mobile),
+    }
+    for name, (number, mask) in kept.items():
+        if values.get(name, "").strip() == mask(number):
+            values = {**values, name: number}
+    return values
+
+
 async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
     today = ctx.deps.clock.today()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -260,7 +272,8 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
         if params.expected_version is not None and params.expected_version != row["version"]:
             raise RpcError("conflict", "该专家的信息已被他人修改，请刷新后重试", 409)
         committee_id = row["committee_id"]
-        expert, errors = check_expert(typed(params), today, await scope_of(conn, committee_id))
+        wanted = kept_numbers(typed(params), row)
+        expert, errors = check_expert(wanted, today, await scope_of(conn, committee_id))
         if errors:
             raise invalid(errors)
         await lock_library(conn, committee_id)

@@ -9,10 +9,12 @@ CREATE UNIQUE INDEX experts_live_per_committee ON experts (committee_id, id_numb
     WHERE removed_on IS NULL;
 CREATE INDEX experts_id_number_index ON experts (id_number_index);
 
--- One account per ID number: the key becomes the blind index (010 makes it the primary key
--- once every row has one).
+-- One account per ID number: the key becomes the blind index. The index columns may be
+-- empty for a moment: a loader writing straight into the tables (tools/demo.py) has them
+-- filled when it seals what it wrote, as 010 does (tools.personal_data.seal_written).
 ALTER TABLE expert_accounts DROP CONSTRAINT expert_accounts_pkey;
 ALTER TABLE expert_accounts ADD COLUMN id_number_index text;
+CREATE UNIQUE INDEX expert_accounts_id_number_index ON expert_accounts (id_number_index);
 
 ALTER TABLE meeting_members ADD COLUMN id_number_index text;
 DROP INDEX meeting_members_id_number;

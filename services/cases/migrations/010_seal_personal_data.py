@@ -8,6 +8,3 @@ async def apply(conn) -> None:
     ring = keyring()
     for column in COLUMNS:
         await seal_plain(conn, ring, column)
-    for table in ("experts", "meeting_members", "discredits"):
-        await conn.execute(f"ALTER TABLE {table} ALTER COLUMN id_number_index SET NOT NULL")
-    await conn.execute("ALTER TABLE expert_accounts ADD PRIMARY KEY (id_number_index)")
