@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from services.accounts.domain.validation import id_check_char
-from services.cases.sealed import EXPERT_ID_NUMBER, EXPERT_MOBILE, blind_id, seal
+from services.cases.sealed import CASE_MOBILE, EXPERT_ID_NUMBER, EXPERT_MOBILE, blind_id, seal
 
 COMMITTEE = "cmte-qg-gj"  # 轻工 高级: 工程 正高 (gc-zg) and 副高 (gc-fg)
 DEPARTMENT = "dept-gcslh"
@@ -76,7 +76,7 @@ async def cases_for_committee(
                 unit_id,
                 applicant_id or uuid.uuid4(),
                 names[n] if names else f"申报人{n + 1:03d}",
-                mobile(),
+                seal(mobile(), CASE_MOBILE),
                 ROUND,
                 qualification,
                 committee,
