@@ -229,7 +229,7 @@ async def _accounts_opened(conn, meeting_id: str, timeout: float = 60) -> dict:
     while True:
         rows = await conn.fetch(
             "SELECT mm.expert_id, a.user_id, u.id IS NOT NULL AS opened"
-            " FROM cases.meeting_members mm JOIN cases.expert_accounts a USING (id_number)"
+            " FROM cases.meeting_members mm JOIN cases.expert_accounts a USING (id_number_index)"
             " LEFT JOIN accounts.users u ON u.id = a.user_id"
             " WHERE mm.meeting_id = $1 AND mm.seated",
             uuid.UUID(meeting_id),

@@ -15,6 +15,7 @@ from services.cases.handlers import (
     meeting_vote,
     meetings,
     objections,
+    personal,
     printing,
     queries,
     reference,
@@ -36,6 +37,7 @@ from shared.topology import Names
 
 def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc = RpcRouter("cases", deps=deps)
+    rpc.serve(contract.PERSONAL_UNMASK, personal.unmask)
     rpc.serve(contract.REF_ALL, reference.all_reference)
     rpc.serve(contract.REF_SAVE_ROUND, reference.save_round)
     rpc.serve(contract.REF_SAVE_REVIEW_TYPE, reference.save_review_type)

@@ -16,6 +16,13 @@ from datetime import datetime
 from services.cases.domain.calendar import local_date
 from services.cases.domain.certificates import CertificateNumber, new_verification_code
 from services.cases.domain.model import Action, Outcome
+from services.cases.sealed import (
+    CERTIFICATE_ID_NUMBER,
+    SECTION_ID_NUMBER,
+    in_transit,
+    seal,
+    unseal,
+)
 from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CertificateIssued
 from shared.envelope import Envelope, new_event
 from shared.outbox import add_to_outbox
@@ -25,7 +32,7 @@ from shared.outbox import add_to_outbox
 FACTS = """
 SELECT c.id AS case_id, c.unit_id, c.applicant_id, c.committee_id,
     coalesce(nullif(s.data->>'name', ''), c.applicant_name) AS holder_name,
-    coalesce(s.data->>'id_number', '') AS id_number,
+    s.data->>'id_number' AS id_number,
     q.name AS qualification, q.level, se.name AS series,
     cm.name AS committee, d.name AS department,
     (SELECT max(h.at) FROM case_history h
@@ -79,6 +86,7 @@ async def _issue(conn, facts, now: datetime) -> Envelope:
     serial = await conn.fetchval(NEXT_SERIAL, facts["committee_id"], issued_on.year)
     number = CertificateNumber(issued_on.year, committee_code, serial)
     passed_on = local_date(facts["passed_at"] or now)
+    id_number = unseal(facts["id_number"], SECTION_ID_NUMBER) or ""
     certificate = CertificateIssued(
         certificate_id=uuid.uuid4(),
         case_id=facts["case_id"],
@@ -87,7 +95,7 @@ async def _issue(conn, facts, now: datetime) -> Envelope:
         certificate_no=str(number),
         verification_code=new_verification_code(),
         holder_name=facts["holder_name"],
-        id_number=facts["id_number"],
+        id_number=in_transit(id_number),
         qualification=facts["qualification"],
         series=facts["series"],
         level=facts["level"],
@@ -106,7 +114,7 @@ async def _issue(conn, facts, now: datetime) -> Envelope:
         number.serial,
         certificate.verification_code,
         certificate.holder_name,
-        certificate.id_number,
+        seal(id_number, CERTIFICATE_ID_NUMBER),
         certificate.qualification,
         certificate.series,
         certificate.level,

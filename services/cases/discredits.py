@@ -17,6 +17,16 @@ from services.cases.domain.integrity import (
     check_not_barred,
 )
 from services.cases.repository import Note
+from services.cases.sealed import (
+    CASE_ID_NUMBER,
+    CASE_MOBILE,
+    DISCREDIT_ID_NUMBER,
+    SECTION_ID_NUMBER,
+    blind_id,
+    in_transit,
+    seal,
+    unseal,
+)
 from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.cases.integrity import (
     DISCREDIT_RECORDED,
@@ -25,6 +35,7 @@ from shared.contracts.cases.integrity import (
     DiscreditStatus,
 )
 from shared.envelope import Envelope, new_event
+from shared.masks import mask_id_number
 
 COLUMNS = (
     "d.id, d.id_number, d.name, d.reason, d.starts_on, d.years, d.last_day, d.case_id,"
@@ -41,7 +52,7 @@ SELECT c.id, c.case_no, c.unit_id, c.state, c.status_label, c.outcome, c.applica
     r.name AS round_name, q.name AS qualification_name, m.name AS committee_name,
     c.pre_publicity, c.post_publicity,
     coalesce(nullif(s.data->>'name', ''), c.applicant_name) AS holder_name,
-    coalesce(nullif(s.data->>'id_number', ''), c.applicant_id_number, '') AS id_number
+    s.data->>'id_number' AS materials_id_number, c.applicant_id_number
 FROM cases c
 JOIN departments d ON d.id = c.department_id
 JOIN rounds r ON r.id = c.round_id
@@ -55,8 +66,17 @@ FOR UPDATE OF c
 
 async def case_for_update(conn, case_id: uuid.UUID, visible: str, args: list):
     """The case's facts, locked until the transaction ends; None when the actor may not see
-    it (the condition `visible` on c, its arguments numbered from $2)."""
-    return await conn.fetchrow(CASE_FACTS.format(visible=visible), case_id, *args)
+    it (the condition `visible` on c, its arguments numbered from $2). The numbers opened:
+    id_number is the one in the materials, else the account's at opening."""
+    row = await conn.fetchrow(CASE_FACTS.format(visible=visible), case_id, *args)
+    if row is None:
+        return None
+    facts = dict(row)
+    materials = unseal(facts.pop("materials_id_number"), SECTION_ID_NUMBER)
+    account = unseal(facts.pop("applicant_id_number"), CASE_ID_NUMBER)
+    facts["id_number"] = materials or account or ""
+    facts["applicant_mobile"] = unseal(row["applicant_mobile"], CASE_MOBILE)
+    return facts
 
 
 def normalised(id_number: str | None) -> str:
@@ -65,13 +85,13 @@ def normalised(id_number: str | None) -> str:
 
 async def bars_of(conn, id_numbers: Iterable[str | None]) -> list[Bar]:
     """The entries not ended early against any of these ID numbers."""
-    numbers = sorted({n for n in map(normalised, id_numbers) if n})
-    if not numbers:
+    indexes = sorted({blind_id(n) for n in map(normalised, id_numbers) if n})
+    if not indexes:
         return []
     rows = await conn.fetch(
         "SELECT starts_on, last_day FROM discredits"
-        " WHERE id_number = ANY($1::text[]) AND ended_at IS NULL",
-        numbers,
+        " WHERE id_number_index = ANY($1::text[]) AND ended_at IS NULL",
+        indexes,
     )
     return [Bar(r["starts_on"], r["last_day"]) for r in rows]
 
@@ -88,7 +108,11 @@ async def check_case(conn, case_id: uuid.UUID, today: date) -> None:
         " WHERE c.id = $1",
         case_id,
     )
-    await check_id_numbers(conn, [row["applicant_id_number"], row["materials_id_number"]], today)
+    numbers = [
+        unseal(row["applicant_id_number"], CASE_ID_NUMBER),
+        unseal(row["materials_id_number"], SECTION_ID_NUMBER),
+    ]
+    await check_id_numbers(conn, numbers, today)
 
 
 def status_of(row, today: date) -> DiscreditStatus:
@@ -99,13 +123,13 @@ def status_of(row, today: date) -> DiscreditStatus:
     return DiscreditStatus.RUNNING
 
 
-def view(row, today: date, *, masked: bool = False) -> dict:
+def view(row, today: date) -> dict:
+    """An entry with its ID number masked: the sysadmin sees it in full by 显示完整号码."""
     status = status_of(row, today)
-    id_number = row["id_number"]
     return {
         "id": str(row["id"]),
         "name": row["name"],
-        "id_number": id_number[:6] + "*" * 8 + id_number[-4:] if masked else id_number,
+        "id_number": mask_id_number(unseal(row["id_number"], DISCREDIT_ID_NUMBER)),
         "reason": row["reason"],
         "starts_on": row["starts_on"].isoformat(),
         "years": row["years"],
@@ -143,9 +167,10 @@ async def record(
     await conn.execute(
         "INSERT INTO discredits (id, id_number, name, reason, starts_on, years, last_day,"
         " case_id, certificate_id, department_id, department, recorded_at, recorded_by,"
-        " recorded_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        " recorded_by_name, id_number_index)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         entry_id,
-        normalised(case["id_number"]),
+        seal(normalised(case["id_number"]), DISCREDIT_ID_NUMBER),
         case["holder_name"],
         reason,
         term.starts_on,
@@ -158,6 +183,7 @@ async def record(
         now,
         actor.user_id,
         recorded_by(actor),
+        blind_id(normalised(case["id_number"])),
     )
     note = Note(
         case["id"],
@@ -201,7 +227,7 @@ def applicant_notice(case, notice: str, action: str, reason: str | None, now) ->
         "action": action,
         "applicant_id": str(case["applicant_id"]),
         "applicant_name": case["applicant_name"],
-        "applicant_mobile": case["applicant_mobile"],
+        "applicant_mobile": in_transit(case["applicant_mobile"]),
         "round_name": case["round_name"],
         "qualification_name": case["qualification_name"],
         "notice": notice,

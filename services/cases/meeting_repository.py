@@ -128,7 +128,7 @@ async def seat_of(conn, actor: Actor, meeting_id: uuid.UUID) -> Seat | None:
     row = await conn.fetchrow(
         "SELECT mm.expert_id, mm.name, mm.seated, mm.declined_at IS NOT NULL AS declined,"
         " mm.present, mm.to_vote - mm.voted AS left FROM meeting_members mm"
-        " JOIN expert_accounts a ON a.id_number = mm.id_number"
+        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index"
         " WHERE mm.meeting_id = $1 AND a.user_id = $2"
         " AND (mm.seated OR mm.declined_at IS NOT NULL)",
         meeting_id,

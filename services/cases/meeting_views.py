@@ -19,7 +19,9 @@ from services.cases.meeting_repository import (
     meeting_members,
     phase_of,
 )
+from services.cases.sealed import MEMBER_MOBILE, unseal
 from shared.contracts.cases.meetings import RECUSAL_LABELS, MeetingPhase
+from shared.masks import mask_mobile
 
 P = MeetingPhase
 ACTIONS = {
@@ -48,10 +50,6 @@ def meeting_row(row) -> dict:
         "cases": row["case_count"],
         "created_at": row["created_at"].isoformat(),
     }
-
-
-def mask_mobile(mobile: str) -> str:
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) == 11 else mobile
 
 
 async def meeting_view(conn, row, settings) -> dict:
@@ -133,7 +131,7 @@ def _member(row, phase: MeetingPhase, owed: dict) -> dict:
         "series_name": row["series_name"],
         "speciality": row["speciality"],
         "title_level": row["title_level"],
-        "mobile": mask_mobile(row["mobile"]),
+        "mobile": mask_mobile(unseal(row["mobile"], MEMBER_MOBILE)),
         "drawn_rank": row["drawn_rank"],
         "drawn_as": row["drawn_as"],
         "seated": row["seated"],

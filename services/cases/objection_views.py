@@ -9,6 +9,7 @@ import uuid
 
 from services.cases.domain.objections import HANDLER_LABELS, may_find
 from services.cases.repository import objection_from_row
+from services.cases.sealed import OBJECTOR_CONTACT, unseal
 from shared.contracts.accounts.vocabulary import ROLE_LABELS, UNIT_ROLES
 from shared.contracts.cases.integrity import (
     PUBLIC_ACTOR,
@@ -17,6 +18,7 @@ from shared.contracts.cases.integrity import (
     ObjectionSource,
     PublicityPhase,
 )
+from shared.masks import mask_mobile
 from shared.rpc import Actor
 
 COLUMNS = (
@@ -72,7 +74,9 @@ def view(row, actor: Actor) -> dict:
         "handler": objection.handler,
         "handler_label": HANDLER_LABELS[objection.handler],
         "objector_name": row["objector_name"] if shown else "",
-        "objector_contact": row["objector_contact"] if shown else "",
+        "objector_contact": mask_mobile(unseal(row["objector_contact"], OBJECTOR_CONTACT))
+        if shown
+        else "",
         "identity_hidden": not shown,
         "content": row["content"],
         "received_at": row["received_at"].isoformat(),

@@ -23,6 +23,7 @@ from services.cases.domain.model import (
 )
 from services.cases.domain.objections import Objection
 from services.cases.scope import done_entry, visibility
+from services.cases.sealed import CASE_MOBILE, opened_section, unseal
 from shared.audit import Entry, record
 from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
 from shared.contracts.cases.materials import missing_parts
@@ -221,7 +222,7 @@ def _loaded(row, objections: tuple = ()) -> LoadedCase:
         unit_id=row["unit_id"],
         applicant_id=row["applicant_id"],
         applicant_name=row["applicant_name"],
-        applicant_mobile=row["applicant_mobile"],
+        applicant_mobile=unseal(row["applicant_mobile"], CASE_MOBILE),
         round_name=row["round_name"],
         qualification_name=row["qualification_name"],
     )
@@ -233,7 +234,7 @@ def _loaded(row, objections: tuple = ()) -> LoadedCase:
 async def missing_materials(conn, case_id: uuid.UUID) -> list[str]:
     """What the case's materials still lack before it can be submitted (none: complete)."""
     sections = {
-        r["section"]: r["data"]
+        r["section"]: opened_section(r["section"], r["data"])
         for r in await conn.fetch(
             "SELECT section, data FROM case_sections WHERE case_id = $1", case_id
         )

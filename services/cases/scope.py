@@ -35,7 +35,7 @@ EXPERT_SEES = (
     "c.id IN (SELECT mc.case_id FROM meeting_cases mc"
     " JOIN meetings m ON m.id = mc.meeting_id AND m.phase IN ('voting', 'closed')"
     " JOIN meeting_members mm ON mm.meeting_id = mc.meeting_id AND mm.present"
-    " JOIN expert_accounts a ON a.id_number = mm.id_number AND a.user_id = {n}"
+    " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index AND a.user_id = {n}"
     " WHERE NOT EXISTS (SELECT 1 FROM meeting_exclusions x WHERE x.meeting_id = mc.meeting_id"
     " AND x.case_id = mc.case_id AND x.expert_id = mm.expert_id))"
 )

@@ -177,7 +177,10 @@ class PrintJobRunner:
     async def _cases(self, case_ids: list[uuid.UUID], actor: Actor) -> tuple[list, list]:
         chunks = [case_ids[i : i + CASES_PER_CALL] for i in range(0, len(case_ids), CASES_PER_CALL)]
         answers = await asyncio.gather(
-            *(self.deps.peers.invoke(CASE_GET_MANY, {"case_ids": chunk}, actor) for chunk in chunks)
+            *(
+                self.deps.peers.invoke(CASE_GET_MANY, {"case_ids": chunk, "for_print": True}, actor)
+                for chunk in chunks
+            )
         )
         cases = [c for a in answers for c in a["cases"]]
         missing = [m for a in answers for m in a["missing"]]

@@ -53,6 +53,7 @@ READER_ACTIONS: dict[str, str] = {
     "file.read": "查看扫描件",
     "document.read": "查看 PDF 文档",
     "print.done": "打印",
+    "personal.unmask": "显示完整号码",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -65,6 +66,11 @@ OBJECT_TYPES: dict[str, str] = {
     "print_job": "打印任务",
     "audit_log": "审计日志",
     "enrolment": "参保登记",
+    "expert": "评审专家",
+    "meeting_member": "评审会议专家",
+    "certificate": "职称电子证书",
+    "discredit": "失信记录",
+    "objection": "异议",
 }
 
 

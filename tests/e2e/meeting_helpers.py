@@ -87,7 +87,7 @@ async def expert_accounts(services, meeting_id: str) -> dict[str, dict]:
     """The seated experts' accounts once accounts opened them: entry id -> user row."""
     rows = await services["cases"].pool.fetch(
         "SELECT mm.expert_id, a.user_id FROM meeting_members mm"
-        " JOIN expert_accounts a ON a.id_number = mm.id_number"
+        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index"
         " WHERE mm.meeting_id = $1 AND mm.seated",
         uuid.UUID(meeting_id),
     )

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from shared.contracts.cases.experts import IMPORT_COLUMNS
+from shared.masks import mask_id_number
 from tests.e2e.applicant_helpers import error_for, value_of
 from tests.e2e.identity_helpers import Client, text_of
 from tests.e2e.people import new_unit, signed_in
@@ -154,13 +155,20 @@ async def test_the_json_api_adds_changes_lists_and_takes_out(secretary):
     assert status == 201
     path = f"/api/experts/{saved['expert_id']}"
     status, entry = await secretary.api("GET", path)
-    assert entry["id_number"] == form["id_number"] and entry["version"] == 0
+    assert entry["id_number"] == mask_id_number(form["id_number"]) and entry["version"] == 0
+    # the edit form sends the masks back unchanged: the numbers stay
+    kept = form | {"id_number": entry["id_number"], "mobile": entry["mobile"], "name": "接口专家"}
+    status, body = await secretary.api("PUT", path, kept | {"expected_version": 0})
+    assert status == 200, body
+    wanted = {"object_type": "expert", "object_id": saved["expert_id"], "field": "id_number"}
+    status, shown = await secretary.api("POST", "/api/personal/unmask", wanted)
+    assert (status, shown["value"]) == (200, form["id_number"])
     status, body = await secretary.api("PUT", path, form | {"mobile": "13800000000"})
     assert status == 200, body
-    status, body = await secretary.api("PUT", path, form | {"expected_version": 0})
+    status, body = await secretary.api("PUT", path, form | {"expected_version": 1})
     assert status == 409
     status, page = await secretary.api("GET", "/api/experts?q=接口专家&status=active")
-    assert [i["mobile"] for i in page["items"]] == ["13800000000"]
+    assert [i["mobile"] for i in page["items"]] == ["138****0000"]
     assert page["items"][0]["id_number"].count("*") == 8
     status, body = await secretary.api("POST", path + "/removal", {"reason": "任期内辞任"})
     assert status == 200

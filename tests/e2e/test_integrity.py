@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from shared.masks import mask_mobile
 from tests.e2e.case_steps import (
     PASSED,
     PUBLICITY_OVER,
@@ -217,7 +218,14 @@ async def test_the_public_objects_with_an_sms_code_and_is_told_the_finding(
 
     seen = (await cast.department.api("GET", f"/api/cases/{case_id}/objections"))[1]
     [objection] = seen["objections"]
-    assert (objection["objector_name"], objection["objector_contact"]) == ("赵六", mobile)
+    assert (objection["objector_name"], objection["objector_contact"]) == (
+        "赵六",
+        mask_mobile(mobile),
+    )
+    wanted = {"object_type": "objection", "object_id": objection["id"], "field": "mobile"}
+    status, shown = await cast.department.api("POST", "/api/personal/unmask", wanted)
+    assert (status, shown["value"]) == (200, mobile)
+    assert (await cast.operator.api("POST", "/api/personal/unmask", wanted))[0] == 403
     clock.offset += PUBLICITY_OVER
     status, body = await act(cast.operator, case_id, "record_post_publicity_result", **PASSED)
     assert status == 409 and "社会公众提出" in body["error"]["message"]

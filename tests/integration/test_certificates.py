@@ -14,6 +14,7 @@ from services.cases.certificates import issue_certificates
 from services.cases.domain.certificates import CODE_ALPHABET, CODE_LENGTH
 from services.documents.signing import ensure_development_keys
 from shared.contracts.cases.certificates import NOT_FOUND
+from shared.masks import mask_id_number
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.rpc import Actor, RpcError
 from tests.support.cases_driver import BASIC, COMMITTEE, DEPARTMENT, new_unit
@@ -96,9 +97,10 @@ async def test_a_case_confirmed_as_passed_has_one_certificate_with_what_it_print
         "revoked_reason": None,
     }
     assert issued["passed_on"] < issued["issued_on"] == driver.clock.today().isoformat()
-    # the unit and the department see it on the case; another unit does not
-    assert await certificate(driver, unit.operator, case_id) == issued
-    assert await certificate(driver, DEPARTMENT, case_id) == issued
+    # the unit and the department see it on the case, the ID number masked; another unit does not
+    masked = issued | {"id_number": mask_id_number(BASIC["id_number"])}
+    assert await certificate(driver, unit.operator, case_id) == masked
+    assert await certificate(driver, DEPARTMENT, case_id) == masked
     with pytest.raises(RpcError) as other:
         await certificate(driver, new_unit().operator, case_id)
     assert other.value.status == 404

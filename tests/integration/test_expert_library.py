@@ -11,6 +11,7 @@ import pytest
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
+from shared.masks import mask_id_number
 from shared.rpc import Actor, RpcClient, RpcError
 from shared.topology import Names
 from tests.integration.conftest import WORKFLOW_TODAY
@@ -75,7 +76,14 @@ async def test_a_committee_adds_an_expert_and_its_list_masks_the_id_number(libra
     secretary = committee()
     form = await library.add(secretary, name="李专家")
     entry = await library.call("expert.get", {"expert_id": form["id"]}, secretary)
-    assert entry["id_number"] == form["id_number"]  # its keeper reads it in full
+    # its keeper too reads it masked, and in full by 显示完整号码
+    assert entry["id_number"] == mask_id_number(form["id_number"])
+    wanted = {"object_type": "expert", "object_id": form["id"], "field": "id_number"}
+    shown = await library.call("personal.unmask", wanted, secretary)
+    assert shown["value"] == form["id_number"]
+    with pytest.raises(RpcError) as other:
+        await library.call("personal.unmask", wanted, committee(OTHER_COMMITTEE))
+    assert other.value.status == 403
     assert (entry["status"], entry["status_label"]) == ("active", "在库")
     assert entry["series_name"] == "工程" and entry["committee_id"] == COMMITTEE
     assert entry["other_committees"] == [] and entry["latest_term_end"] == "2029-06-01"

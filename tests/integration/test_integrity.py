@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.accounts.domain.validation import id_check_char
+from shared.masks import mask_id_number
 from shared.rpc import Actor, RpcError
 from tests.support.cases_driver import (
     BASIC,
@@ -295,7 +296,7 @@ async def test_the_public_objects_during_the_post_publicity_period_only(driver):
     assert (public["source"], public["handler"], public["objector_contact"]) == (
         "public",
         "department",
-        "13800001234",
+        "138****1234",  # masked: 显示完整号码 shows it (personal.unmask)
     )
     history = (await driver.call("case.get", {"case_id": case_id}, unit.operator))["history"]
     assert (history[-1]["actor_label"], history[-1]["action"]) == ("社会公众", "objection_recorded")
@@ -347,7 +348,7 @@ async def test_a_discredited_id_number_cannot_open_a_case_until_the_day_after_th
         today.isoformat(),
         last_day.isoformat(),
         "running",
-        id_number,
+        mask_id_number(id_number),
     )
 
     driver.clock.offset += last_day - today  # the last day: still refused
@@ -394,7 +395,8 @@ async def test_the_sysadmin_lists_and_ends_an_entry_and_the_person_declares_agai
         "discredit.record", {"case_id": seen, "reason": "冒用他人业绩"}, DEPARTMENT
     )
     assert entry["years"] == 3  # ZC_DISCREDIT_YEARS
-    listed = await driver.call("discredit.list", {"q": id_number[-8:]}, SYSADMIN)
+    # found by the whole number only: it is kept sealed, with its blind index
+    listed = await driver.call("discredit.list", {"q": id_number.lower()}, SYSADMIN)
     assert [i["id"] for i in listed["items"]] == [entry["id"]]
     assert (await refused(driver.call("discredit.list", {}, DEPARTMENT))).status == 403
     assert (await refused(open_for(driver, unit, id_number))).code == "discredited"
@@ -468,7 +470,11 @@ async def test_revoking_with_a_discredit_entry_records_both_or_neither(driver):
     good = {**bad, "discredit": {"reason": "伪造获奖证书", "years": 5}}
     revoked = await driver.call("certificate.revoke", good, DEPARTMENT)
     entry = revoked["discredit"]
-    assert (entry["id_number"], entry["years"], entry["case_id"]) == (id_number, 5, case_id)
+    assert (entry["id_number"], entry["years"], entry["case_id"]) == (
+        mask_id_number(id_number),
+        5,
+        case_id,
+    )
     assert (await refused(open_for(driver, unit, id_number))).code == "discredited"
 
 
@@ -507,3 +513,60 @@ async def at_department_with(driver, unit, id_number: str) -> str:
     await driver.act(unit.operator, case_id, "record_pre_publicity_result", **PASSED)
     await driver.act(unit.operator, case_id, "submit_to_department")
     return case_id
+
+
+# --- 显示完整号码 ---
+
+
+def unmask(object_type: str, object_id: str, field: str = "id_number") -> dict:
+    return {"object_type": object_type, "object_id": object_id, "field": field}
+
+
+async def test_the_full_numbers_go_to_those_who_may_see_them_each_audited(driver):
+    unit, id_number = new_unit(), new_id_number()
+    case_id = await passed(driver, unit, await at_department_with(driver, unit, id_number))
+    revoked = await driver.call(
+        "certificate.revoke",
+        {"case_id": case_id, "reason": "造假", "discredit": {"reason": "伪造证书", "years": 2}},
+        DEPARTMENT,
+    )
+    entry_id = revoked["discredit"]["id"]
+    certificate_id = (await driver.call("certificate.get", {"case_id": case_id}, DEPARTMENT))[
+        "certificate_id"
+    ]
+    call = driver.call
+    assert (await call("personal.unmask", unmask("discredit", entry_id), SYSADMIN)) == {
+        "value": id_number
+    }
+    for actor in (DEPARTMENT, unit.operator):
+        assert (
+            await refused(call("personal.unmask", unmask("discredit", entry_id), actor))
+        ).status == 403
+    assert (await call("personal.unmask", unmask("certificate", certificate_id), DEPARTMENT))[
+        "value"
+    ] == id_number
+    assert (await call("personal.unmask", unmask("certificate", certificate_id), unit.applicant))[
+        "value"
+    ] == id_number
+    for actor in (unit.operator, OTHER_DEPARTMENT):
+        wanted = unmask("certificate", certificate_id)
+        assert (await refused(call("personal.unmask", wanted, actor))).status == 403
+    assert (await call("personal.unmask", unmask("case", case_id, "mobile"), DEPARTMENT))[
+        "value"
+    ] == "13900000001"
+    rows = await driver.service.pool.fetch(
+        "SELECT object_type, outcome, case_ids, details FROM audit_log"
+        " WHERE action = 'personal.unmask' AND object_id = ANY($1::text[]) ORDER BY seq",
+        [entry_id, certificate_id, case_id],
+    )
+    assert [(r["object_type"], r["outcome"]) for r in rows] == [
+        ("discredit", "ok"),
+        ("discredit", "refused"),
+        ("discredit", "refused"),
+        ("certificate", "ok"),
+        ("certificate", "ok"),
+        ("certificate", "refused"),
+        ("certificate", "refused"),
+        ("case", "ok"),
+    ]
+    assert all(id_number not in str(dict(r)) for r in rows)

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from services.accounts.domain.validation import id_check_char
+from services.cases.sealed import CASE_MOBILE, EXPERT_ID_NUMBER, EXPERT_MOBILE, blind_id, seal
 
 COMMITTEE = "cmte-qg-gj"  # 轻工 高级: 工程 正高 (gc-zg) and 副高 (gc-fg)
 DEPARTMENT = "dept-gcslh"
@@ -75,7 +76,7 @@ async def cases_for_committee(
                 unit_id,
                 applicant_id or uuid.uuid4(),
                 names[n] if names else f"申报人{n + 1:03d}",
-                mobile(),
+                seal(mobile(), CASE_MOBILE),
                 ROUND,
                 qualification,
                 committee,
@@ -97,8 +98,9 @@ async def cases_for_committee(
 
 INSERT_EXPERT = (
     "INSERT INTO experts (id, committee_id, name, id_number, mobile, unit_id, unit_name,"
-    " series_id, speciality, title_level, joined_on, term_ends_on, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, 'gc', '轻工机械', $8, $9, $10, now(), now())"
+    " series_id, speciality, title_level, joined_on, term_ends_on, created_at, updated_at,"
+    " id_number_index)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, 'gc', '轻工机械', $8, $9, $10, now(), now(), $11)"
 )
 
 
@@ -135,13 +137,14 @@ async def experts_for_committee(
                 e["id"],
                 committee,
                 e["name"],
-                e["id_number"],
-                e["mobile"],
+                seal(e["id_number"], EXPERT_ID_NUMBER),
+                seal(e["mobile"], EXPERT_MOBILE),
                 e["unit_id"],
                 e["unit_name"],
                 e["title_level"],
                 joined,
                 joined + timedelta(days=700),
+                blind_id(e["id_number"]),
             )
             for e in made
         ],
@@ -169,7 +172,8 @@ async def expert_user_ids(cases_pool, meeting_id: str) -> dict[str, uuid.UUID]:
     """Library entry id -> the user id of that expert's account, for the seated of a meeting."""
     rows = await cases_pool.fetch(
         "SELECT mm.expert_id, a.user_id FROM meeting_members mm"
-        " JOIN expert_accounts a ON a.id_number = mm.id_number WHERE mm.meeting_id = $1",
+        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index"
+        " WHERE mm.meeting_id = $1",
         uuid.UUID(meeting_id),
     )
     return {str(r["expert_id"]): r["user_id"] for r in rows}

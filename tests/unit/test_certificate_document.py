@@ -9,13 +9,13 @@ from services.cases.domain.certificates import (
     CODE_ALPHABET,
     CertificateNumber,
     as_typed,
-    mask_id_number,
     mask_name,
     new_verification_code,
 )
 from services.documents.handlers.certificates import snapshot_of
 from services.documents.render.certificate import certificate_html
 from services.documents.render.html import qr_data_uri
+from shared.masks import mask_id_number
 from shared.rate_limit import LIMITS
 
 ISSUED = {

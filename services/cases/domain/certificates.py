@@ -45,10 +45,3 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + MASK
     return name[0] + MASK * (len(name) - 2) + name[-1]
-
-
-def mask_id_number(id_number: str) -> str:
-    """The first six (the region) and the last four: 440305********0019."""
-    if len(id_number) <= 10:
-        return MASK * len(id_number)
-    return id_number[:6] + MASK * (len(id_number) - 10) + id_number[-4:]

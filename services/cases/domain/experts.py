@@ -44,11 +44,6 @@ def id_number_problem(raw: str, today: date) -> str | None:
     return None
 
 
-def mask_id_number(number: str) -> str:
-    """440301********123X: what a list shows."""
-    return number[:6] + "*" * 8 + number[-4:]
-
-
 def latest_term_end(joined_on: date) -> date:
     """Three years after joining, to the day (29 February ends on 28 February)."""
     year = joined_on.year + MAX_TERM_YEARS

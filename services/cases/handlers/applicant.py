@@ -7,6 +7,13 @@ from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.materials import SectionInvalid, check_section, needs_pre_approval
 from services.cases.domain.model import CaseState
 from services.cases.domain.scans import ScanRefused, Usage, check_new_scan
+from services.cases.sealed import (
+    CASE_ID_NUMBER,
+    CASE_MOBILE,
+    SECTION_ID_NUMBER,
+    seal,
+    sealed_section,
+)
 from shared.contracts.cases.materials import SCAN_CATEGORIES
 from shared.contracts.cases.rpc import Attach, OpenCase, RemoveAttachment, SaveSection, UploadCheck
 from shared.rpc import CallContext, RpcError
@@ -43,7 +50,7 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             actor.unit_id,
             actor.user_id,
             params.applicant_name or "申报人",
-            params.applicant_mobile or None,
+            seal(params.applicant_mobile, CASE_MOBILE) or None,
             params.round_id,
             params.review_type_id,
             params.qualification_id,
@@ -53,11 +60,11 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             CaseState.DRAFT.value,
             CaseState.DRAFT.label,
             now,
-            normalised(params.id_number) or None,
+            seal(normalised(params.id_number), CASE_ID_NUMBER) or None,
         )
         basic = {
             "name": params.applicant_name,
-            "id_number": params.id_number,
+            "id_number": seal(params.id_number, SECTION_ID_NUMBER),
             "gender": params.gender if params.gender in ("男", "女") else "",
             "birth_date": _birth_date(params.id_number),
         }
@@ -154,7 +161,7 @@ async def save_section(params: SaveSection, ctx: CallContext) -> dict:
             " DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
             params.case_id,
             params.section,
-            data,
+            sealed_section(params.section, data),
             now,
         )
         if params.section == "basic":

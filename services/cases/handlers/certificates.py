@@ -12,12 +12,13 @@ import uuid
 
 from services.cases import discredits
 from services.cases.domain.calendar import local_date
-from services.cases.domain.certificates import as_typed, mask_id_number, mask_name
+from services.cases.domain.certificates import as_typed, mask_name
 from services.cases.domain.errors import DomainError
 from services.cases.domain.integrity import CERTIFICATE_REVOKED_NOTICE
 from services.cases.handlers.integrity import record_discredit, rpc_error
 from services.cases.repository import Note, save_notes
 from services.cases.scope import visibility
+from services.cases.sealed import CERTIFICATE_ID_NUMBER, unseal
 from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.cases.certificates import (
     CERTIFICATE_REVOKED,
@@ -30,6 +31,7 @@ from shared.contracts.cases.certificates import (
 )
 from shared.contracts.cases.integrity import CaseNote
 from shared.envelope import Envelope, new_event
+from shared.masks import mask_id_number
 from shared.outbox import add_to_outbox
 from shared.rpc import CallContext, RpcError
 
@@ -44,12 +46,15 @@ COLUMNS = (
 
 
 async def get_certificate(params: CertificateOfCase, ctx: CallContext) -> dict:
+    """In full to its holder; the others who see the case have the ID number masked."""
     row = await _of_visible_case(ctx, params.case_id)
+    id_number = _id_number(row)
+    shown = id_number if ctx.actor.role == "applicant" else mask_id_number(id_number)
     return {
         "certificate_id": str(row["id"]),
         "case_id": str(row["case_id"]),
         "verification_code": row["verification_code"],
-        **_shown(row, row["holder_name"], row["id_number"]),
+        **_shown(row, row["holder_name"], shown),
         "revoked_reason": row["revoked_reason"],
     }
 
@@ -67,7 +72,11 @@ async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
         if row is None or not hmac.compare_digest(row["verification_code"].encode(), code.encode()):
             raise RpcError("not_found", NOT_FOUND, 404)
         await _record_query(conn, ctx, row["id"], params, now)
-    return _shown(row, mask_name(row["holder_name"]), mask_id_number(row["id_number"]))
+    return _shown(row, mask_name(row["holder_name"]), mask_id_number(_id_number(row)))
+
+
+def _id_number(row) -> str:
+    return unseal(row["id_number"], CERTIFICATE_ID_NUMBER)
 
 
 async def queries(params: CertificateOfCase, ctx: CallContext) -> dict:
@@ -198,7 +207,7 @@ async def revoke(params: RevokeCertificate, ctx: CallContext) -> dict:
         )
         facts = dict(case) | {
             "holder_name": certificate["holder_name"],
-            "id_number": certificate["id_number"],
+            "id_number": _id_number(certificate),
         }
         notes, events = _revoked(facts, certificate, reason, now)
         entry = None

@@ -6,7 +6,7 @@ import binascii
 import re
 from datetime import date
 
-from services.cases.domain.experts import CommitteeScope, ExpertInput, check_expert, mask_id_number
+from services.cases.domain.experts import CommitteeScope, ExpertInput, check_expert
 from services.cases.handlers.experts import (
     insert_expert,
     keeper,
@@ -23,6 +23,7 @@ from shared.contracts.cases.experts import (
     TITLE_LEVELS,
 )
 from shared.contracts.cases.rpc import ImportExperts
+from shared.masks import mask_id_number
 from shared.rpc import CallContext, RpcError
 from shared.text import clean_fields, visible
 

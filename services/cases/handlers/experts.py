@@ -11,9 +11,9 @@ from services.cases.domain.experts import (
     check_expert,
     committee_scope,
     latest_term_end,
-    mask_id_number,
     status_on,
 )
+from services.cases.sealed import EXPERT_ID_NUMBER, EXPERT_MOBILE, blind_id, seal, unseal
 from shared.contracts.cases.experts import EXPERT_FIELD_LABELS, ExpertStatus
 from shared.contracts.cases.rpc import (
     CreateExpert,
@@ -22,6 +22,7 @@ from shared.contracts.cases.rpc import (
     RemoveExpert,
     UpdateExpert,
 )
+from shared.masks import mask_id_number, mask_mobile
 from shared.rpc import Actor, CallContext, RpcError
 from shared.text import like_pattern
 
@@ -96,10 +97,10 @@ async def live_entry_problem(
     conn, committee_id: str, id_number: str, today: date, besides: uuid.UUID | None = None
 ) -> str | None:
     ends = await conn.fetchval(
-        "SELECT term_ends_on FROM experts WHERE committee_id = $1 AND id_number = $2"
+        "SELECT term_ends_on FROM experts WHERE committee_id = $1 AND id_number_index = $2"
         " AND removed_on IS NULL AND id IS DISTINCT FROM $3",
         committee_id,
-        id_number,
+        blind_id(id_number),
         besides,
     )
     if ends is None:
@@ -114,13 +115,15 @@ async def live_entry_problem(
 
 def row_view(row, today: date, masked: bool = True) -> dict:
     status = status_on(row["term_ends_on"], row["removed_on"], today)
+    id_number = unseal(row["id_number"], EXPERT_ID_NUMBER)
+    mobile = unseal(row["mobile"], EXPERT_MOBILE)
     return {
         "id": str(row["id"]),
         "committee_id": row["committee_id"],
         "committee_name": row["committee_name"],
         "name": row["name"],
-        "id_number": mask_id_number(row["id_number"]) if masked else row["id_number"],
-        "mobile": row["mobile"],
+        "id_number": mask_id_number(id_number) if masked else id_number,
+        "mobile": mask_mobile(mobile) if masked else mobile,
         "unit_name": row["unit_name"],
         "series_id": row["series_id"],
         "series_name": row["series_name"],
@@ -160,8 +163,10 @@ async def list_experts(params: ListExperts, ctx: CallContext) -> dict:
         today = arg(ctx.deps.clock.today())
         where.append(f"e.removed_on IS NULL AND e.term_ends_on {compare} {today}")
     if params.q.strip():
+        # an ID number is found whole, by its blind index: the column holds it sealed
         found = arg(like_pattern(params.q.strip()))
-        where.append(f"(e.name ILIKE {found} OR e.id_number ILIKE {found})")
+        index = arg(blind_id(params.q.strip().upper()))
+        where.append(f"(e.name ILIKE {found} OR e.id_number_index = {index})")
     condition = " AND ".join(where)
     total = await ctx.pool.fetchval(f"SELECT count(*) FROM experts e WHERE {condition}", *args)
     offset = (params.page - 1) * params.page_size
@@ -187,12 +192,12 @@ async def get_expert(params: ExpertRef, ctx: CallContext) -> dict:
             others = await conn.fetchval(
                 "SELECT coalesce(array_agg(c.name ORDER BY c.name), '{}') FROM experts e"
                 " JOIN committees c ON c.id = e.committee_id"
-                " WHERE e.id_number = $1 AND e.id <> $2 AND e.removed_on IS NULL",
-                row["id_number"],
+                " WHERE e.id_number_index = $1 AND e.id <> $2 AND e.removed_on IS NULL",
+                row["id_number_index"],
                 row["id"],
             )
     return {
-        **row_view(row, ctx.deps.clock.today(), masked=False),
+        **row_view(row, ctx.deps.clock.today()),
         "unit_id": str(row["unit_id"]) if row["unit_id"] else None,
         "version": row["version"],
         "latest_term_end": latest_term_end(row["joined_on"]).isoformat(),
@@ -225,13 +230,14 @@ async def insert_expert(conn, committee_id: str, expert: ExpertInput, now) -> uu
     expert_id = uuid.uuid4()
     await conn.execute(
         "INSERT INTO experts (id, committee_id, name, id_number, mobile, unit_id, unit_name,"
-        " series_id, speciality, title_level, joined_on, term_ends_on, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        " series_id, speciality, title_level, joined_on, term_ends_on, created_at, updated_at,"
+        " id_number_index)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
         expert_id,
         committee_id,
         expert.name,
-        expert.id_number,
-        expert.mobile,
+        seal(expert.id_number, EXPERT_ID_NUMBER),
+        seal(expert.mobile, EXPERT_MOBILE),
         expert.unit_id,
         expert.unit_name,
         expert.series_id,
@@ -240,8 +246,21 @@ async def insert_expert(conn, committee_id: str, expert: ExpertInput, now) -> uu
         expert.joined_on,
         expert.term_ends_on,
         now,
+        blind_id(expert.id_number),
     )
     return expert_id
+
+
+def kept_numbers(values: dict[str, str], row) -> dict[str, str]:
+    """The edit form shows the numbers masked: a mask sent back unchanged keeps the number."""
+    kept = {
+        "id_number": (unseal(row["id_number"], EXPERT_ID_NUMBER), mask_id_number),
+        "mobile": (unseal(row["mobile"], EXPERT_MOBILE), mask_mobile),
+    }
+    for name, (number, mask) in kept.items():
+        if values.get(name, "").strip() == mask(number):
+            values = {**values, name: number}
+    return values
 
 
 async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
@@ -253,7 +272,8 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
         if params.expected_version is not None and params.expected_version != row["version"]:
             raise RpcError("conflict", "该专家的信息已被他人修改，请刷新后重试", 409)
         committee_id = row["committee_id"]
-        expert, errors = check_expert(typed(params), today, await scope_of(conn, committee_id))
+        wanted = kept_numbers(typed(params), row)
+        expert, errors = check_expert(wanted, today, await scope_of(conn, committee_id))
         if errors:
             raise invalid(errors)
         await lock_library(conn, committee_id)
@@ -263,12 +283,12 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
         await conn.execute(
             "UPDATE experts SET name = $2, id_number = $3, mobile = $4, unit_id = $5,"
             " unit_name = $6, series_id = $7, speciality = $8, title_level = $9,"
-            " joined_on = $10, term_ends_on = $11, version = version + 1, updated_at = $12"
-            " WHERE id = $1",
+            " joined_on = $10, term_ends_on = $11, version = version + 1, updated_at = $12,"
+            " id_number_index = $13 WHERE id = $1",
             row["id"],
             expert.name,
-            expert.id_number,
-            expert.mobile,
+            seal(expert.id_number, EXPERT_ID_NUMBER),
+            seal(expert.mobile, EXPERT_MOBILE),
             expert.unit_id,
             expert.unit_name,
             expert.series_id,
@@ -277,6 +297,7 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
             expert.joined_on,
             expert.term_ends_on,
             ctx.deps.clock.now(),
+            blind_id(expert.id_number),
         )
     return {"expert_id": str(row["id"]), "name": expert.name}
 

@@ -15,6 +15,7 @@ from services.cases.domain.integrity import (
 from services.cases.domain.objections import AlreadyFound, NotUnderPublicity, ObjectionRefused
 from services.cases.repository import Note, save_notes
 from services.cases.scope import visibility
+from services.cases.sealed import blind_id
 from shared.contracts.cases.integrity import (
     DISCREDIT_ENDED,
     CaseNote,
@@ -152,8 +153,9 @@ async def discredit_list(params: ListDiscredits, ctx: CallContext) -> dict:
     today = ctx.deps.clock.today()
     where, args = ["true"], []
     if params.q.strip():
-        args.append(like_pattern(params.q.strip()))
-        where.append(f"(d.name ILIKE ${len(args)} OR d.id_number ILIKE ${len(args)})")
+        # an ID number is found whole, by its blind index: the column holds it sealed
+        args += [like_pattern(params.q.strip()), blind_id(discredits.normalised(params.q))]
+        where.append(f"(d.name ILIKE ${len(args) - 1} OR d.id_number_index = ${len(args)})")
     if params.status == "ended":
         where.append("d.ended_at IS NOT NULL")
     elif params.status:

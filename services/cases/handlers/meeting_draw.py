@@ -30,6 +30,16 @@ from services.cases.meeting_repository import (
     rule_error,
     seat_of,
 )
+from services.cases.sealed import (
+    ACCOUNT_ID_NUMBER,
+    EXPERT_ID_NUMBER,
+    EXPERT_MOBILE,
+    MEMBER_ID_NUMBER,
+    MEMBER_MOBILE,
+    in_transit,
+    seal,
+    unseal,
+)
 from shared.contracts.cases.meetings import (
     EXPERT_REPLACED,
     MEETING_DRAWN,
@@ -91,21 +101,27 @@ def _entry(row) -> LibraryEntry:
 
 MEMBER_INSERT = (
     "INSERT INTO meeting_members (meeting_id, expert_id, drawn_rank, drawn_as, seated, name,"
-    " id_number, mobile, unit_id, unit_name, series_id, speciality, title_level)"
-    " SELECT $1, e.id, $3, $4, $5, e.name, e.id_number, e.mobile, e.unit_id, e.unit_name,"
-    " e.series_id, e.speciality, e.title_level FROM experts e WHERE e.id = $2"
+    " id_number, mobile, id_number_index, unit_id, unit_name, series_id, speciality,"
+    " title_level) SELECT $1, e.id, $3, $4, $5, e.name, $6, $7, e.id_number_index, e.unit_id,"
+    " e.unit_name, e.series_id, e.speciality, e.title_level FROM experts e WHERE e.id = $2"
 )
+
+
+async def _member_row(conn, meeting_id, expert_id: uuid.UUID, rank: int, kind: str) -> tuple:
+    """The entry's numbers sealed again for meeting_members: a token opens in its column only."""
+    entry = await conn.fetchrow("SELECT id_number, mobile FROM experts WHERE id = $1", expert_id)
+    id_number = seal(unseal(entry["id_number"], EXPERT_ID_NUMBER), MEMBER_ID_NUMBER)
+    mobile = seal(unseal(entry["mobile"], EXPERT_MOBILE), MEMBER_MOBILE)
+    return (meeting_id, expert_id, rank, kind, kind == "member", id_number, mobile)
 
 
 async def _store_draw(conn, meeting, result: Draw, ratio: int, actor: Actor, now: datetime):
     drawn = [(e, "member") for e in result.members] + [(e, "reserve") for e in result.reserves]
-    await conn.executemany(
-        MEMBER_INSERT,
-        [
-            (meeting["id"], uuid.UUID(e), rank, kind, kind == "member")
-            for rank, (e, kind) in enumerate(drawn, start=1)
-        ],
-    )
+    rows = [
+        await _member_row(conn, meeting["id"], uuid.UUID(e), rank, kind)
+        for rank, (e, kind) in enumerate(drawn, start=1)
+    ]
+    await conn.executemany(MEMBER_INSERT, rows)
     await conn.execute(
         "UPDATE meetings SET phase = 'drawn', seed = $2, pool = $3, reserve_ratio = $4,"
         " drawn_at = $5, drawn_by = $6, version = version + 1 WHERE id = $1",
@@ -122,29 +138,31 @@ async def seated_experts(conn, meeting_id, expert_ids) -> list[SeatedExpert]:
     """The experts told they sit, each with the id of their account: one per ID number,
     named here the first time and the same for every later meeting."""
     rows = await conn.fetch(
-        "SELECT expert_id, name, id_number, mobile FROM meeting_members"
+        "SELECT expert_id, name, id_number, mobile, id_number_index FROM meeting_members"
         " WHERE meeting_id = $1 AND expert_id = ANY($2::uuid[]) ORDER BY drawn_rank",
         meeting_id,
         [uuid.UUID(str(e)) for e in expert_ids],
     )
+    numbers = {r["id_number_index"]: unseal(r["id_number"], MEMBER_ID_NUMBER) for r in rows}
     await conn.executemany(
-        "INSERT INTO expert_accounts (id_number, user_id) VALUES ($1, $2)"
-        " ON CONFLICT (id_number) DO NOTHING",
-        [(r["id_number"], uuid.uuid4()) for r in rows],
+        "INSERT INTO expert_accounts (id_number_index, id_number, user_id) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id_number_index) DO NOTHING",
+        [(index, seal(n, ACCOUNT_ID_NUMBER), uuid.uuid4()) for index, n in numbers.items()],
     )
     accounts = dict(
         await conn.fetch(
-            "SELECT id_number, user_id FROM expert_accounts WHERE id_number = ANY($1::text[])",
-            [r["id_number"] for r in rows],
+            "SELECT id_number_index, user_id FROM expert_accounts"
+            " WHERE id_number_index = ANY($1::text[])",
+            list(numbers),
         )
     )
     return [
         SeatedExpert(
             expert_id=str(r["expert_id"]),
-            user_id=str(accounts[r["id_number"]]),
+            user_id=str(accounts[r["id_number_index"]]),
             name=r["name"],
-            id_number=r["id_number"],
-            mobile=r["mobile"],
+            id_number=in_transit(numbers[r["id_number_index"]]),
+            mobile=in_transit(unseal(r["mobile"], MEMBER_MOBILE)),
         )
         for r in rows
     ]

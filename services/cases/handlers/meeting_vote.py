@@ -137,7 +137,7 @@ VOTER = (
     " (SELECT x.reason FROM meeting_exclusions x WHERE x.meeting_id = m.id"
     "  AND x.case_id = $3 AND x.expert_id = mm.expert_id) AS excluded"
     " FROM meetings m LEFT JOIN (meeting_members mm JOIN expert_accounts a"
-    "  ON a.id_number = mm.id_number AND a.user_id = $2)"
+    "  ON a.id_number_index = mm.id_number_index AND a.user_id = $2)"
     "  ON mm.meeting_id = m.id AND mm.seated"
     " WHERE m.id = $1 FOR SHARE OF m"
 )
@@ -292,7 +292,7 @@ async def my_meetings(params: ListMeetings, ctx: CallContext) -> dict:
         f"SELECT * FROM ({MEETING}) m JOIN LATERAL (SELECT mm.expert_id, mm.seated,"
         " mm.declined_at IS NOT NULL AS declined, mm.present, mm.to_vote - mm.voted AS left"
         " FROM meeting_members mm"
-        " JOIN expert_accounts a ON a.id_number = mm.id_number"
+        " JOIN expert_accounts a ON a.id_number_index = mm.id_number_index"
         " WHERE mm.meeting_id = m.id AND a.user_id = $1"
         " AND (mm.seated OR mm.declined_at IS NOT NULL)) me ON true"
         " ORDER BY m.meets_on DESC LIMIT 100",

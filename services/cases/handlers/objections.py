@@ -27,6 +27,7 @@ from services.cases.domain.objections import (
 from services.cases.handlers.integrity import rpc_error
 from services.cases.repository import Note, objection_from_row, save_notes
 from services.cases.scope import objection_visibility
+from services.cases.sealed import OBJECTOR_CONTACT, in_transit, seal, unseal
 from shared.contracts.cases.integrity import (
     OBJECTION_FOUND,
     OBJECTION_RECORDED,
@@ -144,7 +145,7 @@ async def _take_in(conn, actor: Actor, taken: _Taken, client_ip: str | None = No
         taken.phase.value,
         taken.source.value,
         details.objector_name,
-        details.objector_contact,
+        seal(details.objector_contact, OBJECTOR_CONTACT),
         details.content,
         taken.now,
         actor.user_id,
@@ -246,7 +247,7 @@ async def find(params: RecordFinding, ctx: CallContext) -> dict:
             source=objection.source.value,
             finding=finding.value,
             found_at=now.isoformat(),
-            objector_mobile=row["mobile"] if public else None,
+            objector_mobile=in_transit(unseal(row["mobile"], OBJECTOR_CONTACT)) if public else None,
         )
         await add_to_outbox(conn, new_event(OBJECTION_FOUND.type, payload, "cases"))
     return {"objection_id": objection.id, "status": finding.value, "status_label": finding.label}

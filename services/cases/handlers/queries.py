@@ -10,6 +10,7 @@ from services.cases.handlers.committee_rules import outside_results
 from services.cases.handlers.workflow import RECORDED_OUTSIDE
 from services.cases.repository import CASE_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
+from services.cases.sealed import opened_section
 from shared.audit import Entry, record
 from shared.contracts.cases.integrity import PUBLIC_ACTOR, PUBLIC_ACTOR_LABEL, CaseNote
 from shared.contracts.cases.materials import SCAN_CATEGORIES, SECTIONS
@@ -24,6 +25,7 @@ from shared.contracts.cases.rpc import (
     MyCases,
 )
 from shared.contracts.cases.work_lists import WORK_LISTS, WorkList
+from shared.masks import mask_id_number
 from shared.rpc import Actor, CallContext, RpcError
 from shared.text import like_pattern
 
@@ -217,13 +219,17 @@ async def get_case(params: CaseRef, ctx: CallContext) -> dict:
 async def get_many(params: GetMany, ctx: CallContext) -> dict:
     """case.get of each case, in the order asked and each once; the rest are `missing`."""
     wanted = list(dict.fromkeys(params.case_ids))
-    views = await case_views(ctx, wanted)
+    views = await case_views(ctx, wanted, full_numbers=params.for_print)
     found = {view["id"] for view in views}
     return {"cases": views, "missing": [str(i) for i in wanted if str(i) not in found]}
 
 
-async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
-    """The full view of each of these cases the actor may see, in the order given.
+async def case_views(
+    ctx: CallContext, case_ids: list[uuid.UUID], full_numbers: bool = False
+) -> list[dict]:
+    """The full view of each of these cases the actor may see, in the order given. The ID
+    number in the materials is masked but for the applicant (they edit it) and for a print
+    (`full_numbers`: the 评审（申报）表 shows it in full, as the official form does).
 
     Five queries however many cases: the cases (with the text of their 诚信承诺), then all
     their sections, scans, history and (for those who see them) objections.
@@ -267,7 +273,8 @@ async def case_views(ctx: CallContext, case_ids: list[uuid.UUID]) -> list[dict]:
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
     by_id = {r["id"]: r for r in rows}
-    return [_case_view(ctx, by_id[i], parts, years) for i in case_ids if i in by_id]
+    full = full_numbers or ctx.actor.role == "applicant"
+    return [_case_view(ctx, by_id[i], parts, years, full) for i in case_ids if i in by_id]
 
 
 async def _records_outside(ctx: CallContext) -> bool:
@@ -334,7 +341,14 @@ def _own_fields(row) -> dict:
     return {k: v for k, v in row.items() if k != "case_id"}
 
 
-def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> dict:
+def _section(section: str, data: dict, full: bool) -> dict:
+    data = opened_section(section, data)
+    if full or not data.get("id_number"):
+        return data
+    return {**data, "id_number": mask_id_number(data["id_number"])}
+
+
+def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int], full: bool) -> dict:
     case_id = row["id"]
     return {
         **row_view(row),
@@ -346,7 +360,10 @@ def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int]) -> di
         "unit_approval": row["unit_approval"],
         "pre_publicity": row["pre_publicity"],
         "post_publicity": row["post_publicity"],
-        "sections": {s["section"]: s["data"] for s in parts.sections.get(case_id, [])},
+        "sections": {
+            s["section"]: _section(s["section"], s["data"], full)
+            for s in parts.sections.get(case_id, [])
+        },
         "section_titles": SECTIONS,
         "attachments": [
             {

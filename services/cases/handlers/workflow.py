@@ -39,6 +39,7 @@ from services.cases.repository import (
     missing_materials,
     save,
 )
+from services.cases.sealed import in_transit
 from shared.audit import Entry
 from shared.contracts.cases.rpc import Act, BatchAct
 from shared.contracts.cases.vocabulary import SELECTION_ACTIONS
@@ -391,7 +392,7 @@ def _event(facts: CaseFacts, e: CaseTransitioned, actor: Actor) -> Envelope:
         "unit_id": str(facts.unit_id),
         "applicant_id": str(facts.applicant_id),
         "applicant_name": facts.applicant_name,
-        "applicant_mobile": facts.applicant_mobile,
+        "applicant_mobile": in_transit(facts.applicant_mobile),
         "round_name": facts.round_name,
         "qualification_name": facts.qualification_name,
         "applicant_notice": e.applicant_notice,
@@ -408,7 +409,7 @@ def _notice(facts: CaseFacts, e: CaseTransitioned) -> Envelope:
         "action": e.action.value,
         "applicant_id": str(facts.applicant_id),
         "applicant_name": facts.applicant_name,
-        "applicant_mobile": facts.applicant_mobile,
+        "applicant_mobile": in_transit(facts.applicant_mobile),
         "round_name": facts.round_name,
         "qualification_name": facts.qualification_name,
         "notice": e.applicant_notice,

@@ -20,6 +20,7 @@ from shared.audit import Entry, record
 from shared.contracts.cases.certificates import CERTIFICATE_GET, CertificateIssued
 from shared.contracts.documents.certificates import CertificateFile, CertificateSnapshot
 from shared.envelope import Envelope
+from shared.personal_data import TRANSIT, is_sealed, keyring
 from shared.rpc import CallContext, RpcError
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,16 @@ async def read_certificate(params: CertificateFile, ctx: CallContext) -> dict:
 def certificate_issued_handler(deps):
     async def on_certificate_issued(conn, _envelope: Envelope, issued: CertificateIssued) -> None:
         if await _stored(conn, issued.certificate_no) is None:
-            await _make(conn, deps, issued.model_dump(mode="json"))
+            certificate = issued.model_dump(mode="json")
+            certificate["id_number"] = _opened(issued.id_number)
+            await _make(conn, deps, certificate)
 
     return on_certificate_issued
+
+
+def _opened(id_number: str) -> str:
+    """The ID number comes sealed for transit (an event from before sealing, plain)."""
+    return keyring().open(id_number, TRANSIT) if is_sealed(id_number) else id_number
 
 
 def snapshot_of(certificate: dict, public_base_url: str) -> CertificateSnapshot:

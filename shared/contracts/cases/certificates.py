@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.base import Event, Method, Payload, Reply
+from shared.contracts.base import SEALED_PATTERN, Event, Method, Payload, Reply
 from shared.contracts.cases.integrity import DiscreditTerms, DiscreditView
 
 NOT_FOUND = "未查询到该证书，请核对证书编号和验证码"
@@ -125,7 +125,7 @@ class CertificateIssued(Payload):
     certificate_no: str
     verification_code: str
     holder_name: str
-    id_number: str
+    id_number: str = Field(pattern=SEALED_PATTERN)  # sealed for transit
     qualification: str
     series: str
     level: str

@@ -1,13 +1,15 @@
 """The events the cases service publishes."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import Event, Payload
+from shared.contracts.base import SEALED_PATTERN, Event, Payload
 from shared.contracts.cases import integrity
 from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED
 from shared.contracts.cases.meetings import EVENTS as MEETING_EVENTS
+
+Sealed = Annotated[str, Field(pattern=SEALED_PATTERN)]  # shared/personal_data.py TRANSIT
 
 
 class CaseTransitioned(Payload):
@@ -29,7 +31,7 @@ class CaseTransitioned(Payload):
     unit_id: str
     applicant_id: str
     applicant_name: str
-    applicant_mobile: str | None
+    applicant_mobile: Sealed | None  # sealed for transit
     round_name: str
     qualification_name: str
     applicant_notice: str | None  # the SMS text for the applicant, if the move concerns them
@@ -43,7 +45,7 @@ class CaseApplicantNotice(Payload):
     action: str | None = None  # vocabulary.Action
     applicant_id: str | None = None
     applicant_name: str
-    applicant_mobile: str | None = None  # none: nobody to text
+    applicant_mobile: Sealed | None = None  # sealed for transit; none: nobody to text
     round_name: str
     qualification_name: str
     notice: str

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.base import Event, Method, Payload, Reply
+from shared.contracts.base import SEALED_PATTERN, Event, Method, Payload, Reply
 
 
 class _Labelled(StrEnum):
@@ -323,7 +323,8 @@ class ObjectionFound(Payload):
     source: str
     finding: str
     found_at: str
-    objector_mobile: str | None = None  # the public's only: they are told the finding
+    # the public's only, sealed for transit: they are told the finding
+    objector_mobile: str | None = Field(None, pattern=SEALED_PATTERN)
 
 
 class DiscreditRecorded(Payload):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.base import Event, Method, Payload, Reply
+from shared.contracts.base import SEALED_PATTERN, Event, Method, Payload, Reply
 
 SERVICE = "cases"
 MAX_MEETING_CASES = 500  # cases before one meeting (bench/committee.py decides 500 at once)
@@ -415,8 +415,8 @@ class SeatedExpert(Payload):
     expert_id: str
     user_id: str
     name: str
-    id_number: str
-    mobile: str
+    id_number: str = Field(pattern=SEALED_PATTERN)  # sealed for transit
+    mobile: str = Field(pattern=SEALED_PATTERN)
 
 
 class MeetingDrawn(Payload):

@@ -228,6 +228,8 @@ class CaseRef(BaseModel):
 
 class GetMany(BaseModel):
     case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_VIEWS)
+    # the documents service printing: the forms show the full ID number, as the official ones
+    for_print: bool = False
 
 
 class CanViewMany(BaseModel):
