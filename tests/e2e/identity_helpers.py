@@ -17,7 +17,7 @@ from services.accounts.enrolment import Enrolment, upsert_enrolment
 from services.accounts.handlers.applicant_import import COLUMNS
 from tests.e2e.conftest import CAPTCHA
 
-PASSWORD = "Passw0rd"
+PASSWORD = "Zc7Shenpi"
 NEW_PASSWORD = "N3wPassw0rd"
 UNIT_NAME = "深圳市测试科技有限公司"
 

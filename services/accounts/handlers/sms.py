@@ -17,6 +17,7 @@ from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
 
 NO_CODE = "请先获取验证码，或重新获取"
+EXPIRED = "验证码已过期，请重新获取"
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ def _field(field: str, message: str, status: int = 422, code: str = "invalid_inp
 
 
 async def request_code(params: RequestCode, ctx: CallContext) -> dict:
-    deps = ctx.deps
     try:
         mobile = validate_mobile(params.mobile, label="手机号码")
     except FieldError as error:
@@ -36,11 +36,20 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
     withheld = params.purpose == "reset_password" and not await _account_has_mobile(
         ctx, params.username, mobile
     )
+    return await issue_code(ctx, mobile, params.purpose, params.client_ip, withheld=withheld)
+
+
+async def issue_code(
+    ctx: CallContext, mobile: str, purpose: str, client_ip: str, *, withheld: bool = False
+) -> dict:
+    """A new code for this mobile and purpose, within the per-mobile limits, sent unless
+    withheld: what a CodeSent answer says."""
+    deps = ctx.deps
     now = deps.clock.now()
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile)
-        await _check_limits(conn, deps, mobile, params.purpose, params.client_ip, now)
+        await _check_limits(conn, deps, mobile, purpose, client_ip, now)
         code = new_sms_code()
         code_id = uuid.uuid4()
         if not withheld:
@@ -48,7 +57,7 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
                 "UPDATE sms_codes SET status = 'replaced'"
                 " WHERE mobile = $1 AND purpose = $2 AND status = 'live'",
                 mobile,
-                params.purpose,
+                purpose,
             )
         expires_at = now + timedelta(seconds=deps.settings.sms_code_ttl_seconds)
         await conn.execute(
@@ -56,15 +65,15 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
             " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             code_id,
             mobile,
-            params.purpose,
+            purpose,
             keyed_hash(deps.settings.secret_key, str(code_id), code),
             "withheld" if withheld else "live",
-            params.client_ip,
+            client_ip,
             now,
             expires_at,
         )
     if not withheld:
-        await _send(ctx, code_id, mobile, code, params.purpose, expires_at)
+        await _send(ctx, code_id, mobile, code, purpose, expires_at)
     # A withheld code is answered as a sent one: the form must not say which accounts exist.
     return {
         "sent": True,
@@ -194,7 +203,7 @@ async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str 
         return NO_CODE
     if row["expires_at"] <= deps.clock.now():
         await conn.execute("UPDATE sms_codes SET status = 'dead' WHERE id = $1", row["id"])
-        return "验证码已过期，请重新获取"
+        return EXPIRED
     if same(row["code_hash"], keyed_hash(deps.settings.secret_key, str(row["id"]), code)):
         await conn.execute("UPDATE sms_codes SET status = 'used' WHERE id = $1", row["id"])
         return None
