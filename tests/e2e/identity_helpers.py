@@ -118,6 +118,7 @@ SMS_WORDS = {
     "reset_password": "重设登录密码",
     "change_mobile": "修改登录账户的手机号码",
     "objection": "提交职称评后公示异议",
+    "login": "您正在登录",
 }
 
 
