@@ -53,7 +53,7 @@ async def login(request: web.Request) -> web.Response:
             request, accounts_rpc.AUTH_LOGIN, with_client(request, params)
         )
     except RpcError as error:
-        if not shows_on_form(error) and error.code != "account_disabled":
+        if not shows_on_form(error) and error.code not in ("account_disabled", "no_mobile"):
             raise
         return await _login_form(request, form, error)
     if "second_factor" in result:

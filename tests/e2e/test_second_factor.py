@@ -2,6 +2,7 @@
 pages' code step, and common passwords refused wherever a password is chosen."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -83,6 +84,36 @@ async def test_the_login_page_asks_for_the_code_and_then_signs_in(services, new_
     status, _, where = await client.submit("/login/code", form | {"sms_code": code})
     assert (status, where) == (200, "/home")
     assert client.session_cookie()
+
+
+async def test_a_reviewer_without_a_mobile_is_told_on_the_login_form_to_ask_the_sysadmin(
+    services, new_client
+):
+    person = await new_user(services, "office", org_id="office-zjc", org_name="专技处")
+    await services["accounts"].pool.execute(
+        "UPDATE users SET mobile = NULL WHERE id = $1", person["id"]
+    )
+    client = new_client()
+    status, page, where = await client.login(person["username"])
+    assert (status, where) == (403, "/login")
+    assert "请联系系统管理员登记手机号码" in text_of(page)
+    assert client.session_cookie() is None
+
+
+async def test_an_expired_challenge_signs_nobody_in(services, new_client, sms_outbox):
+    person = await new_user(services, "committee", org_id="cmte-qg-gj", org_name="轻工高评委")
+    client = new_client()
+    _, body = await api_login(client, person["username"])
+    code = await sms_code(sms_outbox, person["mobile"], "login")
+    clock = services["accounts"].rpc.deps.clock
+    clock.offset += timedelta(minutes=11)
+    try:
+        confirm = {"challenge_id": body["second_factor"]["challenge_id"], "sms_code": code}
+        status, refused = await client.api("POST", "/api/session/confirm", confirm)
+    finally:
+        clock.offset -= timedelta(minutes=11)
+    assert status == 401 and refused["error"]["code"] == "login_challenge_over"
+    assert client.session_cookie() is None
 
 
 async def test_an_unknown_or_spent_challenge_signs_nobody_in(new_client):
