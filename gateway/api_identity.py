@@ -32,16 +32,20 @@ from shared.contracts.accounts.rpc import (
     Captcha,
     Changed,
     ChangePassword,
+    CodeNeeded,
     CodeSent,
     Credentials,
     ImportReport,
     LoggedOut,
+    LoginChallenge,
+    LoginCode,
     NewPassword,
     PasswordSet,
     RegisteredUnit,
     ResetPassword,
     ReviewerForm,
     ReviewerList,
+    SecondFactor,
     SmsCodeRequest,
     StatusChange,
     UnitRegistration,
@@ -149,10 +153,13 @@ async def session_state(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/session",
-    "Log in; sets the session cookie and returns the user and the CSRF token",
+    "Log in; sets the session cookie and returns the user and the CSRF token. Department,"
+    " office, committee, expert and sysadmin accounts get 202 instead, with no session: a"
+    " code went to their registered mobile, to send to POST /api/session/confirm",
     "auth",
     body=Credentials,
     response=SessionState,
+    answers={202: CodeNeeded},
     errors=(401, 403, 422, 423, 429),
 )
 async def login(request: web.Request) -> web.Response:
@@ -160,6 +167,46 @@ async def login(request: web.Request) -> web.Response:
     params = with_client(request, body.model_dump())
     params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
     result = await call_anonymous(request, accounts_rpc.AUTH_LOGIN, params)
+    if "second_factor" in result:
+        return json_response(result, status=202)
+    return _signed_in(request, result)
+
+
+@spec.operation(
+    "post",
+    "/api/session/confirm",
+    "The second step of a 202 login: the SMS code with the challenge id; sets the session"
+    " cookie. A wrong code counts as a failed login; the challenge ends after a few, or when"
+    " it expires (401: log in again)",
+    "auth",
+    body=LoginCode,
+    response=SessionState,
+    errors=(401, 403, 422, 423, 429),
+)
+async def confirm_login(request: web.Request) -> web.Response:
+    body = await body_of(request, LoginCode)
+    params = with_client(request, body.model_dump())
+    params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
+    result = await call_anonymous(request, accounts_rpc.AUTH_CONFIRM_LOGIN, params)
+    return _signed_in(request, result)
+
+
+@spec.operation(
+    "post",
+    "/api/session/code",
+    "Send the login code of a 202 login again (the per-mobile SMS limits apply)",
+    "auth",
+    body=LoginChallenge,
+    response=SecondFactor,
+    errors=(401, 403, 422, 429),
+)
+async def resend_login_code(request: web.Request) -> web.Response:
+    body = await body_of(request, LoginChallenge)
+    params = with_client(request, body.model_dump())
+    return json_response(await call_anonymous(request, accounts_rpc.AUTH_RESEND_LOGIN_CODE, params))
+
+
+def _signed_in(request: web.Request, result: dict) -> web.Response:
     response = json_response({"user": result["user"], "csrf_token": result["csrf_token"]})
     start_session(request, response, result["token"])
     return response

@@ -39,6 +39,9 @@ class Operation:
     body: type[BaseModel] | dict | None = None
     body_media: str = "application/json"
     response: type[BaseModel] | dict | None = None
+    # answers other than 200 and the errors, by status (the 202 of a sign-in that needs its
+    # SMS code)
+    answers: dict[int, type[BaseModel]] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()  # optional string query parameters
     # what a 200 answers with: a file's real types (application/pdf, image/png, …) when the
@@ -99,6 +102,8 @@ class ApiSpec:
             item["parameters"] = parameters
         if op.body is not None:
             item["requestBody"] = {"required": True, **_content(op.body, schemas, op.body_media)}
+        for status, model in op.answers.items():
+            item["responses"][str(status)] = {"description": "OK", **_content(model, schemas)}
         for status in (*op.errors, 503):
             item["responses"][str(status)] = {
                 "description": "Error",

@@ -46,6 +46,9 @@ LIMITS: dict[str, Limit] = {
         # Every attempt, right or wrong, whatever the username: stops one address trying
         # passwords across many accounts (guesses at one account meet the lockout first).
         Limit("login", "client address", 100, 600, "登录尝试过于频繁"),
+        # Login codes typed (the reviewers' second step), right or wrong, over every challenge:
+        # each challenge and each code die after a few wrong tries; this caps an address.
+        Limit("login_code", "client address", 30, 600, "登录验证码尝试过于频繁"),
         Limit("password_reset", "client address", 20, 3600, "找回密码尝试过于频繁"),
         # The current password asked again (password or mobile change): a stolen session
         # must not become a way to guess the password without the login's lockout.

@@ -53,13 +53,38 @@ async def login(request: web.Request) -> web.Response:
             request, accounts_rpc.AUTH_LOGIN, with_client(request, params)
         )
     except RpcError as error:
-        if not shows_on_form(error) and error.code != "account_disabled":
+        if not shows_on_form(error) and error.code not in ("account_disabled", "no_mobile"):
             raise
         return await _login_form(request, form, error)
+    if "second_factor" in result:
+        step = result["second_factor"]
+        values = {"next": form.get("next", ""), **pick(step, ("challenge_id", "mobile"))}
+        return form_page(request, "auth/login_code.html", values)
+    return _signed_in(request, result, form.get("next"))
+
+
+async def login_code(request: web.Request) -> web.Response:
+    """The code step of a reviewer's login; 重新获取 posts the form here too."""
+    form = await form_of(request)
+    params = with_client(request, pick(form, ("challenge_id", "sms_code")))
+    try:
+        if form.get("action") == "resend":
+            del params["sms_code"]
+            sent = await call_anonymous(request, accounts_rpc.AUTH_RESEND_LOGIN_CODE, params)
+            note = f"验证码已重新发送，{sent['cooldown_seconds']} 秒后可再次获取"
+            return form_page(request, "auth/login_code.html", form, notes={"sms_code": note})
+        params["user_agent"] = header_text(request.headers.get("User-Agent", ""), "user_agent")
+        result = await call_anonymous(request, accounts_rpc.AUTH_CONFIRM_LOGIN, params)
+    except RpcError as error:
+        if not shows_on_form(error):
+            raise
+        return form_page(request, "auth/login_code.html", form, error)
+    return _signed_in(request, result, form.get("next"))
+
+
+def _signed_in(request: web.Request, result: dict, next_path: str | None) -> web.Response:
     user = result["user"]
-    response = see_other(
-        request, local_path(form.get("next")) or "/home", f"欢迎您，{user['name']}"
-    )
+    response = see_other(request, local_path(next_path) or "/home", f"欢迎您，{user['name']}")
     start_session(request, response, result["token"])
     return response
 

@@ -1,6 +1,9 @@
 """Create the first system administrator from the command line.
 
-    python -m services.accounts.admin create-sysadmin USERNAME [--name NAME]
+    python -m services.accounts.admin create-sysadmin USERNAME --mobile MOBILE [--name NAME]
+
+The mobile receives the login codes (the second factor, docs/security.md): without one the
+account cannot sign in while ZC_SECOND_FACTOR is on.
 
 The password is read from the terminal (twice), or from ZC_SYSADMIN_PASSWORD when set; with
 --generate a random one is made and printed once.
@@ -15,7 +18,12 @@ import sys
 import asyncpg
 
 from services.accounts.domain.credentials import generate_password
-from services.accounts.domain.validation import FieldError, validate_password, validate_username
+from services.accounts.domain.validation import (
+    FieldError,
+    validate_mobile,
+    validate_password,
+    validate_username,
+)
 from services.accounts.handlers.reviewers import create_sysadmin
 from shared.db import create_pool
 from shared.migrations import migrate_service
@@ -35,12 +43,12 @@ def read_password(generate: bool) -> str:
     return first
 
 
-async def main(username: str, name: str, password: str) -> int:
+async def main(username: str, name: str, password: str, mobile: str | None) -> int:
     settings = get_settings()
     await migrate_service(settings.database_url, "accounts")
     pool = await create_pool(settings.database_url, "accounts")
     try:
-        await create_sysadmin(pool, username, password, name)
+        await create_sysadmin(pool, username, password, name, mobile)
     except asyncpg.UniqueViolationError:
         print(f"用户名 {username} 已存在", file=sys.stderr)
         return 1
@@ -56,11 +64,15 @@ if __name__ == "__main__":
     parser.add_argument("username")
     parser.add_argument("--name", default="系统管理员")
     parser.add_argument("--generate", action="store_true", help="make a random password")
+    parser.add_argument("--mobile", default="", help="the mobile that gets the login codes")
     args = parser.parse_args()
     try:
         username = validate_username(args.username)
+        mobile = validate_mobile(args.mobile) if args.mobile else None
         password = validate_password(read_password(args.generate))
     except FieldError as error:
         print(error.message, file=sys.stderr)
         sys.exit(2)
-    sys.exit(asyncio.run(main(username, args.name, password)))
+    if mobile is None:
+        print("未填写 --mobile：开启登录短信验证时该账户无法登录", file=sys.stderr)
+    sys.exit(asyncio.run(main(username, args.name, password, mobile)))

@@ -11,6 +11,7 @@ from services.accounts.handlers import (
     organisations,
     registration,
     reviewers,
+    second_factor,
     sessions,
     sms,
     talent,
@@ -39,6 +40,8 @@ def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc.serve(contract.SMS_CONFIRM_CODE, sms.confirm_code)
     rpc.serve(contract.UNIT_REGISTER, registration.register_unit)
     rpc.serve(contract.AUTH_LOGIN, auth.login)
+    rpc.serve(contract.AUTH_CONFIRM_LOGIN, second_factor.confirm)
+    rpc.serve(contract.AUTH_RESEND_LOGIN_CODE, second_factor.resend_code)
     rpc.serve(contract.AUTH_SESSION, auth.resolve_session)
     rpc.serve(contract.AUTH_LOGOUT, auth.logout)
     rpc.serve(contract.AUTH_CHANGE_PASSWORD, auth.change_password)

@@ -31,6 +31,14 @@ class AccountsSettings(BaseSettings):
     usual_address_days: int = Field(
         90, description="An address the account logged in from this recently is its owner's."
     )
+    second_factor: bool = Field(
+        True,
+        description="Department, office, committee, expert and sysadmin accounts confirm each"
+        " sign-in with an SMS code to their registered mobile; false only for development.",
+    )
+    login_challenge_minutes: int = Field(
+        10, description="How long the code step of a sign-in stays open after the password."
+    )
     session_idle_minutes: int = Field(30, description="A session unused this long expires.")
     session_max_hours: int = Field(12, description="No session lives longer than this.")
     sms_code_ttl_seconds: int = Field(300, description="An SMS code is valid this long.")

@@ -2,6 +2,7 @@
 
 - captchas: a few minutes after they expired (a form open that long is refreshed anyway);
 - SMS codes: after two days (the daily caps count today's codes, in Shenzhen's day);
+- login challenges: a day after they expired;
 - sessions: `session_keep_days` after their absolute end (ended ones end sooner still);
 - failed logins: once older than the longest window that counts them;
 - login addresses: once older than `usual_address_days`;
@@ -27,6 +28,7 @@ async def sweep(pool, deps) -> dict[str, int]:
     cutoffs = {
         "captchas": ("expires_at", now - timedelta(minutes=5)),
         "sms_codes": ("created_at", now - timedelta(days=2)),
+        "login_challenges": ("expires_at", now - timedelta(days=1)),
         "sessions": ("expires_at", now - timedelta(days=settings.session_keep_days)),
         "login_failures": ("at", now - timedelta(minutes=failure_window)),
         "login_addresses": ("last_success_at", now - timedelta(days=settings.usual_address_days)),

@@ -36,6 +36,20 @@ async def signed_in(conn, ctx: CallContext, user, unit_name, client_ip: str, ses
     await record(conn, actor, entry, at=ctx.deps.clock.now())
 
 
+async def new_address(conn, ctx: CallContext, user, unit_name, client_ip: str, session_id) -> None:
+    """A sign-in from an address this account has not signed in from lately."""
+    actor = signed_in_as(user, unit_name, ctx, client_ip, session_id)
+    entry = Entry("auth.new_address", "session", session_id, user["username"])
+    await record(conn, actor, entry, at=ctx.deps.clock.now())
+
+
+async def code_sent(conn, ctx: CallContext, user, client_ip: str, challenge_id) -> None:
+    """A login code went to the account's mobile, asked by whoever typed its password."""
+    actor = Actor(client_address=client_ip or ctx.actor.client_address)
+    entry = account(user, "auth.code_sent", challenge=str(challenge_id))
+    await record(conn, actor, entry, at=ctx.deps.clock.now())
+
+
 async def sign_in_refused(conn, ctx: CallContext, user, client_ip: str, code: str) -> None:
     """A failed sign-in, by whoever typed it (not the account's owner, as far as we know)."""
     actor = Actor(client_address=client_ip or ctx.actor.client_address)

@@ -69,6 +69,13 @@ TEMPLATES: dict[str, Template] = {
             ("code", "minutes"),
         ),
         Template(
+            "code.login",
+            "验证码",
+            "您正在登录深圳市职称评审系统，验证码 {code}，{minutes} 分钟内有效。"
+            "如非本人操作，您的密码可能已泄露，请尽快修改。",
+            ("code", "minutes"),
+        ),
+        Template(
             "code.objection",
             "验证码",
             "您正在提交职称评后公示异议，验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。",

@@ -20,6 +20,7 @@ OK, REFUSED = "ok", "refused"
 ACTIONS: dict[str, str] = {
     "auth.login": "登录",
     "auth.login_failed": "登录失败",
+    "auth.code_sent": "发送登录验证码",
     "auth.logout": "退出登录",
     "session.end": "结束登录设备",
     "account.create": "新增账户",

@@ -28,9 +28,11 @@ CAPTCHA = "AB12"  # what every captcha image shows in these tests
 
 
 def accounts_for_tests(settings):
-    # Every request comes from 127.0.0.1, so the per-client daily SMS cap is lifted.
+    # Every request comes from 127.0.0.1, so the per-client daily SMS cap is lifted. Reviewers
+    # sign in with their password alone here, as the workflow tests have other things to
+    # test; the tests of the second factor turn it on (the `second_factor` fixture).
     deps = AccountsDeps(
-        settings=AccountsSettings(sms_daily_cap_per_client=1_000_000),
+        settings=AccountsSettings(sms_daily_cap_per_client=1_000_000, second_factor=False),
         captcha_text=lambda: CAPTCHA,
         rate_limits=out_of_reach(),
     )
@@ -87,6 +89,15 @@ async def new_client(gateway):
     yield make
     for client in made:
         await client.close()
+
+
+@pytest.fixture
+def second_factor(services):
+    """The running accounts service asks reviewers for their SMS code during the test."""
+    settings = services["accounts"].rpc.deps.settings
+    settings.second_factor = True
+    yield settings
+    settings.second_factor = False
 
 
 @pytest.fixture(scope="package")

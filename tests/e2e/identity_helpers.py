@@ -17,7 +17,7 @@ from services.accounts.enrolment import Enrolment, upsert_enrolment
 from services.accounts.handlers.applicant_import import COLUMNS
 from tests.e2e.conftest import CAPTCHA
 
-PASSWORD = "Passw0rd"
+PASSWORD = "Zc7Shenpi"
 NEW_PASSWORD = "N3wPassw0rd"
 UNIT_NAME = "深圳市测试科技有限公司"
 
@@ -118,6 +118,7 @@ SMS_WORDS = {
     "reset_password": "重设登录密码",
     "change_mobile": "修改登录账户的手机号码",
     "objection": "提交职称评后公示异议",
+    "login": "您正在登录",
 }
 
 

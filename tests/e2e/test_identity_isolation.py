@@ -13,7 +13,7 @@ BODIES = {
         "mobile": "13912345678",
         "email": "w@e.cn",
         "username": "intruder01",
-        "password": "Passw0rd",
+        "password": "Zc7Shenpi",
         "id_number": "11010519491231002X",
         "gender": "女",
     },
@@ -29,7 +29,7 @@ BODIES = {
         "org_name": "x",
         "name": "某某",
         "username": "intruder02",
-        "password": "Passw0rd",
+        "password": "Zc7Shenpi",
         "mobile": "13912345679",
     },
 }

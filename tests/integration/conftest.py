@@ -7,6 +7,7 @@ import pytest
 
 from services.accounts.app import build_service as build_accounts
 from services.accounts.deps import AccountsDeps
+from services.accounts.settings import AccountsSettings
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
@@ -49,7 +50,20 @@ async def own_database(own_settings):
 
 @pytest.fixture(scope="module")
 async def accounts_deps():
-    return AccountsDeps(captcha_text=lambda: CAPTCHA, rate_limits=out_of_reach())
+    # Reviewers sign in with their password alone unless a test asks for the second factor.
+    return AccountsDeps(
+        settings=AccountsSettings(second_factor=False),
+        captcha_text=lambda: CAPTCHA,
+        rate_limits=out_of_reach(),
+    )
+
+
+@pytest.fixture
+def second_factor(accounts_deps):
+    """Reviewers confirm their sign-in with an SMS code during the test."""
+    accounts_deps.settings.second_factor = True
+    yield accounts_deps.settings
+    accounts_deps.settings.second_factor = False
 
 
 @pytest.fixture(scope="module")

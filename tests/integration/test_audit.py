@@ -268,8 +268,9 @@ async def test_a_sign_in_writes_who_signed_in_from_where_with_the_new_session(he
     person = await here.account("unit_admin", unit.unit_id)
     with in_request() as request_id:
         session = await here.logins.login(person["username"], client_ip="203.0.113.7")
-    [row] = await here.rows("accounts", request_id)
+    row, new_address = await here.rows("accounts", request_id)
     assert (row["action"], row["outcome"]) == ("auth.login", "ok")
+    assert new_address["action"] == "auth.new_address"  # its first sign-in from anywhere
     assert (row["actor_id"], row["actor_username"], row["actor_role"]) == (
         person["id"],
         person["username"],
@@ -278,6 +279,22 @@ async def test_a_sign_in_writes_who_signed_in_from_where_with_the_new_session(he
     assert (row["actor_name"], row["actor_org_name"]) == (person["name"], unit.name)
     assert row["client_address"] == "203.0.113.7"
     assert str(row["session_id"]) == session["session_id"] == row["object_id"]
+
+
+async def test_a_sign_in_from_an_address_not_used_lately_writes_auth_new_address(here):
+    unit = await here.unit()
+    person = await here.account("unit_admin", unit.unit_id)
+    await here.logins.login(person["username"], client_ip="203.0.113.8")
+    with in_request() as again:
+        await here.logins.login(person["username"], client_ip="203.0.113.8")
+    assert [r["action"] for r in await here.rows("accounts", again)] == ["auth.login"]
+    with in_request() as elsewhere:
+        session = await here.logins.login(person["username"], client_ip="198.51.100.23")
+    login, new_address = await here.rows("accounts", elsewhere)
+    assert (new_address["action"], new_address["outcome"]) == ("auth.new_address", "ok")
+    assert new_address["client_address"] == "198.51.100.23"
+    assert new_address["actor_id"] == person["id"]
+    assert str(new_address["session_id"]) == session["session_id"] == str(login["session_id"])
 
 
 async def test_a_failed_sign_in_names_the_account_tried_and_the_address_but_no_password(here):

@@ -15,6 +15,7 @@ import pytest
 from services.accounts.app import build_service as build_accounts
 from services.accounts.deps import AccountsDeps
 from services.accounts.personal import index
+from services.accounts.settings import AccountsSettings
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
 from services.cases.reference_seed import seed_reference
@@ -127,7 +128,11 @@ class System:
 @pytest.fixture(scope="module")
 async def system(own_database):
     own_settings = own_database
-    accounts_deps = AccountsDeps(captcha_text=lambda: CAPTCHA, rate_limits=out_of_reach())
+    accounts_deps = AccountsDeps(
+        settings=AccountsSettings(second_factor=False),  # experts sign in by password here
+        captcha_text=lambda: CAPTCHA,
+        rate_limits=out_of_reach(),
+    )
     cases_deps = CasesDeps()
     services = {
         "accounts": build_accounts(own_settings, accounts_deps),

@@ -91,6 +91,13 @@ async def test_the_sweep_purges_what_expired_and_keeps_what_is_live(accounts, ac
                 expires,
             )
             await conn.execute(
+                "INSERT INTO login_challenges (id, user_id, status, created_at, expires_at)"
+                " VALUES ($1, $2, 'open', $3, $3)",
+                code,
+                user,
+                expires,
+            )
+            await conn.execute(
                 "INSERT INTO rate_limit_counts (what, key, window_start, hits)"
                 " VALUES ('captcha', $1, $2, 1)",
                 f"sweep-{label}",
@@ -108,6 +115,7 @@ async def test_the_sweep_purges_what_expired_and_keeps_what_is_live(accounts, ac
                 " EXISTS (SELECT 1 FROM sms_codes WHERE id = $2) AS code,"
                 " EXISTS (SELECT 1 FROM sessions WHERE token_hash = $3) AS session,"
                 " EXISTS (SELECT 1 FROM login_failures WHERE username_key = $4) AS failure,"
+                " EXISTS (SELECT 1 FROM login_challenges WHERE id = $2) AS challenge,"
                 " EXISTS (SELECT 1 FROM rate_limit_counts WHERE key = $4) AS counter",
                 captcha,
                 code,

@@ -71,6 +71,16 @@ async def test_demo_accounts_are_created_once_with_working_passwords(fresh_setti
                 "SELECT password_hash FROM accounts.users WHERE username = $1", username
             )
             assert verify_password(stored, password), username
+        # Every account needs a mobile for the second factor: the demo's login codes land in
+        # var/sms.log; an older demo database gets them on the next load.
+        await conn.execute("UPDATE accounts.users SET mobile = NULL WHERE username = 'dept02'")
+        await load_demo(fresh_settings)
+        missing = await conn.fetch("SELECT username FROM accounts.users WHERE mobile IS NULL")
+        assert [r["username"] for r in missing] == []
+        assert (
+            await conn.fetchval("SELECT mobile FROM accounts.users WHERE username = 'dept02'")
+            == "13700000102"
+        )
     finally:
         await conn.close()
 

@@ -16,7 +16,7 @@ from shared.rpc import Actor, RpcClient
 from tests.support.probes import wait_until
 
 CAPTCHA = "AB12"
-PASSWORD = "Passw0rd"
+PASSWORD = "Zc7Shenpi"
 
 
 def org_code() -> str:

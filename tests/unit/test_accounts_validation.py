@@ -393,7 +393,7 @@ def test_username_empty_asks_to_fill_it():
 # --- password ---
 
 
-@pytest.mark.parametrize("raw", ["Abcdefg1", "Abcdefghij12", "aB3!@#$%^&*(", "1aA~`{}[]|\\"])
+@pytest.mark.parametrize("raw", ["Hgfedcb1", "Abcdefghij12", "aB3!@#$%^&*(", "1aA~`{}[]|\\"])
 def test_password_of_8_to_12_printable_ascii_with_digit_upper_lower_is_accepted(raw):
     assert validate_password(raw) == raw
 
@@ -406,7 +406,7 @@ def test_password_of_8_to_12_printable_ascii_with_digit_upper_lower_is_accepted(
         ("Abcde12", "密码长度须为8到12位"),
         ("Abcdefghijk12", "密码长度须为8到12位"),
         ("Abcd efg1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
-        (" Abcdefg1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
+        (" Hgfedcb1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
         ("Abcdéfg1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
         ("密码Abcdef1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
         ("Abcdef\t1", "密码只能包含字母、数字和英文符号，不能包含空格或中文字符"),
@@ -579,8 +579,8 @@ def good_form(**changes: str) -> dict[str, str]:
         "admin_si_no": "60123456",
         "email": "AA@163.com",
         "username": "zhangshan",
-        "password": "Abcdefg1",
-        "password_confirm": "Abcdefg1",
+        "password": "Hgfedcb1",
+        "password_confirm": "Hgfedcb1",
         "phone": "0755-12345678",
         "mobile": "13800138000",
         "sms_code": "123456",
@@ -600,7 +600,7 @@ def test_valid_registration_returns_normalized_input_and_no_errors():
         admin_si_no="60123456",
         email="AA@163.com",
         username="zhangshan",
-        password="Abcdefg1",
+        password="Hgfedcb1",
         phone="0755-12345678",
         mobile="13800138000",
         sms_code="123456",
@@ -617,7 +617,7 @@ def test_registration_accepts_a_unified_social_credit_code():
 
 def test_registration_input_repr_hides_the_password():
     result, _ = validate_registration(good_form(), today=TODAY)
-    assert "Abcdefg1" not in repr(result)
+    assert "Hgfedcb1" not in repr(result)
 
 
 def test_empty_registration_asks_to_fill_every_field():
@@ -673,7 +673,7 @@ def test_registration_with_weak_password_and_different_confirmation_reports_both
 
 
 def test_registration_password_is_compared_exactly_as_typed():
-    form = good_form(password_confirm="Abcdefg1 ")
+    form = good_form(password_confirm="Hgfedcb1 ")
     _, errors = validate_registration(form, today=TODAY)
     assert errors == {"password_confirm": "两次输入的密码不一致"}
 

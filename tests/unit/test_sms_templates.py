@@ -14,7 +14,7 @@ from services.cases.domain.model import APPLICANT_NOTICES
 from services.notify import aliyun_sms, tencent_sms
 from services.notify.provider_adapter import until_midnight
 from services.notify.templates import NOTICE_TEMPLATES, TEMPLATES, notice_template, render
-from shared.contracts.accounts.vocabulary import SmsPurpose
+from shared.contracts.accounts.vocabulary import CodePurpose
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "sms.md").read_text(encoding="utf-8")
 
@@ -39,7 +39,7 @@ def test_a_public_objector_is_told_each_finding_by_a_template_without_free_text(
 
 
 def test_every_purpose_of_an_sms_code_has_a_template():
-    for purpose in get_args(SmsPurpose):
+    for purpose in get_args(CodePurpose):
         assert TEMPLATES[f"code.{purpose}"].kind == "验证码", purpose
         assert TEMPLATES[f"code.{purpose}"].params == ("code", "minutes"), purpose
 

@@ -10,6 +10,8 @@ from typing import Literal
 
 import email_validator
 
+from services.accounts.domain.common_passwords import COMMON_PASSWORD, is_common
+
 UnitCodeKind = Literal["org_code", "uscc"]
 Gender = Literal["男", "女"]
 
@@ -212,6 +214,8 @@ def validate_password(raw: str | None, *, label: str = "密码") -> str:
         and any("a" <= c <= "z" for c in value)
     ):
         raise FieldError("密码须包含至少1位数字、1位大写字母和1位小写字母")
+    if is_common(value):
+        raise FieldError(COMMON_PASSWORD)
     return value
 
 

@@ -1,4 +1,7 @@
-"""Login with captcha and lockout (lockout.py), sessions, logout, password change and reset."""
+"""Login with captcha and lockout (lockout.py), sessions, logout, password change and reset.
+
+A reviewer's correct password opens a login challenge instead of a session when the second
+factor is on (second_factor.py)."""
 
 from datetime import timedelta
 
@@ -6,14 +9,15 @@ from services.accounts import trail
 from services.accounts.domain.credentials import (
     hash_password_async,
     needs_rehash,
-    new_token,
     token_digest,
     verify_password_async,
 )
+from services.accounts.domain.second_factor import needs_code
 from services.accounts.domain.validation import FieldError, validate_password
-from services.accounts.handlers import lockout
+from services.accounts.handlers import lockout, second_factor
 from services.accounts.handlers.captchas import check_captcha
 from services.accounts.handlers.sessions import revoke_sessions
+from services.accounts.handlers.signin import disabled, open_session, save_rehash
 from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.personal import index
 from services.accounts.views import user_view
@@ -72,47 +76,14 @@ async def login(params: Login, ctx: CallContext) -> dict:
             raise _bad_credentials()
         if not user["active"] or user["unit_active"] is False:
             await trail.sign_in_refused(conn, ctx, user, params.client_ip, "account_disabled")
-            raise _disabled(user)
-        async with conn.transaction():
-            token, csrf, session_id = await _open_session(conn, ctx, params, user, new_hash)
-    return {
-        "token": token,
-        "csrf_token": csrf,
-        "session_id": str(session_id),
-        "user": user_view(user, user["unit_name"]),
-    }
-
-
-async def _open_session(conn, ctx: CallContext, params: Login, user, new_hash: str | None):
-    """The sign-in's writes, audit row last: (token, CSRF token, session id)."""
-    now, client_ip = ctx.deps.clock.now(), params.client_ip
-    username_key = params.username.strip().lower()
-    await lockout.record_success(conn, user["id"], username_key, client_ip, now)
-    if new_hash is not None:
-        await conn.execute(
-            "UPDATE users SET password_hash = $2 WHERE id = $1", user["id"], new_hash
-        )
-    token, csrf = new_token(), new_token()
-    session_id = await conn.fetchval(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,"
-        " expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
-        " RETURNING id",
-        token_digest(token),
-        user["id"],
-        csrf,
-        now,
-        now + timedelta(hours=ctx.deps.settings.session_max_hours),
-        client_ip,
-        params.user_agent[:300],
-    )
-    await trail.signed_in(conn, ctx, user, user["unit_name"], client_ip, session_id)
-    return token, csrf, session_id
-
-
-def _disabled(user) -> RpcError:
-    """A unit's people ask their unit admin; reviewer accounts ask the system administrator."""
-    manager = "单位管理员" if user["unit_id"] else "系统管理员"
-    return RpcError("account_disabled", f"该账户已停用，请联系{manager}", 403)
+            raise disabled(user)
+        if needs_code(user["role"], settings.second_factor):
+            await save_rehash(conn, user["id"], new_hash)
+        else:
+            async with conn.transaction():
+                await save_rehash(conn, user["id"], new_hash)
+                return await open_session(conn, ctx, user, params.client_ip, params.user_agent)
+    return await second_factor.open_challenge(ctx, user, params.client_ip)
 
 
 async def resolve_session(params: Token, ctx: CallContext) -> dict:

@@ -29,13 +29,15 @@ async def check(conn, settings, user, username_key: str, client_ip: str, now) ->
     if wait is not None:
         raise _paused(wait)
     if user is not None and _locked_at(user, now):
-        if not await _is_usual(conn, settings, user["id"], client_ip, now):
+        if not await is_usual(conn, settings, user["id"], client_ip, now):
             raise _locked(user["locked_until"], now)
 
 
-async def record_failure(conn, ctx, user, username_key: str, client_ip: str, now) -> None:
-    """Count a wrong password, and write it to the audit trail; the one that reaches a limit
-    answers with the pause or lock."""
+async def record_failure(
+    conn, ctx, user, username_key: str, client_ip: str, now, code: str = "bad_credentials"
+) -> None:
+    """Count a wrong password (or a wrong login code: `code`), and write it to the audit
+    trail; the one that reaches a limit answers with the pause or lock."""
     settings = ctx.deps.settings
     async with conn.transaction():
         await conn.execute(
@@ -47,11 +49,11 @@ async def record_failure(conn, ctx, user, username_key: str, client_ip: str, now
         locked_until = None
         if user is not None:
             locked_until = await _lock_if_hammered(conn, settings, user, username_key, now)
-        await trail.sign_in_refused(conn, ctx, user, client_ip, "bad_credentials")
+        await trail.sign_in_refused(conn, ctx, user, client_ip, code)
     wait = await _pair_pause(conn, settings, username_key, client_ip, now)
     if wait is not None:
         raise _paused(wait)
-    if locked_until is not None and not await _is_usual(conn, settings, user["id"], client_ip, now):
+    if locked_until is not None and not await is_usual(conn, settings, user["id"], client_ip, now):
         raise _locked(locked_until, now)
 
 
@@ -138,7 +140,7 @@ def _locked_at(user, now):
     return until if until is not None and until > now else None
 
 
-async def _is_usual(conn, settings, user_id, client_ip: str, now) -> bool:
+async def is_usual(conn, settings, user_id, client_ip: str, now) -> bool:
     if not client_ip:
         return False
     since = now - timedelta(days=settings.usual_address_days)

@@ -97,18 +97,23 @@ async def list_reviewers(params: ListReviewers, ctx: CallContext) -> dict:
     return {"items": [user_view(r) for r in rows]}
 
 
-async def create_sysadmin(pool, username: str, password: str, name: str) -> uuid.UUID:
-    """The first system administrator, from the command line (services.accounts.admin)."""
+async def create_sysadmin(
+    pool, username: str, password: str, name: str, mobile: str | None = None
+) -> uuid.UUID:
+    """The first system administrator, from the command line (services.accounts.admin); the
+    mobile gets the login codes of the second factor."""
     user_id, username = uuid.uuid4(), validate_username(username)
     password_hash = await hash_password_async(validate_password(password))
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO users (id, username, password_hash, role, name)"
-            " VALUES ($1, $2, $3, 'sysadmin', $4)",
+            "INSERT INTO users (id, username, password_hash, role, name, mobile, mobile_index)"
+            " VALUES ($1, $2, $3, 'sysadmin', $4, $5, $6)",
             user_id,
             username,
             password_hash,
             name,
+            seal(mobile, "users", "mobile"),
+            index(mobile, "mobile"),
         )
         entry = trail.account(
             {"id": user_id, "username": username}, "account.create", role="sysadmin"

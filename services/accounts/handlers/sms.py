@@ -18,6 +18,7 @@ from shared.contracts.notify.rpc import SMS_SEND_CODE
 from shared.rpc import CallContext, RpcError
 
 NO_CODE = "请先获取验证码，或重新获取"
+EXPIRED = "验证码已过期，请重新获取"
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ def _field(field: str, message: str, status: int = 422, code: str = "invalid_inp
 
 
 async def request_code(params: RequestCode, ctx: CallContext) -> dict:
-    deps = ctx.deps
     try:
         mobile = validate_mobile(params.mobile, label="手机号码")
     except FieldError as error:
@@ -37,11 +37,20 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
     withheld = params.purpose == "reset_password" and not await _account_has_mobile(
         ctx, params.username, mobile
     )
+    return await issue_code(ctx, mobile, params.purpose, params.client_ip, withheld=withheld)
+
+
+async def issue_code(
+    ctx: CallContext, mobile: str, purpose: str, client_ip: str, *, withheld: bool = False
+) -> dict:
+    """A new code for this mobile and purpose, within the per-mobile limits, sent unless
+    withheld: what a CodeSent answer says."""
+    deps = ctx.deps
     now, mobile_index = deps.clock.now(), index(mobile, "mobile")
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Serialise sends to one phone so two quick clicks cannot both pass the cooldown.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", mobile_index)
-        await _check_limits(conn, deps, mobile_index, params.purpose, params.client_ip, now)
+        await _check_limits(conn, deps, mobile_index, purpose, client_ip, now)
         code = new_sms_code()
         code_id = uuid.uuid4()
         if not withheld:
@@ -49,7 +58,7 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
                 "UPDATE sms_codes SET status = 'replaced'"
                 " WHERE mobile_index = $1 AND purpose = $2 AND status = 'live'",
                 mobile_index,
-                params.purpose,
+                purpose,
             )
         expires_at = now + timedelta(seconds=deps.settings.sms_code_ttl_seconds)
         await conn.execute(
@@ -58,15 +67,15 @@ async def request_code(params: RequestCode, ctx: CallContext) -> dict:
             code_id,
             seal(mobile, "sms_codes", "mobile"),
             mobile_index,
-            params.purpose,
+            purpose,
             keyed_hash(deps.settings.secret_key, str(code_id), code),
             "withheld" if withheld else "live",
-            params.client_ip,
+            client_ip,
             now,
             expires_at,
         )
     if not withheld:
-        await _send(ctx, code_id, mobile, code, params.purpose, expires_at)
+        await _send(ctx, code_id, mobile, code, purpose, expires_at)
     # A withheld code is answered as a sent one: the form must not say which accounts exist.
     return {
         "sent": True,
@@ -200,7 +209,7 @@ async def consume_code(conn, deps, mobile: str, purpose: str, code: str) -> str 
         return NO_CODE
     if row["expires_at"] <= deps.clock.now():
         await conn.execute("UPDATE sms_codes SET status = 'dead' WHERE id = $1", row["id"])
-        return "验证码已过期，请重新获取"
+        return EXPIRED
     if same(row["code_hash"], keyed_hash(deps.settings.secret_key, str(row["id"]), code)):
         await conn.execute("UPDATE sms_codes SET status = 'used' WHERE id = $1", row["id"])
         return None

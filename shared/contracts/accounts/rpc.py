@@ -167,6 +167,26 @@ class Login(Credentials):
     user_agent: str = ""
 
 
+class LoginCode(BaseModel):
+    """The second step of a reviewer's sign-in: the code sent to their registered mobile."""
+
+    challenge_id: str = ""
+    sms_code: str = ""
+
+
+class ConfirmLogin(LoginCode):
+    client_ip: str = ""
+    user_agent: str = ""
+
+
+class LoginChallenge(BaseModel):
+    challenge_id: str = ""
+
+
+class ResendLoginCode(LoginChallenge):
+    client_ip: str = ""
+
+
 class NewCaptcha(BaseModel):
     client_ip: str = ""  # captchas are rate-limited per client address
 
@@ -292,6 +312,23 @@ class LoggedIn(Session):
     token: str
 
 
+class SecondFactor(Reply):
+    """A code went to the account's mobile (masked here); no session until it is typed."""
+
+    challenge_id: str
+    mobile: str
+    expires_in_seconds: int
+    cooldown_seconds: int
+
+
+class CodeNeeded(Reply):
+    second_factor: SecondFactor
+
+
+class LoginAnswer(RootModel[LoggedIn | CodeNeeded]):
+    """A session, or (reviewer accounts) the code to type first."""
+
+
 class LoggedOut(Reply):
     logged_out: bool
 
@@ -409,7 +446,18 @@ SMS_CONFIRM_CODE = _method(
 UNIT_REGISTER = _method(
     "unit.register", RegisterUnit, RegisteredUnit, "Register a unit and its unit admin"
 )
-AUTH_LOGIN = _method("auth.login", Login, LoggedIn, "Log in (captcha, lockout): a new session")
+AUTH_LOGIN = _method(
+    "auth.login",
+    Login,
+    LoginAnswer,
+    "Log in (captcha, lockout): a new session, or for a reviewer the SMS code to type first",
+)
+AUTH_CONFIRM_LOGIN = _method(
+    "auth.confirm_login", ConfirmLogin, LoggedIn, "A reviewer's login code: a new session"
+)
+AUTH_RESEND_LOGIN_CODE = _method(
+    "auth.resend_login_code", ResendLoginCode, SecondFactor, "Send a login code again"
+)
 AUTH_SESSION = _method("auth.session", Token, Session, "The user of a session token, or 401")
 AUTH_LOGOUT = _method("auth.logout", Token, LoggedOut, "End a session")
 AUTH_CHANGE_PASSWORD = _method(
@@ -477,6 +525,8 @@ API = ServiceApi(
         SMS_CONFIRM_CODE,
         UNIT_REGISTER,
         AUTH_LOGIN,
+        AUTH_CONFIRM_LOGIN,
+        AUTH_RESEND_LOGIN_CODE,
         AUTH_SESSION,
         AUTH_LOGOUT,
         AUTH_CHANGE_PASSWORD,

@@ -42,6 +42,11 @@ UserStatus = Literal["all", "active", "disabled"]
 # account's registered mobile); change_mobile: a signed-in person's new mobile; objection:
 # the mobile of someone raising an objection during 评后公示 (docs/integrity.md).
 SmsPurpose = Literal["register", "reset_password", "change_mobile", "objection"]
+# What a code is sent for: the purposes a person may ask for, and login (a reviewer's second
+# factor), which only a correct password sends.
+CodePurpose = Literal["register", "reset_password", "change_mobile", "objection", "login"]
+# The accounts that confirm each sign-in with a code to their registered mobile.
+SECOND_FACTOR_ROLES = frozenset({"department", "office", "committee", "expert", "sysadmin"})
 
 # The fields of an operator's or applicant's form (and of an import file's row), named.
 PERSON_FIELD_LABELS: dict[str, str] = {

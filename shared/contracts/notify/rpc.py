@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.accounts.vocabulary import SmsPurpose
+from shared.contracts.accounts.vocabulary import CodePurpose
 from shared.contracts.base import Method, Reply, ServiceApi
 from shared.contracts.personal import unmask_method
 
@@ -14,7 +14,7 @@ SERVICE = "notify"
 class SendCode(BaseModel):
     mobile: str = Field(pattern=r"^1[3-9]\d{9}$")
     code: str = Field(pattern=r"^\d{6}$")
-    purpose: SmsPurpose
+    purpose: CodePurpose
     expires_at: datetime
     reference: str = ""  # the caller's id of the code, to ask about its deliveries
 
