@@ -64,6 +64,7 @@ OBJECT_TYPES: dict[str, str] = {
     "document": "PDF 文档",
     "print_job": "打印任务",
     "audit_log": "审计日志",
+    "delivery": "短信",
 }
 
 
