@@ -148,7 +148,7 @@ class ProviderApi:
         return []
 
 
-MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d{9})(?!\d)")
 
 
 class Redactor:
@@ -192,7 +192,7 @@ class Redactor:
         for secret in cls._secrets:
             if secret in text:
                 text = text.replace(secret, "***")
-        return MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group()), text)
+        return MOBILE_IN_TEXT.sub(lambda m: (m.group(1) or "") + mask_mobile(m.group(2)), text)
 
 
 def until_midnight(now: datetime) -> float:
