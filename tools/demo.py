@@ -23,6 +23,7 @@ from tools.demo_data import (
     demo_experts,
     demo_reference,
 )
+from tools.personal_data import seal_written
 
 
 def _id(first17: str) -> str:
@@ -78,6 +79,7 @@ async def load_reference(settings: Settings) -> None:
         async with pool.acquire() as conn, conn.transaction():
             await seed_reference(conn, demo_reference())
             await load_experts(conn)
+            await seal_written(conn, "cases")
     finally:
         await pool.close()
 
@@ -112,7 +114,9 @@ async def load_demo(settings: Settings) -> list[tuple[str, str, str]]:
         async with pool.acquire() as conn, conn.transaction():
             if await conn.fetchval("SELECT 1 FROM users WHERE username = 'sysadmin'"):
                 return []
-            return await _create_all(conn)
+            created = await _create_all(conn)
+            await seal_written(conn, "accounts")
+            return created
     finally:
         await pool.close()
 

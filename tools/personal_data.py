@@ -16,7 +16,7 @@ import sys
 
 import asyncpg
 
-from shared.personal_data import PersonalDataError, count_by_key, keyring, reseal
+from shared.personal_data import PersonalDataError, count_by_key, keyring, reseal, seal_plain
 from shared.settings import get_settings
 
 SERVICES = ("accounts", "cases", "documents", "notify")
@@ -28,6 +28,17 @@ def sealed_columns(service: str) -> list:
     except ModuleNotFoundError:
         return []
     return list(module.COLUMNS)
+
+
+async def seal_written(conn, service: str) -> int:
+    """Seal what a loader wrote in the clear straight into `service`'s tables (the demo, the
+    benchmarks' bulk data), as the service's migration sealed the rows it found."""
+    path = await conn.fetchval("SHOW search_path")
+    await conn.execute(f'SET search_path TO "{service}"')
+    try:
+        return sum([await seal_plain(conn, keyring(), c) for c in sealed_columns(service)])
+    finally:
+        await conn.execute(f"SET search_path TO {path}")
 
 
 async def run(command: str, services: list[str]) -> bool:
@@ -62,6 +73,10 @@ def main() -> None:
     parser.add_argument("command", choices=["status", "rotate"])
     parser.add_argument("services", nargs="*", choices=[[], *SERVICES], default=[])
     args = parser.parse_args()
+    try:
+        keyring()
+    except PersonalDataError as exc:
+        parser.error(str(exc))
     sys.exit(0 if asyncio.run(run(args.command, args.services or list(SERVICES))) else 1)
 
 

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.e2e.case_steps import (
@@ -27,6 +28,7 @@ from tests.e2e.case_steps import (
 from tests.e2e.identity_helpers import Client
 from tests.e2e.people import signed_in
 from tests.support.meetings import results_outside
+from tests.support.plain_numbers import plain_numbers
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +116,15 @@ async def test_one_case_walks_to_passed_through_every_role(
     expected = [(a, "unit_operator" if r in ("operator", "printer") else r) for a, r in expected]
     assert history == expected
     assert all(count == 0 for count in (await counts(cast.operator)).values())
+
+
+async def test_no_id_number_or_mobile_is_stored_in_the_clear_after_the_walks(settings):
+    # the walks above, and every e2e test before them, wrote through the whole system
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        assert await plain_numbers(conn, ["accounts", "cases", "documents", "notify"]) == []
+    finally:
+        await conn.close()
 
 
 async def test_the_applicant_cancels_a_draft(cast):

@@ -13,6 +13,7 @@ from services.accounts.domain.credentials import verify_password
 from shared.contracts.cases.materials import missing_parts
 from shared.db import database_name, ensure_database
 from shared.migrations import migrate_service
+from tests.support.plain_numbers import plain_numbers
 from tools.demo import UNITS, load_demo, load_reference
 from tools.demo_cases import load_demo_cases
 
@@ -40,8 +41,13 @@ async def test_setup_with_demo_loads_reference_data_for_the_demo(fresh_settings)
     try:
         assert await conn.fetchval("SELECT count(*) FROM cases.committees") >= 8
         assert await conn.fetchval("SELECT count(*) FROM cases.rounds WHERE active") >= 1
+        # the demo people and their cases, over every step: no number left in the clear
+        assert await plain_numbers(conn, ["accounts", "cases", "documents", "notify"]) == []
     finally:
         await conn.close()
+    status = run_tool(fresh_settings, "tools.personal_data", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "plain" not in status.stdout and "accounts.users.mobile: dev1" in status.stdout
 
 
 async def test_demo_accounts_are_created_once_with_working_passwords(fresh_settings):
