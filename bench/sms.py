@@ -38,6 +38,7 @@ import asyncpg
 
 from bench._processes import ROOT, Processes, service_env
 from services.notify.provider import provider_queue
+from services.notify.sealed import DELIVERY_MOBILE, in_transit, opened
 from services.notify.settings import SmsAdapterSettings
 from services.notify.templates import TEMPLATES
 from shared.db import ensure_database
@@ -268,7 +269,7 @@ class Bench:
                 "case_id": str(uuid.uuid4()),
                 "case_no": f"2026{n:06d}",
                 "applicant_name": "申报人",
-                "applicant_mobile": mobile,
+                "applicant_mobile": in_transit(mobile),  # as cases seals it
                 "round_name": "2026年度",
                 "qualification_name": "工程师",
                 "notice": ACCEPTED,
@@ -338,24 +339,20 @@ class Bench:
             latencies = [got[m][0]["monotonic"] - at for m, at in commits.items() if m in got]
             out_ids = Counter(line["out_id"] for lines in got.values() for line in lines)
 
+            async def statuses() -> Counter:
+                # Mobiles are sealed at rest: opened here to pick this run's deliveries.
+                rows = await db.fetch("SELECT mobile, status FROM notify.deliveries")
+                ours = (r for r in rows if opened(r["mobile"], DELIVERY_MOBILE) in expected)
+                return Counter(r["status"] for r in ours)
+
             async def delivered() -> int:
-                return await db.fetchval(
-                    "SELECT count(*) FROM notify.deliveries WHERE mobile = ANY($1::text[])"
-                    " AND status = 'delivered'",
-                    list(expected),
-                )
+                return (await statuses())["delivered"]
 
             async def all_delivered() -> bool:
                 return await delivered() == len(expected)
 
             await until(all_delivered, 60, raises=False)
-            states = dict(
-                await db.fetch(
-                    "SELECT status, count(*) FROM notify.deliveries"
-                    " WHERE mobile = ANY($1::text[]) GROUP BY status",
-                    list(expected),
-                )
-            )
+            states = dict(await statuses())
             return {
                 "quiet_before": self.quiet,
                 "notices": count,

@@ -46,7 +46,7 @@ async def unmask_page(request: web.Request) -> web.Response:
     try:
         wanted = Unmask.model_validate(form)
     except ValidationError:
-        raise RpcError(422, "bad_request", "要显示的号码不明确") from None
+        raise RpcError("bad_request", "要显示的号码不明确", 422) from None
     shown = await _unmask(request, wanted)
     context = {"field": wanted.field, "value": shown["value"], "back": back}
     return render(request, "personal/unmasked.html", context)

@@ -15,6 +15,7 @@ from gateway import (
     api_identity,
     api_integrity,
     api_meetings,
+    api_sms,
     health,
     personal,
 )
@@ -106,6 +107,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_experts.setup_experts_api(app)
     api_integrity.setup_integrity_api(app)
     api_audit.setup_audit_api(app)
+    api_sms.setup_sms_api(app)
     api_meetings.setup_meetings_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)

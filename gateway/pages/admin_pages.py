@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from gateway import api_sms
 from gateway.auth import login_required
 from gateway.organisations import ROLES, find, organisations
 from gateway.web import (
@@ -17,7 +18,6 @@ from gateway.web import (
     shows_on_form,
 )
 from shared.contracts.accounts import rpc as accounts_rpc
-from shared.contracts.notify import rpc as notify_rpc
 from shared.rpc import RpcError
 
 REVIEWER_ROLES = ROLES
@@ -153,17 +153,13 @@ def _context(reviewer: dict) -> dict:
     return {"reviewer": reviewer, "roles": REVIEWER_ROLES}
 
 
-UNCONFIRMED_MINUTES = 10
-
-
 @login_required("sysadmin")
 async def sms_deliveries(request: web.Request) -> web.Response:
     """SMS not settled yet: what the reconciler is working on, and what is stuck."""
-    params = {"unconfirmed_minutes": UNCONFIRMED_MINUTES}
-    result = await call(request, notify_rpc.SMS_UNSETTLED, params)
+    result = await api_sms.unsettled(request)
     context = {
         "result": result,
         "lease": result["reconcile_lease_seconds"],
-        "minutes": UNCONFIRMED_MINUTES,
+        "minutes": api_sms.UNCONFIRMED_MINUTES,
     }
     return render(request, "admin/sms.html", context)

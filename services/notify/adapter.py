@@ -30,6 +30,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.notify import provider
+from services.notify.sealed import received
 from shared.contracts.notify.provider import SmsReceipt
 from shared.settings import Settings
 
@@ -62,7 +63,7 @@ class OutboundSms:
             delivery_id=delivery_id,
             attempt=attempt,
             out_id=sms.get("out_id") or provider.out_id(delivery_id, attempt),
-            mobile=str(sms["mobile"]),
+            mobile=received(str(sms["mobile"])),
             body=str(sms["body"]),
             expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
             reconciliation=int((message.headers or {}).get(provider.RECONCILIATION_HEADER) or 0),

@@ -21,7 +21,15 @@ from services.notify.deliveries import (
     dispatch_due,
     reconcile_due,
 )
-from services.notify.handlers import codes, experts, notices, objections, operator, security
+from services.notify.handlers import (
+    codes,
+    experts,
+    notices,
+    objections,
+    operator,
+    personal,
+    security,
+)
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
@@ -54,6 +62,7 @@ def build_rpc(deps: NotifyDeps) -> RpcRouter:
     rpc.serve(contract.SMS_SEND_CODE, codes.send_code)
     rpc.serve(contract.SMS_DELIVERY_STATUS, codes.delivery_status)
     rpc.serve(contract.SMS_UNSETTLED, operator.unsettled)
+    rpc.serve(contract.PERSONAL_UNMASK, personal.unmask)
     return rpc
 
 

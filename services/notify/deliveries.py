@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.notify.provider import out_id
+from services.notify.sealed import DELIVERY_MOBILE, opened, received, sealed
 from services.notify.sms_gateway import ProviderUnreachable, PublishUncertain, SmsGateway
 from services.notify.templates import redact
 from shared import correlation
@@ -51,7 +52,7 @@ class Outgoing:
     def of(cls, row, attempt: int, reconciliation: int = 0) -> "Outgoing":
         return cls(
             row["id"],
-            row["mobile"],
+            opened(row["mobile"], DELIVERY_MOBILE),
             row["body"],
             row["priority"],
             attempt,
@@ -81,7 +82,8 @@ async def create_delivery(
     params: dict[str, str] | None = None,
 ) -> uuid.UUID:
     """A queued delivery of `template` (a key of templates.py) with `params`; `body` is the
-    text the person reads (templates.render of the same)."""
+    text the person reads (templates.render of the same). `mobile` as a caller or an event
+    gave it (sealed in transit or plain): kept sealed."""
     delivery_id = uuid.uuid4()
     await conn.execute(
         "INSERT INTO deliveries (id, kind, mobile, template, body, priority, status,"
@@ -89,7 +91,7 @@ async def create_delivery(
         " params) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $7, $7, $10, $11)",
         delivery_id,
         kind,
-        mobile,
+        sealed(received(mobile), DELIVERY_MOBILE),
         template,
         body,
         priority,

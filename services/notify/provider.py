@@ -3,10 +3,10 @@ The messages (OutboundSms, SmsReceipt), priorities and the out-id are the contra
 (shared/contracts/notify/provider.py, in /api/asyncapi.json).
 
 - notify publishes each SMS to the direct exchange `<prefix>.sms.outbound` (routing key
-  "sms") as JSON {delivery_id, attempt, out_id, mobile, body, expires_at}, persistent, with a
-  priority (codes 9, notices 1), message id = out-id, and an AMQP expiry for codes. Provider
-  adapters consume `<prefix>.sms.provider`, a priority queue, so codes overtake a backlog of
-  notices.
+  "sms") as JSON {delivery_id, attempt, out_id, mobile (sealed in transit), body, expires_at},
+  persistent, with a priority (codes 9, notices 1), message id = out-id, and an AMQP expiry
+  for codes. Provider adapters consume `<prefix>.sms.provider`, a priority queue, so codes
+  overtake a backlog of notices.
 - The out-id `<delivery_id>:<attempt>` names one attempt of one SMS. notify publishes an
   attempt once; after a crash it may publish the same attempt again with the header
   `x-reconciliation: <n>`. The adapter passes the out-id to its provider as the client-side

@@ -40,6 +40,7 @@ text that goes into a receipt is stripped of them (`Redactor`).
 import asyncio
 import logging
 import os
+import re
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +49,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from services.notify.adapter import OutboundSms, Outcome, ProviderAdapter
+from services.notify.sealed import SEND_MOBILE, opened, sealed
 from services.notify.settings import SmsAdapterSettings
 from services.notify.templates import TEMPLATES
 from shared.clock import SHENZHEN
 from shared.db import create_pool
+from shared.masks import mask_mobile
 from shared.migrations import migrate_service
 from shared.settings import Settings
 
@@ -145,8 +148,12 @@ class ProviderApi:
         return []
 
 
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d{9})(?!\d)")
+
+
 class Redactor:
-    """Keeps the credentials out of every log line of the process and of given texts."""
+    """Keeps the credentials out of every log line of the process and of given texts, and
+    masks a mobile a provider's message may quote."""
 
     _secrets: set[str] = set()
     _installed = False
@@ -185,7 +192,7 @@ class Redactor:
         for secret in cls._secrets:
             if secret in text:
                 text = text.replace(secret, "***")
-        return text
+        return MOBILE_IN_TEXT.sub(lambda m: (m.group(1) or "") + mask_mobile(m.group(2)), text)
 
 
 def until_midnight(now: datetime) -> float:
@@ -288,7 +295,7 @@ class SmsProviderAdapter(ProviderAdapter):
             self.api.name,
             uuid.UUID(sms.delivery_id),
             sms.attempt,
-            sms.mobile,
+            sealed(sms.mobile, SEND_MOBILE),
             now,
             self.instance,
             lookup_at,
@@ -475,7 +482,11 @@ class SmsProviderAdapter(ProviderAdapter):
     async def _settle_by_query(self, row, now: datetime) -> Outcome | None:
         """Ask the provider about a claim with no outcome; record what it knows."""
         found = await self._call(
-            self.api.lookup, row["mobile"], row["out_id"], row["provider_ref"], row["claimed_at"]
+            self.api.lookup,
+            opened(row["mobile"], SEND_MOBILE),
+            row["out_id"],
+            row["provider_ref"],
+            row["claimed_at"],
         )
         if found is None:
             return None
@@ -603,7 +614,7 @@ class SmsProviderAdapter(ProviderAdapter):
         try:
             found = await self._call(
                 self.api.lookup,
-                row["mobile"],
+                opened(row["mobile"], SEND_MOBILE),
                 row["out_id"],
                 row["provider_ref"],
                 row["claimed_at"],

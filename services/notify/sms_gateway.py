@@ -8,6 +8,7 @@ import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractExchange
 
 from services.notify import provider
+from services.notify.sealed import in_transit
 from shared.contracts.notify.provider import OutboundSms
 from shared.settings import Settings
 
@@ -71,7 +72,7 @@ class SmsGateway:
             delivery_id=str(delivery_id),
             attempt=attempt,
             out_id=message_id,
-            mobile=mobile,
+            mobile=in_transit(mobile),  # the queue is at rest in the broker
             body=body,
             expires_at=expires_at,
             template=template,

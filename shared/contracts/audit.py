@@ -72,6 +72,7 @@ OBJECT_TYPES: dict[str, str] = {
     "certificate": "职称电子证书",
     "discredit": "失信记录",
     "objection": "异议",
+    "delivery": "短信",
 }
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.notify.sealed import DELIVERY_MOBILE, sealed
 from tests.e2e.case_steps import (
     Cast,
     at_department,
@@ -262,7 +263,7 @@ async def build(gateway, services, clock, sms_outbox) -> World:
         " reconciliations, sending_since, expires_at, created_at, updated_at)"
         " VALUES ($1, 'notice', $2, 'case.notice', '【测试】', 1, 'sending', 1, 9, $3, $4, $3, $3)",
         stuck,
-        random_mobile(),
+        sealed(random_mobile(), DELIVERY_MOBILE),  # notify keeps no plain mobile
         now,
         now + timedelta(hours=1),
     )

@@ -26,6 +26,7 @@ from services.notify.app import build_service as build_notify
 from services.notify.deliveries import claim, create_delivery
 from services.notify.provider import NOTICE_PRIORITY, out_id, provider_queue
 from services.notify.provider_adapter import SmsProviderAdapter
+from services.notify.sealed import SEND_MOBILE, sealed
 from services.notify.settings import NotifySettings
 from services.notify.templates import notice_template, render
 from services.notify.tencent_sms import TencentSms
@@ -444,7 +445,7 @@ async def left_claimed(service, provider: str, to: str, poller: bool) -> uuid.UU
             out_id(delivery_id, 1),
             provider,
             delivery_id,
-            to,
+            sealed(to, SEND_MOBILE),
             long_ago,
             datetime.now(UTC) if poller else None,  # None: only a copy settles it
         )

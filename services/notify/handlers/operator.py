@@ -11,7 +11,9 @@
 
 from datetime import timedelta
 
+from services.notify.sealed import DELIVERY_MOBILE, opened
 from shared.contracts.notify.rpc import UnsettledQuery
+from shared.masks import mask_mobile
 from shared.rpc import CallContext, RpcError
 
 
@@ -46,14 +48,10 @@ async def unsettled(params: UnsettledQuery, ctx: CallContext) -> dict:
             {
                 **dict(r),
                 "id": str(r["id"]),
-                "mobile": _masked(r["mobile"]),
+                "mobile": mask_mobile(opened(r["mobile"], DELIVERY_MOBILE)),
                 "stuck": r["status"] == "sending"
                 and r["reconciliations"] > settings.sms_reconcile_alert_after,
             }
             for r in rows
         ],
     }
-
-
-def _masked(mobile: str) -> str:
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) == 11 else mobile

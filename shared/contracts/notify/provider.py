@@ -39,7 +39,7 @@ class OutboundSms(BaseModel):
     delivery_id: str
     attempt: int
     out_id: str  # <delivery_id>:<attempt>
-    mobile: str
+    mobile: str  # sealed with TRANSIT (shared/personal_data.py); plain from an older notify
     body: str
     expires_at: datetime | None = None
     template: str | None = None  # a key of services/notify/templates.py
