@@ -47,6 +47,7 @@ from services.cases.domain.calendar import add_working_days, publicity_period
 from services.cases.domain.model import ARROW, Action, CaseState
 from services.cases.reference_seed import seed_reference
 from tools.demo_data import COMMITTEE_QUALIFICATIONS, COMMITTEES, SERIES, demo_reference
+from tools.personal_data import seal_written
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_print"
 ROSTERS, ROSTER_CASES, FORM_CASES = 3, 1000, 200
@@ -332,6 +333,7 @@ async def generate(
             "case_done", columns=["case_id", "party_id", "list", "at"], records=builder.done
         )
         await conn.execute("SELECT setval('case_numbers', $1)", builder.serial)
+        await seal_written(conn, "cases")  # as the cases service keeps them
         for table in ("cases", "case_sections", "case_attachments", "case_history", "case_done"):
             await conn.execute(f"VACUUM ANALYZE cases.{table}")
     finally:

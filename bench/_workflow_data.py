@@ -39,6 +39,7 @@ import asyncpg
 from services.cases.domain.model import ACTION_ROLES, Action, CaseState, Outcome
 from services.cases.reference_seed import seed_reference
 from services.cases.scope import WORK_LISTS
+from services.cases.sealed import CASE_MOBILE, seal
 from shared.db import ensure_database
 from shared.migrations import migrate_service
 from tools.demo_data import (
@@ -218,7 +219,7 @@ class CaseFactory:
             unit_id,
             uuid.uuid4(),
             rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
-            f"139{rng.randrange(10**8):08d}",
+            seal(f"139{rng.randrange(10**8):08d}", CASE_MOBILE),  # as the cases service keeps it
             self.round_id,
             review_type,
             qid,

@@ -47,6 +47,7 @@ from bench._accounts_peer import CAPTCHA, SERVICES
 from bench._processes import die_with_parent, service_env
 from services.accounts.domain.credentials import hash_password, verify_password
 from services.accounts.domain.validation import id_check_char, org_code_check_char
+from services.accounts.personal import sealed_user
 from shared.db import ensure_database
 from shared.rpc import RpcClient
 from shared.settings import Settings
@@ -662,13 +663,23 @@ async def create_users(system: System) -> tuple[list[str], str]:
         )
         await conn.executemany(
             "INSERT INTO users (id, username, password_hash, role, unit_id, name, id_number,"
-            " gender, mobile) VALUES ($1, $2, $3, 'applicant', $4, '李基准', $5, $6, $7)",
+            " id_number_index, gender, mobile, mobile_index)"
+            " VALUES ($1, $2, $3, 'applicant', $4, '李基准', $5, $6, $7, $8, $9)",
             [
-                (uuid.uuid4(), name, hashes[i % DISTINCT_HASHES], unit_id, id_no, gender, mobile)
+                (uuid.uuid4(), name, hashes[i % DISTINCT_HASHES], unit_id, *numbers)
                 for i, name in enumerate(names)
                 for id_no in [id_number(i)]
-                for gender in ["男" if int(id_no[16]) % 2 else "女"]
-                for mobile in [f"139{i:08d}"]
+                # sealed as the accounts service keeps them
+                for sealed in [sealed_user({"id_number": id_no, "mobile": f"139{i:08d}"})]
+                for numbers in [
+                    (
+                        sealed["id_number"],
+                        sealed["id_number_index"],
+                        "男" if int(id_no[16]) % 2 else "女",
+                        sealed["mobile"],
+                        sealed["mobile_index"],
+                    )
+                ]
             ],
         )
     finally:

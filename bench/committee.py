@@ -54,6 +54,7 @@ from services.cases.reference_seed import seed_reference
 from shared.db import create_pool
 from shared.settings import Settings
 from tools.demo_data import demo_reference
+from tools.personal_data import seal_written
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GATEWAY_PORT = 18082
@@ -141,6 +142,7 @@ async def load(database_url: str, people: People) -> dict:
             COMMITTEE,
         )
         people.secretary = await session_for(conn, secretary)
+        await seal_written(conn, "cases")  # as the cases service keeps them
         for table in ("cases.cases", "cases.experts", "accounts.users", "accounts.sessions"):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:

@@ -64,6 +64,7 @@ from shared.db import create_pool
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.settings import Settings
 from tools.demo_data import demo_reference
+from tools.personal_data import seal_written
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_verify"
@@ -130,6 +131,7 @@ async def load(database_url: str, count: int) -> list[tuple[str, str]]:
         await conn.copy_records_to_table(
             "certificates", columns=CERTIFICATE_COLUMNS, records=certificates
         )
+        await seal_written(conn, "cases")  # as the cases service keeps them
         for table in ("cases", "certificates"):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:

@@ -253,7 +253,9 @@ class RpcRouter:
         try:
             model.model_validate_json(json.dumps(result, ensure_ascii=False, default=str))
         except ValidationError as error:
-            log.error("%s: %s answered outside its contract: %s", self.service, name, error)
+            # the fields and what is wrong, never the values: they may be personal numbers
+            problems = error.errors(include_input=False, include_url=False)
+            log.error("%s: %s answered outside its contract: %s", self.service, name, problems)
             raise RpcError("contract_broken", "系统内部错误", 500) from None
 
     async def _ping(self, _params, context: CallContext) -> dict:

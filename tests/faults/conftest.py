@@ -27,6 +27,7 @@ import pytest
 from bench._processes import ROOT, Processes, service_env
 from services.accounts.domain.credentials import keyed_hash
 from shared.envelope import new_event
+from shared.personal_data import TRANSIT, keyring
 from shared.settings import Settings
 from shared.topology import Names, delete_prefix
 from tests.conftest import drop_database
@@ -167,7 +168,7 @@ class System:
                 notice = {
                     "case_id": str(uuid.uuid4()),
                     "applicant_name": f"测试{n}",
-                    "applicant_mobile": f"139{n:08d}",
+                    "applicant_mobile": keyring().seal(f"139{n:08d}", TRANSIT),
                     "round_name": "2026年度",
                     "qualification_name": "工程师",
                     "notice": f"您的申报已通过材料审核（第{n}条）。",
@@ -209,7 +210,7 @@ class System:
         )
         assert per_event == []
         texts = self.sms_per_mobile()
-        mobiles = [e.payload["applicant_mobile"] for e in events]
+        mobiles = [keyring().open(e.payload["applicant_mobile"], TRANSIT) for e in events]
         assert {m: texts.get(m, 0) for m in mobiles if texts.get(m, 0) != 1} == {}
 
     def sms_per_mobile(self) -> dict[str, int]:
