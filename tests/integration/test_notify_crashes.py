@@ -26,6 +26,7 @@ from services.notify.templates import notice_template, render
 from shared.contracts.cases.events import CaseApplicantNotice
 from shared.envelope import new_event
 from shared.outbox import to_message
+from shared.personal_data import TRANSIT, keyring
 from shared.rpc import RpcClient, RpcError
 from shared.topology import Names, declare_events_exchange
 from tests.support.accounts_driver import mobile
@@ -55,7 +56,7 @@ def notices() -> list[CaseApplicantNotice]:
             case_id=f"crash-{n}",
             case_no=f"2026{n:06d}",  # each notice's text differs by its case number
             applicant_name="申报人",
-            applicant_mobile=phones[n % PHONES],
+            applicant_mobile=keyring().seal(phones[n % PHONES], TRANSIT),
             round_name="2026年度",
             qualification_name="工程师",
             notice=f"第{n}号通知：您的申报已进入下一环节。",
@@ -232,7 +233,7 @@ async def test_no_notice_is_sent_twice_or_lost_when_notify_and_the_provider_are_
     ]
     by_out_id = Counter(line["out_id"] for line in lines)
     by_phone_text = Counter((line["mobile"], line["body"]) for line in lines)
-    expected = Counter((e.applicant_mobile, sms_text(e)) for e in events)
+    expected = Counter((keyring().open(e.applicant_mobile, TRANSIT), sms_text(e)) for e in events)
     doubled_out_ids = [k for k, n in by_out_id.items() if n > 1]
     doubled_texts = [k for k, n in by_phone_text.items() if n > 1]
     lost = [k for k in expected if k not in by_phone_text]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.accounts.domain.credentials import token_digest
+from services.accounts.personal import index, seal
 from services.accounts.sweep import sweep
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.rpc import RpcError
@@ -73,10 +74,12 @@ async def test_the_sweep_purges_what_expired_and_keeps_what_is_live(accounts, ac
                 expires,
             )
             await conn.execute(
-                "INSERT INTO sms_codes (id, mobile, purpose, code_hash, status, created_at,"
-                " expires_at) VALUES ($1, '13900000000', 'register', 'x', 'dead', $2, $2)",
+                "INSERT INTO sms_codes (id, mobile, mobile_index, purpose, code_hash, status,"
+                " created_at, expires_at) VALUES ($1, $3, $4, 'register', 'x', 'dead', $2, $2)",
                 code,
                 expires,
+                seal("13900000000", "sms_codes", "mobile"),
+                index("13900000000", "mobile"),
             )
             await conn.execute(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at,"

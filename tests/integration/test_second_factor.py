@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.accounts.domain.credentials import hash_password
+from services.accounts.personal import index, seal
 from shared.rpc import RpcError
 from tests.support.accounts_driver import PASSWORD, mobile, username
 
@@ -15,18 +16,23 @@ pytestmark = pytest.mark.usefixtures("second_factor")
 PASSWORD_HASH = hash_password(PASSWORD)
 
 
+def sealed_mobile(mobile: str | None) -> tuple:
+    """As the accounts service keeps a mobile: sealed, with its blind index."""
+    return seal(mobile, "users", "mobile"), index(mobile, "mobile")
+
+
 async def reviewer(accounts, role: str = "department", with_mobile: bool = True) -> dict:
     person = {"id": uuid.uuid4(), "username": username("rv"), "mobile": mobile()}
     org = {"department": "dept-gcslh", "office": "office-zjc", "committee": "cmte-qg-gj"}
     await accounts.service.pool.execute(
-        "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name, mobile)"
-        " VALUES ($1, $2, $3, $4, $5, '测试机构', '审核员', $6)",
+        "INSERT INTO users (id, username, password_hash, role, org_id, org_name, name, mobile,"
+        " mobile_index) VALUES ($1, $2, $3, $4, $5, '测试机构', '审核员', $6, $7)",
         person["id"],
         person["username"],
         PASSWORD_HASH,
         role,
         org.get(role),
-        person["mobile"] if with_mobile else None,
+        *sealed_mobile(person["mobile"] if with_mobile else None),
     )
     return person
 

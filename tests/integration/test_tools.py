@@ -77,10 +77,8 @@ async def test_demo_accounts_are_created_once_with_working_passwords(fresh_setti
         await load_demo(fresh_settings)
         missing = await conn.fetch("SELECT username FROM accounts.users WHERE mobile IS NULL")
         assert [r["username"] for r in missing] == []
-        assert (
-            await conn.fetchval("SELECT mobile FROM accounts.users WHERE username = 'dept02'")
-            == "13700000102"
-        )
+        sealed = await conn.fetchval("SELECT mobile FROM accounts.users WHERE username = 'dept02'")
+        assert unseal(sealed, "users", "mobile") == "13700000102"
     finally:
         await conn.close()
 

@@ -1,7 +1,7 @@
 """Finds personal numbers stored in the clear: every text and json column of every table.
 
 A mainland ID number (18 characters, a plausible birth date, the GB 11643 check character)
-or a mobile (11 digits from 13–19) standing alone, not inside a longer run of digits. Binary
+or a mobile (11 digits from 13–19) standing alone. Binary
 columns (scans, PDFs) are not read: their bytes are not text, and the PDFs that must show a
 full number (the 评审（申报）表) are served only to those who may print the case.
 """
@@ -10,9 +10,11 @@ import re
 
 import asyncpg
 
-MOBILE = r"(^|[^0-9])(1[3-9][0-9]{9})($|[^0-9])"
+# Standing alone: not inside a longer run of digits, nor of letters and digits (a hash's hex,
+# a sealed token's base64). Chinese text around a number does not hide it.
+MOBILE = r"(^|[^0-9A-Za-z])(1[3-9][0-9]{9})($|[^0-9A-Za-z])"
 ID_NUMBER = (
-    r"(^|[^0-9])([1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+    r"(^|[^0-9A-Za-z])([1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
     r"[0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
 )
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
