@@ -247,7 +247,7 @@ async def test_renaming_a_department_renames_it_on_its_accounts(sysadmin):
         "org_id": department["id"],
         "name": "孙部门",
         "username": "tr" + tag,
-        "password": "Passw0rd1",
+        "password": "Zc7Shenpi1",
         "mobile": "139" + str(uuid.uuid4().int)[:8],
     }
     status, created = await sysadmin.api("POST", "/api/reviewers", account)

@@ -22,6 +22,7 @@ import pytest
 from bench._processes import ROOT, Processes, service_env
 from services.accounts.domain.credentials import keyed_hash
 from services.accounts.enrolment import Enrolment, upsert_enrolment
+from services.cases.sealed import CASE_MOBILE, unseal
 from services.notify.sealed import DELIVERY_MOBILE, opened
 from shared.topology import delete_prefix
 from tests.conftest import drop_database
@@ -228,7 +229,7 @@ async def test_registration_code_through_tencent_and_a_notice_through_alibaba(sy
         " AND coalesce(c.applicant_mobile, '') <> '' ORDER BY c.created_at LIMIT 1"
     )
     assert case is not None
-    to = case["applicant_mobile"]
+    to = unseal(case["applicant_mobile"], CASE_MOBILE)  # sealed at rest
     by_tencent = len(tencent.sent_to(to))  # demo notices may have reached it at the start
     refused_at = await system.db.fetchval("SELECT now()")
     operator = await system.login("nsjingban")
