@@ -191,6 +191,18 @@ async def test_resending_keeps_to_the_cooldown_and_replaces_the_code(accounts, a
     assert (await confirm(accounts, challenge_id, second))["token"]
 
 
+async def test_signing_in_again_within_the_cooldown_reuses_the_code_just_sent(accounts):
+    person = await reviewer(accounts)
+    first_challenge = await challenged(accounts, person)
+    code = await accounts._code_when_delivered(person["mobile"])
+    # back to the login form and in again a few seconds later: no error, the same code
+    answer = await accounts.login(person["username"], client_ip="203.0.113.50")
+    step = answer["second_factor"]
+    assert step["challenge_id"] != first_challenge and 0 < step["cooldown_seconds"] <= 60
+    assert accounts.last_code(person["mobile"]) == code  # no second SMS
+    assert (await confirm(accounts, step["challenge_id"], code))["token"]
+
+
 async def test_nobody_asks_for_a_login_code_outside_a_sign_in(accounts):
     with pytest.raises(RpcError) as refused:
         await accounts.call("sms.request_code", {"mobile": mobile(), "purpose": "login"})

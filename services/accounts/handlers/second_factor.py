@@ -19,7 +19,7 @@ from services.accounts.domain.second_factor import (
 from services.accounts.handlers import lockout
 from services.accounts.handlers.signin import disabled, open_session
 from services.accounts.handlers.sms import EXPIRED, NO_CODE, consume_code, issue_code
-from services.accounts.personal import unseal
+from services.accounts.personal import index, unseal
 from shared.contracts.accounts.rpc import ConfirmLogin, ResendLoginCode
 from shared.masks import mask_mobile
 from shared.rpc import CallContext, RpcError
@@ -63,7 +63,36 @@ async def open_challenge(ctx: CallContext, user, client_ip: str) -> dict:
             now,
             now + timedelta(minutes=ctx.deps.settings.login_challenge_minutes),
         )
-    return {"second_factor": await _send(ctx, user, challenge_id, mobile, client_ip)}
+    try:
+        return {"second_factor": await _send(ctx, user, challenge_id, mobile, client_ip)}
+    except RpcError as error:
+        # Signing in again within the cooldown (after a typo on the code page, say): the code
+        # sent a moment ago is still live and opens this challenge too.
+        live = error.status == 429 and await _live_code(ctx, mobile)
+        if not live:
+            raise
+        return {"second_factor": _step(challenge_id, mobile, live, ctx.deps)}
+
+
+async def _live_code(ctx: CallContext, mobile: str) -> dict | None:
+    row = await ctx.pool.fetchrow(
+        "SELECT created_at, expires_at FROM sms_codes WHERE mobile_index = $1"
+        " AND purpose = 'login' AND status = 'live' AND expires_at > $2"
+        " ORDER BY created_at DESC LIMIT 1",
+        index(mobile, "mobile"),
+        ctx.deps.clock.now(),
+    )
+    return dict(row) if row else None
+
+
+def _step(challenge_id, mobile: str, live: dict, deps) -> dict:
+    now, cooldown = deps.clock.now(), deps.settings.sms_cooldown_seconds
+    return {
+        "challenge_id": str(challenge_id),
+        "mobile": mask_mobile(mobile),
+        "expires_in_seconds": max(1, int((live["expires_at"] - now).total_seconds())),
+        "cooldown_seconds": max(0, cooldown - int((now - live["created_at"]).total_seconds())),
+    }
 
 
 async def _send(ctx: CallContext, user, challenge_id, mobile: str, client_ip: str) -> dict:
