@@ -154,8 +154,13 @@ async def test_demo_cases_are_spread_over_the_steps_once(fresh_settings):
 
 
 def run_tool(settings, *args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    # the test's own database and var folder: never the developer's demo passwords
     env = dict(
-        os.environ, ZC_DATABASE_URL=settings.database_url, PYTHONPATH=".", **(extra_env or {})
+        os.environ,
+        ZC_DATABASE_URL=settings.database_url,
+        ZC_VAR_DIR=str(settings.var_dir),
+        PYTHONPATH=".",
+        **(extra_env or {}),
     )
     return subprocess.run(
         [sys.executable, "-m", *args],
