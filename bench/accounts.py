@@ -47,7 +47,7 @@ from bench._accounts_peer import CAPTCHA, SERVICES
 from bench._processes import die_with_parent, service_env
 from services.accounts.domain.credentials import hash_password, verify_password
 from services.accounts.domain.validation import id_check_char, org_code_check_char
-from services.accounts.personal import sealed_user
+from services.accounts.personal import index, seal, sealed_user
 from shared.db import ensure_database
 from shared.rpc import RpcClient
 from shared.settings import Settings
@@ -808,11 +808,14 @@ async def enrol_people(system: System) -> list[dict]:
     )
     try:
         await conn.executemany(
-            "INSERT INTO si_enrolments (id_number, si_unit_no, si_no, unit_name, person_name)"
-            " VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO si_enrolments (id_number, id_number_index, si_unit_no, si_no,"
+            " unit_name, person_name) VALUES ($1, $2, $3, $4, $5, $6)",
             [
                 (
-                    f["admin_id_number"],
+                    seal(
+                        f["admin_id_number"], "si_enrolments", "id_number"
+                    ),  # as accounts keeps it
+                    index(f["admin_id_number"], "id_number"),
                     f["si_unit_no"],
                     f["admin_si_no"],
                     f"深圳市基准单位{n:04d}有限公司",

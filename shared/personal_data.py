@@ -15,8 +15,8 @@ Where the system must find a row by the value (sign-in by mobile, one account pe
 a 失信 check by ID number) it looks up a blind index: HMAC-SHA256 under a key of its own
 (`ZC_BLIND_INDEX_KEY`), over the kind of value and the value, never the value itself.
 
-The defaults are development keys, written here for anyone to read: a process that serves
-HTTPS (`ZC_HTTPS`, i.e. production) refuses to start with them (`check_production_keys`).
+The defaults are development keys, written here for anyone to read: with `ZC_PRODUCTION` on,
+a service refuses to start with them (`check_production_keys`, before its migrations).
 The design, and what is sealed where: docs/personal-data.md.
 """
 
@@ -61,7 +61,11 @@ class PersonalDataSettings(BaseSettings):
         description="Key of the blind index (HMAC-SHA256) by which sealed values are looked"
         " up: base64url of 32 bytes. The default is a development key.",
     )
-    https: bool = False
+    production: bool = Field(
+        False,
+        description="Real people's data: every service refuses to start with the development"
+        " keys of ZC_PERSONAL_DATA_KEYS and ZC_BLIND_INDEX_KEY.",
+    )
 
 
 class PersonalDataError(ValueError):
@@ -168,15 +172,13 @@ def keyring() -> Keyring:
 def check_production_keys(settings: PersonalDataSettings | None = None) -> None:
     """Refuse to serve real people's data under the development keys everyone can read."""
     settings = settings or PersonalDataSettings()
-    if not settings.https:
+    if not settings.production:
         return
-    dev_ids = set(parse_keys(DEV_DATA_KEYS))
-    if dev_ids & set(parse_keys(settings.personal_data_keys)):
-        raise PersonalDataError(
-            "ZC_HTTPS is on but ZC_PERSONAL_DATA_KEYS holds the development key"
-        )
+    dev_keys = set(parse_keys(DEV_DATA_KEYS).values())
+    if dev_keys & set(parse_keys(settings.personal_data_keys).values()):
+        raise PersonalDataError("ZC_PRODUCTION: ZC_PERSONAL_DATA_KEYS holds the development key")
     if settings.blind_index_key == DEV_BLIND_INDEX_KEY:
-        raise PersonalDataError("ZC_HTTPS is on but ZC_BLIND_INDEX_KEY is the development key")
+        raise PersonalDataError("ZC_PRODUCTION: ZC_BLIND_INDEX_KEY is the development key")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from shared.failed_events import FailedEvents, describe_failure
 from shared.logs import setup_logging
 from shared.migrations import migrate_service
 from shared.outbox import OutboxRelay
+from shared.personal_data import check_production_keys
 from shared.rpc import RpcRouter
 from shared.settings import Settings, get_settings
 from shared.topology import Names, declare_consumer_queues, declare_events_exchange
@@ -60,6 +61,7 @@ class Service:
         self._replies = None
 
     async def start(self) -> None:
+        check_production_keys()  # before a migration seals anything with them
         await ensure_database(self.settings.database_url)
         applied = await migrate_service(self.settings.database_url, self.name, self.schema)
         if applied:

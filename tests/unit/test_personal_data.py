@@ -85,16 +85,25 @@ def test_a_bad_keyring_setting_is_refused_with_its_reason(keys, message):
 
 
 def test_production_refuses_the_development_keys():
-    check_production_keys(PersonalDataSettings(https=False))
+    check_production_keys(PersonalDataSettings(production=False))
     with pytest.raises(PersonalDataError, match="ZC_PERSONAL_DATA_KEYS"):
-        check_production_keys(PersonalDataSettings(https=True, blind_index_key=new_key()))
+        check_production_keys(PersonalDataSettings(production=True, blind_index_key=new_key()))
+    renamed = DEV_DATA_KEYS.replace("dev1=", "mine=")  # the same key under another id
+    with pytest.raises(PersonalDataError, match="ZC_PERSONAL_DATA_KEYS"):
+        check_production_keys(
+            PersonalDataSettings(
+                production=True,
+                personal_data_keys=f"p1={new_key()},{renamed}",
+                blind_index_key=new_key(),
+            )
+        )
     with pytest.raises(PersonalDataError, match="ZC_BLIND_INDEX_KEY"):
         check_production_keys(
-            PersonalDataSettings(https=True, personal_data_keys=f"p1={new_key()}")
+            PersonalDataSettings(production=True, personal_data_keys=f"p1={new_key()}")
         )
     check_production_keys(
         PersonalDataSettings(
-            https=True, personal_data_keys=f"p1={new_key()}", blind_index_key=new_key()
+            production=True, personal_data_keys=f"p1={new_key()}", blind_index_key=new_key()
         )
     )
     assert DEV_DATA_KEYS and DEV_BLIND_INDEX_KEY
