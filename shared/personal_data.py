@@ -24,7 +24,7 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -102,6 +102,11 @@ def parse_keys(text: str) -> dict[str, bytes]:
 class Keyring:
     keys: dict[str, bytes]
     blind_index_key: bytes
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # made once: a list page opens dozens of values
+        object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.keys.items()})
 
     @property
     def current(self) -> str:
@@ -111,7 +116,7 @@ class Keyring:
         if value is None:
             return None
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, value.encode(), label.encode())
+        sealed = self._ciphers[self.current].encrypt(nonce, value.encode(), label.encode())
         body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
         return f"{PREFIX}.{self.current}.{body}"
 
@@ -124,7 +129,7 @@ class Keyring:
         body = token.split(".", 2)[2]
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            plain = AESGCM(self.keys[key_id]).decrypt(
+            plain = self._ciphers[key_id].decrypt(
                 raw[:NONCE_BYTES], raw[NONCE_BYTES:], label.encode()
             )
         except (InvalidTag, ValueError) as exc:
