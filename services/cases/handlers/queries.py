@@ -8,7 +8,7 @@ from services.cases import objection_views
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.handlers.committee_rules import outside_results
 from services.cases.handlers.workflow import RECORDED_OUTSIDE
-from services.cases.repository import CASE_COLUMNS
+from services.cases.repository import VIEW_COLUMNS
 from services.cases.scope import UNIT_ROLES, lists_for, party_id, visibility
 from services.cases.sealed import opened_section
 from shared.audit import Entry, record
@@ -30,7 +30,7 @@ from shared.rpc import Actor, CallContext, RpcError
 from shared.text import like_pattern
 
 LIST_COLUMNS = (
-    f"{CASE_COLUMNS}, t.name AS review_type_name, q.name AS qualification_name,"
+    f"{VIEW_COLUMNS}, t.name AS review_type_name, q.name AS qualification_name,"
     " d.name AS department_name, m.name AS committee_name, r.name AS round_name"
 )
 JOINS = (
