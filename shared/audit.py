@@ -237,7 +237,8 @@ def _person(person: str, args: list) -> str:
     args.append(person)
     n = len(args)
     if _as_uuid(person):
-        return f"(actor_id = ${n}::uuid OR (object_type = 'user' AND object_id = ${n}))"
+        # typed as text first: a bare ${n} beside ${n}::uuid made it a uuid, and text = uuid
+        return f"(actor_id = ${n}::text::uuid OR (object_type = 'user' AND object_id = ${n}::text))"
     return (
         f"(lower(actor_username) = lower(${n})"
         f" OR (object_type = 'user' AND lower(object_label) = lower(${n})))"
@@ -248,7 +249,7 @@ def _object(text: str, numbered: Sequence[uuid.UUID], args: list) -> str:
     args.append(text)
     n = len(args)
     if _as_uuid(text):
-        return f"(object_id = ${n} OR ${n}::uuid = ANY(case_ids))"
+        return f"(object_id = ${n}::text OR ${n}::text::uuid = ANY(case_ids))"
     if not numbered:
         return f"(object_id = ${n} OR object_label = ${n})"
     args.append(list(numbered))

@@ -45,6 +45,20 @@ ACTIONS: dict[str, str] = {
     # part 2 of issue 14 writes these (docs/audit.md)
     "personal.unmask": "显示完整号码",
     "auth.new_address": "新地址登录",
+    # the expert library and the review meetings' own steps (issue 12; docs/audit.md)
+    "expert.create": "新增评审专家",
+    "expert.update": "修改评审专家信息",
+    "expert.retire": "评审专家出库",
+    "expert.import": "导入评审专家",
+    "meeting.create": "新建评审会议",
+    "meeting.assign": "分配申报到评审会议",
+    "meeting.unassign": "从评审会议移出申报",
+    "meeting.cancel": "取消评审会议",
+    "meeting.draw": "抽取评审专家",
+    "meeting.replace": "专家请假，候补专家递补",
+    "meeting.conflict": "登记回避",
+    "meeting.open_voting": "登记出席并开始表决",
+    "meeting.close_voting": "结束表决",
     **{f"case.{a.value}": f"办理：{a.verb}" for a in Action},
 }
 
@@ -68,6 +82,8 @@ OBJECT_TYPES: dict[str, str] = {
     "audit_log": "审计日志",
     "enrolment": "参保登记",
     "expert": "评审专家",
+    "expert_library": "评审专家库",
+    "meeting": "评审会议",
     "meeting_member": "评审会议专家",
     "certificate": "职称电子证书",
     "discredit": "失信记录",

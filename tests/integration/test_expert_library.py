@@ -332,3 +332,43 @@ async def test_a_file_that_is_not_the_template_is_refused_as_a_whole(library):
     assert error.fields["file"] == "文件中没有数据行"
     template = await library.call("expert.import_template", {}, secretary)
     assert template["filename"] == "评审专家导入模板.xlsx"
+
+
+# --- the audit trail (docs/audit.md) ---
+
+
+async def trail(library: Library, **query) -> list[dict]:
+    """The cases service's rows matching `query`, oldest first."""
+    page = await library.call("audit.search", {"limit": 200, **query}, SYSADMIN)
+    return list(reversed(page["rows"]))
+
+
+async def test_each_change_to_the_library_is_in_the_trail_without_its_numbers(library):
+    secretary = committee()
+    form = await library.add(secretary, name="审计专家")
+    ref = {"expert_id": form["id"]}
+    fields = {k: v for k, v in form.items() if k != "id"}
+    changed = fields | {"speciality": "造纸", "mobile": "13912345678"}
+    await library.call("expert.update", ref | changed, secretary)
+    await library.call("expert.remove", ref | {"reason": "本人申请退出"}, secretary)
+
+    rows = await trail(library, object=form["id"], object_type="expert")
+    assert [r["action"] for r in rows] == ["expert.create", "expert.update", "expert.retire"]
+    assert [r["action_label"] for r in rows] == ["新增评审专家", "修改评审专家信息", "评审专家出库"]
+    assert {r["object_label"] for r in rows} == {"审计专家"}
+    assert {r["actor_id"] for r in rows} == {str(secretary.user_id)}
+    assert rows[1]["details"] == {"committee_id": COMMITTEE, "fields": ["mobile", "speciality"]}
+    assert rows[2]["details"] == {"committee_id": COMMITTEE, "removed_on": "2026-06-01"}
+    text = str(rows)
+    for secret in (form["id_number"], form["mobile"], "13912345678", "本人申请退出"):
+        assert secret not in text
+
+    good = [expert_form(name="导入甲"), expert_form(name="导入乙")]
+    bad = expert_form(name="导入丙", mobile="1")
+    data = base64.b64encode(xlsx([import_row(f) for f in (*good, bad)])).decode()
+    await library.call("expert.import", {"xlsx_base64": data}, secretary)
+    [row] = await trail(
+        library, object=COMMITTEE, action="expert.import", person=str(secretary.user_id)
+    )
+    assert row["object_type"] == "expert_library"
+    assert row["details"] == {"rows": 3, "created": 2, "refused": 1}

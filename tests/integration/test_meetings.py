@@ -538,3 +538,77 @@ async def test_the_meetings_pdfs_print_from_its_page_once_each_is_due(meetings):
     with pytest.raises(RpcError) as caught:
         await meetings.call("meetings.pdf", params, other, service="documents")
     assert caught.value.status == 404
+
+
+# --- the audit trail (docs/audit.md): every step, never a ballot ---
+
+
+async def test_each_step_of_a_meeting_is_in_the_trail_and_no_ballot_is(meetings):
+    await meetings.rules(min_members=3)
+    unit = await new_unit(meetings.accounts, "深圳市癸公司")
+    [case_id] = await meetings.waiting(unit, 1)
+    library = await meetings.experts(9)
+    meeting_id = await meetings.meeting(3)
+    ref = {"meeting_id": meeting_id}
+    await meetings.call("meeting.assign", ref | {"case_ids": [case_id]}, meetings.secretary)
+    conflict = {"case_id": case_id, "expert_id": str(library[0]["id"]), "reason": "亲属关系"}
+    await meetings.call("meeting.conflict", ref | conflict, meetings.secretary)
+    await meetings.call("meeting.draw", ref, meetings.secretary)
+    view = await meetings.view(meeting_id)
+    member = next(m for m in view["members"] if m["drawn_as"] == "member")
+    decline = {"expert_id": member["expert_id"], "reason": "出差"}
+    await meetings.call("meeting.decline", ref | decline, meetings.secretary)
+    seated = await meetings.seated(meeting_id)
+    await meetings.call("meeting.open", ref | {"present": list(seated)}, meetings.secretary)
+    for expert, choice in zip(seated.values(), ("agree", "disagree", "abstain"), strict=True):
+        await meetings.vote(expert, meeting_id, case_id, choice)
+    await meetings.call("meeting.close", ref, meetings.secretary)
+
+    query = {"object": meeting_id, "action": "meeting.", "limit": 200}
+    page = await meetings.call("audit.search", query, SYSADMIN)
+    rows = list(reversed(page["rows"]))
+    assert [r["action"] for r in rows] == [
+        "meeting.create",
+        "meeting.assign",
+        "meeting.conflict",
+        "meeting.draw",
+        "meeting.replace",
+        "meeting.open_voting",
+        "meeting.close_voting",
+    ]
+    assert {r["object_type"] for r in rows} == {"meeting"}
+    assert {r["actor_id"] for r in rows} == {str(meetings.secretary.user_id)}
+    assert all("评审会议" in r["object_label"] for r in rows)
+    by = {r["action"]: r for r in rows}
+    assert by["meeting.assign"]["case_ids"] == [case_id]
+    assert by["meeting.conflict"]["details"] == {"expert_id": conflict["expert_id"]}
+    draw = by["meeting.draw"]["details"]
+    assert draw["seed"] == view["draw"]["seed"] and draw["size"] == 3
+    assert (draw["members"], draw["reserves"]) == (3, 3)
+    replace = by["meeting.replace"]["details"]
+    assert replace["declined"] == member["expert_id"] and len(replace["seated"]) == 1
+    opened = by["meeting.open_voting"]["details"]
+    assert (opened["members"], opened["present"], opened["absent"]) == (3, 3, [])
+    closed = by["meeting.close_voting"]
+    [case_no] = closed["details"]["tally"]
+    assert closed["details"]["tally"][case_no] == {
+        "present": 3,
+        "eligible": 3,
+        "agree": 1,
+        "disagree": 1,
+        "abstain": 1,
+        "passed": False,
+    }
+    assert (closed["details"]["passed"], closed["details"]["failed"]) == (0, 1)
+
+    # no ballot anywhere: no row by a voter, no choice, no name, no reason
+    everything = await meetings.call("audit.search", {"object": meeting_id, "limit": 200}, SYSADMIN)
+    assert not [r for r in everything["rows"] if r["actor_role"] == "expert"]
+    assert not [r for r in everything["rows"] if "vote" in r["action"].replace("voting", "")]
+    for expert in seated.values():
+        mine = await meetings.call("audit.search", {"person": str(expert.user_id)}, SYSADMIN)
+        assert mine["rows"] == []
+    text = json.dumps(rows, ensure_ascii=False)
+    assert '"choice"' not in text and "亲属关系" not in text and "出差" not in text
+    assert not any(e["name"] in text for e in library)
+    assert not any(e["id_number"] in text or e["mobile"] in text for e in library)

@@ -16,6 +16,7 @@ from services.cases.handlers.experts import (
     scope_of,
 )
 from shared import spreadsheet
+from shared.audit import Entry, record
 from shared.contracts.cases.experts import (
     IMPORT_COLUMNS,
     IMPORT_MAX_ROWS,
@@ -77,6 +78,9 @@ async def import_experts(params: ImportExperts, ctx: CallContext) -> dict:
                 continue
             await insert_expert(conn, committee_id, expert, ctx.deps.clock.now())
             created.append({**report, "id_number": mask_id_number(expert.id_number)})
+        counts = {"rows": len(rows), "created": len(created), "refused": len(refused)}
+        entry = Entry("expert.import", "expert_library", committee_id, details=counts)
+        await record(conn, ctx.actor, entry, at=ctx.deps.clock.now())
     return {"created": created, "refused": refused}
 
 

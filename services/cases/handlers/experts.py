@@ -13,7 +13,9 @@ from services.cases.domain.experts import (
     latest_term_end,
     status_on,
 )
+from services.cases.meeting_trail import expert_entry
 from services.cases.sealed import EXPERT_ID_NUMBER, EXPERT_MOBILE, blind_id, seal, unseal
+from shared.audit import record
 from shared.contracts.cases.experts import EXPERT_FIELD_LABELS, ExpertStatus
 from shared.contracts.cases.rpc import (
     CreateExpert,
@@ -222,7 +224,11 @@ async def create_expert(params: CreateExpert, ctx: CallContext) -> dict:
         await lock_library(conn, committee_id)
         if problem := await live_entry_problem(conn, committee_id, expert.id_number, today):
             raise invalid({"id_number": problem})
-        expert_id = await insert_expert(conn, committee_id, expert, ctx.deps.clock.now())
+        now = ctx.deps.clock.now()
+        expert_id = await insert_expert(conn, committee_id, expert, now)
+        await record(
+            conn, ctx.actor, expert_entry("create", expert_id, expert.name, committee_id), at=now
+        )
     return {"expert_id": str(expert_id), "name": expert.name}
 
 
@@ -280,6 +286,7 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
         clash = await live_entry_problem(conn, committee_id, expert.id_number, today, row["id"])
         if clash:
             raise invalid({"id_number": clash})
+        now = ctx.deps.clock.now()
         await conn.execute(
             "UPDATE experts SET name = $2, id_number = $3, mobile = $4, unit_id = $5,"
             " unit_name = $6, series_id = $7, speciality = $8, title_level = $9,"
@@ -296,10 +303,27 @@ async def update_expert(params: UpdateExpert, ctx: CallContext) -> dict:
             expert.title_level,
             expert.joined_on,
             expert.term_ends_on,
-            ctx.deps.clock.now(),
+            now,
             blind_id(expert.id_number),
         )
+        fields = changed_fields(row, expert)
+        entry = expert_entry("update", row["id"], expert.name, committee_id, fields=fields)
+        await record(conn, ctx.actor, entry, at=now)
     return {"expert_id": str(row["id"]), "name": expert.name}
+
+
+def changed_fields(row, expert: ExpertInput) -> list[str]:
+    """The names of the fields an update changed (never their values: the trail keeps no
+    ID number or mobile)."""
+    before = {
+        **{name: row[name] for name in EXPERT_FIELD_LABELS if name not in ("id_number", "mobile")},
+        "id_number": unseal(row["id_number"], EXPERT_ID_NUMBER),
+        "mobile": unseal(row["mobile"], EXPERT_MOBILE),
+        "unit_id": str(row["unit_id"]) if row["unit_id"] else None,
+    }
+    after = {name: getattr(expert, name) for name in EXPERT_FIELD_LABELS}
+    after["unit_id"] = str(after["unit_id"]) if after["unit_id"] else None
+    return [name for name in EXPERT_FIELD_LABELS if before[name] != after[name]]
 
 
 async def remove_expert(params: RemoveExpert, ctx: CallContext) -> dict:
@@ -314,6 +338,7 @@ async def remove_expert(params: RemoveExpert, ctx: CallContext) -> dict:
             errors["reason"] = "请填写出库原因"
         if errors:
             raise invalid(errors)
+        now = ctx.deps.clock.now()
         await conn.execute(
             "UPDATE experts SET removed_on = $2, removed_reason = $3, removed_by = $4,"
             " version = version + 1, updated_at = $5 WHERE id = $1",
@@ -321,8 +346,12 @@ async def remove_expert(params: RemoveExpert, ctx: CallContext) -> dict:
             removed_on,
             reason,
             ctx.actor.name or ctx.actor.role,
-            ctx.deps.clock.now(),
+            now,
         )
+        # the reason stays in the library: the trail keeps no reasons (docs/audit.md)
+        day = removed_on.isoformat()
+        entry = expert_entry("retire", row["id"], row["name"], row["committee_id"], removed_on=day)
+        await record(conn, ctx.actor, entry, at=now)
     return {"expert_id": str(row["id"]), "name": row["name"]}
 
 

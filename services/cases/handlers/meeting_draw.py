@@ -30,6 +30,7 @@ from services.cases.meeting_repository import (
     rule_error,
     seat_of,
 )
+from services.cases.meeting_trail import meeting_entry
 from services.cases.sealed import (
     ACCOUNT_ID_NUMBER,
     EXPERT_ID_NUMBER,
@@ -40,6 +41,7 @@ from services.cases.sealed import (
     seal,
     unseal,
 )
+from shared.audit import record
 from shared.contracts.cases.meetings import (
     EXPERT_REPLACED,
     MEETING_DRAWN,
@@ -90,6 +92,14 @@ async def draw_members(params: MeetingRef, ctx: CallContext) -> dict:
         await add_to_outbox(
             conn, new_event(MEETING_DRAWN.type, _drawn(meeting, result, seated), "cases")
         )
+        details = {
+            "seed": result.seed,
+            "size": meeting["size"],
+            "pool": len(result.pool),
+            "members": len(result.members),
+            "reserves": len(result.reserves),
+        }
+        await record(conn, ctx.actor, meeting_entry("draw", meeting, **details), at=now)
     return {"members": len(result.members), "reserves": len(result.reserves), "pool": len(pool)}
 
 
@@ -218,6 +228,10 @@ async def decline(params: Decline, ctx: CallContext) -> dict:
         seated = await seated_experts(conn, meeting["id"], newly)
         replaced = _replaced(meeting, params.expert_id, seated)
         await add_to_outbox(conn, new_event(EXPERT_REPLACED.type, replaced, "cases"))
+        # experts by their library entry: no names; the reason stays with the meeting
+        declined = str(params.expert_id)
+        entry = meeting_entry("replace", meeting, declined=declined, seated=[str(e) for e in newly])
+        await record(conn, ctx.actor, entry, at=now)
     return {"replaced_by": seated[0].name if seated else None}
 
 
@@ -288,6 +302,9 @@ async def record_conflict(params: RecordConflict, ctx: CallContext) -> dict:
             who,
             ctx.deps.clock.now(),
         )
+        # which expert and which case; the reason stays in expert_conflicts
+        entry = meeting_entry("conflict", meeting, [params.case_id], expert_id=str(expert_id))
+        await record(conn, ctx.actor, entry, at=ctx.deps.clock.now())
     return {"done": True}
 
 
@@ -296,7 +313,9 @@ async def _own_conflict(conn, actor: Actor, params: RecordConflict):
     if seat is None or not seat.seated:
         raise not_found()
     meeting = await conn.fetchrow(
-        "SELECT id, phase FROM meetings WHERE id = $1 FOR SHARE", params.meeting_id
+        "SELECT m.id, m.phase, m.meets_on, c.name AS committee_name FROM meetings m"
+        " JOIN committees c ON c.id = m.committee_id WHERE m.id = $1 FOR SHARE OF m",
+        params.meeting_id,
     )
     return seat.expert_id, meeting, f"评审专家 {seat.name}"
 

@@ -33,8 +33,10 @@ from services.cases.meeting_repository import (
     rule_error,
     seat_of,
 )
+from services.cases.meeting_trail import meeting_entry, tally
 from services.cases.meeting_views import live_exclusions, meeting_row, owed_by_name
 from services.cases.repository import MovedCase, load_for_update, save
+from shared.audit import record
 from shared.contracts.cases.meetings import (
     CASE_DECIDED,
     MEETING_OPENED,
@@ -90,6 +92,16 @@ async def open_voting(params: OpenVoting, ctx: CallContext) -> dict:
             opened_at=now.isoformat(),
         )
         await add_to_outbox(conn, new_event(MEETING_OPENED.type, opened, "cases"))
+        # attendance is taken as the vote opens: who was absent by library entry, no names
+        absent = sorted(str(m["expert_id"]) for m in seated if str(m["expert_id"]) not in present)
+        details = {
+            "members": len(seated),
+            "present": len(present),
+            "absent": absent,
+            "cases": len(cases),
+            "exclusions": len(excluded),
+        }
+        await record(conn, ctx.actor, meeting_entry("open_voting", meeting, **details), at=now)
     return {"present": len(present), "members": len(seated)}
 
 
@@ -196,6 +208,9 @@ async def close_voting(params: MeetingRef, ctx: CallContext) -> dict:
         await _store_closing(conn, meeting, decided, now, ctx.actor)
         await save(conn, committee, moved, now, [*events_of(moved, committee)])
         await add_to_outbox(conn, *_closing_events(meeting, moved, decided, now))
+        # after the cases' rows, in the chain's head save() already holds: the tally per
+        # case as the keeper's page shows it now; never who voted how (nobody knows)
+        await record(conn, ctx.actor, _closed_entry(meeting, moved, decided), at=now)
     passed = sum(1 for r in decided if r.passed)
     return {"cases": len(decided), "passed": passed, "failed": len(decided) - passed}
 
@@ -249,6 +264,20 @@ async def _store_closing(conn, meeting, decided, now, actor: Actor) -> None:
         meeting["id"],
         now,
         actor.name or actor.role,
+    )
+
+
+def _closed_entry(meeting, moved: list[MovedCase], decided):
+    numbers = {m.loaded.case.id: m.loaded.facts.case_no for m in moved}
+    passed = sum(1 for r in decided if r.passed)
+    return meeting_entry(
+        "close_voting",
+        meeting,
+        [r.case_id for r in decided],
+        cases=len(decided),
+        passed=passed,
+        failed=len(decided) - passed,
+        tally=tally(decided, numbers),
     )
 
 

@@ -18,7 +18,9 @@ from services.cases.meeting_repository import (
     phase_of,
     rule_error,
 )
+from services.cases.meeting_trail import meeting_entry
 from services.cases.meeting_views import meeting_record, meeting_row, meeting_view
+from shared.audit import record as audit
 from shared.contracts.accounts.rpc import UNITS_NAMES
 from shared.contracts.cases.meetings import (
     MAX_MEETING_CASES,
@@ -167,6 +169,9 @@ async def create_meeting(params: CreateMeeting, ctx: CallContext) -> dict:
             ctx.actor.name or ctx.actor.role,
             now,
         )
+        created = await conn.fetchrow(MEETING + " WHERE m.id = $1", meeting_id)
+        details = {"committee_id": committee_id, "round_id": plan.round_id, "size": plan.size}
+        await audit(conn, ctx.actor, meeting_entry("create", created, **details), at=now)
     return {"meeting_id": str(meeting_id)}
 
 
@@ -194,6 +199,9 @@ async def assign(params: AssignCases, ctx: CallContext) -> dict:
         except asyncpg.UniqueViolationError:
             raise RpcError("conflict", "有申报已分配到其他评审会议，请刷新后重试", 409) from None
         await _touch(conn, meeting["id"])
+        assigned = [r["case_id"] for r in rows]
+        entry = meeting_entry("assign", meeting, assigned, assigned=len(rows))
+        await audit(conn, ctx.actor, entry, at=ctx.deps.clock.now())
     return {"assigned": len(rows), "cases": already + len(rows)}
 
 
@@ -218,8 +226,9 @@ async def unassign(params: UnassignCases, ctx: CallContext) -> dict:
     async with ctx.pool.acquire() as conn, conn.transaction():
         meeting = await fetch_meeting(conn, ctx.actor, params.meeting_id, lock=True)
         _in_phase(meeting, MeetingPhase.PLANNED, "移出申报")
-        await conn.execute(
-            "DELETE FROM meeting_cases WHERE meeting_id = $1 AND case_id = ANY($2::uuid[])",
+        taken = await conn.fetch(
+            "DELETE FROM meeting_cases WHERE meeting_id = $1 AND case_id = ANY($2::uuid[])"
+            " RETURNING case_id",
             meeting["id"],
             params.case_ids,
         )
@@ -227,6 +236,10 @@ async def unassign(params: UnassignCases, ctx: CallContext) -> dict:
             "SELECT count(*) FROM meeting_cases WHERE meeting_id = $1", meeting["id"]
         )
         await _touch(conn, meeting["id"])
+        if taken:
+            off = [r["case_id"] for r in taken]
+            entry = meeting_entry("unassign", meeting, off, unassigned=len(off))
+            await audit(conn, ctx.actor, entry, at=ctx.deps.clock.now())
     return {"assigned": 0, "cases": left}
 
 
@@ -249,6 +262,9 @@ async def cancel(params: CancelMeeting, ctx: CallContext) -> dict:
         await conn.execute(
             "UPDATE meeting_cases SET open = false WHERE meeting_id = $1", meeting["id"]
         )
+        # the reason stays with the meeting: the trail keeps no reasons (docs/audit.md)
+        entry = meeting_entry("cancel", meeting, cases=meeting["case_count"])
+        await audit(conn, ctx.actor, entry, at=ctx.deps.clock.now())
     return {"done": True}
 
 
