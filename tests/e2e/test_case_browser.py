@@ -262,7 +262,10 @@ async def test_one_case_through_every_step_in_the_browser(
     )
     await expect(unit.locator("#history tbody tr")).to_have_count(14)
     await expect(unit.locator("#scans img").first).to_be_visible()
-    loaded = await unit.locator("#scans img").first.evaluate("img => img.naturalWidth")
+    # visible is not loaded: wait for the picture itself (slow on a busy machine)
+    loaded = await unit.locator("#scans img").first.evaluate(
+        "img => img.decode().then(() => img.naturalWidth, () => 0)"
+    )
     assert loaded == 320  # the scan itself, read through /api/files
     await expect(unit.locator("#approval")).to_contain_text("该同志工作认真负责，业绩突出。")
     await expect(unit.locator("#publicity")).to_contain_text("单位公告栏及内部网站")
