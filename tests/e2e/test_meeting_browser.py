@@ -84,6 +84,8 @@ async def set_password_by_sms(page, outbox: Path, username: str, mobile: str) ->
     await page.fill("#f-username", username)
     await page.fill("#f-mobile", mobile)
     await page.get_by_role("button", name="获取验证码").click()
+    # the answer moves the focus to the code box: typing before it lands loses keystrokes
+    await expect(page.locator('[data-note-for="mobile"]')).to_contain_text("验证码已发送")
     code = await sms_code(outbox, mobile, "reset_password")
     await page.fill("#f-sms_code", code)
     await page.fill("#f-new_password", PASSWORD)
