@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from tests.e2e.identity_helpers import Client
 from tests.e2e.people import PASSWORD_HASH, new_unit, signed_in
@@ -81,6 +82,25 @@ async def setting(gateway, services, cases: int = 3, experts: int = 6, minimum: 
         names=names,
         experts=library,
     )
+
+
+async def drawn_meeting(secretary: Client, today: date) -> str:
+    """A meeting of the secretary's committee a week on, with all its cases, drawn."""
+    status, body = await secretary.api(
+        "POST",
+        "/api/meetings",
+        {"round_id": "2026", "meets_on": (today + timedelta(days=7)).isoformat(),
+         "starts_at": "09:00", "place": "会议室", "size": "3"},
+    )  # fmt: skip
+    assert status == 201, body
+    meeting_id = body["meeting_id"]
+    status, body = await secretary.api(
+        "POST", f"/api/meetings/{meeting_id}/cases", {"everything": True}
+    )
+    assert status == 200, body
+    status, body = await secretary.api("POST", f"/api/meetings/{meeting_id}/draw")
+    assert status == 200, body
+    return meeting_id
 
 
 async def expert_accounts(services, meeting_id: str) -> dict[str, dict]:

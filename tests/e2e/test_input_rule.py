@@ -5,7 +5,6 @@ over every form of the web pages; LIKE wildcards; expected_version 0; service st
 import itertools
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -29,7 +28,7 @@ from tests.e2e.case_steps import (
 )
 from tests.e2e.forms import Form, forms_of, multipart, shown
 from tests.e2e.identity_helpers import Client, applicant_fields, create_person, xlsx
-from tests.e2e.meeting_helpers import expert_accounts, expert_client, setting
+from tests.e2e.meeting_helpers import drawn_meeting, expert_accounts, expert_client, setting
 from tests.e2e.people import signed_in
 from tests.support.meetings import results_outside
 
@@ -278,16 +277,7 @@ async def _meeting_pages(cast, gateway, services, clock) -> list[tuple[Client, s
     """A drawn meeting of a committee of its own: its secretary's forms, an expert's."""
     world = await setting(gateway, services)
     cast.extra += [world.secretary, world.department, world.operator, world.applicant]
-    status, body = await world.secretary.api(
-        "POST",
-        "/api/meetings",
-        {"round_id": "2026", "meets_on": (clock.today() + timedelta(days=7)).isoformat(),
-         "starts_at": "09:00", "place": "会议室", "size": "3"},
-    )  # fmt: skip
-    assert status == 201, body
-    meeting = body["meeting_id"]
-    await world.secretary.api("POST", f"/api/meetings/{meeting}/cases", {"everything": True})
-    await world.secretary.api("POST", f"/api/meetings/{meeting}/draw")
+    meeting = await drawn_meeting(world.secretary, clock.today())
     users = await expert_accounts(services, meeting)
     seated, user = next(iter(users.items()))
     expert = await expert_client(gateway, services, user)

@@ -42,7 +42,7 @@ from tests.e2e.identity_helpers import (
     register_admin,
     sms_code,
 )
-from tests.e2e.meeting_helpers import expert_accounts, expert_client, setting
+from tests.e2e.meeting_helpers import drawn_meeting, expert_accounts, expert_client, setting
 from tests.e2e.people import new_unit, reviewers, signed_in
 from tests.support.experts import expert_form
 from tests.support.experts import mobile as random_mobile
@@ -224,20 +224,7 @@ async def build(gateway, services, clock, sms_outbox) -> World:
     # a review meeting of a committee of its own, drawn: its members, a seated expert
     meeting_world = await setting(gateway, services)
     world.clients += [meeting_world.department, meeting_world.operator, meeting_world.applicant]
-    status, body = await meeting_world.secretary.api(
-        "POST",
-        "/api/meetings",
-        {"round_id": "2026", "meets_on": (clock.today() + timedelta(days=7)).isoformat(),
-         "starts_at": "09:00", "place": "会议室", "size": "3"},
-    )  # fmt: skip
-    assert status == 201, body
-    meeting_id = body["meeting_id"]
-    status, body = await meeting_world.secretary.api(
-        "POST", f"/api/meetings/{meeting_id}/cases", {"everything": True}
-    )
-    assert status == 200, body
-    status, body = await meeting_world.secretary.api("POST", f"/api/meetings/{meeting_id}/draw")
-    assert status == 200, body
+    meeting_id = await drawn_meeting(meeting_world.secretary, clock.today())
     users = await expert_accounts(services, meeting_id)
     expert = await expert_client(gateway, services, next(iter(users.values())))
 
