@@ -12,6 +12,7 @@ from gateway import (
     api_certificates,
     api_documents,
     api_experts,
+    api_exports,
     api_identity,
     api_integrity,
     api_meetings,
@@ -30,6 +31,7 @@ from gateway.pages import (
     case_pages,
     certificate_pages,
     expert_pages,
+    export_pages,
     home_pages,
     integrity_pages,
     meeting_pages,
@@ -109,10 +111,12 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_audit.setup_audit_api(app)
     api_sms.setup_sms_api(app)
     api_meetings.setup_meetings_api(app)
+    api_exports.setup_exports_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
     print_pages.setup_routes(app)
+    export_pages.setup_routes(app)
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     integrity_pages.setup_routes(app)

@@ -55,6 +55,8 @@ LIMITS: dict[str, Limit] = {
         Limit("reauth", "user", 10, 900, "密码验证过于频繁"),
         # A job renders up to hundreds of pages on the shared render pool.
         Limit("print_job", "user", 30, 600, "提交打印任务过于频繁"),
+        # An export reads a whole list (up to a million rows) and builds a file of it.
+        Limit("export_job", "user", 30, 600, "导出过于频繁"),
         # Public certificate verification: an employer checks a few, an HR system its batch
         # slowly; guessing a code (31^8) or walking the numbers for names does not get far.
         Limit("verify", "client address", 60, 600, "证书查询过于频繁"),

@@ -151,6 +151,7 @@ async def work_list(request: web.Request) -> web.Response:
         "filtered": any(query[name] for name in FILTERS),
         "back": request.path_qs,
         "list_query": urlencode({"list": work.key, **_filters_only(query), "tab": query["tab"]}),
+        "export_filters": {"list": work.key, "tab": query["tab"], **_filters_only(query)},
     }
     return render(request, "cases/work_list.html", context)
 

@@ -10,6 +10,7 @@ from services.cases.handlers import (
     committee_rules,
     expert_import,
     experts,
+    exports,
     integrity,
     meeting_draw,
     meeting_vote,
@@ -38,6 +39,8 @@ from shared.topology import Names
 def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc = RpcRouter("cases", deps=deps)
     rpc.serve(contract.PERSONAL_UNMASK, personal.unmask)
+    rpc.serve(contract.EXPORT_COUNT, exports.count)
+    rpc.serve(contract.EXPORT_BUILD, exports.build_export)
     rpc.serve(contract.REF_ALL, reference.all_reference)
     rpc.serve(contract.REF_SAVE_ROUND, reference.save_round)
     rpc.serve(contract.REF_SAVE_REVIEW_TYPE, reference.save_review_type)

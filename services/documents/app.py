@@ -4,9 +4,11 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from services.documents.exports import ExportJobRunner, ExportSettings, purge_expired
 from services.documents.handlers import (
     audit_trail,
     certificates,
+    exports,
     files,
     meetings,
     print_jobs,
@@ -35,15 +37,18 @@ class DocumentsDeps:
     in_flight: dict[tuple[str, str], asyncio.Future] = field(default_factory=dict)
     jobs: JobSettings | None = None  # print jobs at once, lease, attempts (ZC_PRINT_*)
     runner: PrintJobRunner | None = None
+    exports: ExportSettings | None = None  # Excel exports at once, lease, keeping (ZC_EXPORT_*)
+    export_runner: ExportJobRunner | None = None
     rate_limits: RateLimiter = field(default_factory=RateLimiter)  # print jobs per user
     certificates: CertificateSettings = field(default_factory=CertificateSettings)
     signing_keys: SigningKeys | None = None  # checked at start (ZC_SIGNING_*)
 
 
-SWEEP_INTERVAL = 300.0  # seconds between purges of the print-job rate counters
+SWEEP_INTERVAL = 300.0  # seconds between purges of the rate counters and of expired exports
 
 
 async def sweep_rate_counts(pool, deps: DocumentsDeps) -> int:
+    await purge_expired(pool, (deps.exports or ExportSettings()).keep_hours)
     async with pool.acquire() as conn:
         return await sweep(conn, datetime.now(UTC), deps.rate_limits.table)
 
@@ -59,6 +64,11 @@ def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc.serve(contract.DOCUMENTS_READERS, audit_trail.readers)
     rpc.serve(contract.MEETINGS_PDF, meetings.meeting_pdf)
     rpc.serve(contract.CERTIFICATES_READ, certificates.read_certificate)
+    rpc.serve(contract.EXPORTS_START, exports.start)
+    rpc.serve(contract.EXPORTS_JOB, exports.get_job)
+    rpc.serve(contract.EXPORTS_READ, exports.read)
+    rpc.serve(contract.EXPORTS_PROGRESS, exports.progress)
+    rpc.serve(contract.EXPORTS_PART, exports.part)
     return rpc
 
 
@@ -105,8 +115,19 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
             deps.jobs or JobSettings(),
         )
         await deps.runner.start()
+        deps.export_runner = ExportJobRunner(
+            service.pool,
+            service.settings.database_url,
+            service.name,
+            deps,
+            deps.exports or ExportSettings(),
+        )
+        await deps.export_runner.start()
 
     async def stop_jobs(_service: Service) -> None:
+        if deps.export_runner is not None:
+            await deps.export_runner.stop()
+            deps.export_runner = None
         if deps.runner is not None:
             await deps.runner.stop()
             deps.runner = None

@@ -40,7 +40,7 @@ ACTIONS: dict[str, str] = {
     "document.read": "查看 PDF 文档",
     "print.request": "提交打印",
     "print.done": "打印完成",
-    "export": "导出",  # no export exists yet: reserved for the first one
+    "export": "导出Excel",
     "audit.purge": "清理过期审计记录",
     # part 2 of issue 14 writes these (docs/audit.md)
     "personal.unmask": "显示完整号码",
@@ -79,6 +79,7 @@ OBJECT_TYPES: dict[str, str] = {
     "file": "扫描件",
     "document": "PDF 文档",
     "print_job": "打印任务",
+    "export": "导出任务",
     "audit_log": "审计日志",
     "enrolment": "参保登记",
     "expert": "评审专家",

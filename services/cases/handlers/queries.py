@@ -115,7 +115,7 @@ class _ListQuery:
         )
 
 
-def _list_query(params: ListedCases, actor: Actor) -> _ListQuery:
+def work_list_query(params: ListedCases, actor: Actor) -> _ListQuery:
     work_list = WORK_LISTS.get(params.list)
     if work_list is None or work_list not in lists_for(actor):
         raise RpcError("not_found", "没有这个业务列表", 404)
@@ -141,7 +141,7 @@ def _list_query(params: ListedCases, actor: Actor) -> _ListQuery:
 
 
 async def list_cases(params: ListCases, ctx: CallContext) -> dict:
-    query = _list_query(params, ctx.actor)
+    query = work_list_query(params, ctx.actor)
     total = await ctx.pool.fetchval(query.count_sql(), *query.args)
     rows = await ctx.pool.fetch(
         query.rows_sql(LIST_COLUMNS, params.page_size, (params.page - 1) * params.page_size),
@@ -165,7 +165,7 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
 
 async def list_ids(params: ListedCases, ctx: CallContext) -> dict:
     """Every case of a list as case.list orders it, up to MAX_LISTED_IDS: 全部打印's selection."""
-    query = _list_query(params, ctx.actor)
+    query = work_list_query(params, ctx.actor)
     total = await ctx.pool.fetchval(query.count_sql(), *query.args)
     rows = await ctx.pool.fetch(query.rows_sql("c.id", MAX_LISTED_IDS), *query.args)
     return {"ids": [str(r["id"]) for r in rows], "total": total, "limit": MAX_LISTED_IDS}

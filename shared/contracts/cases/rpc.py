@@ -13,6 +13,7 @@ from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
 from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
 from shared.contracts.cases.work_lists import ListSort
+from shared.contracts.exports import owner_methods
 from shared.contracts.personal import unmask_method
 
 SERVICE = "cases"
@@ -639,10 +640,14 @@ EXPERT_IMPORT_TEMPLATE = _method(
 
 PERSONAL_UNMASK = unmask_method(SERVICE)
 
+EXPORT_COUNT, EXPORT_BUILD = owner_methods(SERVICE)
+
 API = ServiceApi(
     SERVICE,
     (
         PERSONAL_UNMASK,
+        EXPORT_COUNT,
+        EXPORT_BUILD,
         REF_ALL,
         REF_SAVE_ROUND,
         REF_SAVE_REVIEW_TYPE,

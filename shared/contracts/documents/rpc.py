@@ -11,6 +11,7 @@ from shared.contracts.documents.certificates import CERTIFICATES_READ
 from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
+from shared.contracts.exports import documents_methods
 
 SERVICE = "documents"
 MAX_SNAPSHOTS = 500  # documents.render
@@ -155,6 +156,8 @@ DOCUMENTS_READERS = _method(
     "Who read or printed a case's scans and PDFs, for its applicant (audit trail)",
 )
 
+EXPORTS_START, EXPORTS_JOB, EXPORTS_READ, EXPORTS_PROGRESS, EXPORTS_PART = documents_methods()
+
 API = ServiceApi(
     SERVICE,
     (
@@ -167,5 +170,10 @@ API = ServiceApi(
         DOCUMENTS_READERS,
         MEETINGS_PDF,
         CERTIFICATES_READ,
+        EXPORTS_START,
+        EXPORTS_JOB,
+        EXPORTS_READ,
+        EXPORTS_PROGRESS,
+        EXPORTS_PART,
     ),
 )

@@ -1,0 +1,46 @@
+"""The lists that can be exported (导出Excel), who owns each and which filters it takes: the
+list's own query model, so an export is asked for exactly as its page is. Pure."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.contracts.cases.rpc import ListedCases
+
+PAGING = ("page", "page_size")  # a list page's keys that an export ignores
+# Filters that may hold an ID number (a search by name or number): masked in the audit trail.
+PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True)
+class ExportList:
+    key: str
+    owner: str  # the service that keeps the rows and builds the file
+    title: str
+    filters: type[BaseModel]  # the list's own query model (its paging keys are ignored)
+
+
+EXPORT_LISTS: dict[str, ExportList] = {
+    e.key: e for e in (ExportList("work", "cases", "业务列表", ListedCases),)
+}
+
+
+class UnknownFilters(ValueError):
+    """Query keys the list does not take: refused rather than ignored, so an export is never
+    wider than the person meant."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.fields = {name: "该列表没有这个查询条件" for name in names}
+
+
+def filters_of(key: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The filters as the list's model reads them, paging left out. KeyError: no such list;
+    UnknownFilters; pydantic's ValidationError: a value the list does not take."""
+    export = EXPORT_LISTS[key]
+    unknown = sorted(set(given) - set(export.filters.model_fields) - set(PAGING))
+    if unknown:
+        raise UnknownFilters(unknown)
+    model = export.filters.model_validate({k: v for k, v in given.items() if k not in PAGING})
+    return {k: v for k, v in model.model_dump(mode="json").items() if k not in PAGING}
