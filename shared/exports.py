@@ -25,11 +25,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import xlsxwriter
+from pydantic import ValidationError
 
 from shared.clock import SHENZHEN
 from shared.contracts.documents.rpc import EXPORTS_PART, EXPORTS_PROGRESS
-from shared.contracts.exports import PART_BYTES, BuildExport
-from shared.rpc import CallContext, RpcError
+from shared.contracts.export_lists import EXPORT_LISTS, UnknownFilters, filters_of
+from shared.contracts.exports import MAX_EXPORT_ROWS, PART_BYTES, BuildExport, ExportQuery
+from shared.rpc import CallContext, RpcError, invalid_input
 
 CHUNK = 2000  # rows fetched from the cursor and written at a time
 PROGRESS_SECONDS = 0.5  # the documents job hears how far the file got at most this often
@@ -127,14 +129,48 @@ def _sheet_name(title: str) -> str:
     return title[:SHEET_NAME_MAX] or "Sheet1"
 
 
-async def build(ctx: CallContext, params: BuildExport, source: Source) -> dict:
+# --- the owner's two methods ---
+
+SourceOf = Callable[[dict, CallContext], Source]  # a list's filters and the caller: its source
+
+
+def export_methods(owner: str, sources: dict[str, SourceOf], client_of: Callable):
+    """`export.count` and `export.build` of a service that owns the lists in `sources`;
+    `client_of(ctx)` is its RpcClient to documents."""
+
+    def source_of(params: ExportQuery, ctx: CallContext) -> Source:
+        export = EXPORT_LISTS.get(params.list)
+        if export is None or export.owner != owner or params.list not in sources:
+            raise RpcError("not_found", "没有这个可导出的列表", 404)
+        try:
+            filters = filters_of(params.list, params.filters)
+        except UnknownFilters as unknown:
+            raise RpcError("invalid_input", "查询条件有误", 422, unknown.fields) from None
+        except ValidationError as error:
+            raise invalid_input(error) from None
+        return sources[params.list](filters, ctx)
+
+    async def count(params: ExportQuery, ctx: CallContext) -> dict:
+        source = source_of(params, ctx)
+        rows = await ctx.pool.fetchval(source.count_sql, *source.args)
+        if rows > MAX_EXPORT_ROWS:
+            raise too_many(rows, MAX_EXPORT_ROWS)
+        return {"rows": rows, "title": source.title}
+
+    async def build_export(params: BuildExport, ctx: CallContext) -> dict:
+        return await build(ctx, params, source_of(params, ctx), client_of(ctx))
+
+    return count, build_export
+
+
+async def build(ctx: CallContext, params: BuildExport, source: Source, client) -> dict:
     """Build the file of `source` and send it to the documents job `params` names."""
     with tempfile.TemporaryDirectory(prefix="zc-export-") as tmpdir:
         path = os.path.join(tmpdir, "export.xlsx")
         sheet = await asyncio.to_thread(Sheet, path, source.title, source.columns, tmpdir)
-        rows = await _write_rows(ctx, params, source, sheet)
+        rows = await _write_rows(ctx, params, source, sheet, client)
         await asyncio.to_thread(sheet.close)
-        parts, size, sha256 = await _send(ctx, params, path)
+        parts, size, sha256 = await _send(ctx, params, path, client)
     return {
         "rows": rows,
         "parts": parts,
@@ -144,9 +180,9 @@ async def build(ctx: CallContext, params: BuildExport, source: Source) -> dict:
     }
 
 
-async def _write_rows(ctx: CallContext, params: BuildExport, source: Source, sheet: Sheet) -> int:
+async def _write_rows(ctx: CallContext, params: BuildExport, source: Source, sheet, client) -> int:
     """Fetch a chunk while the thread writes the one before; one snapshot for the whole list."""
-    progress = _Progress(ctx, params)
+    progress = _Progress(ctx, params, client)
     writing: asyncio.Future | None = None
     async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
         cursor = await conn.cursor(source.sql, *source.args)
@@ -168,6 +204,7 @@ async def _write_rows(ctx: CallContext, params: BuildExport, source: Source, she
 class _Progress:
     ctx: CallContext
     params: BuildExport
+    client: Any
     last: float = 0.0
 
     async def report(self, rows: int, final: bool = False) -> None:
@@ -176,10 +213,10 @@ class _Progress:
             return
         self.last = now
         progress = {"job_id": self.params.job_id, "attempt": self.params.attempt, "rows": rows}
-        await self.ctx.deps.peers.invoke(EXPORTS_PROGRESS, progress, self.ctx.actor)
+        await self.client.invoke(EXPORTS_PROGRESS, progress, self.ctx.actor)
 
 
-async def _send(ctx: CallContext, params: BuildExport, path: str) -> tuple[int, int, str]:
+async def _send(ctx: CallContext, params: BuildExport, path: str, client) -> tuple[int, int, str]:
     """The finished file to documents, a part at a time; a refused part (the job was taken
     over by another attempt, or expired) stops the build."""
     digest = hashlib.sha256()
@@ -195,7 +232,7 @@ async def _send(ctx: CallContext, params: BuildExport, path: str) -> tuple[int, 
                 "seq": seq,
                 "content_base64": base64.b64encode(content).decode(),
             }
-            await ctx.deps.peers.invoke(EXPORTS_PART, part, ctx.actor)
+            await client.invoke(EXPORTS_PART, part, ctx.actor)
             seq += 1
     return seq, size, digest.hexdigest()
 

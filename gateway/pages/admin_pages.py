@@ -46,6 +46,7 @@ async def reviewers(request: web.Request) -> web.Response:
         "roles": REVIEWER_ROLES,
         "statuses": STATUSES,
         "role_url": role_url,
+        "export_filters": params,
     }
     return render(request, "admin/reviewers.html", context)
 

@@ -93,6 +93,7 @@ async def people_list(request: web.Request) -> web.Response:
         return f"/unit/{people.kind}?" + urlencode({**query, "page": number})
 
     context = {"people": people, "query": query, "result": result, "pages": pages}
+    context["export_filters"] = params
     return render(request, "unit/people_list.html", {**context, "page_url": page_url})
 
 

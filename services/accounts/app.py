@@ -7,6 +7,7 @@ from services.accounts.handlers import (
     captchas,
     enrolments,
     experts,
+    exports,
     mobile,
     organisations,
     registration,
@@ -35,6 +36,8 @@ from shared.topology import Names
 def build_rpc(deps: AccountsDeps) -> RpcRouter:
     rpc = RpcRouter("accounts", deps=deps)
     rpc.serve(contract.PERSONAL_UNMASK, unmask.unmask)
+    rpc.serve(contract.EXPORT_COUNT, exports.count)
+    rpc.serve(contract.EXPORT_BUILD, exports.build_export)
     rpc.serve(contract.CAPTCHA_NEW, captchas.new_captcha)
     rpc.serve(contract.SMS_REQUEST_CODE, sms.request_code)
     rpc.serve(contract.SMS_CONFIRM_CODE, sms.confirm_code)

@@ -21,7 +21,7 @@ from shared import correlation
 from shared.audit import Entry, record
 from shared.contracts.export_lists import PERSONAL_FILTERS
 from shared.contracts.exports import owner_methods
-from shared.masks import mask_id_number
+from shared.masks import mask_id_number, mask_mobile
 from shared.rpc import Actor, RpcError
 from shared.wakeup import Wakeup
 
@@ -213,14 +213,23 @@ def export_entry(job, built: dict) -> Entry:
 
 
 def shown_filters(key: str, filters: dict) -> dict:
-    """The filters given (not the defaults' blanks), an ID number searched for masked: the
-    trail keeps no personal numbers."""
+    """The filters given (not the defaults' blanks), a number searched for masked: the trail
+    keeps no personal numbers."""
     personal = PERSONAL_FILTERS.get(key, ())
     return {
-        name: mask_id_number(value) if name in personal else value
+        name: masked_search(value) if name in personal else value
         for name, value in filters.items()
         if value not in ("", None)
     }
+
+
+def masked_search(text: str) -> str:
+    """A search box's text as the trail keeps it: an ID number or a mobile masked, a name as
+    typed."""
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 15:
+        return mask_id_number(text)
+    return mask_mobile(text) if digits >= 7 else text
 
 
 async def purge_expired(pool: asyncpg.Pool, keep_hours: float) -> int:

@@ -6,11 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.contracts.accounts.rpc import ListReviewers, ListUsers
 from shared.contracts.cases.rpc import ListedCases
 
 PAGING = ("page", "page_size")  # a list page's keys that an export ignores
 # Filters that may hold an ID number (a search by name or number): masked in the audit trail.
-PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {}
+PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {"people": ("q",)}
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,12 @@ class ExportList:
 
 
 EXPORT_LISTS: dict[str, ExportList] = {
-    e.key: e for e in (ExportList("work", "cases", "业务列表", ListedCases),)
+    e.key: e
+    for e in (
+        ExportList("work", "cases", "业务列表", ListedCases),
+        ExportList("people", "accounts", "经办人、申报人员", ListUsers),
+        ExportList("reviewers", "accounts", "评审机构账户", ListReviewers),
+    )
 }
 
 

@@ -85,16 +85,25 @@ async def create_reviewer(params: CreateReviewer, ctx: CallContext) -> dict:
 
 
 async def list_reviewers(params: ListReviewers, ctx: CallContext) -> dict:
-    require_role(ctx.actor, "sysadmin")
-    active = {"all": None, "active": True, "disabled": False}[params.status]
+    clause, args = reviewers_query(params, ctx.actor)
     rows = await ctx.pool.fetch(
-        "SELECT * FROM users WHERE role IN ('department', 'office', 'committee')"
-        " AND ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR active = $2)"
-        " ORDER BY role, org_name, username",
-        params.role,
-        active,
+        f"SELECT * FROM users WHERE {clause} ORDER BY {REVIEWERS_ORDER}", *args
     )
     return {"items": [user_view(r) for r in rows]}
+
+
+REVIEWERS_ORDER = "role, org_name, username"
+
+
+def reviewers_query(params: ListReviewers, actor) -> tuple[str, list]:
+    """The reviewer accounts as the sysadmin's list filters them (and its export)."""
+    require_role(actor, "sysadmin")
+    active = {"all": None, "active": True, "disabled": False}[params.status]
+    clause = (
+        "role IN ('department', 'office', 'committee')"
+        " AND ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR active = $2)"
+    )
+    return clause, [params.role, active]
 
 
 async def create_sysadmin(

@@ -88,8 +88,30 @@ def _clash(error: asyncpg.UniqueViolationError) -> dict[str, str]:
 
 
 async def list_users(params: ListUsers, ctx: CallContext) -> dict:
-    unit_id = require_unit(ctx.actor, *UNIT_ROLES)
-    if not may_manage(ctx.actor, params.role):
+    clause, args = people_query(params, ctx.actor)
+    total = await ctx.pool.fetchval(f"SELECT count(*) FROM users WHERE {clause}", *args)
+    rows = await ctx.pool.fetch(
+        f"SELECT * FROM users WHERE {clause} ORDER BY {PEOPLE_ORDER}"
+        f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
+        *args,
+    )
+
+    return {
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "items": [user_view(r) for r in rows],
+    }
+
+
+PEOPLE_ORDER = "created_at DESC, id"
+
+
+def people_query(params: ListUsers, actor) -> tuple[str, list]:
+    """The unit's people of a role the actor manages, as the list filters them: the WHERE
+    of users.list and of its export."""
+    unit_id = require_unit(actor, *UNIT_ROLES)
+    if not may_manage(actor, params.role):
         raise forbidden()
     where = ["unit_id = $1", "role = $2"]
     args: list = [unit_id, params.role]
@@ -104,20 +126,7 @@ async def list_users(params: ListUsers, ctx: CallContext) -> dict:
         )
     if params.status != "all":
         where.append(f"active = {'true' if params.status == 'active' else 'false'}")
-    clause = " AND ".join(where)
-    total = await ctx.pool.fetchval(f"SELECT count(*) FROM users WHERE {clause}", *args)
-    rows = await ctx.pool.fetch(
-        f"SELECT * FROM users WHERE {clause} ORDER BY created_at DESC, id"
-        f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
-        *args,
-    )
-
-    return {
-        "total": total,
-        "page": params.page,
-        "page_size": params.page_size,
-        "items": [user_view(r) for r in rows],
-    }
+    return " AND ".join(where), args
 
 
 async def get_user(params: UserRef, ctx: CallContext) -> dict:

@@ -6,45 +6,16 @@ and written by shared/exports.py. Personal numbers are in full for a role that m
 
 from collections.abc import Callable
 
-from pydantic import ValidationError
-
 from services.cases import sealed
 from services.cases.handlers.personal import CASE_READERS
 from services.cases.handlers.queries import JOINS, work_list_query
 from shared.contracts.accounts.rpc import MAX_UNIT_NAMES, UNITS_NAMES
 from shared.contracts.cases.rpc import ListedCases
-from shared.contracts.export_lists import EXPORT_LISTS, UnknownFilters, filters_of
-from shared.contracts.exports import MAX_EXPORT_ROWS, BuildExport, ExportQuery
-from shared.exports import Column, Source, build, excel_date, excel_time, too_many
+from shared.exports import Column, Source, SourceOf, excel_date, excel_time, export_methods
 from shared.masks import mask_id_number, mask_mobile
-from shared.rpc import Actor, CallContext, RpcError, invalid_input
+from shared.rpc import Actor, CallContext
 
 TAB_LABELS = {"todo": "待办业务", "done": "已办业务"}
-
-
-def _checked(params: ExportQuery) -> dict:
-    if params.list not in EXPORT_LISTS or EXPORT_LISTS[params.list].owner != "cases":
-        raise RpcError("not_found", "没有这个可导出的列表", 404)
-    try:
-        return filters_of(params.list, params.filters)
-    except UnknownFilters as unknown:
-        raise RpcError("invalid_input", "查询条件有误", 422, unknown.fields) from None
-    except ValidationError as error:
-        raise invalid_input(error) from None
-
-
-async def count(params: ExportQuery, ctx: CallContext) -> dict:
-    filters = _checked(params)
-    source = SOURCES[params.list](filters, ctx)
-    rows = await ctx.pool.fetchval(source.count_sql, *source.args)
-    if rows > MAX_EXPORT_ROWS:
-        raise too_many(rows, MAX_EXPORT_ROWS)
-    return {"rows": rows, "title": source.title}
-
-
-async def build_export(params: BuildExport, ctx: CallContext) -> dict:
-    filters = _checked(params)
-    return await build(ctx, params, SOURCES[params.list](filters, ctx))
 
 
 # --- full or masked ---
@@ -144,4 +115,5 @@ def work_source(filters: dict, ctx: CallContext) -> Source:
     )
 
 
-SOURCES: dict[str, Callable[[dict, CallContext], Source]] = {"work": work_source}
+SOURCES: dict[str, SourceOf] = {"work": work_source}
+count, build_export = export_methods("cases", SOURCES, lambda ctx: ctx.deps.peers)

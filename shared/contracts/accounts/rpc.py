@@ -17,6 +17,7 @@ from shared.contracts.accounts.vocabulary import (
     UserStatus,
 )
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.exports import owner_methods
 from shared.contracts.personal import unmask_method
 
 SERVICE = "accounts"
@@ -515,11 +516,14 @@ REVIEWERS_CREATE = _method(
 REVIEWERS_LIST = _method("reviewers.list", ListReviewers, ReviewerList, "The reviewer accounts")
 
 PERSONAL_UNMASK = unmask_method(SERVICE)
+EXPORT_COUNT, EXPORT_BUILD = owner_methods(SERVICE)
 
 API = ServiceApi(
     SERVICE,
     (
         PERSONAL_UNMASK,
+        EXPORT_COUNT,
+        EXPORT_BUILD,
         CAPTCHA_NEW,
         SMS_REQUEST_CODE,
         SMS_CONFIRM_CODE,
