@@ -94,6 +94,7 @@ async def library(request: web.Request) -> web.Response:
         return "/experts?" + urlencode({**params, "page": number})
 
     context = {"query": query, "result": result, "pages": pages, "page_url": page_url}
+    context["export_filters"] = params
     return render(request, "experts/list.html", context | await choices(request))
 
 

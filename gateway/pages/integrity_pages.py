@@ -96,6 +96,7 @@ async def _discredits(
         "page_url": lambda n: "/admin/discredits?" + urlencode(shown | {"page": n}),
         "failed": failed,
         "here": request.path_qs,
+        "export_filters": {k: v for k, v in query.items() if k != "page"},
     }
     return form_page(request, "integrity/discredits.html", values or {}, error, **context)
 
@@ -140,6 +141,7 @@ async def publicity_cases_page(request: web.Request) -> web.Response:
         "pages": pages,
         "phases": PHASES,
         "page_url": lambda n: "/objections?" + urlencode(shown | {"page": n}),
+        "export_filters": {k: v for k, v in query.items() if k != "page"},
     }
     return render(request, "integrity/publicity_cases.html", context)
 

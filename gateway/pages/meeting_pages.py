@@ -71,6 +71,7 @@ async def meetings(request: web.Request) -> web.Response:
     reference = await call(request, cases_rpc.REF_ALL) if is_sysadmin(request) else None
     committees = reference["committees"] if reference else []
     context = {"result": result, "query": query, "phases": PHASES, "committees": committees}
+    context["export_filters"] = params
     return render(request, "meetings/list.html", context)
 
 

@@ -7,11 +7,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.contracts.accounts.rpc import ListReviewers, ListUsers
-from shared.contracts.cases.rpc import ListedCases
+from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery
+from shared.contracts.cases.meetings import ListMeetings
+from shared.contracts.cases.rpc import ListedCases, ListExperts
 
 PAGING = ("page", "page_size")  # a list page's keys that an export ignores
 # Filters that may hold an ID number (a search by name or number): masked in the audit trail.
-PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {"people": ("q",)}
+PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {
+    "people": ("q",),
+    "experts": ("q",),
+    "discredits": ("q",),
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,10 @@ EXPORT_LISTS: dict[str, ExportList] = {
     e.key: e
     for e in (
         ExportList("work", "cases", "业务列表", ListedCases),
+        ExportList("experts", "cases", "评审专家库", ListExperts),
+        ExportList("meetings", "cases", "评审会议", ListMeetings),
+        ExportList("discredits", "cases", "失信记录", ListDiscredits),
+        ExportList("objections", "cases", "公示与异议", PublicityCasesQuery),
         ExportList("people", "accounts", "经办人、申报人员", ListUsers),
         ExportList("reviewers", "accounts", "评审机构账户", ListReviewers),
     )

@@ -144,7 +144,29 @@ TERM_COMPARISON = {ExpertStatus.ACTIVE: ">=", ExpertStatus.EXPIRED: "<"}  # term
 
 
 async def list_experts(params: ListExperts, ctx: CallContext) -> dict:
-    own = keeper(ctx.actor)
+    condition, args = experts_query(params, ctx.actor, ctx.deps.clock.today())
+    total = await ctx.pool.fetchval(f"SELECT count(*) FROM experts e WHERE {condition}", *args)
+    offset = (params.page - 1) * params.page_size
+    rows = await ctx.pool.fetch(
+        f"{SELECT} WHERE {condition} ORDER BY {EXPERTS_ORDER}"
+        f" LIMIT {params.page_size} OFFSET {offset}",
+        *args,
+    )
+    today = ctx.deps.clock.today()
+    return {
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "items": [row_view(r, today) for r in rows],
+    }
+
+
+EXPERTS_ORDER = "e.removed_on IS NOT NULL, e.name, e.id"
+
+
+def experts_query(params: ListExperts, actor: Actor, today: date) -> tuple[str, list]:
+    """The library's entries as its page filters them (and its export): a condition on `e`."""
+    own = keeper(actor)
     where, args = ["true"], []
 
     def arg(value) -> str:
@@ -162,28 +184,13 @@ async def list_experts(params: ListExperts, ctx: CallContext) -> dict:
         where.append("e.removed_on IS NOT NULL")
     elif params.status:
         compare = TERM_COMPARISON[ExpertStatus(params.status)]
-        today = arg(ctx.deps.clock.today())
-        where.append(f"e.removed_on IS NULL AND e.term_ends_on {compare} {today}")
+        where.append(f"e.removed_on IS NULL AND e.term_ends_on {compare} {arg(today)}")
     if params.q.strip():
         # an ID number is found whole, by its blind index: the column holds it sealed
         found = arg(like_pattern(params.q.strip()))
         index = arg(blind_id(params.q.strip().upper()))
         where.append(f"(e.name ILIKE {found} OR e.id_number_index = {index})")
-    condition = " AND ".join(where)
-    total = await ctx.pool.fetchval(f"SELECT count(*) FROM experts e WHERE {condition}", *args)
-    offset = (params.page - 1) * params.page_size
-    rows = await ctx.pool.fetch(
-        f"{SELECT} WHERE {condition} ORDER BY e.removed_on IS NOT NULL, e.name, e.id"
-        f" LIMIT {arg(params.page_size)} OFFSET {arg(offset)}",
-        *args,
-    )
-    today = ctx.deps.clock.today()
-    return {
-        "total": total,
-        "page": params.page,
-        "page_size": params.page_size,
-        "items": [row_view(r, today) for r in rows],
-    }
+    return " AND ".join(where), args
 
 
 async def get_expert(params: ExpertRef, ctx: CallContext) -> dict:

@@ -6,11 +6,27 @@ and written by shared/exports.py. Personal numbers are in full for a role that m
 
 from collections.abc import Callable
 
-from services.cases import sealed
+from services.cases import discredits, sealed
+from services.cases.domain.experts import status_on
+from services.cases.domain.objections import phase_of as phase_of_case
+from services.cases.handlers.experts import EXPERTS_ORDER, experts_query
+from services.cases.handlers.experts import SELECT as EXPERTS_SELECT
+from services.cases.handlers.integrity import DISCREDITS_ORDER, discredits_query
+from services.cases.handlers.meetings import MEETINGS_ORDER, meetings_query
+from services.cases.handlers.objections import (
+    PUBLICITY_COLUMNS,
+    PUBLICITY_JOINS,
+    PUBLICITY_ORDER,
+    publicity_query,
+)
 from services.cases.handlers.personal import CASE_READERS
 from services.cases.handlers.queries import JOINS, work_list_query
+from services.cases.meeting_repository import MEETING, phase_of
 from shared.contracts.accounts.rpc import MAX_UNIT_NAMES, UNITS_NAMES
-from shared.contracts.cases.rpc import ListedCases
+from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery, PublicityPhase
+from shared.contracts.cases.meetings import ListMeetings
+from shared.contracts.cases.rpc import ListedCases, ListExperts
+from shared.contracts.cases.vocabulary import CaseState
 from shared.exports import Column, Source, SourceOf, excel_date, excel_time, export_methods
 from shared.masks import mask_id_number, mask_mobile
 from shared.rpc import Actor, CallContext
@@ -115,5 +131,213 @@ def work_source(filters: dict, ctx: CallContext) -> Source:
     )
 
 
-SOURCES: dict[str, SourceOf] = {"work": work_source}
+# --- 评审专家库 (a committee's secretary its own, the sysadmin every committee's) ---
+
+EXPERT_COLUMNS = (
+    Column("姓名", width=10),
+    Column("身份证号", width=20),
+    Column("手机号码", width=13),
+    Column("工作单位", width=28),
+    Column("系列", width=14),
+    Column("专业", width=16),
+    Column("职称级别", width=8),
+    Column("评委会", width=28),
+    Column("入库日期", "date", 12),
+    Column("任期截止", "date", 12),
+    Column("状态", width=8),
+    Column("出库日期", "date", 12),
+)
+
+
+def experts_source(filters: dict, ctx: CallContext) -> Source:
+    today = ctx.deps.clock.today()
+    condition, args = experts_query(ListExperts.model_validate(filters), ctx.actor, today)
+
+    def convert(r) -> tuple:
+        # only the keepers list the library, and they may see its numbers (显示完整号码)
+        return (
+            r["name"],
+            sealed.unseal(r["id_number"], sealed.EXPERT_ID_NUMBER),
+            sealed.unseal(r["mobile"], sealed.EXPERT_MOBILE),
+            r["unit_name"],
+            r["series_name"],
+            r["speciality"],
+            r["title_level"],
+            r["committee_name"],
+            r["joined_on"],
+            r["term_ends_on"],
+            status_on(r["term_ends_on"], r["removed_on"], today).label,
+            r["removed_on"],
+        )
+
+    return Source(
+        title="评审专家库",
+        columns=EXPERT_COLUMNS,
+        sql=f"{EXPERTS_SELECT} WHERE {condition} ORDER BY {EXPERTS_ORDER}",
+        args=args,
+        convert=convert,
+        full_fields=["id_number", "mobile"],
+        count_sql=f"SELECT count(*) FROM experts e WHERE {condition}",
+    )
+
+
+# --- 评审会议 (the keeper's) ---
+
+MEETING_COLUMNS = (
+    Column("会议日期", "date", 12),
+    Column("开始时间", width=8),
+    Column("评委会", width=28),
+    Column("日常工作部门", width=18),
+    Column("评审年度", width=12),
+    Column("地点", width=24),
+    Column("人数", "number", 6),
+    Column("申报", "number", 6),
+    Column("状态", width=10),
+    Column("创建时间", "datetime", 17),
+)
+
+
+def meetings_source(filters: dict, ctx: CallContext) -> Source:
+    condition, args = meetings_query(ListMeetings.model_validate(filters), ctx.actor)
+
+    def convert(r) -> tuple:
+        return (
+            r["meets_on"],
+            r["starts_at"].strftime("%H:%M"),
+            r["committee_name"],
+            r["department_name"],
+            r["round_name"],
+            r["place"],
+            r["size"],
+            r["case_count"],
+            phase_of(r).label,
+            excel_time(r["created_at"]),
+        )
+
+    return Source(
+        title="评审会议",
+        columns=MEETING_COLUMNS,
+        sql=f"{MEETING} WHERE {condition} ORDER BY {MEETINGS_ORDER}",
+        args=args,
+        convert=convert,
+        count_sql=f"SELECT count(*) FROM meetings m WHERE {condition}",
+    )
+
+
+# --- 失信记录 (the sysadmin's) ---
+
+DISCREDIT_COLUMNS = (
+    Column("姓名", width=10),
+    Column("身份证号", width=20),
+    Column("失信原因", width=36),
+    Column("记录开始", "date", 12),
+    Column("年限", "number", 6),
+    Column("记录截止", "date", 12),
+    Column("状态", width=8),
+    Column("记录部门", width=18),
+    Column("记录人", width=10),
+    Column("记录时间", "datetime", 17),
+    Column("业务编号", width=18),
+    Column("终止时间", "datetime", 17),
+    Column("终止人", width=10),
+    Column("终止原因", width=24),
+)
+
+
+def discredits_source(filters: dict, ctx: CallContext) -> Source:
+    today = ctx.deps.clock.today()
+    clause, args = discredits_query(ListDiscredits.model_validate(filters), ctx, today)
+
+    def convert(r) -> tuple:
+        # only the sysadmin lists them, and may see the number (显示完整号码)
+        return (
+            r["name"],
+            sealed.unseal(r["id_number"], sealed.DISCREDIT_ID_NUMBER),
+            r["reason"],
+            r["starts_on"],
+            r["years"],
+            r["last_day"],
+            discredits.status_of(r, today).label,
+            r["department"],
+            r["recorded_by_name"],
+            excel_time(r["recorded_at"]),
+            r["case_no"],
+            excel_time(r["ended_at"]),
+            r["ended_by_name"],
+            r["end_reason"],
+        )
+
+    return Source(
+        title="失信记录",
+        columns=DISCREDIT_COLUMNS,
+        sql=(
+            f"SELECT {discredits.COLUMNS} FROM {discredits.FROM} WHERE {clause}"
+            f" ORDER BY {DISCREDITS_ORDER}"
+        ),
+        args=args,
+        convert=convert,
+        full_fields=["id_number"],
+        count_sql=f"SELECT count(*) FROM {discredits.FROM} WHERE {clause}",
+    )
+
+
+# --- 公示与异议 (the unit's and the department's cases under publicity) ---
+
+PUBLICITY_EXPORT_COLUMNS = (
+    Column("业务编号", width=18),
+    Column("姓名", width=10),
+    Column("专业技术资格", width=20),
+    Column("系列", width=14),
+    Column("评委会", width=28),
+    Column("日常工作部门", width=18),
+    Column("公示阶段", width=10),
+    Column("公示开始", "date", 12),
+    Column("公示截止", "date", 12),
+    Column("业务状态", width=22),
+    Column("异议", "number", 6),
+    Column("待核实异议", "number", 8),
+)
+
+
+def publicity_source(filters: dict, ctx: CallContext) -> Source:
+    clause, args = publicity_query(PublicityCasesQuery.model_validate(filters), ctx.actor)
+
+    def convert(r) -> tuple:
+        phase = phase_of_case(CaseState(r["state"])) or PublicityPhase.POST
+        period = r[f"{phase.value}_publicity"] or {}
+        return (
+            r["case_no"],
+            r["applicant_name"],
+            r["qualification_name"],
+            r["series_name"],
+            r["committee_name"],
+            r["department_name"],
+            phase.label,
+            excel_date(period.get("start")),
+            excel_date(period.get("end")),
+            r["status_label"],
+            r["objections"],
+            r["open_objections"],
+        )
+
+    return Source(
+        title="公示与异议",
+        columns=PUBLICITY_EXPORT_COLUMNS,
+        sql=(
+            f"SELECT {PUBLICITY_COLUMNS} FROM cases c{PUBLICITY_JOINS} WHERE {clause}"
+            f" ORDER BY {PUBLICITY_ORDER}"
+        ),
+        args=args,
+        convert=convert,
+        count_sql=f"SELECT count(*) FROM cases c WHERE {clause}",
+    )
+
+
+SOURCES: dict[str, SourceOf] = {
+    "work": work_source,
+    "experts": experts_source,
+    "meetings": meetings_source,
+    "discredits": discredits_source,
+    "objections": publicity_source,
+}
 count, build_export = export_methods("cases", SOURCES, lambda ctx: ctx.deps.peers)

@@ -44,19 +44,10 @@ REASON_LENGTH = 200
 async def list_meetings(params: ListMeetings, ctx: CallContext) -> dict:
     if ctx.actor.role == "expert":
         return await my_meetings(params, ctx)
-    own = keeper(ctx.actor)
-    where, args = ["true"], []
-    for column, value in (
-        ("m.committee_id", own or params.committee_id),
-        ("m.phase", params.phase),
-    ):
-        if value:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
-    condition = " AND ".join(where)
+    condition, args = meetings_query(params, ctx.actor)
     total = await ctx.pool.fetchval(f"SELECT count(*) FROM meetings m WHERE {condition}", *args)
     rows = await ctx.pool.fetch(
-        f"{MEETING} WHERE {condition} ORDER BY m.meets_on DESC, m.created_at DESC"
+        f"{MEETING} WHERE {condition} ORDER BY {MEETINGS_ORDER}"
         f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
         *args,
     )
@@ -66,6 +57,23 @@ async def list_meetings(params: ListMeetings, ctx: CallContext) -> dict:
         "page_size": params.page_size,
         "items": [meeting_row(r) for r in rows],
     }
+
+
+MEETINGS_ORDER = "m.meets_on DESC, m.created_at DESC"
+
+
+def meetings_query(params: ListMeetings, actor) -> tuple[str, list]:
+    """The keeper's meetings as the list filters them (and its export): a condition on `m`."""
+    own = keeper(actor)
+    where, args = ["true"], []
+    for column, value in (
+        ("m.committee_id", own or params.committee_id),
+        ("m.phase", params.phase),
+    ):
+        if value:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")
+    return " AND ".join(where), args
 
 
 async def get_meeting(params: MeetingRef, ctx: CallContext) -> dict:

@@ -309,21 +309,11 @@ def _case_fields(case) -> dict:
 
 async def publicity_cases(params: PublicityCasesQuery, ctx: CallContext) -> dict:
     """The caller's cases under publicity (unit, department), with their objections counted."""
-    visible, args = objection_visibility(ctx.actor, 1)
-    states = PHASE_STATES.get(params.phase) or [*PHASE_STATES["pre"], *PHASE_STATES["post"]]
-    args.append(states)
-    where = [visible, f"c.state = ANY(${len(args)}::text[])"]
-    if params.name.strip():
-        args.append(like_pattern(params.name.strip()))
-        where.append(f"c.applicant_name ILIKE ${len(args)}")
-    clause = " AND ".join(where)
+    clause, args = publicity_query(params, ctx.actor)
     total = await ctx.pool.fetchval(f"SELECT count(*) FROM cases c WHERE {clause}", *args)
     rows = await ctx.pool.fetch(
-        f"SELECT {_CASE_COLUMNS},"
-        " (SELECT count(*) FROM objections o WHERE o.case_id = c.id) AS objections,"
-        " (SELECT count(*) FROM objections o WHERE o.case_id = c.id AND o.finding IS NULL)"
-        f" AS open_objections FROM cases c{_JOINS} WHERE {clause}"
-        f" ORDER BY c.state, c.applicant_name, c.id LIMIT {params.page_size}"
+        f"SELECT {PUBLICITY_COLUMNS} FROM cases c{_JOINS} WHERE {clause}"
+        f" ORDER BY {PUBLICITY_ORDER} LIMIT {params.page_size}"
         f" OFFSET {(params.page - 1) * params.page_size}",
         *args,
     )
@@ -333,6 +323,28 @@ async def publicity_cases(params: PublicityCasesQuery, ctx: CallContext) -> dict
         "page_size": params.page_size,
         "items": [_publicity_row(r) for r in rows],
     }
+
+
+PUBLICITY_COLUMNS = (
+    f"{_CASE_COLUMNS},"
+    " (SELECT count(*) FROM objections o WHERE o.case_id = c.id) AS objections,"
+    " (SELECT count(*) FROM objections o WHERE o.case_id = c.id AND o.finding IS NULL)"
+    " AS open_objections"
+)
+PUBLICITY_ORDER = "c.state, c.applicant_name, c.id"
+PUBLICITY_JOINS = _JOINS
+
+
+def publicity_query(params: PublicityCasesQuery, actor) -> tuple[str, list]:
+    """The cases under publicity the actor takes objections on, as the list filters them."""
+    visible, args = objection_visibility(actor, 1)
+    states = PHASE_STATES.get(params.phase) or [*PHASE_STATES["pre"], *PHASE_STATES["post"]]
+    args.append(states)
+    where = [visible, f"c.state = ANY(${len(args)}::text[])"]
+    if params.name.strip():
+        args.append(like_pattern(params.name.strip()))
+        where.append(f"c.applicant_name ILIKE ${len(args)}")
+    return " AND ".join(where), args
 
 
 def _publicity_row(row) -> dict:
