@@ -162,5 +162,6 @@ async def sms_deliveries(request: web.Request) -> web.Response:
         "result": result,
         "lease": result["reconcile_lease_seconds"],
         "minutes": api_sms.UNCONFIRMED_MINUTES,
+        "export_filters": {"unconfirmed_minutes": api_sms.UNCONFIRMED_MINUTES},
     }
     return render(request, "admin/sms.html", context)

@@ -24,6 +24,7 @@ from services.notify.deliveries import (
 from services.notify.handlers import (
     codes,
     experts,
+    exports,
     notices,
     objections,
     operator,
@@ -39,9 +40,10 @@ from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITION
 from shared.contracts.cases.integrity import OBJECTION_FOUND
 from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
 from shared.contracts.notify import rpc as contract
-from shared.rpc import RpcRouter
+from shared.rpc import RpcClient, RpcRouter
 from shared.service import Service
 from shared.settings import Settings
+from shared.topology import Names
 from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class NotifyDeps:
     dispatcher: asyncio.Task | None = None
     # Deliveries this process is publishing right now: its reconciler leaves them alone.
     in_flight: set[uuid.UUID] = field(default_factory=set)
+    peers: RpcClient | None = None  # documents: an export's progress and file (导出Excel)
 
 
 def build_rpc(deps: NotifyDeps) -> RpcRouter:
@@ -63,6 +66,8 @@ def build_rpc(deps: NotifyDeps) -> RpcRouter:
     rpc.serve(contract.SMS_DELIVERY_STATUS, codes.delivery_status)
     rpc.serve(contract.SMS_UNSETTLED, operator.unsettled)
     rpc.serve(contract.PERSONAL_UNMASK, personal.unmask)
+    rpc.serve(contract.EXPORT_COUNT, exports.count)
+    rpc.serve(contract.EXPORT_BUILD, exports.build_export)
     return rpc
 
 
@@ -92,6 +97,13 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
             service.settings, fallback=bool(deps.settings.sms_fallback_provider)
         )
         await deps.gateway.start()
+        if deps.peers is None:
+            deps.peers = RpcClient(
+                service.settings.amqp_url,
+                Names(service.settings).rpc_queue,
+                service.settings.rpc_timeout,
+            )
+            await deps.peers.start()
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
     async def stop(_service: Service) -> None:
@@ -100,6 +112,9 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
             await asyncio.gather(deps.dispatcher, return_exceptions=True)
         if deps.gateway is not None:
             await deps.gateway.close()
+        if deps.peers is not None:
+            await deps.peers.close()
+            deps.peers = None
 
     def subscribe(service: Service) -> None:
         from services.notify.provider import receipts_queue

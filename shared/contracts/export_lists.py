@@ -10,6 +10,7 @@ from shared.contracts.accounts.rpc import ListReviewers, ListUsers
 from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery
 from shared.contracts.cases.meetings import ListMeetings
 from shared.contracts.cases.rpc import ListedCases, ListExperts
+from shared.contracts.notify.rpc import UnsettledQuery
 
 PAGING = ("page", "page_size")  # a list page's keys that an export ignores
 # Filters that may hold an ID number (a search by name or number): masked in the audit trail.
@@ -38,6 +39,7 @@ EXPORT_LISTS: dict[str, ExportList] = {
         ExportList("objections", "cases", "公示与异议", PublicityCasesQuery),
         ExportList("people", "accounts", "经办人、申报人员", ListUsers),
         ExportList("reviewers", "accounts", "评审机构账户", ListReviewers),
+        ExportList("sms", "notify", "短信发送情况", UnsettledQuery),
     )
 }
 

@@ -185,9 +185,7 @@ async def test_a_bad_filter_on_the_page_comes_back_as_a_message(cast):
     assert "未能导出" in page
 
 
-async def test_only_the_person_who_exported_sees_the_job_and_the_file(
-    gateway, services, cast
-):
+async def test_only_the_person_who_exported_sees_the_job_and_the_file(gateway, services, cast):
     await submitted(cast.applicant)
     job, _, _ = await exported(cast.operator, "work", {"list": "unit:3"})
     other = await member(gateway, services, cast, "unit_operator", "李经办")

@@ -3,11 +3,13 @@
 in the list's order and with its filters, and the keepers' numbers in full."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.cases.sealed import DISCREDIT_ID_NUMBER, blind_id, seal
+from services.notify.sealed import DELIVERY_MOBILE, sealed
+from shared.masks import mask_mobile
 from tests.e2e.case_steps import approved, case_of, must, new_cast
 from tests.e2e.export_helpers import day, exported, exported_from_page
 from tests.e2e.meeting_helpers import drawn_meeting, setting
@@ -119,3 +121,31 @@ async def test_each_list_is_its_keepers_to_export(committee, gateway, services):
         "POST", "/api/exports", {"list": "experts", "filters": {"status": "old"}}
     )
     assert status == 422 and "status" in body["error"]["fields"], body
+
+
+async def test_the_sysadmin_exports_the_unsettled_sms_with_the_full_mobiles(gateway, services):
+    now = datetime.now(UTC)
+    delivery = uuid.uuid4()
+    pool = services["notify"].pool
+    await pool.execute(
+        "INSERT INTO deliveries (id, kind, mobile, template, body, priority, status, attempts,"
+        " reconciliations, sending_since, expires_at, created_at, updated_at)"
+        " VALUES ($1, 'notice', $2, 'case.notice', '【测试】', 1, 'sent', 1, 0, $3, NULL, $3, $3)",
+        delivery,
+        sealed("13911112222", DELIVERY_MOBILE),
+        now - timedelta(minutes=40),
+    )
+    admin = await signed_in(gateway, services, "sysadmin")
+    try:
+        body = await listed(admin, "/api/admin/sms")
+        rows = await exported_from_page(admin, "sms", "/admin/sms", {"unconfirmed_minutes": "10"})
+        assert [mask_mobile(r["手机号码"]) for r in rows] == [
+            d["mobile"] for d in body["deliveries"]
+        ]
+        assert "13911112222" in [r["手机号码"] for r in rows]
+        status, page, _ = await admin.page("/admin/sms")
+        assert 'name="export" value="sms"' in page
+    finally:
+        await admin.close()
+        await pool.execute("DELETE FROM delivery_events WHERE delivery_id = $1", delivery)
+        await pool.execute("DELETE FROM deliveries WHERE id = $1", delivery)

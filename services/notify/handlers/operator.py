@@ -16,21 +16,30 @@ from shared.contracts.notify.rpc import UnsettledQuery
 from shared.masks import mask_mobile
 from shared.rpc import CallContext, RpcError
 
+# The page's rows and its export's: unsettled deliveries, the stuck ones first.
+UNSETTLED = (
+    "SELECT id, kind, mobile, status, attempts, reconciliations, sending_since,"
+    " updated_at, created_at, expires_at, last_error FROM deliveries"
+    " WHERE status = 'sending' OR (status = 'sent' AND updated_at <= $1)"
+    " ORDER BY status, reconciliations DESC, updated_at LIMIT $2"
+)
 
-async def unsettled(params: UnsettledQuery, ctx: CallContext) -> dict:
+
+def unsettled_args(params: UnsettledQuery, now) -> list:
+    return [now - timedelta(minutes=params.unconfirmed_minutes), params.limit]
+
+
+def require_sysadmin(ctx: CallContext) -> None:
     if ctx.actor.role != "sysadmin" or ctx.actor.user_id is None:
         raise RpcError("forbidden", "只有系统管理员可以查看短信发送情况", 403)
+
+
+async def unsettled(params: UnsettledQuery, ctx: CallContext) -> dict:
+    require_sysadmin(ctx)
     deps = ctx.deps
     now = deps.clock.now()
     settings = deps.settings
-    rows = await ctx.pool.fetch(
-        "SELECT id, kind, mobile, status, attempts, reconciliations, sending_since,"
-        " updated_at, created_at, expires_at, last_error FROM deliveries"
-        " WHERE status = 'sending' OR (status = 'sent' AND updated_at <= $1)"
-        " ORDER BY status, reconciliations DESC, updated_at LIMIT $2",
-        now - timedelta(minutes=params.unconfirmed_minutes),
-        params.limit,
-    )
+    rows = await ctx.pool.fetch(UNSETTLED, *unsettled_args(params, now))
     counts = await ctx.pool.fetch(
         "SELECT status, count(*) AS n, count(*) FILTER (WHERE reconciliations > $2) AS stuck"
         " FROM deliveries WHERE status = 'sending' OR (status = 'sent' AND updated_at <= $1)"

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.accounts.vocabulary import CodePurpose
 from shared.contracts.base import Method, Reply, ServiceApi
+from shared.contracts.exports import owner_methods
 from shared.contracts.personal import unmask_method
 
 SERVICE = "notify"
@@ -85,5 +86,16 @@ SMS_UNSETTLED = _method(
 )
 
 PERSONAL_UNMASK = unmask_method(SERVICE)
+EXPORT_COUNT, EXPORT_BUILD = owner_methods(SERVICE)
 
-API = ServiceApi(SERVICE, (SMS_SEND_CODE, SMS_DELIVERY_STATUS, SMS_UNSETTLED, PERSONAL_UNMASK))
+API = ServiceApi(
+    SERVICE,
+    (
+        SMS_SEND_CODE,
+        SMS_DELIVERY_STATUS,
+        SMS_UNSETTLED,
+        PERSONAL_UNMASK,
+        EXPORT_COUNT,
+        EXPORT_BUILD,
+    ),
+)
