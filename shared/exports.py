@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -62,6 +62,9 @@ class Source:
     prepare: Callable[[list], Awaitable[None]] | None = None
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
     count_sql: str = ""  # how many rows `sql` gives (the same args), as the list's page counts
+    # a list that is not one query (the audit trails merged): its rows a chunk at a time, in
+    # place of `sql`; its count is not known before it is written (0)
+    chunks: Callable[[], AsyncIterator[list]] | None = None
 
 
 def excel_time(value: datetime | None) -> datetime | None:
@@ -152,7 +155,7 @@ def export_methods(owner: str, sources: dict[str, SourceOf], client_of: Callable
 
     async def count(params: ExportQuery, ctx: CallContext) -> dict:
         source = source_of(params, ctx)
-        rows = await ctx.pool.fetchval(source.count_sql, *source.args)
+        rows = await ctx.pool.fetchval(source.count_sql, *source.args) if source.count_sql else 0
         if rows > MAX_EXPORT_ROWS:
             raise too_many(rows, MAX_EXPORT_ROWS)
         return {"rows": rows, "title": source.title}
@@ -181,23 +184,30 @@ async def build(ctx: CallContext, params: BuildExport, source: Source, client) -
 
 
 async def _write_rows(ctx: CallContext, params: BuildExport, source: Source, sheet, client) -> int:
-    """Fetch a chunk while the thread writes the one before; one snapshot for the whole list."""
+    """Fetch a chunk while the thread writes the one before."""
     progress = _Progress(ctx, params, client)
     writing: asyncio.Future | None = None
-    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(source.sql, *source.args)
-        while True:
-            records = await cursor.fetch(CHUNK)
-            if records and source.prepare is not None:
-                await source.prepare(records)
-            if writing is not None:
-                await writing
-                await progress.report(sheet.rows)
-            if not records:
-                break
-            writing = asyncio.ensure_future(asyncio.to_thread(sheet.write, records, source.convert))
+    async for records in source.chunks() if source.chunks else _cursor_chunks(ctx, source):
+        if source.prepare is not None:
+            await source.prepare(records)
+        if writing is not None:
+            await writing
+            await progress.report(sheet.rows)
+        if sheet.rows + len(records) > MAX_EXPORT_ROWS:
+            raise too_many(sheet.rows + len(records), MAX_EXPORT_ROWS)
+        writing = asyncio.ensure_future(asyncio.to_thread(sheet.write, records, source.convert))
+    if writing is not None:
+        await writing
     await progress.report(sheet.rows, final=True)
     return sheet.rows
+
+
+async def _cursor_chunks(ctx: CallContext, source: Source) -> AsyncIterator[list]:
+    """The rows of `source.sql` from a server-side cursor, in one snapshot."""
+    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = await conn.cursor(source.sql, *source.args)
+        while records := await cursor.fetch(CHUNK):
+            yield records
 
 
 @dataclass

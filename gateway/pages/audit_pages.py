@@ -11,18 +11,10 @@ from gateway.auth import login_required
 from gateway.pages.case_forms import local_time
 from gateway.web import call, render
 from shared.clock import SHENZHEN
-from shared.contracts.accounts.vocabulary import ROLE_LABELS
-from shared.contracts.audit import ACTIONS, OBJECT_TYPES
+from shared.contracts.audit import ACTIONS, ACTOR_LABELS, OBJECT_TYPES, SERVICE_LABELS
 from shared.contracts.cases import rpc as cases_rpc
 from shared.rpc import RpcError
 
-SERVICE_LABELS = {"accounts": "账户", "cases": "申报业务", "documents": "文档", "notify": "通知"}
-ACTOR_LABELS = {
-    **ROLE_LABELS,
-    "anonymous": "未登录",
-    "system": "系统命令",
-    "talent": "人才引进系统",
-}
 ACTION_GROUPS = (
     ("auth.", "登录与退出（全部）"),
     ("account.", "账户变更与查看（全部）"),
@@ -42,12 +34,19 @@ async def audit_page(request: web.Request) -> web.Response:
         if error.status != 422:
             raise
         return _page(request, values, None, error, 422)
-    return _page(request, values, merged)
+    return _page(request, values, merged, export_filters=_export_filters(params))
 
 
-def _page(request, values, merged, error: RpcError | None = None, status: int = 200):
+def _export_filters(params) -> dict:
+    """The search as 导出Excel takes it: the filters given, times as ISO (no paging)."""
+    given = params.model_dump(mode="json", exclude={"before_at", "before_seq", "limit"})
+    return {k: v for k, v in given.items() if v not in ("", None, [])}
+
+
+def _page(request, values, merged, error=None, status: int = 200, export_filters=None):
     filters = {k: v for k, v in values.items() if k in audit_trail.FILTERS and v}
     context = {
+        "export_filters": export_filters,
         "values": values,
         "errors": error.fields if error else {},
         "problem": error.message if error else None,

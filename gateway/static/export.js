@@ -12,10 +12,8 @@
 
   function show(job) {
     label.textContent = job.status_label;
-    if (job.total) {
-      if (bar) bar.value = Math.min(99, Math.round(100 * job.done / job.total));
-      if (count) count.textContent = "已写入 " + job.done + " / " + job.total + " 行";
-    }
+    if (job.total && bar) bar.value = Math.min(99, Math.round(100 * job.done / job.total));
+    if (count) count.textContent = "已写入 " + job.done + (job.total ? " / " + job.total : "") + " 行";
   }
 
   function showFinished() {

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from services.documents.exports import ExportJobRunner, ExportSettings, purge_expired
 from services.documents.handlers import (
+    audit_export,
     audit_trail,
     certificates,
     exports,
@@ -69,6 +70,8 @@ def build_rpc(deps: DocumentsDeps) -> RpcRouter:
     rpc.serve(contract.EXPORTS_READ, exports.read)
     rpc.serve(contract.EXPORTS_PROGRESS, exports.progress)
     rpc.serve(contract.EXPORTS_PART, exports.part)
+    rpc.serve(contract.EXPORT_COUNT, audit_export.count)
+    rpc.serve(contract.EXPORT_BUILD, audit_export.build_export)
     return rpc
 
 

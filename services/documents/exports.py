@@ -11,6 +11,7 @@ Finished files are deleted after `keep_hours`: they hold personal data.
 
 import asyncio
 import logging
+import re
 import uuid
 
 import asyncpg
@@ -223,13 +224,16 @@ def shown_filters(key: str, filters: dict) -> dict:
     }
 
 
+ID_NUMBER = re.compile(r"\d{15}|\d{17}[\dXx]")
+MOBILE = re.compile(r"1\d{10}")
+
+
 def masked_search(text: str) -> str:
-    """A search box's text as the trail keeps it: an ID number or a mobile masked, a name as
-    typed."""
-    digits = sum(ch.isdigit() for ch in text)
-    if digits >= 15:
-        return mask_id_number(text)
-    return mask_mobile(text) if digits >= 7 else text
+    """A search box's text as the trail keeps it: an ID number or a mobile masked, a name (or
+    an id, a username, a case number) as typed."""
+    if ID_NUMBER.fullmatch(text.strip()):
+        return mask_id_number(text.strip())
+    return mask_mobile(text.strip()) if MOBILE.fullmatch(text.strip()) else text
 
 
 async def purge_expired(pool: asyncpg.Pool, keep_hours: float) -> int:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from shared.contracts.accounts.vocabulary import ROLE_LABELS
 from shared.contracts.base import Reply
 from shared.contracts.cases.vocabulary import Action
 
@@ -90,6 +91,16 @@ OBJECT_TYPES: dict[str, str] = {
     "discredit": "失信记录",
     "objection": "异议",
     "delivery": "短信",
+}
+
+
+SERVICE_LABELS = {"accounts": "账户", "cases": "申报业务", "documents": "文档", "notify": "通知"}
+OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝"}
+ACTOR_LABELS = {  # who a row's actor was: a role, or one of those without an account
+    **ROLE_LABELS,
+    "anonymous": "未登录",
+    "system": "系统命令",
+    "talent": "人才引进系统",
 }
 
 

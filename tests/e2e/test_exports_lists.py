@@ -149,3 +149,33 @@ async def test_the_sysadmin_exports_the_unsettled_sms_with_the_full_mobiles(gate
         await admin.close()
         await pool.execute("DELETE FROM delivery_events WHERE delivery_id = $1", delivery)
         await pool.execute("DELETE FROM deliveries WHERE id = $1", delivery)
+
+
+async def test_the_sysadmin_exports_the_audit_search_merged_as_the_page_merges_it(
+    gateway, services, clock
+):
+    cast = await new_cast(gateway, services)
+    admin = await signed_in(gateway, services, "sysadmin")
+    try:
+        case_id = await approved(cast, clock)
+        await exported(cast.operator, "work", {"list": "unit:4"})
+        person = cast.operator.person["username"]
+        body = await listed(admin, f"/api/audit?person={person}&limit=200")
+        assert {r["service"] for r in body["rows"]} >= {"accounts", "cases", "documents"}
+        rows = await exported_from_page(
+            admin, "audit", f"/admin/audit?person={person}", {"person": person}
+        )
+        assert [(r["对象编号"], r["操作"]) for r in rows] == [
+            (r["object_id"], r["action_label"]) for r in body["rows"]
+        ]
+        assert isinstance(rows[0]["时间"], datetime) and rows[0]["用户名"] == person
+        assert case_id in [r["对象编号"] for r in rows]
+        status, page, _ = await admin.page(f"/admin/audit?person={person}")
+        assert f'name="person" value="{person}"' in page
+        status, body = await cast.operator.api(
+            "POST", "/api/exports", {"list": "audit", "filters": {}}
+        )
+        assert status == 403, body
+    finally:
+        await admin.close()
+        await cast.close()

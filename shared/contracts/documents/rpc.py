@@ -11,7 +11,7 @@ from shared.contracts.documents.certificates import CERTIFICATES_READ
 from shared.contracts.documents.meetings import MEETINGS_PDF
 from shared.contracts.documents.snapshots import SNAPSHOT_MODELS
 from shared.contracts.documents.vocabulary import KindKey
-from shared.contracts.exports import documents_methods
+from shared.contracts.exports import documents_methods, owner_methods
 
 SERVICE = "documents"
 MAX_SNAPSHOTS = 500  # documents.render
@@ -157,6 +157,7 @@ DOCUMENTS_READERS = _method(
 )
 
 EXPORTS_START, EXPORTS_JOB, EXPORTS_READ, EXPORTS_PROGRESS, EXPORTS_PART = documents_methods()
+EXPORT_COUNT, EXPORT_BUILD = owner_methods(SERVICE)  # the audit trails merged (审计日志)
 
 API = ServiceApi(
     SERVICE,
@@ -175,5 +176,7 @@ API = ServiceApi(
         EXPORTS_READ,
         EXPORTS_PROGRESS,
         EXPORTS_PART,
+        EXPORT_COUNT,
+        EXPORT_BUILD,
     ),
 )
