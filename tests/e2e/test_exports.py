@@ -2,11 +2,25 @@
 for row in its order, for each role, filter and sort; personal numbers as the role may see
 them; every export in the audit trail; bad filters refused before any job exists."""
 
+import uuid
 from datetime import datetime
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.case_steps import at_department, case_of, member, new_cast, submitted
+from gateway.keys import rpc_key
+from services.documents.exports import purge_expired
+from shared.contracts.documents.rpc import EXPORTS_PART, EXPORTS_PROGRESS
+from shared.rpc import RpcError
+from tests.e2e.case_steps import (
+    approved,
+    at_department,
+    case_of,
+    member,
+    must,
+    new_cast,
+    submitted,
+)
 from tests.e2e.export_helpers import day, exported, exported_from_page, finished
 from tests.e2e.people import signed_in
 
@@ -30,16 +44,10 @@ async def cast(gateway, services, clock):
 
 
 async def listed(client, query: dict) -> list[dict]:
-    status, body = await client.api("GET", "/api/cases?" + _query(query | {"page_size": 200}))
+    status, body = await client.api("GET", "/api/cases?" + urlencode(query | {"page_size": 200}))
     assert status == 200, body
     assert body["total"] == len(body["items"]), body["total"]
     return body["items"]
-
-
-def _query(params: dict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
 
 
 def as_listed(rows: list[dict]) -> list[dict]:
@@ -116,8 +124,6 @@ async def test_the_department_exports_its_list_and_the_unit_its_done_tab(cast, c
 
 
 async def test_the_publicity_end_is_a_date(cast, clock):
-    from tests.e2e.case_steps import approved, must
-
     case_id = await approved(cast, clock)
     await must(cast.operator, case_id, "start_pre_publicity")
     case = await case_of(cast.operator, case_id)
@@ -193,3 +199,58 @@ async def test_only_the_person_who_exported_sees_the_job_and_the_file(gateway, s
         status, body = await other.api("GET", path)
         assert status == 404, body
     assert (await finished(cast.operator, job["job_id"]))["status"] == "done"
+
+
+async def test_the_office_and_the_committee_export_their_lists(cast, clock):
+    at_office = await at_department(cast, clock, review_type_id="cxxrc")
+    await must(cast.department, at_office, "accept")
+    at_committee = await at_department(cast, clock)
+    for client, action in (
+        (cast.department, "accept"),
+        (cast.applicant, "print_declaration_form"),
+        (cast.department, "forward_to_committee"),
+    ):
+        await must(client, at_committee, action)
+    for client, key, case_id in (
+        (cast.office, "office:approval", at_office),
+        (cast.committee, "committee:review", at_committee),
+    ):
+        query = {"list": key, "sort": "name"}
+        items = await listed(client, query)
+        _, _, rows = await exported(client, "work", query)
+        assert as_listed(rows) == json_rows(items), key
+        assert (await case_of(client, case_id))["case_no"] in [r["业务编号"] for r in rows]
+
+
+async def test_a_part_from_an_attempt_that_lost_the_job_is_refused(gateway, cast):
+    await submitted(cast.applicant)
+    job, _, _ = await exported(cast.operator, "work", {"list": "unit:3"})
+    client = gateway.app[rpc_key]
+    for method, params in (
+        (EXPORTS_PROGRESS, {"rows": 1}),
+        (EXPORTS_PART, {"seq": 0, "content_base64": "AAAA"}),
+    ):
+        with pytest.raises(RpcError) as refused:
+            await client.invoke(method, {"job_id": job["job_id"], "attempt": 2, **params})
+        assert refused.value.status == 409
+    assert (await finished(cast.operator, job["job_id"]))["status"] == "done"
+
+
+async def test_a_file_is_deleted_after_its_keeping_time(services, cast):
+    await submitted(cast.applicant)
+    job, _, _ = await exported(cast.operator, "work", {"list": "unit:3"})
+    pool = services["documents"].pool
+    await pool.execute(
+        "UPDATE export_jobs SET finished_at = now() - interval '25 hours' WHERE id = $1",
+        uuid.UUID(job["job_id"]),
+    )
+    assert await purge_expired(pool, 24) >= 1
+    assert (await finished(cast.operator, job["job_id"]))["status"] == "expired"
+    status, body = await cast.operator.api("GET", f"/api/exports/{job['job_id']}/file")
+    assert status == 404 and "过期" in body["error"]["message"]
+    parts = await pool.fetchval(
+        "SELECT count(*) FROM export_parts WHERE job_id = $1", uuid.UUID(job["job_id"])
+    )
+    assert parts == 0
+    status, page, _ = await cast.operator.page(f"/exports/{job['job_id']}")
+    assert status == 200 and "导出文件已过期删除" in page
