@@ -65,6 +65,7 @@ LIST = "unit:3"  # 材料审核: every loaded case waits there
 EXPORT_TARGET = 3.0  # the export within this many times the bare COPY
 COPY_RUNS = 3
 SAMPLE_SECONDS = 0.02  # how often the builder's memory is read
+PROBE_SECONDS = 0.1  # how often the cases service is asked something while it exports
 JOB_WAIT = 600.0
 
 
@@ -171,17 +172,20 @@ async def writer_alone(database_url: str, op: Operator) -> dict:
 # --- through the gateway ---
 
 
-class MemoryWatch:
+class ProcessWatch:
     """The resident memory of some processes, read from /proc every SAMPLE_SECONDS while an
-    export runs: its peak, and how far above its start it went."""
+    export runs (its peak, and how far above its start it went), and the CPU each spent: on a
+    machine other work shares, CPU seconds say what the export cost better than the clock."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
         self.start = {name: rss_kb(pid) for name, pid in pids.items()}
         self.peak = dict(self.start)
+        self.cpu_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        self.cpu: dict[str, float] = {}
         self._task: asyncio.Task | None = None
 
-    async def __aenter__(self) -> "MemoryWatch":
+    async def __aenter__(self) -> "ProcessWatch":
         self._task = asyncio.create_task(self._sample())
         return self
 
@@ -190,6 +194,7 @@ class MemoryWatch:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._read()
+        self.cpu = {n: cpu_seconds(p) - self.cpu_start[n] for n, p in self.pids.items()}
 
     async def _sample(self) -> None:
         while True:
@@ -203,7 +208,8 @@ class MemoryWatch:
     def figures(self) -> dict:
         return {
             name: {"rss_start_mb": mb(self.start[name]), "rss_peak_mb": mb(self.peak[name]),
-                   "rss_rise_mb": mb(self.peak[name] - self.start[name])}
+                   "rss_rise_mb": mb(self.peak[name] - self.start[name]),
+                   "cpu_seconds": round(self.cpu.get(name, 0.0), 2)}
             for name in self.pids
         }  # fmt: skip
 
@@ -217,6 +223,13 @@ def sheet_writer(pid: int) -> int | None:
             if b"spawn_main" in cmdline.read():
                 return child
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process so far (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid: int) -> int:
@@ -255,6 +268,44 @@ async def export_through_gateway(http: aiohttp.ClientSession, op: Operator) -> d
             "rows": job["done"], "bytes": len(content), "content": content}  # fmt: skip
 
 
+class Latency:
+    """GET /api/cases/home (a question the cases process answers) every PROBE_SECONDS while an
+    export runs: whether building the file holds the service up."""
+
+    def __init__(self, http: aiohttp.ClientSession, op: Operator) -> None:
+        self.http, self.op = http, op
+        self.ms: list[float] = []
+        self._task: asyncio.Task | None = None
+
+    async def probe(self) -> None:
+        started = now()
+        headers = {"Cookie": f"zc_session={self.op.token}"}
+        async with self.http.get("/api/cases/home", headers=headers) as r:
+            await r.read()
+            if r.status != 200:
+                raise RuntimeError(f"GET /api/cases/home: {r.status}")
+        self.ms.append(1000 * (now() - started))
+
+    async def __aenter__(self) -> "Latency":
+        async def probing() -> None:
+            while True:
+                await self.probe()
+                await asyncio.sleep(PROBE_SECONDS)
+
+        self._task = asyncio.create_task(probing())
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def figures(self) -> dict:
+        ordered = sorted(self.ms)
+        return {"probes": len(ordered), "p50_ms": round(ordered[len(ordered) // 2], 1),
+                "max_ms": round(ordered[-1], 1)}  # fmt: skip
+
+
 def rows_in(content: bytes) -> int:
     """The data rows of the file as Excel reads them (its dimension), the header left out."""
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
@@ -284,8 +335,12 @@ async def bench_export(settings: Settings, port: int) -> dict:
                 say(f"through the gateway: export of {rows:,} rows ({name}) ...")
                 writer = sheet_writer(pids["cases"])  # started by the first export
                 watched = pids | ({"cases_writer": writer} if writer else {})
-                async with MemoryWatch(watched) as memory:
+                idle = Latency(http, small)
+                for _ in range(20):
+                    await idle.probe()
+                async with ProcessWatch(watched) as memory, Latency(http, small) as busy:
                     run = await export_through_gateway(http, op)
+                run["home_latency"] = {"idle": idle.figures(), "exporting": busy.figures()}
                 found = rows_in(run.pop("content"))
                 if found != rows or run["rows"] != rows:
                     raise RuntimeError(f"{name}: {found} rows in the file, {rows} expected")
@@ -316,6 +371,14 @@ def print_export(f: dict) -> None:
         f" {alone['seconds']:.2f} s in all")  # fmt: skip
     say(f"  ours / bare: {f['export_over_copy']:.1f}x (target <= {EXPORT_TARGET:g}x);"
         f" ours / writer alone: {f['export_over_writer']:.1f}x")  # fmt: skip
+    busy, idle = export["home_latency"]["exporting"], export["home_latency"]["idle"]
+    say(f"  GET /api/cases/home meanwhile: p50 {busy['p50_ms']:.1f} ms, max {busy['max_ms']:.1f}"
+        f" ms ({busy['probes']} probes); idle p50 {idle['p50_ms']:.1f} ms,"
+        f" max {idle['max_ms']:.1f} ms")  # fmt: skip
+    cpu = {n: m["cpu_seconds"] for n, m in export["memory"].items()}
+    say(f"  CPU seconds of the {EXPORT_ROWS:,}-row export: "
+        + ", ".join(f"{n} {c:.2f}" for n, c in cpu.items()) + f"; in all {sum(cpu.values()):.2f}"
+        + f" (the writer alone: {alone['seconds']:.2f} s of one core)")  # fmt: skip
     for name in ("cases", "cases_writer", "documents", "gateway"):
         if name not in small["memory"] or name not in export["memory"]:
             continue

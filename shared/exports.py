@@ -175,6 +175,8 @@ class SheetWriter:
     def __init__(self, key: str) -> None:
         self.key = key
         if SheetWriter._pool is None:
+            # spawn: not fork (the service has threads and open connections), nor the fork
+            # server (documents' render pool sets what it preloads)
             SheetWriter._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
         self.pool = SheetWriter._pool
 
