@@ -3,6 +3,7 @@ that the demo load filled through the services, `tools/backup.sh restore` into a
 database; the copy holds the same rows, its audit trails verify, and the services start on
 it."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -73,7 +74,7 @@ async def restored(settings, urls, tmp_path_factory) -> Path:
     dump = folder / "zhicheng.dump"
     dumped = backup("dump", str(dump), env={"ZC_DATABASE_URL": urls["source"]})
     assert dumped.returncode == 0, dumped.stderr
-    assert not Path(f"{dump}.partial").exists()
+    assert not await asyncio.to_thread(Path(f"{dump}.partial").exists)
     done = backup("restore", str(dump), urls["restored"])
     assert done.returncode == 0, done.stderr
     yield dump
@@ -147,9 +148,7 @@ async def test_the_restored_database_holds_every_row_of_every_schema(restored, u
         ("notify.deliveries", "id"),
     ],
 )
-async def test_a_few_rows_of_each_schema_are_the_same_field_by_field(
-    restored, urls, table, order
-):
+async def test_a_few_rows_of_each_schema_are_the_same_field_by_field(restored, urls, table, order):
     rows = await first_rows(urls["source"], table, order)
     assert rows or table == "notify.deliveries"  # the demo's cases are dated back: no SMS
     assert await first_rows(urls["restored"], table, order) == rows
@@ -184,40 +183,42 @@ def ready(url: str) -> bool:
 
 async def test_the_services_start_on_the_restored_database(restored, urls, settings, tmp_path):
     own = Settings(broker_prefix=f"{settings.broker_prefix}-restored-{uuid.uuid4().hex[:4]}")
-    port = free_port()
+    url = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "ZC_DATABASE_URL": urls["restored"],
         "ZC_BROKER_PREFIX": own.broker_prefix,
-        "ZC_GATEWAY_PORT": str(port),
+        "ZC_GATEWAY_PORT": url.rsplit(":", 1)[1],
         "ZC_VAR_DIR": str(tmp_path),
     }
-    log = (tmp_path / "runall.log").open("w")
-    runall = subprocess.Popen(
-        [sys.executable, "-m", "tools.runall"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    log = tmp_path / "runall.log"
+    with log.open("w") as output:
+        runall = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tools.runall",
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + READY_WITHIN
-        while not ready(f"http://127.0.0.1:{port}") and time.monotonic() < deadline:
-            assert runall.poll() is None, (tmp_path / "runall.log").read_text()[-3000:]
-            time.sleep(0.5)
-        assert ready(f"http://127.0.0.1:{port}"), (tmp_path / "runall.log").read_text()[-3000:]
+        while not await asyncio.to_thread(ready, url) and time.monotonic() < deadline:
+            assert runall.returncode is None, log.read_text()[-3000:]
+            await asyncio.sleep(0.5)
+        assert await asyncio.to_thread(ready, url), log.read_text()[-3000:]
     finally:
         runall.send_signal(signal.SIGTERM)
         try:
-            runall.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(runall.wait(), 30)
+        except TimeoutError:
             runall.kill()
-            runall.wait()
-        log.close()
+            await runall.wait()
         await delete_prefix(own)
-    assert "applied migrations" not in (tmp_path / "runall.log").read_text()
+    assert "applied migrations" not in log.read_text()
 
 
 async def test_one_schema_alone_restores_into_a_fresh_database(restored, urls, tmp_path):
