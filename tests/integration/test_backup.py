@@ -191,6 +191,7 @@ async def test_the_services_start_on_the_restored_database(restored, urls, setti
         "ZC_BROKER_PREFIX": own.broker_prefix,
         "ZC_GATEWAY_PORT": url.rsplit(":", 1)[1],
         "ZC_VAR_DIR": str(tmp_path),
+        "ZC_METRICS_PORT": "0",  # no fixed port that a `make up` beside the tests holds
     }
     log = tmp_path / "runall.log"
     with log.open("w") as output:
