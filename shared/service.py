@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[["Service"], Awaitable[None]]
 POOL_CLOSE_GRACE = 10.0  # seconds
+CANCEL_TIMEOUT = 2.0  # seconds a consumer's cancel may take (a broker away never answers)
 
 
 class Service:
@@ -139,8 +140,8 @@ class Service:
             if queue is None or tag is None or queue.channel.is_closed:
                 continue
             try:
-                await queue.cancel(tag)
-            except Exception as error:  # the connection is going anyway: nothing more comes
+                await asyncio.wait_for(queue.cancel(tag), CANCEL_TIMEOUT)
+            except Exception as error:  # the broker away: its consumer goes with the connection
                 log.warning("%s: consumer %s not cancelled: %r", self.name, tag, error)
             subscriber._consumer_tag = None
 
