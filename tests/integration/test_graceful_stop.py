@@ -165,6 +165,7 @@ async def test_sigterm_finishes_the_calls_and_events_in_flight_and_new_calls_go_
     events_after = await copies.publish(0.1, count=8)
     code, seconds = await stopping
 
+    print(f"\nexited {seconds:.1f}s after SIGTERM with {unfinished_at_stop} call(s) in flight")
     assert code == 0
     assert seconds < GRACE  # it waited for its work, not for the grace to run out
     assert unfinished_at_stop > 0  # the stop came while the first copy had calls in flight
@@ -211,6 +212,7 @@ async def test_an_event_that_outlasts_the_grace_is_not_acked_and_the_other_copy_
     second = copies.pid("second")
     code, seconds = await terminated(copies, "first")
 
+    print(f"\nexited {seconds:.1f}s after SIGTERM, a grace of 1s")
     assert code == 0
     assert seconds < 1.0 + 5.0  # the grace, then closing its connections
 
