@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import NamedTuple
 
 from shared.processes import is_running
 from shared.settings import get_settings
@@ -178,13 +179,24 @@ async def _stop(processes: dict[str, asyncio.subprocess.Process]) -> None:
         await asyncio.wait(waits.values())
 
 
-def copies_to_start(names: list[str], replicas: dict[str, int]) -> list[tuple[str, str, dict]]:
-    """(label, module, extra environment) of every process to start, in start order."""
+class Copy(NamedTuple):
+    label: str  # cases, cases-2, ...
+    name: str  # cases
+    copy: int  # 0, 1, ...
+    module: str
+    env: dict[str, str]  # what this copy's environment adds
+
+
+def copies_to_start(names: list[str], replicas: dict[str, int]) -> list[Copy]:
+    """Every process to start, in start order."""
     started = []
     for name in names:
         count = replicas.get(name, 1)
         env = {"ZC_GATEWAY_REUSE_PORT": "true"} if name == "gateway" and count > 1 else {}
-        started += [(copy_name(name, copy), PROCESSES[name], env) for copy in range(count)]
+        started += [
+            Copy(copy_name(name, copy), name, copy, PROCESSES[name], dict(env))
+            for copy in range(count)
+        ]
     return started
 
 
@@ -209,8 +221,9 @@ async def run(names: list[str], replicas: dict[str, int] | None = None) -> int:
         return 1
 
     processes = {}
-    for label, module, env in copies_to_start(names, replicas or {}):
-        processes[label] = await _spawn(label, module, pumps, env)
+    for started in copies_to_start(names, replicas or {}):
+        label = started.label
+        processes[label] = await _spawn(label, started.module, pumps, started.env)
         say("runall", f"started {label} (pid {processes[label].pid})")
     exits = {asyncio.create_task(p.wait()): n for n, p in processes.items()}
     announce = None

@@ -6,7 +6,7 @@ from tools.runall import PROCESSES, copies_to_start, parse_replicas
 
 
 def labels(spec: str, names=tuple(PROCESSES)) -> list[str]:
-    return [label for label, _module, _env in copies_to_start(list(names), parse_replicas(spec))]
+    return [c.label for c in copies_to_start(list(names), parse_replicas(spec))]
 
 
 def test_one_copy_of_each_by_default_under_the_names_it_always_had():
@@ -30,14 +30,21 @@ def test_copies_per_process_and_only_of_the_processes_asked_for():
     ]
 
 
+def test_each_copy_knows_its_process_and_its_number_from_0():
+    started = copies_to_start(["documents"], parse_replicas("documents=3"))
+    assert [(c.name, c.copy, c.module) for c in started] == [
+        ("documents", n, "services.documents") for n in range(3)
+    ]
+
+
 def test_gateway_copies_share_the_port_and_a_single_gateway_does_not():
-    shared = {label: env for label, _m, env in copies_to_start(["gateway"], parse_replicas("2"))}
+    shared = {c.label: c.env for c in copies_to_start(["gateway"], parse_replicas("2"))}
     assert shared == {
         "gateway": {"ZC_GATEWAY_REUSE_PORT": "true"},
         "gateway-2": {"ZC_GATEWAY_REUSE_PORT": "true"},
     }
-    [(_label, _module, alone)] = copies_to_start(["gateway"], parse_replicas("1"))
-    assert alone == {}
+    [alone] = copies_to_start(["gateway"], parse_replicas("1"))
+    assert alone.env == {}
 
 
 @pytest.mark.parametrize("spec", ["0", "two", "10", "cases=0", "sms-dev=2", "ghost=2", "cases="])
