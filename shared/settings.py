@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
     gateway_port: int = Field(8080, description="Port the gateway listens on.")
+    gateway_reuse_port: bool = Field(
+        False,
+        description="Several gateway copies on one machine share the port (SO_REUSEPORT: the"
+        " kernel spreads the connections between them); tools.runall sets it for REPLICAS>1.",
+    )
     https: bool = Field(
         False,
         description="The site is served over HTTPS (a TLS proxy in front): cookies are Secure"
@@ -62,6 +67,12 @@ class Settings(BaseSettings):
         "",
         description="Reverse proxies (addresses or networks, comma-separated) whose"
         " X-Forwarded-For names the client, e.g. 127.0.0.1,10.0.0.0/8; empty: none.",
+    )
+    stop_grace: float = Field(
+        15.0,
+        description="Seconds a stopping process (SIGTERM) gives the RPC calls and messages it"
+        " is handling to finish, after it stopped taking new ones; what is still unfinished"
+        " then is left unacknowledged, so the broker hands it to another copy.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")

@@ -53,6 +53,10 @@ class NotifyDeps:
     clock: Clock = field(default_factory=Clock)
     gateway: SmsGateway | None = None
     dispatcher: asyncio.Task | None = None
+    # Set at a stop: the dispatcher ends after the round under way (if any) instead of
+    # being cut in the middle, which would leave its batch 'sending' for the reconciler.
+    stopping: bool = False
+    in_round: bool = False
     # Deliveries this process is publishing right now: its reconciler leaves them alone.
     in_flight: set[uuid.UUID] = field(default_factory=set)
 
@@ -88,14 +92,18 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
     deps = deps or NotifyDeps()
 
     async def start(service: Service) -> None:
+        deps.stopping = False
         deps.gateway = SmsGateway(
             service.settings, fallback=bool(deps.settings.sms_fallback_provider)
         )
         await deps.gateway.start()
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
-    async def stop(_service: Service) -> None:
+    async def stop(service: Service) -> None:
         if deps.dispatcher is not None:
+            deps.stopping = True
+            if deps.in_round:
+                await asyncio.wait({deps.dispatcher}, timeout=service.settings.stop_grace)
             deps.dispatcher.cancel()
             await asyncio.gather(deps.dispatcher, return_exceptions=True)
         if deps.gateway is not None:
@@ -156,11 +164,12 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
     wakeup = Wakeup(service.settings.database_url, DELIVERIES_CHANNEL)
     reconciled = 0.0  # when the reconciler last ran: once per interval, not at every wake
     try:
-        while True:
+        while not deps.stopping:
             taken, began = 0, time.monotonic()
             try:
                 if deps.settings.sms_dispatch_on_commit:
                     await wakeup.listen()
+                deps.in_round = True
                 args = (service.pool, deps.gateway)
                 taken = await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
                 if time.monotonic() - reconciled >= deps.settings.sms_dispatch_interval:
@@ -170,6 +179,10 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
                 raise
             except Exception:
                 log.exception("SMS dispatcher round failed; next round will retry")
+            finally:
+                deps.in_round = False
+            if deps.stopping:
+                return
             if deps.settings.sms_dispatch_max_rate and taken:
                 pace = taken / deps.settings.sms_dispatch_max_rate
                 await asyncio.sleep(max(0.0, pace - (time.monotonic() - began)))
