@@ -161,3 +161,17 @@ def test_every_waiting_state_has_someone_to_remind():
 def test_limits_count_an_unknown_year_monday_to_friday_instead_of_failing():
     # 2027 is in no notice here: a list must still open; 31 Dec 2026 + 1 -> Friday 1 Jan 2027
     assert due_on(date(2026, 12, 31), 1, CAL) == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("today", "ends"),
+    [
+        (date(2026, 12, 6), date(2026, 12, 6)),  # a year the package knows: today
+        (date(2027, 1, 15), date(2027, 1, 1)),  # one it does not: the history stops before it
+        (date(2028, 5, 1), date(2027, 1, 1)),
+    ],
+)
+def test_the_demo_history_ends_before_a_year_nobody_knows(today, ends):
+    from tools.demo_cases import history_ends
+
+    assert history_ends(today) == ends
