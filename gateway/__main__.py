@@ -1,6 +1,7 @@
 from aiohttp import web
 
 from gateway.app import create_app
+from shared.event_loop import new_event_loop
 from shared.logs import setup_logging
 from shared.settings import get_settings
 
@@ -12,4 +13,5 @@ web.run_app(
     port=settings.gateway_port,
     print=lambda _: None,
     access_log=None,  # gateway/request_id.py writes each request's line, with its id
+    loop=new_event_loop(settings),
 )

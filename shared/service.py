@@ -15,6 +15,7 @@ import asyncpg
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
+from shared import event_loop
 from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
 from shared.failed_events import FailedEvents, describe_failure
@@ -125,7 +126,7 @@ class Service:
 
     def run(self) -> None:
         setup_logging(self.settings.log_level, self.name)
-        asyncio.run(self._run_until_signal())
+        event_loop.run(self._run_until_signal(), self.settings)
 
     async def _run_until_signal(self) -> None:
         stop = asyncio.Event()

@@ -1,6 +1,7 @@
 """Every setting is an environment variable; the defaults run everything on one machine."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,16 @@ class Settings(BaseSettings):
         "zc", description="Prefix of every exchange and queue name, so test runs never collide."
     )
     rpc_timeout: float = Field(5.0, description="Seconds the gateway waits for a service reply.")
+    session_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a gateway copy trusts what it cached of a session before asking"
+        " accounts again; revocations reach it at once as events (docs/security.md). 0: ask"
+        " accounts on every request.",
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop", description="The event loop of every process (shared/event_loop.py)."
+    )
     ready_timeout: float = Field(2.0, description="Seconds /readyz waits for every ping.")
     rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
     rpc_check_results: bool = Field(
