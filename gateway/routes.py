@@ -30,6 +30,7 @@ from gateway.pages import (
     case_pages,
     certificate_pages,
     expert_pages,
+    holiday_pages,
     home_pages,
     integrity_pages,
     meeting_pages,
@@ -116,6 +117,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     integrity_pages.setup_routes(app)
+    holiday_pages.setup_routes(app)
     publicity_pages.setup_routes(app)
     audit_pages.setup_routes(app)
     personal.setup_personal(app)

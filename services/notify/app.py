@@ -28,13 +28,18 @@ from services.notify.handlers import (
     objections,
     operator,
     personal,
+    reminders,
     security,
 )
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
 from shared.consumer import EventConsumer
-from shared.contracts.accounts.events import ACCOUNT_LOCKED, EXPERT_ACCOUNT_OPENED
+from shared.contracts.accounts.events import (
+    ACCOUNT_LOCKED,
+    DEADLINE_REMINDER_ADDRESSED,
+    EXPERT_ACCOUNT_OPENED,
+)
 from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITIONED
 from shared.contracts.cases.integrity import OBJECTION_FOUND
 from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
@@ -82,6 +87,8 @@ def build_events(deps: NotifyDeps) -> EventConsumer:
         events.on(seated.type, seated.payload)(experts.drawn_handler(deps))
     opened = EXPERT_ACCOUNT_OPENED
     events.on(opened.type, opened.payload)(experts.account_opened_handler(deps))
+    reminder = DEADLINE_REMINDER_ADDRESSED
+    events.on(reminder.type, reminder.payload)(reminders.reminder_handler(deps))
     # Consumed until the applicant notices had an event of their own: unbound at start, and
     # what is still queued is acknowledged without effect.
     events.retire(CASE_TRANSITIONED.type)

@@ -58,6 +58,17 @@ class ExpertAccountOpened(Payload):
     mobile: str = Field(pattern=SEALED_PATTERN)
 
 
+class DeadlineReminderAddressed(Payload):
+    """A case.deadline_reminder for one person who must act: the unit's admin, or an account
+    of the reviewer organisation. notify texts them."""
+
+    user_id: str
+    mobile: str = Field(pattern=SEALED_PATTERN)
+    on_day: str  # ISO date in China: the SMS is of no use after it
+    due_on: str  # ISO date: the earliest last day among the cases
+    cases: int = Field(ge=1)
+
+
 UNIT_REGISTERED = Event(
     "accounts.unit.registered",
     UnitRegistered,
@@ -90,6 +101,15 @@ EXPERT_ACCOUNT_OPENED = Event(
     " password",
 )
 
+DEADLINE_REMINDER_ADDRESSED = Event(
+    "accounts.deadline_reminder.addressed",
+    DeadlineReminderAddressed,
+    "accounts",
+    ("notify",),
+    "A reminder of cases near their step time limit, for one person with a mobile: notify"
+    " texts them",
+)
+
 SESSIONS_CHANGED = Event(
     "accounts.sessions.changed",
     SessionsChanged,
@@ -104,5 +124,6 @@ EVENTS = (
     USER_CREATED,
     ACCOUNT_LOCKED,
     EXPERT_ACCOUNT_OPENED,
+    DEADLINE_REMINDER_ADDRESSED,
     SESSIONS_CHANGED,
 )
