@@ -123,9 +123,7 @@ def test_the_package_days_of_a_year_are_named_in_chinese():
         (date(2027, 11, 2), [2027, 2028]),
     ],
 )
-def test_the_sysadmin_is_warned_of_this_year_always_and_of_next_year_from_november(
-    today, missing
-):
+def test_the_sysadmin_is_warned_of_this_year_always_and_of_next_year_from_november(today, missing):
     warnings = schedule_warnings(today, WorkingCalendar(), (11, 1))
     assert [int(re.search(r"\d{4}", w)[0]) for w in warnings] == missing
 
