@@ -1,5 +1,5 @@
-# One image for every process of the system; docker-compose.yml picks the command:
-#   python -m tools.setup | python -m services.<name> | python -m gateway
+# One image for every process of the system; docker-compose.yml and deploy/k8s pick the command:
+#   python -m tools.setup | tools.migrate | services.<name> | services.notify.sms_adapter | gateway
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

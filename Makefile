@@ -1,5 +1,7 @@
 # make run   - set up this machine and run everything in the foreground (Ctrl-C stops it)
 # make up    - the same in the background (var/run.log, var/run.pid); make down stops it
+#              REPLICAS=2 runs two copies of each service and of the gateway; per process:
+#              REPLICAS=1,documents=3,cases=2 (docs/operations.md, "Several copies")
 # make test  - set up (with Chromium) and run the whole test suite against real servers
 # make bench - run every bench/*.py script in turn (not _*.py: helpers)
 # make lint  - ruff check, and the import rules between the parts (lint-imports)
@@ -30,6 +32,7 @@ BENCH_ENV = ZC_DATABASE_URL=$(BENCH_DATABASE_URL) ZC_BROKER_PREFIX=zcbench \
 	ZC_GATEWAY_PORT=$(BENCH_GATEWAY_PORT) ZC_VAR_DIR=var/bench
 
 UP_TIMEOUT ?= 90
+REPLICAS ?= 1
 PID_FILE := var/run.pid
 LOG_FILE := var/run.log
 
@@ -39,14 +42,15 @@ bootstrap:
 	bash scripts/bootstrap.sh
 
 run: bootstrap
-	$(PY) -m tools.runall
+	$(PY) -m tools.runall --replicas $(REPLICAS)
 
 up: bootstrap
 	@mkdir -p var
 	@if [ -f $(PID_FILE) ] && grep -qs tools.runall /proc/$$(cat $(PID_FILE))/cmdline; then \
 	  echo "already running (pid $$(cat $(PID_FILE)), log $(LOG_FILE)); make down stops it"; \
 	else \
-	  nohup $(PY) -m tools.runall > $(LOG_FILE) 2>&1 < /dev/null & echo $$! > $(PID_FILE); \
+	  nohup $(PY) -m tools.runall --replicas $(REPLICAS) > $(LOG_FILE) 2>&1 < /dev/null & \
+	  echo $$! > $(PID_FILE); \
 	  echo "started runall (pid $$(cat $(PID_FILE))), log in $(LOG_FILE)"; \
 	fi
 	@if ! $(PY) -m tools.runall --wait-ready $(UP_TIMEOUT) --pid $$(cat $(PID_FILE)); then \
@@ -58,9 +62,9 @@ down:
 	pid=$$(cat $(PID_FILE)); \
 	if grep -qs tools.runall /proc/$$pid/cmdline; then \
 	  echo "stopping runall (pid $$pid)"; kill -TERM $$pid; \
-	  for _ in $$(seq 60); do grep -qs tools.runall /proc/$$pid/cmdline || break; sleep 0.5; done; \
+	  for _ in $$(seq 120); do grep -qs tools.runall /proc/$$pid/cmdline || break; sleep 0.5; done; \
 	  if grep -qs tools.runall /proc/$$pid/cmdline; then \
-	    echo "runall did not stop in 30s: killing it"; kill -KILL $$pid; \
+	    echo "runall did not stop in 60s: killing it"; kill -KILL $$pid; \
 	  fi; \
 	else \
 	  echo "runall (pid $$pid) was not running"; \

@@ -10,7 +10,7 @@ draws the experts (accounts opens their accounts from meeting.drawn; the bench t
 each a session) and opens the vote with all 25 present. Then 12,500 votes, 25 in flight
 (each expert voting on their 500 cases in turn, all 25 at once) through
 POST /api/meetings/{id}/votes: votes/s and latency per vote. Beside it, asyncpg in this
-process runs the same mark-and-count statement (meeting_vote.CAST) 12,500 times, 25 in
+process runs the same vote statement (meeting_vote.VOTE) 12,500 times, 25 in
 flight, on a copy of the meeting. Last, the secretary closes the vote: the time until all
 500 cases have moved. The last line printed is one JSON object with every figure.
 """
@@ -49,7 +49,7 @@ from bench.workflow import (
     say,
 )
 from services.accounts.domain.validation import id_check_char
-from services.cases.handlers.meeting_vote import CAST
+from services.cases.handlers.meeting_vote import VOTE
 from services.cases.reference_seed import seed_reference
 from shared.db import create_pool
 from shared.settings import Settings
@@ -341,7 +341,7 @@ async def copy_meeting(conn, meeting_id: str) -> uuid.UUID:
 MEMBER_COLUMNS = (
     "expert_id", "drawn_rank", "drawn_as", "seated", "declined_at", "decline_reason", "replaces",
     "present", "to_vote", "name", "id_number", "mobile", "unit_id", "unit_name", "series_id",
-    "speciality", "title_level",
+    "speciality", "title_level", "id_number_index",
 )  # fmt: skip
 
 
@@ -392,12 +392,13 @@ async def run(settings: Settings, port: int) -> dict:
         figures["votes"] = {"ours": vote_figures(timings, elapsed) | {"in_flight": IN_FLIGHT}}
         figures["votes"]["ours"] |= await meter.figures(len(timings), "vote")
 
-        say("bare SQL: the same mark-and-count statement, on a copy of the meeting ...")
+        say("bare SQL: the same vote statement, on a copy of the meeting ...")
         copy = await copy_meeting(monitor, meeting_id)
+        users = await _accounts_opened(monitor, meeting_id)
         bare_pool = await create_pool(settings.database_url, "cases", max_size=IN_FLIGHT)
 
         async def bare(expert_id, case_id, choice) -> None:
-            await bare_pool.fetchval(CAST, copy, case_id, expert_id, choice)
+            await bare_pool.fetchrow(VOTE, copy, users[expert_id], case_id, choice)
 
         meter = await CpuMeter({**bench_pid, **broker}, monitor).start()
         timings, elapsed = await vote_all(ballot, bare)

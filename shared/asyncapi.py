@@ -159,10 +159,12 @@ class _Builder:
             }
             for consumer in event.consumers:
                 queue = self.name(consumer, "events")
+                if consumer == "gateway":  # gateway/sessions.py: one queue per copy
+                    queue = "an exclusive queue of each copy's own"
                 self.operations[f"{consumer}.consumes.{event.type}"] = {
                     "action": "receive",
                     "channel": {"$ref": f"#/channels/{channel_id}"},
-                    "summary": f"{consumer} handles {event.type} from its queue {queue}",
+                    "summary": f"{consumer} handles {event.type} from {queue}",
                     "messages": [in_channel],
                 }
 

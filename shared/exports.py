@@ -18,6 +18,7 @@ with the list.
 import asyncio
 import base64
 import hashlib
+import inspect
 import os
 import tempfile
 import time
@@ -76,14 +77,15 @@ def excel_date(text: str | date | None) -> date | None:
 
 # --- the owner's two methods ---
 
-SourceOf = Callable[[dict, CallContext], Source]  # a list's filters and the caller: its source
+# a list's filters and the caller: its source (or a coroutine giving it)
+SourceOf = Callable[[dict, CallContext], Source | Awaitable[Source]]
 
 
 def export_methods(owner: str, sources: dict[str, SourceOf], client_of: Callable):
     """`export.count` and `export.build` of a service that owns the lists in `sources`;
     `client_of(ctx)` is its RpcClient to documents."""
 
-    def source_of(params: ExportQuery, ctx: CallContext) -> Source:
+    async def source_of(params: ExportQuery, ctx: CallContext) -> Source:
         export = EXPORT_LISTS.get(params.list)
         if export is None or export.owner != owner or params.list not in sources:
             raise RpcError("not_found", "没有这个可导出的列表", 404)
@@ -93,17 +95,18 @@ def export_methods(owner: str, sources: dict[str, SourceOf], client_of: Callable
             raise RpcError("invalid_input", "查询条件有误", 422, unknown.fields) from None
         except ValidationError as error:
             raise invalid_input(error) from None
-        return sources[params.list](filters, ctx)
+        source = sources[params.list](filters, ctx)
+        return await source if inspect.isawaitable(source) else source
 
     async def count(params: ExportQuery, ctx: CallContext) -> dict:
-        source = source_of(params, ctx)
+        source = await source_of(params, ctx)
         rows = await ctx.pool.fetchval(source.count_sql, *source.args) if source.count_sql else 0
         if rows > MAX_EXPORT_ROWS:
             raise too_many(rows, MAX_EXPORT_ROWS)
         return {"rows": rows, "title": source.title}
 
     async def build_export(params: BuildExport, ctx: CallContext) -> dict:
-        return await build(ctx, params, source_of(params, ctx), client_of(ctx))
+        return await build(ctx, params, await source_of(params, ctx), client_of(ctx))
 
     return count, build_export
 

@@ -4,16 +4,20 @@ import uuid
 
 import asyncpg
 
+from shared.processes import identity
+
 
 async def first_delivery(conn: asyncpg.Connection, message_id: uuid.UUID, consumer: str) -> bool:
     """True when this consumer has not handled the message before (call inside the transaction).
 
-    A concurrent duplicate blocks on the primary key until the first commits, then sees it.
+    A concurrent duplicate (another copy of the service got it too) blocks on the primary key
+    until the first commits, then sees it. The row names the process that handled it.
     """
     inserted = await conn.fetchval(
-        "INSERT INTO inbox (message_id, consumer) VALUES ($1, $2)"
+        "INSERT INTO inbox (message_id, consumer, handled_by) VALUES ($1, $2, $3)"
         " ON CONFLICT DO NOTHING RETURNING 1",
         message_id,
         consumer,
+        identity(),
     )
     return inserted is not None

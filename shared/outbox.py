@@ -4,6 +4,13 @@
 change that caused it was committed. `OutboxRelay` publishes unsent rows as persistent
 messages with publisher confirms and stamps them sent only after the broker confirmed;
 a crash or a broker outage leaves them unsent, and the next round sends them again.
+
+Several copies of a service relay the same table side by side: a round locks the rows it
+publishes (FOR UPDATE SKIP LOCKED) until they are stamped, so the others take the next rows
+instead, and a row stamped meanwhile no longer matches `sent_at IS NULL` when another copy
+comes to lock it. A copy killed between its publish and its stamp leaves its rows unsent
+(its transaction dies with it): another copy publishes them again, and the consumers'
+inboxes drop the second copy (at least once, in effect once).
 """
 
 import asyncio
@@ -71,12 +78,20 @@ class OutboxRelay:
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
         self._last_purge = 0.0
+        self._stopping = False
+        self._publishing = False
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = PUBLISH_TIMEOUT) -> None:
+        """The round under way is finished (up to `grace` seconds), then the relay stops:
+        a round cut short would only publish its rows a second time later."""
         if self._task:
+            self._stopping = True
+            if self._publishing:
+                await asyncio.wait({self._task}, timeout=grace)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._close_broker()
@@ -91,7 +106,13 @@ class OutboxRelay:
             try:
                 await self._wakeup.listen()
                 await self._ensure_exchange()
-                sent = await self.relay_once()
+                self._publishing = True
+                try:
+                    sent = await self.relay_once()
+                finally:
+                    self._publishing = False
+                if self._stopping:
+                    return
                 failures = 0
                 if sent < self.batch_size:
                     await self._purge_if_due()

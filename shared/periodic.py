@@ -1,7 +1,9 @@
 """A job a service runs every few minutes (sweeps): started and stopped with the service.
 
 Every copy of a service runs it; a job must therefore be safe to run twice at once (the
-sweeps only delete what has expired, so a second copy finds nothing left to do).
+sweeps only delete what has expired, so a second copy finds nothing left to do; the cases
+service's deadline reminders insert under a key per case and day, so a second copy's insert
+finds the first one's row: services/cases/reminders.py).
 """
 
 import asyncio

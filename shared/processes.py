@@ -1,6 +1,7 @@
-"""Whether a process is still there, by its pid."""
+"""Whether a process is still there, by its pid; and what names this one among the copies."""
 
 import os
+import socket
 
 
 def is_running(pid: int) -> bool:
@@ -12,3 +13,9 @@ def is_running(pid: int) -> bool:
     except PermissionError:
         pass  # someone else's process
     return True
+
+
+def identity() -> str:
+    """`host:pid` of this process: which copy of a service did a piece of work (a pod's
+    host name is the pod's name)."""
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -2,6 +2,12 @@
 
 `python -m services.<name>` builds a `Service` and calls `run()`; tests build the same
 object and `start()` it inside their event loop.
+
+A stop (SIGTERM, Ctrl-C) is graceful: the process first stops taking requests and events
+(every consumer cancelled, so the broker sends what is still queued to the other copies),
+then gives what it is handling up to ZC_STOP_GRACE seconds to finish, then cancels the rest
+unacknowledged (the broker redelivers those events), and only then stops its background
+loops and closes its connections.
 """
 
 import asyncio
@@ -12,9 +18,11 @@ from collections.abc import Awaitable, Callable
 
 import aio_pika
 import asyncpg
+from faststream import BaseMiddleware
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
+from shared import event_loop
 from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
 from shared.failed_events import FailedEvents, describe_failure
@@ -30,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[["Service"], Awaitable[None]]
 POOL_CLOSE_GRACE = 10.0  # seconds
+CANCEL_TIMEOUT = 2.0  # seconds a consumer's cancel may take (a broker away never answers)
 
 
 class Service:
@@ -59,6 +68,7 @@ class Service:
         self.failed_events: FailedEvents | None = None
         self._reply_connection = None
         self._replies = None
+        self.in_flight = InFlight()
 
     async def start(self) -> None:
         check_production_keys()  # before a migration seals anything with them
@@ -71,7 +81,12 @@ class Service:
         await self._declare_topology()
         # No dependency injection on the hot path: it costs a thread hop per message.
         self.broker = RabbitBroker(
-            self.settings.amqp_url, logger=log, log_level=logging.DEBUG, apply_types=False
+            self.settings.amqp_url,
+            logger=log,
+            log_level=logging.DEBUG,
+            apply_types=False,
+            middlewares=[self.in_flight],
+            graceful_timeout=self.settings.stop_grace,
         )
         self._reply_connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=10)
         reply_channel = await self._reply_connection.channel(publisher_confirms=False)
@@ -99,6 +114,9 @@ class Service:
         log.info("%s: ready (rpc queue %s)", self.name, self.names.rpc_queue(self.name))
 
     async def stop(self) -> None:
+        if self.broker is not None:
+            await self._stop_consuming()
+            await self._finish_in_flight()
         for hook in self.on_stop:
             await hook(self)
         if self.broker is not None:
@@ -111,6 +129,42 @@ class Service:
             await self.relay.stop()
         if self.pool is not None:
             await self._close_pool()
+
+    async def _stop_consuming(self) -> None:
+        """Cancel every consumer: the broker sends this process nothing more, and what is
+        still queued goes to the other copies (or waits for one). faststream's own stop
+        waits for the handlers first and cancels only then, and a request that arrives
+        meanwhile (acked on arrival) would be dropped."""
+        for subscriber in self.broker.subscribers:
+            # faststream 0.7 offers no public way to cancel a subscriber's consumer alone.
+            queue, tag = subscriber._queue_obj, subscriber._consumer_tag
+            if queue is None or tag is None or queue.channel.is_closed:
+                continue
+            try:
+                await asyncio.wait_for(queue.cancel(tag), CANCEL_TIMEOUT)
+            except Exception as error:  # the broker away: its consumer goes with the connection
+                log.warning("%s: consumer %s not cancelled: %r", self.name, tag, error)
+            subscriber._consumer_tag = None
+
+    async def _finish_in_flight(self) -> None:
+        """Up to stop_grace seconds for the requests and events being handled; those still
+        running then are cancelled: their transactions roll back, and their events, never
+        acked, come back to another copy when this one's channel closes."""
+        busy = self.in_flight.tasks
+        if busy:
+            log.info("%s: waiting for %d message(s) being handled", self.name, len(busy))
+            await asyncio.wait(set(busy), timeout=self.settings.stop_grace)
+        unfinished = set(self.in_flight.tasks)
+        if unfinished:
+            log.warning(
+                "%s: %d message(s) still being handled after %gs: cut short, not acked",
+                self.name,
+                len(unfinished),
+                self.settings.stop_grace,
+            )
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _close_pool(self) -> None:
         """A stop never hangs on a connection some task did not give back: after a grace
@@ -125,7 +179,7 @@ class Service:
 
     def run(self) -> None:
         setup_logging(self.settings.log_level, self.name)
-        asyncio.run(self._run_until_signal())
+        event_loop.run(self._run_until_signal(), self.settings)
 
     async def _run_until_signal(self) -> None:
         stop = asyncio.Event()
@@ -206,6 +260,30 @@ class Service:
                 await self.failed_events.dead_letter(message, error.reason)
             except Exception as error:
                 await self.failed_events.retry_later(message, describe_failure(error))
+
+
+class InFlight:
+    """A broker middleware that keeps the tasks handling a message right now, of every
+    subscriber, so a stop can wait for them (and cancel what outlasts the grace)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task] = set()
+
+    def __call__(self, message, *, context) -> BaseMiddleware:
+        return _Tracked(message, context=context, tasks=self.tasks)
+
+
+class _Tracked(BaseMiddleware):
+    def __init__(self, message, *, context, tasks: set[asyncio.Task]) -> None:
+        super().__init__(message, context=context)
+        self.tasks = tasks
+
+    async def on_receive(self) -> None:
+        self.tasks.add(asyncio.current_task())
+
+    async def after_processed(self, *_exc_info) -> bool:
+        self.tasks.discard(asyncio.current_task())
+        return False
 
 
 async def _undecoded(message) -> bytes:

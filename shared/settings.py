@@ -1,6 +1,7 @@
 """Every setting is an environment variable; the defaults run everything on one machine."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,16 @@ class Settings(BaseSettings):
         "zc", description="Prefix of every exchange and queue name, so test runs never collide."
     )
     rpc_timeout: float = Field(5.0, description="Seconds the gateway waits for a service reply.")
+    session_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a gateway copy trusts what it cached of a session before asking"
+        " accounts again; revocations reach it at once as events (docs/security.md). 0: ask"
+        " accounts on every request.",
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop", description="The event loop of every process (shared/event_loop.py)."
+    )
     ready_timeout: float = Field(2.0, description="Seconds /readyz waits for every ping.")
     rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
     rpc_check_results: bool = Field(
@@ -42,6 +53,11 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
     gateway_port: int = Field(8080, description="Port the gateway listens on.")
+    gateway_reuse_port: bool = Field(
+        False,
+        description="Several gateway copies on one machine share the port (SO_REUSEPORT: the"
+        " kernel spreads the connections between them); tools.runall sets it for REPLICAS>1.",
+    )
     https: bool = Field(
         False,
         description="The site is served over HTTPS (a TLS proxy in front): cookies are Secure"
@@ -51,6 +67,12 @@ class Settings(BaseSettings):
         "",
         description="Reverse proxies (addresses or networks, comma-separated) whose"
         " X-Forwarded-For names the client, e.g. 127.0.0.1,10.0.0.0/8; empty: none.",
+    )
+    stop_grace: float = Field(
+        15.0,
+        description="Seconds a stopping process (SIGTERM) gives the RPC calls and messages it"
+        " is handling to finish, after it stopped taking new ones; what is still unfinished"
+        " then is left unacknowledged, so the broker hands it to another copy.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")

@@ -23,7 +23,7 @@ import asyncpg
 from services.accounts.personal import opened_user
 from services.cases.app import build_service as build_cases
 from services.cases.deps import CasesDeps
-from services.cases.domain.calendar import is_working_day, publicity_period
+from services.cases.domain.calendar import is_working_day, package_knows, publicity_period
 from services.documents.app import DocumentsDeps
 from services.documents.app import build_service as build_documents
 from services.documents.jobs import JobSettings
@@ -283,6 +283,16 @@ def _publicity_start(before: date, working_days: int) -> date:
     while not (is_working_day(day) and publicity_period(day, working_days)[1] < before):
         day -= timedelta(days=1)
     return day
+
+
+def history_ends(today: date) -> date:
+    """The day the demo's history runs up to: today, or in a year whose holidays nobody knows
+    yet (a fresh demo has no entries, and the package may not have the year) the first day of
+    the first such year, so that every publicity of the demo lies in known years."""
+    year = today.year
+    while not package_knows(year) and year > 2004:
+        year -= 1
+    return min(today, date(year + 1, 1, 1))
 
 
 def moves_of(plan: Plan, needs_pre_approval: bool) -> list[Move]:
@@ -768,7 +778,12 @@ async def load_demo_cases(settings: Settings) -> int:
             return 0
     finally:
         await conn.close()
-    scheduled = _schedule_all(cast, Clock().today())
+    today = Clock().today()
+    if (ends := history_ends(today)) != today:
+        log.info(
+            "demo cases: %d has no holiday schedule yet; their history ends on %s", today.year, ends
+        )
+    scheduled = _schedule_all(cast, ends)
     if isinstance(scheduled, str):
         log.warning("demo cases: none created: %s", scheduled)
         return 0

@@ -2,8 +2,14 @@
 
 Applies migrations (tools.setup), then starts the four services and the gateway as child
 processes with this Python and this environment, each output line prefixed with the process
-name. Ctrl-C or SIGTERM stops them all; if one dies on its own, everything stops and the exit
-code is 1. Once the gateway's /readyz answers 200 the URL is printed.
+name. Ctrl-C or SIGTERM stops them all (each gets ZC_STOP_GRACE seconds to finish what it is
+handling); if one dies on its own, everything stops and the exit code is 1. Once the
+gateway's /readyz answers 200 the URL is printed.
+
+`--replicas 2` starts two copies of each service and of the gateway (`cases`, `cases-2`, ...;
+the gateway copies share its port with SO_REUSEPORT); `--replicas 1,documents=3,cases=2`
+sets them per process (docs/operations.md, "Several copies"). The SMS provider adapters
+stay one each.
 
 `python -m tools.runall accounts cases` starts only those; `--wait-ready SECONDS [--pid PID]`
 only waits until a system started elsewhere is ready (exit 0) or not in time (exit 1).
@@ -19,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import NamedTuple
 
 from shared.processes import is_running
 from shared.settings import get_settings
@@ -48,8 +55,33 @@ PROCESSES = {
     **sms_processes(),
     "gateway": "gateway",
 }
-WIDTH = max(map(len, PROCESSES))
-GRACE_SECONDS = 10.0
+# What may run as several copies: the services and the gateway. An SMS adapter is the
+# provider's stand-in (or its client): one per provider route is what the design has.
+REPLICABLE = ("accounts", "cases", "documents", "notify", "gateway")
+MAX_COPIES = 9
+WIDTH = max(map(len, PROCESSES)) + 2  # room for a copy's suffix, -2 ... -9
+STOP_MARGIN = 10.0  # seconds past ZC_STOP_GRACE a process may take to close its connections
+
+
+def copy_name(name: str, copy: int) -> str:
+    """The label of a copy (0-based): the first keeps the process's name, then -2, -3 ..."""
+    return name if copy == 0 else f"{name}-{copy + 1}"
+
+
+def parse_replicas(spec: str) -> dict[str, int]:
+    """`2` (every replicable process), `cases=2,documents=3`, or both: `1,documents=3`."""
+    copies = dict.fromkeys(REPLICABLE, 1)
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, count = item.rpartition("=")
+        if name and name not in REPLICABLE:
+            raise ValueError(
+                f"{name} cannot run as several copies; these can: {', '.join(REPLICABLE)}"
+            )
+        if not count.isdigit() or not 1 <= int(count) <= MAX_COPIES:
+            raise ValueError(f"{item!r}: a number of copies from 1 to {MAX_COPIES}")
+        for target in [name] if name else REPLICABLE:
+            copies[target] = int(count)
+    return copies
 
 
 def say(name: str, text: str) -> None:
@@ -95,8 +127,10 @@ async def _pump(name: str, stream: asyncio.StreamReader) -> None:
         out.flush()
 
 
-async def _spawn(name: str, module: str, tasks: list) -> asyncio.subprocess.Process:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+async def _spawn(
+    name: str, module: str, tasks: list, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -133,18 +167,40 @@ async def _stop(processes: dict[str, asyncio.subprocess.Process]) -> None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
     waits = {n: asyncio.create_task(p.wait()) for n, p in running.items()}
+    grace = get_settings().stop_grace + STOP_MARGIN
     if waits:
-        await asyncio.wait(waits.values(), timeout=GRACE_SECONDS)
+        await asyncio.wait(waits.values(), timeout=grace)
     for name, process in running.items():
         if process.returncode is None:
-            say("runall", f"{name} did not stop within {GRACE_SECONDS:.0f}s: killing it")
+            say("runall", f"{name} did not stop within {grace:.0f}s: killing it")
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
     if waits:
         await asyncio.wait(waits.values())
 
 
-async def run(names: list[str]) -> int:
+class Copy(NamedTuple):
+    label: str  # cases, cases-2, ...
+    name: str  # cases
+    copy: int  # 0, 1, ...
+    module: str
+    env: dict[str, str]  # what this copy's environment adds
+
+
+def copies_to_start(names: list[str], replicas: dict[str, int]) -> list[Copy]:
+    """Every process to start, in start order."""
+    started = []
+    for name in names:
+        count = replicas.get(name, 1)
+        env = {"ZC_GATEWAY_REUSE_PORT": "true"} if name == "gateway" and count > 1 else {}
+        started += [
+            Copy(copy_name(name, copy), name, copy, PROCESSES[name], dict(env))
+            for copy in range(count)
+        ]
+    return started
+
+
+async def run(names: list[str], replicas: dict[str, int] | None = None) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -165,9 +221,10 @@ async def run(names: list[str]) -> int:
         return 1
 
     processes = {}
-    for name in names:
-        processes[name] = await _spawn(name, PROCESSES[name], pumps)
-        say("runall", f"started {name} (pid {processes[name].pid})")
+    for started in copies_to_start(names, replicas or {}):
+        label = started.label
+        processes[label] = await _spawn(label, started.module, pumps, started.env)
+        say("runall", f"started {label} (pid {processes[label].pid})")
     exits = {asyncio.create_task(p.wait()): n for n, p in processes.items()}
     announce = None
     if "gateway" in names:
@@ -217,14 +274,24 @@ def main() -> int:
         "--wait-ready", type=float, metavar="SECONDS", help="only wait until /readyz answers 200"
     )
     parser.add_argument("--pid", type=int, help="with --wait-ready: give up once PID is gone")
+    parser.add_argument(
+        "--replicas",
+        default="1",
+        metavar="SPEC",
+        help="copies of each service and the gateway: N, or NAME=N,... (e.g. 2, or 1,documents=3)",
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(PROCESSES))
     if unknown:
         parser.error(f"unknown process {', '.join(unknown)}; choose from {', '.join(PROCESSES)}")
+    try:
+        replicas = parse_replicas(args.replicas)
+    except ValueError as error:
+        parser.error(f"--replicas: {error}")
     if args.wait_ready is not None:
         return wait_ready(args.wait_ready, args.pid)
     names = [name for name in PROCESSES if not args.names or name in args.names]
-    return asyncio.run(run(names))
+    return asyncio.run(run(names, replicas))
 
 
 if __name__ == "__main__":

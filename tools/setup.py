@@ -14,22 +14,16 @@ import logging
 import time
 
 from services.documents.signing import CertificateSettings, ensure_development_keys
-from shared.db import ensure_database
 from shared.logs import setup_logging
-from shared.migrations import migrate_service
 from shared.settings import get_settings
+from tools.migrate import migrate_all
 
-SERVICES = ("accounts", "cases", "documents", "notify")
 log = logging.getLogger("setup")
 
 
 async def setup(demo: bool = False) -> None:
     settings = get_settings()
-    if await ensure_database(settings.database_url):
-        log.info("created database %s", settings.database_url.rsplit("/", 1)[-1])
-    for service in SERVICES:
-        applied = await migrate_service(settings.database_url, service)
-        log.info("%s: %s", service, ", ".join(applied) if applied else "up to date")
+    await migrate_all(settings.database_url)
     if not CertificateSettings().configured:
         keys = ensure_development_keys(settings.var_dir)
         log.info("e-certificates are signed with the development key %s", keys.key_file)

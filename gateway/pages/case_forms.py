@@ -134,6 +134,7 @@ def list_query(query) -> dict:
     params = {name: query.get(name, "").strip()[:50] for name in FILTERS}
     if params["state"] not in {s.value for s in CaseState}:
         params["state"] = ""
+    params["overdue"] = "1" if params["overdue"] == "1" else ""
     params["tab"] = "done" if query.get("tab") == "done" else "todo"
     params["sort"] = query.get("sort") if query.get("sort") in SORTS else "updated"
     page = query.get("page", "")
@@ -174,13 +175,19 @@ UNIT_FLOW = (
 )
 
 
-def unit_flow(counts: dict[str, int] | None, current: str | None = None) -> list[dict]:
-    """The steps for the template; counts None when the cases service did not answer."""
+def unit_flow(
+    counts: dict[str, int] | None,
+    current: str | None = None,
+    overdue: dict[str, int] | None = None,
+) -> list[dict]:
+    """The steps for the template; counts None when the cases service did not answer;
+    `overdue`: of each list's cases, those past their step time limit."""
     steps = []
     for step in UNIT_FLOW:
         count = None
         if counts is not None and step.list_key:
             count = counts.get(step.list_key, 0)
+        late = (overdue or {}).get(step.list_key, 0) if step.list_key else 0
         steps.append(
             {
                 "no": step.no,
@@ -188,6 +195,8 @@ def unit_flow(counts: dict[str, int] | None, current: str | None = None) -> list
                 "text": step.text,
                 "url": work_url(step.list_key) if step.list_key else "/unit/applicants",
                 "count": count,
+                "overdue": late,
+                "overdue_url": work_url(step.list_key, overdue="1") if late else "",
                 "counted": step.counted,
                 "units": step.units,
                 "current": step.list_key is not None and step.list_key == current,

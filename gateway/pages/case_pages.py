@@ -70,22 +70,29 @@ async def home_context(request: web.Request) -> dict:
     try:
         home = await call(request, cases_rpc.CASE_HOME)
         counts = {item["key"]: item["count"] for item in home["lists"]}
+        overdue = {item["key"]: item["overdue"] for item in home["lists"]}
     except RpcError as error:
         if error.status < 500:
             raise
-        counts = None  # the page still opens; the counts say they are unavailable
+        counts, overdue = None, {}  # the page still opens; the counts say they are unavailable
+    late = {"overdue_total": sum(overdue.values())}
     if role in UNIT_ROLES:
-        return {"flow": unit_flow(counts), "counts_unavailable": counts is None}
+        return {
+            "flow": unit_flow(counts, overdue=overdue),
+            "counts_unavailable": counts is None,
+        } | late
     lists = [
         {
             "title": w.title,
             "note": REVIEWER_NOTES.get(w.key, ""),
             "url": work_url(w.key),
             "count": None if counts is None else counts.get(w.key, 0),
+            "overdue": overdue.get(w.key, 0),
+            "overdue_url": work_url(w.key, overdue="1"),
         }
         for w in lists_of_role(role)
     ]
-    return {"work_lists": lists, "counts_unavailable": counts is None}
+    return {"work_lists": lists, "counts_unavailable": counts is None} | late
 
 
 # --- a work list ---
@@ -127,7 +134,8 @@ async def work_list(request: web.Request) -> web.Response:
     flow = None
     if unit:
         counts = {i["key"]: i["count"] for i in home[0]["lists"]}
-        flow = unit_flow(counts, current=work.key)
+        overdue = {i["key"]: i["overdue"] for i in home[0]["lists"]}
+        flow = unit_flow(counts, current=work.key, overdue=overdue)
     context = {
         "work": work,
         "slug": slug_of(work.key),

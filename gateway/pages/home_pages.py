@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
-from gateway.pages import applicant_pages, ballot_pages, case_pages
+from gateway.pages import applicant_pages, ballot_pages, case_pages, holiday_pages
 from gateway.web import render
 from shared.contracts.accounts.vocabulary import WORK_ROLES
 
@@ -27,6 +27,8 @@ async def home(request: web.Request) -> web.Response:
         context["cases"] = await applicant_pages.home_cases(request)
     if user["role"] == "expert":
         context["meetings"] = await ballot_pages.my_meetings(request)
+    if user["role"] == "sysadmin":  # a year's holidays missing: publicity cannot be timed
+        context["holiday_warnings"] = await holiday_pages.warnings(request)
     if user["role"] in WORK_ROLES:  # the unit's ten steps, a reviewer's lists: with counts
         context |= await case_pages.home_context(request)
     return render(request, TEMPLATES[user["role"]], context)

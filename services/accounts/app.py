@@ -11,6 +11,7 @@ from services.accounts.handlers import (
     mobile,
     organisations,
     registration,
+    reminders,
     reviewers,
     second_factor,
     sessions,
@@ -25,6 +26,7 @@ from shared.consumer import EventConsumer
 from shared.contracts import external
 from shared.contracts.accounts import rpc as contract
 from shared.contracts.cases.events import ORGANISATION_RENAMED
+from shared.contracts.cases.holidays import DEADLINE_REMINDER
 from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
 from shared.periodic import service_hooks
 from shared.rpc import RpcClient, RpcRouter
@@ -79,6 +81,8 @@ def build_events() -> EventConsumer:
     events.on(renamed.type, renamed.payload)(organisations.apply_organisation_renamed)
     for seated in (MEETING_DRAWN, EXPERT_REPLACED):
         events.on(seated.type, seated.payload)(experts.open_expert_accounts)
+    reminder = DEADLINE_REMINDER
+    events.on(reminder.type, reminder.payload)(reminders.address_reminder)
     return events
 
 

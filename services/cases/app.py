@@ -11,6 +11,7 @@ from services.cases.handlers import (
     expert_import,
     experts,
     exports,
+    holidays,
     integrity,
     meeting_draw,
     meeting_vote,
@@ -22,8 +23,10 @@ from services.cases.handlers import (
     reference,
     workflow,
 )
+from services.cases.reminders import send_reminders
 from shared.consumer import EventConsumer
 from shared.contracts.cases import certificates as certificate_contract
+from shared.contracts.cases import holidays as holiday_contract
 from shared.contracts.cases import integrity as integrity_contract
 from shared.contracts.cases import meetings as meeting_contract
 from shared.contracts.cases import rpc as contract
@@ -76,7 +79,19 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.EXPERT_IMPORT, expert_import.import_experts)
     rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
     serve_meetings(rpc)
+    serve_holidays(rpc)
     return rpc
+
+
+def serve_holidays(rpc: RpcRouter) -> None:
+    h = holiday_contract
+    rpc.serve(h.HOLIDAY_STATUS, holidays.status)
+    rpc.serve(h.HOLIDAY_YEARS, holidays.years)
+    rpc.serve(h.HOLIDAY_YEAR, holidays.year)
+    rpc.serve(h.HOLIDAY_SAVE_YEAR, holidays.save_year)
+    rpc.serve(h.HOLIDAY_REMOVE_YEAR, holidays.remove_year)
+    rpc.serve(h.HOLIDAY_ADD_DAY, holidays.add_day)
+    rpc.serve(h.HOLIDAY_REMOVE_DAY, holidays.remove_day)
 
 
 def serve_meetings(rpc: RpcRouter) -> None:
@@ -159,11 +174,16 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
     start_sweep, stop_sweep = service_hooks(
         "cases-sweep", SWEEP_INTERVAL, lambda service: sweep_rate_counts(service.pool, deps)
     )
+    start_reminders, stop_reminders = service_hooks(
+        "cases-deadline-reminders",
+        deps.settings.deadline_sweep_seconds,
+        lambda service: send_reminders(service.pool, deps),
+    )
     return Service(
         "cases",
         build_rpc(deps),
         build_events(deps),
         settings=settings,
-        on_start=[connect, start_sweep],
-        on_stop=[stop_sweep, close],
+        on_start=[connect, start_sweep, start_reminders],
+        on_stop=[stop_reminders, stop_sweep, close],
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.cases.domain.deadlines import DeclarationWindow
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     Action,
@@ -38,7 +39,7 @@ VIEW_COLUMNS = (
     " c.round_id, c.review_type_id, c.qualification_id, c.committee_id, c.department_id,"
     " c.needs_pre_approval, c.exemptions, c.state, c.outcome, c.version, c.last_action,"
     " c.last_reason, c.status_label, c.unit_approval, c.pre_publicity, c.post_publicity,"
-    " c.form_printed_at, c.created_at, c.updated_at"
+    " c.form_printed_at, c.created_at, c.updated_at, c.state_since"
 )
 CASE_COLUMNS = f"{VIEW_COLUMNS}, c.applicant_mobile"  # what the workflow loads
 
@@ -94,11 +95,18 @@ def case_from_row(row) -> Case:
     )
 
 
+def window_of(round_row) -> DeclarationWindow:
+    """The declaration window of a rounds row (its columns, or LOAD_FOR_UPDATE's)."""
+    name = round_row.get("round_name") or round_row["name"]
+    return DeclarationWindow(name, round_row["opens_on"], round_row["closes_on"])
+
+
 def rules_from_row(row) -> RoundRules:
     return RoundRules(
         evaluation_max_length=row["evaluation_max_length"],
         pre_publicity_working_days=row["pre_publicity_days"],
         post_publicity_working_days=row["post_publicity_days"],
+        window=window_of(row),
     )
 
 
@@ -126,6 +134,7 @@ def case_update_args(case: Case, old_version: int, now) -> tuple:
 
 UPDATE_CASE = """
 UPDATE cases SET state = $3, outcome = $4, version = $5, last_action = $6, last_reason = $7,
+    state_since = CASE WHEN state = $3 THEN state_since ELSE $13 END,
     status_label = $8, unit_approval = $9, pre_publicity = $10, post_publicity = $11,
     form_printed_at = $12, updated_at = $13,
     reached_department = reached_department OR $14,
@@ -173,7 +182,8 @@ class MovedCase:
 
 LOAD_FOR_UPDATE = (
     f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
-    " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
+    " r.post_publicity_days, r.name AS round_name, r.opens_on, r.closes_on,"
+    " q.name AS qualification_name"
     " FROM cases c JOIN rounds r ON r.id = c.round_id"
     " JOIN qualifications q ON q.id = c.qualification_id"
     " WHERE c.id = ANY($1::uuid[]) AND {visible} ORDER BY c.id FOR UPDATE OF c"

@@ -1,13 +1,27 @@
 """Settings of the cases service (environment variables, prefix ZC_): scan limits, the
 committee rules' numbers that are local practice rather than national law (COMMITTEE.md,
-docs/committee.md), and the length of a 失信 record (docs/integrity.md)."""
+docs/committee.md), the length of a 失信 record (docs/integrity.md), and the step time limits,
+their reminders and the holiday warning (docs/reports.md "Deadlines and reminders")."""
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cases.domain.committee import SizeRules
+from services.cases.domain.deadlines import LIMITABLE, StepLimits
 from services.cases.domain.scans import MB, ScanLimits
 from shared.contracts.cases.integrity import DEFAULT_DISCREDIT_YEARS, MAX_DISCREDIT_YEARS
+from shared.contracts.cases.vocabulary import CaseState
+
+# Local practice, not national law: what a unit or an office usually takes for each step.
+DEFAULT_STEP_LIMITS = {
+    "unit_review": 10,
+    "dept_acceptance": 5,
+    "office_approval": 5,
+    "dept_review": 10,
+    "dept_confirm": 5,
+}
 
 
 class CasesSettings(BaseSettings):
@@ -66,6 +80,63 @@ class CasesSettings(BaseSettings):
         description="Years a 失信 entry bars its ID number from declaring, unless the department"
         " gives another length: three, the 记录期限 of the national rules on 职称评审 fraud.",
     )
+
+    # Working days a case may wait in a step before it is 超期; states not named have no limit.
+    step_limits: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_STEP_LIMITS),
+        description="Working days per waiting state (a CaseState value), as JSON:"
+        ' {"unit_review": 10, "dept_acceptance": 5}. 超期 from the day after the last one.',
+    )
+    deadline_reminder_days: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Working days left (besides the last day) from which a case gets its daily"
+        " reminder SMS: 1 reminds on the day before the last day and on the last day.",
+    )
+    deadline_reminder_hour: int = Field(
+        9, ge=0, le=23, description="Hour (Shenzhen) from which the day's reminders go out."
+    )
+    deadline_sweep_seconds: float = Field(
+        600.0, gt=0, description="Seconds between two runs of the reminders' sweep."
+    )
+    deadline_reminder_batch: int = Field(
+        1000,
+        ge=1,
+        description="Cases one run of the sweep reminds at most; the next run takes the rest.",
+    )
+    holiday_warning_from: str = Field(
+        "11-01",
+        description="MM-DD from which the sysadmin is warned that next year's holidays are"
+        " missing (the State Council's notice usually comes out in October to December).",
+    )
+
+    @field_validator("step_limits")
+    @classmethod
+    def _known_states(cls, limits: dict[str, int]) -> dict[str, int]:
+        known = {s.value for s in LIMITABLE}
+        for state, days in limits.items():
+            if state not in known:
+                raise ValueError(f"{state} is not a waiting state ({', '.join(sorted(known))})")
+            if not 1 <= days <= 365:
+                raise ValueError(f"the time limit of {state} must be 1 to 365 working days")
+        return limits
+
+    @field_validator("holiday_warning_from")
+    @classmethod
+    def _month_day(cls, text: str) -> str:
+        found = re.fullmatch(r"(\d{2})-(\d{2})", text)
+        if not found or not (1 <= int(found[1]) <= 12 and 1 <= int(found[2]) <= 31):
+            raise ValueError("holiday_warning_from must be MM-DD, e.g. 11-01")
+        return text
+
+    def limits(self) -> StepLimits:
+        days = {CaseState(state): n for state, n in self.step_limits.items()}
+        return StepLimits(days, self.deadline_reminder_days)
+
+    def warn_from(self) -> tuple[int, int]:
+        month, day = self.holiday_warning_from.split("-")
+        return int(month), int(day)
 
     def scan_limits(self) -> ScanLimits:
         return ScanLimits(

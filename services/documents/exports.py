@@ -214,13 +214,13 @@ def export_entry(job, built: dict) -> Entry:
 
 
 def shown_filters(key: str, filters: dict) -> dict:
-    """The filters given (not the defaults' blanks), a number searched for masked: the trail
-    keeps no personal numbers."""
+    """The filters given (not the defaults' blanks and unticked boxes), a number searched for
+    masked: the trail keeps no personal numbers."""
     personal = PERSONAL_FILTERS.get(key, ())
     return {
         name: masked_search(value) if name in personal else value
         for name, value in filters.items()
-        if value not in ("", None)
+        if value not in ("", None) and value is not False
     }
 
 

@@ -31,6 +31,7 @@ from shared.contracts.documents.events import (
 )
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
+from shared.processes import identity
 from shared.rpc import Actor, CallContext, RpcError
 from shared.wakeup import Wakeup
 
@@ -118,12 +119,13 @@ class PrintJobRunner:
         return await self.pool.fetchrow(
             "UPDATE print_jobs SET status = 'running', attempts = attempts + 1,"
             " lease_until = now() + make_interval(secs => $1),"
-            " started_at = coalesce(started_at, now())"
+            " started_at = coalesce(started_at, now()), claimed_by = $2"
             " WHERE id = (SELECT id FROM print_jobs"
             "   WHERE status = 'queued' OR (status = 'running' AND lease_until < now())"
             "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
             " RETURNING id, kind, case_ids, actor, attempts, request_id",
             self.settings.lease_seconds,
+            identity(),
         )
 
     # --- running one job ---

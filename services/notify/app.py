@@ -29,13 +29,18 @@ from services.notify.handlers import (
     objections,
     operator,
     personal,
+    reminders,
     security,
 )
 from services.notify.settings import NotifySettings
 from services.notify.sms_gateway import SmsGateway
 from shared.clock import Clock
 from shared.consumer import EventConsumer
-from shared.contracts.accounts.events import ACCOUNT_LOCKED, EXPERT_ACCOUNT_OPENED
+from shared.contracts.accounts.events import (
+    ACCOUNT_LOCKED,
+    DEADLINE_REMINDER_ADDRESSED,
+    EXPERT_ACCOUNT_OPENED,
+)
 from shared.contracts.cases.events import CASE_APPLICANT_NOTICE, CASE_TRANSITIONED
 from shared.contracts.cases.integrity import OBJECTION_FOUND
 from shared.contracts.cases.meetings import EXPERT_REPLACED, MEETING_DRAWN
@@ -55,6 +60,10 @@ class NotifyDeps:
     clock: Clock = field(default_factory=Clock)
     gateway: SmsGateway | None = None
     dispatcher: asyncio.Task | None = None
+    # Set at a stop: the dispatcher ends after the round under way (if any) instead of
+    # being cut in the middle, which would leave its batch 'sending' for the reconciler.
+    stopping: bool = False
+    in_round: bool = False
     # Deliveries this process is publishing right now: its reconciler leaves them alone.
     in_flight: set[uuid.UUID] = field(default_factory=set)
     peers: RpcClient | None = None  # documents: an export's progress and file (导出Excel)
@@ -83,6 +92,8 @@ def build_events(deps: NotifyDeps) -> EventConsumer:
         events.on(seated.type, seated.payload)(experts.drawn_handler(deps))
     opened = EXPERT_ACCOUNT_OPENED
     events.on(opened.type, opened.payload)(experts.account_opened_handler(deps))
+    reminder = DEADLINE_REMINDER_ADDRESSED
+    events.on(reminder.type, reminder.payload)(reminders.reminder_handler(deps))
     # Consumed until the applicant notices had an event of their own: unbound at start, and
     # what is still queued is acknowledged without effect.
     events.retire(CASE_TRANSITIONED.type)
@@ -93,6 +104,7 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
     deps = deps or NotifyDeps()
 
     async def start(service: Service) -> None:
+        deps.stopping = False
         deps.gateway = SmsGateway(
             service.settings, fallback=bool(deps.settings.sms_fallback_provider)
         )
@@ -106,8 +118,11 @@ def build_service(settings: Settings | None = None, deps: NotifyDeps | None = No
             await deps.peers.start()
         deps.dispatcher = asyncio.create_task(_dispatch_forever(service, deps))
 
-    async def stop(_service: Service) -> None:
+    async def stop(service: Service) -> None:
         if deps.dispatcher is not None:
+            deps.stopping = True
+            if deps.in_round:
+                await asyncio.wait({deps.dispatcher}, timeout=service.settings.stop_grace)
             deps.dispatcher.cancel()
             await asyncio.gather(deps.dispatcher, return_exceptions=True)
         if deps.gateway is not None:
@@ -171,11 +186,12 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
     wakeup = Wakeup(service.settings.database_url, DELIVERIES_CHANNEL)
     reconciled = 0.0  # when the reconciler last ran: once per interval, not at every wake
     try:
-        while True:
+        while not deps.stopping:
             taken, began = 0, time.monotonic()
             try:
                 if deps.settings.sms_dispatch_on_commit:
                     await wakeup.listen()
+                deps.in_round = True
                 args = (service.pool, deps.gateway)
                 taken = await dispatch_due(*args, deps.clock.now(), deps.settings, deps.in_flight)
                 if time.monotonic() - reconciled >= deps.settings.sms_dispatch_interval:
@@ -185,6 +201,10 @@ async def _dispatch_forever(service: Service, deps: NotifyDeps) -> None:
                 raise
             except Exception:
                 log.exception("SMS dispatcher round failed; next round will retry")
+            finally:
+                deps.in_round = False
+            if deps.stopping:
+                return
             if deps.settings.sms_dispatch_max_rate and taken:
                 pace = taken / deps.settings.sms_dispatch_max_rate
                 await asyncio.sleep(max(0.0, pace - (time.monotonic() - began)))

@@ -96,6 +96,13 @@ TEMPLATES: dict[str, Template] = {
             ("date", "time", "place"),
         ),
         Template(
+            "deadline.reminder",
+            "短信通知",
+            "您有 {count} 件职称申报业务即将超过办理时限，最早的于 {date} 到期，"
+            "请及时登录系统办理。",
+            ("count", "date"),
+        ),
+        Template(
             "expert.account_opened",
             "短信通知",
             "您的职称评审专家账号已开通，用户名 {username}。请在登录页点击“忘记密码”，"

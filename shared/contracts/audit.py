@@ -60,6 +60,11 @@ ACTIONS: dict[str, str] = {
     "meeting.conflict": "登记回避",
     "meeting.open_voting": "登记出席并开始表决",
     "meeting.close_voting": "结束表决",
+    # the holiday calendar (docs/reports.md "Deadlines and reminders")
+    "holiday.save_year": "保存节假日安排通知",
+    "holiday.remove_year": "删除年度节假日安排",
+    "holiday.add_day": "录入节假日",
+    "holiday.remove_day": "删除节假日",
     **{f"case.{a.value}": f"办理：{a.verb}" for a in Action},
 }
 
@@ -91,6 +96,7 @@ OBJECT_TYPES: dict[str, str] = {
     "discredit": "失信记录",
     "objection": "异议",
     "delivery": "短信",
+    "holiday": "节假日安排",
 }
 
 

@@ -15,6 +15,7 @@ from tests.e2e.identity_helpers import (
     text_of,
 )
 from tests.e2e.people import new_unit, signed_in
+from tests.support.probes import wait_until
 
 
 @pytest.fixture
@@ -159,7 +160,13 @@ async def test_an_account_without_a_mobile_is_told_whom_to_ask(person, services)
     await services["accounts"].pool.execute(
         "UPDATE users SET mobile = NULL WHERE id = $1", person.person["id"]
     )
-    _, home, _ = await person.page("/home")
+
+    async def home_without_the_link() -> str | None:
+        _, home, _ = await person.page("/home")
+        return home if "修改手机号码</a>" not in home else None
+
+    # the gateway learns of the change from accounts.sessions.changed (gateway/sessions.py)
+    home = await wait_until(home_without_the_link, timeout=1.0, interval=0.01)
     _, page, _ = await person.page("/account/mobile")
     assert "修改手机号码</a>" not in home
     assert "您的账户未登记手机号码" in page and 'name="sms_code"' not in page

@@ -3,7 +3,7 @@ for row in its order, for each role, filter and sort; personal numbers as the ro
 them; every export in the audit trail; bad filters refused before any job exists."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -254,3 +254,17 @@ async def test_a_file_is_deleted_after_its_keeping_time(services, cast):
     assert parts == 0
     status, page, _ = await cast.operator.page(f"/exports/{job['job_id']}")
     assert status == 200 and "导出文件已过期删除" in page
+
+
+async def test_the_overdue_filter_and_marks_are_the_lists(cast, clock):
+    case_id = await submitted(cast.applicant)
+    clock.offset += timedelta(days=30)  # past the unit review's limit in working days
+    items = await listed(cast.operator, {"list": "unit:3", "overdue": "true"})
+    _, _, rows = await exported(cast.operator, "work", {"list": "unit:3", "overdue": True})
+    assert as_listed(rows) == json_rows(items) and case_id in {i["id"] for i in items}
+    (row,) = [
+        r for r in rows if r["业务编号"] == (await case_of(cast.operator, case_id))["case_no"]
+    ]
+    item = next(i for i in items if i["id"] == case_id)
+    assert row["超期"] == "超期" and item["overdue"]
+    assert day(row["办理期限"]).isoformat() == item["due_on"]

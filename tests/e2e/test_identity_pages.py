@@ -7,6 +7,7 @@ import re
 import openpyxl
 import pytest
 
+from gateway.keys import session_cache_key
 from services.accounts.domain.validation import uscc_check_char
 from services.accounts.handlers.applicant_import import COLUMNS
 from services.accounts.handlers.reviewers import create_sysadmin
@@ -580,6 +581,8 @@ async def test_an_expired_session_sends_the_user_to_login_saying_why(gateway, se
             " WHERE user_id = $1",
             client.person["id"],
         )
+        # as if this gateway copy's cached answer had aged out (ZC_SESSION_CACHE_SECONDS)
+        gateway.app[session_cache_key].clear()
         status, page, where = await client.page("/unit/applicants?q=a&page=2")
         assert where == "/login"
         assert "登录已失效" in page

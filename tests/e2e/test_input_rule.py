@@ -339,6 +339,8 @@ async def _pages(cast, clock, cases_pool) -> list[tuple[Client, str]]:
         (cast.committee, "/experts"),
         (cast.sysadmin, "/experts/import"),
         (cast.sysadmin, "/admin/pledge"),
+        (cast.sysadmin, "/admin/holidays"),
+        (cast.sysadmin, "/admin/holidays/2030"),
         (cast.sysadmin, "/admin/discredits"),
         (cast.operator, "/objections"),
         (cast.operator, f"/cases/{public}/objections"),

@@ -255,6 +255,29 @@ async def test_a_session_expires_when_idle_and_at_logout(accounts, accounts_deps
     del second
 
 
+async def test_use_a_gateway_served_from_its_cache_counts_as_activity(accounts, accounts_deps):
+    """A gateway answers a session from its cache and says, when it next asks, when it last
+    used it (gateway/sessions.py): that use keeps the session from idling out."""
+    form, _ = await accounts.register()
+    token = (await accounts.login(form["username"]))["token"]
+    answer = await accounts.call("auth.session", {"token": token})
+    assert answer["idle_seconds"] == 30 * 60 and answer["expires_at"]
+    used_at = accounts_deps.clock.now() + timedelta(minutes=20)
+    accounts_deps.clock.offset += timedelta(minutes=31)
+    lookup = {"token": token, "last_active": used_at.isoformat()}
+    assert (await accounts.call("auth.session", lookup))["user"]
+    # ... and is recorded: without it, the session is still alive 29 minutes on
+    accounts_deps.clock.offset += timedelta(minutes=29)
+    assert (await accounts.call("auth.session", {"token": token}))["user"]
+    # a gateway cannot stretch a session into the future: a use is never later than now
+    lookup = {"token": token, "last_active": (used_at + timedelta(days=1)).isoformat()}
+    assert (await accounts.call("auth.session", lookup))["user"]
+    accounts_deps.clock.offset += timedelta(minutes=31)
+    with pytest.raises(RpcError) as idle:
+        await accounts.call("auth.session", {"token": token})
+    assert idle.value.status == 401
+
+
 async def test_a_forgotten_password_is_reset_with_a_code_sent_to_the_registered_mobile(accounts):
     form, _ = await accounts.register()
     session = await accounts.login(form["username"])

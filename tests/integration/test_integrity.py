@@ -46,10 +46,10 @@ def new_id_number() -> str:
     return first17 + id_check_char(first17)
 
 
-async def opened(driver, unit, id_number: str) -> str:
+async def opened(driver, unit, id_number: str, round_id: str = "2026") -> str:
     """A draft whose account and 基本信息 carry `id_number`, with complete materials."""
     params = {
-        "round_id": "2026",
+        "round_id": round_id,
         "review_type_id": "ptsb",
         "qualification_id": "gc-fg",
         "committee_id": "cmte-qg-gj",
@@ -365,7 +365,9 @@ async def test_a_discredited_id_number_cannot_open_a_case_until_the_day_after_th
 
 async def test_a_draft_opened_before_the_entry_cannot_be_submitted_through_its_last_day(driver):
     unit, id_number = new_unit(), new_id_number()
-    draft = await opened(driver, unit, id_number)
+    # the clock moves on two years: the draft's round must still take declarations then
+    await driver.call("ref.save_round", LONG_ROUND, SYSADMIN)
+    draft = await opened(driver, unit, id_number, LONG_ROUND["id"])
     seen = await at_department_with(driver, unit, id_number)
     entry = await driver.call(
         "discredit.record", {"case_id": seen, "reason": "弄虚作假", "years": 2}, DEPARTMENT

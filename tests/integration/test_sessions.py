@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from shared.contracts.accounts.events import SESSIONS_CHANGED, SessionsChanged
+from shared.envelope import Envelope
 from shared.rpc import Actor, RpcError
 from tests.support.accounts_driver import PASSWORD, mobile
 
@@ -277,3 +279,42 @@ async def test_a_session_in_use_every_few_minutes_still_ends_at_twelve_hours(
         assert await alive(accounts, session)
     accounts_deps.clock.offset += timedelta(minutes=10)
     assert not await alive(accounts, session)
+
+
+# --- accounts.sessions.changed: what the gateways' session caches drop (gateway/sessions.py)
+
+
+async def changes_since(pool, seq: int) -> list[dict]:
+    rows = await pool.fetch(
+        "SELECT envelope FROM outbox WHERE seq > $1 AND routing_key = $2 ORDER BY seq",
+        seq,
+        SESSIONS_CHANGED.type,
+    )
+    envelopes = [Envelope.model_validate(r["envelope"]) for r in rows]
+    return [SessionsChanged.model_validate(e.payload).model_dump() for e in envelopes]
+
+
+async def test_what_ends_or_alters_a_session_is_told_and_what_does_not_is_not(
+    accounts, accounts_deps
+):
+    pool = accounts.service.pool
+    form, _ = await accounts.register()
+    session = await accounts.login(form["username"])
+    user_id = session["user"]["id"]
+    seq = await pool.fetchval("SELECT coalesce(max(seq), 0) FROM outbox")
+
+    # a session in use: last_seen moves, nothing is told
+    accounts_deps.clock.offset += timedelta(minutes=5)
+    await accounts.call("auth.session", {"token": session["token"]})
+    assert await pool.fetchval("SELECT last_seen_at FROM sessions WHERE user_id = $1", user_id)
+    assert await changes_since(pool, seq) == []
+
+    await accounts.call("auth.logout", {"token": session["token"]})
+    assert await changes_since(pool, seq) == [{"user_ids": [user_id], "unit_ids": []}]
+
+    # by hand, as an operator might: a unit disabled in psql is told too
+    seq = await pool.fetchval("SELECT max(seq) FROM outbox")
+    unit_id = session["user"]["unit_id"]
+    await pool.execute("UPDATE units SET active = false WHERE id = $1", unit_id)
+    await pool.execute("UPDATE units SET active = false WHERE id = $1", unit_id)  # no change
+    assert await changes_since(pool, seq) == [{"user_ids": [], "unit_ids": [unit_id]}]

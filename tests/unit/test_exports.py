@@ -66,6 +66,7 @@ def test_an_export_takes_the_lists_own_filters_and_ignores_its_paging():
         "department_id": "",
         "committee_id": "",
         "round_id": "",
+        "overdue": False,
         "sort": "name",
     }
     at = "2026-06-01T00:00:00+08:00"

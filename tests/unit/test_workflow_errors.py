@@ -6,6 +6,8 @@ from datetime import date
 import pytest
 
 from services.cases.domain import model
+from services.cases.domain.calendar import YearNotKnown
+from services.cases.domain.deadlines import DeclarationWindow, OutsideDeclarationWindow
 from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.model import (
     Action,
@@ -102,6 +104,29 @@ REFUSALS = [
             422,
             "您有尚在记录期内的职称申报失信记录，2029年6月30日（含当日）前不能申报职称，"
             "2029年7月1日起方可申报",
+            {},
+        ),
+    ),
+    (
+        OutsideDeclarationWindow(
+            DeclarationWindow("2026年度", date(2026, 3, 1), date(2026, 9, 30)),
+            date(2026, 10, 8),
+            "填报上报",
+        ),
+        (
+            "outside_window",
+            422,
+            "2026年度的申报时间为2026年3月1日至2026年9月30日，申报已截止，不能填报上报",
+            {},
+        ),
+    ),
+    (
+        YearNotKnown(2027),
+        (
+            "calendar_unknown",
+            422,
+            "2027年的法定节假日和调休安排尚未录入，无法按工作日计算日期。请系统管理员在"
+            "“节假日安排”中录入国务院办公厅关于2027年部分节假日安排的通知后再办理",
             {},
         ),
     ),

@@ -1,10 +1,9 @@
-import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.cases.domain import calendar
 from services.cases.domain.calendar import (
+    YearNotKnown,
     add_working_days,
     is_working_day,
     local_date,
@@ -81,23 +80,18 @@ def test_publicity_of_no_working_days_is_refused():
         publicity_period(date(2025, 6, 9), 0)
 
 
-def test_unknown_year_falls_back_to_monday_to_friday_with_a_warning(monkeypatch, caplog):
-    monkeypatch.setattr(calendar, "_warned_years", set())
-    with caplog.at_level(logging.WARNING, logger=calendar.__name__):
-        # 2030-01-01 is a Tuesday: a holiday in reality, a working day in the fallback
-        assert is_working_day(date(2030, 1, 1)) is True
-        assert is_working_day(date(2030, 1, 5)) is False  # Saturday
-        assert publicity_period(date(2030, 1, 4), 5) == (date(2030, 1, 4), date(2030, 1, 10))
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1  # once per year
-    assert "2030" in warnings[0].getMessage()
+def test_a_year_the_package_does_not_know_is_refused_not_counted_monday_to_friday():
+    # 2030-01-01 is a Tuesday: a holiday in reality, a working day if counted Monday-Friday
+    with pytest.raises(YearNotKnown) as refused:
+        is_working_day(date(2030, 1, 1))
+    assert refused.value.year == 2030
+    assert "2030年的法定节假日和调休安排尚未录入" in refused.value.message
 
 
-def test_period_crossing_into_an_unknown_year_still_ends(monkeypatch):
-    monkeypatch.setattr(calendar, "_warned_years", set())
-    start, end = publicity_period(date(2026, 12, 28), 5)
-    assert start == date(2026, 12, 28)
-    assert end.year == 2027
+def test_a_period_crossing_into_an_unknown_year_is_refused():
+    with pytest.raises(YearNotKnown) as refused:
+        publicity_period(date(2026, 12, 28), 5)
+    assert refused.value.year == 2027
 
 
 def test_local_date_is_the_date_in_china():

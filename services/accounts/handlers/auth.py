@@ -22,7 +22,13 @@ from services.accounts.handlers.sms import NO_CODE, consume_code
 from services.accounts.personal import index
 from services.accounts.views import user_view
 from shared.audit import Entry
-from shared.contracts.accounts.rpc import ChangePassword, Login, ResetRequest, Token
+from shared.contracts.accounts.rpc import (
+    ChangePassword,
+    Login,
+    ResetRequest,
+    SessionLookup,
+    Token,
+)
 from shared.rpc import CallContext, RpcError
 
 SESSION_TOUCH_SECONDS = 60  # last_seen is written at most once a minute per session
@@ -86,8 +92,11 @@ async def login(params: Login, ctx: CallContext) -> dict:
     return await second_factor.open_challenge(ctx, user, params.client_ip)
 
 
-async def resolve_session(params: Token, ctx: CallContext) -> dict:
-    """The user behind a session cookie; 401 when it is unknown, expired, idle or revoked."""
+async def resolve_session(params: SessionLookup, ctx: CallContext) -> dict:
+    """The user behind a session cookie; 401 when it is unknown, expired, idle or revoked.
+
+    A gateway that served the session from its cache says when it last did (`last_active`):
+    that use counts as activity, as a call here would have."""
     deps = ctx.deps
     now = deps.clock.now()
     row = await ctx.pool.fetchrow(
@@ -99,11 +108,14 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
         token_digest(params.token),
     )
     idle = timedelta(minutes=deps.settings.session_idle_minutes)
+    seen = row and row["last_seen_at"]
+    if row is not None and params.last_active is not None:
+        seen = max(seen, min(params.last_active, now))
     if (
         row is None
         or row["revoked_at"] is not None
         or row["expires_at"] <= now
-        or row["last_seen_at"] + idle <= now
+        or seen + idle <= now
         or not row["active"]
         or row["unit_active"] is False
     ):
@@ -116,6 +128,8 @@ async def resolve_session(params: Token, ctx: CallContext) -> dict:
         "csrf_token": row["csrf_token"],
         "session_id": str(row["session_id"]),
         "user": user_view(row, row["unit_name"]),
+        "expires_at": row["expires_at"],
+        "idle_seconds": int(idle.total_seconds()),
     }
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from services.cases.domain.calendar import local_date, publicity_period
+from services.cases.domain.calendar import PACKAGE_CALENDAR, WorkingCalendar, local_date
+from services.cases.domain.deadlines import DeclarationWindow
 from services.cases.domain.errors import DomainError, InvalidInput, cn_date
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.objections import HANDLER_LABELS, Objection, first_open, upheld
@@ -150,6 +151,7 @@ class RoundRules:
     evaluation_max_length: int = DEFAULT_EVALUATION_MAX_LENGTH
     pre_publicity_working_days: int = 5
     post_publicity_working_days: int = 5
+    window: DeclarationWindow | None = None  # 申报开始/截止: 填报上报 only within it
 
     def __post_init__(self) -> None:
         limits = (
@@ -260,6 +262,7 @@ class _Context:
     now: datetime
     today: date
     rules: RoundRules
+    calendar: WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -305,11 +308,13 @@ class Case:
         *,
         actor_id: str | None = None,
         rules: RoundRules = DEFAULT_RULES,
+        calendar: WorkingCalendar = PACKAGE_CALENDAR,
     ) -> list[CaseTransitioned]:
         """Apply `action` at `now` (timezone-aware) and return what happened.
 
-        Raises NotAllowed, IllegalTransition (PublicityNotOver) or InvalidInput and then leaves
-        the case untouched.
+        Raises NotAllowed, IllegalTransition (PublicityNotOver), InvalidInput or another
+        DomainError (OutsideDeclarationWindow, YearNotKnown) and then leaves the case untouched.
+        `calendar` counts the publicity periods' working days.
         """
         action, role = Action(action), Role(actor_role)
         if role not in ACTION_ROLES[action]:
@@ -319,7 +324,8 @@ class Case:
             raise IllegalTransition(self.state, action, role)
         today = local_date(now)
         parsed = validate_inputs(action, inputs, today=today, rules=rules)
-        move = _HANDLERS[action](self, parsed, _Context(action, role, now, today, rules))
+        context = _Context(action, role, now, today, rules, calendar)
+        move = _HANDLERS[action](self, parsed, context)
         if move.to not in targets or (move.to is S.CLOSED) != (move.outcome is not None):
             raise RuntimeError(f"bad move {self.state} --{action}--> {move}")
 
@@ -384,6 +390,12 @@ def _close(outcome: Outcome) -> _Handler:
     return handler
 
 
+def _submit(case: Case, inputs: Any, ctx: _Context) -> _Move:
+    if ctx.rules.window is not None:
+        ctx.rules.window.require_open(ctx.today, ctx.action.verb)
+    return _Move(S.UNIT_REVIEW)
+
+
 def _approve(case: Case, inputs: ApproveInput, ctx: _Context) -> _Move:
     return _Move(S.PRE_PUBLICITY_READY, changes={"unit_approval": inputs})
 
@@ -398,7 +410,7 @@ def _start_publicity(
     requested = inputs.start or ctx.today
     if requested < ctx.today:
         raise InvalidInput({"start": "公示开始日期不能早于今天"})
-    start, end = publicity_period(requested, working_days)
+    start, end = ctx.calendar.publicity_period(requested, working_days)
     period = Publicity(start, end, method=inputs.method, contact=inputs.contact)
     computed = {
         "period": {"start": start.isoformat(), "end": end.isoformat(), "working_days": working_days}
@@ -487,7 +499,7 @@ def _confirm(case: Case, inputs: OptionalReasonInput, ctx: _Context) -> _Move:
 
 
 _HANDLERS: Mapping[Action, _Handler] = {
-    A.SUBMIT: _go(S.UNIT_REVIEW),
+    A.SUBMIT: _submit,
     A.CANCEL: _close(Outcome.CANCELLED),
     A.APPROVE: _approve,
     A.REJECT: _reject,

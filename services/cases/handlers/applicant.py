@@ -3,10 +3,12 @@
 import uuid
 
 from services.cases.discredits import check_id_numbers, normalised
+from services.cases.domain.deadlines import OPENING, OutsideDeclarationWindow
 from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.materials import SectionInvalid, check_section, needs_pre_approval
 from services.cases.domain.model import CaseState
 from services.cases.domain.scans import ScanRefused, Usage, check_new_scan
+from services.cases.repository import window_of
 from services.cases.sealed import (
     CASE_ID_NUMBER,
     CASE_MOBILE,
@@ -43,8 +45,9 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             "INSERT INTO cases (id, case_no, unit_id, applicant_id, applicant_name,"
             " applicant_mobile, round_id, review_type_id, qualification_id, committee_id,"
             " department_id, needs_pre_approval, state, status_label, created_at, updated_at,"
-            " applicant_id_number)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
+            " state_since, applicant_id_number)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15,"
+            " $16)",
             case_id,
             case_no,
             actor.unit_id,
@@ -98,11 +101,11 @@ async def _check_choices(conn, params: OpenCase, today) -> dict:
     round_row = await conn.fetchrow("SELECT * FROM rounds WHERE id = $1", params.round_id)
     if round_row is None or not round_row["active"]:
         errors["round_id"] = "请选择评审年度"
-    elif not round_row["opens_on"] <= today <= round_row["closes_on"]:
-        errors["round_id"] = (
-            f"{round_row['name']}申报时间为 {round_row['opens_on']} 至"
-            f" {round_row['closes_on']}，当前不在申报期内"
-        )
+    else:
+        try:
+            window_of(round_row).require_open(today, OPENING)
+        except OutsideDeclarationWindow as outside:
+            errors["round_id"] = outside.message
     review_type = await conn.fetchrow(
         "SELECT * FROM review_types WHERE id = $1", params.review_type_id
     )

@@ -63,15 +63,29 @@ async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
     number, code = as_typed(params.certificate_no), as_typed(params.verification_code)
     _check_typed(number, code)
     now = ctx.deps.clock.now()
+    actor = ctx.actor
+    signed_in = actor.user_id is not None
     async with ctx.pool.acquire() as conn:
         await ctx.deps.rate_limits.hit(conn, "verify", params.client_ip or "?", now)
+        # The lookup and, when number and code match, the query record: one round trip.
         row = await conn.fetchrow(
-            f"SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1", number
+            f"WITH x AS (SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1),"
+            " recorded AS (INSERT INTO certificate_queries (certificate_id, at, client_ip,"
+            " channel, user_id, user_name, user_role)"
+            " SELECT x.id, $3, $4, $5, $6, $7, $8 FROM x WHERE x.verification_code = $2)"
+            " SELECT * FROM x",
+            number,
+            code,
+            now,
+            params.client_ip or "?",
+            params.channel,
+            actor.user_id,
+            actor.name if signed_in else None,
+            actor.role if signed_in else None,
         )
-        # bytes: compare_digest refuses str with characters beyond ASCII, which anyone may type
-        if row is None or not hmac.compare_digest(row["verification_code"].encode(), code.encode()):
-            raise RpcError("not_found", NOT_FOUND, 404)
-        await _record_query(conn, ctx, row["id"], params, now)
+    # bytes: compare_digest refuses str with characters beyond ASCII, which anyone may type
+    if row is None or not hmac.compare_digest(row["verification_code"].encode(), code.encode()):
+        raise RpcError("not_found", NOT_FOUND, 404)
     return _shown(row, mask_name(row["holder_name"]), mask_id_number(_id_number(row)))
 
 
@@ -142,22 +156,6 @@ def _shown(row, holder_name: str, id_number: str) -> dict:
         "status_label": status.label,
         "revoked_on": local_date(revoked).isoformat() if revoked else None,
     }
-
-
-async def _record_query(conn, ctx: CallContext, certificate_id, params, now) -> None:
-    actor = ctx.actor
-    signed_in = actor.user_id is not None
-    await conn.execute(
-        "INSERT INTO certificate_queries (certificate_id, at, client_ip, channel, user_id,"
-        " user_name, user_role) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        certificate_id,
-        now,
-        params.client_ip or "?",
-        params.channel,
-        actor.user_id,
-        actor.name if signed_in else None,
-        actor.role if signed_in else None,
-    )
 
 
 def _query_record(row) -> dict:

@@ -7,6 +7,7 @@ and written by shared/exports.py. Personal numbers are in full for a role that m
 from collections.abc import Callable
 
 from services.cases import discredits, sealed
+from services.cases.deadline_views import Deadlines, deadlines_today
 from services.cases.domain.experts import status_on
 from services.cases.domain.objections import phase_of as phase_of_case
 from services.cases.handlers.experts import EXPERTS_ORDER, experts_query
@@ -51,7 +52,8 @@ WORK_SQL_COLUMNS = (
     "c.case_no, c.applicant_name, c.applicant_id_number, c.applicant_mobile, c.unit_id,"
     " t.name AS review_type_name, q.name AS qualification_name, c.status_label, c.state,"
     " c.pre_publicity, c.post_publicity, c.last_reason, d.name AS department_name,"
-    " m.name AS committee_name, r.name AS round_name, c.created_at, c.updated_at"
+    " m.name AS committee_name, r.name AS round_name, c.created_at, c.updated_at,"
+    " c.state_since"
 )
 WORK_COLUMNS = (
     Column("业务编号", width=18),
@@ -62,6 +64,8 @@ WORK_COLUMNS = (
     Column("评审类型", width=12),
     Column("专业技术资格", width=20),
     Column("业务状态", width=22),
+    Column("超期", width=6),
+    Column("办理期限", "date", 12),
     Column("公示截止日期", "date", 12),
     Column("原因", width=30),
     Column("日常工作部门", width=18),
@@ -88,9 +92,16 @@ class _UnitNames:
             self.names.update({i: answer["names"].get(i, "") for i in wanted})
 
 
-def work_source(filters: dict, ctx: CallContext) -> Source:
+async def work_source(filters: dict, ctx: CallContext) -> Source:
     params = ListedCases.model_validate(filters)
-    query = work_list_query(params, ctx.actor)
+    async with ctx.pool.acquire() as conn:
+        deadlines = await deadlines_today(conn, ctx.deps)
+    return work_source_on(params, ctx, deadlines)
+
+
+def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) -> Source:
+    """The work list's export with today's step limits: 超期 and 办理期限 as the list marks them."""
+    query = work_list_query(params, ctx.actor, deadlines)
     title = f"{query.work_list.title}（{TAB_LABELS[params.tab]}）"
     full = may_see_case_numbers(ctx.actor)
     id_number, mobile = shown(full, mask_id_number), shown(full, mask_mobile)
@@ -98,6 +109,7 @@ def work_source(filters: dict, ctx: CallContext) -> Source:
 
     def convert(r) -> tuple:
         period = {"pre_publicity": r["pre_publicity"], "post_publicity": r["post_publicity"]}
+        marks = deadlines.of(r)
         return (
             r["case_no"],
             r["applicant_name"],
@@ -107,6 +119,8 @@ def work_source(filters: dict, ctx: CallContext) -> Source:
             r["review_type_name"],
             r["qualification_name"],
             r["status_label"],
+            "超期" if marks["overdue"] else "",
+            excel_date(marks["due_on"]),
             excel_date((period.get(r["state"]) or {}).get("end")),
             r["last_reason"],
             r["department_name"],

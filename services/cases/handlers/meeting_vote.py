@@ -142,8 +142,15 @@ def _to_vote(voting, expert_id: str) -> int:
 
 # --- one vote ---
 
-VOTER = (
-    "SELECT m.phase, mm.expert_id, mm.present,"
+# One statement, so one round trip and no BEGIN/COMMIT: who votes and on what, read with the
+# meeting's row FOR SHARE (closing takes it FOR UPDATE, so it waits for the votes in flight,
+# and a vote that waited for a close sees the meeting closed); then, only when the rules of
+# ballot_problem allow it (written again in SQL here, `allowed`; the two are checked against
+# each other in tests/integration/test_meeting_vote_rule.py), the mark, the case's count and the
+# member's progress. No mark (a second vote): nothing counted, `remaining` is null.
+# $1 meeting, $2 the expert's user id, $3 case, $4 choice.
+VOTE = (
+    "WITH voter AS (SELECT m.phase, mm.expert_id, mm.present,"
     " EXISTS (SELECT 1 FROM meeting_cases mc WHERE mc.meeting_id = m.id AND mc.case_id = $3)"
     " AS in_meeting,"
     " (SELECT x.reason FROM meeting_exclusions x WHERE x.meeting_id = m.id"
@@ -151,41 +158,37 @@ VOTER = (
     " FROM meetings m LEFT JOIN (meeting_members mm JOIN expert_accounts a"
     "  ON a.id_number_index = mm.id_number_index AND a.user_id = $2)"
     "  ON mm.meeting_id = m.id AND mm.seated"
-    " WHERE m.id = $1 FOR SHARE OF m"
-)
-# The mark, the case's count and the member's progress in one statement: no mark (a second
-# vote), nothing counted. Answers the votes the member still owes; none for a second vote.
-CAST = (
-    "WITH marked AS (INSERT INTO meeting_votes_cast (meeting_id, case_id, expert_id)"
-    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING case_id),"
+    " WHERE m.id = $1 FOR SHARE OF m),"
+    " allowed AS (SELECT expert_id FROM voter WHERE phase = 'voting' AND in_meeting"
+    "  AND present AND excluded IS NULL AND expert_id IS NOT NULL),"
+    " marked AS (INSERT INTO meeting_votes_cast (meeting_id, case_id, expert_id)"
+    "  SELECT $1, $3, expert_id FROM allowed ON CONFLICT DO NOTHING RETURNING expert_id),"
     " counted AS (UPDATE meeting_cases SET agree = agree + ($4 = 'agree')::int,"
-    " disagree = disagree + ($4 = 'disagree')::int, abstain = abstain + ($4 = 'abstain')::int"
-    " WHERE meeting_id = $1 AND case_id IN (SELECT case_id FROM marked) RETURNING 1)"
-    " UPDATE meeting_members SET voted = voted + 1 WHERE meeting_id = $1 AND expert_id = $3"
-    " AND EXISTS (SELECT 1 FROM counted) RETURNING to_vote - voted"
+    "  disagree = disagree + ($4 = 'disagree')::int, abstain = abstain + ($4 = 'abstain')::int"
+    "  WHERE meeting_id = $1 AND case_id = $3 AND EXISTS (SELECT 1 FROM marked) RETURNING 1),"
+    " progressed AS (UPDATE meeting_members SET voted = voted + 1"
+    "  WHERE meeting_id = $1 AND expert_id = (SELECT expert_id FROM marked)"
+    "  AND EXISTS (SELECT 1 FROM counted) RETURNING to_vote - voted AS remaining)"
+    " SELECT voter.*, (SELECT remaining FROM progressed) AS remaining FROM voter"
 )
 
 
 async def cast_vote(params: CastVote, ctx: CallContext) -> dict:
     if ctx.actor.role != "expert" or ctx.actor.user_id is None:
         raise RpcError("forbidden", "只有出席会议的评审专家可以投票", 403)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        # FOR SHARE: closing takes the meeting's row for update, so it waits for the votes in
-        # flight, and a vote that waited for a close sees the meeting closed.
-        voter = await conn.fetchrow(VOTER, params.meeting_id, ctx.actor.user_id, params.case_id)
-        if voter is None or voter["expert_id"] is None:
-            raise not_found()
-        problem = ballot_problem(
-            P(voter["phase"]), voter["present"], voter["in_meeting"], voter["excluded"]
-        )
-        if problem is not None:
-            raise rule_error(problem)
-        remaining = await conn.fetchval(
-            CAST, params.meeting_id, params.case_id, voter["expert_id"], params.choice
-        )
-    if remaining is None:
+    voter = await ctx.pool.fetchrow(
+        VOTE, params.meeting_id, ctx.actor.user_id, params.case_id, params.choice
+    )
+    if voter is None or voter["expert_id"] is None:
+        raise not_found()
+    problem = ballot_problem(
+        P(voter["phase"]), voter["present"], voter["in_meeting"], voter["excluded"]
+    )
+    if problem is not None:
+        raise rule_error(problem)
+    if voter["remaining"] is None:
         raise RpcError("already_voted", "您已对该申报人投过票，不能再次投票", 409)
-    return {"voted": True, "remaining": remaining}
+    return {"voted": True, "remaining": voter["remaining"]}
 
 
 # --- closing: every case moves by its result, at once ---

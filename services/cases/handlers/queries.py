@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from services.cases import objection_views
+from services.cases.deadline_views import OVERDUE, Deadlines, deadlines_today, overdue_join
 from services.cases.domain.model import Action, CaseState, Role, actions_for, assessment_years
 from services.cases.handlers.committee_rules import outside_results
 from services.cases.handlers.workflow import RECORDED_OUTSIDE
@@ -49,7 +50,8 @@ SORTS = {
 }
 
 
-def row_view(row) -> dict:
+def row_view(row, deadlines: Deadlines | None = None) -> dict:
+    marks = deadlines.of(row) if deadlines else {"overdue": False, "due_on": None}
     return {
         "id": str(row["id"]),
         "case_no": row["case_no"],
@@ -66,6 +68,7 @@ def row_view(row) -> dict:
         "version": row["version"],
         "updated_at": row["updated_at"].isoformat(),
         "publicity_ends": _publicity_end(row),
+        **marks,
     }
 
 
@@ -115,7 +118,7 @@ class _ListQuery:
         )
 
 
-def work_list_query(params: ListedCases, actor: Actor) -> _ListQuery:
+def work_list_query(params: ListedCases, actor: Actor, deadlines: Deadlines) -> _ListQuery:
     work_list = WORK_LISTS.get(params.list)
     if work_list is None or work_list not in lists_for(actor):
         raise RpcError("not_found", "没有这个业务列表", 404)
@@ -132,6 +135,11 @@ def work_list_query(params: ListedCases, actor: Actor) -> _ListQuery:
             f" AND cd.list = ${len(args)}"
         )
     where += _filters(params, args)
+    if params.overdue:
+        states, cutoffs = deadlines.cutoffs()
+        args += [states, cutoffs]
+        join_done += overdue_join(len(args) - 1)
+        where.append(OVERDUE)
     order = (
         "cd.at DESC, c.id"
         if params.tab == "done" and params.sort == "updated"
@@ -141,7 +149,9 @@ def work_list_query(params: ListedCases, actor: Actor) -> _ListQuery:
 
 
 async def list_cases(params: ListCases, ctx: CallContext) -> dict:
-    query = work_list_query(params, ctx.actor)
+    async with ctx.pool.acquire() as conn:
+        deadlines = await deadlines_today(conn, ctx.deps)
+    query = work_list_query(params, ctx.actor, deadlines)
     total = await ctx.pool.fetchval(query.count_sql(), *query.args)
     rows = await ctx.pool.fetch(
         query.rows_sql(LIST_COLUMNS, params.page_size, (params.page - 1) * params.page_size),
@@ -159,32 +169,41 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
         "page": params.page,
         "page_size": params.page_size,
         "actions": actions,
-        "items": [row_view(r) for r in rows],
+        "items": [row_view(r, deadlines) for r in rows],
     }
 
 
 async def list_ids(params: ListedCases, ctx: CallContext) -> dict:
     """Every case of a list as case.list orders it, up to MAX_LISTED_IDS: 全部打印's selection."""
-    query = work_list_query(params, ctx.actor)
+    async with ctx.pool.acquire() as conn:
+        deadlines = await deadlines_today(conn, ctx.deps)
+    query = work_list_query(params, ctx.actor, deadlines)
     total = await ctx.pool.fetchval(query.count_sql(), *query.args)
     rows = await ctx.pool.fetch(query.rows_sql("c.id", MAX_LISTED_IDS), *query.args)
     return {"ids": [str(r["id"]) for r in rows], "total": total, "limit": MAX_LISTED_IDS}
 
 
 async def home_counts(_params, ctx: CallContext) -> dict:
-    """Cases waiting at each of the actor's lists (the unit home's ten-step diagram)."""
+    """Cases waiting at each of the actor's lists (the unit home's ten-step diagram), and how
+    many of them are past their step time limit (超期)."""
     condition, args = visibility(ctx.actor, 1)
-    rows = await ctx.pool.fetch(
-        f"SELECT c.state, count(*) AS n FROM cases c WHERE {condition} GROUP BY c.state", *args
-    )
-    by_state = {r["state"]: r["n"] for r in rows}
+    async with ctx.pool.acquire() as conn:
+        states, cutoffs = (await deadlines_today(conn, ctx.deps)).cutoffs()
+        rows = await conn.fetch(
+            f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {OVERDUE}) AS overdue"
+            f" FROM cases c{overdue_join(len(args) + 1)} WHERE {condition} GROUP BY c.state",
+            *args,
+            states,
+            cutoffs,
+        )
+    by_state = {r["state"]: r for r in rows}
+
+    def total(w: WorkList, column: str) -> int:
+        return sum(by_state[s.value][column] for s in w.states if s.value in by_state)
+
     return {
         "lists": [
-            {
-                "key": w.key,
-                "title": w.title,
-                "count": sum(by_state.get(s.value, 0) for s in w.states),
-            }
+            {"key": w.key, "title": w.title, "count": total(w, "n"), "overdue": total(w, "overdue")}
             for w in lists_for(ctx.actor)
         ]
     }
@@ -193,13 +212,15 @@ async def home_counts(_params, ctx: CallContext) -> dict:
 async def my_cases(params: MyCases, ctx: CallContext) -> dict:
     if ctx.actor.role != "applicant":
         raise RpcError("forbidden", "只有申报个人可以查看“我的申报”", 403)
-    rows = await ctx.pool.fetch(
-        f"SELECT {LIST_COLUMNS} FROM cases c{JOINS} WHERE c.applicant_id = $1"
-        " ORDER BY c.created_at DESC LIMIT 50 OFFSET $2",
-        ctx.actor.user_id,
-        (params.page - 1) * 50,
-    )
-    return {"items": [row_view(r) for r in rows]}
+    async with ctx.pool.acquire() as conn:
+        deadlines = await deadlines_today(conn, ctx.deps)
+        rows = await conn.fetch(
+            f"SELECT {LIST_COLUMNS} FROM cases c{JOINS} WHERE c.applicant_id = $1"
+            " ORDER BY c.created_at DESC LIMIT 50 OFFSET $2",
+            ctx.actor.user_id,
+            (params.page - 1) * 50,
+        )
+    return {"items": [row_view(r, deadlines) for r in rows]}
 
 
 async def get_case(params: CaseRef, ctx: CallContext) -> dict:
@@ -267,8 +288,14 @@ async def case_views(
         )
         outside = await _outside_decisions(conn, ctx.actor, seen)
         objections = await _objections(conn, ctx.actor, seen)
+        deadlines = await deadlines_today(conn, ctx.deps)
     parts = _CaseParts(
-        _by_case(sections), _by_case(attachments), _by_case(history), outside, objections
+        _by_case(sections),
+        _by_case(attachments),
+        _by_case(history),
+        outside,
+        objections,
+        deadlines,
     )
     # the years the unit's 审核同意 form asks about, by the service's own clock
     years = list(assessment_years(ctx.deps.clock.today()))
@@ -301,6 +328,7 @@ class _CaseParts:
     history: dict[uuid.UUID, list]
     outside: frozenset  # the cases a committee may decide by its buttons
     objections: dict[uuid.UUID, list]  # for those who see them (objection_views)
+    deadlines: Deadlines
 
 
 # the text of the 诚信承诺 version the case accepted
@@ -351,7 +379,7 @@ def _section(section: str, data: dict, full: bool) -> dict:
 def _case_view(ctx: CallContext, row, parts: _CaseParts, years: list[int], full: bool) -> dict:
     case_id = row["id"]
     return {
-        **row_view(row),
+        **row_view(row, parts.deadlines),
         "applicant_id": str(row["applicant_id"]),
         "unit_id": str(row["unit_id"]),
         "round_id": row["round_id"],

@@ -20,6 +20,13 @@ from datetime import datetime
 
 from services.cases.certificates import issue_certificates
 from services.cases.declarations import check_declaration, record_pledges
+from services.cases.domain.calendar import (
+    PACKAGE_CALENDAR,
+    WorkingCalendar,
+    YearNotKnown,
+    local_date,
+)
+from services.cases.domain.deadlines import OutsideDeclarationWindow
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.integrity import DeclarationBarred
 from services.cases.domain.model import (
@@ -31,6 +38,7 @@ from services.cases.domain.model import (
     NotAllowed,
     Role,
 )
+from services.cases.holidays import load_calendar
 from services.cases.repository import (
     CaseFacts,
     LoadedCase,
@@ -141,6 +149,8 @@ ANSWERS: Mapping[type[DomainError], Answer] = {
     StaleVersion: Answer("conflict", 409),
     MaterialsMissing: Answer("incomplete", 422),
     DeclarationBarred: Answer("discredited", 422),
+    OutsideDeclarationWindow: Answer("outside_window", 422),
+    YearNotKnown: Answer("calendar_unknown", 422),
     ReviewedByMeeting: Answer("forbidden", 403),
     InOpenMeeting: Answer("conflict", 409),
     IllegalTransition: Answer("conflict", 409),
@@ -281,8 +291,10 @@ async def move_as(
     """
     expected = expected or {}
     found = await load_for_update(conn, permit.actor, case_ids)
+    counting = permit.action in COUNTS_WORKING_DAYS
+    calendar = await load_calendar(conn) if counting else PACKAGE_CALENDAR
     outcomes = [
-        await _move_one(conn, permit, case_id, found.get(case_id), inputs, now, expected)
+        await _move_one(conn, permit, case_id, found.get(case_id), inputs, now, expected, calendar)
         for case_id in case_ids
     ]
     moved = [o for o in outcomes if isinstance(o, MovedCase)]
@@ -294,6 +306,9 @@ async def move_as(
     await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
 
+
+# The moves that count working days (a publicity's end): they take the sysadmin's holidays.
+COUNTS_WORKING_DAYS = frozenset({Action.START_PRE_PUBLICITY, Action.START_POST_PUBLICITY})
 
 # Refusals that say something of the actor's reach (a case out of their sight or rights)
 # go to the audit trail; a conflict or a wrong input is the day's ordinary business.
@@ -318,6 +333,7 @@ async def _move_one(
     inputs: dict,
     now: datetime,
     expected: Mapping[uuid.UUID, int],
+    calendar: WorkingCalendar = PACKAGE_CALENDAR,
 ) -> MoveOutcome:
     if loaded is None:
         return Refused(case_id, CaseNotFound(case_id))
@@ -325,6 +341,9 @@ async def _move_one(
     try:
         if case_id in expected and expected[case_id] != case.version:
             raise StaleVersion(expected[case_id], case.version)
+        if permit.action is Action.SUBMIT and loaded.rules.window is not None:
+            # before the materials: past the closing day, nothing else is worth saying
+            loaded.rules.window.require_open(local_date(now), Action.SUBMIT.verb)
         if permit.action is Action.SUBMIT and (missing := await missing_materials(conn, case_id)):
             raise MaterialsMissing(missing)
         if permit.action is Action.SUBMIT:
@@ -338,6 +357,7 @@ async def _move_one(
             now,
             actor_id=str(permit.actor.user_id),
             rules=loaded.rules,
+            calendar=calendar,
         )
     except DomainError as error:
         return Refused(case_id, error, loaded.facts.applicant_name)

@@ -37,6 +37,16 @@ class AccountLocked(Payload):
     notify_owner: bool  # False when the owner was told of a lock within the last day
 
 
+class SessionsChanged(Payload):
+    """Sessions of these people, or of everyone of these units, ended or changed (a logout,
+    a password change, an account or unit disabled, a name or role changed): a gateway drops
+    what it cached of them and asks again. Written by database triggers on accounts' tables
+    (migration 013), so no code path that changes them can forget it."""
+
+    user_ids: list[str] = Field(default_factory=list)
+    unit_ids: list[str] = Field(default_factory=list)
+
+
 class ExpertAccountOpened(Payload):
     """A review expert's account, opened when they were first drawn for a meeting. It has no
     password anybody knows: the expert sets one with a code sent to this mobile (忘记密码), so
@@ -46,6 +56,17 @@ class ExpertAccountOpened(Payload):
     username: str
     name: str
     mobile: str = Field(pattern=SEALED_PATTERN)
+
+
+class DeadlineReminderAddressed(Payload):
+    """A case.deadline_reminder for one person who must act: the unit's admin, or an account
+    of the reviewer organisation. notify texts them."""
+
+    user_id: str
+    mobile: str = Field(pattern=SEALED_PATTERN)
+    on_day: str  # ISO date in China: the SMS is of no use after it
+    due_on: str  # ISO date: the earliest last day among the cases
+    cases: int = Field(ge=1)
 
 
 UNIT_REGISTERED = Event(
@@ -80,4 +101,29 @@ EXPERT_ACCOUNT_OPENED = Event(
     " password",
 )
 
-EVENTS = (UNIT_REGISTERED, USER_CREATED, ACCOUNT_LOCKED, EXPERT_ACCOUNT_OPENED)
+DEADLINE_REMINDER_ADDRESSED = Event(
+    "accounts.deadline_reminder.addressed",
+    DeadlineReminderAddressed,
+    "accounts",
+    ("notify",),
+    "A reminder of cases near their step time limit, for one person with a mobile: notify"
+    " texts them",
+)
+
+SESSIONS_CHANGED = Event(
+    "accounts.sessions.changed",
+    SessionsChanged,
+    "accounts",
+    ("gateway",),
+    "Sessions ended or their user changed: every gateway copy drops them from its session"
+    " cache (on an exclusive queue of its own, not a shared one)",
+)
+
+EVENTS = (
+    UNIT_REGISTERED,
+    USER_CREATED,
+    ACCOUNT_LOCKED,
+    EXPERT_ACCOUNT_OPENED,
+    DEADLINE_REMINDER_ADDRESSED,
+    SESSIONS_CHANGED,
+)

@@ -5,6 +5,7 @@ The JSON API's bodies are the params the gateway passes on (`Credentials`, `NewP
 """
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, RootModel
@@ -200,6 +201,13 @@ class Token(BaseModel):
     token: str
 
 
+class SessionLookup(Token):
+    """A session token, and when the asking gateway last served it from its cache: that use
+    counts as activity, so a session in use is not ended as idle (docs/security.md)."""
+
+    last_active: datetime | None = None
+
+
 class UnitIds(BaseModel):
     unit_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_UNIT_NAMES)
 
@@ -307,6 +315,14 @@ class Session(Reply):
     csrf_token: str
     session_id: str  # the session's public id (never the token): 登录设备 marks it 当前设备
     user: UserView
+
+
+class ResolvedSession(Session):
+    """What a gateway may cache: the session's end and idle limit let it refuse an expired
+    session by itself; revocations reach it as accounts.sessions.changed."""
+
+    expires_at: datetime
+    idle_seconds: int
 
 
 class LoggedIn(Session):
@@ -459,7 +475,9 @@ AUTH_CONFIRM_LOGIN = _method(
 AUTH_RESEND_LOGIN_CODE = _method(
     "auth.resend_login_code", ResendLoginCode, SecondFactor, "Send a login code again"
 )
-AUTH_SESSION = _method("auth.session", Token, Session, "The user of a session token, or 401")
+AUTH_SESSION = _method(
+    "auth.session", SessionLookup, ResolvedSession, "The user of a session token, or 401"
+)
 AUTH_LOGOUT = _method("auth.logout", Token, LoggedOut, "End a session")
 AUTH_CHANGE_PASSWORD = _method(
     "auth.change_password",

@@ -7,6 +7,7 @@ from pydantic import Field
 from shared.contracts.base import SEALED_PATTERN, Event, Payload
 from shared.contracts.cases import integrity
 from shared.contracts.cases.certificates import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED
+from shared.contracts.cases.holidays import DEADLINE_REMINDER
 from shared.contracts.cases.meetings import EVENTS as MEETING_EVENTS
 
 Sealed = Annotated[str, Field(pattern=SEALED_PATTERN)]  # shared/personal_data.py TRANSIT
@@ -91,4 +92,5 @@ EVENTS = (
     CERTIFICATE_REVOKED,
     *integrity.EVENTS,
     *MEETING_EVENTS,
+    DEADLINE_REMINDER,
 )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from shared.contracts.audit import CaseReaders, CaseReadersRef
 from shared.contracts.base import Method, Reply, RpcErrorBody, ServiceApi
 from shared.contracts.cases.certificates import METHODS as CERTIFICATE_METHODS
+from shared.contracts.cases.holidays import METHODS as HOLIDAY_METHODS
 from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
 from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
@@ -215,6 +216,7 @@ class ListedCases(BaseModel):
     department_id: str = ""
     committee_id: str = ""
     round_id: str = ""
+    overdue: bool = False  # only the cases past their step time limit (超期)
     sort: ListSort = "updated"
 
 
@@ -263,6 +265,8 @@ class CaseRow(Reply):
     version: int
     updated_at: str
     publicity_ends: str | None  # the last day of the publicity the case is in
+    due_on: str | None = None  # the last day of its step time limit, if its step has one
+    overdue: bool = False  # past it: 超期
 
 
 class PublicityView(Reply):
@@ -358,6 +362,7 @@ class ListCount(Reply):
     key: str
     title: str
     count: int
+    overdue: int  # of them, past their step time limit (超期)
 
 
 class HomeCounts(Reply):
@@ -682,6 +687,7 @@ API = ServiceApi(
         EXPERT_IMPORT,
         EXPERT_IMPORT_TEMPLATE,
         *MEETING_METHODS,
+        *HOLIDAY_METHODS,
     ),
 )
 # Every service answers it; cases finds cases by their number too (handlers/audit_trail.py).

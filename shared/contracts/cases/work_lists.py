@@ -92,6 +92,7 @@ LIST_FILTERS = (
     "department_id",
     "committee_id",
     "round_id",
+    "overdue",  # "1": only the cases past their step time limit (超期)
 )
 ListSort = Literal["updated", "name", "qualification", "status", "case_no"]
 LIST_SORTS: dict[ListSort, str] = {

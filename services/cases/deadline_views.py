@@ -1,0 +1,52 @@
+"""Step time limits as the lists and home pages show them: each row's 超期 mark and last day,
+and the SQL that counts the overdue cases of many states at once (domain/deadlines.py)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.cases.domain.calendar import WorkingCalendar, local_date, start_of_day
+from services.cases.domain.deadlines import StepLimits, deadline_of, overdue_cutoffs
+from services.cases.holidays import load_calendar
+from shared.contracts.cases.vocabulary import CaseState
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Today's deadlines: what a request needs to mark its rows."""
+
+    today: date
+    limits: StepLimits
+    calendar: WorkingCalendar
+
+    def of(self, row) -> dict:
+        """{overdue, due_on} of a case row (state, state_since)."""
+        state = CaseState(row["state"])
+        found = deadline_of(
+            state, local_date(row["state_since"]), self.today, self.limits, self.calendar
+        )
+        if found is None:
+            return {"overdue": False, "due_on": None}
+        return {"overdue": found.overdue, "due_on": found.due_on.isoformat()}
+
+    def cutoffs(self) -> tuple[list[str], list]:
+        """The states with a limit, and for each the moment before which a case that entered
+        it is overdue today: the arguments of OVERDUE_JOIN."""
+        found = overdue_cutoffs(self.today, self.limits, self.calendar)
+        return [s.value for s in found], [start_of_day(day) for day in found.values()]
+
+
+async def deadlines_today(conn, deps) -> Deadlines:
+    return Deadlines(deps.clock.today(), deps.settings.limits(), await load_calendar(conn))
+
+
+def overdue_join(first_arg: int) -> str:
+    """Joins `lim` (state, cutoff) to `c` for the states with a limit: `OVERDUE` holds for a
+    case waiting past its limit. Arguments: Deadlines.cutoffs(), numbered from first_arg."""
+    a, b = f"${first_arg}", f"${first_arg + 1}"
+    return (
+        f" LEFT JOIN unnest({a}::text[], {b}::timestamptz[]) AS lim (state, cutoff)"
+        " ON lim.state = c.state"
+    )
+
+
+OVERDUE = "coalesce(c.state_since < lim.cutoff, false)"
