@@ -23,6 +23,7 @@ from services.cases.domain.model import (
     RoundRules,
 )
 from services.cases.domain.objections import Objection
+from services.cases.metrics import count_transitions
 from services.cases.scope import done_entry, visibility
 from services.cases.sealed import CASE_MOBILE, opened_section, unseal
 from shared.audit import Entry, record
@@ -305,6 +306,7 @@ async def save(
         await conn.executemany(UPSERT_DONE, done)
     await add_to_outbox(conn, *events)
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
+    count_transitions(moved)
 
 
 def _audit_entry(m: MovedCase) -> Entry:
