@@ -12,8 +12,12 @@ increment then costs about a microsecond. Label values come from the code's own 
 
 from functools import lru_cache
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.metrics import MetricWrapperBase
+
+# No `_created` twin of every counter and histogram series: half the output, nothing lost
+# that rate() needs.
+disable_created_metrics()
 
 # Seconds: an RPC or a page takes milliseconds; a render or a batch can take seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -1,4 +1,5 @@
-"""One bootstrap for every service process: pool, migrations, broker, relay, handlers.
+"""One bootstrap for every service process: pool, migrations, broker, relay, handlers, and
+its metrics and health endpoint (ZC_METRICS_PORT, shared/metrics_server.py).
 
 `python -m services.<name>` builds a `Service` and calls `run()`; tests build the same
 object and `start()` it inside their event loop.

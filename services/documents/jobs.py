@@ -135,6 +135,7 @@ class PrintJobRunner:
     async def _run(self, job: asyncpg.Record) -> None:
         # the request that asked for it: on the log lines, the event and the audit row
         correlation.request_id.set(job["request_id"] or str(job["id"]))
+        correlation.actor.set(job["actor"].get("user_id"))  # who asked for it
         renew = asyncio.create_task(self._renew_lease(job))
         try:
             if job["attempts"] > self.settings.max_attempts:
