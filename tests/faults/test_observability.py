@@ -29,7 +29,9 @@ Sample = tuple[str, frozenset]  # a series: its name and its labels
 
 @pytest.fixture(scope="module")
 def system_env() -> dict[str, str]:
-    return {"ZC_LOG_FORMAT": "json"}
+    # The gateway asks accounts for the session on every request (no cache), so each request
+    # makes exactly one session lookup whatever the time between them.
+    return {"ZC_LOG_FORMAT": "json", "ZC_SESSION_CACHE_SECONDS": "0"}
 
 
 # --- reading the endpoints ---
