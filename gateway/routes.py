@@ -38,6 +38,7 @@ from gateway.pages import (
     public,
     publicity_pages,
     reference_pages,
+    service_pages,
     unit_pages,
 )
 from gateway.security_headers import add_security_headers
@@ -96,6 +97,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", f"{REVIEWER}/password", admin_pages.password_page, name="admin_reviewer_password")
     add("POST", f"{REVIEWER}/password", admin_pages.set_password)
     add("GET", "/admin/sms", admin_pages.sms_deliveries, name="admin_sms")
+    add("GET", "/admin/services", service_pages.services_status, name="admin_services")
 
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
     add("GET", "/api/asyncapi.json", api.asyncapi, name="asyncapi")

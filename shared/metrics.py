@@ -136,3 +136,40 @@ def observe_pool(service: str, pool) -> None:
     child(DB_POOL_SIZE, service).set(size)
     child(DB_POOL_IN_USE, service).set(size - pool.get_idle_size())
     child(DB_POOL_MAX, service).set(pool.get_max_size())
+
+
+# RPC answers that mean the service, not the caller, failed.
+ERROR_OUTCOMES = frozenset({"internal", "contract_broken", "database_unavailable"})
+
+
+def summary(service: str) -> dict[str, float]:
+    """This process's key figures for `service`, as the sysadmin's page shows them (the
+    gauges as last read: refresh them first)."""
+    return {
+        "rpc_errors": int(_total(RPC_SERVER_CALLS, ERROR_OUTCOMES, service=service)),
+        "events_handled": int(_total(EVENTS_CONSUMED, {"handled"}, consumer=service)),
+        "events_failed": int(_total(EVENTS_CONSUMED, {"failed", "rejected"}, consumer=service)),
+        "events_dead_lettered": int(_total(EVENTS_DEAD_LETTERED, None, consumer=service)),
+        "inbox_duplicates": int(_total(INBOX_DUPLICATES, None, consumer=service)),
+        "outbox_unsent": int(_total(OUTBOX_UNSENT, None, service=service)),
+        "outbox_oldest_seconds": round(_total(OUTBOX_OLDEST_UNSENT, None, service=service), 1),
+        "db_pool_in_use": int(_total(DB_POOL_IN_USE, None, service=service)),
+        "db_pool_size": int(_total(DB_POOL_SIZE, None, service=service)),
+        "db_pool_max": int(_total(DB_POOL_MAX, None, service=service)),
+    }
+
+
+def _values(metric: MetricWrapperBase, **labels: str) -> list[tuple[str | None, float]]:
+    """(outcome, value) of each series of `metric` with these labels."""
+    return [
+        (sample.labels.get("outcome"), sample.value)
+        for family in metric.collect()
+        for sample in family.samples
+        if not sample.name.endswith("_created")
+        and all(sample.labels.get(k) == v for k, v in labels.items())
+    ]
+
+
+def _total(metric: MetricWrapperBase, outcomes, **labels: str) -> float:
+    """The sum over its series with these labels (and one of `outcomes`, when given)."""
+    return sum(v for o, v in _values(metric, **labels) if outcomes is None or o in outcomes)

@@ -32,6 +32,7 @@ from shared import correlation, metrics
 from shared.contracts.base import Method as ContractMethod
 from shared.contracts.base import common_methods
 from shared.db import is_database_unavailable
+from shared.outbox import observe_backlog
 from shared.text import ENVELOPES, InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
@@ -279,13 +280,17 @@ class RpcRouter:
                 raise DatabaseUnavailable() from None
         return {"service": self.service, "pid": os.getpid()}
 
-    async def _stats(self, _params, _context) -> dict:
+    async def _stats(self, _params, context: CallContext) -> dict:
+        if context.pool is not None:  # the figures read at scrape time, read now
+            metrics.observe_pool(self.service, context.pool)
+            await observe_backlog(context.pool, self.service)
         return {
             "service": self.service,
             "pid": os.getpid(),
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "handled": self.handled,
+            **metrics.summary(self.service),
         }
 
 
