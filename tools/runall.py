@@ -7,7 +7,8 @@ handling); if one dies on its own, everything stops and the exit code is 1. Once
 gateway's /readyz answers 200 the URL is printed.
 
 Each process serves /metrics, /healthz and /readyz on a port of its own (`metrics_port`: 9100
-the gateway, 9101-9104 the services, each further copy 10 higher; the SMS adapters none).
+the gateway, 9101-9104 the services, each further copy 10 higher; the SMS adapters none;
+ZC_METRICS_PORT moves the 9100, and 0 turns them off).
 
 `--replicas 2` starts two copies of each service and of the gateway (`cases`, `cases-2`, ...;
 the gateway copies share its port with SO_REUSEPORT); `--replicas 1,documents=3,cases=2`
@@ -66,9 +67,10 @@ WIDTH = max(map(len, PROCESSES)) + 2  # room for a copy's suffix, -2 ... -9
 STOP_MARGIN = 10.0  # seconds past ZC_STOP_GRACE a process may take to close its connections
 
 
-# Each process's /metrics, /healthz and /readyz (ZC_METRICS_PORT): 9100 + its place here.
+# Each process's /metrics, /healthz and /readyz (ZC_METRICS_PORT): the base + its place here.
+# A ZC_METRICS_PORT given to runall moves the base; 0 gives the processes none.
 METRICS_ORDER = ("gateway", "accounts", "cases", "documents", "notify")
-METRICS_BASE_PORT = 9100
+METRICS_BASE_PORT = int(os.environ.get("ZC_METRICS_PORT") or 9100)
 
 
 def metrics_port(service_index: int, copy: int = 0) -> int:
@@ -77,7 +79,7 @@ def metrics_port(service_index: int, copy: int = 0) -> int:
 
 
 def metrics_env(name: str, copy: int = 0) -> dict[str, str]:
-    if name not in METRICS_ORDER:
+    if name not in METRICS_ORDER or not METRICS_BASE_PORT:
         return {}  # the SMS provider adapters keep none
     return {"ZC_METRICS_PORT": str(metrics_port(METRICS_ORDER.index(name), copy))}
 
