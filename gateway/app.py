@@ -16,6 +16,7 @@ from gateway.metrics import http_metrics_middleware, metrics_endpoint
 from gateway.request_id import request_id_middleware
 from gateway.sessions import SessionCache, SessionListener
 from gateway.web import page_context
+from shared import metrics
 from shared.asyncapi import asyncapi_document
 from shared.rpc import RpcClient
 from shared.settings import Settings
@@ -64,7 +65,9 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[aiohttp_jinja2.request_processor, page_context],
     )
-    app[session_cache_key] = SessionCache(settings.session_cache_seconds)
+    cache = app[session_cache_key] = SessionCache(settings.session_cache_seconds)
+    metrics.SESSION_CACHE_ENTRIES.set_function(lambda: len(cache))
+    metrics.SESSION_CACHE_SUBSCRIBED.set_function(lambda: float(cache.listening))
     app.cleanup_ctx.append(rpc_client)
     app.cleanup_ctx.append(session_listener)
     if settings.metrics_port:

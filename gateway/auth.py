@@ -15,7 +15,7 @@ from aiohttp import web
 from gateway.client_address import client_address, trusted_networks
 from gateway.keys import rpc_key, session_cache_key, settings_key
 from gateway.sessions import now_utc
-from shared import correlation
+from shared import correlation, metrics
 from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import Actor, RpcError
 
@@ -103,6 +103,7 @@ async def resolve_session(request: web.Request, token: str) -> dict:
     now = now_utc()
     session = cache.get(token, now)
     if session is not None:
+        metrics.count(metrics.SESSION_CHECKS, "cache")
         return session
     generation = cache.generation
     params: dict = {"token": token}
@@ -112,8 +113,10 @@ async def resolve_session(request: web.Request, token: str) -> dict:
         session = await request.app[rpc_key].invoke(accounts_rpc.AUTH_SESSION, params)
     except RpcError as error:
         if error.status == 401:
+            metrics.count(metrics.SESSION_CHECKS, "refused")
             cache.forget_token(token)
         raise
+    metrics.count(metrics.SESSION_CHECKS, "accounts")
     cache.put(token, session, generation, now)
     return session
 

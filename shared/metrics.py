@@ -62,6 +62,19 @@ HTTP_SECONDS = Histogram(
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
 )
+SESSION_CHECKS = Counter(
+    "zc_gateway_session_checks",
+    "Session cookies the gateway checked, by answer: cache (from this copy's cache, no call),"
+    " accounts (asked accounts), refused (accounts answered 401). gateway/sessions.py.",
+    ["answer"],
+)
+SESSION_CACHE_ENTRIES = Gauge(
+    "zc_gateway_session_cache_entries", "Sessions this gateway copy holds in its cache."
+)
+SESSION_CACHE_SUBSCRIBED = Gauge(
+    "zc_gateway_session_cache_subscribed",
+    "1 while this gateway copy receives accounts.sessions.changed (its cache on), else 0.",
+)
 OUTBOX_PUBLISHED = Counter(
     "zc_outbox_published",
     "Events the outbox relay published (broker-confirmed), by the service that wrote them.",
