@@ -19,6 +19,7 @@ from services.cases.handlers import (
     printing,
     queries,
     reference,
+    statistics,
     workflow,
 )
 from shared.consumer import EventConsumer
@@ -26,6 +27,7 @@ from shared.contracts.cases import certificates as certificate_contract
 from shared.contracts.cases import integrity as integrity_contract
 from shared.contracts.cases import meetings as meeting_contract
 from shared.contracts.cases import rpc as contract
+from shared.contracts.cases import statistics as statistics_contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
 from shared.periodic import service_hooks
 from shared.rate_limit import sweep
@@ -73,6 +75,8 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.EXPERT_IMPORT, expert_import.import_experts)
     rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
     serve_meetings(rpc)
+    rpc.serve(statistics_contract.STATISTICS_GET, statistics.statistics)
+    rpc.serve(statistics_contract.STATISTICS_EXPORT, statistics.export)
     return rpc
 
 

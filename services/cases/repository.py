@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.cases import statistics_store
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
     Action,
@@ -22,6 +23,7 @@ from services.cases.domain.model import (
     RoundRules,
 )
 from services.cases.domain.objections import Objection
+from services.cases.domain.statistics import HistoryRow
 from services.cases.scope import done_entry, visibility
 from services.cases.sealed import CASE_MOBILE, opened_section, unseal
 from shared.audit import Entry, record
@@ -275,13 +277,18 @@ async def save(
     """Write these moves by `actor` at `now` and their events, in the caller's transaction.
 
     Each case, its history row, its 已办 entry (if the move belongs to a list of the party
-    that made it), `events` into the outbox, and an audit row for each move and for each of
-    the `refused` worth recording: one statement per table however many cases. The audit
-    rows go last: they hold the chain's head until the commit (shared/audit.py).
+    that made it), `events` into the outbox, what the moves change in the statistics
+    (computed from the history before its new rows), and an audit row for each move and for
+    each of the `refused` worth recording: one statement per table however many cases. The
+    statistics and then the audit rows go last: they hold rows many moves share (the chain's
+    head: shared/audit.py) until the commit.
     """
     if not moved:
         await record(conn, actor, *refused, at=now)
         return
+    counted = await statistics_store.changes(
+        conn, [(m.event.case_id, _history_row(m.event)) for m in moved]
+    )
     await conn.executemany(
         UPDATE_CASE, [case_update_args(m.loaded.case, m.loaded.loaded_version, now) for m in moved]
     )
@@ -294,7 +301,12 @@ async def save(
     if done:
         await conn.executemany(UPSERT_DONE, done)
     await add_to_outbox(conn, *events)
+    await statistics_store.add(conn, counted)
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
+
+
+def _history_row(e: CaseTransitioned) -> HistoryRow:
+    return HistoryRow(e.action.value, e.from_state, e.to_state, e.outcome, e.at)
 
 
 def _audit_entry(m: MovedCase) -> Entry:
