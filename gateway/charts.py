@@ -47,7 +47,7 @@ def bar_chart(title: str, rows: list[dict], label: str, value: str, kind: str) -
         Bar(
             _cut(str(row[label])),
             str(row[label]),
-            format_value(kind, row[value]) + (" 天" if kind == "days" and row[value] else ""),
+            format_value(kind, row[value]) + (" 天" if kind == "days" else ""),
             TOP + i * ROW_HEIGHT,
             round(BAR_SPACE * (v / top), 1),
         )
@@ -62,7 +62,7 @@ def format_value(kind: str, value) -> str:
         return "—"
     if kind == "rate":
         return f"{value * 100:.1f}%"
-    if isinstance(value, float):
+    if kind == "days":
         return f"{value:.1f}"
     if isinstance(value, int):
         return f"{value:,}"

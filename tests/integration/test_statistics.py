@@ -228,7 +228,8 @@ FILTERS = [
     Filters(),
     Filters(round_id=OTHER_ROUND),
     Filters(date_from=date(2026, 3, 20), date_to=date(2026, 4, 30)),
-    Filters(round_id="2026", date_from=date(2026, 4, 10)),
+    Filters(round_id="2026", date_from=date(2026, 4, 10)),  # most days: all but the left out
+    Filters(date_from=date(2026, 3, 2), date_to=date(2026, 6, 30)),
 ]
 
 

@@ -1,9 +1,9 @@
-"""统计查询: the figures over the cases an actor may see, added up from case_statistics
-(services/cases/statistics_store.py keeps it), and the same figures as an Excel workbook.
+"""统计查询: the figures over the cases an actor may see, added up from the statistics'
+cells (statistics_store keeps them, statistics_views reads them), and the same figures as an
+Excel workbook.
 
-One query of the cells (the scope and the filters in its WHERE, the dimensions each figure
-is shown by in its GROUP BY), one of the reference names, and for the units with the most
-returns their names from accounts. docs/reports.md "Statistics" defines every figure.
+A query of the reference names, one of the cells, and for the units with the most returns
+their names from accounts. docs/reports.md "Statistics" defines every figure.
 """
 
 import base64
@@ -17,7 +17,7 @@ from services.cases.domain.statistics import (
     Figure,
     percentile_days,
 )
-from services.cases.scope import statistics_visibility
+from services.cases.statistics_views import read_cells
 from services.cases.statistics_workbook import workbook
 from shared.audit import Entry, record
 from shared.contracts.accounts.rpc import UNITS_NAMES
@@ -29,17 +29,6 @@ from shared.spreadsheet import XLSX
 
 S = CaseState
 
-CELLS = """
-SELECT figure, key, detail,
-    CASE WHEN figure = 'case' THEN round_id ELSE '' END AS round_id,
-    CASE WHEN figure = 'case' THEN qualification_id ELSE '' END AS qualification_id,
-    CASE WHEN figure IN ('case', 'committee') THEN committee_id ELSE '' END AS committee_id,
-    CASE WHEN figure = 'case' THEN department_id ELSE '' END AS department_id,
-    sum(n)::bigint AS n, sum(seconds)::bigint AS seconds
-FROM case_statistics c
-WHERE {where}
-GROUP BY 1, 2, 3, 4, 5, 6, 7
-"""
 REFERENCE = """
 SELECT 'round' AS kind, id, name, '' AS parent, to_char(opens_on, 'YYYYMMDD') AS sort
     FROM rounds
@@ -99,8 +88,8 @@ async def export(params: StatisticsQuery, ctx: CallContext) -> dict:
 async def statistics(params: StatisticsQuery, ctx: CallContext) -> dict:
     reference = Reference.of(await ctx.pool.fetch(REFERENCE))
     _check_filters(params, ctx.actor, reference)
-    where, args = _where(params, ctx.actor)
-    rows = await ctx.pool.fetch(CELLS.format(where=where), *args)
+    async with ctx.pool.acquire() as conn:
+        rows = await read_cells(conn, params, ctx.actor)
     sums = _Sums.of(rows)
     returns = await _top_returns(ctx, sums.returns)
     return {
@@ -170,26 +159,6 @@ def _scope_label(actor: Actor, reference: Reference) -> str:
     if actor.role == "department":
         return f"{reference.name('department', actor.org_id or '')}受理的申报"
     return f"{reference.name('committee', actor.org_id or '')}评审的申报"
-
-
-def _where(params: StatisticsQuery, actor: Actor) -> tuple[str, list]:
-    condition, args = statistics_visibility(actor, 1)
-    where = [condition]
-    for column, value in (
-        ("round_id", params.round_id),
-        ("committee_id", params.committee_id),
-        ("department_id", params.department_id),
-    ):
-        if value:
-            args.append(value)
-            where.append(f"c.{column} = ${len(args)}")
-    if params.date_from:
-        args.append(params.date_from)
-        where.append(f"c.on_day >= ${len(args)}")
-    if params.date_to:
-        args.append(params.date_to)
-        where.append(f"c.on_day <= ${len(args)}")
-    return " AND ".join(where), args
 
 
 # --- the cells added up into the tables ---

@@ -115,6 +115,7 @@ class StatisticsWorkbook(Reply):
 
 # --- the tables, as the page shows them and the workbook has them (a sheet each) ---
 
+# count: a whole number (cases, whole days); days: one decimal place; rate: a percentage
 ColumnKind = Literal["text", "count", "rate", "days", "step"]
 
 
@@ -182,7 +183,7 @@ TABLES = (
             Column("step", "流程环节", "step"),
             Column("stays", "办理次数"),
             Column("average_days", "平均天数", "days"),
-            Column("p90_days", "90%在（天）内办结", "days"),
+            Column("p90_days", "90%在（天）内办结"),
         ),
         "average_days",
     ),
