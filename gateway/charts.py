@@ -5,15 +5,15 @@ same figures, which is what screen readers and copying use."""
 
 from dataclasses import dataclass
 
-WIDTH = 720  # the viewBox's; the SVG scales to its box
-LABEL_WIDTH = 250  # the names, right-aligned against the bars
+WIDTH = 640  # the viewBox's; the SVG scales to its box (about this wide on a desktop)
+LABEL_WIDTH = 230  # the names, right-aligned against the bars
 VALUE_WIDTH = 80  # the figure after each bar
 BAR_LEFT = LABEL_WIDTH + 10
 BAR_SPACE = WIDTH - BAR_LEFT - VALUE_WIDTH
-ROW_HEIGHT = 26
-BAR_HEIGHT = 16
+ROW_HEIGHT = 28
+BAR_HEIGHT = 18
 TOP = 8
-LABEL_CHARS = 17  # a longer name is cut, whole in the bar's tooltip and in the table
+LABEL_CHARS = 15  # a longer name is cut, whole in the bar's tooltip and in the table
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ def bar_chart(title: str, rows: list[dict], label: str, value: str, kind: str) -
         Bar(
             _cut(str(row[label])),
             str(row[label]),
-            format_value(kind, row[value]) + (" 天" if kind == "days" else ""),
+            format_value(kind, row[value])
+            + (" 天" if kind == "days" and row[value] is not None else ""),
             TOP + i * ROW_HEIGHT,
             round(BAR_SPACE * (v / top), 1),
         )
