@@ -124,7 +124,7 @@ async def load(
         async with conn.transaction():
             await rebuild(conn)
         seconds["summary"] = time.perf_counter() - started
-        for table in ("cases", "case_history"):
+        for table in ("cases", "case_history", "case_statistics", "case_statistics_totals"):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()

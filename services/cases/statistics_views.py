@@ -10,6 +10,7 @@ stays fast", with the plans).
 
 from datetime import date
 
+from services.cases.domain.statistics import Figure
 from services.cases.scope import statistics_visibility
 from services.cases.statistics_store import DAILY, TOTALS
 from shared.contracts.cases.statistics import StatisticsQuery
@@ -34,8 +35,10 @@ OTHERS = (
     " CASE WHEN figure = 'case' THEN qualification_id ELSE '' END AS qualification_id,"
     " CASE WHEN figure IN ('case', 'committee') THEN committee_id ELSE '' END AS committee_id,"
     " CASE WHEN figure = 'case' THEN department_id ELSE '' END AS department_id,"
-    f" {SUMS} FROM ({{source}}) c WHERE figure <> 'stay' GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    f" {SUMS} FROM ({{source}}) c WHERE figure IN ({{others}}) GROUP BY 1, 2, 3, 4, 5, 6, 7"
 )
+# named, not "<> 'stay'": each figure's days are then a range of the primary key
+OTHER_FIGURES = ", ".join(f"'{f.value}'" for f in Figure if f is not Figure.STAY)
 
 
 def cells_query(
@@ -54,23 +57,24 @@ def cells_query(
         if value:
             args.append(value)
             where.append(f"c.{column} = ${len(args)}")
-    days = []
-    for bound, value in ((">=", params.date_from), ("<=", params.date_to)):
+    inside, outside = [], []
+    for bound, beyond, value in ((">=", "<", params.date_from), ("<=", ">", params.date_to)):
         if value:
             args.append(value)
-            days.append(f"c.on_day {bound} ${len(args)}")
-    asked = " AND ".join(days)
-    if not days:
+            inside.append(f"c.on_day {bound} ${len(args)}")
+            outside.append(f"c.on_day {beyond} ${len(args)}")
+    if not inside:
         parts = [(TOTALS, where, "")]
     elif fewer_left_out(params, span):
-        parts = [(TOTALS, where, ""), (DAILY, [*where, f"NOT ({asked})"], "-")]
+        parts = [(TOTALS, where, ""), (DAILY, [*where, f"({' OR '.join(outside)})"], "-")]
     else:
-        parts = [(DAILY, [*where, asked], "")]
+        parts = [(DAILY, [*where, *inside], "")]
     source = " UNION ALL ".join(
         f"SELECT {COLUMNS.format(sign=sign)} FROM {table} c WHERE {' AND '.join(conditions)}"
         for table, conditions, sign in parts
     )
-    return f"{STAYS.format(source=source)} UNION ALL {OTHERS.format(source=source)}", args
+    others = OTHERS.format(source=source, others=OTHER_FIGURES)
+    return f"{STAYS.format(source=source)} UNION ALL {others}", args
 
 
 def fewer_left_out(params: StatisticsQuery, span: tuple[date, date] | None) -> bool:
