@@ -29,7 +29,7 @@ import aiohttp
 import asyncpg
 
 from bench._statistics_data import load
-from bench._workflow_data import check_bench_database
+from bench._workflow_data import approval_inputs, check_bench_database
 from bench.workflow import (
     ROOT,
     CpuMeter,
@@ -37,6 +37,7 @@ from bench.workflow import (
     System,
     bench_settings,
     broker_pids,
+    cases_to_approve,
     delete_broker_objects,
     free_port,
     machine_busy_pct,
@@ -44,7 +45,10 @@ from bench.workflow import (
     now,
     say,
 )
+from services.cases import statistics_store
 from services.cases.handlers.statistics import REFERENCE
+from services.cases.handlers.workflow import Permit, move_as
+from services.cases.repository import MovedCase
 from services.cases.statistics_views import SPAN, cells_query
 from shared.contracts.cases.statistics import StatisticsQuery
 from shared.db import create_pool
@@ -52,6 +56,7 @@ from shared.rpc import Actor
 
 STATISTICS_WARMUP, STATISTICS_REQUESTS = 40, 600
 STATISTICS_P99_LIMIT_MS = 200.0
+MOVE_BATCHES, MOVE_SINGLES = 30, 300  # approvals: what keeping the sums costs a move
 DEFAULT_GATEWAY_PORT = 0  # any free port: other benches and `make up` keep theirs
 
 
@@ -189,6 +194,77 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
+# --- what keeping the sums costs a move ---
+
+
+class Timed:
+    """statistics_store.record_moves as repository.save calls it, timed: the module's own
+    function is called, the time spent in it added up."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.originals = {"record_moves": statistics_store.record_moves}
+
+    def __enter__(self) -> "Timed":
+        for name, original in self.originals.items():
+            setattr(statistics_store, name, self._timed(original))
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for name, original in self.originals.items():
+            setattr(statistics_store, name, original)
+
+    def _timed(self, original):
+        async def timed(*args):
+            started = now()
+            try:
+                return await original(*args)
+            finally:
+                self.seconds += now() - started
+
+        return timed
+
+
+async def moves_phase(pool, monitor, operators) -> dict:
+    """Approvals as the workflow makes them (`workflow.move_as`: load, act, save, in one
+    transaction, rolled back so each case serves again), one at a time and in batches of
+    100: the time of the transaction, and the part of it the statistics' statements take."""
+    shares = (await cases_to_approve(monitor, operators))["ours"]
+    inputs = approval_inputs(datetime.now(UTC).date())
+    found = {}
+    for kind, items in (
+        ("single", [(op, [case]) for op, case in shares["singles"][:MOVE_SINGLES]]),
+        ("batch_of_100", shares["batches"][:MOVE_BATCHES]),
+    ):
+        total, moved = 0.0, 0
+        with Timed() as timed:
+            for op, cases in items:
+                actor = Actor(user_id=op.user_id, role="unit_operator", unit_id=op.unit_id)
+                permit = Permit.check(actor, "approve")
+                async with pool.acquire() as conn:
+                    transaction = conn.transaction()
+                    await transaction.start()
+                    started = now()
+                    outcomes = await move_as(
+                        conn, permit, datetime.now(UTC), [c for c, _ in cases], inputs
+                    )
+                    total += now() - started
+                    await transaction.rollback()
+                moved += sum(1 for o in outcomes if isinstance(o, MovedCase))
+        if moved != sum(len(cases) for _, cases in items):
+            raise RuntimeError(f"{kind}: only {moved} cases moved")
+        found[kind] = {
+            "transactions": len(items),
+            "ms_per_transaction": round(1000 * total / len(items), 2),
+            "statistics_ms_per_transaction": round(1000 * timed.seconds / len(items), 2),
+            "statistics_share": round(timed.seconds / total, 3),
+        }
+        f = found[kind]
+        say(f"  approvals, {kind:<13} {f['ms_per_transaction']:7.2f} ms a transaction, of"
+            f" which the statistics {f['statistics_ms_per_transaction']:6.2f} ms")  # fmt: skip
+    return found
+
+
 async def bench_statistics(settings, port: int, cases: int, units: int) -> dict:
     say(f"loading {cases:,} cases in {units} units with their histories ...")
     data = await load(settings.database_url, cases, units, say=say)
@@ -223,6 +299,10 @@ async def bench_statistics(settings, port: int, cases: int, units: int) -> dict:
         say("through the gateway: GET /statistics ...")
         ours_meter = CpuMeter({**bench_pid, **system.pids(), **broker}, monitor)
         figures["ours"] = await statistics_phase("ours", pages.get, readers, ours_meter, today)
+        await pages.close()
+        await system.stop()
+        say("approvals by workflow.move_as, rolled back (services stopped) ...")
+        figures["moves"] = await moves_phase(bare_pool, monitor, data.generated.operators)
     finally:
         with contextlib.suppress(Exception):
             await pages.close()
@@ -255,6 +335,10 @@ def print_statistics(f: dict) -> None:
     e = f["errors"]
     first = f"; first: {e['ours_first'] or e['bare_first']}" if e["ours"] or e["bare"] else ""
     say(f"errors: ours {e['ours']}, bare {e['bare']}{first}")
+    for kind, m in f["moves"].items():
+        say(f"approvals ({kind}): {m['ms_per_transaction']:.2f} ms a transaction, the"
+            f" statistics {m['statistics_ms_per_transaction']:.2f} ms of it"
+            f" ({m['statistics_share']:.0%})")  # fmt: skip
     ok = f["targets"]["statistics_p99_under_200ms"]
     say(f"{'PASS' if ok else 'FAIL'}: statistics p99 < {STATISTICS_P99_LIMIT_MS:g} ms "
         f"({f['ours']['p99_ms']:.1f} ms)")  # fmt: skip

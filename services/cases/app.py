@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from services.cases import statistics_store
 from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
@@ -126,11 +127,17 @@ def serve_integrity(rpc: RpcRouter) -> None:
 
 
 SWEEP_INTERVAL = 300.0  # seconds between purges of the rate counters (verification, objections)
+FOLD_INTERVAL = 2.0  # seconds between foldings of the statistics' changes into their sums
 
 
 async def sweep_rate_counts(pool, deps: CasesDeps) -> int:
     async with pool.acquire() as conn:
         return await sweep(conn, datetime.now(UTC), deps.rate_limits.table)
+
+
+async def fold_statistics(pool) -> int:
+    async with pool.acquire() as conn, conn.transaction():
+        return await statistics_store.fold(conn)
 
 
 def build_events(deps: CasesDeps) -> EventConsumer:
@@ -160,11 +167,14 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
     start_sweep, stop_sweep = service_hooks(
         "cases-sweep", SWEEP_INTERVAL, lambda service: sweep_rate_counts(service.pool, deps)
     )
+    start_fold, stop_fold = service_hooks(
+        "cases-statistics-fold", FOLD_INTERVAL, lambda service: fold_statistics(service.pool)
+    )
     return Service(
         "cases",
         build_rpc(deps),
         build_events(deps),
         settings=settings,
-        on_start=[connect, start_sweep],
-        on_stop=[stop_sweep, close],
+        on_start=[connect, start_sweep, start_fold],
+        on_stop=[stop_fold, stop_sweep, close],
     )

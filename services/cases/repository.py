@@ -276,17 +276,16 @@ async def save(
 ) -> None:
     """Write these moves by `actor` at `now` and their events, in the caller's transaction.
 
-    Each case, its history row, its 已办 entry (if the move belongs to a list of the party
-    that made it), `events` into the outbox, what the moves change in the statistics
-    (computed from the history before its new rows), and an audit row for each move and for
-    each of the `refused` worth recording: one statement per table however many cases. The
-    statistics and then the audit rows go last: they hold rows many moves share (the chain's
-    head: shared/audit.py) until the commit.
+    What the moves change in the statistics (from the history before its new rows), each
+    case, its history row, its 已办 entry (if the move belongs to a list of the party that
+    made it), `events` into the outbox, and an audit row for each move and for each of the
+    `refused` worth recording: one statement per table however many cases. The audit rows
+    go last: they hold the chain's head until the commit (shared/audit.py).
     """
     if not moved:
         await record(conn, actor, *refused, at=now)
         return
-    counted = await statistics_store.changes(
+    await statistics_store.record_moves(
         conn, [(m.event.case_id, _history_row(m.event)) for m in moved]
     )
     await conn.executemany(
@@ -301,7 +300,6 @@ async def save(
     if done:
         await conn.executemany(UPSERT_DONE, done)
     await add_to_outbox(conn, *events)
-    await statistics_store.add(conn, counted)
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
 
 

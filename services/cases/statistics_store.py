@@ -1,15 +1,16 @@
 """The statistics' tables (migration 013): the sum of every case's contributions
 (services/cases/domain/statistics.py) by day (case_statistics) and over all days
-(case_statistics_totals), kept in the transaction of each change.
+(case_statistics_totals), and the changes not yet added to them (case_statistics_changes).
 
 A move changes what its case contributes: the cells of the case before and after the move
-are computed from its history (`changes`, before the move's history row is written) and
-their difference is added (`add`, just before the audit rows, so that the rows it locks are
-held from there to the commit only, like the audit chain's head). An opened case adds its
-own cell (`record_opened`). The rows are written in one order (the daily table, then the
-totals, each by key): two transactions touching the same cells wait for each other instead
-of deadlocking. `rebuild` computes both tables again from the histories: migration 014,
-the bench data and `python -m tools.statistics check`.
+are computed from its history, and their difference is appended to the changes in the
+move's transaction (`record_moves`, before the move's history row is written). An opened
+case appends its own cell (`record_opened`). Appending locks no row another move needs, so
+moves never wait for each other here. Every few seconds the service adds the changes to the
+two tables and deletes them, in one transaction (`fold`): a reader sees either the changes
+or their sums, and reads both (statistics_views.py), so the figures are exact at any time.
+`rebuild` computes everything again from the histories: migration 014, the bench data and
+`python -m tools.statistics rebuild`.
 """
 
 import uuid
@@ -21,46 +22,66 @@ from services.cases.domain.statistics import (
     Cell,
     Contributions,
     HistoryRow,
+    add,
     add_all,
     contributions,
     difference,
 )
-from services.cases.domain.statistics import add as add_to
 from shared.contracts.cases.vocabulary import CaseState, Outcome
 
-DAILY, TOTALS = "case_statistics", "case_statistics_totals"
+DAILY, TOTALS, CHANGES = "case_statistics", "case_statistics_totals", "case_statistics_changes"
 KEYS = {
     DAILY: Cell._fields,
+    CHANGES: Cell._fields,
     TOTALS: tuple(name for name in Cell._fields if name != "on_day"),
 }
+FOLD_LOCK = 0x5354415453  # pg_try_advisory_xact_lock: one copy of the service folds at a time
+
+# The types of a cell's key, then n and seconds: the arrays one statement takes.
+TYPES = {
+    "figure": "text", "on_day": "date", "round_id": "text", "department_id": "text",
+    "committee_id": "text", "qualification_id": "text", "reached_department": "boolean",
+    "reached_office": "boolean", "reached_committee": "boolean", "key": "text",
+    "detail": "text", "n": "bigint", "seconds": "bigint",
+}  # fmt: skip
+
+
+def _arrays(names) -> str:
+    return ", ".join(f"${i}::{TYPES[name]}[]" for i, name in enumerate(names, start=1))
+
+
+def _insert_sql(table: str) -> str:
+    names = [*KEYS[table], "n", "seconds"]
+    return f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({_arrays(names)})"
 
 
 def _add_sql(table: str) -> str:
     keys = ", ".join(KEYS[table])
-    places = ", ".join(f"${i}" for i in range(1, len(KEYS[table]) + 3))
     return (
-        f"INSERT INTO {table} ({keys}, n, seconds) VALUES ({places})"
-        f" ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + EXCLUDED.n,"
-        f" seconds = {table}.seconds + EXCLUDED.seconds"
+        f"{_insert_sql(table)} ON CONFLICT ({keys}) DO UPDATE"
+        f" SET n = {table}.n + EXCLUDED.n, seconds = {table}.seconds + EXCLUDED.seconds"
     )
 
 
 def _drop_sql(table: str) -> str:
     keys = KEYS[table]
-    places = ", ".join(f"${i}" for i in range(1, len(keys) + 1))
-    return f"DELETE FROM {table} WHERE ({', '.join(keys)}) = ({places}) AND n = 0"
+    return (
+        f"DELETE FROM {table} t USING unnest({_arrays(keys)}) AS e({', '.join(keys)})"
+        f" WHERE ({', '.join(f't.{k}' for k in keys)}) = ({', '.join(f'e.{k}' for k in keys)})"
+        " AND t.n = 0"
+    )
 
 
-ADD = {table: _add_sql(table) for table in KEYS}
-DROP_EMPTY = {table: _drop_sql(table) for table in KEYS}
+APPEND = _insert_sql(CHANGES)
+ADD = {table: _add_sql(table) for table in (DAILY, TOTALS)}
+DROP_EMPTY = {table: _drop_sql(table) for table in (DAILY, TOTALS)}
+TAKE_CHANGES = f"DELETE FROM {CHANGES} RETURNING {', '.join(KEYS[CHANGES])}, n, seconds"
 
-FACTS = (
-    "SELECT id, round_id, department_id, committee_id, qualification_id, unit_id, created_at"
-    " FROM cases WHERE id = ANY($1::uuid[])"
-)
-HISTORY = (
-    "SELECT case_id, action, from_state, to_state, outcome, at FROM case_history"
-    " WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, id"
+HISTORIES = (
+    "SELECT c.id, c.round_id, c.department_id, c.committee_id, c.qualification_id, c.unit_id,"
+    " c.created_at, h.action, h.from_state, h.to_state, h.outcome, h.at"
+    " FROM cases c LEFT JOIN case_history h ON h.case_id = c.id"
+    " WHERE c.id = ANY($1::uuid[]) ORDER BY c.id, h.id"
 )
 
 
@@ -87,16 +108,20 @@ def case_facts(row) -> CaseFacts:
 
 
 async def histories(conn, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple]:
-    """(facts, history) of each of these cases, by id."""
-    facts = {row["id"]: case_facts(row) for row in await conn.fetch(FACTS, list(case_ids))}
-    rows: dict[uuid.UUID, list[HistoryRow]] = {case_id: [] for case_id in facts}
-    for row in await conn.fetch(HISTORY, list(case_ids)):
-        rows[row["case_id"]].append(history_row(row))
-    return {case_id: (facts[case_id], rows[case_id]) for case_id in facts}
+    """(facts, history) of each of these cases, by id: one query."""
+    found: dict[uuid.UUID, tuple[CaseFacts, list[HistoryRow]]] = {}
+    for row in await conn.fetch(HISTORIES, list(case_ids)):
+        _, history = found.setdefault(row["id"], (case_facts(row), []))
+        if row["action"] is not None:
+            history.append(history_row(row))
+    return found
 
 
-async def changes(conn, moves: Iterable[tuple[uuid.UUID, HistoryRow]]) -> Contributions:
-    """What these moves change in the sums, read before their history rows are written."""
+# --- in the transaction of a change ---
+
+
+async def record_moves(conn, moves: Iterable[tuple[uuid.UUID, HistoryRow]]) -> None:
+    """Append what these moves change, before their history rows are written."""
     new_rows: dict[uuid.UUID, list[HistoryRow]] = {}
     for case_id, row in moves:
         new_rows.setdefault(uuid.UUID(str(case_id)), []).append(row)
@@ -105,36 +130,54 @@ async def changes(conn, moves: Iterable[tuple[uuid.UUID, HistoryRow]]) -> Contri
         before = contributions(facts, history)
         after = contributions(facts, [*history, *new_rows[case_id]])
         add_all(delta, difference(before, after))
-    return delta
+    await _append(conn, delta)
 
 
 async def record_opened(conn, case_id: uuid.UUID) -> None:
-    """Add a case just opened (a draft without history)."""
+    """Append a case just opened (a draft without history)."""
     for facts, history in (await histories(conn, [case_id])).values():
-        await add(conn, contributions(facts, history))
+        await _append(conn, contributions(facts, history))
 
 
-async def add(conn, delta: Contributions) -> None:
-    """Add these amounts to both tables; the rows they empty go."""
+async def _append(conn, delta: Contributions) -> None:
+    if delta:
+        await conn.execute(APPEND, *_columns([(*c, *a) for c, a in delta.items()]))
+
+
+def _columns(rows: list[tuple]) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+# --- every few seconds, in the service ---
+
+
+async def fold(conn) -> int:
+    """Add the changes to both tables and delete them, in the caller's transaction; the
+    rows the sums empty go. Returns the changes folded (0 when another copy is folding)."""
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", FOLD_LOCK):
+        return 0
+    taken = await conn.fetch(TAKE_CHANGES)
+    delta: Contributions = {}
+    for row in taken:
+        add(delta, Cell(*row[: len(Cell._fields)]), row["n"], row["seconds"])
     for table, amounts in ((DAILY, delta), (TOTALS, over_all_days(delta))):
         cells = sorted(cell for cell, amount in amounts.items() if amount.n or amount.seconds)
-        if not cells:
-            continue
-        await conn.executemany(ADD[table], [(*c, *amounts[c]) for c in cells])
-        emptied = [c for c in cells if amounts[c].n < 0]
-        if emptied:  # rows this transaction holds already: deleting them waits for nobody
-            await conn.executemany(DROP_EMPTY[table], emptied)
+        if cells:
+            await conn.execute(ADD[table], *_columns([(*c, *amounts[c]) for c in cells]))
+            if emptied := [c for c in cells if amounts[c].n < 0]:
+                await conn.execute(DROP_EMPTY[table], *_columns(emptied))
+    return len(taken)
 
 
 def over_all_days(amounts: Contributions) -> dict[tuple, Amount]:
     """The amounts by the totals' keys: every key of a cell but its day."""
     summed: dict = {}
     for cell, amount in amounts.items():
-        add_to(summed, cell[:1] + cell[2:], amount.n, amount.seconds)
+        add(summed, cell[:1] + cell[2:], amount.n, amount.seconds)
     return summed
 
 
-# --- both tables, from the histories ---
+# --- everything, from the histories ---
 
 REBUILD_BATCH = 5000  # cases read at a time
 
@@ -158,10 +201,12 @@ async def computed(conn) -> Contributions:
 
 
 async def rebuild(conn) -> int:
-    """Compute both tables again from the histories, in the caller's transaction; the cases
-    are held still (SHARE lock: moves wait) until it commits. Returns the daily cells."""
+    """Compute both tables again from the histories, with no changes left, in the caller's
+    transaction; the cases are held still (SHARE lock: moves wait) until it commits.
+    Returns the daily cells."""
     await conn.execute("LOCK TABLE cases IN SHARE MODE")
     sums = await computed(conn)
+    await conn.execute(f"DELETE FROM {CHANGES}")
     for table, amounts in ((DAILY, sums), (TOTALS, over_all_days(sums))):
         await conn.execute(f"DELETE FROM {table}")
         await conn.copy_records_to_table(
@@ -172,8 +217,23 @@ async def rebuild(conn) -> int:
     return len(sums)
 
 
+async def kept(conn) -> tuple[dict, dict]:
+    """What each table says with the changes not yet folded into it: (daily, totals) by
+    key, read in the caller's transaction (one snapshot, to compare with `computed`)."""
+    changes = await stored(conn, CHANGES)
+    found = []
+    for table, pending in ((DAILY, changes), (TOTALS, over_all_days(changes))):
+        sums = await stored(conn, table)
+        for key, amount in pending.items():
+            add(sums, key, amount.n, amount.seconds)
+        found.append({key: amount for key, amount in sums.items() if amount.n or amount.seconds})
+    return found[0], found[1]
+
+
 async def stored(conn, table: str) -> dict[tuple, Amount]:
-    """A table as it is, by its keys."""
+    """A table as it is, summed by its keys (the changes may hold a key more than once)."""
     keys = KEYS[table]
-    rows = await conn.fetch(f"SELECT {', '.join(keys)}, n, seconds FROM {table}")
-    return {tuple(row[k] for k in keys): Amount(row["n"], row["seconds"]) for row in rows}
+    sums: dict = {}
+    for row in await conn.fetch(f"SELECT {', '.join(keys)}, n, seconds FROM {table}"):
+        add(sums, tuple(row[k] for k in keys), row["n"], row["seconds"])
+    return sums

@@ -4,15 +4,15 @@ and the filters in its WHERE, each figure grouped only by what it is shown by.
 Without dates it reads the sums over all days (case_statistics_totals: a few thousand rows
 on 100,000 cases). With dates it adds up the days asked in the daily table, or, when the
 days left out are fewer, takes the sums over all days minus the days left out: either way
-the same figures, from the smaller share of the daily table (docs/reports.md "How it
-stays fast", with the plans).
+the same figures, from the smaller share of the daily table. The changes not yet folded
+into the sums are added in (docs/reports.md "How it stays fast", with the plans).
 """
 
 from datetime import date
 
 from services.cases.domain.statistics import Figure
 from services.cases.scope import statistics_visibility
-from services.cases.statistics_store import DAILY, TOTALS
+from services.cases.statistics_store import CHANGES, DAILY, TOTALS
 from shared.contracts.cases.statistics import StatisticsQuery
 from shared.rpc import Actor
 
@@ -64,11 +64,13 @@ def cells_query(
             inside.append(f"c.on_day {bound} ${len(args)}")
             outside.append(f"c.on_day {beyond} ${len(args)}")
     if not inside:
-        parts = [(TOTALS, where, "")]
+        parts = [(TOTALS, where, ""), (CHANGES, where, "")]
     elif fewer_left_out(params, span):
-        parts = [(TOTALS, where, ""), (DAILY, [*where, f"({' OR '.join(outside)})"], "-")]
+        left_out = f"({' OR '.join(outside)})"
+        parts = [(TOTALS, where, ""), (DAILY, [*where, left_out], "-")]
+        parts.append((CHANGES, [*where, *inside], ""))
     else:
-        parts = [(DAILY, [*where, *inside], "")]
+        parts = [(DAILY, [*where, *inside], ""), (CHANGES, [*where, *inside], "")]
     source = " UNION ALL ".join(
         f"SELECT {COLUMNS.format(sign=sign)} FROM {table} c WHERE {' AND '.join(conditions)}"
         for table, conditions, sign in parts

@@ -6,6 +6,7 @@ rebuild) and moved on through the real workflow; the tables the moves keep equal
 from the histories; the workbook holds the page's figures and its download is audited."""
 
 import base64
+import contextlib
 import io
 import random
 import uuid
@@ -245,12 +246,18 @@ async def assert_every_asker_sees_the_rows(driver) -> None:
 
 
 async def assert_tables_equal_a_rebuild(pool) -> None:
-    async with pool.acquire() as conn:
+    """The sums with the changes not yet folded, then folded, equal a sum from scratch."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         computed = await statistics_store.computed(conn)
-        stored = await statistics_store.stored(conn, statistics_store.DAILY)
-        totals = await statistics_store.stored(conn, statistics_store.TOTALS)
-    assert stored == {tuple(c): a for c, a in computed.items() if a.n}
+        daily, totals = await statistics_store.kept(conn)
+    assert daily == {tuple(c): a for c, a in computed.items()}
     assert totals == statistics_store.over_all_days(computed)
+    async with pool.acquire() as conn, conn.transaction():
+        await statistics_store.fold(conn)
+    async with pool.acquire() as conn:
+        assert not await conn.fetchval("SELECT count(*) FROM case_statistics_changes")
+        assert await statistics_store.stored(conn, statistics_store.DAILY) == daily
+        assert await statistics_store.stored(conn, statistics_store.TOTALS) == totals
 
 
 # --- the tests ---
@@ -267,13 +274,29 @@ async def test_the_loaded_cases_give_the_figures_the_rows_give(system):
 async def test_moves_through_the_workflow_keep_the_figures(system):
     """Loaded cases moved on by the real workflow (returns, decisions, acceptance with and
     without the office), new cases walked from their opening to the end (one failed by an
-    upheld objection in 评后公示): the kept tables still equal a rebuild, the figures the rows."""
+    upheld objection in 评后公示): the figures equal the rows' while the changes wait to be
+    folded and once they are, and the kept sums a sum from scratch."""
     by_state = system.loaded["by_state"]
-    async with results_outside(system.service.pool, "cmte-qg-gj"):
+    pool = system.service.pool
+    async with folding_held(pool), results_outside(pool, "cmte-qg-gj"):
         await move_loaded_cases(system, by_state)
         await walk_new_cases(system)
-    await assert_tables_equal_a_rebuild(system.service.pool)
+        assert await pool.fetchval("SELECT count(*) FROM case_statistics_changes")
+        await assert_every_asker_sees_the_rows(system)
+    await assert_tables_equal_a_rebuild(pool)
     await assert_every_asker_sees_the_rows(system)
+
+
+@contextlib.asynccontextmanager
+async def folding_held(pool):
+    """The service's folding of the changes waits meanwhile (it skips a round when another
+    holds its lock)."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", statistics_store.FOLD_LOCK)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", statistics_store.FOLD_LOCK)
 
 
 async def move_loaded_cases(driver, by_state: dict) -> None:
