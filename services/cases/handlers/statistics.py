@@ -17,6 +17,7 @@ from services.cases.domain.statistics import (
     Figure,
     percentile_days,
 )
+from services.cases.scope import statistics_visibility
 from services.cases.statistics_views import read_cells
 from services.cases.statistics_workbook import workbook
 from shared.audit import Entry, record
@@ -86,6 +87,7 @@ async def export(params: StatisticsQuery, ctx: CallContext) -> dict:
 
 
 async def statistics(params: StatisticsQuery, ctx: CallContext) -> dict:
+    statistics_visibility(ctx.actor, 1)  # who may ask at all comes before what they ask
     reference = Reference.of(await ctx.pool.fetch(REFERENCE))
     _check_filters(params, ctx.actor, reference)
     async with ctx.pool.acquire() as conn:

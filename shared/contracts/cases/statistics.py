@@ -135,8 +135,6 @@ class Table:
 
 
 COUNT = Column("count", "申报数")
-PASSED, FAILED = Column("passed", "通过"), Column("failed", "不通过")
-RATE = Column("pass_rate", "通过率", "rate")
 
 TABLES = (
     Table(
@@ -172,7 +170,13 @@ TABLES = (
     Table(
         "pass_rates",
         "评审与公示通过率",
-        (Column("label", "项目", "text"), PASSED, FAILED, Column("total", "合计"), RATE),
+        (
+            Column("label", "项目", "text"),
+            Column("passed", "通过"),
+            Column("failed", "不通过"),
+            Column("total", "合计"),
+            Column("pass_rate", "通过率", "rate"),
+        ),
         "pass_rate",
     ),
     Table(
