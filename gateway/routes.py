@@ -16,6 +16,7 @@ from gateway import (
     api_integrity,
     api_meetings,
     api_sms,
+    api_statistics,
     health,
     personal,
 )
@@ -39,6 +40,7 @@ from gateway.pages import (
     publicity_pages,
     reference_pages,
     service_pages,
+    statistics_pages,
     unit_pages,
 )
 from gateway.security_headers import add_security_headers
@@ -112,6 +114,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_audit.setup_audit_api(app)
     api_sms.setup_sms_api(app)
     api_meetings.setup_meetings_api(app)
+    api_statistics.setup_statistics_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
@@ -125,6 +128,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     personal.setup_personal(app)
     meeting_pages.setup_routes(app)
     ballot_pages.setup_routes(app)
+    statistics_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

@@ -40,7 +40,7 @@ ACTIONS: dict[str, str] = {
     "document.read": "查看 PDF 文档",
     "print.request": "提交打印",
     "print.done": "打印完成",
-    "export": "导出",  # no export exists yet: reserved for the first one
+    "export": "导出",  # a download of data as a file (the statistics' workbook, …)
     "audit.purge": "清理过期审计记录",
     # part 2 of issue 14 writes these (docs/audit.md)
     "personal.unmask": "显示完整号码",
@@ -95,6 +95,7 @@ OBJECT_TYPES: dict[str, str] = {
     "objection": "异议",
     "delivery": "短信",
     "holiday": "节假日安排",
+    "statistics": "统计查询",
 }
 
 
