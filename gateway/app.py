@@ -12,9 +12,11 @@ from gateway.client_address import trusted_networks
 from gateway.errors import error_middleware, form_body_middleware
 from gateway.input_rule import input_middleware
 from gateway.keys import asyncapi_key, rpc_key, session_cache_key, settings_key
+from gateway.metrics import http_metrics_middleware, metrics_endpoint
 from gateway.request_id import request_id_middleware
 from gateway.sessions import SessionCache, SessionListener
 from gateway.web import page_context
+from shared import metrics
 from shared.asyncapi import asyncapi_document
 from shared.rpc import RpcClient
 from shared.settings import Settings
@@ -41,9 +43,11 @@ async def session_listener(app: web.Application):
 
 
 def create_app(settings: Settings) -> web.Application:
-    # Errors wrap everything, so a failure in the session lookup still gets a proper page.
+    # Errors wrap everything, so a failure in the session lookup still gets a proper page;
+    # the metrics wrap even that, so they count what the client got and the whole time.
     app = web.Application(
         middlewares=[
+            http_metrics_middleware,
             request_id_middleware,
             error_middleware,
             form_body_middleware,
@@ -61,8 +65,12 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[aiohttp_jinja2.request_processor, page_context],
     )
-    app[session_cache_key] = SessionCache(settings.session_cache_seconds)
+    cache = app[session_cache_key] = SessionCache(settings.session_cache_seconds)
+    metrics.SESSION_CACHE_ENTRIES.set_function(lambda: len(cache))
+    metrics.SESSION_CACHE_SUBSCRIBED.set_function(lambda: float(cache.listening))
     app.cleanup_ctx.append(rpc_client)
     app.cleanup_ctx.append(session_listener)
+    if settings.metrics_port:
+        app.cleanup_ctx.append(metrics_endpoint)
     routes.setup(app, HERE / "static")
     return app

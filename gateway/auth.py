@@ -15,6 +15,7 @@ from aiohttp import web
 from gateway.client_address import client_address, trusted_networks
 from gateway.keys import rpc_key, session_cache_key, settings_key
 from gateway.sessions import now_utc
+from shared import correlation, metrics
 from shared.contracts.accounts import rpc as accounts_rpc
 from shared.rpc import Actor, RpcError
 
@@ -70,6 +71,7 @@ async def session_middleware(request: web.Request, handler):
             request[user_key] = session["user"]
             request[session_id_key] = session["session_id"]
             request[csrf_key] = session["csrf_token"]
+            correlation.actor.set(str(session["user"]["id"]))  # reset by request_id.py
         except RpcError as error:
             if error.status != 401:
                 raise
@@ -101,6 +103,7 @@ async def resolve_session(request: web.Request, token: str) -> dict:
     now = now_utc()
     session = cache.get(token, now)
     if session is not None:
+        metrics.count(metrics.SESSION_CHECKS, "cache")
         return session
     generation = cache.generation
     params: dict = {"token": token}
@@ -110,8 +113,10 @@ async def resolve_session(request: web.Request, token: str) -> dict:
         session = await request.app[rpc_key].invoke(accounts_rpc.AUTH_SESSION, params)
     except RpcError as error:
         if error.status == 401:
+            metrics.count(metrics.SESSION_CHECKS, "refused")
             cache.forget_token(token)
         raise
+    metrics.count(metrics.SESSION_CHECKS, "accounts")
     cache.put(token, session, generation, now)
     return session
 

@@ -1,6 +1,8 @@
 """Each HTTP request's id: taken from `X-Request-ID` when the caller (or a proxy) sent a
 usable one, made otherwise; set for everything the request does (shared/correlation.py),
-answered back in `X-Request-ID`, and on the request's access log line."""
+answered back in `X-Request-ID`, and on the request's access log line. The case of a
+route's `{case_id}` is set here too, and who acts by the session middleware once it knows
+(gateway/auth.py); all three are cleared after the access line, which carries them."""
 
 import logging
 import time
@@ -17,6 +19,8 @@ access_log = logging.getLogger("gateway.access")
 async def request_id_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = correlation.accepted(request.headers.get(HEADER))
     token = correlation.request_id.set(request_id)
+    actor_token = correlation.actor.set(None)
+    case_token = correlation.case_id.set((request.match_info.get("case_id") or "")[:64] or None)
     started = time.perf_counter()
     status = 500
     try:
@@ -37,4 +41,6 @@ async def request_id_middleware(request: web.Request, handler) -> web.StreamResp
             status,
             time.perf_counter() - started,
         )
+        correlation.case_id.reset(case_token)
+        correlation.actor.reset(actor_token)
         correlation.request_id.reset(token)

@@ -17,6 +17,7 @@ from gateway import (
     api_integrity,
     api_meetings,
     api_sms,
+    api_statistics,
     health,
     personal,
 )
@@ -40,6 +41,8 @@ from gateway.pages import (
     public,
     publicity_pages,
     reference_pages,
+    service_pages,
+    statistics_pages,
     unit_pages,
 )
 from gateway.security_headers import add_security_headers
@@ -98,6 +101,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     add("GET", f"{REVIEWER}/password", admin_pages.password_page, name="admin_reviewer_password")
     add("POST", f"{REVIEWER}/password", admin_pages.set_password)
     add("GET", "/admin/sms", admin_pages.sms_deliveries, name="admin_sms")
+    add("GET", "/admin/services", service_pages.services_status, name="admin_services")
 
     add("GET", "/api/openapi.json", api.openapi_document, name="openapi")
     add("GET", "/api/asyncapi.json", api.asyncapi, name="asyncapi")
@@ -113,6 +117,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     api_sms.setup_sms_api(app)
     api_meetings.setup_meetings_api(app)
     api_exports.setup_exports_api(app)
+    api_statistics.setup_statistics_api(app)
     case_pages.setup_routes(app)
     applicant_pages.setup_routes(app)
     reference_pages.setup_routes(app)
@@ -127,6 +132,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     personal.setup_personal(app)
     meeting_pages.setup_routes(app)
     ballot_pages.setup_routes(app)
+    statistics_pages.setup_routes(app)
     app.router.add_static("/static/", static_dir, name="static")
 
 

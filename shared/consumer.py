@@ -7,6 +7,7 @@ it raised, and the message comes back later, after a delay (shared/failed_events
 """
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ValidationError
 
-from shared import correlation
+from shared import correlation, metrics
 from shared.envelope import Envelope
 from shared.inbox import first_delivery
 
@@ -82,17 +83,30 @@ class EventConsumer:
                 message_id or "?",
                 error.reason,
             )
+            metrics.count(metrics.EVENTS_CONSUMED, self.name, "-", "rejected")
             raise
         if subscription is None:  # a retired type, queued before its binding was removed
             log.info("%s: %s %s retired here; acked", self.name, envelope.type, envelope.id)
             self.retired_acked += 1
+            metrics.count(metrics.EVENTS_CONSUMED, self.name, envelope.type, "retired")
             return False
         # What the handler logs and the events it writes carry the id of the event's cause.
         token = correlation.request_id.set(envelope.correlation_id)
+        case_token = correlation.case_id.set(_case_of(envelope))
+        started, outcome = time.perf_counter(), "failed"
         try:
-            return await self._handle(pool, envelope, subscription, payload)
+            handled = await self._handle(pool, envelope, subscription, payload)
+            outcome = "handled" if handled else "duplicate"
+            return handled
+        except Unhandleable:
+            outcome = "rejected"
+            raise
         finally:
+            correlation.case_id.reset(case_token)
             correlation.request_id.reset(token)
+            metrics.count(metrics.EVENTS_CONSUMED, self.name, envelope.type, outcome)
+            elapsed = time.perf_counter() - started
+            metrics.observe(metrics.EVENT_SECONDS, elapsed, self.name, envelope.type)
 
     async def _handle(self, pool, envelope: Envelope, subscription, payload) -> bool:
         async with pool.acquire() as conn:
@@ -131,6 +145,12 @@ class EventConsumer:
             except RecursionError:
                 raise Unhandleable(f"payload of {envelope.type} is nested too deep") from None
         return envelope, subscription, payload
+
+
+def _case_of(envelope: Envelope) -> str | None:
+    """The case an event is about, when its payload names one (for the log lines)."""
+    case_id = envelope.payload.get("case_id") if isinstance(envelope.payload, dict) else None
+    return case_id[:64] if isinstance(case_id, str) else None
 
 
 def _brief(error: ValidationError) -> str:

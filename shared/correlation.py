@@ -5,6 +5,11 @@ sends it with every call, the RPC router sets it again in the service for that c
 written meanwhile carry it as their `correlation_id`, and a consumer sets it from the event it
 handles, so the SMS a batch approval causes carries the id of that approval's request. Every
 log line shows it (`setup_logging`), `-` where there is none.
+
+Beside it, where they are known, who acts (`actor`: the user id the gateway's session names,
+which the RPC router sets again in the service) and which case the work is about (`case_id`:
+the route's `{case_id}`, an RPC's `case_id` param, an event payload's `case_id`); the JSON log
+lines carry them (shared/logs.py).
 """
 
 import logging
@@ -13,6 +18,8 @@ import uuid
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+actor: ContextVar[str | None] = ContextVar("actor", default=None)
+case_id: ContextVar[str | None] = ContextVar("case_id", default=None)
 
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -33,7 +40,8 @@ def accepted(candidate: str | None) -> str:
 
 
 def install_log_field() -> None:
-    """Every log record gets `request_id` (so formats and tests can show or read it)."""
+    """Every log record gets `request_id` (so formats and tests can show or read it), and
+    `actor` and `case_id` (None where unknown)."""
     previous = logging.getLogRecordFactory()
     if getattr(previous, "adds_request_id", False):
         return
@@ -41,6 +49,8 @@ def install_log_field() -> None:
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         record.request_id = request_id.get() or "-"
+        record.actor = actor.get()
+        record.case_id = case_id.get()
         return record
 
     factory.adds_request_id = True

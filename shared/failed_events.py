@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
+from shared import metrics
 from shared.topology import Names
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class FailedEvents:
             {RETRIES_HEADER: retries + 1, LAST_ERROR_HEADER: reason[:MAX_REASON]},
         )
         self.retried += 1
+        metrics.count(metrics.EVENTS_RETRIED, self.consumer)
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         log.error("%s: event %s dead-lettered: %s", self.consumer, message.message_id, reason)
@@ -82,6 +84,7 @@ class FailedEvents:
             },
         )
         self.dead_lettered += 1
+        metrics.count(metrics.EVENTS_DEAD_LETTERED, self.consumer)
 
     async def _publish(self, message: AbstractIncomingMessage, queue: str, headers: dict) -> None:
         copy = aio_pika.Message(

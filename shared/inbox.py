@@ -4,6 +4,7 @@ import uuid
 
 import asyncpg
 
+from shared import metrics
 from shared.processes import identity
 
 
@@ -20,4 +21,7 @@ async def first_delivery(conn: asyncpg.Connection, message_id: uuid.UUID, consum
         consumer,
         identity(),
     )
-    return inserted is not None
+    if inserted is None:
+        metrics.count(metrics.INBOX_DUPLICATES, consumer)
+        return False
+    return True

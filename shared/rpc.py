@@ -28,10 +28,11 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from shared import correlation
+from shared import correlation, metrics
 from shared.contracts.base import Method as ContractMethod
 from shared.contracts.base import common_methods
 from shared.db import is_database_unavailable
+from shared.outbox import observe_backlog
 from shared.text import ENVELOPES, InputRefused, clean_tree
 
 log = logging.getLogger(__name__)
@@ -189,23 +190,32 @@ class RpcRouter:
         """The reply to one request, whatever the request holds: never raises."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        token = correlation.request_id.set(None)
+        started = time.perf_counter()
+        method, outcome = "-", "ok"  # "-": a request that could not be read
+        tokens = _context_tokens()
         try:
             request = self._read(body, correlation_id or message_id)
-            correlation.request_id.set(request.request_id)
+            method = request.method if request.method in self.methods else "-"
+            _set_context(request)
             return {"ok": True, "result": await self._call(request, pool, correlation_id)}
         except RpcError as error:
+            outcome = error.code
             return {"ok": False, "error": error.to_dict()}
         except Exception as error:
             if is_database_unavailable(error):
                 log.warning("%s: database unavailable: %r", self.service, error)
+                outcome = "database_unavailable"
                 return {"ok": False, "error": DatabaseUnavailable().to_dict()}
             log.exception("%s: unexpected error", self.service)
+            outcome = "internal"
             return {"ok": False, "error": RpcError("internal", "系统内部错误", 500).to_dict()}
         finally:
-            correlation.request_id.reset(token)
+            _reset_context(tokens)
             self.in_flight -= 1
             self.handled += 1
+            metrics.count(metrics.RPC_SERVER_CALLS, self.service, method, outcome)
+            elapsed = time.perf_counter() - started
+            metrics.observe(metrics.RPC_SERVER_SECONDS, elapsed, self.service, method)
 
     def _read(self, body: bytes, message_id: str | None) -> Request:
         """The request, or an RpcError saying why it cannot be read (logged with its id)."""
@@ -270,14 +280,43 @@ class RpcRouter:
                 raise DatabaseUnavailable() from None
         return {"service": self.service, "pid": os.getpid()}
 
-    async def _stats(self, _params, _context) -> dict:
+    async def _stats(self, _params, context: CallContext) -> dict:
+        if context.pool is not None:  # the figures read at scrape time, read now
+            metrics.observe_pool(self.service, context.pool)
+            await observe_backlog(context.pool, self.service)
         return {
             "service": self.service,
             "pid": os.getpid(),
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "handled": self.handled,
+            **metrics.summary(self.service),
         }
+
+
+def _context_tokens() -> tuple:
+    """The log context a request sets, cleared now and restored after it (shared/correlation)."""
+    return (
+        correlation.request_id.set(None),
+        correlation.actor.set(None),
+        correlation.case_id.set(None),
+    )
+
+
+def _set_context(request: Request) -> None:
+    correlation.request_id.set(request.request_id)
+    if request.actor.user_id is not None:
+        correlation.actor.set(str(request.actor.user_id))
+    case_id = request.params.get("case_id")
+    if isinstance(case_id, str):
+        correlation.case_id.set(case_id[:64])
+
+
+def _reset_context(tokens: tuple) -> None:
+    request_id, actor, case_id = tokens
+    correlation.case_id.reset(case_id)
+    correlation.actor.reset(actor)
+    correlation.request_id.reset(request_id)
 
 
 class RpcClient:
@@ -352,12 +391,24 @@ class RpcClient:
             request["request_id"] = request_id
         if actor is not None:
             request["actor"] = actor.model_dump(mode="json")
-        reply = await self._round_trip(service, json.dumps(request, default=str).encode(), timeout)
+        started = time.perf_counter()
+        outcome = "aborted"  # ended without an answer or an RpcError: its task cancelled
+        try:
+            body = json.dumps(request, default=str).encode()
+            reply = await self._round_trip(service, body, timeout)
+            error = reply.get("error") or {}
+            outcome = "ok" if reply.get("ok") else str(error.get("code", "error"))
+        except RpcError as failed:  # no answer: the service or the broker away, or unreadable
+            outcome = failed.code
+            raise
+        finally:
+            metrics.count(metrics.RPC_CLIENT_CALLS, service, method, outcome)
+            elapsed = time.perf_counter() - started
+            metrics.observe(metrics.RPC_CLIENT_SECONDS, elapsed, service, method)
         if reply.get("ok"):
             return reply.get("result")
-        error = reply.get("error") or {}
         raise RpcError(
-            error.get("code", "error"),
+            outcome,
             error.get("message", "请求失败"),
             int(error.get("status", 400)),
             error.get("fields"),

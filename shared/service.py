@@ -1,4 +1,5 @@
-"""One bootstrap for every service process: pool, migrations, broker, relay, handlers.
+"""One bootstrap for every service process: pool, migrations, broker, relay, handlers, and
+its metrics and health endpoint (ZC_METRICS_PORT, shared/metrics_server.py).
 
 `python -m services.<name>` builds a `Service` and calls `run()`; tests build the same
 object and `start()` it inside their event loop.
@@ -27,8 +28,10 @@ from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
 from shared.failed_events import FailedEvents, describe_failure
 from shared.logs import setup_logging
+from shared.metrics import RPC_IN_FLIGHT, child, observe_pool
+from shared.metrics_server import MetricsServer
 from shared.migrations import migrate_service
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, observe_backlog
 from shared.personal_data import check_production_keys
 from shared.rpc import RpcRouter
 from shared.settings import Settings, get_settings
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 Hook = Callable[["Service"], Awaitable[None]]
 POOL_CLOSE_GRACE = 10.0  # seconds
 CANCEL_TIMEOUT = 2.0  # seconds a consumer's cancel may take (a broker away never answers)
+READY_TIMEOUT = 1.0  # seconds the database and the broker each have to answer /readyz
 
 
 class Service:
@@ -52,6 +56,7 @@ class Service:
         on_start: list[Hook] | None = None,
         on_stop: list[Hook] | None = None,
         subscribe: list[Callable[["Service"], None]] | None = None,
+        on_scrape: list[Hook] | None = None,
     ) -> None:
         self.name = name
         self.rpc = rpc
@@ -62,6 +67,7 @@ class Service:
         self.on_start = on_start or []
         self.on_stop = on_stop or []
         self.subscribe = subscribe or []  # extra broker subscribers, added before start
+        self.on_scrape = on_scrape or []  # figures of its own read when /metrics is asked
         self.pool: asyncpg.Pool | None = None
         self.broker: RabbitBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -69,8 +75,15 @@ class Service:
         self._reply_connection = None
         self._replies = None
         self.in_flight = InFlight()
+        self.metrics: MetricsServer | None = None
+        self.stopping = False
 
     async def start(self) -> None:
+        if self.settings.metrics_port:  # first: alive (and not ready) while migrations run
+            self.metrics = MetricsServer(
+                self.settings.metrics_host, self.settings.metrics_port, self.ready, self.scrape
+            )
+            await self.metrics.start()
         check_production_keys()  # before a migration seals anything with them
         await ensure_database(self.settings.database_url)
         applied = await migrate_service(self.settings.database_url, self.name, self.schema)
@@ -114,6 +127,7 @@ class Service:
         log.info("%s: ready (rpc queue %s)", self.name, self.names.rpc_queue(self.name))
 
     async def stop(self) -> None:
+        self.stopping = True  # /readyz says so at once: no new work should be sent here
         if self.broker is not None:
             await self._stop_consuming()
             await self._finish_in_flight()
@@ -129,6 +143,8 @@ class Service:
             await self.relay.stop()
         if self.pool is not None:
             await self._close_pool()
+        if self.metrics is not None:
+            await self.metrics.close()
 
     async def _stop_consuming(self) -> None:
         """Cancel every consumer: the broker sends this process nothing more, and what is
@@ -177,8 +193,34 @@ class Service:
             )
             self.pool.terminate()
 
+    async def ready(self) -> dict[str, str]:
+        """What keeps this process from serving now, by what (empty: ready)."""
+        if self.stopping:
+            return {"service": "stopping"}
+        if self.relay is None:  # start() has not finished
+            return {"service": "starting"}
+        problems = {}
+        if not await self.broker.ping(READY_TIMEOUT):
+            problems["broker"] = "not connected"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await self.pool.fetchval("SELECT 1")
+        except Exception as error:
+            problems["database"] = describe_failure(error)
+        return problems
+
+    async def scrape(self) -> None:
+        """The figures read when /metrics is asked, rather than kept on every call."""
+        child(RPC_IN_FLIGHT, self.name).set(self.rpc.in_flight)
+        if self.pool is None:
+            return
+        observe_pool(self.name, self.pool)
+        await observe_backlog(self.pool, self.schema)
+        for hook in self.on_scrape:
+            await hook(self)
+
     def run(self) -> None:
-        setup_logging(self.settings.log_level, self.name)
+        setup_logging(self.settings.log_level, self.name, self.settings.log_format)
         event_loop.run(self._run_until_signal(), self.settings)
 
     async def _run_until_signal(self) -> None:

@@ -75,6 +75,21 @@ class Settings(BaseSettings):
         " then is left unacknowledged, so the broker hands it to another copy.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["plain", "json"] = Field(
+        "plain",
+        description="plain: one readable line per record; json: one JSON object per line (time,"
+        " level, process, logger, message, request_id, actor, case_id, exception).",
+    )
+    metrics_port: int = Field(
+        0,
+        description="Port of this process's /metrics, /healthz and /readyz (shared/"
+        "metrics_server.py); 0: none. tools.runall gives each process its own (9100-9104).",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the metrics port listens on; 0.0.0.0 where a scraper or probe"
+        " on another host reads it (a pod). Never the public side of a proxy.",
+    )
     var_dir: str = Field("var", description="Folder for logs, the dev SMS outbox and files.")
 
     def name(self, *parts: str) -> str:

@@ -6,6 +6,10 @@ name. Ctrl-C or SIGTERM stops them all (each gets ZC_STOP_GRACE seconds to finis
 handling); if one dies on its own, everything stops and the exit code is 1. Once the
 gateway's /readyz answers 200 the URL is printed.
 
+Each process serves /metrics, /healthz and /readyz on a port of its own (`metrics_port`: 9100
+the gateway, 9101-9104 the services, each further copy 10 higher; the SMS adapters none;
+ZC_METRICS_PORT moves the 9100, and 0 turns them off).
+
 `--replicas 2` starts two copies of each service and of the gateway (`cases`, `cases-2`, ...;
 the gateway copies share its port with SO_REUSEPORT); `--replicas 1,documents=3,cases=2`
 sets them per process (docs/operations.md, "Several copies"). The SMS provider adapters
@@ -61,6 +65,23 @@ REPLICABLE = ("accounts", "cases", "documents", "notify", "gateway")
 MAX_COPIES = 9
 WIDTH = max(map(len, PROCESSES)) + 2  # room for a copy's suffix, -2 ... -9
 STOP_MARGIN = 10.0  # seconds past ZC_STOP_GRACE a process may take to close its connections
+
+
+# Each process's /metrics, /healthz and /readyz (ZC_METRICS_PORT): the base + its place here.
+# A ZC_METRICS_PORT given to runall moves the base; 0 gives the processes none.
+METRICS_ORDER = ("gateway", "accounts", "cases", "documents", "notify")
+METRICS_BASE_PORT = int(os.environ.get("ZC_METRICS_PORT") or 9100)
+
+
+def metrics_port(service_index: int, copy: int = 0) -> int:
+    """The metrics port of one copy (0-based) of a process: copies are 10 apart."""
+    return METRICS_BASE_PORT + service_index + 10 * copy
+
+
+def metrics_env(name: str, copy: int = 0) -> dict[str, str]:
+    if name not in METRICS_ORDER or not METRICS_BASE_PORT:
+        return {}  # the SMS provider adapters keep none
+    return {"ZC_METRICS_PORT": str(metrics_port(METRICS_ORDER.index(name), copy))}
 
 
 def copy_name(name: str, copy: int) -> str:
@@ -194,7 +215,7 @@ def copies_to_start(names: list[str], replicas: dict[str, int]) -> list[Copy]:
         count = replicas.get(name, 1)
         env = {"ZC_GATEWAY_REUSE_PORT": "true"} if name == "gateway" and count > 1 else {}
         started += [
-            Copy(copy_name(name, copy), name, copy, PROCESSES[name], dict(env))
+            Copy(copy_name(name, copy), name, copy, PROCESSES[name], env | metrics_env(name, copy))
             for copy in range(count)
         ]
     return started
@@ -224,7 +245,9 @@ async def run(names: list[str], replicas: dict[str, int] | None = None) -> int:
     for started in copies_to_start(names, replicas or {}):
         label = started.label
         processes[label] = await _spawn(label, started.module, pumps, started.env)
-        say("runall", f"started {label} (pid {processes[label].pid})")
+        port = started.env.get("ZC_METRICS_PORT")
+        metrics = f", metrics on :{port}" if port else ""
+        say("runall", f"started {label} (pid {processes[label].pid}{metrics})")
     exits = {asyncio.create_task(p.wait()): n for n, p in processes.items()}
     announce = None
     if "gateway" in names:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from services.cases import statistics_store
 from services.cases.deps import CasesDeps
 from services.cases.handlers import (
     applicant,
@@ -21,6 +22,7 @@ from services.cases.handlers import (
     printing,
     queries,
     reference,
+    statistics,
     workflow,
 )
 from services.cases.reminders import send_reminders
@@ -30,6 +32,7 @@ from shared.contracts.cases import holidays as holiday_contract
 from shared.contracts.cases import integrity as integrity_contract
 from shared.contracts.cases import meetings as meeting_contract
 from shared.contracts.cases import rpc as contract
+from shared.contracts.cases import statistics as statistics_contract
 from shared.contracts.documents.events import DECLARATION_FORM_PRINTED
 from shared.periodic import service_hooks
 from shared.rate_limit import sweep
@@ -80,6 +83,8 @@ def build_rpc(deps: CasesDeps) -> RpcRouter:
     rpc.serve(contract.EXPERT_IMPORT_TEMPLATE, expert_import.import_template)
     serve_meetings(rpc)
     serve_holidays(rpc)
+    rpc.serve(statistics_contract.STATISTICS_GET, statistics.statistics)
+    rpc.serve(statistics_contract.STATISTICS_EXPORT, statistics.export)
     return rpc
 
 
@@ -140,11 +145,17 @@ def serve_integrity(rpc: RpcRouter) -> None:
 
 
 SWEEP_INTERVAL = 300.0  # seconds between purges of the rate counters (verification, objections)
+FOLD_INTERVAL = 2.0  # seconds between foldings of the statistics' changes into their sums
 
 
 async def sweep_rate_counts(pool, deps: CasesDeps) -> int:
     async with pool.acquire() as conn:
         return await sweep(conn, datetime.now(UTC), deps.rate_limits.table)
+
+
+async def fold_statistics(pool) -> int:
+    async with pool.acquire() as conn, conn.transaction():
+        return await statistics_store.fold(conn)
 
 
 def build_events(deps: CasesDeps) -> EventConsumer:
@@ -179,11 +190,14 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
         deps.settings.deadline_sweep_seconds,
         lambda service: send_reminders(service.pool, deps),
     )
+    start_fold, stop_fold = service_hooks(
+        "cases-statistics-fold", FOLD_INTERVAL, lambda service: fold_statistics(service.pool)
+    )
     return Service(
         "cases",
         build_rpc(deps),
         build_events(deps),
         settings=settings,
-        on_start=[connect, start_sweep, start_reminders],
-        on_stop=[stop_reminders, stop_sweep, close],
+        on_start=[connect, start_sweep, start_reminders, start_fold],
+        on_stop=[stop_fold, stop_reminders, stop_sweep, close],
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.cases import statistics_store
 from services.cases.domain.deadlines import DeclarationWindow
 from services.cases.domain.events import CaseTransitioned
 from services.cases.domain.model import (
@@ -23,6 +24,8 @@ from services.cases.domain.model import (
     RoundRules,
 )
 from services.cases.domain.objections import Objection
+from services.cases.domain.statistics import HistoryRow
+from services.cases.metrics import count_transitions
 from services.cases.scope import done_entry, visibility
 from services.cases.sealed import CASE_MOBILE, opened_section, unseal
 from shared.audit import Entry, record
@@ -284,14 +287,18 @@ async def save(
 ) -> None:
     """Write these moves by `actor` at `now` and their events, in the caller's transaction.
 
-    Each case, its history row, its 已办 entry (if the move belongs to a list of the party
-    that made it), `events` into the outbox, and an audit row for each move and for each of
-    the `refused` worth recording: one statement per table however many cases. The audit
-    rows go last: they hold the chain's head until the commit (shared/audit.py).
+    What the moves change in the statistics (from the history before its new rows), each
+    case, its history row, its 已办 entry (if the move belongs to a list of the party that
+    made it), `events` into the outbox, and an audit row for each move and for each of the
+    `refused` worth recording: one statement per table however many cases. The audit rows
+    go last: they hold the chain's head until the commit (shared/audit.py).
     """
     if not moved:
         await record(conn, actor, *refused, at=now)
         return
+    await statistics_store.record_moves(
+        conn, [(m.event.case_id, _history_row(m.event)) for m in moved]
+    )
     await conn.executemany(
         UPDATE_CASE, [case_update_args(m.loaded.case, m.loaded.loaded_version, now) for m in moved]
     )
@@ -305,6 +312,11 @@ async def save(
         await conn.executemany(UPSERT_DONE, done)
     await add_to_outbox(conn, *events)
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
+    count_transitions(moved)
+
+
+def _history_row(e: CaseTransitioned) -> HistoryRow:
+    return HistoryRow(e.action.value, e.from_state, e.to_state, e.outcome, e.at)
 
 
 def _audit_entry(m: MovedCase) -> Entry:

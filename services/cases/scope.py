@@ -31,6 +31,17 @@ def visibility(actor: Actor, first_arg: int) -> tuple[str, list]:
     raise RpcError("forbidden", "您没有权限查看申报业务", 403)
 
 
+def statistics_visibility(actor: Actor, first_arg: int) -> tuple[str, list]:
+    """The statistics' cells an actor adds up (case_statistics has the columns `visibility`
+    reads): the cases a department, the office or a committee sees; every case for the
+    sysadmin. Nobody else has statistics."""
+    if actor.role == "sysadmin" and actor.user_id:
+        return "true", []
+    if actor.role in ("department", "office", "committee"):
+        return visibility(actor, first_arg)
+    raise RpcError("forbidden", "只有日常工作部门、专技处、评委会和系统管理员可以查看统计", 403)
+
+
 EXPERT_SEES = (
     "c.id IN (SELECT mc.case_id FROM meeting_cases mc"
     " JOIN meetings m ON m.id = mc.meeting_id AND m.phase IN ('voting', 'closed')"

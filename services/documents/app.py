@@ -16,6 +16,7 @@ from services.documents.handlers import (
     printing,
 )
 from services.documents.jobs import JobSettings, PrintJobRunner
+from services.documents.metrics import observe_print_jobs, observe_render_pool
 from services.documents.render.engine import DocumentRenderer
 from services.documents.render.pool import RenderPool, RenderSettings
 from services.documents.signing import CertificateSettings, SigningKeys, check_keys
@@ -140,6 +141,11 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
             await deps.renderer.pool.close()
             deps.renderer = None
 
+    async def scrape(service: Service) -> None:
+        if deps.renderer is not None:
+            observe_render_pool(deps.renderer.pool)
+        await observe_print_jobs(service.pool)
+
     start_sweep, stop_sweep = service_hooks(
         "documents-sweep",
         SWEEP_INTERVAL,
@@ -153,4 +159,5 @@ def build_service(settings: Settings | None = None, deps: DocumentsDeps | None =
         settings=settings,
         on_start=[check_signing, connect, start_workers, start_jobs, start_sweep],
         on_stop=[stop_sweep, stop_jobs, close, stop_workers],
+        on_scrape=[scrape],
     )

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.documents.handlers.print_jobs import notify_channel, print_entry
 from services.documents.handlers.printing import print_snapshots
+from services.documents.metrics import PRINT_JOBS_FINISHED
 from services.documents.render import from_cases
 from services.documents.render.pool import RenderFailed
 from services.documents.render.snapshots import KINDS, case_ids
@@ -30,6 +31,7 @@ from shared.contracts.documents.events import (
     PrintedBy,
 )
 from shared.envelope import new_event
+from shared.metrics import count
 from shared.outbox import add_to_outbox
 from shared.processes import identity
 from shared.rpc import Actor, CallContext, RpcError
@@ -133,6 +135,7 @@ class PrintJobRunner:
     async def _run(self, job: asyncpg.Record) -> None:
         # the request that asked for it: on the log lines, the event and the audit row
         correlation.request_id.set(job["request_id"] or str(job["id"]))
+        correlation.actor.set(job["actor"].get("user_id"))  # who asked for it
         renew = asyncio.create_task(self._renew_lease(job))
         try:
             if job["attempts"] > self.settings.max_attempts:
@@ -227,6 +230,8 @@ class PrintJobRunner:
             if finished:
                 await record(conn, actor, _done_entry(job, document, selection))
         self.finished += 1
+        if finished:
+            count(PRINT_JOBS_FINISHED, "done")
 
     async def _fail(self, job, failure: JobFailed) -> None:
         log.info("print job %s failed: %s", job["id"], failure.message)
@@ -236,6 +241,7 @@ class PrintJobRunner:
             failure.message,
             failure.skipped,
         )
+        count(PRINT_JOBS_FINISHED, "failed")
 
     async def _retry_later(self, job) -> None:
         """Let the lease run out soon, so this or another process tries again."""

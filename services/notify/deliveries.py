@@ -21,11 +21,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.notify.metrics import SMS_DELIVERIES
 from services.notify.provider import out_id
 from services.notify.sealed import DELIVERY_MOBILE, opened, received, sealed
 from services.notify.sms_gateway import ProviderUnreachable, PublishUncertain, SmsGateway
 from services.notify.templates import redact
 from shared import correlation
+from shared.metrics import count
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ async def create_delivery(
         params or {},
     )
     await record(conn, delivery_id, "queued", now)
+    log.info("SMS %s queued: %s %s", delivery_id, kind, reference or "")
     # Sent by PostgreSQL at the commit: the dispatcher wakes for it.
     await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
     return delivery_id
@@ -115,6 +118,7 @@ async def record(conn, delivery_id, status: str, now: datetime, detail: str | No
         now,
         detail,
     )
+    count(SMS_DELIVERIES, status)
 
 
 def _expired(row, now: datetime) -> bool:

@@ -41,7 +41,7 @@ ACTIONS: dict[str, str] = {
     "document.read": "查看 PDF 文档",
     "print.request": "提交打印",
     "print.done": "打印完成",
-    "export": "导出Excel",
+    "export": "导出",  # a download of data as a file (the statistics' workbook, …)
     "audit.purge": "清理过期审计记录",
     # part 2 of issue 14 writes these (docs/audit.md)
     "personal.unmask": "显示完整号码",
@@ -97,6 +97,7 @@ OBJECT_TYPES: dict[str, str] = {
     "objection": "异议",
     "delivery": "短信",
     "holiday": "节假日安排",
+    "statistics": "统计查询",
 }
 
 

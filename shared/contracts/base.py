@@ -53,11 +53,24 @@ class Pong(Reply):
 
 
 class Stats(Reply):
+    """The answering process's figures since it started (shared/metrics.py), for the
+    sysadmin's 系统运行状况 page; docs/operations.md says what each means."""
+
     service: str
     pid: int
     in_flight: int
     peak_in_flight: int
-    handled: int
+    handled: int  # RPC requests answered
+    rpc_errors: int = 0  # of those, answered internal, contract_broken or database_unavailable
+    events_handled: int = 0
+    events_failed: int = 0  # handler raised (retried later) or unreadable (dead-lettered)
+    events_dead_lettered: int = 0
+    inbox_duplicates: int = 0
+    outbox_unsent: int = 0
+    outbox_oldest_seconds: float = 0.0
+    db_pool_in_use: int = 0
+    db_pool_size: int = 0
+    db_pool_max: int = 0
 
 
 def common_methods(service: str) -> tuple[Method, ...]:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from prometheus_client import REGISTRY
 
 from gateway.app import create_app
 from gateway.keys import rpc_key, session_cache_key
@@ -58,6 +59,10 @@ async def refused_within(servers, token: str) -> float:
     return time.monotonic() - started
 
 
+def checks(answer: str) -> float:
+    return REGISTRY.get_sample_value("zc_gateway_session_checks_total", {"answer": answer}) or 0
+
+
 @pytest.fixture
 def session_lookups(services):
     """How many times accounts was asked who a session belongs to (its real handler, counted)."""
@@ -90,9 +95,13 @@ async def test_a_copy_asks_accounts_once_then_answers_from_its_cache(
     try:
         gateway.app[session_cache_key].forget_token(token)  # the login's redirect cached it
         session_lookups.clear()
+        before = {a: checks(a) for a in ("cache", "accounts")}
         for _ in range(20):
             assert await me_status(gateway, token) == 200
         assert session_lookups.count(token) == 1
+        # what the gateway's /metrics says of it (zc_gateway_session_checks)
+        assert checks("accounts") - before["accounts"] == 1
+        assert checks("cache") - before["cache"] == 19
     finally:
         await admin.close()
         await operator.close()

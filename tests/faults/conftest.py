@@ -7,6 +7,10 @@ then the four services, the development SMS provider and the gateway started as
 its own commits would be, also while its connections are cut), so a test knows exactly which
 events must arrive, and checks that each arrives once: in notify's inbox, as one delivery,
 as one line of the SMS log.
+
+Every process serves its /metrics, /healthz and /readyz on a free port of its own
+(`System.metrics_ports`); a module gives all of them more settings by overriding the
+`system_env` fixture (tests/faults/test_observability.py: JSON logs).
 """
 
 import asyncio
@@ -134,6 +138,7 @@ class System:
     passwords: dict[str, str]
     db: asyncpg.Pool
     produced: list = field(default_factory=list)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # by process name
 
     async def browser(self, username: str) -> Browser:
         browser = Browser(self)
@@ -250,7 +255,13 @@ class System:
 
 
 @pytest.fixture(scope="module")
-async def system(settings, tmp_path_factory):
+def system_env() -> dict[str, str]:
+    """More settings for every process of the module's system."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def system(settings, tmp_path_factory, system_env):
     run = uuid.uuid4().hex[:6]
     own = settings.model_copy(
         update={
@@ -284,25 +295,35 @@ async def system(settings, tmp_path_factory):
         "ZC_RPC_TIMEOUT": "5",
         "ZC_OUTBOX_POLL_INTERVAL": "0.5",
         "ZC_RPC_CHECK_RESULTS": "true",  # every answer against its contract, as in the tests
+        **system_env,
     }
+    metrics_ports = {name: free_port() for name in (*SERVICES, "gateway")}
     processes = {}
     for service in SERVICES:
         processes[service] = Processes(
             {service: f"services.{service}"},
-            {**env, "ZC_DATABASE_URL": through(own.database_url, databases[service], 5432)},
+            {
+                **env,
+                "ZC_DATABASE_URL": through(own.database_url, databases[service], 5432),
+                "ZC_METRICS_PORT": str(metrics_ports[service]),
+            },
             var_dir / "logs",
         )
-    others = Processes(
-        {"sms-dev": "services.notify.dev_provider", "gateway": "gateway"}, env, var_dir / "logs"
+    others = Processes({"sms-dev": "services.notify.dev_provider"}, env, var_dir / "logs")
+    gateway = Processes(
+        {"gateway": "gateway"},
+        {**env, "ZC_METRICS_PORT": str(metrics_ports["gateway"])},
+        var_dir / "logs",
     )
     everything = Processes({}, env, var_dir / "logs")
-    for group in (*processes.values(), others):
+    for group in (*processes.values(), others, gateway):
         await group.spawn()
         everything.running.update(group.running)
     db = await asyncpg.create_pool(own.database_url, min_size=1, max_size=4)
     system = System(
-        own, f"http://127.0.0.1:{port}", var_dir, broker, databases, everything, passwords, db
-    )
+        own, f"http://127.0.0.1:{port}", var_dir, broker, databases, everything, passwords, db,
+        metrics_ports=metrics_ports,
+    )  # fmt: skip
     try:
         await wait_until(system.ready, timeout=90, interval=0.5)
         yield system

@@ -74,8 +74,6 @@ SETTINGS_CLASSES = (
     AuditSettings,
     RateLimitSettings,
 )
-# Settings of the metrics and structured-logs work (issue 15), merged beside this one.
-SETTINGS_OF_ISSUE_15 = {"ZC_METRICS_PORT", "ZC_METRICS_HOST", "ZC_LOG_FORMAT"}
 
 
 class BuildFailed(Exception):
@@ -453,7 +451,7 @@ def test_every_setting_the_deployment_gives_is_one_a_process_reads(built):
     given = set(config(objects))
     for deployment in [*deployments(objects).values(), first(objects, "Job", "migrate")]:
         given |= {e["name"] for e in container(deployment).get("env", [])}
-    unknown = {n for n in given if n.startswith("ZC_")} - known_settings() - SETTINGS_OF_ISSUE_15
+    unknown = {n for n in given if n.startswith("ZC_")} - known_settings()
     assert unknown == set()
 
 

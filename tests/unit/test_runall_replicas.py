@@ -40,11 +40,20 @@ def test_each_copy_knows_its_process_and_its_number_from_0():
 def test_gateway_copies_share_the_port_and_a_single_gateway_does_not():
     shared = {c.label: c.env for c in copies_to_start(["gateway"], parse_replicas("2"))}
     assert shared == {
-        "gateway": {"ZC_GATEWAY_REUSE_PORT": "true"},
-        "gateway-2": {"ZC_GATEWAY_REUSE_PORT": "true"},
+        "gateway": {"ZC_GATEWAY_REUSE_PORT": "true", "ZC_METRICS_PORT": "9100"},
+        "gateway-2": {"ZC_GATEWAY_REUSE_PORT": "true", "ZC_METRICS_PORT": "9110"},
     }
     [alone] = copies_to_start(["gateway"], parse_replicas("1"))
-    assert alone.env == {}
+    assert alone.env == {"ZC_METRICS_PORT": "9100"}
+
+
+def test_every_copy_has_a_metrics_port_of_its_own_and_an_sms_adapter_none():
+    started = copies_to_start(list(PROCESSES), parse_replicas("2"))
+    ports = {c.label: c.env.get("ZC_METRICS_PORT") for c in started}
+    assert ports["gateway"] == "9100" and ports["cases"] == "9102" and ports["cases-2"] == "9112"
+    assert ports["notify-2"] == "9114" and ports["sms-dev"] is None
+    given = [p for p in ports.values() if p is not None]
+    assert len(given) == len(set(given)) == 10
 
 
 @pytest.mark.parametrize("spec", ["0", "two", "10", "cases=0", "sms-dev=2", "ghost=2", "cases="])

@@ -2,6 +2,7 @@
 
 import uuid
 
+from services.cases import statistics_store
 from services.cases.discredits import check_id_numbers, normalised
 from services.cases.domain.deadlines import OPENING, OutsideDeclarationWindow
 from services.cases.domain.integrity import DeclarationBarred
@@ -78,6 +79,7 @@ async def open_case(params: OpenCase, ctx: CallContext) -> dict:
             basic,
             now,
         )
+        await statistics_store.record_opened(conn, case_id)
     return {"case_id": str(case_id), "case_no": case_no}
 
 

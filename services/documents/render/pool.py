@@ -87,6 +87,7 @@ class RenderPool:
         self.workers = self.settings.worker_count
         self.replacements = 0  # executors replaced after a crash or a hard timeout
         self.running = 0  # tasks in the workers now
+        self.waiting = 0  # tasks waiting for a free worker
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(self.workers)
         self._outcomes = ""  # the folder where workers leave what came of their tasks
@@ -114,7 +115,12 @@ class RenderPool:
         """fn(*args, time_limit=...) in a worker. Fails with RenderFailed when the worker runs
         out of time or memory or dies; other exceptions from fn are raised as they are."""
         limit = time_limit or self.settings.time_limit
-        async with self._slots:
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
             executor, future = self._submit(fn, args, limit)
             self.running += 1
             try:
@@ -141,6 +147,8 @@ class RenderPool:
                 raise worker_died() from None
             finally:
                 self.running -= 1
+        finally:
+            self._slots.release()
 
     def _submit(self, fn, args, limit: float):
         for _attempt in range(2):

@@ -13,6 +13,7 @@ from shared.contracts.cases.holidays import METHODS as HOLIDAY_METHODS
 from shared.contracts.cases.integrity import METHODS as INTEGRITY_METHODS
 from shared.contracts.cases.integrity import ObjectionView, PledgeAccepted
 from shared.contracts.cases.meetings import METHODS as MEETING_METHODS
+from shared.contracts.cases.statistics import METHODS as STATISTICS_METHODS
 from shared.contracts.cases.work_lists import ListSort
 from shared.contracts.exports import owner_methods
 from shared.contracts.personal import unmask_method
@@ -688,6 +689,7 @@ API = ServiceApi(
         EXPERT_IMPORT_TEMPLATE,
         *MEETING_METHODS,
         *HOLIDAY_METHODS,
+        *STATISTICS_METHODS,
     ),
 )
 # Every service answers it; cases finds cases by their number too (handlers/audit_trail.py).
