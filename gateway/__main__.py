@@ -1,12 +1,13 @@
 from aiohttp import web
 
 from gateway.app import create_app
-from shared.event_loop import new_event_loop
+from shared.event_loop import new_event_loop, tune_garbage_collector
 from shared.logs import setup_logging
 from shared.settings import get_settings
 
 settings = get_settings()
 setup_logging(settings.log_level, "gateway")
+tune_garbage_collector()
 web.run_app(
     create_app(settings),
     host=settings.gateway_host,
