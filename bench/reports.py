@@ -464,7 +464,7 @@ async def bare_copy(database_url: str, op: Operator) -> dict:
 
 
 async def writer_alone(database_url: str, op: Operator) -> dict:
-    """The export's own conversion and XlsxWriter writing of the same rows, already fetched
+    """The export's own conversion and the writer's writing of the same rows, already fetched
     into this process's memory, one after the other: the floor under any export built with
     this library (the export itself overlaps the two, in two processes)."""
     actor = Actor(role="unit_operator", user_id=op.user_id, unit_id=op.unit_id)
@@ -481,9 +481,9 @@ async def writer_alone(database_url: str, op: Operator) -> dict:
         converted = now() - started
         sheet = Sheet(os.path.join(tmpdir, "x.xlsx"), source.title, source.columns, tmpdir)
         sheet.write(rows)
-        written = now() - started - converted
-        sheet.close()
+        sheet.close()  # the writer's thread writes as it is fed: done when closed
         total = now() - started
+        written = total - converted
     cells = len(records) * len(source.columns)
     return {"seconds": round(total, 3), "seconds_convert": round(converted, 3),
             "seconds_cells": round(written, 3), "us_per_cell": round(1e6 * written / cells, 2),
@@ -689,7 +689,7 @@ def print_export(f: dict) -> None:
         f" {copy['bytes'] / 1e6:.1f} MB of text")  # fmt: skip
     alone = f["writer_alone"]
     say(f"  the writer alone (rows in memory): convert {alone['seconds_convert']:.2f} s, then"
-        f" XlsxWriter {alone['seconds_cells']:.2f} s ({alone['us_per_cell']:.2f} us a cell),"
+        f" the writer {alone['seconds_cells']:.2f} s ({alone['us_per_cell']:.2f} us a cell),"
         f" {alone['seconds']:.2f} s in all")  # fmt: skip
     say(f"  ours / bare: {f['export_over_copy']:.1f}x (target <= {EXPORT_TARGET:g}x);"
         f" ours / writer alone: {f['export_over_writer']:.1f}x")  # fmt: skip

@@ -1,18 +1,18 @@
 """导出Excel, the owner's half: a list's rows, read with a server-side cursor in one snapshot,
-written to an .xlsx with XlsxWriter's constant_memory mode, and sent to the documents service
+written to an .xlsx by rust_xlsxwriter in constant-memory mode, and sent to the documents service
 in parts (docs/reports.md, "Excel exports").
 
 Memory stays flat however long the list: the cursor hands over CHUNK rows at a time,
-XlsxWriter keeps one row (it writes each finished row to a temporary file and zips them at
+the writer keeps one row (it writes each finished row to a temporary file and zips them at
 the end), and the file leaves in parts of PART_BYTES. The service's event loop stays free and
 its requests fast: a thread converts a chunk (opening sealed numbers, masking) while the loop
 fetches the next, and a worker process of the service's own writes the converted rows
-(shared/sheets.py), so XlsxWriter's pure-Python work runs beside the service, not inside it.
+(shared/sheets.py), so the writer's Python side (a dict per row, the generator) runs beside
+the service, not inside it.
 
-XlsxWriter rather than openpyxl's write-only mode: measured on this machine (the commit that
-added it), XlsxWriter wrote the same 100,000 rows in 6.3 s against openpyxl's 9.8 s (lxml
-installed), and its constant_memory mode writes strings inline, so no shared-string table grows
-with the list.
+The writer: rust_xlsxwriter (PyPI rustpy-xlsxwriter) writes the cells in Rust; XlsxWriter,
+which wrote them in Python at 4-5 us a cell, took the same 100,000 rows about eight times as
+long, and openpyxl's write-only mode longer still (bench/reports.py, docs/reports.md).
 """
 
 import asyncio
