@@ -18,13 +18,13 @@ import asyncpg
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.documents.handlers.exports import notify_channel
+from services.documents.leased_jobs import LeasedJobRunner
 from shared import correlation
 from shared.audit import Entry, record
 from shared.contracts.export_lists import PERSONAL_FILTERS
 from shared.contracts.exports import owner_methods
 from shared.masks import mask_id_number, mask_mobile
 from shared.rpc import Actor, RpcError
-from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -41,55 +41,14 @@ class ExportSettings(BaseSettings):
     keep_hours: float = 24.0  # a finished file is deleted after this; the job says 已过期
 
 
-class ExportJobRunner:
+class ExportJobRunner(LeasedJobRunner):
+    table = "export_jobs"
+    kind = "export"
+
     def __init__(
         self, pool: asyncpg.Pool, database_url: str, service: str, deps, settings: ExportSettings
     ) -> None:
-        self.pool = pool
-        self.service = service
-        self.deps = deps
-        self.settings = settings
-        self.finished = 0
-        self._wakeup = Wakeup(database_url, notify_channel(service))
-        self._slots = asyncio.Semaphore(settings.jobs_at_once)
-        self._running: dict[asyncio.Task, asyncpg.Record] = {}
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"export-jobs-{self.service}")
-
-    async def stop(self) -> None:
-        cut_short = list(self._running.values())
-        tasks = [t for t in (self._task, *self._running) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for job in cut_short:  # to the next claimant now, not when the lease runs out
-            try:
-                await self._update_running(job, "lease_until = now()")
-            except Exception as error:
-                log.warning("export job %s not handed back: %r", job["id"], error)
-        await self._wakeup.close()
-
-    async def _loop(self) -> None:
-        while True:
-            await self._slots.acquire()
-            try:
-                await self._wakeup.listen()
-                job = await self._claim()
-            except Exception as error:  # the database away: try again shortly
-                self._slots.release()
-                log.warning("export jobs %s: %r", self.service, error)
-                await self._wakeup.close()
-                await asyncio.sleep(self.settings.poll_seconds)
-                continue
-            if job is None:
-                self._slots.release()
-                await self._wakeup.sleep(self.settings.poll_seconds)
-                continue
-            task = asyncio.create_task(self._run(job))
-            self._running[task] = job
-            task.add_done_callback(self._running.pop)
+        super().__init__(pool, database_url, service, deps, settings, notify_channel(service))
 
     async def _claim(self) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
@@ -122,9 +81,7 @@ class ExportJobRunner:
             log.exception("export job %s failed; it will be tried again", job["id"])
             await self._retry_later(job)
         finally:
-            renew.cancel()
-            self._slots.release()
-            self._wakeup.wake()
+            self._done_with(renew)
 
     async def _execute(self, job: asyncpg.Record) -> None:
         actor = Actor.model_validate(job["actor"])
@@ -178,28 +135,6 @@ class ExportJobRunner:
     async def _retry_later(self, job) -> None:
         delay = self.settings.retry_seconds * job["attempts"]
         await self._update_running(job, "lease_until = now() + make_interval(secs => $3)", delay)
-
-    async def _update_running(self, job, assignments: str, *args) -> None:
-        """Only the attempt that holds the job writes to it."""
-        await self.pool.execute(
-            f"UPDATE export_jobs SET {assignments}"
-            " WHERE id = $1 AND attempts = $2 AND status = 'running'",
-            job["id"],
-            job["attempts"],
-            *args,
-        )
-
-    async def _renew_lease(self, job) -> None:
-        while True:
-            await asyncio.sleep(self.settings.lease_seconds / 3)
-            try:
-                await self._update_running(
-                    job,
-                    "lease_until = now() + make_interval(secs => $3)",
-                    self.settings.lease_seconds,
-                )
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("export job %s: lease not renewed: %r", job["id"], error)
 
 
 def export_entry(job, built: dict) -> Entry:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.documents.handlers.print_jobs import notify_channel, print_entry
 from services.documents.handlers.printing import print_snapshots
+from services.documents.leased_jobs import LeasedJobRunner
 from services.documents.metrics import PRINT_JOBS_FINISHED
 from services.documents.render import from_cases
 from services.documents.render.pool import RenderFailed
@@ -35,7 +36,6 @@ from shared.metrics import count
 from shared.outbox import add_to_outbox
 from shared.processes import identity
 from shared.rpc import Actor, CallContext, RpcError
-from shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -61,61 +61,16 @@ class JobFailed(Exception):
         self.skipped = skipped or []
 
 
-class PrintJobRunner:
+class PrintJobRunner(LeasedJobRunner):
+    table = "print_jobs"
+    kind = "print"
+
     def __init__(
         self, pool: asyncpg.Pool, database_url: str, service: str, deps, settings: JobSettings
     ) -> None:
-        self.pool = pool
-        self.service = service
-        self.deps = deps
-        self.settings = settings
-        self.finished = 0
-        self._wakeup = Wakeup(database_url, notify_channel(service))
-        self._slots = asyncio.Semaphore(settings.jobs_at_once)
-        self._running: dict[asyncio.Task, asyncpg.Record] = {}  # each job being run
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"print-jobs-{self.service}")
-
-    async def stop(self) -> None:
-        cut_short = list(self._running.values())
-        tasks = [t for t in (self._task, *self._running) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self._hand_back(cut_short)
-        await self._wakeup.close()
-
-    async def _hand_back(self, jobs: list) -> None:
-        """Jobs cut short by a stop go to the next claimant now, not when their lease runs out."""
-        for job in jobs:
-            try:
-                await self._update_running(job, "lease_until = now()")
-            except Exception as error:  # the lease runs out anyway
-                log.warning("print job %s not handed back: %r", job["id"], error)
+        super().__init__(pool, database_url, service, deps, settings, notify_channel(service))
 
     # --- claiming ---
-
-    async def _loop(self) -> None:
-        while True:
-            await self._slots.acquire()
-            try:
-                await self._wakeup.listen()
-                job = await self._claim()
-            except Exception as error:  # the database away: try again shortly
-                self._slots.release()
-                log.warning("print jobs %s: %r", self.service, error)
-                await self._wakeup.close()
-                await asyncio.sleep(self.settings.poll_seconds)
-                continue
-            if job is None:
-                self._slots.release()
-                await self._wakeup.sleep(self.settings.poll_seconds)
-                continue
-            task = asyncio.create_task(self._run(job))
-            self._running[task] = job
-            task.add_done_callback(self._running.pop)
 
     async def _claim(self) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
@@ -157,9 +112,7 @@ class PrintJobRunner:
             log.exception("print job %s failed; it will be tried again", job["id"])
             await self._retry_later(job)
         finally:
-            renew.cancel()
-            self._slots.release()
-            self._wakeup.wake()  # a slot is free: look for the next job now
+            self._done_with(renew)
 
     async def _execute(self, job: asyncpg.Record) -> None:
         actor = Actor.model_validate(job["actor"])
@@ -204,16 +157,6 @@ class PrintJobRunner:
     async def _count_part(self, job) -> None:
         await self._update_running(job, "done = least(done + 1, total)")
 
-    async def _update_running(self, job, assignments: str, *args) -> None:
-        """Only the attempt that holds the job writes to it."""
-        await self.pool.execute(
-            f"UPDATE print_jobs SET {assignments}"
-            " WHERE id = $1 AND attempts = $2 AND status = 'running'",
-            job["id"],
-            job["attempts"],
-            *args,
-        )
-
     async def _finish(self, job, actor: Actor, document: dict, selection) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             finished = await conn.fetchval(
@@ -247,18 +190,6 @@ class PrintJobRunner:
         """Let the lease run out soon, so this or another process tries again."""
         delay = self.settings.retry_seconds * job["attempts"]
         await self._update_running(job, "lease_until = now() + make_interval(secs => $3)", delay)
-
-    async def _renew_lease(self, job) -> None:
-        while True:
-            await asyncio.sleep(self.settings.lease_seconds / 3)
-            try:
-                await self._update_running(
-                    job,
-                    "lease_until = now() + make_interval(secs => $3)",
-                    self.settings.lease_seconds,
-                )
-            except (OSError, asyncpg.PostgresError) as error:  # try again at the next beat
-                log.warning("print job %s: lease not renewed: %r", job["id"], error)
 
 
 def _printed_event(job, actor: Actor, document: dict, selection):
