@@ -121,6 +121,39 @@ async def resolve_session(request: web.Request, token: str) -> dict:
     return session
 
 
+# What the copy that carried a change forgets at once, before its answer goes out; the other
+# copies forget through accounts.sessions.changed a moment later (gateway/sessions.py).
+ENDS_CALLERS_SESSIONS = frozenset(
+    str(m)
+    for m in (
+        accounts_rpc.SESSIONS_END,
+        accounts_rpc.SESSIONS_END_OTHERS,
+        accounts_rpc.AUTH_CHANGE_PASSWORD,
+        accounts_rpc.AUTH_CHANGE_MOBILE,
+    )
+)
+CHANGES_ANOTHER_USER = frozenset(
+    str(m)
+    for m in (
+        accounts_rpc.USERS_SET_ACTIVE,
+        accounts_rpc.USERS_UPDATE,
+        accounts_rpc.USERS_DELETE,
+        accounts_rpc.USERS_SET_PASSWORD,
+    )
+)
+
+
+def forget_changed_sessions(request: web.Request, method: str, params) -> None:
+    """After a successful call that ends sessions or changes a user, this copy drops that
+    user's cached sessions itself: the next request here, even a millisecond later, asks
+    accounts instead of trusting what it cached before the change."""
+    if method in ENDS_CALLERS_SESSIONS and (user := current_user(request)):
+        request.app[session_cache_key].forget([str(user["id"])], [])
+    elif method in CHANGES_ANOTHER_USER:
+        user_id = params.get("user_id") if isinstance(params, dict) else params.user_id
+        request.app[session_cache_key].forget([str(user_id)], [])
+
+
 def _api_needs_login(request: web.Request) -> bool:
     handler = request.match_info.handler
     return request.path.startswith("/api/") and getattr(handler, "needs_login", False)

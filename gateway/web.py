@@ -15,6 +15,7 @@ from gateway.auth import (
     cookie_name,
     csrf_key,
     current_user,
+    forget_changed_sessions,
     read_cookie,
     set_cookie,
 )
@@ -163,9 +164,11 @@ def local_path(target: str | None) -> str | None:
 
 async def call(request: web.Request, method: Method, params=None, timeout: float | None = None):
     """A call on behalf of the signed-in user (shared/rpc.py RpcClient.invoke)."""
-    return await request.app[rpc_key].invoke(
+    answer = await request.app[rpc_key].invoke(
         method, params, actor=actor_of(request), timeout=timeout
     )
+    forget_changed_sessions(request, str(method), params)
+    return answer
 
 
 async def call_anonymous(request: web.Request, method: Method, params=None):
