@@ -21,6 +21,7 @@ The design, and what is sealed where: docs/personal-data.md.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -123,15 +124,28 @@ class Keyring:
     def open(self, token: str | None, label: str) -> str | None:
         if token is None:
             return None
-        key_id = key_id_of(token)
-        if key_id not in self.keys:
+        parts = token.split(".", 2)
+        if len(parts) != 3 or parts[0] != PREFIX:
+            raise PersonalDataError("not a sealed value")
+        return self._open(parts[1], parts[2], label)
+
+    def open_if_sealed(self, value: str | None, label: str) -> str | None:
+        """The plain value of a token; a value that is not one (empty, or written before
+        sealing) as it is. One split and one base64 pass: an export opens 200,000 a file."""
+        if not value or not value.startswith(_PREFIX_DOT):
+            return value
+        parts = value.split(".", 2)
+        return value if len(parts) != 3 else self._open(parts[1], parts[2], label)
+
+    def _open(self, key_id: str, body: str, label: str) -> str:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
             raise PersonalDataError(f"sealed with key {key_id}, which is not in the keyring")
-        body = token.split(".", 2)[2]
         try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            plain = self._ciphers[key_id].decrypt(
-                raw[:NONCE_BYTES], raw[NONCE_BYTES:], label.encode()
-            )
+            # base64url without its padding: mapped to the standard alphabet, padded generously
+            # (the decoder stops at the first "=")
+            raw = binascii.a2b_base64(body.encode().translate(_URLSAFE) + b"==")
+            plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], label.encode())
         except (InvalidTag, ValueError) as exc:
             raise PersonalDataError(f"a value sealed for {label} does not open") from exc
         return plain.decode()
@@ -149,6 +163,10 @@ class Keyring:
         normal = value.strip().upper()
         digest = hmac.new(self.blind_index_key, f"{kind}:{normal}".encode(), hashlib.sha256)
         return digest.hexdigest()[:32]
+
+
+_PREFIX_DOT = PREFIX + "."
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def is_sealed(value: str | None) -> bool:

@@ -3,7 +3,7 @@ blind index kept beside it (shared/personal_data.py). Values leave this service 
 unless the reader may see them in full (views.py, handlers/unmask.py), and inside events
 sealed for transit."""
 
-from shared.personal_data import TRANSIT, is_sealed, keyring
+from shared.personal_data import TRANSIT, keyring
 
 # The users columns that hold personal numbers, and what their blind index indexes.
 USER_FIELDS = ("id_number", "mobile")
@@ -50,4 +50,4 @@ def for_transit(value: str | None) -> str | None:
 def from_transit(value: str | None) -> str | None:
     """A number from another service's event: sealed for transit, or plain from one that
     does not seal yet."""
-    return keyring().open(value, TRANSIT) if is_sealed(value) else value
+    return keyring().open_if_sealed(value, TRANSIT)

@@ -6,7 +6,7 @@ found by an ID number (the expert library, expert accounts, meeting members, 失
 its blind index sits beside it. `python -m tools.personal_data` reads COLUMNS.
 """
 
-from shared.personal_data import TRANSIT, SealedColumn, is_sealed, keyring
+from shared.personal_data import TRANSIT, SealedColumn, keyring
 
 
 def _column(table: str, column: str, indexed: bool = False, json_key: str | None = None):
@@ -50,7 +50,7 @@ def seal(value: str | None, column: SealedColumn) -> str | None:
 
 def unseal(value: str | None, column: SealedColumn) -> str | None:
     """The plain value; one still plain (written before sealing) is returned as it is."""
-    return keyring().open(value, column.label) if is_sealed(value) else value
+    return keyring().open_if_sealed(value, column.label)
 
 
 def blind_id(id_number: str | None) -> str | None:

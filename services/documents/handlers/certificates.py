@@ -20,7 +20,7 @@ from shared.audit import Entry, record
 from shared.contracts.cases.certificates import CERTIFICATE_GET, CertificateIssued
 from shared.contracts.documents.certificates import CertificateFile, CertificateSnapshot
 from shared.envelope import Envelope
-from shared.personal_data import TRANSIT, is_sealed, keyring
+from shared.personal_data import TRANSIT, keyring
 from shared.rpc import CallContext, RpcError
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def certificate_issued_handler(deps):
 
 def _opened(id_number: str) -> str:
     """The ID number comes sealed for transit (an event from before sealing, plain)."""
-    return keyring().open(id_number, TRANSIT) if is_sealed(id_number) else id_number
+    return keyring().open_if_sealed(id_number, TRANSIT)
 
 
 def snapshot_of(certificate: dict, public_base_url: str) -> CertificateSnapshot:
