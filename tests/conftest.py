@@ -44,8 +44,15 @@ def _test_settings() -> Settings:
         event_retry_delays=[0.05, 0.1, 0.2],
         outbox_poll_interval=0.5,
         rpc_check_results=True,  # every answer of every service against its contract
-        var_dir=os.environ.get("ZC_VAR_DIR", "var/test"),
+        var_dir=_var_dir(),
     )
+
+
+def _var_dir() -> str:
+    """Under pytest-xdist each worker writes its SMS log and rendered files apart."""
+    var_dir = os.environ.get("ZC_VAR_DIR", "var/test")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{var_dir}/{worker}" if worker else var_dir
 
 
 @pytest.fixture(scope="session")
