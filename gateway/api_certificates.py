@@ -1,5 +1,6 @@
-"""职称电子证书 over the JSON API: public verification for employers' systems, and a case's
-certificate (its details, the signed PDF, its 查询记录) for those who may see the case.
+"""职称电子证书 over the JSON API: public verification for employers' systems, a case's
+certificate (its details, the signed PDF, its 查询记录) for those who may see the case, and
+the 证书登记簿 for the sysadmin and the departments.
 
 Who may see what is the cases service's decision; verification is rate-limited there per
 client address, which the gateway names (gateway/client_address.py).
@@ -19,6 +20,7 @@ CASE_ID = "{case_id:[0-9a-fA-F-]{36}}"
 READ_TIMEOUT = 30.0  # the first read may render and sign the PDF
 # the query's names for what the service calls its fields
 QUERY_NAMES = {"certificate_no": "no", "verification_code": "code"}
+REGISTER_QUERY = ("q", "committee_id", "year", "status", "sort", "page", "page_size")
 
 
 async def verify_certificate(request: web.Request, number: str, code: str, channel: str) -> dict:
@@ -97,8 +99,27 @@ async def certificate_queries(request: web.Request) -> web.Response:
     return json_response(await call(request, contract.CERTIFICATE_QUERIES, case))
 
 
+@spec.operation(
+    "get",
+    "/api/certificates",
+    "证书登记簿: the e-certificates issued, newest first (query: q for a part of the number or"
+    " of the holder's name, committee_id, year of issue, status valid|revoked, sort"
+    " newest|oldest, page, page_size); the sysadmin's all, a department's those of its cases;"
+    " ID numbers masked",
+    "certificates",
+    response=contract.CertificateRegister,
+    query=REGISTER_QUERY,
+    errors=(401, 403, 422),
+)
+@login_required("sysadmin", "department")
+async def register(request: web.Request) -> web.Response:
+    params = {k: request.query[k] for k in REGISTER_QUERY if k in request.query}
+    return json_response(await call(request, contract.CERTIFICATE_LIST, params))
+
+
 def setup_certificate_api(app: web.Application) -> None:
     add = app.router.add_get
+    add("/api/certificates", register, name="api_certificates")
     add("/api/verify", verify, name="api_verify")
     add(f"/api/cases/{CASE_ID}/certificate", certificate, name="api_case_certificate")
     add(f"/api/cases/{CASE_ID}/certificate.pdf", certificate_pdf, name="api_case_certificate_pdf")

@@ -125,6 +125,7 @@ def serve_certificates(rpc: RpcRouter) -> None:
     rpc.serve(certificate_contract.CERTIFICATE_VERIFY, certificates.verify)
     rpc.serve(certificate_contract.CERTIFICATE_QUERIES, certificates.queries)
     rpc.serve(certificate_contract.CERTIFICATE_REVOKE, certificates.revoke)
+    rpc.serve(certificate_contract.CERTIFICATE_LIST, certificates.register)
 
 
 def serve_integrity(rpc: RpcRouter) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from shared.contracts.accounts.rpc import ListReviewers, ListUsers
 from shared.contracts.audit import AuditSearch
+from shared.contracts.cases.certificates import ListCertificates
 from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery
 from shared.contracts.cases.meetings import ListMeetings
 from shared.contracts.cases.rpc import ListedCases, ListExperts
@@ -20,6 +21,7 @@ PERSONAL_FILTERS: dict[str, tuple[str, ...]] = {
     "people": ("q",),
     "experts": ("q",),
     "discredits": ("q",),
+    "certificates": ("q",),  # by number or name; someone may still type an ID number
     "audit": ("person", "object"),
 }
 
@@ -41,6 +43,7 @@ EXPORT_LISTS: dict[str, ExportList] = {
         ExportList("meetings", "cases", "评审会议", ListMeetings),
         ExportList("discredits", "cases", "失信记录", ListDiscredits),
         ExportList("objections", "cases", "公示与异议", PublicityCasesQuery),
+        ExportList("certificates", "cases", "证书登记簿", ListCertificates),
         ExportList("people", "accounts", "经办人、申报人员", ListUsers),
         ExportList("reviewers", "accounts", "评审机构账户", ListReviewers),
         ExportList("sms", "notify", "短信发送情况", UnsettledQuery),

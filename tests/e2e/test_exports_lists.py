@@ -1,19 +1,24 @@
 """导出Excel of the cases service's other lists: the expert library, the review meetings, the
-失信 records and the cases under publicity (公示与异议). Each file holds its list row for row,
-in the list's order and with its filters, and the keepers' numbers in full."""
+失信 records, the certificate register (证书登记簿) and the cases under publicity (公示与异议).
+Each file holds its list row for row, in the list's order and with its filters, and the
+keepers' numbers in full."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 
 from services.cases.sealed import DISCREDIT_ID_NUMBER, blind_id, seal
 from services.notify.sealed import DELIVERY_MOBILE, sealed
-from shared.masks import mask_mobile
+from shared.masks import mask_id_number, mask_mobile
 from tests.e2e.case_steps import approved, case_of, must, new_cast
 from tests.e2e.export_helpers import day, exported, exported_from_page
+from tests.e2e.identity_helpers import Client, text_of
 from tests.e2e.meeting_helpers import drawn_meeting, setting
 from tests.e2e.people import signed_in
+from tests.support import certificates as support
 from tests.support.meetings import id_number
 
 
@@ -87,6 +92,109 @@ async def test_the_sysadmin_exports_the_discredit_list_in_full(gateway, services
         assert 'name="export" value="discredits"' in page
     finally:
         await admin.close()
+
+
+@dataclass
+class Certified:
+    department: Client
+    committee: str
+    numbers: list[str]  # in the order they were issued
+    id_numbers: list[str]
+
+
+async def certified(gateway, services, clock, names: list[str]) -> Certified:
+    """A department and committee of their own, and a certificate for each name, confirmed
+    by the department's 确认办结 one a minute apart."""
+    pool = services["cases"].pool
+    department_id, committee, _ = await support.new_committee(pool)
+    department = await signed_in(
+        gateway, services, "department", org_id=department_id, org_name="测试部门"
+    )
+    id_numbers = [id_number() for _ in names]
+    holders = list(zip(names, id_numbers, strict=True))
+    case_ids = await support.awaiting_confirmation(
+        pool, department_id, committee, holders, clock.now()
+    )
+    numbers = []
+    for case_id in map(str, case_ids):
+        clock.offset += timedelta(minutes=1)
+        await must(department, case_id, "confirm")
+        status, certificate = await department.api("GET", f"/api/cases/{case_id}/certificate")
+        assert status == 200, certificate
+        numbers.append(certificate["certificate_no"])
+    return Certified(department, committee, numbers, id_numbers)
+
+
+async def test_the_register_exports_row_for_row_as_each_keeper_lists_it(gateway, services, clock):
+    mine = await certified(gateway, services, clock, ["冯一", "陈二", "褚三"])
+    other = await certified(gateway, services, clock, ["卫四"])
+    admin = await signed_in(gateway, services, "sysadmin")
+    office = await signed_in(gateway, services, "office", org_id="office-zjc", org_name="专技处")
+    try:
+        # the department: its own certificates, newest first, the file row for row
+        body = await listed(mine.department, "/api/certificates")
+        rows = await exported_from_page(mine.department, "certificates", "/certificates", {})
+        assert [r["证书编号"] for r in rows] == [i["certificate_no"] for i in body["items"]]
+        assert [r["证书编号"] for r in rows] == mine.numbers[::-1]
+        first = rows[-1]
+        assert (first["持证人"], first["状态"], first["级别"]) == ("冯一", "有效", "副高")
+        assert first["身份证号"] == mine.id_numbers[0]  # the department may see it in full
+        assert body["items"][-1]["id_number"] == mask_id_number(mine.id_numbers[0])
+        assert day(first["发证日期"]) == clock.today() and first["撤销日期"] is None
+        assert isinstance(first["签发时间"], datetime) and isinstance(
+            first["评审通过日期"], datetime
+        )
+        status, page, _ = await mine.department.page("/certificates")
+        shown = text_of(page)
+        assert status == 200 and 'name="export" value="certificates"' in page
+        assert all(n in shown for n in mine.numbers) and other.numbers[0] not in shown
+        assert mask_id_number(mine.id_numbers[0]) in shown and mine.id_numbers[0] not in shown
+        status, home, _ = await mine.department.page("/home")
+        assert 'href="/certificates"' in home
+
+        # the sysadmin, filtered by committee and status after a revocation
+        case_id = body["items"][-1]["case_id"]
+        status, revoked = await mine.department.api(
+            "POST", f"/api/cases/{case_id}/certificate/revoke", {"reason": "业绩材料造假"}
+        )
+        assert status == 200, revoked
+        filters = {"committee_id": mine.committee, "status": "revoked"}
+        body = await listed(admin, "/api/certificates?" + urlencode(filters))
+        rows = await exported_from_page(
+            admin, "certificates", "/certificates?" + urlencode(filters), filters
+        )
+        assert [r["证书编号"] for r in rows] == [i["certificate_no"] for i in body["items"]]
+        assert [r["证书编号"] for r in rows] == [mine.numbers[0]]
+        assert (rows[0]["状态"], rows[0]["撤销原因"]) == ("已撤销", "业绩材料造假")
+        assert day(rows[0]["撤销日期"]) == clock.today()
+        oldest = {"committee_id": mine.committee, "sort": "oldest"}
+        _, header, rows = await exported(admin, "certificates", oldest)
+        assert header[:4] == ["证书编号", "持证人", "身份证号", "资格名称"]
+        assert [r["证书编号"] for r in rows] == mine.numbers
+        status, page, _ = await admin.page("/home")
+        assert 'href="/certificates"' in page
+
+        # a bad filter: a 422 naming it, on the API, the page and the export alike
+        year = "发证年度须为四位年份，如 2026"
+        status, body = await admin.api("GET", "/api/certificates?year=20x6")
+        assert (status, body["error"]["fields"]) == (422, {"year": year})
+        status, page, _ = await admin.page("/certificates?year=20x6&status=valid")
+        assert status == 422 and year in text_of(page) and 'value="20x6"' in page
+        status, body = await admin.api(
+            "POST", "/api/exports", {"list": "certificates", "filters": {"year": "20x6"}}
+        )
+        assert (status, body["error"]["fields"]) == (422, {"year": year})
+
+        # nobody else keeps a register
+        status, _ = await office.api("GET", "/api/certificates")
+        assert status == 403
+        status, body = await office.api(
+            "POST", "/api/exports", {"list": "certificates", "filters": {}}
+        )
+        assert status == 403, body
+    finally:
+        for client in (mine.department, other.department, admin, office):
+            await client.close()
 
 
 async def test_the_cases_under_publicity_export_as_listed(gateway, services, clock):

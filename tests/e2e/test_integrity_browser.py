@@ -110,7 +110,7 @@ async def test_a_person_on_a_phone_objects_and_the_department_finds_it(
         await context.close()
 
 
-async def test_the_sysadmin_reads_the_pledge_versions_and_the_discredit_list(
+async def test_the_sysadmin_reads_the_pledge_versions_the_discredit_list_and_the_register(
     chromium, gateway, services
 ):
     sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
@@ -125,6 +125,11 @@ async def test_the_sysadmin_reads_the_pledge_versions_and_the_discredit_list(
             await page.get_by_role("link", name=re.compile("失信记录")).click()
             await expect(page.locator("h1")).to_have_text("职称申报失信记录")
             await page.screenshot(path=SHOTS / "discredits-desktop.png", full_page=True)
+            await page.goto("/home")
+            await page.get_by_role("link", name=re.compile("证书登记簿")).click()
+            await expect(page.locator("h1")).to_have_text("职称电子证书登记簿")
+            await expect(page.get_by_role("button", name="导出Excel")).to_be_visible()
+            await page.screenshot(path=SHOTS / "certificates-desktop.png", full_page=True)
         finally:
             await context.close()
     finally:

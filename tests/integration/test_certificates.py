@@ -17,13 +17,13 @@ from shared.contracts.cases.certificates import NOT_FOUND
 from shared.masks import mask_id_number
 from shared.rate_limit import RateLimiter, RateLimitSettings
 from shared.rpc import Actor, RpcError
+from tests.support import certificates as support
 from tests.support.cases_driver import BASIC, COMMITTEE, DEPARTMENT, new_unit
 from tests.support.meetings import results_outside
 from tests.support.pdf_tools import signature_of, text_of
 
 PASSED = {"passed": True, "feedback": "公示期间无异议"}
 NUMBER = re.compile(r"^SZZC-(\d{4})-(\d{3})-(\d{5})$")
-SYSADMIN = Actor(user_id=uuid.uuid4(), role="sysadmin")
 
 
 @pytest.fixture(autouse=True)
@@ -117,56 +117,15 @@ async def test_a_case_that_did_not_pass_has_no_certificate(driver):
 
 async def new_committee(driver) -> tuple[str, str]:
     """A department and committee of their own: their certificate serials start at 1."""
-    suffix = uuid.uuid4().hex[:8]
-    department, committee = f"dept-{suffix}", f"cmte-{suffix}"
-    await driver.call("ref.save_department", {"id": department, "name": f"部门{suffix}"}, SYSADMIN)
-    await driver.call(
-        "ref.save_committee",
-        {
-            "id": committee,
-            "name": f"评委会{suffix}",
-            "department_id": department,
-            "qualification_ids": ["gc-fg"],
-        },
-        SYSADMIN,
-    )
+    department, committee, _name = await support.new_committee(driver.service.pool)
     return department, committee
 
 
 async def awaiting_confirmation(driver, department: str, committee: str, count: int) -> list:
-    """Cases written straight into 待日常工作部门确认 with a passed post-publicity: the way
-    there is tested elsewhere, and fifty walks would take minutes."""
     now = driver.clock.now()
-    period = {"start": "2026-06-01", "end": "2026-06-05", "passed": True, "feedback": "无异议"}
-    case_ids = [uuid.uuid4() for _ in range(count)]
-    async with driver.service.pool.acquire() as conn, conn.transaction():
-        for n, case_id in enumerate(case_ids):
-            await conn.execute(
-                "INSERT INTO cases (id, case_no, unit_id, applicant_id, applicant_name,"
-                " round_id, review_type_id, qualification_id, committee_id, department_id,"
-                " needs_pre_approval, state, version, last_action, status_label,"
-                " pre_publicity, post_publicity, reached_department, reached_committee,"
-                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, '2026', 'ptsb', 'gc-fg',"
-                " $6, $7, false, 'dept_confirm', 14, 'record_post_publicity_result',"
-                " '已填写评后公示意见-->待日常工作部门确认', $8, $8, true, true, $9, $9)",
-                case_id,
-                f"T{case_id.hex[:12]}",
-                uuid.uuid4(),
-                uuid.uuid4(),
-                f"申报人{n}",
-                committee,
-                department,
-                period,
-                now,
-            )
-            await conn.execute(
-                "INSERT INTO case_sections (case_id, section, data, updated_at)"
-                " VALUES ($1, 'basic', $2, $3)",
-                case_id,
-                {"name": f"申报人{n}", "id_number": BASIC["id_number"]},
-                now,
-            )
-    return case_ids
+    return await support.awaiting_confirmation(
+        driver.service.pool, department, committee, count, now
+    )
 
 
 async def test_fifty_concurrent_confirmations_get_fifty_numbers_without_gaps(driver):

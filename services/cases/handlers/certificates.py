@@ -1,5 +1,6 @@
-"""A case's 职称电子证书 for those who may see the case, its public verification, and the
-holder's 查询记录.
+"""A case's 职称电子证书 for those who may see the case, its public verification, the
+holder's 查询记录, and the 证书登记簿 (the register of those issued) for the sysadmin and the
+departments.
 
 Verification needs no login: it answers only a number and code that match, with the holder
 masked, and the same 未查询到 whichever of the two was wrong. It is rate-limited per client
@@ -26,6 +27,7 @@ from shared.contracts.cases.certificates import (
     CertificateOfCase,
     CertificateRevokedEvent,
     CertificateStatus,
+    ListCertificates,
     RevokeCertificate,
     VerifyCertificate,
 )
@@ -33,7 +35,8 @@ from shared.contracts.cases.integrity import CaseNote
 from shared.envelope import Envelope, new_event
 from shared.masks import mask_id_number
 from shared.outbox import add_to_outbox
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Actor, CallContext, RpcError
+from shared.text import like_pattern
 
 MAX_QUERIES_SHOWN = 200
 ANONYMOUS = "未登录访客"
@@ -168,6 +171,75 @@ def _query_record(row) -> dict:
         "client_ip": row["client_ip"],
         "who": who,
         "channel": row["channel"],
+    }
+
+
+# --- 证书登记簿 (the sysadmin's, a department's) ---
+
+# Each certificate has its case (case_id is NOT NULL): the join adds the case's number to the
+# rows shown; the condition and the count need only the certificates (a department's scope
+# is a semi-join), so the sysadmin's count reads one table.
+REGISTER_FROM = "certificates x JOIN cases k ON k.id = x.case_id"
+REGISTER_COLUMNS = f"{COLUMNS}, x.issued_at, x.revoked_by_name, k.case_no"
+REGISTER_COUNT = "SELECT count(*) FROM certificates x WHERE {}"
+# index certificates_issued (migration 017) gives the first page without sorting them all
+REGISTER_ORDERS = {
+    "newest": "x.issued_at DESC, x.certificate_no DESC",
+    "oldest": "x.issued_at, x.certificate_no",
+}
+
+
+def register_query(params: ListCertificates, actor: Actor) -> tuple[str, list, str]:
+    """The register as its page filters and sorts it (and its export): a condition on x
+    (certificates), its arguments, the order. A department sees the certificates of its
+    cases, by the rule of its case lists (services/cases/scope.py)."""
+    if actor.role == "sysadmin" and actor.user_id:
+        where, args = ["true"], []
+    elif actor.role == "department" and actor.org_id:
+        visible, args = visibility(actor, 1)
+        where = [f"EXISTS (SELECT 1 FROM cases c WHERE c.id = x.case_id AND {visible})"]
+    else:
+        raise RpcError("forbidden", "只有日常工作部门和系统管理员可以查看证书登记簿", 403)
+    typed = params.q.strip()
+    if typed:
+        # a number as people type it (lower case, full-width), or a part of the name
+        args += [like_pattern(as_typed(typed)), like_pattern(typed)]
+        n = len(args)
+        where.append(f"(x.certificate_no ILIKE ${n - 1} OR x.holder_name ILIKE ${n})")
+    for column, value in (
+        ("x.committee_id", params.committee_id),
+        ("x.year", params.year),
+        ("x.status", params.status),
+    ):
+        if value:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")
+    return " AND ".join(where), args, REGISTER_ORDERS[params.sort]
+
+
+async def register(params: ListCertificates, ctx: CallContext) -> dict:
+    clause, args, order = register_query(params, ctx.actor)
+    async with ctx.pool.acquire() as conn:
+        total = await conn.fetchval(REGISTER_COUNT.format(clause), *args)
+        rows = await conn.fetch(
+            f"SELECT {REGISTER_COLUMNS} FROM {REGISTER_FROM} WHERE {clause} ORDER BY {order}"
+            f" LIMIT {params.page_size} OFFSET {(params.page - 1) * params.page_size}",
+            *args,
+        )
+    return {
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "items": [_register_row(r) for r in rows],
+    }
+
+
+def _register_row(row) -> dict:
+    return {
+        "certificate_id": str(row["id"]),
+        "case_id": str(row["case_id"]),
+        "case_no": row["case_no"],
+        **_shown(row, row["holder_name"], mask_id_number(_id_number(row))),
     }
 
 

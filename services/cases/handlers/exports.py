@@ -11,6 +11,12 @@ from services.cases import discredits, sealed
 from services.cases.deadline_views import Deadlines, deadlines_today
 from services.cases.domain.experts import status_on
 from services.cases.domain.objections import phase_of as phase_of_case
+from services.cases.handlers.certificates import (
+    REGISTER_COLUMNS,
+    REGISTER_COUNT,
+    REGISTER_FROM,
+    register_query,
+)
 from services.cases.handlers.experts import EXPERTS_ORDER, experts_query
 from services.cases.handlers.experts import SELECT as EXPERTS_SELECT
 from services.cases.handlers.integrity import DISCREDITS_ORDER, discredits_query
@@ -25,6 +31,7 @@ from services.cases.handlers.personal import CASE_READERS
 from services.cases.handlers.queries import JOINS, work_list_query
 from services.cases.meeting_repository import MEETING, phase_of
 from shared.contracts.accounts.rpc import MAX_UNIT_NAMES, UNITS_NAMES
+from shared.contracts.cases.certificates import CertificateStatus, ListCertificates
 from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery, PublicityPhase
 from shared.contracts.cases.meetings import ListMeetings
 from shared.contracts.cases.rpc import ListedCases, ListExperts
@@ -319,6 +326,65 @@ def discredits_source(filters: dict, ctx: CallContext) -> Source:
     )
 
 
+# --- 证书登记簿 (the sysadmin's, a department's) ---
+
+REGISTER_EXPORT_COLUMNS = (
+    Column("证书编号", width=20),
+    Column("持证人", width=10),
+    Column("身份证号", width=20),
+    Column("资格名称", width=20),
+    Column("系列", width=14),
+    Column("级别", width=6),
+    Column("评委会", width=28),
+    Column("评审通过日期", "date", 12),
+    Column("发证日期", "date", 12),
+    Column("状态", width=8),
+    Column("撤销日期", "date", 12),
+    Column("撤销原因", width=30),
+    Column("撤销人", width=10),
+    Column("发证单位", width=18),
+    Column("业务编号", width=18),
+    Column("签发时间", "datetime", 17),
+)
+
+
+def certificates_source(filters: dict, ctx: CallContext) -> Source:
+    clause, args, order = register_query(ListCertificates.model_validate(filters), ctx.actor)
+
+    def convert(r) -> tuple:
+        # only the sysadmin and the departments list them, and both may see the number
+        # (显示完整号码 on a certificate: handlers/personal.py)
+        revoked = r["revoked_at"]
+        return (
+            r["certificate_no"],
+            r["holder_name"],
+            sealed.unseal(r["id_number"], sealed.CERTIFICATE_ID_NUMBER),
+            r["qualification"],
+            r["series"],
+            r["level"],
+            r["committee"],
+            r["passed_on"],
+            r["issued_on"],
+            CertificateStatus(r["status"]).label,
+            local_date(revoked) if revoked else None,
+            r["revoked_reason"],
+            r["revoked_by_name"],
+            r["department"],
+            r["case_no"],
+            excel_time(r["issued_at"]),
+        )
+
+    return Source(
+        title="证书登记簿",
+        columns=REGISTER_EXPORT_COLUMNS,
+        sql=f"SELECT {REGISTER_COLUMNS} FROM {REGISTER_FROM} WHERE {clause} ORDER BY {order}",
+        args=args,
+        convert=convert,
+        full_fields=["id_number"],
+        count_sql=REGISTER_COUNT.format(clause),
+    )
+
+
 # --- 公示与异议 (the unit's and the department's cases under publicity) ---
 
 PUBLICITY_EXPORT_COLUMNS = (
@@ -377,5 +443,6 @@ SOURCES: dict[str, SourceOf] = {
     "meetings": meetings_source,
     "discredits": discredits_source,
     "objections": publicity_source,
+    "certificates": certificates_source,
 }
 count, build_export = export_methods("cases", SOURCES, lambda ctx: ctx.deps.peers)

@@ -9,7 +9,8 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.base import SEALED_PATTERN, Event, Method, Payload, Reply
 from shared.contracts.cases.integrity import DiscreditTerms, DiscreditView
@@ -115,6 +116,80 @@ class CertificateQueries(Reply):
     items: list[QueryRecord]
 
 
+# --- 证书登记簿 (the register of the certificates issued) ---
+
+REGISTER_SORTS = {"newest": "发证时间从新到旧", "oldest": "发证时间从旧到新"}
+REGISTER_STATUSES = {"": "全部状态", **{s.value: s.label for s in CertificateStatus}}
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year of issue outside these is a typing mistake
+
+
+class ListCertificates(BaseModel):
+    """The register as its page filters it (and its export): the sysadmin's every
+    certificate, a department's those of its cases; issue order, newest first by default."""
+
+    q: str = Field("", max_length=50)  # a part of the certificate number or of the holder's name
+    committee_id: str = Field("", max_length=40)
+    year: int | None = None  # the year of issue (the number's year)
+    status: str = ""  # CertificateStatus, or "" for both
+    sort: str = "newest"
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(20, ge=1, le=200)
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value):
+        """A blank box is no filter; anything but a year is refused, saying what is wanted."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if not (text.isdecimal() and FIRST_YEAR <= int(text) <= LAST_YEAR):
+            raise PydanticCustomError("year", "发证年度须为四位年份，如 2026")
+        return int(text)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        if value not in REGISTER_STATUSES:
+            raise PydanticCustomError("status", "状态须为有效（valid）或已撤销（revoked）")
+        return value
+
+    @field_validator("sort")
+    @classmethod
+    def _sort(cls, value: str) -> str:
+        if value not in REGISTER_SORTS:
+            raise PydanticCustomError("sort", "排序须为 newest（从新到旧）或 oldest（从旧到新）")
+        return value
+
+
+class RegisterRow(Reply):
+    """One certificate in the register: the holder's ID number masked (440305********0019);
+    显示完整号码 opens it for the roles that may see it."""
+
+    certificate_id: str
+    case_id: str
+    case_no: str
+    certificate_no: str
+    holder_name: str
+    id_number: str
+    qualification: str
+    series: str
+    level: str
+    committee: str
+    department: str  # the issuing 日常工作部门
+    passed_on: str
+    issued_on: str
+    status: str  # CertificateStatus
+    status_label: str
+    revoked_on: str | None
+
+
+class CertificateRegister(Reply):
+    total: int
+    page: int
+    page_size: int
+    items: list[RegisterRow]
+
+
 class CertificateIssued(Payload):
     """A certificate issued: what it prints, for the documents service to render and sign."""
 
@@ -174,7 +249,20 @@ CERTIFICATE_REVOKE = _method(
     CertificateRevoked,
     "Revoke a case's e-certificate with a reason, and maybe record a 失信 entry (department)",
 )
-METHODS = (CERTIFICATE_GET, CERTIFICATE_VERIFY, CERTIFICATE_QUERIES, CERTIFICATE_REVOKE)
+CERTIFICATE_LIST = _method(
+    "certificate.list",
+    ListCertificates,
+    CertificateRegister,
+    "The register of e-certificates issued, newest first (sysadmin: all; a department: its"
+    " cases'), holders' ID numbers masked",
+)
+METHODS = (
+    CERTIFICATE_GET,
+    CERTIFICATE_VERIFY,
+    CERTIFICATE_QUERIES,
+    CERTIFICATE_REVOKE,
+    CERTIFICATE_LIST,
+)
 
 CERTIFICATE_ISSUED = Event(
     "certificate.issued",
