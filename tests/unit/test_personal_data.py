@@ -78,6 +78,7 @@ def test_the_blind_index_is_keyed_and_stable():
         ("k1=abcd", "bytes, a key is 32"),
         (f"k1={new_key()},k1={new_key()}", "listed twice"),
     ],
+    ids=["empty", "no key", "short key", "twice"],  # the same ids in every xdist worker
 )
 def test_a_bad_keyring_setting_is_refused_with_its_reason(keys, message):
     with pytest.raises(PersonalDataError, match=message):
