@@ -22,7 +22,10 @@ PG_SERVER = $(patsubst %/,%,$(dir $(ZC_DATABASE_URL)))
 
 TEST_DATABASE_URL ?= $(PG_SERVER)/zhicheng_test
 TEST_GATEWAY_PORT ?= 18080
-PYTEST_ARGS ?=
+# Two workers, each a test file at a time with its own database, broker prefix and var folder
+# (tests/conftest.py); TEST_WORKERS=0 runs in one process. The slowest tests are listed.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?= $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) --durations=25
 TEST_ENV = ZC_DATABASE_URL=$(TEST_DATABASE_URL) ZC_BROKER_PREFIX=zctest \
 	ZC_GATEWAY_PORT=$(TEST_GATEWAY_PORT) ZC_VAR_DIR=var/test
 

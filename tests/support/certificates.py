@@ -6,6 +6,7 @@ tested elsewhere, and a walk per certificate would take minutes."""
 import uuid
 from datetime import datetime
 
+from services.cases.sealed import sealed_section
 from tests.support.cases_driver import BASIC
 
 PASSED_POST_PUBLICITY = {
@@ -74,7 +75,7 @@ async def awaiting_confirmation(
                 "INSERT INTO case_sections (case_id, section, data, updated_at)"
                 " VALUES ($1, 'basic', $2, $3)",
                 case_id,
-                {"name": name, "id_number": id_number},
+                sealed_section("basic", {"name": name, "id_number": id_number}),
                 now,
             )
     return case_ids
