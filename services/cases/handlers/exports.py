@@ -9,6 +9,7 @@ from datetime import date
 
 from services.cases import discredits, sealed
 from services.cases.deadline_views import Deadlines, deadlines_today
+from services.cases.domain.calendar import local_date
 from services.cases.domain.experts import status_on
 from services.cases.domain.objections import phase_of as phase_of_case
 from services.cases.handlers.certificates import (
