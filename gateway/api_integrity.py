@@ -276,13 +276,14 @@ async def record_discredit(request: web.Request) -> web.Response:
 @spec.operation(
     "get",
     "/api/discredits",
-    "The 失信 entries (query: q for a name or ID number, status running|expired|ended, page)",
+    "The 失信 entries, newest first: the sysadmin's every one, a department's those it"
+    " recorded (query: q for a name or ID number, status running|expired|ended, page)",
     "integrity",
     response=contract.DiscreditPage,
     query=DISCREDIT_QUERY,
     errors=(401, 403, 422),
 )
-@login_required("sysadmin")
+@login_required("sysadmin", "department")
 async def discredits(request: web.Request) -> web.Response:
     params = _query(request, DISCREDIT_QUERY)
     return json_response(await call(request, contract.DISCREDIT_LIST, params))
@@ -291,7 +292,7 @@ async def discredits(request: web.Request) -> web.Response:
 @spec.operation(
     "post",
     "/api/discredits/{entry_id}/end",
-    "End a running 失信 entry early, with the reason",
+    "End a running 失信 entry early, with the reason (the sysadmin's alone)",
     "integrity",
     body=EndBody,
     response=contract.DiscreditView,

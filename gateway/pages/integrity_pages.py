@@ -1,4 +1,5 @@
-"""诚信 on the pages of those who sign in: the sysadmin's 诚信承诺书 and 失信记录, the unit's and
+"""诚信 on the pages of those who sign in: the sysadmin's 诚信承诺书, the 失信记录 (the sysadmin's
+every one, which it may end early; a department's those it recorded, to read), the unit's and
 the department's 公示期异议 (a list, and one case's objections with their forms), and the
 department's 撤销电子证书 and 记录失信 on a case. The public's publicity page is in
 publicity_pages.py. What may be done is the cases service's decision; these pages ask."""
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.auth import login_required
+from gateway.auth import current_user, login_required
 from gateway.pages.case_forms import local_time
 from gateway.web import call, form_of, form_page, render, see_other, shows_on_form
 from shared.contracts.cases import certificates as certificate_contract
@@ -66,7 +67,9 @@ async def publish_pledge(request: web.Request) -> web.Response:
     return see_other(request, "/admin/pledge", message)
 
 
-# --- 失信记录 (sysadmin) ---
+# --- 失信记录 (sysadmin: every entry, at /admin/discredits; department: its own, /discredits) ---
+
+DISCREDITS_OF = {"sysadmin": "/admin/discredits", "department": "/discredits"}
 
 
 @sysadmin_only
@@ -74,9 +77,20 @@ async def discredits_page(request: web.Request) -> web.Response:
     return await _discredits(request)
 
 
+@login_required("sysadmin", "department")
+async def own_discredits_page(request: web.Request) -> web.Response:
+    """The department's list; the sysadmin keeps its own page, with the same query."""
+    if current_user(request)["role"] == "sysadmin":
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPFound(DISCREDITS_OF["sysadmin"] + query)
+    return await _discredits(request)
+
+
 async def _discredits(
     request, failed: str | None = None, values: dict | None = None, error: RpcError | None = None
 ) -> web.Response:
+    role = current_user(request)["role"]
+    base = DISCREDITS_OF[role]
     query = {
         "q": request.query.get("q", "").strip(),
         "status": request.query.get("status", ""),
@@ -93,7 +107,9 @@ async def _discredits(
         "pages": pages,
         "items": [{**i, "when": local_time(i["recorded_at"])} for i in result["items"]],
         "statuses": DISCREDIT_STATUSES,
-        "page_url": lambda n: "/admin/discredits?" + urlencode(shown | {"page": n}),
+        "list_url": base,
+        "page_url": lambda n: f"{base}?" + urlencode(shown | {"page": n}),
+        "may_end": role == "sysadmin",  # a department reads its entries; ending is the bureau's
         "failed": failed,
         "here": request.path_qs,
         "export_filters": {k: v for k, v in query.items() if k != "page"},
@@ -311,6 +327,7 @@ def setup_routes(app: web.Application) -> None:
     add("GET", "/admin/pledge", pledge_page, name="admin_pledge")
     add("POST", "/admin/pledge", publish_pledge)
     add("GET", "/admin/discredits", discredits_page, name="admin_discredits")
+    add("GET", "/discredits", own_discredits_page, name="discredits")
     add("POST", f"/admin/discredits/{ENTRY_ID}/end", end_discredit, name="admin_discredit_end")
     add("GET", "/objections", publicity_cases_page, name="objections")
     add("GET", f"/cases/{CASE_ID}/objections", case_objections_page, name="case_objections")

@@ -1,7 +1,7 @@
 """导出Excel of the cases service's other lists: the expert library, the review meetings, the
-失信 records, the certificate register (证书登记簿) and the cases under publicity (公示与异议).
-Each file holds its list row for row, in the list's order and with its filters, and the
-keepers' numbers in full."""
+失信 records (the sysadmin's, and a department's those it recorded), the certificate register
+(证书登记簿) and the cases under publicity (公示与异议). Each file holds its list row for row,
+in the list's order and with its filters, and the keepers' numbers in full."""
 
 import uuid
 from dataclasses import dataclass
@@ -92,6 +92,112 @@ async def test_the_sysadmin_exports_the_discredit_list_in_full(gateway, services
         assert 'name="export" value="discredits"' in page
     finally:
         await admin.close()
+
+
+@dataclass
+class Recorder:
+    department: Client
+    entries: list[str]  # in the order they were recorded
+    id_numbers: list[str]
+
+
+async def recorded(gateway, services, clock, names: list[str]) -> Recorder:
+    """A department and committee of their own, a case of theirs for each name, and the
+    department's 失信 entry against each holder (记录失信, over the API) a minute apart."""
+    pool = services["cases"].pool
+    department_id, committee, _ = await support.new_committee(pool)
+    department = await signed_in(
+        gateway, services, "department", org_id=department_id, org_name="测试部门"
+    )
+    id_numbers = [id_number() for _ in names]
+    holders = list(zip(names, id_numbers, strict=True))
+    case_ids = await support.awaiting_confirmation(
+        pool, department_id, committee, holders, clock.now()
+    )
+    entries = []
+    for case_id in case_ids:
+        clock.offset += timedelta(minutes=1)
+        status, entry = await department.api(
+            "POST", f"/api/cases/{case_id}/discredits", {"reason": "伪造业绩材料", "years": 2}
+        )
+        assert status == 201, entry
+        entries.append(entry["id"])
+    return Recorder(department, entries, id_numbers)
+
+
+async def test_a_department_exports_the_discredits_it_recorded_as_its_page_lists_them(
+    gateway, services, clock
+):
+    mine = await recorded(gateway, services, clock, ["蒋一", "沈二"])
+    other = await recorded(gateway, services, clock, ["韩三"])
+    admin = await signed_in(gateway, services, "sysadmin")
+    office = await signed_in(gateway, services, "office", org_id="office-zjc", org_name="专技处")
+    try:
+        # each department lists its own entries, newest first, and the file holds them row
+        # for row, the numbers in full (the department may see them: 显示完整号码)
+        body = await listed(mine.department, "/api/discredits")
+        assert [i["id"] for i in body["items"]] == mine.entries[::-1]
+        rows = await exported_from_page(mine.department, "discredits", "/discredits", {})
+        assert [r["姓名"] for r in rows] == [i["name"] for i in body["items"]] == ["沈二", "蒋一"]
+        assert [r["身份证号"] for r in rows] == mine.id_numbers[::-1]
+        assert [i["id_number"] for i in body["items"]] == [
+            mask_id_number(n) for n in mine.id_numbers[::-1]
+        ]
+        assert [(r["记录部门"], r["状态"], r["年限"]) for r in rows] == [
+            (i["department"], "执行中", 2) for i in body["items"]
+        ]
+        assert day(rows[0]["记录开始"]) == clock.today()
+        body = await listed(other.department, "/api/discredits")
+        assert [i["id"] for i in body["items"]] == other.entries
+
+        # its filters, on the page and in the file alike
+        wanted = {"q": mine.id_numbers[0], "status": "running"}
+        body = await listed(mine.department, "/api/discredits?" + urlencode(wanted))
+        rows = await exported_from_page(
+            mine.department, "discredits", "/discredits?" + urlencode(wanted), wanted
+        )
+        assert [r["姓名"] for r in rows] == [i["name"] for i in body["items"]] == ["蒋一"]
+        _, _, rows = await exported(mine.department, "discredits", {"status": "ended"})
+        assert rows == []
+
+        # the page: masked numbers with 显示完整号码, the export button, no 提前终止
+        status, page, _ = await mine.department.page("/discredits")
+        shown = text_of(page)
+        assert status == 200 and 'name="export" value="discredits"' in page
+        assert "蒋一" in shown and "沈二" in shown and "韩三" not in shown
+        assert mask_id_number(mine.id_numbers[0]) in shown and mine.id_numbers[0] not in page
+        assert "显示完整号码" in shown and "终止记录" not in shown and "/end" not in page
+        status, home, _ = await mine.department.page("/home")
+        assert 'href="/discredits"' in home
+
+        # ending one early stays the sysadmin's
+        entry = mine.entries[0]
+        ending = {"reason": "复核撤销"}
+        status, body = await mine.department.api("POST", f"/api/discredits/{entry}/end", ending)
+        assert status == 403, body
+        status, _, _ = await mine.department.submit(f"/admin/discredits/{entry}/end", ending)
+        assert status == 403
+        status, _, _ = await mine.department.page("/admin/discredits")
+        assert status == 403
+
+        # the sysadmin keeps its page: /discredits takes it there with the query
+        status, page, where = await admin.page("/discredits?status=running")
+        assert (status, where) == (200, "/admin/discredits") and "终止记录" in page
+        body = await listed(admin, "/api/discredits?page_size=200")
+        assert set(mine.entries + other.entries) <= {i["id"] for i in body["items"]}
+
+        # nobody else: the API, the page and the export
+        status, _ = await office.api("GET", "/api/discredits")
+        assert status == 403
+        status, _, _ = await office.page("/discredits")
+        assert status == 403
+        status, body = await office.api(
+            "POST", "/api/exports", {"list": "discredits", "filters": {}}
+        )
+        assert status == 403, body
+    finally:
+        for client in (mine.department, other.department, admin, office):
+            await client.close()
 
 
 @dataclass

@@ -342,6 +342,7 @@ async def _pages(cast, clock, cases_pool) -> list[tuple[Client, str]]:
         (cast.sysadmin, "/admin/holidays"),
         (cast.sysadmin, "/admin/holidays/2030"),
         (cast.sysadmin, "/admin/discredits"),
+        (cast.department, "/discredits"),
         (cast.operator, "/objections"),
         (cast.operator, f"/cases/{public}/objections"),
         (cast.department, f"/cases/{certified}/revoke"),

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from shared.masks import mask_mobile
+from shared.masks import mask_id_number, mask_mobile
 from tests.e2e.case_steps import (
     PASSED,
     PUBLICITY_OVER,
@@ -319,12 +319,21 @@ async def test_the_department_revokes_with_a_discredit_and_the_sysadmin_ends_it(
     status, body = await cast.applicant.api("POST", "/api/cases", dict(CHOICES))
     assert status == 422 and body["error"]["code"] == "discredited"
 
+    # the department reads the entry it recorded; ending it is the sysadmin's
+    own = cast.applicant.person["id_number"]
+    status, page, _ = await cast.department.page("/discredits?status=running")
+    assert status == 200 and "伪造业绩材料骗取职称" in page and "执行中" in page
+    assert "/end" not in page and own not in page and mask_id_number(own) in page
+
     sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
     cast.extra.append(sysadmin)
-    own = cast.applicant.person["id_number"]
     status, page, _ = await sysadmin.page(f"/admin/discredits?q={own}")
     entry_id = re.search(r"/admin/discredits/([0-9a-f-]{36})/end", page).group(1)
     assert "伪造业绩材料骗取职称" in page and "执行中" in page
+    status, _, _ = await cast.department.submit(
+        f"/admin/discredits/{entry_id}/end", {"reason": "复议撤销原处理决定"}
+    )
+    assert status == 403
     status, page, _ = await sysadmin.submit(f"/admin/discredits/{entry_id}/end", {"reason": ""})
     assert status == 422 and "请填写终止原因" in page
     status, page, _ = await sysadmin.submit(

@@ -326,6 +326,7 @@ async def build(gateway, services, clock, sms_outbox) -> World:
         (secretary, f"/meetings/{meeting_id}/draw"),
         (admin_caller, "/admin/sms"),
         (admin_caller, "/admin/discredits"),
+        (department, "/discredits"),  # the entry it recorded with the revocation
         (admin_caller, "/certificates"),
         (department, "/certificates"),
         (admin_caller, "/admin/reviewers"),
@@ -441,6 +442,7 @@ async def test_no_answer_or_list_page_shows_a_full_number_its_caller_is_not_enti
         ("/api/experts", "committee"),
         ("/api/experts/{expert_id}", "committee"),
         ("/api/discredits", "sysadmin"),
+        ("/api/discredits", "department"),
         ("/api/certificates", "sysadmin"),
         ("/api/certificates", "department"),
         ("/api/meetings/{meeting_id}", "committee(meeting)"),

@@ -13,6 +13,7 @@ import pytest
 from services.accounts.domain.validation import id_check_char
 from shared.masks import mask_id_number
 from shared.rpc import Actor, RpcError
+from tests.support import certificates
 from tests.support.cases_driver import (
     BASIC,
     COMMITTEE,
@@ -403,7 +404,6 @@ async def test_the_sysadmin_lists_and_ends_an_entry_and_the_person_declares_agai
     # found by the whole number only: it is kept sealed, with its blind index
     listed = await driver.call("discredit.list", {"q": id_number.lower()}, SYSADMIN)
     assert [i["id"] for i in listed["items"]] == [entry["id"]]
-    assert (await refused(driver.call("discredit.list", {}, DEPARTMENT))).status == 403
     assert (await refused(open_for(driver, unit, id_number))).code == "discredited"
     blank = await refused(driver.call("discredit.end", {"entry_id": entry["id"]}, SYSADMIN))
     assert blank.fields == {"reason": "请填写终止原因"}
@@ -418,6 +418,58 @@ async def test_the_sysadmin_lists_and_ends_an_entry_and_the_person_declares_agai
     assert running["items"] == []
     history = (await driver.call("case.get", {"case_id": seen}, DEPARTMENT))["history"]
     assert [h["action"] for h in history][-2:] == ["discredit_recorded", "discredit_ended"]
+
+
+async def recorded_by_a_department_of_its_own(driver, name: str, reason: str):
+    """A department and committee of their own, a case of theirs waiting for 确认办结 and the
+    department's 失信 entry against its holder: (the department, the entry, the ID number)."""
+    department_id, committee, _ = await certificates.new_committee(driver.service.pool)
+    department = Actor(user_id=uuid.uuid4(), role="department", org_id=department_id)
+    id_number = new_id_number()
+    (case_id,) = await certificates.awaiting_confirmation(
+        driver.service.pool, department_id, committee, [(name, id_number)], driver.clock.now()
+    )
+    terms = {"case_id": str(case_id), "reason": reason, "years": 2}
+    entry = await driver.call("discredit.record", terms, department)
+    return department, entry, id_number
+
+
+async def test_a_department_lists_the_entries_it_recorded_and_cannot_end_them(driver):
+    first, mine, my_number = await recorded_by_a_department_of_its_own(driver, "褚失信", "伪造论文")
+    second, theirs, _ = await recorded_by_a_department_of_its_own(driver, "卫失信", "冒用业绩")
+
+    # each department its own entry, whatever it searches for
+    for department, entry in ((first, mine), (second, theirs)):
+        listed = await driver.call("discredit.list", {}, department)
+        assert (listed["total"], [i["id"] for i in listed["items"]]) == (1, [entry["id"]])
+    row = (await driver.call("discredit.list", {"q": my_number}, first))["items"][0]
+    assert (row["name"], row["id_number"], row["status"]) == (
+        "褚失信",
+        mask_id_number(my_number),
+        "running",
+    )
+    wanted = {"object_type": "discredit", "object_id": mine["id"], "field": "id_number"}
+    assert (await driver.call("personal.unmask", wanted, first)) == {"value": my_number}
+    assert (await refused(driver.call("personal.unmask", wanted, second))).status == 403
+    assert (await driver.call("discredit.list", {"q": "卫失信"}, first))["total"] == 0
+    assert (await driver.call("discredit.list", {"status": "ended"}, first))["total"] == 0
+    paged = await driver.call("discredit.list", {"page": 2, "page_size": 1}, first)
+    assert (paged["total"], paged["items"]) == (1, [])
+    everyone = await driver.call("discredit.list", {"page_size": 200}, SYSADMIN)
+    assert {mine["id"], theirs["id"]} <= {i["id"] for i in everyone["items"]}
+
+    # read only: ending one early stays the sysadmin's
+    ending = {"entry_id": mine["id"], "reason": "复核撤销处理决定"}
+    refusal = await refused(driver.call("discredit.end", ending, first))
+    assert (refusal.status, refusal.code) == (403, "forbidden")
+    assert (await driver.call("discredit.list", {"status": "running"}, first))["total"] == 1
+
+    # nobody else lists them
+    unit = new_unit()
+    for actor in (unit.operator, unit.applicant, COMMITTEE, reviewer("office", "office-zjc")):
+        refusal = await refused(driver.call("discredit.list", {}, actor))
+        assert (refusal.status, refusal.code) == (403, "forbidden"), actor.role
+    assert (await refused(driver.call("discredit.list", {}, Actor()))).status == 401
 
 
 # --- revocation ---
@@ -540,10 +592,10 @@ async def test_the_full_numbers_go_to_those_who_may_see_them_each_audited(driver
         "certificate_id"
     ]
     call = driver.call
-    assert (await call("personal.unmask", unmask("discredit", entry_id), SYSADMIN)) == {
-        "value": id_number
-    }
-    for actor in (DEPARTMENT, unit.operator):
+    for actor in (SYSADMIN, DEPARTMENT):  # the department that recorded it lists it too
+        wanted = unmask("discredit", entry_id)
+        assert (await call("personal.unmask", wanted, actor)) == {"value": id_number}
+    for actor in (OTHER_DEPARTMENT, unit.operator):
         assert (
             await refused(call("personal.unmask", unmask("discredit", entry_id), actor))
         ).status == 403
@@ -565,6 +617,7 @@ async def test_the_full_numbers_go_to_those_who_may_see_them_each_audited(driver
         [entry_id, certificate_id, case_id],
     )
     assert [(r["object_type"], r["outcome"]) for r in rows] == [
+        ("discredit", "ok"),
         ("discredit", "ok"),
         ("discredit", "refused"),
         ("discredit", "refused"),

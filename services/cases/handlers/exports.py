@@ -270,7 +270,7 @@ def meetings_source(filters: dict, ctx: CallContext) -> Source:
     )
 
 
-# --- 失信记录 (the sysadmin's) ---
+# --- 失信记录 (the sysadmin's, a department's own) ---
 
 DISCREDIT_COLUMNS = (
     Column("姓名", width=10),
@@ -295,7 +295,8 @@ def discredits_source(filters: dict, ctx: CallContext) -> Source:
     clause, args = discredits_query(ListDiscredits.model_validate(filters), ctx, today)
 
     def convert(r) -> tuple:
-        # only the sysadmin lists them, and may see the number (显示完整号码)
+        # only the sysadmin and the department that recorded an entry list it, and both may
+        # see its number (显示完整号码 on a 失信 record: handlers/personal.py)
         return (
             r["name"],
             sealed.unseal(r["id_number"], sealed.DISCREDIT_ID_NUMBER),

@@ -1,6 +1,7 @@
 """The 诚信承诺 (reference data the sysadmin versions) and 失信 records: the department records
-one against a case it sees, the sysadmin lists and ends them. Every change leaves a note in
-the case history; the rules are the domain's (services/cases/domain/integrity.py)."""
+one against a case it sees and lists those it recorded, the sysadmin lists them all and ends
+them. Every change leaves a note in the case history; the rules are the domain's
+(services/cases/domain/integrity.py)."""
 
 from services.cases import discredits
 from services.cases.domain.calendar import local_date
@@ -169,10 +170,21 @@ async def discredit_list(params: ListDiscredits, ctx: CallContext) -> dict:
 DISCREDITS_ORDER = "d.recorded_at DESC, d.id"
 
 
+def discredits_scope(ctx: CallContext) -> tuple[list[str], list]:
+    """Whose entries the actor lists: the conditions on d and their arguments."""
+    if ctx.actor.user_id is None:
+        raise RpcError("unauthorized", "请先登录", 401)
+    if ctx.actor.role == "sysadmin":
+        return ["true"], []
+    if ctx.actor.role == "department" and ctx.actor.org_id:
+        return ["d.department_id = $1"], [ctx.actor.org_id]
+    raise RpcError("forbidden", "只有日常工作部门和系统管理员可以查看失信记录", 403)
+
+
 def discredits_query(params: ListDiscredits, ctx: CallContext, today) -> tuple[str, list]:
-    """The 失信 entries as the sysadmin's list filters them (and its export)."""
-    require(ctx, "sysadmin")
-    where, args = ["true"], []
+    """The 失信 entries as the list filters them (and its export): the sysadmin's every one,
+    a department's those it recorded (read only: ending one is the sysadmin's)."""
+    where, args = discredits_scope(ctx)
     if params.q.strip():
         # an ID number is found whole, by its blind index: the column holds it sealed
         args += [like_pattern(params.q.strip()), blind_id(discredits.normalised(params.q))]

@@ -100,12 +100,18 @@ async def _certificate(conn, actor: Actor, wanted: Unmask) -> tuple[str | None, 
 
 
 async def _discredit(conn, actor: Actor, wanted: Unmask) -> tuple[str | None, list]:
-    if actor.role != "sysadmin" or wanted.field != "id_number":
+    """Those who list it: the sysadmin, and the department that recorded it."""
+    if actor.role == "department" and actor.org_id:
+        keeper = actor.org_id
+    elif actor.role == "sysadmin":
+        keeper = None
+    else:
         raise PermissionError
     row = await conn.fetchrow(
-        "SELECT case_id, id_number FROM discredits WHERE id = $1", _uuid(wanted.object_id)
+        "SELECT case_id, id_number, department_id FROM discredits WHERE id = $1",
+        _uuid(wanted.object_id),
     )
-    if row is None:
+    if row is None or keeper not in (None, row["department_id"]) or wanted.field != "id_number":
         raise PermissionError
     case_ids = [row["case_id"]] if row["case_id"] else []
     return sealed.unseal(row["id_number"], sealed.DISCREDIT_ID_NUMBER), case_ids

@@ -398,7 +398,10 @@ DISCREDIT_RECORD = _method(
     "Record a 失信 entry against the ID number of a case (department)",
 )
 DISCREDIT_LIST = _method(
-    "discredit.list", ListDiscredits, DiscreditPage, "The 失信 entries (sysadmin)"
+    "discredit.list",
+    ListDiscredits,
+    DiscreditPage,
+    "The 失信 entries (sysadmin: every one; a department: those it recorded)",
 )
 DISCREDIT_END = _method(
     "discredit.end", EndDiscredit, DiscreditView, "End a running 失信 entry early (sysadmin)"
