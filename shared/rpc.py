@@ -333,6 +333,7 @@ class RpcRouter:
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "handled": self.handled,
+            "expired": self.expired,
             **metrics.summary(self.service),
         }
 
