@@ -2,8 +2,9 @@
 
     python -m bench._load_data --cases 20000 --units 100 [--crowd 500]   # data only
 
-Into the bench's own database (`ZC_DATABASE_URL`, the name must contain "bench"): the
-service schemas are dropped and made again, then loaded with COPY:
+Into a database of its own (`database_url()`: `ZC_BENCH_LOAD_DATABASE_URL`, else the database
+of `ZC_DATABASE_URL` with `_load` added, default .../zhicheng_bench_load; the name must
+contain "bench"): the service schemas are dropped and made again, then loaded with COPY:
 
 - bench._workflow_data's cases (20,000 in 100 units by default, sized 1/sqrt(rank), every
   unit with the same mix of states: 35 % waiting for the unit's review, 10 % drafts, 5 %
@@ -34,16 +35,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from bench._printing_data import Builder
-from bench._workflow_data import (
-    DEFAULT_DATABASE,
-    check_bench_database,
-    generate,
-    unit_sizes,
-)
+from bench._workflow_data import check_bench_database, generate, unit_sizes
 from services.accounts.domain.credentials import hash_password
 from services.accounts.domain.validation import id_check_char
 from services.accounts.personal import sealed_user
@@ -51,6 +48,7 @@ from services.cases.sealed import SECTION_ID_NUMBER, seal
 from tools.demo_data import DEPARTMENTS
 from tools.personal_data import seal_written
 
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_load"
 PASSWORD = "Zc7Shenpi"  # every bench person's; one argon2 hash, as costly to verify as any
 # The crowd's make-up (bench.load): who of every 20 simulated people is what.
 ROLE_SHARES = {"applicant": 14, "unit_operator": 5, "department": 1}
@@ -77,6 +75,15 @@ class LoadData:
     people: dict[str, list[Person]]  # by role
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def database_url() -> str:
+    explicit = os.environ.get("ZC_BENCH_LOAD_DATABASE_URL")
+    if explicit:
+        return explicit
+    parts = urlsplit(os.environ.get("ZC_DATABASE_URL", DEFAULT_DATABASE))
+    name = parts.path.lstrip("/").removesuffix("_load") + "_load"
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 def crowd_needs(crowd: int) -> dict[str, int]:
@@ -255,7 +262,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--crowd", type=int, default=500, help="the largest crowd to serve")
-    parser.add_argument("--database", default=os.environ.get("ZC_DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--database", default=database_url())
     args = parser.parse_args()
     check_bench_database(args.database)
     print(f"database {args.database}")

@@ -42,7 +42,13 @@ from bench._crowd import (
     person_of,
     role_pattern,
 )
-from bench._load_data import ROLE_SHARES, LoadData, generate_load_data, insert_sessions
+from bench._load_data import (
+    ROLE_SHARES,
+    LoadData,
+    database_url,
+    generate_load_data,
+    insert_sessions,
+)
 from bench._processes import Processes, service_env
 from bench._workflow_data import check_bench_database
 from bench.workflow import broker_pids, free_port, percentile
@@ -54,7 +60,6 @@ from shared.settings import Settings
 from shared.topology import Names, delete_prefix
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_load"
 DEFAULT_GATEWAY_PORT = 18085
 PROCESSES = {  # started in this order; the gateway's /readyz pings the four services
     "accounts": "services.accounts",
@@ -520,7 +525,7 @@ def summary_lines(result: dict, hello: dict, limit: float) -> None:
 async def run(args) -> dict:
     prefix = os.environ.get("ZC_BROKER_PREFIX", "zcbench")
     settings = Settings(
-        database_url=os.environ.get("ZC_DATABASE_URL", DEFAULT_DATABASE),
+        database_url=database_url(),
         broker_prefix=f"{prefix}-load-{secrets.token_hex(3)}",
         log_level=os.environ.get("ZC_BENCH_LOG_LEVEL", "WARNING"),
     )  # fmt: skip
