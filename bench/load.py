@@ -70,6 +70,8 @@ PROCESSES = {  # started in this order; the gateway's /readyz pings the four ser
     "gateway": "gateway",
 }
 SERVICES = ("accounts", "cases", "documents", "notify")
+# The system's processes: their CPU per request is what the crowd costs wherever it runs.
+SYSTEM = (*PROCESSES, "postgres", "rabbitmq")
 P99_LIMIT_MS = 200.0
 UNFINISHED_WAIT = 15.0  # seconds a window's last requests get before they count as errors
 
@@ -234,9 +236,12 @@ async def hold_window(
     load_end = load_average()
     unfinished = await await_window(recorder, since, until)
     window = summarise(recorder, since, until, unfinished, limit)
+    cpu = CpuMeter.spent(before, after)
+    system = sum(cpu.get(name, 0.0) for name in SYSTEM)
     return {
-        "users": users, "held_s": round(until - since, 1), **window,
-        "cpu_seconds": CpuMeter.spent(before, after), "load_average": [load_start, load_end],
+        "users": users, "held_s": round(until - since, 1), **window, "cpu_seconds": cpu,
+        "system_cpu_ms_per_request": round(1000 * system / max(1, window["requests"]), 1),
+        "load_average": [load_start, load_end],
     }  # fmt: skip
 
 
@@ -482,7 +487,8 @@ def print_window(w: dict, limit: float) -> None:
     cpu = w["cpu_seconds"]
     say("    cpu s: " + ", ".join(f"{k} {v}" for k, v in cpu.items())
         + f" (of {w['held_s'] * os.cpu_count():.0f} core-seconds); load average"
-        f" {w['load_average'][0][0]} -> {w['load_average'][1][0]}")  # fmt: skip
+        f" {w['load_average'][0][0]} -> {w['load_average'][1][0]}; the system's processes"
+        f" {w['system_cpu_ms_per_request']} ms of CPU a request")  # fmt: skip
     say("    rpc requests handled (dropped unrun, their callers gone; peak at once): "
         + ", ".join(f"{s} {r['handled']} ({r['expired']}; {r['peak_in_flight']})"
                     for s, r in w.get("rpc", {}).items()))  # fmt: skip
@@ -500,7 +506,7 @@ def summary_lines(result: dict, hello: dict, limit: float) -> None:
     say("")
     say(f"{'people':>7} {'phase':<6}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
         f"{'refused':>8}  {'holds':<6} cpu s: gateway accounts cases documents notify postgres"
-        " rabbitmq bench others | load")  # fmt: skip
+        " rabbitmq bench others | load | system cpu ms/request")  # fmt: skip
     for w in sorted(result["windows"], key=lambda w: w["users"]):
         c = w["cpu_seconds"]
         say(f"{w['users']:>7} {w['phase']:<6}{w['per_s']:>8}{w['p50_ms']:>8}{w['p99_ms']:>8}"
@@ -508,7 +514,7 @@ def summary_lines(result: dict, hello: dict, limit: float) -> None:
             + " ".join(str(c.get(k, 0)) for k in ("gateway", "accounts", "cases", "documents",
                                                     "notify", "postgres", "rabbitmq", "bench",
                                                     "others"))
-            + f" | {w['load_average'][1][0]}")  # fmt: skip
+            + f" | {w['load_average'][1][0]} | {w['system_cpu_ms_per_request']}")  # fmt: skip
     for users, h in hello.items():
         say(
             f"{users:>7} hello {h['crowd']['per_s']:>8}{h['crowd']['p50_ms']:>8}"
