@@ -63,7 +63,7 @@ class Record:
 class Recorder:
     records: list[Record] = field(default_factory=list)
     in_flight: dict[int, tuple[float, str]] = field(default_factory=dict)
-    errors: list[tuple[float, str]] = field(default_factory=list)  # (started, what)
+    errors: list[tuple[float, str, str]] = field(default_factory=list)  # started, what, why
     refusals: list[tuple[float, str]] = field(default_factory=list)  # (started, why)
     print_jobs: list[tuple[float, float, str]] = field(default_factory=list)  # started, s, status
     batch_cases: list[tuple[float, int, int]] = field(default_factory=list)  # started, asked, done
@@ -75,12 +75,15 @@ class Recorder:
         self.in_flight[self._serial] = (started, kind)
         return self._serial, started
 
-    def end(self, token: tuple[int, float], kind: str, outcome: str, what: str = "") -> None:
+    def end(
+        self, token: tuple[int, float], kind: str, outcome: str, what: str = "", why: str = ""
+    ) -> None:
+        """`why`: for an error, its sort (the status, the exception's name, ...)."""
         serial, started = token
         self.in_flight.pop(serial, None)
         self.records.append(Record(started, kind, now() - started, outcome))
         if outcome == "error":
-            self.errors.append((started, what[:400]))
+            self.errors.append((started, what[:400], why))
         elif outcome == "refused":
             self.refusals.append((started, what[:100]))
 
@@ -105,6 +108,7 @@ class Answer:
 
 HIDDEN = re.compile(r'<input type="hidden" name="([\w.]+)" value="([^"]*)"')
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+UNAVAILABLE = re.compile(r"服务暂时不可用（([\w-]+)：([^）]+)）")
 
 
 def hidden_fields(page: str) -> dict[str, str]:
@@ -208,17 +212,18 @@ class Browser:
                 is_html = response.content_type == "text/html"
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             what = f"{kind}: {method} {path}: {type(error).__name__} {error}"
-            self.recorder.end(token, kind, "error", what)
+            self.recorder.end(token, kind, "error", what, type(error).__name__)
             return Answer(0, "", "", "error")
         readable = is_html or response.content_type == "application/json" or status >= 400
         text = body.decode(errors="replace") if readable else ""
         if is_html and (match := META_CSRF.search(text)):
             self.csrf = html.unescape(match.group(1))
-        outcome, what = "ok", ""
+        outcome, what, why = "ok", "", str(status)
         if 300 <= status < 400:
             problem = flash_error(flash)
             if location.startswith("/login") and kind != "logout":
                 outcome, what = "error", f"{kind}: {method} {path}: {status} to {location}"
+                why = "sent to the login page"
             elif problem:
                 outcome, what = "refused", f"{kind}: {problem}"
         elif status in refusals:
@@ -226,7 +231,9 @@ class Browser:
         elif status >= 400:
             shown = text_of(text) if is_html else text[:200]
             outcome, what = "error", f"{kind}: {method} {path}: {status} {shown}"
-        self.recorder.end(token, kind, outcome, what)
+            if unavailable := UNAVAILABLE.search(text):  # 服务暂时不可用（cases：5 秒内无应答）
+                why = f"{status} {unavailable.group(1)}: {unavailable.group(2)}"
+        self.recorder.end(token, kind, outcome, what, why)
         return Answer(status, text, location, outcome)
 
     async def get(self, path: str, kind: str | None = None, **kwargs) -> Answer:

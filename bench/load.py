@@ -217,7 +217,11 @@ def summarise(recorder: Recorder, since: float, until: float, unfinished: int, l
             "cases_asked": sum(asked for _, asked, _ in batches),
             "cases_approved": sum(done for _, _, done in batches),
         },
-        "first_errors": [w for t, w in recorder.errors if since <= t < until][:5],
+        "first_errors": [w for t, w, _ in recorder.errors if since <= t < until][:5],
+        "errors_by_sort": dict(
+            Counter(why for t, _, why in recorder.errors if since <= t < until)
+            + Counter({"unfinished": unfinished})
+        ),
         "refusals": dict(Counter(w for t, w in recorder.refusals if since <= t < until)),
     }
 
@@ -498,6 +502,9 @@ def print_window(w: dict, limit: float) -> None:
             f" {jobs['to_done_p50_s']} s, max {jobs['to_done_max_s']} s")  # fmt: skip
     for why, n in sorted(w["refusals"].items(), key=lambda x: -x[1])[:3]:
         say(f"    refused {n}x: {why}")
+    if w["errors"]:
+        sorts = ", ".join(f"{why} {n}" for why, n in w["errors_by_sort"].items())
+        say(f"    errors by sort: {sorts}")
     for text in w["first_errors"][:3]:
         say(f"    error: {text}")
 
