@@ -247,7 +247,7 @@ class Browser:
         data = [("_csrf", self.csrf), *(form.items() if isinstance(form, dict) else form)]
         answer = await self.request("POST", path, kind, refusals, data=data)
         if follow and answer.status in (302, 303) and answer.location.startswith("/"):
-            return await self.get(answer.location)
+            return await self.get(answer.location.split("#")[0])  # a fragment is not sent
         return answer
 
     async def post_json(self, path: str, kind: str, body: dict, refusals=(409, 422)) -> Answer:
@@ -409,7 +409,7 @@ class Applicant(Visitor):
             "POST", f"{self.case}/scans", "upload", (409, 422), data=data
         )
         if answer.status == 303 and answer.location.startswith("/"):
-            await self.browser.get(answer.location)
+            await self.browser.get(answer.location.split("#")[0])
 
 
 LIST_RE = re.compile(rf'<tr data-case="({UUID})"')
