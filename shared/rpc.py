@@ -10,7 +10,10 @@ callers send with them (`RpcClient.invoke`).
 The client keeps one future per correlation id, so one process has any number of calls in
 flight at once on one channel (faststream's `broker.request` waits for each call in turn).
 Every call has a timeout, and the request expires in the queue at the same moment, so a
-service that comes back late never acts on a request its caller has given up on.
+service that comes back late never acts on a request its caller has given up on. A busy
+service does not either: requests are consumed with automatic acknowledgement (to which
+RabbitMQ applies no prefetch), so they wait for their turn inside the process rather than in
+the queue, and there the router drops one whose turn came after its expiration.
 """
 
 import asyncio
@@ -41,6 +44,9 @@ DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 # The largest request a service reads: a 10 MB scan in base64 with room to spare.
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 PING_DATABASE_TIMEOUT = 1.0
+# Answered at once, without waiting for a turn: the gateway's /readyz pings every service, and
+# a busy service is there all the same.
+ANSWERED_AT_ONCE = frozenset({"ping", "stats"})
 
 
 class RpcError(Exception):
@@ -154,10 +160,12 @@ class RpcRouter:
     in_flight: int = 0
     peak_in_flight: int = 0
     handled: int = 0
+    expired: int = 0  # requests dropped unrun: their turn came after their caller gave up
     # Check every result against its contract's model (ZC_RPC_CHECK_RESULTS; the tests do):
     # an answer that does not fit is logged and answered as an internal error.
     check_results: bool = False
     results: dict[str, type[BaseModel]] = field(default_factory=dict)
+    _turns: asyncio.Semaphore | None = None  # set by limit_in_flight; None: no limit
 
     def __post_init__(self) -> None:
         from shared import audit  # it builds on this module
@@ -184,17 +192,52 @@ class RpcRouter:
         if method.result is not None:
             self.results[method.name] = method.result
 
+    def limit_in_flight(self, most: int) -> None:
+        """Handle at most this many requests at once (ZC_RPC_PREFETCH); the others wait for
+        their turn in the order they came."""
+        self._turns = asyncio.Semaphore(most)
+
     async def dispatch(
-        self, body: bytes, pool: asyncpg.Pool | None, correlation_id=None, message_id=None
+        self,
+        body: bytes,
+        pool: asyncpg.Pool | None,
+        correlation_id=None,
+        message_id=None,
+        expires_in: float | None = None,
+    ) -> dict | None:
+        """The reply to one request, whatever the request holds: never raises. None when the
+        request's turn came `expires_in` seconds (its expiration, which its caller's timeout
+        set) or more after it arrived here: nothing of it is done and no reply is sent, as if
+        it had expired in the queue. Counted from its arrival here, so never before its
+        caller stopped waiting."""
+        arrived = time.monotonic()
+        try:
+            request: Request | RpcError = self._read(body, correlation_id or message_id)
+        except RpcError as unreadable:
+            request = unreadable
+        if self._turns is None or not isinstance(request, Request):
+            return await self._answer(request, pool, correlation_id)
+        if request.method in ANSWERED_AT_ONCE:
+            return await self._answer(request, pool, correlation_id)
+        async with self._turns:
+            if expires_in is not None and time.monotonic() - arrived >= expires_in:
+                self.expired += 1
+                method = request.method if request.method in self.methods else "-"
+                metrics.count(metrics.RPC_SERVER_CALLS, self.service, method, "expired")
+                return None
+            return await self._answer(request, pool, correlation_id)
+
+    async def _answer(
+        self, request: "Request | RpcError", pool: asyncpg.Pool | None, correlation_id
     ) -> dict:
-        """The reply to one request, whatever the request holds: never raises."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         started = time.perf_counter()
         method, outcome = "-", "ok"  # "-": a request that could not be read
         tokens = _context_tokens()
         try:
-            request = self._read(body, correlation_id or message_id)
+            if isinstance(request, RpcError):
+                raise request
             method = request.method if request.method in self.methods else "-"
             _set_context(request)
             return {"ok": True, "result": await self._call(request, pool, correlation_id)}
@@ -290,6 +333,7 @@ class RpcRouter:
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "handled": self.handled,
+            "expired": self.expired,
             **metrics.summary(self.service),
         }
 

@@ -91,6 +91,7 @@ class Service:
             log.info("%s: applied migrations %s", self.name, ", ".join(applied))
         self.pool = await create_pool(self.settings.database_url, self.schema)
         self.rpc.check_results = self.settings.rpc_check_results
+        self.rpc.limit_in_flight(self.settings.rpc_prefetch)
         await self._declare_topology()
         # No dependency injection on the hot path: it costs a thread hop per message.
         self.broker = RabbitBroker(
@@ -263,9 +264,13 @@ class Service:
         async def handle_request(_body) -> None:
             message = context.get_local("message").raw_message
             reply = await self.rpc.dispatch(
-                message.body, self.pool, message.correlation_id, message.message_id
+                message.body,
+                self.pool,
+                message.correlation_id,
+                message.message_id,
+                message.expiration,  # the caller's timeout: past it, nobody reads the reply
             )
-            if message.reply_to:
+            if reply is not None and message.reply_to:
                 await self._reply(message, reply)
 
     async def _reply(self, message, reply: dict) -> None:

@@ -30,7 +30,11 @@ class Settings(BaseSettings):
         "uvloop", description="The event loop of every process (shared/event_loop.py)."
     )
     ready_timeout: float = Field(2.0, description="Seconds /readyz waits for every ping.")
-    rpc_prefetch: int = Field(64, description="Requests one service process handles at once.")
+    rpc_prefetch: int = Field(
+        64,
+        description="Requests one service process handles at once; the others wait in it for"
+        " their turn, and one whose caller gave up meanwhile is dropped unrun (shared/rpc.py).",
+    )
     rpc_check_results: bool = Field(
         False,
         description="Check every RPC result against its contract's model (shared/contracts);"

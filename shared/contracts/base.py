@@ -61,6 +61,7 @@ class Stats(Reply):
     in_flight: int
     peak_in_flight: int
     handled: int  # RPC requests answered
+    expired: int = 0  # RPC requests dropped unrun: their turn came after their caller gave up
     rpc_errors: int = 0  # of those, answered internal, contract_broken or database_unavailable
     events_handled: int = 0
     events_failed: int = 0  # handler raised (retried later) or unreadable (dead-lettered)

@@ -145,6 +145,44 @@ async def test_a_stopped_service_is_unavailable_within_the_timeout_and_the_reque
         await drop_probe(service, settings)
 
 
+async def test_a_busy_service_drops_the_requests_whose_callers_gave_up_unrun(settings, client):
+    """Requests are consumed with automatic acknowledgement, to which RabbitMQ applies no
+    prefetch: a busy process is handed every request at once and they wait inside it, not in
+    the queue where they would expire. It takes up ZC_RPC_PREFETCH at a time; one that waited
+    its caller's whole timeout for its turn is dropped, neither run nor answered. (Before,
+    bench/load.py's crowd of 500 found the cases service working through requests whose pages
+    had long answered 503, and none of its pages answered in time.)"""
+    router = slow_router()
+    router.one_at_a_time = asyncio.Lock()  # as a service whose database pool is all busy
+
+    @router.method("busy", Slow)
+    async def busy(params: Slow, _context) -> dict:
+        async with router.one_at_a_time:
+            router.calls += 1
+            await asyncio.sleep(params.seconds)
+        return {"slept": params.seconds}
+
+    service = await start_probe(settings.model_copy(update={"rpc_prefetch": 2}), rpc=router)
+    try:
+        calls = [
+            client.call(service.name, "busy", {"seconds": 0.2}, timeout=1.0) for _ in range(20)
+        ]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        answered = [r for r in results if not isinstance(r, Exception)]
+        assert all(isinstance(r, ServiceUnavailable) for r in results if r not in answered)
+        assert 3 <= len(answered) <= 6  # one every 0.2 s within the second
+
+        await wait_until(lambda: router.calls + service.rpc.expired == 20, timeout=8)
+        assert service.rpc.peak_in_flight == 2
+        # Only those whose turn came in time ran; a few finished for nobody: the two in hand
+        # when the callers' second was up, and one or two more, as a request's time is counted
+        # from its arrival, which the broker's delivery delays past its caller's start.
+        assert len(answered) <= router.calls <= len(answered) + 4
+        assert service.rpc.expired >= 10
+    finally:
+        await drop_probe(service, settings)
+
+
 async def raw_request(settings, service: str, body: bytes) -> dict:
     """Send bytes as a request, as a broken or hostile client could, and read the reply."""
     connection = await aio_pika.connect(settings.amqp_url)

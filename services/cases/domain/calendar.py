@@ -98,6 +98,15 @@ def package_knows(year: int) -> bool:
     return True
 
 
+@cache
+def package_workday(day: date) -> bool:
+    """The package's answer for a day of a year it knows. Kept: its every answer first finds
+    the first and last of all its years anew (a few hundred dates), about 30 us, and a home
+    page's step limits ask thousands (bench/load.py found a third of the cases process's
+    CPU here). A few thousand days at most are ever asked."""
+    return chinese_calendar.is_workday(day)
+
+
 # The package names its holidays in English; the page shows them as the notices do.
 PACKAGE_NAMES = {
     "New Year's Day": "元旦",
@@ -149,7 +158,7 @@ class WorkingCalendar:
         if entry is not None:
             return entry.kind is DayKind.WORKDAY
         if package_knows(day.year):
-            return chinese_calendar.is_workday(day)
+            return package_workday(day)
         if day.year in self.entered.years or self.weekdays_when_unknown:
             return day.weekday() < 5
         raise YearNotKnown(day.year)
