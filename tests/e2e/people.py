@@ -66,7 +66,9 @@ async def signed_in(gateway, services, role: str, **kwargs) -> Client:
     person = await new_user(services, role, **kwargs)
     client = Client(str(gateway.make_url("")))
     status, _, where = await client.login(person["username"])
-    assert status == 200 and where != "/login", f"login failed for {role}"
+    if status != 200 or where == "/login":
+        await client.close()  # not left for a later test's garbage collection to warn of
+        raise AssertionError(f"login failed for {role}: {status} {where}")
     client.person = person
     return client
 

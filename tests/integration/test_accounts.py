@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 
 from shared.envelope import new_event
-from shared.outbox import add_to_outbox
 from shared.rpc import Actor, RpcError
 from tests.support.accounts_driver import (
     PASSWORD,
@@ -452,9 +451,11 @@ def talent_unit(version: int, talent_id: str, code: str, admin_name: str, passwo
 
 
 async def publish_talent(accounts, event_type: str, payload: dict):
-    async with accounts.service.pool.acquire() as conn, conn.transaction():
-        event = new_event(event_type, payload, producer="talent")
-        await add_to_outbox(conn, event)
+    """As the talent system does: onto the events exchange (not through accounts' own outbox,
+    which would keep its plain numbers where only sealed ones belong)."""
+    event = new_event(event_type, payload, producer="talent")
+    body = event.model_dump_json().encode()
+    await publish_raw(accounts.service.settings, body, event_type)
     return event
 
 
