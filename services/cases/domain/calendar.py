@@ -98,6 +98,14 @@ def package_knows(year: int) -> bool:
     return True
 
 
+@cache
+def package_is_workday(day: date) -> bool:
+    """chinese_calendar.is_workday, remembered: the package checks every date against the
+    range of all its years (a max() and a min() over its tables, some 10 µs a call), and a
+    list's step limits ask about the same few hundred days thousands of times a request."""
+    return chinese_calendar.is_workday(day)
+
+
 # The package names its holidays in English; the page shows them as the notices do.
 PACKAGE_NAMES = {
     "New Year's Day": "元旦",
@@ -149,7 +157,7 @@ class WorkingCalendar:
         if entry is not None:
             return entry.kind is DayKind.WORKDAY
         if package_knows(day.year):
-            return chinese_calendar.is_workday(day)
+            return package_is_workday(day)
         if day.year in self.entered.years or self.weekdays_when_unknown:
             return day.weekday() < 5
         raise YearNotKnown(day.year)

@@ -34,9 +34,10 @@ LIST_COLUMNS = (
     f"{VIEW_COLUMNS}, t.name AS review_type_name, q.name AS qualification_name,"
     " d.name AS department_name, m.name AS committee_name, r.name AS round_name"
 )
+QUALIFICATION_JOIN = " JOIN qualifications q ON q.id = c.qualification_id"
 JOINS = (
     " JOIN review_types t ON t.id = c.review_type_id"
-    " JOIN qualifications q ON q.id = c.qualification_id"
+    f"{QUALIFICATION_JOIN}"
     " JOIN departments d ON d.id = c.department_id"
     " JOIN committees m ON m.id = c.committee_id"
     " JOIN rounds r ON r.id = c.round_id"
@@ -111,11 +112,49 @@ class _ListQuery:
         # The reference joins never change the count (non-null foreign keys): leave them out.
         return f"SELECT count(*) FROM {self.source} WHERE {self.clause}"
 
-    def rows_sql(self, columns: str, limit: int, offset: int = 0) -> str:
-        return (
-            f"SELECT {columns} FROM {self.source}{JOINS} WHERE {self.clause}"
-            f" ORDER BY {self.order} LIMIT {limit} OFFSET {offset}"
+    def rows_sql(self, columns: str, limit: int, offset: int = 0, total: int | None = None) -> str:
+        """The page's rows in two steps: which cases, from the columns the list filters and
+        sorts on alone (its index holds them all: migration 017), then only those cases in
+        full; one step would read every row it skips or sorts from the table. A page past the
+        middle of a list of `total` rows is taken counting from the end, which skips fewer."""
+        keys = [key.strip() for key in self.order.split(",")]
+        order = ", ".join(f"p.k{i}{_direction(key)}" for i, key in enumerate(keys))
+        if total is not None and offset > total // 2:
+            keys = [_reversed(key) for key in keys]
+            limit, offset = max(0, min(limit, total - offset)), max(0, total - offset - limit)
+        picked = ", ".join(f"{_column(key)} AS k{i}" for i, key in enumerate(keys))
+        joins = QUALIFICATION_JOIN if "q." in self.order else ""
+        page = (
+            f"SELECT c.id AS page_id, {picked} FROM {self.source}{joins} WHERE {self.clause}"
+            f" ORDER BY {', '.join(keys)} LIMIT {limit} OFFSET {offset}"
         )
+        return (
+            f"SELECT {columns} FROM ({page}) p JOIN cases c ON c.id = p.page_id{JOINS}"
+            f" ORDER BY {order}"
+        )
+
+
+def _column(key: str) -> str:
+    return key.removesuffix(" DESC")
+
+
+def _direction(key: str) -> str:
+    return " DESC" if key.endswith(" DESC") else ""
+
+
+def _reversed(key: str) -> str:
+    """A sort key the other way round (NULLs too: DESC puts them first, ASC last)."""
+    return _column(key) if key.endswith(" DESC") else f"{key} DESC"
+
+
+def _in_states(states, args: list) -> str:
+    """c.state among `states`; one state (every list has one) as an equality, so that the
+    list's index gives its cases in the page's order (with = ANY it would sort them all)."""
+    if len(states) == 1:
+        args.append(states[0].value)
+        return f"c.state = ${len(args)}"
+    args.append([s.value for s in states])
+    return f"c.state = ANY(${len(args)}::text[])"
 
 
 def work_list_query(params: ListedCases, actor: Actor, deadlines: Deadlines) -> _ListQuery:
@@ -126,8 +165,7 @@ def work_list_query(params: ListedCases, actor: Actor, deadlines: Deadlines) -> 
     where = [condition]
     join_done = ""
     if params.tab == "todo":
-        args.append([s.value for s in work_list.states])
-        where.append(f"c.state = ANY(${len(args)}::text[])")
+        where.append(_in_states(work_list.states, args))
     else:
         args += [party_id(actor), work_list.key]
         join_done = (
@@ -153,9 +191,9 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
         deadlines = await deadlines_today(conn, ctx.deps)
     query = work_list_query(params, ctx.actor, deadlines)
     total = await ctx.pool.fetchval(query.count_sql(), *query.args)
+    offset = (params.page - 1) * params.page_size
     rows = await ctx.pool.fetch(
-        query.rows_sql(LIST_COLUMNS, params.page_size, (params.page - 1) * params.page_size),
-        *query.args,
+        query.rows_sql(LIST_COLUMNS, params.page_size, offset, total), *query.args
     )
     work_list = query.work_list
     actions = [a.value for a in work_list.actions] if params.tab == "todo" else []
@@ -183,19 +221,27 @@ async def list_ids(params: ListedCases, ctx: CallContext) -> dict:
     return {"ids": [str(r["id"]) for r in rows], "total": total, "limit": MAX_LISTED_IDS}
 
 
+def home_query(actor: Actor, deadlines: Deadlines) -> tuple[str, list]:
+    """The home counts' statement and its arguments: the actor's cases in the states of
+    their lists, by state, and how many of them are past their step time limit."""
+    condition, args = visibility(actor, 1)
+    # only the states of the actor's lists: a department's home reads a third of its cases
+    args.append([s.value for w in lists_for(actor) for s in w.states])
+    condition += f" AND c.state = ANY(${len(args)}::text[])"
+    states, cutoffs = deadlines.cutoffs()
+    sql = (
+        f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {OVERDUE}) AS overdue"
+        f" FROM cases c{overdue_join(len(args) + 1)} WHERE {condition} GROUP BY c.state"
+    )
+    return sql, [*args, states, cutoffs]
+
+
 async def home_counts(_params, ctx: CallContext) -> dict:
     """Cases waiting at each of the actor's lists (the unit home's ten-step diagram), and how
     many of them are past their step time limit (超期)."""
-    condition, args = visibility(ctx.actor, 1)
     async with ctx.pool.acquire() as conn:
-        states, cutoffs = (await deadlines_today(conn, ctx.deps)).cutoffs()
-        rows = await conn.fetch(
-            f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {OVERDUE}) AS overdue"
-            f" FROM cases c{overdue_join(len(args) + 1)} WHERE {condition} GROUP BY c.state",
-            *args,
-            states,
-            cutoffs,
-        )
+        sql, args = home_query(ctx.actor, await deadlines_today(conn, ctx.deps))
+        rows = await conn.fetch(sql, *args)
     by_state = {r["state"]: r for r in rows}
 
     def total(w: WorkList, column: str) -> int:
