@@ -5,13 +5,19 @@ statements the cases service runs for it, built by the service's own query build
 (services/cases/handlers/queries.py), so the bare side and the plans are of the same SQL.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from services.cases.deadline_views import Deadlines, deadlines_today
-from services.cases.handlers.queries import LIST_COLUMNS, home_query, work_list_query
+from services.cases.handlers.queries import (
+    LIST_COLUMNS,
+    home_query,
+    planned_for_these_values,
+    work_list_query,
+)
 from services.cases.settings import CasesSettings
 from shared.clock import Clock
 from shared.contracts.cases.rpc import ListCases
@@ -119,7 +125,7 @@ def statements(page: Page, actor: Actor, deadlines: Deadlines, number: int):
         yield Statement("home", *home_query(actor, deadlines))
         return
     query = work_list_query(ListCases(**page.params(number)), actor, deadlines)
-    counted = yield Statement("count", query.count_sql(), query.args)
+    counted = yield Statement("count", *query.total())
     offset = (number - 1) * PAGE_SIZE
     yield Statement("rows", query.rows_sql(LIST_COLUMNS, PAGE_SIZE, offset, counted), query.args)
 
@@ -160,17 +166,23 @@ class BarePages:
         its last statement, and keeps a list's count in `totals`."""
         actor = actor or self.actors[page.who]
         number = await self.page_number(page, actor)
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, as_the_service(conn, page):
             deadlines = await deadlines_today(conn, self.deps)
 
-        async def each(statement: Statement):
-            rows = await self.pool.fetch(statement.sql, *statement.args)
-            if statement.what != "count":
-                return rows, None
-            self.totals[page.first()] = rows[0][0]
-            return rows, rows[0][0]
+            async def each(statement: Statement):
+                rows = await conn.fetch(statement.sql, *statement.args)
+                if statement.what != "count":
+                    return rows, None
+                self.totals[page.first()] = rows[0][0]
+                return rows, rows[0][0]
 
-        return len(await run_statements(statements(page, actor, deadlines, number), each))
+            return len(await run_statements(statements(page, actor, deadlines, number), each))
+
+
+def as_the_service(conn, page: Page):
+    """What the service runs a page's statements in: a list's in one snapshot, each planned
+    for its values (queries.planned_for_these_values); the home counts' as they come."""
+    return contextlib.nullcontext() if page.list is None else planned_for_these_values(conn)
 
 
 async def explain(bare: BarePages, page: Page) -> list[tuple[Statement, str, float]]:
@@ -179,7 +191,7 @@ async def explain(bare: BarePages, page: Page) -> list[tuple[Statement, str, flo
     actor = bare.actors[page.who]
     number = await bare.page_number(page, actor)
     found = []
-    async with bare.pool.acquire() as conn:
+    async with bare.pool.acquire() as conn, as_the_service(conn, page):
         deadlines = await deadlines_today(conn, bare.deps)
 
         async def each(statement: Statement):
