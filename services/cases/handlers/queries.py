@@ -227,7 +227,8 @@ async def list_cases(params: ListCases, ctx: CallContext) -> dict:
     async with ctx.pool.acquire() as conn, planned_for_these_values(conn):
         deadlines = await deadlines_today(conn, ctx.deps)
         query = work_list_query(params, ctx.actor, deadlines)
-        total = await conn.fetchval(*query.total())
+        count_sql, count_args = query.total()
+        total = await conn.fetchval(count_sql, *count_args)
         offset = (params.page - 1) * params.page_size
         rows = await conn.fetch(
             query.rows_sql(LIST_COLUMNS, params.page_size, offset, total), *query.args
@@ -253,7 +254,8 @@ async def list_ids(params: ListedCases, ctx: CallContext) -> dict:
     async with ctx.pool.acquire() as conn, planned_for_these_values(conn):
         deadlines = await deadlines_today(conn, ctx.deps)
         query = work_list_query(params, ctx.actor, deadlines)
-        total = await conn.fetchval(*query.total())
+        count_sql, count_args = query.total()
+        total = await conn.fetchval(count_sql, *count_args)
         rows = await conn.fetch(query.rows_sql("c.id", MAX_LISTED_IDS), *query.args)
     return {"ids": [str(r["id"]) for r in rows], "total": total, "limit": MAX_LISTED_IDS}
 
