@@ -22,6 +22,7 @@ Running it again starts from empty schemas. `generate()` returns the sessions.
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -42,9 +43,11 @@ from services.cases.scope import WORK_LISTS
 from services.cases.sealed import CASE_MOBILE, seal
 from shared.db import ensure_database
 from shared.migrations import migrate_service
+from shared.rpc import Actor
 from tools.demo_data import (
     COMMITTEE_QUALIFICATIONS,
     COMMITTEES,
+    DEPARTMENTS,
     OFFICE,
     REVIEW_TYPES,
     demo_reference,
@@ -94,6 +97,7 @@ CASE_COLUMNS = [
     "form_printed_at", "reached_department", "reached_office", "reached_committee",
     "created_at", "updated_at",
 ]  # fmt: skip
+LOADED_CASE_COLUMNS = [*CASE_COLUMNS, "state_since"]
 HISTORY_COLUMNS = [
     "case_id", "action", "actor_id", "actor_role", "from_state", "to_state", "outcome",
     "status_label", "inputs", "reason", "at",
@@ -117,6 +121,33 @@ class Operator:
     token: str  # the zc_session cookie
     csrf: str  # the X-CSRF-Token header
 
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user_id, role="unit_operator", unit_id=self.unit_id)
+
+
+@dataclass
+class Reviewer:
+    """A department's, the office's or a committee's user, signed in like the operators."""
+
+    role: str
+    org_id: str
+    user_id: uuid.UUID
+    token: str
+    csrf: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user_id, role=self.role, org_id=self.org_id)
+
+
+# The reviewers the bench reads lists as: the department and the committee with the most cases.
+REVIEWERS = (
+    ("department", "dept-gcslh", DEPARTMENTS["dept-gcslh"]),
+    ("office", OFFICE[0], OFFICE[1]),
+    ("committee", "cmte-qg-gj", COMMITTEES["cmte-qg-gj"][0]),
+)
+
 
 @dataclass
 class Generated:
@@ -129,6 +160,7 @@ class Generated:
     history_rows: int
     unit_sizes: list[int]
     seconds: dict[str, float] = field(default_factory=dict)
+    reviewers: list[Reviewer] = field(default_factory=list)
 
 
 def database_name(url: str) -> str:
@@ -164,6 +196,7 @@ def _status_label(action: Action | None, state: CaseState) -> str:
     return state.label if action is None else f"{action.done}-->{state.label}"
 
 
+@functools.cache
 def _publicity(start: date, passed: bool | None) -> str:
     return json.dumps(
         {
@@ -336,6 +369,12 @@ async def load_accounts(conn, unit_ids: list[uuid.UUID], now: datetime) -> list[
             for i, op in enumerate(operators)
         ],
     )
+    await _sessions(conn, operators, now)
+    return operators
+
+
+async def _sessions(conn, users: list, now: datetime) -> None:
+    """A session of each (the sha256 of its token, and a CSRF token): the bench's cookies."""
     await conn.copy_records_to_table(
         "sessions",
         schema_name="accounts",
@@ -351,19 +390,130 @@ async def load_accounts(conn, unit_ids: list[uuid.UUID], now: datetime) -> list[
         ],  # fmt: skip
         records=[
             (
-                hashlib.sha256(op.token.encode()).digest(),
-                op.user_id,
-                op.csrf,
+                hashlib.sha256(user.token.encode()).digest(),
+                user.user_id,
+                user.csrf,
                 now,
                 now,
                 now + timedelta(hours=12),
                 "127.0.0.1",
                 "bench.workflow",
             )  # fmt: skip
-            for op in operators
+            for user in users
         ],
     )
-    return operators
+
+
+async def load_reviewers(conn, now: datetime) -> list[Reviewer]:
+    reviewers = [
+        Reviewer(role, org_id, uuid.uuid4(), secrets.token_urlsafe(32), secrets.token_urlsafe(24))
+        for role, org_id, _ in REVIEWERS
+    ]
+    names = {org_id: name for _, org_id, name in REVIEWERS}
+    await conn.copy_records_to_table(
+        "users",
+        schema_name="accounts",
+        columns=["id", "username", "password_hash", "role", "org_id", "org_name", "name"],
+        records=[
+            (r.user_id, f"bench_wf_{r.role}", "!", r.role, r.org_id, names[r.org_id], "审核人")
+            for r in reviewers
+        ],
+    )
+    await _sessions(conn, reviewers, now)
+    return reviewers
+
+
+CHUNK = 50_000  # cases built and copied at a time: memory stays flat at a million
+
+
+def assignments(rng: random.Random, sizes: list[int]) -> list[tuple[int, CaseState]]:
+    """(unit index, state) of every case, in the order the cases are written: shuffled, so
+    that each unit's cases lie spread over the table as cases arriving over a season do,
+    not side by side (which would make every unit's query read a few pages only)."""
+    states = list(STATE_MIX)
+    order = []
+    for unit, size in enumerate(sizes):
+        counts = split(size, [STATE_MIX[s] for s in states])
+        for state, n in zip(states, counts, strict=True):
+            order.extend([(unit, state)] * n)
+    rng.shuffle(order)
+    return order
+
+
+def build_chunk(factory: CaseFactory, unit_ids, actors: dict, order) -> tuple[list, list, list]:
+    """The rows of these (unit index, state) cases: cases (each with its state_since, the
+    time of its last move: each step takes one move), case_done, case_history."""
+    rows = [factory.case(unit_ids[u], state) for u, state in order]
+    done = [d for row in rows for d in done_rows(row)]
+    history = [h for row in rows if (h := history_row(row, actors)) is not None]
+    return [(*row, row[27]) for row in rows], done, history
+
+
+async def copy_cases(conn, factory: CaseFactory, unit_ids, order, actors: dict, say) -> dict:
+    """Build and COPY the cases, their case_done and case_history rows, CHUNK cases at a
+    time: a thread builds the next chunk while PostgreSQL takes in this one. Returns the
+    row counts."""
+    build = functools.partial(build_chunk, factory, unit_ids, actors)
+    loop = asyncio.get_running_loop()
+    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+    counts = {"cases": 0, "done": 0, "history": 0}
+    pending = loop.run_in_executor(None, build, chunks[0]) if chunks else None
+    for i in range(len(chunks)):
+        rows, done, history = await pending
+        if i + 1 < len(chunks):  # the factory's random numbers stay in order: one at a time
+            pending = loop.run_in_executor(None, build, chunks[i + 1])
+        await conn.copy_records_to_table("cases", columns=LOADED_CASE_COLUMNS, records=rows)
+        await conn.copy_records_to_table(
+            "case_done", columns=["case_id", "party_id", "list", "at"], records=done
+        )
+        await conn.copy_records_to_table("case_history", columns=HISTORY_COLUMNS, records=history)
+        counts["cases"] += len(rows)
+        counts["done"] += len(done)
+        counts["history"] += len(history)
+        if len(chunks) > 2:
+            say(f"    {counts['cases']:,} of {len(order):,} cases")
+    return counts
+
+
+# The indexes of the tables loaded, and their keys that no foreign key needs, are built once
+# after the COPY: several times faster than keeping them up to date row by row (a million
+# random uuids into an index larger than shared_buffers).
+LOADED_TABLES = ("cases", "case_done", "case_history")
+PLAIN_INDEXES = (
+    "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+    " WHERE i.schemaname = 'cases' AND i.tablename = ANY($1::text[])"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname"
+    " AND k.connamespace = 'cases'::regnamespace)"
+)
+FREE_KEYS = (
+    "SELECT t.relname AS tab, k.conname, pg_get_constraintdef(k.oid) AS def"
+    " FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid"
+    " WHERE k.connamespace = 'cases'::regnamespace"
+    " AND k.contype IN ('p', 'u') AND t.relname = ANY($1::text[])"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'"
+    " AND f.conindid = k.conindid)"
+)
+
+
+async def drop_indexes(conn) -> tuple[list, list]:
+    indexes = await conn.fetch(PLAIN_INDEXES, list(LOADED_TABLES))
+    keys = await conn.fetch(FREE_KEYS, list(LOADED_TABLES))
+    for index in indexes:
+        await conn.execute(f'DROP INDEX "{index["indexname"]}"')
+    for key in keys:
+        await conn.execute(f'ALTER TABLE cases."{key["tab"]}" DROP CONSTRAINT "{key["conname"]}"')
+    return indexes, keys
+
+
+async def build_indexes(conn, indexes: list, keys: list) -> None:
+    await conn.execute("SET maintenance_work_mem = '256MB'")
+    for key in keys:
+        await conn.execute(
+            f'ALTER TABLE cases."{key["tab"]}" ADD CONSTRAINT "{key["conname"]}" {key["def"]}'
+        )
+    for index in indexes:
+        await conn.execute(index["indexdef"])
+    await conn.execute("RESET maintenance_work_mem")
 
 
 async def generate(
@@ -381,31 +531,27 @@ async def generate(
     sizes = unit_sizes(cases, units)
     unit_ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(units)]
 
-    started = time.perf_counter()
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
         await seed_reference(conn, demo_reference())
         operators = await load_accounts(conn, unit_ids, now)
+        reviewers = await load_reviewers(conn, now)
         actors = {op.unit_id: op.user_id for op in operators}
         factory = CaseFactory(rng, now, round_id)
-        states = list(STATE_MIX)
-        rows = []
-        for unit_id, size in zip(unit_ids, sizes, strict=True):
-            counts = split(size, [STATE_MIX[s] for s in states])
-            for state, n in zip(states, counts, strict=True):
-                rows.extend(factory.case(unit_id, state) for _ in range(n))
-        done = [d for row in rows for d in done_rows(row)]
-        history = [h for row in rows if (h := history_row(row, actors)) is not None]
-        seconds["build_rows"] = time.perf_counter() - started
+        order = assignments(rng, sizes)
 
         started = time.perf_counter()
-        await conn.copy_records_to_table("cases", columns=CASE_COLUMNS, records=rows)
-        await conn.copy_records_to_table(
-            "case_done", columns=["case_id", "party_id", "list", "at"], records=done
-        )
-        await conn.copy_records_to_table("case_history", columns=HISTORY_COLUMNS, records=history)
-        await conn.execute("SELECT setval('case_numbers', $1)", len(rows))
-        seconds["copy"] = time.perf_counter() - started
+        # The rows are made consistent: no foreign key checks, a row at a time, while loading.
+        await conn.execute("SET session_replication_role = replica")
+        indexes, keys = await drop_indexes(conn)
+        counts = await copy_cases(conn, factory, unit_ids, order, actors, say)
+        await conn.execute("SELECT setval('case_numbers', $1)", counts["cases"])
+        await conn.execute("RESET session_replication_role")
+        seconds["build_and_copy"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        await build_indexes(conn, indexes, keys)
+        seconds["indexes"] = time.perf_counter() - started
 
         started = time.perf_counter()
         for table in ("cases.cases", "cases.case_done", "cases.case_history", "accounts.users",
@@ -418,14 +564,14 @@ async def generate(
     finally:
         await conn.close()
     say(
-        f"  loaded {len(rows):,} cases in {units} units (largest {max(sizes):,}, smallest"
-        f" {min(sizes):,}), {len(done):,} case_done rows, {len(history):,} history rows,"
-        f" {len(operators)} unit operators with a session"
+        f"  loaded {counts['cases']:,} cases in {units} units (largest {max(sizes):,}, smallest"
+        f" {min(sizes):,}), {counts['done']:,} case_done rows, {counts['history']:,} history"
+        f" rows, {len(operators)} unit operators and {len(reviewers)} reviewers with a session"
     )
     say("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return Generated(
-        database_url, len(rows), units, operators, by_state, len(done), len(history), sizes,
-        {k: round(v, 2) for k, v in seconds.items()},
+        database_url, counts["cases"], units, operators, by_state, counts["done"],
+        counts["history"], sizes, {k: round(v, 2) for k, v in seconds.items()}, reviewers,
     )  # fmt: skip
 
 

@@ -41,14 +41,17 @@ from bench._workflow_data import (
     check_bench_database,
     generate,
 )
+from bench._workflow_pages import PAGE_SIZE, BarePages, Page, explain
+from bench._workflow_pages import pages as all_pages
+from services.cases import statistics_store
+from services.cases.domain.calendar import local_date
 from services.cases.domain.model import Action, CaseState
-from services.cases.handlers.queries import JOINS, LIST_COLUMNS, SORTS
+from services.cases.domain.statistics import CASE, MOVES, REACH, STAY, whole_days
 from services.cases.repository import CASE_COLUMNS, UPDATE_CASE
-from services.cases.scope import WORK_LISTS, visibility
+from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
 from shared.db import create_pool
-from shared.rpc import Actor
 from shared.settings import Settings
 from shared.topology import Names
 
@@ -70,8 +73,25 @@ SINGLE_WARMUP, SINGLE_SERIAL = 50, 1000
 IN_FLIGHT, CONCURRENT_WARMUP, SINGLE_CONCURRENT = 8, 80, 2000
 BATCH_SIZE, BATCH_WARMUP, BATCHES = 100, 2, 100
 
-LATENCY_LIMIT_MS = 50.0  # home counts and list pages: p99
-BATCH_TARGET = 1000.0  # batch approvals: cases/s
+PAGE_WARMUP, PAGE_REQUESTS = 10, 100  # each page of phase pages
+
+# Targets (issue 18): home counts p99 at most 5 ms at 100,000 cases, 20 ms at a million;
+# every list page p99 under 50 ms; batch approvals at least 1,000 cases/s.
+HOME_LIMIT_MS, HOME_LIMIT_MS_MILLION = 5.0, 20.0
+LIST_LIMIT_MS = 50.0
+BATCH_TARGET = 1000.0
+
+# What a run measures (--phases): reads, the home counts and the 材料审核 待办 and 已办 first
+# pages round every unit's operator; pages, every page of bench/_workflow_pages.py; explain,
+# their plans into a file; singles, approvals one at a time and 8 in flight; batch, batches.
+PHASES = ("reads", "pages", "explain", "singles", "batch")
+DEFAULT_PHASES = ("reads", "singles", "batch")
+READS = ("home", "list_todo", "list_done")
+APPROVALS = (
+    ("approve_one_at_a_time", "one at a time"),
+    ("approve_in_flight", f"{IN_FLIGHT} in flight"),
+    ("approve_batch", f"batches of {BATCH_SIZE}"),
+)
 
 TODO_LIST, DONE_LIST = "unit:3", "unit:3"  # 材料审核: its 待办 and 已办 tabs
 
@@ -244,6 +264,7 @@ class Gateway:
     def __init__(self, url: str) -> None:
         self.url = url
         self.errors = Errors()
+        self.http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         self.http = aiohttp.ClientSession(
@@ -254,7 +275,8 @@ class Gateway:
         )
 
     async def close(self) -> None:
-        await self.http.close()
+        if self.http is not None:
+            await self.http.close()
 
     async def get(self, op: Operator, path: str, check=None) -> None:
         async with self.http.get(path, headers={"Cookie": f"zc_session={op.token}"}) as r:
@@ -281,61 +303,72 @@ class Gateway:
 
 # --- the bare SQL: the statements the cases service runs, from this process ------------------
 
+HOME, TODO_PAGE, DONE_PAGE = Page("unit"), Page("unit", TODO_LIST), Page("unit", DONE_LIST, "done")
+APPROVED_FROM, APPROVED_TO = CaseState.UNIT_REVIEW.value, CaseState.PRE_PUBLICITY_READY.value
 
-def unit_actor(op: Operator) -> Actor:
-    return Actor(user_id=op.user_id, role="unit_operator", unit_id=op.unit_id)
+
+async def append_statistics(conn, case_ids: list[uuid.UUID], at: datetime) -> None:
+    """statistics_store.record_moves for approvals, without the Python domain: the service's
+    statement reading the cases and their histories, then its one INSERT of what the moves
+    change (case_statistics_changes). An approval counts its case in pre_publicity_ready
+    instead of unit_review, and its stay in unit_review (since its last move) on today."""
+    cases, moves = {}, defaultdict(list)
+    for r in await conn.fetch(statistics_store.HISTORIES, case_ids):
+        cases[r["id"]] = r
+        if r["action"] in MOVES:  # in history order; notes move nothing
+            moves[r["id"]].append(r)
+    delta: dict[tuple, list[int]] = {}
+    today = local_date(at)
+    for case_id, r in cases.items():
+        done = moves[case_id]
+        reached = tuple(any(m["to_state"] == s.value for m in done) for s in REACH)
+        where = (r["round_id"], r["department_id"], r["committee_id"])
+        opened = (CASE, local_date(r["created_at"]), *where, r["qualification_id"], *reached)
+        entered = done[-1]["at"] if done else r["created_at"]
+        seconds = max(0, round((at - entered).total_seconds()))
+        stay = (STAY, today, *where, "", *reached, APPROVED_FROM, str(whole_days(seconds)))
+        for cell, n, spent in (
+            ((*opened, APPROVED_FROM, ""), -1, 0),
+            ((*opened, APPROVED_TO, ""), 1, 0),
+            (stay, 1, seconds),
+        ):
+            amount = delta.setdefault(cell, [0, 0])
+            amount[0] += n
+            amount[1] += spent
+    rows = [(*cell, n, spent) for cell, (n, spent) in delta.items() if n or spent]
+    if rows:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        await conn.execute(statistics_store.APPEND, *columns)
 
 
 class Bare:
     """The cases service's statements for each request, run with asyncpg on a pool made as
     the service makes its own (shared.db.create_pool: schema, JSON codecs, reset)."""
 
-    def __init__(self, pool: asyncpg.Pool, today) -> None:
+    def __init__(self, pool: asyncpg.Pool, today, users: dict) -> None:
         self.pool = pool
         self.errors = Errors()
         self.approval = approval_inputs(today)
         self.stored_approval = {**self.approval, "negative_situation": "无负面情况"}
-        self.todo_states = [s.value for s in WORK_LISTS[TODO_LIST].states]
+        self.pages = BarePages(pool, {who: user.actor for who, user in users.items()})
 
-    # queries.home_counts
+    # queries.home_counts: the calendar, then the counts by state
     async def home(self, op: Operator) -> None:
-        condition, args = visibility(unit_actor(op), 1)
-        await self.pool.fetch(
-            f"SELECT c.state, count(*) AS n FROM cases c WHERE {condition} GROUP BY c.state", *args
-        )
+        await self.pages.run(HOME, op.actor)
 
-    # queries.list_cases, tab=todo, page 1 of 20, sort updated
+    # queries.list_cases, tab=todo, page 1 of 20, sort updated: the calendar, count, page
     async def list_todo(self, op: Operator) -> None:
-        condition, args = visibility(unit_actor(op), 1)
-        args.append(self.todo_states)
-        clause = f"{condition} AND c.state = ANY(${len(args)}::text[])"
-        await self._page(clause, "", args, SORTS["updated"])
+        if not await self.pages.run(TODO_PAGE, op.actor):
+            self.errors.add("待办 page came back empty")
 
     # queries.list_cases, tab=done
     async def list_done(self, op: Operator) -> None:
-        condition, args = visibility(unit_actor(op), 1)
-        args += [str(op.unit_id), DONE_LIST]
-        join_done = (
-            f" JOIN case_done cd ON cd.case_id = c.id AND cd.party_id = ${len(args) - 1}"
-            f" AND cd.list = ${len(args)}"
-        )
-        await self._page(condition, join_done, args, "cd.at DESC, c.id")
-
-    async def _page(self, clause: str, join_done: str, args: list, order: str) -> None:
-        total = await self.pool.fetchval(
-            f"SELECT count(*) FROM cases c{join_done}{JOINS} WHERE {clause}", *args
-        )
-        rows = await self.pool.fetch(
-            f"SELECT {LIST_COLUMNS} FROM cases c{join_done}{JOINS} WHERE {clause}"
-            f" ORDER BY {order} LIMIT 20 OFFSET 0",
-            *args,
-        )
-        if total and not rows:
-            self.errors.add("list page came back empty")
+        if not await self.pages.run(DONE_PAGE, op.actor):
+            self.errors.add("已办 page came back empty")
 
     # workflow.move_cases + repository.save for action approve, without the Python domain
     async def approve(self, op: Operator, cases: list[tuple[uuid.UUID, int]]) -> None:
-        condition, args = visibility(unit_actor(op), 2)
+        condition, args = visibility(op.actor, 2)
         to, label = CaseState.PRE_PUBLICITY_READY, f"{Action.APPROVE.done}-->"
         label += CaseState.PRE_PUBLICITY_READY.label
         party, actor_id = str(op.unit_id), op.user_id
@@ -352,6 +385,7 @@ class Bare:
             if len(rows) != len(cases) or any(r["state"] != "unit_review" for r in rows):
                 self.errors.add(f"bare approve: {len(rows)} of {len(cases)} cases to approve")
             at = datetime.now(UTC)
+            await append_statistics(conn, [r["id"] for r in rows], at)
             updates, history, done, outbox = [], [], [], []
             for row in rows:
                 case_id, version = str(row["id"]), row["version"] + 1
@@ -422,7 +456,9 @@ class Bare:
 # --- the cases to approve ------------------------------------------------------------------
 
 
-async def cases_to_approve(conn: asyncpg.Connection, operators: list[Operator]) -> dict:
+async def cases_to_approve(
+    conn: asyncpg.Connection, operators: list[Operator], phases: set[str]
+) -> dict:
     """Every case waiting for its unit's review, split into the approval phases' shares.
 
     Batches take 100 cases of one unit each, taken round the units in turn; single
@@ -445,8 +481,9 @@ async def cases_to_approve(conn: asyncpg.Connection, operators: list[Operator]) 
         rests.append([(op, case) for case in cases[whole:]])
     batches = _round_robin(per_unit_batches)
     singles = _round_robin(rests)
-    need_batches = 2 * (BATCH_WARMUP + BATCHES)
+    need_batches = 2 * (BATCH_WARMUP + BATCHES) if "batch" in phases else 0
     need_singles = 2 * (SINGLE_WARMUP + SINGLE_SERIAL + CONCURRENT_WARMUP + SINGLE_CONCURRENT)
+    need_singles *= "singles" in phases
     spare = batches[need_batches:]  # whole batches nobody needs go to single approvals
     singles += [(op, case) for op, chunk in spare for case in chunk]
     if len(batches) < need_batches or len(singles) < need_singles:
@@ -581,8 +618,11 @@ async def reads_phases(
     return out
 
 
-async def approval_phases(name: str, approve: Callable, share: dict, meter: CpuMeter) -> dict:
-    """approve(op, [(case_id, version), ...]) for one stack: one at a time, 8 in flight, batch."""
+async def approval_phases(
+    name: str, approve: Callable, share: dict, meter: CpuMeter, phases: set[str]
+) -> dict:
+    """approve(op, [(case_id, version), ...]) for one stack: one at a time, 8 in flight
+    (phase singles), batches (phase batch)."""
     warm1, serial, warm8, concurrent = split_singles(share["singles"])
     batches = share["batches"]
 
@@ -595,22 +635,63 @@ async def approval_phases(name: str, approve: Callable, share: dict, meter: CpuM
         await approve(op, cases)
 
     out = {}
-    out["approve_one_at_a_time"] = await measure(serial, warm1, approve_one, meter, rate=True)
-    out["approve_in_flight"] = await measure(
-        concurrent, warm8, approve_one, meter, IN_FLIGHT, rate=True
-    )
-    out["approve_batch"] = await measure(
-        batches[BATCH_WARMUP:], batches[:BATCH_WARMUP], approve_batch, meter, 1, BATCH_SIZE, True
-    )
-    for key, label in (
-        ("approve_one_at_a_time", "single, 1 at a time"),
-        ("approve_in_flight", f"single, {IN_FLIGHT} in flight"),
-        ("approve_batch", f"batch of {BATCH_SIZE}"),
-    ):
-        f = out[key]
-        say(f"  {name:<4} approve {label:<19} {f['cases_per_s']:8.1f} cases/s  p50 "
-            f"{f['p50_ms']:7.2f} ms  p99 {f['p99_ms']:7.2f} ms per request")  # fmt: skip
+    if "singles" in phases:
+        out["approve_one_at_a_time"] = await measure(serial, warm1, approve_one, meter, rate=True)
+        out["approve_in_flight"] = await measure(
+            concurrent, warm8, approve_one, meter, IN_FLIGHT, rate=True
+        )
+    if "batch" in phases:
+        out["approve_batch"] = await measure(
+            batches[BATCH_WARMUP:], batches[:BATCH_WARMUP], approve_batch, meter, 1, BATCH_SIZE,
+            True,
+        )  # fmt: skip
+    for key, label in APPROVALS:
+        if key in out:
+            f = out[key]
+            say(f"  {name:<4} approve {label:<19} {f['cases_per_s']:8.1f} cases/s  p50 "
+                f"{f['p50_ms']:7.2f} ms  p99 {f['p99_ms']:7.2f} ms per request")  # fmt: skip
     return out
+
+
+async def pages_phase(name: str, run_page: Callable, pages: list[Page], meter: CpuMeter) -> dict:
+    """Every page of `pages` in turn, PAGE_REQUESTS times after PAGE_WARMUP, one at a time;
+    `run_page(page, check)` makes one call (the first one checked)."""
+    out = {}
+    for page in pages:
+        await run_page(page, True)
+
+        async def call(page):
+            await run_page(page, False)
+
+        out[page.name] = await measure([page] * PAGE_REQUESTS, [page] * PAGE_WARMUP, call, meter)
+        f = out[page.name]
+        say(f"  {name:<4} {page.name:<58} p50 {f['p50_ms']:6.2f} ms  p99 {f['p99_ms']:6.2f} ms")
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+async def write_plans(bare: Bare, pages: list[Page], path: Path, head: str) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) of every page's statements into `path` (Markdown);
+    returns each statement's execution time by page, as the plans give it."""
+    times: dict[str, dict[str, float]] = {}
+    parts = [f"# Plans: {head}\n"]
+    for page in pages:
+        parts.append(f"## {page.name}\n")
+        for statement, plan, took in await explain(bare.pages, page):
+            ran = float(plan.rsplit("Execution Time: ", 1)[1].split()[0])
+            times.setdefault(page.name, {})[statement.what] = ran
+            args = json.dumps(statement.args, default=str, ensure_ascii=False)[:300]
+            parts.append(
+                f"`{statement.what}`: {ran:.2f} ms in the plan, {took * 1000:.2f} ms run again\n\n"
+                f"```sql\n{statement.sql}\n-- {args}\n```\n\n```\n{plan}\n```\n"
+            )
+    await asyncio.to_thread(_write, path, "\n".join(parts))
+    say(f"  plans of {len(pages)} pages written to {path}")
+    return times
 
 
 async def wait_for_events(conn: asyncpg.Connection, expected: int, timeout: float = 60) -> dict:
@@ -631,10 +712,11 @@ async def wait_for_events(conn: asyncpg.Connection, expected: int, timeout: floa
         await asyncio.sleep(0.2)
 
 
-async def run(settings: Settings, port: int, cases: int, units: int) -> dict:
-    figures: dict = {}
-    say(f"generating {cases:,} cases in {units} units ...")
-    data: Generated = await generate(settings.database_url, cases, units, say=lambda t: say(t))
+async def run(settings: Settings, port: int, args: argparse.Namespace) -> dict:
+    phases = set(args.phases)
+    figures: dict = {"phases": [p for p in PHASES if p in phases]}
+    say(f"generating {args.cases:,} cases in {args.units} units ...")
+    data: Generated = await generate(settings.database_url, args.cases, args.units, say=say)
     ops = data.operators
     figures["data"] = {
         "cases": data.cases, "units": data.units, "largest_unit": max(data.unit_sizes),
@@ -642,36 +724,52 @@ async def run(settings: Settings, port: int, cases: int, units: int) -> dict:
         "case_done_rows": data.done_rows, "history_rows": data.history_rows,
         "seconds": data.seconds,
     }  # fmt: skip
+    say(f"  load average {os.getloadavg()[0]:.2f} after loading")
     monitor = await asyncpg.connect(settings.database_url)
     bare_pool = await create_pool(settings.database_url, "cases")
-    system = System(settings, port, ROOT / os.environ.get("ZC_VAR_DIR", "var/bench") / "workflow")
+    var = ROOT / os.environ.get("ZC_VAR_DIR", "var/bench") / "workflow"
+    system = System(settings, port, var)
     gateway = Gateway(system.url)
     bench_pid = {"bench": [os.getpid()]}
     broker = {"broker": broker_pids(settings.amqp_url)}
+    users = {"unit": ops[0], **{r.role: r for r in data.reviewers}}  # ops[0]: the largest unit
+    pages = all_pages(str(Clock().today().year))
+    reads, writes, measured = {}, {}, {}
     try:
-        shares = await cases_to_approve(monitor, ops)
-        bare = Bare(bare_pool, Clock().today())
+        shares = await cases_to_approve(monitor, ops, phases)
+        bare = Bare(bare_pool, Clock().today(), users)
         bare_meter = CpuMeter({**bench_pid, **broker}, monitor)
-
-        say("bare SQL: home counts, list pages ...")
 
         async def bare_read(kind, op, _check):
             await getattr(bare, kind)(op)
 
-        reads = {"bare": await reads_phases("bare", bare_read, ops, bare_meter, {})}
+        async def bare_page(page, _check):
+            await bare.pages.run(page)
 
-        say(f"starting accounts, cases, documents, notify, gateway (port {port}) ...")
-        started = now()
-        await system.start()
-        figures["startup_seconds"] = round(now() - started, 1)
-        await gateway.start()
+        if "reads" in phases:
+            say("bare SQL: home counts, list pages ...")
+            reads["bare"] = await reads_phases("bare", bare_read, ops, bare_meter, {})
+        if "pages" in phases:
+            say(f"bare SQL: {len(pages)} pages ...")
+            measured["bare"] = await pages_phase("bare", bare_page, pages, bare_meter)
+        if "explain" in phases:
+            say("bare SQL: EXPLAIN (ANALYZE, BUFFERS) of every page ...")
+            path = Path(args.plans or var / f"plans-{data.cases}.md")
+            head = f"{data.cases:,} cases in {data.units} units, load average {os.getloadavg()}"
+            figures["plans_ms"] = await write_plans(bare, pages, path, head)
+
+        if phases & {"reads", "pages", "singles", "batch"}:
+            say(f"starting accounts, cases, documents, notify, gateway (port {port}) ...")
+            started = now()
+            await system.start()
+            figures["startup_seconds"] = round(now() - started, 1)
+            await gateway.start()
         ours_meter = CpuMeter({**bench_pid, **system.pids(), **broker}, monitor)
 
-        say("through the gateway: home counts, list pages ...")
         paths = {
-            "home": "/api/cases/home",
-            "list_todo": f"/api/cases?list={TODO_LIST}&tab=todo&page=1",
-            "list_done": f"/api/cases?list={DONE_LIST}&tab=done&page=1",
+            "home": HOME.path(),
+            "list_todo": TODO_PAGE.path(),
+            "list_done": DONE_PAGE.path(),
         }
         checks = {
             "home": lambda b: _expect(b["lists"][1]["count"] > 0, "home count", b),
@@ -682,33 +780,54 @@ async def run(settings: Settings, port: int, cases: int, units: int) -> dict:
         async def ours_read(kind, op, check):
             await gateway.get(op, paths[kind], check)
 
-        reads["ours"] = await reads_phases("ours", ours_read, ops, ours_meter, checks)
+        async def ours_page(page, check):
+            user = users[page.who]
+            number = await bare.pages.page_number(page, user.actor)
+            expected = bare.pages.totals.get(page.first())
+            await gateway.get(
+                user, page.path(number), _page_check(page, number, expected) if check else None
+            )
 
-        say("through the gateway: approvals ...")
-        inputs = approval_inputs(Clock().today())
+        if "reads" in phases:
+            say("through the gateway: home counts, list pages ...")
+            reads["ours"] = await reads_phases("ours", ours_read, ops, ours_meter, checks)
+        if "pages" in phases:
+            say(f"through the gateway: {len(pages)} pages ...")
+            measured["ours"] = await pages_phase("ours", ours_page, pages, ours_meter)
 
-        async def ours_approve(op, cases):
-            if len(cases) == 1:
-                [(case_id, version)] = cases
-                body = {"inputs": inputs, "expected_version": version}
-                await gateway.post(op, f"/api/cases/{case_id}/actions/approve", body)
-                return
-            body = {"case_ids": [str(c) for c, _ in cases], "action": "approve", "inputs": inputs}
-            result = await gateway.post(op, "/api/cases/batch", body)
-            if result is not None and result["done"] != len(cases):
-                gateway.errors.add(f"batch: {result['failed']} failed: {result['results'][:1]}")
+        if phases & {"singles", "batch"}:
+            say("through the gateway: approvals ...")
+            inputs = approval_inputs(Clock().today())
 
-        writes = {"ours": await approval_phases("ours", ours_approve, shares["ours"], ours_meter)}
-        approved = sum(len(c) for c in _all_cases(shares["ours"]))
-        figures["events"] = await wait_for_events(monitor, approved)
-        say(f"  ours events: {figures['events']}")
+            async def ours_approve(op, cases):
+                if len(cases) == 1:
+                    [(case_id, version)] = cases
+                    body = {"inputs": inputs, "expected_version": version}
+                    await gateway.post(op, f"/api/cases/{case_id}/actions/approve", body)
+                    return
+                body = {
+                    "case_ids": [str(c) for c, _ in cases], "action": "approve", "inputs": inputs
+                }  # fmt: skip
+                result = await gateway.post(op, "/api/cases/batch", body)
+                if result is not None and result["done"] != len(cases):
+                    gateway.errors.add(f"batch: {result['failed']} failed: {result['results'][:1]}")
+
+            writes["ours"] = await approval_phases(
+                "ours", ours_approve, shares["ours"], ours_meter, phases
+            )
+            approved = sum(len(c) for c in _all_cases(shares["ours"]))
+            figures["events"] = await wait_for_events(monitor, approved)
+            say(f"  ours events: {figures['events']}")
         await gateway.close()
         await system.stop()
 
-        say("bare SQL: approvals (services stopped) ...")
-        writes["bare"] = await approval_phases("bare", bare.approve, shares["bare"], bare_meter)
-        # The bare side's events are nobody's: drop them so no relay sends them later.
-        await monitor.execute("DELETE FROM cases.outbox WHERE sent_at IS NULL")
+        if phases & {"singles", "batch"}:
+            say("bare SQL: approvals (services stopped) ...")
+            writes["bare"] = await approval_phases(
+                "bare", bare.approve, shares["bare"], bare_meter, phases
+            )
+            # The bare side's events are nobody's: drop them so no relay sends them later.
+            await monitor.execute("DELETE FROM cases.outbox WHERE sent_at IS NULL")
     finally:
         with contextlib.suppress(Exception):
             await gateway.close()
@@ -717,21 +836,47 @@ async def run(settings: Settings, port: int, cases: int, units: int) -> dict:
         await monitor.close()
         await delete_broker_objects(settings)
 
-    for phase in ("home", "list_todo", "list_done"):
-        figures[phase] = {"ours": reads["ours"][phase], "bare": reads["bare"][phase]}
-        figures[phase]["ours_p50_over_bare"] = round(
-            reads["ours"][phase]["p50_ms"] / reads["bare"][phase]["p50_ms"], 1
-        )
-    for phase in ("approve_one_at_a_time", "approve_in_flight", "approve_batch"):
-        figures[phase] = {"ours": writes["ours"][phase], "bare": writes["bare"][phase]}
-        figures[phase]["ours_share_of_bare"] = round(
-            writes["ours"][phase]["cases_per_s"] / writes["bare"][phase]["cases_per_s"], 3
-        )
+    for phase in READS:
+        if phase in reads.get("ours", {}):
+            ours, theirs = reads["ours"][phase], reads["bare"][phase]
+            figures[phase] = {
+                "ours": ours, "bare": theirs,
+                "ours_p50_over_bare": round(ours["p50_ms"] / theirs["p50_ms"], 1),
+            }  # fmt: skip
+    if measured:
+        figures["pages"] = {
+            page.name: {
+                "ours": measured["ours"][page.name],
+                "bare": measured["bare"][page.name],
+                "rows_in_list": bare.pages.totals.get(page.first()),
+            }  # fmt: skip
+            for page in pages
+        }
+    for phase, _ in APPROVALS:
+        if phase in writes.get("ours", {}):
+            ours, theirs = writes["ours"][phase], writes["bare"][phase]
+            figures[phase] = {
+                "ours": ours, "bare": theirs,
+                "ours_share_of_bare": round(ours["cases_per_s"] / theirs["cases_per_s"], 3),
+            }  # fmt: skip
     figures["errors"] = {
         "ours": gateway.errors.count, "ours_first": gateway.errors.first,
         "bare": bare.errors.count, "bare_first": bare.errors.first,
     }  # fmt: skip
     return figures
+
+
+def _page_check(page: Page, number: int, total: int | None):
+    """A page's answer: the list's count as the bare count, and its rows on that page."""
+
+    def check(body) -> None:
+        if page.list is None:
+            _expect(len(body["lists"]) > 0, "home counts", body)
+            return
+        rows = max(0, min(PAGE_SIZE, (total or 0) - (number - 1) * PAGE_SIZE))
+        _expect(body["total"] == total and len(body["items"]) == rows, page.name, body)
+
+    return check
 
 
 def _expect(ok: bool, what: str, body) -> None:
@@ -743,14 +888,26 @@ def _all_cases(share: dict) -> list:
     return [[c] for _, c in share["singles"]] + [c for _, c in share["batches"]]
 
 
+def home_limit_ms(cases: int) -> float:
+    return HOME_LIMIT_MS if cases <= 100_000 else HOME_LIMIT_MS_MILLION
+
+
 def judge(f: dict) -> dict:
+    """Each target whose phase ran: True or False (a phase with errors fails it)."""
     clean = f["errors"]["ours"] == 0 and f["errors"]["bare"] == 0
-    return {
-        "home_p99_under_50ms": clean and f["home"]["ours"]["p99_ms"] < LATENCY_LIMIT_MS,
-        "list_p99_under_50ms": clean and f["list_todo"]["ours"]["p99_ms"] < LATENCY_LIMIT_MS,
-        "batch_at_least_1000_cases_per_s": clean
-        and f["approve_batch"]["ours"]["cases_per_s"] >= BATCH_TARGET,
-    }
+    targets = {}
+    if "home" in f:
+        limit = home_limit_ms(f["data"]["cases"])
+        targets[f"home_p99_at_most_{limit:g}ms"] = clean and f["home"]["ours"]["p99_ms"] <= limit
+    if "list_todo" in f:
+        targets["list_p99_under_50ms"] = clean and f["list_todo"]["ours"]["p99_ms"] < LIST_LIMIT_MS
+    if "pages" in f:
+        lists = [x["ours"]["p99_ms"] for name, x in f["pages"].items() if not name.endswith("home")]
+        targets["every_page_p99_under_50ms"] = clean and max(lists) < LIST_LIMIT_MS
+    if "approve_batch" in f:
+        rate = f["approve_batch"]["ours"]["cases_per_s"]
+        targets["batch_at_least_1000_cases_per_s"] = clean and rate >= BATCH_TARGET
+    return targets
 
 
 def cpu_line(figures: dict) -> str:
@@ -763,21 +920,28 @@ def cpu_line(figures: dict) -> str:
 def print_readable(f: dict, targets: dict) -> None:
     say("")
     for phase, title in (
-        ("home", "home counts  GET /api/cases/home"),
-        ("list_todo", f"待办 page 1   GET /api/cases?list={TODO_LIST}&tab=todo"),
-        ("list_done", f"已办 page 1   GET /api/cases?list={DONE_LIST}&tab=done"),
+        ("home", f"home counts  GET {HOME.path()}"),
+        ("list_todo", f"待办 page 1   GET {TODO_PAGE.path()}"),
+        ("list_done", f"已办 page 1   GET {DONE_PAGE.path()}"),
     ):
+        if phase not in f:
+            continue
         say(title)
         for stack in ("ours", "bare"):
             x = f[phase][stack]
             say(f"  {stack}: p50 {x['p50_ms']:6.2f} ms  p99 {x['p99_ms']:6.2f} ms"
                 f"   [{cpu_line(x)}]")  # fmt: skip
-    for phase, title in (
-        ("approve_one_at_a_time", "approve, one at a time"),
-        ("approve_in_flight", f"approve, {IN_FLIGHT} in flight"),
-        ("approve_batch", f"approve, batches of {BATCH_SIZE}"),
-    ):
-        say(f"{title}: ours {f[phase]['ours_share_of_bare']:.0%} of bare")
+    if "pages" in f:
+        say(f"pages, {PAGE_REQUESTS} requests each: ours p50 / p99 — bare p50 / p99 (ms), rows")
+        for name, x in f["pages"].items():
+            o, b = x["ours"], x["bare"]
+            rows = "" if x["rows_in_list"] is None else f"{x['rows_in_list']:,}"
+            say(f"  {name:<58} {o['p50_ms']:6.2f} / {o['p99_ms']:6.2f} — {b['p50_ms']:6.2f} /"
+                f" {b['p99_ms']:6.2f}  {rows}")  # fmt: skip
+    for phase, title in APPROVALS:
+        if phase not in f:
+            continue
+        say(f"approve, {title}: ours {f[phase]['ours_share_of_bare']:.0%} of bare")
         for stack in ("ours", "bare"):
             x = f[phase][stack]
             say(f"  {stack}: {x['cases_per_s']:8.1f} cases/s  p50 {x['p50_ms']:7.2f} ms"
@@ -787,17 +951,17 @@ def print_readable(f: dict, targets: dict) -> None:
         f"errors: ours {e['ours']}, bare {e['bare']}"
         + (f"; first: {e['ours_first'] or e['bare_first']}" if e["ours"] or e["bare"] else "")
     )
-    for passed, text in (
-        (targets["home_p99_under_50ms"],
-         f"home counts p99 < {LATENCY_LIMIT_MS:g} ms ({f['home']['ours']['p99_ms']:.1f} ms)"),
-        (targets["list_p99_under_50ms"],
-         f"待办 list page p99 < {LATENCY_LIMIT_MS:g} ms "
-         f"({f['list_todo']['ours']['p99_ms']:.1f} ms)"),
-        (targets["batch_at_least_1000_cases_per_s"],
-         f"batch approval >= {BATCH_TARGET:g} cases/s "
-         f"({f['approve_batch']['ours']['cases_per_s']:.0f} cases/s)"),
-    ):  # fmt: skip
-        say(f"{'PASS' if passed else 'FAIL'}: {text}")
+    figure = {
+        "home": lambda: f"{f['home']['ours']['p99_ms']:.1f} ms",
+        "list": lambda: f"{f['list_todo']['ours']['p99_ms']:.1f} ms",
+        "every": lambda: "slowest {1:.1f} ms: {0}".format(*max(
+            ((n, x["ours"]["p99_ms"]) for n, x in f["pages"].items() if not n.endswith("home")),
+            key=lambda item: item[1],
+        )),
+        "batch": lambda: f"{f['approve_batch']['ours']['cases_per_s']:.0f} cases/s",
+    }  # fmt: skip
+    for name, passed in targets.items():
+        say(f"{'PASS' if passed else 'FAIL'}: {name} ({figure[name.split('_')[0]]()})")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -814,23 +978,39 @@ async def main(args: argparse.Namespace) -> None:
     if busy > 25:
         say("  something else is running: latencies and cases/s will be low; CPU per request holds")
     started = now()
-    figures = await run(settings, port, args.cases, args.units)
+    figures = await run(settings, port, args)
     targets = judge(figures)
     print_readable(figures, targets)
     head = {
         "prefix": settings.broker_prefix, "database": settings.database_url,
         "cores": os.cpu_count(), "load_before": load, "machine_cpu_pct_before": busy,
-        "gateway_port": port,
+        "load_after": os.getloadavg()[0], "gateway_port": port,
     }  # fmt: skip
     figures["seconds_total"] = round(now() - started, 1)
-    say(f"whole run {figures['seconds_total']:.0f} s")
+    say(f"whole run {figures['seconds_total']:.0f} s; load average {head['load_after']:.2f}")
     print(json.dumps({**head, **figures, "targets": targets}, ensure_ascii=False))
+
+
+def phase_list(text: str) -> list[str]:
+    chosen = [p.strip() for p in text.split(",") if p.strip()]
+    if unknown := [p for p in chosen if p not in PHASES]:
+        raise argparse.ArgumentTypeError(
+            f"unknown phase {', '.join(unknown)} (of {', '.join(PHASES)})"
+        )
+    return chosen
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=200)
+    parser.add_argument(
+        "--phases", type=phase_list, default=list(DEFAULT_PHASES),
+        help=f"what to measure, of {','.join(PHASES)} (default {','.join(DEFAULT_PHASES)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--plans", metavar="FILE", help="where the explain phase writes the plans (Markdown)"
+    )
     try:
         asyncio.run(main(parser.parse_args()))
     except asyncio.CancelledError:
