@@ -153,19 +153,20 @@ class BarePages:
         self.deps = service_deps()
         self.totals: dict[Page, int] = {}  # each list's count, for a last page and the checks
 
-    async def page_number(self, page: Page, actor: Actor) -> int:
+    async def page_number(self, page: Page) -> int:
         """1, or for a last page the number of the list's last page (counted once)."""
         if not page.last:
             return 1
-        if page not in self.totals:
-            await self.run(page.first(), actor)
+        if page.first() not in self.totals:
+            await self.run(page.first())
         return max(1, -(-self.totals[page.first()] // PAGE_SIZE))
 
     async def run(self, page: Page, actor: Actor | None = None) -> int:
-        """The page's statements as `actor` (default: the page's own); returns the rows of
-        its last statement, and keeps a list's count in `totals`."""
+        """The page's statements as `actor` (default: the page's own, whose list's count is
+        kept in `totals`); returns the rows of its last statement."""
+        own = actor is None
         actor = actor or self.actors[page.who]
-        number = await self.page_number(page, actor)
+        number = await self.page_number(page) if own else 1
         async with self.pool.acquire() as conn, as_the_service(conn, page):
             deadlines = await deadlines_today(conn, self.deps)
 
@@ -173,7 +174,8 @@ class BarePages:
                 rows = await conn.fetch(statement.sql, *statement.args)
                 if statement.what != "count":
                     return rows, None
-                self.totals[page.first()] = rows[0][0]
+                if own:
+                    self.totals[page.first()] = rows[0][0]
                 return rows, rows[0][0]
 
             return len(await run_statements(statements(page, actor, deadlines, number), each))
@@ -189,7 +191,7 @@ async def explain(bare: BarePages, page: Page) -> list[tuple[Statement, str, flo
     """EXPLAIN (ANALYZE, BUFFERS) of each of the page's statements, with its arguments; and
     the statement's own time, run once more after the plan (warm)."""
     actor = bare.actors[page.who]
-    number = await bare.page_number(page, actor)
+    number = await bare.page_number(page)
     found = []
     async with bare.pool.acquire() as conn, as_the_service(conn, page):
         deadlines = await deadlines_today(conn, bare.deps)

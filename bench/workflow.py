@@ -1,12 +1,16 @@
 """The case workflow through the real processes, beside the bare SQL doing the same work.
 
-    python -m bench.workflow
+    python -m bench.workflow [--cases 100000] [--units 200] [--phases reads,singles,batch]
+    python -m bench.workflow --cases 1000000 --units 1000 --phases reads,pages,explain,batch
 
-Loads 100,000 cases across 200 units (bench/_workflow_data.py), starts the four services
-and the gateway as the processes they are in production, and measures through HTTP:
-the unit home counts, a 待办 list page (and a 已办 one), single approvals one at a time
-and 8 in flight, and batch approvals of 100 cases a request. Beside each, asyncpg in this
-process runs the statements the cases service runs for it on the same database: the
+Loads the cases with COPY (bench/_workflow_data.py), starts the four services and the
+gateway as the processes they are in production, and measures through HTTP what --phases
+names: reads, the unit home counts and the 材料审核 list's 待办 and 已办 first pages round
+every unit's operator; pages, every page of bench/_workflow_pages.py (each party's home and
+lists, their sorts, filters and last pages); singles, approvals one at a time and 8 in
+flight; batch, batch approvals of 100 cases a request. explain writes EXPLAIN (ANALYZE,
+BUFFERS) of every page's statements into a Markdown file (--plans). Beside each, asyncpg in
+this process runs the statements the cases service runs for it on the same database: the
 limit. The last line printed is one JSON object with every figure. See bench/README.md.
 """
 
@@ -782,7 +786,7 @@ async def run(settings: Settings, port: int, args: argparse.Namespace) -> dict:
 
         async def ours_page(page, check):
             user = users[page.who]
-            number = await bare.pages.page_number(page, user.actor)
+            number = await bare.pages.page_number(page)
             expected = bare.pages.totals.get(page.first())
             await gateway.get(
                 user, page.path(number), _page_check(page, number, expected) if check else None
