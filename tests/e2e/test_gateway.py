@@ -20,7 +20,7 @@ async def test_readyz_is_green_when_every_service_answers(http):
 
 
 async def test_readyz_names_the_service_that_does_not_answer(http, services, settings):
-    await services["notify"].broker.stop()
+    await services["notify"].pause()
     try:
         async with http.get("/readyz") as response:
             body = await response.json()
@@ -30,19 +30,19 @@ async def test_readyz_names_the_service_that_does_not_answer(http, services, set
         assert "notify" in body["services"]["notify"]["error"]
         assert body["services"]["cases"]["ok"] is True
     finally:
-        await services["notify"].broker.start()
+        await services["notify"].resume()
 
 
 async def test_a_stopped_service_gives_a_503_json_error_not_a_hang(gateway, services):
     sysadmin = await signed_in(gateway, services, "sysadmin", name="系统管理员")
-    await services["documents"].broker.stop()
+    await services["documents"].pause()
     try:
         status, body = await sysadmin.api("GET", "/api/services/documents/stats")
         assert status == 503
         assert body["error"]["code"] == "service_unavailable"
         assert "服务暂时不可用" in body["error"]["message"]
     finally:
-        await services["documents"].broker.start()
+        await services["documents"].resume()
         await sysadmin.close()
 
 

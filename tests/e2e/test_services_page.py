@@ -76,11 +76,11 @@ async def test_an_unreadable_event_counts_as_failed_and_dead_lettered(people, se
 
 async def test_a_service_that_does_not_answer_is_named_and_the_others_shown(people, services):
     admin, _ = people
-    await services["documents"].broker.stop()
+    await services["documents"].pause()
     try:
         status, page, _ = await admin.page("/admin/services")
     finally:
-        await services["documents"].broker.start()
+        await services["documents"].resume()
     assert status == 200
     row = page[page.index('data-service="documents"') :].split("</tr>")[0]
     assert "无应答" in row and "服务暂时不可用" in row

@@ -130,7 +130,7 @@ async def test_a_stopped_service_is_unavailable_within_the_timeout_and_the_reque
     service = await start_probe(settings, rpc=router)
     try:
         assert (await client.call(service.name, "ping"))["service"] == service.name
-        await service.broker.stop()
+        await service.pause()
 
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable):
@@ -138,7 +138,7 @@ async def test_a_stopped_service_is_unavailable_within_the_timeout_and_the_reque
         assert time.monotonic() - started < 0.5 + 1.0
 
         await asyncio.sleep(0.2)
-        await service.broker.start()
+        await service.resume()
         assert (await client.call(service.name, "ping"))["service"] == service.name
         assert router.calls == 0  # the request its caller gave up on was never run
     finally:
