@@ -32,6 +32,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import uvloop
 
 from bench._workflow_data import check_bench_database, reset_schemas
 from bench.workflow import (
@@ -510,6 +511,6 @@ async def main(_args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     try:
-        asyncio.run(main(parser.parse_args()))
+        uvloop.run(main(parser.parse_args()))  # the load costs the shared cores less
     except asyncio.CancelledError:
         sys.exit("stopped by SIGTERM; the processes were stopped and the broker objects removed")
