@@ -134,38 +134,84 @@ def too_many(limit: Limit, wait: int) -> RpcError:
     )
 
 
+@dataclass(frozen=True)
+class Counting:
+    """One hit being counted inside a statement: `ctes` go into its WITH clause, `columns`
+    into its select list (the counts `check` reads), and `fits` is the SQL truth of
+    one_more_fits, for a statement that should write something only when the hit passes
+    (certificate verification records its query in the same round trip). `params` fill
+    the placeholders from $`first`."""
+
+    limit: Limit
+    elapsed: float
+    params: tuple
+    first: int
+
+    def _p(self, n: int) -> str:
+        return f"${self.first + n}"
+
+    @property
+    def ctes(self) -> str:
+        what, key, start, previous_start = (self._p(n) for n in range(4))
+        return (
+            "rate_counted AS ("
+            " INSERT INTO rate_limit_counts (what, key, window_start, hits)"
+            f" VALUES ({what}, {key}, {start}, 1)"
+            " ON CONFLICT (what, key, window_start)"
+            " DO UPDATE SET hits = rate_limit_counts.hits + 1 RETURNING hits),"
+            " rate_previous AS (SELECT hits FROM rate_limit_counts"
+            f" WHERE what = {what} AND key = {key} AND window_start = {previous_start})"
+        )
+
+    @property
+    def columns(self) -> str:
+        return (
+            "(SELECT hits FROM rate_counted) AS rate_current,"
+            " coalesce((SELECT hits FROM rate_previous), 0) AS rate_previous"
+        )
+
+    @property
+    def fits(self) -> str:
+        # one_more_fits(previous, current - 1, ...) in the same float8 steps as Python's
+        # (tests/integration/test_rate_limits.py checks the two against each other).
+        elapsed, window, limit = (self._p(n) for n in range(4, 7))
+        return (
+            f"(coalesce((SELECT hits FROM rate_previous), 0)::float8"
+            f" * (1 - {elapsed}::float8 / {window}::float8)"
+            f" + (SELECT hits FROM rate_counted) <= {limit}::float8 + 1e-9)"
+        )
+
+    def check(self, row) -> None:
+        """Raise 429 when the hit just counted does not fit (`row` has the `columns`)."""
+        previous, current = row["rate_previous"], row["rate_current"]
+        limit, window = self.limit.limit, self.limit.window_seconds
+        # The hit just counted is the one asked about: it passes while the rest fit under.
+        if not one_more_fits(previous, current - 1, self.elapsed, limit, window):
+            wait = seconds_to_wait(previous, current, self.elapsed, limit, window)
+            raise too_many(self.limit, wait)
+
+
 class RateLimiter:
     def __init__(self, settings: RateLimitSettings | None = None) -> None:
         self.table = parse_limits((settings or RateLimitSettings()).rate_limits)
 
-    async def hit(self, conn, what: str, key: str, now: datetime) -> None:
-        """Count one hit of `what` by `key`; raise 429 past the limit."""
+    def counting(self, what: str, key: str, now: datetime, first: int = 1) -> Counting:
+        """A hit of `what` by `key` to count inside the caller's own statement, its
+        placeholders numbered from $`first`."""
         limit = self.table[what]
         start = window_start(now, limit.window_seconds)
         previous_start = start - timedelta(seconds=limit.window_seconds)
-        row = await conn.fetchrow(
-            "WITH counted AS ("
-            " INSERT INTO rate_limit_counts (what, key, window_start, hits)"
-            " VALUES ($1, $2, $3, 1)"
-            " ON CONFLICT (what, key, window_start)"
-            " DO UPDATE SET hits = rate_limit_counts.hits + 1 RETURNING hits)"
-            " SELECT (SELECT hits FROM counted) AS current,"
-            " coalesce((SELECT hits FROM rate_limit_counts"
-            "  WHERE what = $1 AND key = $2 AND window_start = $4), 0) AS previous",
-            what,
-            key,
-            start,
-            previous_start,
-        )
         elapsed = (now - start).total_seconds()
-        # The hit just counted is the one asked about: it passes while the rest fit under.
-        if not one_more_fits(
-            row["previous"], row["current"] - 1, elapsed, limit.limit, limit.window_seconds
-        ):
-            wait = seconds_to_wait(
-                row["previous"], row["current"], elapsed, limit.limit, limit.window_seconds
-            )
-            raise too_many(limit, wait)
+        params = (what, key, start, previous_start, elapsed, limit.window_seconds, limit.limit)
+        return Counting(limit, elapsed, params, first)
+
+    async def hit(self, conn, what: str, key: str, now: datetime) -> None:
+        """Count one hit of `what` by `key`; raise 429 past the limit."""
+        counting = self.counting(what, key, now)
+        row = await conn.fetchrow(
+            f"WITH {counting.ctes} SELECT {counting.columns}", *counting.params[:4]
+        )
+        counting.check(row)
 
 
 async def sweep(conn, now: datetime, table: dict[str, Limit]) -> int:

@@ -261,6 +261,9 @@ async def test_verification_is_rate_limited_per_client_address(driver):
         assert (await verify(driver, number, code, address="192.0.2.51"))["status"] == "valid"
     finally:
         deps.rate_limits = kept
+    # the refused attempt was not recorded, though its number and code were right
+    records = await driver.call("certificate.queries", {"case_id": case_id}, unit.applicant)
+    assert [r["client_ip"] for r in records["items"]] == ["192.0.2.51", "192.0.2.50"]
 
 
 # --- the signed PDF ---

@@ -9,7 +9,7 @@ import pytest
 from services.accounts.domain.credentials import token_digest
 from services.accounts.personal import index, seal
 from services.accounts.sweep import sweep
-from shared.rate_limit import RateLimiter, RateLimitSettings
+from shared.rate_limit import Counting, RateLimiter, RateLimitSettings, one_more_fits
 from shared.rpc import RpcError
 
 
@@ -54,6 +54,40 @@ async def test_the_window_slides_so_a_burst_at_the_edge_does_not_pass_twice(acco
     assert 600 < wait <= 1200
     later = start_of_next + timedelta(seconds=wait)
     assert await hits_passed(pool, rate, key, later, 1) == 1
+
+
+@pytest.mark.parametrize("limit,window", [(3, 600), (60, 600), (10, 3600), (25, 7)])
+async def test_the_sql_of_a_hit_that_fits_agrees_with_one_more_fits(accounts, limit, window):
+    """A statement that writes only when the hit passes (certificate verification) judges
+    it in SQL: the same answer as Python's at every count and moment, edges included."""
+    rate = limiter(captcha=f"{limit}/{window}")
+    counting = rate.counting("captcha", "k", datetime(2026, 12, 4, tzinfo=UTC), first=-1)
+    # rate_counted and rate_previous stand for the counts; $3..$5 are elapsed, window, limit
+    statement = (
+        "WITH rate_counted AS (SELECT $1::int AS hits), rate_previous AS (SELECT $2::int AS"
+        f" hits) SELECT {counting.fits}"
+    )
+    cases = [
+        (current, previous, elapsed)
+        for current in range(1, 2 * limit + 2)
+        for previous in range(0, 2 * limit + 2)
+        for elapsed in (0.0, window * 0.3, window / 3, window / 2, window * 0.9999, window - 1)
+    ]
+    async with accounts.service.pool.acquire() as conn:
+        sql = [
+            await conn.fetchval(statement, current, previous, elapsed, window, limit)
+            for current, previous, elapsed in cases
+        ]
+    python = [one_more_fits(p, c - 1, e, limit, window) for c, p, e in cases]
+    assert sql == python
+    assert any(python) and not all(python)
+
+
+def test_a_counting_numbers_its_placeholders_from_where_it_is_told():
+    counting = limiter().counting("verify", "192.0.2.1", datetime(2026, 12, 4, tzinfo=UTC), 9)
+    assert isinstance(counting, Counting) and len(counting.params) == 7
+    assert "$9" in counting.ctes and "$12" in counting.ctes and "$13" not in counting.ctes
+    assert all(f"${n}" in counting.fits for n in (13, 14, 15))
 
 
 async def test_the_sweep_purges_what_expired_and_keeps_what_is_live(accounts, accounts_deps):

@@ -68,26 +68,31 @@ async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
     now = ctx.deps.clock.now()
     actor = ctx.actor
     signed_in = actor.user_id is not None
-    async with ctx.pool.acquire() as conn:
-        await ctx.deps.rate_limits.hit(conn, "verify", params.client_ip or "?", now)
-        # The lookup and, when number and code match, the query record: one round trip.
-        row = await conn.fetchrow(
-            f"WITH x AS (SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1),"
-            " recorded AS (INSERT INTO certificate_queries (certificate_id, at, client_ip,"
-            " channel, user_id, user_name, user_role)"
-            " SELECT x.id, $3, $4, $5, $6, $7, $8 FROM x WHERE x.verification_code = $2)"
-            " SELECT * FROM x",
-            number,
-            code,
-            now,
-            params.client_ip or "?",
-            params.channel,
-            actor.user_id,
-            actor.name if signed_in else None,
-            actor.role if signed_in else None,
-        )
+    counting = ctx.deps.rate_limits.counting("verify", params.client_ip or "?", now, first=9)
+    # One round trip: the attempt counted, the lookup, and, when number and code match and
+    # the attempt is within the limit, the query record.
+    row = await ctx.pool.fetchrow(
+        f"WITH {counting.ctes},"
+        f" x AS (SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1),"
+        " recorded AS (INSERT INTO certificate_queries (certificate_id, at, client_ip,"
+        " channel, user_id, user_name, user_role)"
+        " SELECT x.id, $3, $4, $5, $6, $7, $8 FROM x"
+        f" WHERE x.verification_code = $2 AND {counting.fits})"
+        f" SELECT x.*, {counting.columns} FROM (SELECT) AS one LEFT JOIN x ON true",
+        number,
+        code,
+        now,
+        params.client_ip or "?",
+        params.channel,
+        actor.user_id,
+        actor.name if signed_in else None,
+        actor.role if signed_in else None,
+        *counting.params,
+    )
+    counting.check(row)
     # bytes: compare_digest refuses str with characters beyond ASCII, which anyone may type
-    if row is None or not hmac.compare_digest(row["verification_code"].encode(), code.encode()):
+    found = row["verification_code"]
+    if found is None or not hmac.compare_digest(found.encode(), code.encode()):
         raise RpcError("not_found", NOT_FOUND, 404)
     return _shown(row, mask_name(row["holder_name"]), mask_id_number(_id_number(row)))
 
