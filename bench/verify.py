@@ -14,8 +14,8 @@ measures, 50 requests in flight, each for a random certificate with its right co
 - `ours_page`: `GET /verify?no=…&code=…`, what the QR code's link opens (HTML);
 - `bare_lookup`: from this process, with asyncpg on a pool made as the service makes its own
   (10 connections), the service's SELECT of the row by its number: the floor;
-- `bare_statements`: everything the service does for one verification, in SQL: the
-  rate-limit count (an upsert), the lookup, and the query record (an insert);
+- `bare_statements`: everything the service does for one verification, in SQL: its one
+  statement (the rate-limit count, an upsert; the lookup; and the query record, an insert);
 - `ours_api_one_at_a_time`: `/api/verify` again, one request at a time: what one costs
   without waiting behind the others.
 
@@ -59,7 +59,7 @@ from bench.workflow import (
     say,
 )
 from services.cases.domain.certificates import CertificateNumber, new_verification_code
-from services.cases.handlers.certificates import COLUMNS
+from services.cases.handlers.certificates import COLUMNS, verify_statement
 from services.cases.reference_seed import seed_reference
 from shared.db import create_pool
 from shared.rate_limit import RateLimiter, RateLimitSettings
@@ -218,22 +218,12 @@ class Bare:
 
     async def statements(self, number: str, code: str) -> None:
         at = datetime.now(UTC)
-        async with self.pool.acquire() as conn:
-            await self.limits.hit(conn, "verify", "127.0.0.2", at)
-            row = await conn.fetchrow(
-                f"SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1", number
-            )
-            await conn.execute(
-                "INSERT INTO certificate_queries (certificate_id, at, client_ip, channel, user_id,"
-                " user_name, user_role) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                row["id"],
-                at,
-                "127.0.0.2",
-                "api",
-                None,
-                None,
-                None,
-            )
+        counting = self.limits.counting("verify", "127.0.0.2", at, first=9)
+        row = await self.pool.fetchrow(
+            verify_statement(counting), number, code, at, "127.0.0.2", "api", None, None, None,
+            *counting.params,
+        )  # fmt: skip
+        counting.check(row)
 
 
 # --- the run ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from shared.contracts.cases.integrity import CaseNote
 from shared.envelope import Envelope, new_event
 from shared.masks import mask_id_number
 from shared.outbox import add_to_outbox
+from shared.rate_limit import Counting
 from shared.rpc import Actor, CallContext, RpcError
 from shared.text import like_pattern
 
@@ -62,6 +63,21 @@ async def get_certificate(params: CertificateOfCase, ctx: CallContext) -> dict:
     }
 
 
+def verify_statement(counting: Counting) -> str:
+    """One round trip: the attempt counted, the lookup, and, when number and code match and
+    the attempt is within the limit, the query record. $1 number, $2 code, $3 at, $4 client
+    address, $5 channel, $6-$8 who is signed in; the counting's from $9."""
+    return (
+        f"WITH {counting.ctes},"
+        f" x AS (SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1),"
+        " recorded AS (INSERT INTO certificate_queries (certificate_id, at, client_ip,"
+        " channel, user_id, user_name, user_role)"
+        " SELECT x.id, $3, $4, $5, $6, $7, $8 FROM x"
+        f" WHERE x.verification_code = $2 AND {counting.fits})"
+        f" SELECT x.*, {counting.columns} FROM (SELECT) AS one LEFT JOIN x ON true"
+    )
+
+
 async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
     number, code = as_typed(params.certificate_no), as_typed(params.verification_code)
     _check_typed(number, code)
@@ -69,16 +85,8 @@ async def verify(params: VerifyCertificate, ctx: CallContext) -> dict:
     actor = ctx.actor
     signed_in = actor.user_id is not None
     counting = ctx.deps.rate_limits.counting("verify", params.client_ip or "?", now, first=9)
-    # One round trip: the attempt counted, the lookup, and, when number and code match and
-    # the attempt is within the limit, the query record.
     row = await ctx.pool.fetchrow(
-        f"WITH {counting.ctes},"
-        f" x AS (SELECT {COLUMNS} FROM certificates x WHERE x.certificate_no = $1),"
-        " recorded AS (INSERT INTO certificate_queries (certificate_id, at, client_ip,"
-        " channel, user_id, user_name, user_role)"
-        " SELECT x.id, $3, $4, $5, $6, $7, $8 FROM x"
-        f" WHERE x.verification_code = $2 AND {counting.fits})"
-        f" SELECT x.*, {counting.columns} FROM (SELECT) AS one LEFT JOIN x ON true",
+        verify_statement(counting),
         number,
         code,
         now,
