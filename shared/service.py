@@ -23,7 +23,7 @@ from faststream import BaseMiddleware
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
-from shared import event_loop
+from shared import amqp, event_loop
 from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
 from shared.failed_events import FailedEvents, describe_failure
@@ -102,7 +102,7 @@ class Service:
             middlewares=[self.in_flight],
             graceful_timeout=self.settings.stop_grace,
         )
-        self._reply_connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=10)
+        self._reply_connection = await amqp.connect_robust(self.settings.amqp_url, timeout=10)
         reply_channel = await self._reply_connection.channel(publisher_confirms=False)
         self._replies = reply_channel.default_exchange
         self._subscribe_rpc()
@@ -235,7 +235,7 @@ class Service:
         await self.stop()
 
     async def _declare_topology(self) -> None:
-        connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
+        connection = await amqp.connect(self.settings.amqp_url, timeout=10)
         async with connection:
             channel = await connection.channel()
             await declare_events_exchange(channel, self.names)
