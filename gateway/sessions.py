@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
+from shared import amqp
 from shared.contracts.accounts.events import SESSIONS_CHANGED
 from shared.topology import Names, declare_events_exchange
 
@@ -166,9 +166,7 @@ class SessionListener:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await asyncio.gather(connection.close(), return_exceptions=True)
+        await self._drop_connection()
 
     async def _keep_subscribed(self) -> None:
         delay = 0.1
@@ -182,10 +180,11 @@ class SessionListener:
                 continue
             delay = 0.1
             await lost.wait()
+            await self._drop_connection()  # lost, but only close() marks it closed
 
     async def _subscribe(self) -> asyncio.Event:
         lost = asyncio.Event()
-        connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        connection = await amqp.connect(self.amqp_url, timeout=5)
         try:
             channel = await connection.channel()
             exchange = await declare_events_exchange(channel, self.names)
@@ -193,7 +192,7 @@ class SessionListener:
             await queue.bind(exchange, SESSIONS_CHANGED.type)
             await queue.consume(self._on_message, no_ack=True)
         except BaseException:
-            await asyncio.gather(connection.close(), return_exceptions=True)
+            await amqp.close_quietly(connection)
             raise
         connection.close_callbacks.add(lambda *_: (self._lost(), lost.set()))
         self._connection = connection
@@ -204,6 +203,11 @@ class SessionListener:
         self.resubscribed += 1
         log.info("sessions: subscribed to %s; cache on", SESSIONS_CHANGED.type)
         return lost
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await amqp.close_quietly(connection)
 
     def _lost(self) -> None:
         if self.cache.listening:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from shared import metrics
+from shared import amqp, metrics
 from shared.topology import Names
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class FailedEvents:
         self._exchange = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url, timeout=10)
+        self._connection = await amqp.connect_robust(self.amqp_url, timeout=10)
         channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = channel.default_exchange
 

@@ -23,7 +23,7 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
-from shared import metrics
+from shared import amqp, metrics
 from shared.envelope import Envelope
 from shared.topology import Names, declare_events_exchange
 from shared.wakeup import Wakeup
@@ -176,17 +176,14 @@ class OutboxRelay:
         if self._exchange is not None and self._connection and not self._connection.is_closed:
             return
         await self._close_broker()
-        self._connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        self._connection = await amqp.connect(self.amqp_url, timeout=5)
         channel: AbstractChannel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await declare_events_exchange(channel, self.names)
 
     async def _close_broker(self) -> None:
         connection, self._connection, self._exchange = self._connection, None, None
         if connection is not None:
-            try:
-                await asyncio.wait_for(connection.close(), 1.0)
-            except Exception:  # already broken, or silent; nothing to release
-                pass
+            await amqp.close_quietly(connection)
 
     async def _purge_if_due(self) -> None:
         now = asyncio.get_running_loop().time()

@@ -31,7 +31,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from shared import correlation, metrics
+from shared import amqp, correlation, metrics
 from shared.contracts.base import Method as ContractMethod
 from shared.contracts.base import common_methods
 from shared.db import is_database_unavailable
@@ -503,13 +503,13 @@ class RpcClient:
             raise ServiceUnavailable(service, f"请求未能发出：{type(error).__name__}") from None
 
     async def _connect(self) -> None:
-        connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        connection = await amqp.connect(self.amqp_url, timeout=5)
         try:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
             await reply_queue.consume(self._on_reply, no_ack=True)
         except BaseException:
-            await _close_quietly(connection)
+            await amqp.close_quietly(connection)
             raise
         self._connection, self._channel = connection, channel
         connection.close_callbacks.add(lambda *_: self._connection_lost(channel))
@@ -522,7 +522,7 @@ class RpcClient:
         self._fail_pending("与消息服务的连接中断")
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed:
-            asyncio.get_running_loop().create_task(_close_quietly(connection))
+            asyncio.get_running_loop().create_task(amqp.close_quietly(connection))
         if self._reconnecting is None or self._reconnecting.done():
             self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
@@ -548,7 +548,7 @@ class RpcClient:
     async def _drop_connection(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
-            await _close_quietly(connection)
+            await amqp.close_quietly(connection)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         entry = self._pending.get(message.correlation_id or "")
@@ -558,11 +558,3 @@ class RpcClient:
             entry[0].set_result(json.loads(message.body))
         except (ValueError, RecursionError):
             entry[0].set_exception(RpcError("bad_reply", "服务应答无法解析", 502))
-
-
-async def _close_quietly(connection: AbstractConnection, timeout: float = 1.0) -> None:
-    """Close a connection that may be broken or silent, without waiting on it for long."""
-    try:
-        await asyncio.wait_for(connection.close(), timeout)
-    except Exception:  # already broken, or the broker does not answer: nothing to release
-        pass

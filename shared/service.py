@@ -24,7 +24,7 @@ from faststream import BaseMiddleware
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
-from shared import event_loop
+from shared import amqp, event_loop
 from shared.consumer import EventConsumer, Unhandleable
 from shared.db import create_pool, ensure_database
 from shared.failed_events import FailedEvents, describe_failure
@@ -241,7 +241,7 @@ class Service:
         await self.stop()
 
     async def _declare_topology(self) -> None:
-        connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
+        connection = await amqp.connect(self.settings.amqp_url, timeout=10)
         async with connection:
             channel = await connection.channel()
             await declare_events_exchange(channel, self.names)
@@ -315,7 +315,7 @@ class RequestConsumer:
 
     async def start(self, handle: Callable[[AbstractIncomingMessage], Awaitable[None]]) -> None:
         self._handle = handle
-        self._connection = await aio_pika.connect_robust(self.amqp_url, timeout=10)
+        self._connection = await amqp.connect_robust(self.amqp_url, timeout=10)
         reply_channel = await self._connection.channel(publisher_confirms=False)
         self._replies = reply_channel.default_exchange
         channel = await self._connection.channel(publisher_confirms=False)

@@ -18,6 +18,7 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
+from shared import amqp
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ async def delete_prefix(settings: Settings) -> None:
     prefix; quorum queues left behind pile up and slow the broker down)."""
     names = Names(settings)
     queues, exchanges = names_under_prefix(names)
-    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    connection = await amqp.connect(settings.amqp_url, timeout=10)
     async with connection:
         for queue in queues:
             channel = await connection.channel()

@@ -31,6 +31,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from services.notify import provider
 from services.notify.sealed import received
+from shared import amqp
 from shared.contracts.notify.provider import SmsReceipt
 from shared.settings import Settings
 
@@ -112,7 +113,7 @@ class ProviderAdapter:
         raise NotImplementedError
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=5)
+        self._connection = await amqp.connect_robust(self.settings.amqp_url, timeout=5)
         self._channel = await self._connection.channel(publisher_confirms=True)
         await self._channel.set_qos(prefetch_count=self.prefetch)
         _, queue, _ = await provider.declare(self._channel, self.settings, self.route)

@@ -9,6 +9,7 @@ from aio_pika.abc import AbstractConnection, AbstractExchange
 
 from services.notify import provider
 from services.notify.sealed import in_transit
+from shared import amqp
 from shared.contracts.notify.provider import OutboundSms
 from shared.settings import Settings
 
@@ -31,7 +32,7 @@ class SmsGateway:
         self._exchange: AbstractExchange | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.settings.amqp_url, timeout=5)
+        self._connection = await amqp.connect_robust(self.settings.amqp_url, timeout=5)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange, _, _ = await provider.declare(
             channel, self.settings, fallback=self.fallback
