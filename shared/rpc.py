@@ -363,14 +363,35 @@ def _reset_context(tokens: tuple) -> None:
     correlation.request_id.reset(request_id)
 
 
+PROBE_TIMEOUT = 1.0  # seconds the broker has to answer the probe of a silent connection
+
+
+async def _probe(channel) -> bool:
+    """Whether the broker answers on this channel: Basic.Qos is one of the cheapest methods it
+    must answer, and changes nothing for the reply consumer (no acks, so no prefetch)."""
+    try:
+        await channel.set_qos(prefetch_count=0, timeout=PROBE_TIMEOUT)
+    except Exception:  # no answer in time, or the connection already broken
+        return False
+    return True
+
+
 class RpcClient:
     """Calls services; safe to share between any number of concurrent tasks.
 
     It keeps its own connection and mends it: when the broker goes away, the calls waiting
     for a reply fail at once, new calls fail fast while it reconnects in the background, and
-    the reply consumer is back with the new connection. A publish the broker does not
-    confirm in `confirm_timeout` seconds means the broker is unreachable (a connection that
-    went silent): the connection is dropped and made anew rather than waited on.
+    the reply consumer is back with the new connection.
+
+    Requests are published without publisher confirms: a confirm is one more frame for the
+    broker to send and for this process to read on every call, about a sixth of the
+    gateway's CPU for a verification (bench/README.md, "Requests without confirms"). What
+    the confirms told is learnt otherwise:
+    - a request no queue takes (its service never started) comes back from the broker
+      (mandatory), and its call fails at once;
+    - a call with no reply after `silence_timeout` seconds asks the broker for one cheap
+      answer; a broker that gives none within PROBE_TIMEOUT went silent, and the connection
+      is dropped and made anew rather than waited on.
     """
 
     def __init__(
@@ -378,12 +399,13 @@ class RpcClient:
         amqp_url: str,
         queue_for: Callable[[str], str],
         timeout: float,
-        confirm_timeout: float = 3.0,
+        silence_timeout: float = 3.0,
     ) -> None:
         self.amqp_url = amqp_url
         self.queue_for = queue_for
         self.timeout = timeout
-        self.confirm_timeout = confirm_timeout
+        self.silence_timeout = silence_timeout
+        self._probe: tuple[AbstractChannel, asyncio.Task] | None = None
         self.reconnects = 0
         self._pending: dict[str, tuple[asyncio.Future, str]] = {}
         self._connection: AbstractConnection | None = None
@@ -475,37 +497,50 @@ class RpcClient:
                 reply_to=DIRECT_REPLY_TO,
                 expiration=max(timeout, 0.001),
             )
-            await self._publish(channel, service, message, min(timeout, self.confirm_timeout))
-            try:
-                return await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                raise ServiceUnavailable(service, f"{timeout:g} 秒内无应答") from None
+            await self._publish(channel, service, message)
+            return await self._reply(channel, service, future, deadline, timeout)
         finally:
             self._pending.pop(correlation_id, None)
 
-    async def _publish(self, channel, service: str, message, confirm_timeout: float) -> None:
+    async def _reply(self, channel, service: str, future, deadline: float, timeout: float):
+        """The reply by the deadline; a wait past silence_timeout first makes sure the broker
+        still answers at all (a connection can go silent without being closed)."""
+        probed = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceUnavailable(service, f"{timeout:g} 秒内无应答")
+            try:
+                wait = left if probed else min(left, self.silence_timeout)
+                return await asyncio.wait_for(asyncio.shield(future), wait)
+            except TimeoutError:
+                if probed:
+                    continue
+            probed = True
+            if not await self._broker_answers(channel):
+                log.warning("rpc: the broker gave no answer in %gs; reconnecting", PROBE_TIMEOUT)
+                self._connection_lost(channel)
+                raise ServiceUnavailable(service, "消息服务无应答")
+
+    async def _broker_answers(self, channel) -> bool:
+        """One probe at a time, shared by every call waiting on this channel."""
+        if self._probe is None or self._probe[1].done() or self._probe[0] is not channel:
+            self._probe = (channel, asyncio.get_running_loop().create_task(_probe(channel)))
+        return await asyncio.shield(self._probe[1])
+
+    async def _publish(self, channel, service: str, message) -> None:
         try:
-            # With confirms, a request that no queue takes (its service never started)
-            # comes back at once as a DeliveryError instead of waiting out the timeout.
             await channel.default_exchange.publish(
-                message,
-                routing_key=self.queue_for(service),
-                mandatory=True,
-                timeout=confirm_timeout,
+                message, routing_key=self.queue_for(service), mandatory=True
             )
-        except aio_pika.exceptions.DeliveryError:
-            raise ServiceUnavailable(service, "服务未启动") from None
-        except TimeoutError:
-            log.warning("rpc: no publish confirm in %gs; reconnecting", confirm_timeout)
-            self._connection_lost(channel)
-            raise ServiceUnavailable(service, "消息服务无应答") from None
         except (aio_pika.exceptions.AMQPError, ConnectionError) as error:
             raise ServiceUnavailable(service, f"请求未能发出：{type(error).__name__}") from None
 
     async def _connect(self) -> None:
         connection = await amqp.connect(self.amqp_url, timeout=5)
         try:
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            channel = await connection.channel(publisher_confirms=False)
+            channel.return_callbacks.add(self._on_returned)
             reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
             await reply_queue.consume(self._on_reply, no_ack=True)
         except BaseException:
@@ -549,6 +584,12 @@ class RpcClient:
         connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             await amqp.close_quietly(connection)
+
+    def _on_returned(self, _channel, message: AbstractIncomingMessage) -> None:
+        """A request no queue took: its service never started (or is gone with its queue)."""
+        entry = self._pending.get(message.correlation_id or "")
+        if entry is not None and not entry[0].done():
+            entry[0].set_exception(ServiceUnavailable(entry[1], "服务未启动"))
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         entry = self._pending.get(message.correlation_id or "")

@@ -30,7 +30,8 @@ async def test_a_broker_outage_fails_fast_and_heals_with_every_event_delivered_o
             assert {status for status, _ in answers} == {503}
             # Fail fast: never the 5 s a call may wait for its reply. When the connection is
             # known gone (reset) every call fails at once; when the broker went silent
-            # (blackhole) the first call waits for its publish confirm (3 s), the rest do not.
+            # (blackhole) the first call waits 3 s and its probe of the broker 1 s, the rest
+            # do not.
             times = sorted(seconds for _, seconds in answers)
             slow_allowed = 0 if cut is reset else 1
             assert all(t < RPC_TIMEOUT / 2 for t in times[: len(times) - slow_allowed]), times

@@ -267,11 +267,26 @@ async def test_a_client_cut_from_the_broker_fails_fast_and_heals_by_itself(
         await client.close()
 
 
+async def test_a_slow_answer_past_the_silence_timeout_still_arrives(settings, probe):
+    """Past silence_timeout the client only asks the broker whether it answers: a broker that
+    does keeps the call waiting for its slow service, on the same connection."""
+    client = RpcClient(settings.amqp_url, Names(settings).rpc_queue, 5, silence_timeout=0.2)
+    await client.start()
+    try:
+        answers = await asyncio.gather(
+            *(client.call(probe.name, "slow", {"seconds": 0.8}) for _ in range(3))
+        )
+        assert answers == [{"slept": 0.8}] * 3
+        assert client.reconnects == 0 and client.connected
+    finally:
+        await client.close()
+
+
 async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
     settings, probe, broker_proxy
 ):
     client = RpcClient(
-        await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5, confirm_timeout=1
+        await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5, silence_timeout=1
     )
     await client.start()
     try:
@@ -280,7 +295,7 @@ async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
         for _ in range(5):
             with pytest.raises(ServiceUnavailable):
                 await client.call(probe.name, "slow", {"seconds": 0})
-        # The first call waits for its publish confirm (1 s), the rest fail at once: all
+        # The first call waits 1 s and its probe 1 s more, the rest fail at once: all
         # five in less than the one 5 s timeout a call would otherwise wait.
         assert time.monotonic() - started < 4.0
         broker_proxy.restore()
