@@ -297,7 +297,7 @@ class RequestConsumer:
     """A service's RPC queue, read straight from aio-pika rather than through faststream: a
     request is one JSON body that RpcRouter reads itself, and faststream's layers (context
     scopes, middlewares, parser) cost about a sixth of a small request's CPU here
-    (bench/README.md, "Requests without faststream").
+    (bench/README.md, "Requests without faststream, and without confirms").
 
     Consumed without acks: a request lost with a crashed process times out at its caller,
     which is safer than running a command twice. RpcRouter bounds how many run at once
