@@ -34,6 +34,7 @@ import aiohttp
 import asyncpg
 import uvloop
 
+from bench._http import KeptAlive
 from bench._workflow_data import check_bench_database, reset_schemas
 from bench.workflow import (
     CpuMeter,
@@ -358,6 +359,7 @@ async def run(settings: Settings, port: int) -> dict:
     bare_pool = None
     system = System(settings, port, ROOT / os.environ.get("ZC_VAR_DIR", "var/bench") / "committee")
     http = Http(system.url)
+    connections: dict[uuid.UUID, KeptAlive] = {}
     broker = {"broker": broker_pids(settings.amqp_url)}
     bench_pid = {"bench": [os.getpid()]}
     try:
@@ -375,8 +377,14 @@ async def run(settings: Settings, port: int) -> dict:
             path = f"/api/meetings/{meeting}/votes"
 
             async def ours(expert_id, case_id, choice) -> None:
+                if expert_id not in connections:
+                    token, csrf = people.experts[expert_id]
+                    headers = {"Cookie": f"zc_session={token}", "X-CSRF-Token": csrf}
+                    connections[expert_id] = KeptAlive(system.url, headers)
                 body = {"case_id": str(case_id), "choice": choice}
-                await http.call(people.experts[expert_id], "POST", path, body)
+                status, answer = await connections[expert_id].request("POST", path, body)
+                if status not in (200, 201):
+                    http.errors.add(f"POST {path}: {status} {json.dumps(answer)[:200]}")
 
             return ours
 
@@ -422,6 +430,8 @@ async def run(settings: Settings, port: int) -> dict:
     finally:
         with contextlib.suppress(Exception):
             await http.close()
+            for connection in connections.values():
+                await connection.close()
         await system.stop()
         if bare_pool is not None:
             await bare_pool.close()
