@@ -12,9 +12,11 @@ the route's `{case_id}`, an RPC's `case_id` param, an event payload's `case_id`)
 lines carry them (shared/logs.py).
 """
 
+import itertools
 import logging
+import os
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -29,7 +31,24 @@ def current() -> str | None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
+
+
+# Ids unique across processes without asking the kernel for randomness each time (uuid4
+# reads os.urandom: a system call per request, ~2 % of the gateway's CPU on a vote): a random
+# prefix per process, then a counter. 32 hex characters, as uuid4().hex was.
+def _fresh_prefix() -> None:
+    global _PREFIX, _COUNTER
+    _PREFIX, _COUNTER = secrets.token_hex(10), itertools.count(1)
+
+
+_fresh_prefix()
+os.register_at_fork(after_in_child=_fresh_prefix)  # a forked child is another process
+
+
+def new_id() -> str:
+    """An id no other process makes: this process's random prefix and a counter."""
+    return f"{_PREFIX}{next(_COUNTER):012x}"
 
 
 def accepted(candidate: str | None) -> str:

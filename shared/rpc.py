@@ -486,7 +486,7 @@ class RpcClient:
         channel = self._channel
         if channel is None or channel.is_closed:
             raise ServiceUnavailable(service, "消息服务未连接")
-        correlation_id = uuid.uuid4().hex
+        correlation_id = correlation.new_id()
         future = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = (future, service)
         deadline = time.monotonic() + timeout
