@@ -89,7 +89,12 @@ class Service:
         applied = await migrate_service(self.settings.database_url, self.name, self.schema)
         if applied:
             log.info("%s: applied migrations %s", self.name, ", ".join(applied))
-        self.pool = await create_pool(self.settings.database_url, self.schema)
+        self.pool = await create_pool(
+            self.settings.database_url,
+            self.schema,
+            min_size=min(self.settings.db_pool_min, self.settings.db_pool_max),
+            max_size=self.settings.db_pool_max,
+        )
         self.rpc.check_results = self.settings.rpc_check_results
         self.rpc.limit_in_flight(self.settings.rpc_prefetch)
         await self._declare_topology()

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         " one that does not fit is logged and answered as an internal error. The tests do.",
     )
     event_prefetch: int = Field(16, description="Events one consumer process handles at once.")
+    db_pool_min: int = Field(
+        1,
+        ge=1,
+        description="Database connections a service process opens at start and keeps open:"
+        " a pool that must grow in a burst opens a PostgreSQL backend per connection while"
+        ' the burst waits (docs/operations.md, "Database pools").',
+    )
+    db_pool_max: int = Field(
+        10, ge=1, description="Database connections a service process may open at most."
+    )
     max_deliveries: int = Field(
         20,
         description="Deliveries of one event that end without an answer (its consumer killed"

@@ -353,3 +353,16 @@ async def _count(client: RpcClient, service: str):
         return await client.call(service, "count")
     except RpcError:
         return None
+
+
+@pytest.mark.parametrize("low,high,opened", [(3, 4, 3), (6, 4, 4)])
+async def test_a_service_opens_its_pool_minimum_at_start_within_its_maximum(
+    settings, low, high, opened
+):
+    own = settings.model_copy(update={"db_pool_min": low, "db_pool_max": high})
+    service = await start_probe(own)
+    try:
+        assert service.pool.get_size() == opened
+        assert service.pool.get_max_size() == high
+    finally:
+        await drop_probe(service, settings)
