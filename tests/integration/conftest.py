@@ -1,5 +1,6 @@
 """Integration fixtures: services in this event loop, on broker names of their own."""
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -23,6 +24,7 @@ from tests.conftest import drop_database
 from tests.support.accounts_driver import CAPTCHA, AccountsDriver
 from tests.support.cases_driver import CasesDriver
 from tests.support.rate_limits import out_of_reach
+from tests.support.tcp_proxy import proxy_for
 from tools.demo_data import demo_reference
 
 
@@ -118,7 +120,33 @@ async def workflow(own_settings):
         await (part.close() if part is provider else part.stop())
 
 
+@contextlib.asynccontextmanager
+async def cases_alone(settings):
+    """The cases service alone, with the demo's reference data: (service, client, deps)."""
+    deps = CasesDeps()
+    cases = build_cases(settings, deps)
+    await cases.start()
+    async with cases.pool.acquire() as conn:
+        await seed_reference(conn, demo_reference())
+    client = RpcClient(settings.amqp_url, Names(settings).rpc_queue, 10)
+    await client.start()
+    try:
+        yield cases, client, deps
+    finally:
+        await client.close()
+        await cases.stop()
+
+
 @pytest.fixture
 async def driver(workflow):
     workflow.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
     yield workflow
+
+
+@pytest.fixture
+async def broker_proxy(settings):
+    """A TCP proxy to the broker that a test can cut, blackhole and restore."""
+    proxy = proxy_for(settings.amqp_url, 5672)
+    await proxy.start()
+    yield proxy
+    await proxy.close()

@@ -5,32 +5,14 @@ unawaited when the garbage collector runs outside the event loop's thread (see
 tests/unit/test_amqp_connections.py)."""
 
 import gc
-from urllib.parse import urlsplit
 
 import aio_pika
-import pytest
 
 from gateway.sessions import SessionCache, SessionListener
 from shared import amqp
 from shared.topology import Names
 from tests.support.probes import wait_until
-from tests.support.tcp_proxy import TcpProxy
-
-
-@pytest.fixture
-async def broker_proxy(settings):
-    url = urlsplit(settings.amqp_url)
-    proxy = TcpProxy(url.hostname, url.port or 5672)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
-
-
-def through(settings, proxy: TcpProxy) -> str:
-    url = urlsplit(settings.amqp_url)
-    return settings.amqp_url.replace(
-        f"{url.hostname}:{url.port or 5672}", f"127.0.0.1:{proxy.port}"
-    )
+from tests.support.tcp_proxy import TcpProxy, through
 
 
 def open_connections_through(proxy: TcpProxy) -> list[aio_pika.Connection]:
@@ -43,7 +25,9 @@ def open_connections_through(proxy: TcpProxy) -> list[aio_pika.Connection]:
 
 async def test_a_session_listener_closes_the_connection_the_broker_dropped(settings, broker_proxy):
     cache = SessionCache(seconds=60)
-    listener = SessionListener(cache, through(settings, broker_proxy), Names(settings))
+    listener = SessionListener(
+        cache, through(settings.amqp_url, broker_proxy, 5672), Names(settings)
+    )
     await listener.start()
     try:
         await wait_until(lambda: cache.listening, timeout=10)
@@ -62,7 +46,7 @@ async def test_a_session_listener_closes_the_connection_the_broker_dropped(setti
 async def test_a_close_the_broker_never_answers_still_leaves_the_connection_closed(
     settings, broker_proxy
 ):
-    connection = await amqp.connect(through(settings, broker_proxy), timeout=5)
+    connection = await amqp.connect(through(settings.amqp_url, broker_proxy, 5672), timeout=5)
     broker_proxy.blackhole()
     try:
         await amqp.close_quietly(connection, timeout=0.3)

@@ -8,13 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.cases.app import build_service as build_cases
-from services.cases.deps import CasesDeps
-from services.cases.reference_seed import seed_reference
 from shared.masks import mask_id_number
 from shared.rpc import Actor, RpcClient, RpcError
-from shared.topology import Names
-from tests.integration.conftest import WORKFLOW_TODAY
+from tests.integration.conftest import WORKFLOW_TODAY, cases_alone
 from tests.support.experts import (
     COMMITTEE,
     OTHER_COMMITTEE,
@@ -22,7 +18,6 @@ from tests.support.experts import (
     import_row,
     xlsx,
 )
-from tools.demo_data import demo_reference
 
 
 def committee(org_id: str = COMMITTEE) -> Actor:
@@ -53,16 +48,8 @@ class Library:
 
 @pytest.fixture(scope="module")
 async def service(own_database):
-    deps = CasesDeps()
-    cases = build_cases(own_database, deps)
-    await cases.start()
-    async with cases.pool.acquire() as conn:
-        await seed_reference(conn, demo_reference())
-    client = RpcClient(own_database.amqp_url, Names(own_database).rpc_queue, 10)
-    await client.start()
-    yield Library(client, deps.clock)
-    await client.close()
-    await cases.stop()
+    async with cases_alone(own_database) as (_, client, deps):
+        yield Library(client, deps.clock)
 
 
 @pytest.fixture

@@ -30,20 +30,15 @@ import asyncpg
 import pytest
 
 from bench._workflow_data import LOADED_CASE_COLUMNS, CaseFactory, done_rows
-from services.cases.app import build_service as build_cases
-from services.cases.deps import CasesDeps
-from services.cases.reference_seed import seed_reference
 from services.cases.scope import lists_for
 from shared.contracts.cases.rpc import MAX_LISTED_IDS
 from shared.contracts.cases.vocabulary import CaseState
 from shared.contracts.cases.work_lists import LIST_SORTS
-from shared.rpc import Actor, RpcClient
-from shared.topology import Names
-from tests.integration.conftest import WORKFLOW_TODAY
+from shared.rpc import Actor
+from tests.integration.conftest import WORKFLOW_TODAY, cases_alone
 from tests.support.cases_driver import CasesDriver, approval, reviewer
 from tests.support.meetings import results_outside
 from tests.support.work_lists_expected import Rows, expected_list, party_of, rows_of, sees
-from tools.demo_data import demo_reference
 
 S = CaseState
 PAGE_SIZES = (5, 20)
@@ -95,23 +90,15 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(own_database):
-    deps = CasesDeps()
-    cases = build_cases(own_database, deps)
-    await cases.start()
-    async with cases.pool.acquire() as conn:
-        await seed_reference(conn, demo_reference())
-    client = RpcClient(own_database.amqp_url, Names(own_database).rpc_queue, 10)
-    await client.start()
-    driver = CasesDriver(client, cases, deps.clock)
-    driver.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
-    world = World(driver, {unit: uuid.uuid4() for unit in STATES_BY_UNIT})
-    await load_cases(world, own_database.database_url, random.Random(18))
-    await move_on(world)
-    world.strays = await out_of_sight_entries(world)
-    world.rows = await rows_of(cases.pool)
-    yield world
-    await client.close()
-    await cases.stop()
+    async with cases_alone(own_database) as (cases, client, deps):
+        driver = CasesDriver(client, cases, deps.clock)
+        driver.clock.offset = WORKFLOW_TODAY - datetime.now(UTC)
+        world = World(driver, {unit: uuid.uuid4() for unit in STATES_BY_UNIT})
+        await load_cases(world, own_database.database_url, random.Random(18))
+        await move_on(world)
+        world.strays = await out_of_sight_entries(world)
+        world.rows = await rows_of(cases.pool)
+        yield world
 
 
 # --- the cases: loaded, then moved on through the workflow ---

@@ -4,7 +4,6 @@ import asyncio
 import json
 import logging
 import time
-from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
@@ -13,7 +12,7 @@ from pydantic import BaseModel
 from shared.rpc import DIRECT_REPLY_TO, RpcClient, RpcError, RpcRouter, ServiceUnavailable
 from shared.topology import Names
 from tests.support.probes import drop_probe, start_probe, unique, wait_until
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import proxy_for, through
 
 
 class Slow(BaseModel):
@@ -224,26 +223,10 @@ async def test_an_unreadable_request_gets_an_error_reply_and_the_service_goes_on
     assert await client.call(probe.name, "slow", {"seconds": 0}) == {"slept": 0}
 
 
-async def proxied(settings, proxy: TcpProxy):
-    url = urlsplit(settings.amqp_url)
-    return settings.amqp_url.replace(
-        f"{url.hostname}:{url.port or 5672}", f"127.0.0.1:{proxy.port}"
-    )
-
-
-@pytest.fixture
-async def broker_proxy(settings):
-    url = urlsplit(settings.amqp_url)
-    proxy = TcpProxy(url.hostname, url.port or 5672)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
-
-
 async def test_a_client_cut_from_the_broker_fails_fast_and_heals_by_itself(
     settings, probe, broker_proxy
 ):
-    client = RpcClient(await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5)
+    client = RpcClient(through(settings.amqp_url, broker_proxy, 5672), Names(settings).rpc_queue, 5)
     await client.start()
     try:
         waiting = asyncio.create_task(client.call(probe.name, "slow", {"seconds": 3}))
@@ -286,7 +269,10 @@ async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
     settings, probe, broker_proxy
 ):
     client = RpcClient(
-        await proxied(settings, broker_proxy), Names(settings).rpc_queue, 5, silence_timeout=1
+        through(settings.amqp_url, broker_proxy, 5672),
+        Names(settings).rpc_queue,
+        5,
+        silence_timeout=1,
     )
     await client.start()
     try:
@@ -313,16 +299,9 @@ async def _answers(client: RpcClient, service: str):
 
 
 async def test_a_service_whose_database_is_away_answers_503_and_recovers(settings, client):
-    database = urlsplit(settings.database_url)
-    proxy = TcpProxy(database.hostname, database.port or 5432)
+    proxy = proxy_for(settings.database_url, 5432)
     await proxy.start()
-    own = settings.model_copy(
-        update={
-            "database_url": settings.database_url.replace(
-                f"{database.hostname}:{database.port or 5432}", f"127.0.0.1:{proxy.port}"
-            )
-        }
-    )
+    own = settings.model_copy(update={"database_url": through(settings.database_url, proxy, 5432)})
     router = RpcRouter(unique("probe"))
 
     @router.method("count")

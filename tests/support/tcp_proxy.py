@@ -9,6 +9,7 @@
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit
 
 
 class TcpProxy:
@@ -80,3 +81,15 @@ class TcpProxy:
                 await writer.drain()
         writer.transport.abort()
         self._writers.discard(writer)
+
+
+def proxy_for(url: str, default_port: int) -> "TcpProxy":
+    """A proxy (not started) to the server of this URL."""
+    parts = urlsplit(url)
+    return TcpProxy(parts.hostname, parts.port or default_port)
+
+
+def through(url: str, proxy: TcpProxy, default_port: int) -> str:
+    """The URL with its server replaced by the proxy."""
+    parts = urlsplit(url)
+    return url.replace(f"{parts.hostname}:{parts.port or default_port}", f"127.0.0.1:{proxy.port}")
