@@ -29,6 +29,8 @@ from typing import Any
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aiormq.abc import DeliveredMessage
+from pamqp.commands import Basic
 from pydantic import BaseModel, Field, ValidationError
 
 from shared import amqp, correlation, metrics
@@ -366,6 +368,11 @@ def _reset_context(tokens: tuple) -> None:
 PROBE_TIMEOUT = 1.0  # seconds the broker has to answer the probe of a silent connection
 
 
+def _fail(future: asyncio.Future, error: Exception) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
 async def _probe(channel) -> bool:
     """Whether the broker answers on this channel: Basic.Qos is one of the cheapest methods it
     must answer, and changes nothing for the reply consumer (no acks, so no prefetch)."""
@@ -412,6 +419,7 @@ class RpcClient:
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._reconnecting: asyncio.Task | None = None
+        self._checks: set[asyncio.Task] = set()
         self._closing = False
 
     @property
@@ -428,6 +436,8 @@ class RpcClient:
             self._reconnecting.cancel()
             await asyncio.gather(self._reconnecting, return_exceptions=True)
         self._fail_pending("网关正在关闭")
+        for check in list(self._checks):
+            check.cancel()
         await self._drop_connection()
 
     async def invoke(
@@ -489,39 +499,49 @@ class RpcClient:
         correlation_id = correlation.new_id()
         future = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = (future, service)
-        deadline = time.monotonic() + timeout
         try:
-            message = aio_pika.Message(
-                body,
+            properties = Basic.Properties(
                 content_type="application/json",
                 correlation_id=correlation_id,
+                message_id=correlation_id,
                 reply_to=DIRECT_REPLY_TO,
-                expiration=max(timeout, 0.001),
+                expiration=str(max(int(timeout * 1000), 1)),  # in ms, as the broker reads it
             )
-            await self._publish(channel, service, message)
-            return await self._reply(channel, service, future, deadline, timeout)
+            await self._publish(channel, service, body, properties)
+            return await self._reply(channel, service, future, timeout)
         finally:
             self._pending.pop(correlation_id, None)
 
-    async def _reply(self, channel, service: str, future, deadline: float, timeout: float):
-        """The reply by the deadline; a wait past silence_timeout first makes sure the broker
-        still answers at all (a connection can go silent without being closed)."""
-        probed = False
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ServiceUnavailable(service, f"{timeout:g} 秒内无应答")
-            try:
-                wait = left if probed else min(left, self.silence_timeout)
-                return await asyncio.wait_for(asyncio.shield(future), wait)
-            except TimeoutError:
-                if probed:
-                    continue
-            probed = True
-            if not await self._broker_answers(channel):
-                log.warning("rpc: the broker gave no answer in %gs; reconnecting", PROBE_TIMEOUT)
-                self._connection_lost(channel)
-                raise ServiceUnavailable(service, "消息服务无应答")
+    async def _reply(self, channel, service: str, future, timeout: float):
+        """The reply within `timeout`; a wait past silence_timeout first makes sure the broker
+        still answers at all (a connection can go silent without being closed). Timers on
+        the loop rather than wait_for: no task, no shield, nothing to cancel per call."""
+        loop = asyncio.get_running_loop()
+        late = ServiceUnavailable(service, f"{timeout:g} 秒内无应答")
+        timers = [loop.call_later(timeout, _fail, future, late)]
+        if self.silence_timeout < timeout:
+            timers.append(
+                loop.call_later(self.silence_timeout, self._check_broker, channel, service, future)
+            )
+        try:
+            return await future
+        finally:
+            for timer in timers:
+                timer.cancel()
+
+    def _check_broker(self, channel, service: str, future) -> None:
+        if not future.done():
+            task = asyncio.get_running_loop().create_task(
+                self._fail_if_silent(channel, service, future)
+            )
+            self._checks.add(task)
+            task.add_done_callback(self._checks.discard)
+
+    async def _fail_if_silent(self, channel, service: str, future) -> None:
+        if not await self._broker_answers(channel):
+            log.warning("rpc: the broker gave no answer in %gs; reconnecting", PROBE_TIMEOUT)
+            _fail(future, ServiceUnavailable(service, "消息服务无应答"))
+            self._connection_lost(channel)
 
     async def _broker_answers(self, channel) -> bool:
         """One probe at a time, shared by every call waiting on this channel."""
@@ -529,10 +549,10 @@ class RpcClient:
             self._probe = (channel, asyncio.get_running_loop().create_task(_probe(channel)))
         return await asyncio.shield(self._probe[1])
 
-    async def _publish(self, channel, service: str, message) -> None:
+    async def _publish(self, channel, service: str, body: bytes, properties) -> None:
         try:
-            await channel.default_exchange.publish(
-                message, routing_key=self.queue_for(service), mandatory=True
+            await amqp.publish_unwaited(
+                channel, body, self.queue_for(service), properties, mandatory=True
             )
         except (aio_pika.exceptions.AMQPError, ConnectionError) as error:
             raise ServiceUnavailable(service, f"请求未能发出：{type(error).__name__}") from None
@@ -542,8 +562,10 @@ class RpcClient:
         try:
             channel = await connection.channel(publisher_confirms=False)
             channel.return_callbacks.add(self._on_returned)
-            reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
-            await reply_queue.consume(self._on_reply, no_ack=True)
+            # Replies read from aiormq's channel: aio_pika's consumer makes an
+            # IncomingMessage of each, decoding every property, for the two read here.
+            underlay = await channel.get_underlay_channel()
+            await underlay.basic_consume(DIRECT_REPLY_TO, self._on_reply, no_ack=True)
         except BaseException:
             await amqp.close_quietly(connection)
             raise
@@ -592,8 +614,8 @@ class RpcClient:
         if entry is not None and not entry[0].done():
             entry[0].set_exception(ServiceUnavailable(entry[1], "服务未启动"))
 
-    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
-        entry = self._pending.get(message.correlation_id or "")
+    async def _on_reply(self, message: DeliveredMessage) -> None:
+        entry = self._pending.get(message.header.properties.correlation_id or "")
         if entry is None or entry[0].done():
             return  # the caller gave up already
         try:

@@ -17,9 +17,9 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
+from pamqp.commands import Basic
 from faststream import BaseMiddleware
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
@@ -321,8 +321,7 @@ class RequestConsumer:
     async def start(self, handle: Callable[[AbstractIncomingMessage], Awaitable[None]]) -> None:
         self._handle = handle
         self._connection = await amqp.connect_robust(self.amqp_url, timeout=10)
-        reply_channel = await self._connection.channel(publisher_confirms=False)
-        self._replies = reply_channel.default_exchange
+        self._replies = await self._connection.channel(publisher_confirms=False)
         channel = await self._connection.channel(publisher_confirms=False)
         self._queue = await channel.declare_queue(self.queue_name, durable=False)
         await self.resume()
@@ -340,14 +339,14 @@ class RequestConsumer:
     async def reply(self, message: AbstractIncomingMessage, reply: dict) -> None:
         # Not mandatory and unconfirmed: RabbitMQ 3.10 both delivers and returns a mandatory
         # direct reply-to message, and a caller that gave up needs no answer.
-        await self._replies.publish(
-            aio_pika.Message(
-                json.dumps(reply, ensure_ascii=False, default=str).encode(),
-                content_type="application/json",
-                correlation_id=message.correlation_id,
-            ),
-            routing_key=message.reply_to,
-            mandatory=False,
+        properties = Basic.Properties(
+            content_type="application/json",
+            correlation_id=message.correlation_id,
+            message_id=message.correlation_id,
+        )
+        body = json.dumps(reply, ensure_ascii=False, default=str).encode()
+        await amqp.publish_unwaited(
+            self._replies, body, message.reply_to, properties, mandatory=False
         )
 
     async def close(self) -> None:
