@@ -15,7 +15,6 @@ from gateway.keys import asyncapi_key, rpc_key, session_cache_key, settings_key
 from gateway.metrics import http_metrics_middleware, metrics_endpoint
 from gateway.request_id import request_id_middleware
 from gateway.sessions import SessionCache, SessionListener
-from gateway.web import page_context
 from shared import metrics
 from shared.asyncapi import asyncapi_document
 from shared.rpc import RpcClient
@@ -63,7 +62,6 @@ def create_app(settings: Settings) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
-        context_processors=[aiohttp_jinja2.request_processor, page_context],
     )
     cache = app[session_cache_key] = SessionCache(settings.session_cache_seconds)
     metrics.SESSION_CACHE_ENTRIES.set_function(lambda: len(cache))

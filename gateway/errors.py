@@ -43,12 +43,11 @@ def with_retry_after(response: web.StreamResponse, error: RpcError) -> web.Strea
 
 
 async def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
-    """A Chinese error page with the site's header as the person sees it (signed in or not),
-    even when the error came before the template middleware filled the page context."""
+    """A Chinese error page with the site's header as the person sees it (signed in or not)."""
     from gateway.web import page_context  # gateway.web imports this module's neighbours
 
     title, text = PAGES.get(status, PAGES[500])
-    context = await page_context(request)
+    context = page_context(request)
     return aiohttp_jinja2.render_template(
         "errors/error.html",
         request,
@@ -66,7 +65,11 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400 or exc.status not in PAGES:
+        if exc.status < 400:
+            # A redirect raised is answered as one returned: raised on through the frames
+            # that hold the request, it would leave them in a cycle with the exception.
+            return web.Response(status=exc.status, headers=exc.headers)
+        if exc.status not in PAGES:
             raise
         if _is_api(request):
             return json_error(exc.status, "http_error", PAGES[exc.status][0])

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
@@ -35,7 +36,7 @@ SECRET_FIELDS = {
 }
 FLASH_COOKIE = "zc_flash"
 FLASH_KINDS = ("success", "error", "info")
-flash_read_key = web.RequestKey("flash_read", bool)
+flash_read_key = web.RequestKey("flash_read", list)
 
 
 # --- flashes: one short-lived cookie, shown on the next rendered page, then dropped ---
@@ -51,13 +52,16 @@ class Flashes:
     """Read only when a template shows them, so a redirect on the way keeps them."""
 
     def __init__(self, request: web.Request) -> None:
-        self.request = request
+        # The cookie and a mark the request keeps, not the request: a template's context
+        # can end in a reference cycle (Jinja's macros), which must not hold the request.
+        self.raw = read_cookie(request, FLASH_COOKIE)
+        self.read = request.setdefault(flash_read_key, [])
 
     def __iter__(self):
-        raw = read_cookie(self.request, FLASH_COOKIE)
+        raw = self.raw
         if not raw:
             return iter(())
-        self.request[flash_read_key] = True
+        self.read.append(True)
         try:
             items = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         except (binascii.Error, ValueError):
@@ -84,9 +88,23 @@ async def drop_shown_flash(request: web.Request, response: web.StreamResponse) -
         )
 
 
-async def page_context(request: web.Request) -> dict:
+class PageRequest(NamedTuple):
+    """What the templates read of the request."""
+
+    path: str
+    path_qs: str
+
+
+def page_context(request: web.Request) -> dict:
+    """What every page's template reads besides its own context. Made when a page is drawn,
+    not by a middleware on every request: kept on the request, it (and aiohttp_jinja2's
+    request_processor) referred back to the request, so every request, the API's too, was a
+    reference cycle of ~25 objects that only the garbage collector could free, in pauses of
+    30-40 ms every two seconds under load (bench/README.md, "No cycle per request")."""
     user = current_user(request)
     return {
+        "request": PageRequest(request.path, request.path_qs),
+        "app": request.app,
         "csrf": request.get(csrf_key, ""),
         "user": user,
         "role_label": ROLE_LABELS.get(user["role"], "") if user else "",
@@ -107,7 +125,8 @@ def see_other(
 
 
 def render(request: web.Request, template: str, context: dict, status: int = 200) -> web.Response:
-    return aiohttp_jinja2.render_template(template, request, context, status=status)
+    page = {**page_context(request), **context}
+    return aiohttp_jinja2.render_template(template, request, page, status=status)
 
 
 def form_page(

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
-from pamqp.commands import Basic
 from faststream import BaseMiddleware
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+from pamqp.commands import Basic
 
 from shared import amqp, event_loop
 from shared.consumer import EventConsumer, Unhandleable

@@ -1,9 +1,9 @@
 """The web pages."""
 
-import aiohttp_jinja2
 from aiohttp import web
 
+from gateway.web import render
 
-@aiohttp_jinja2.template("index.html")
-async def index(_request: web.Request) -> dict:
-    return {}
+
+async def index(request: web.Request) -> web.Response:
+    return render(request, "index.html", {})
