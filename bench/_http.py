@@ -30,6 +30,11 @@ class KeptAlive:
 
     async def request(self, method: str, path: str, body=None) -> tuple[int, object]:
         """(status, the JSON answer) of one request, its body sent as JSON."""
+        status, answer = await self.exchange(method, path, body)
+        return status, json.loads(answer) if answer else None
+
+    async def exchange(self, method: str, path: str, body=None) -> tuple[int, bytes]:
+        """(status, the answer's bytes) of one request, its body sent as JSON."""
         data = b"" if body is None else json.dumps(body).encode()
         head = (
             f"{method} {path} HTTP/1.1\r\n{self._fixed}"
@@ -42,12 +47,40 @@ class KeptAlive:
         answer = await self._reader.readexactly(length)
         if closes:
             await self.close()
-        return status, json.loads(answer) if answer else None
+        return status, answer
 
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._reader = self._writer = None
+
+
+class Connections:
+    """Kept-alive connections to one server for any number of requests at once: a request
+    takes an idle connection or opens one, and gives it back when answered."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.url, self.headers = url, headers
+        self._idle: list[KeptAlive] = []
+        self._all: list[KeptAlive] = []
+
+    async def exchange(self, method: str, path: str, body=None) -> tuple[int, bytes]:
+        if self._idle:
+            connection = self._idle.pop()
+        else:
+            connection = KeptAlive(self.url, self.headers)
+            self._all.append(connection)
+        try:
+            return await connection.exchange(method, path, body)
+        except BaseException:
+            await connection.close()  # opened afresh by the next request that takes it
+            raise
+        finally:
+            self._idle.append(connection)
+
+    async def close(self) -> None:
+        for connection in self._all:
+            await connection.close()
 
 
 def _parse_head(head: bytes) -> tuple[int, int, bool]:

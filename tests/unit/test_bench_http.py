@@ -1,9 +1,12 @@
 """bench/_http.py: the lean client the measured phases use, against a real aiohttp server."""
 
+import asyncio
+import json
+
 import pytest
 from aiohttp import web
 
-from bench._http import HttpError, KeptAlive
+from bench._http import Connections, HttpError, KeptAlive
 
 
 @pytest.fixture
@@ -72,3 +75,17 @@ async def test_an_answer_without_a_length_is_refused(server):
             await client.request("GET", "/streamed")
     finally:
         await client.close()
+
+
+async def test_connections_open_one_per_request_in_flight_and_keep_them(server):
+    url, peers = server
+    connections = Connections(url, {"Cookie": "zc_session=abc"})
+    try:
+        answers = await asyncio.gather(*(connections.exchange("GET", "/echo") for _ in range(5)))
+        again = await connections.exchange("GET", "/echo")
+    finally:
+        await connections.close()
+    assert all(status == 200 for status, _ in answers)
+    assert json.loads(again[1]) == {"body": None, "cookie": "zc_session=abc"}
+    assert len(set(peers[:5])) == 5  # five at once: five connections
+    assert peers[5] in peers[:5]  # the sixth on one of them, kept alive
