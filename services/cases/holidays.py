@@ -8,8 +8,12 @@ from services.cases.domain.calendar import (
     WorkingCalendar,
 )
 
-YEARS = "SELECT year FROM holiday_years"
-DAYS = "SELECT day, kind, name, notice_year FROM holiday_days"
+# One round trip for both tables: a year's row has no day, a day's row no year.
+SCHEDULE = (
+    "SELECT year, NULL::date AS day, NULL AS kind, NULL AS name, NULL::int AS notice_year"
+    " FROM holiday_years"
+    " UNION ALL SELECT NULL, day, kind, name, notice_year FROM holiday_days"
+)
 
 
 def official_day(row) -> OfficialDay:
@@ -17,8 +21,9 @@ def official_day(row) -> OfficialDay:
 
 
 async def load_schedule(conn) -> HolidaySchedule:
-    years = [r["year"] for r in await conn.fetch(YEARS)]
-    return HolidaySchedule.of(years, [official_day(r) for r in await conn.fetch(DAYS)])
+    rows = await conn.fetch(SCHEDULE)
+    years = [r["year"] for r in rows if r["day"] is None]
+    return HolidaySchedule.of(years, [official_day(r) for r in rows if r["day"] is not None])
 
 
 async def load_calendar(conn) -> WorkingCalendar:

@@ -3,8 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.cases.domain.calendar import WorkingCalendar
+from services.cases.domain.calendar import DayKind, HolidaySchedule, OfficialDay, WorkingCalendar
 from services.cases.domain.deadlines import (
     LIMITABLE,
     RESPONSIBLE,
@@ -175,3 +177,35 @@ def test_the_demo_history_ends_before_a_year_nobody_knows(today, ends):
     from tools.demo_cases import history_ends
 
     assert history_ends(today) == ends
+
+
+def _first_entry_by_trying_each_day(day, limit, calendar):
+    """The cutoff as its definition reads: the earliest entry whose last day is on or after
+    `day`, found by trying every earlier day (what the code did before it walked once)."""
+    entry = day
+    while due_on(entry - timedelta(days=1), limit, calendar) >= day:
+        entry -= timedelta(days=1)
+    return entry
+
+
+ENTERED_DAYS = st.lists(
+    st.tuples(st.dates(date(2027, 1, 1), date(2027, 12, 31)), st.sampled_from(list(DayKind))),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    today=st.dates(date(2026, 1, 1), date(2028, 12, 31)),
+    limit=st.integers(0, 25),
+    entered=ENTERED_DAYS,
+    year_entered=st.booleans(),
+)
+def test_the_cutoff_is_the_earliest_entry_not_overdue(today, limit, entered, year_entered):
+    # 2027 and 2028: years the package may not know, entered by hand or left to Monday-Friday
+    days = [OfficialDay(d, kind, "节日", 2027) for d, kind in entered]
+    calendar = WorkingCalendar(HolidaySchedule.of([2027] if year_entered else [], days))
+    cutoff = first_entry_due_on_or_after(today, limit, calendar)
+    assert cutoff == _first_entry_by_trying_each_day(today, limit, calendar)
+    assert due_on(cutoff, limit, calendar) >= today
+    assert due_on(cutoff - timedelta(days=1), limit, calendar) < today
