@@ -10,6 +10,8 @@ increment then costs about a microsecond. Label values come from the code's own 
 (method names the router serves, error codes, route patterns), never from a caller's text.
 """
 
+import gc
+import time
 from functools import lru_cache
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
@@ -22,6 +24,13 @@ disable_created_metrics()
 # Seconds: an RPC or a page takes milliseconds; a render or a batch can take seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
+GC_PAUSE_SECONDS = Histogram(
+    "zc_gc_pause_seconds",
+    "Pauses of Python's garbage collector in this process, by generation: while it runs the"
+    " process answers nothing, so every request in it waits.",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)
 RPC_SERVER_CALLS = Counter(
     "zc_rpc_server_calls",
     "RPC requests this process answered, by service, method and outcome (ok or the error code).",
@@ -141,6 +150,25 @@ def count(metric: Counter, *labels: str, amount: float = 1) -> None:
 
 def observe(metric: Histogram, seconds: float, *labels: str) -> None:
     child(metric, *labels).observe(seconds)
+
+
+def time_garbage_collections() -> None:
+    """Every collection's pause into GC_PAUSE_SECONDS: a gateway pausing 30-40 ms every two
+    seconds was what held the votes' p99 up (bench/README.md, "No cycle per request")."""
+    if _on_collection in gc.callbacks:
+        return
+    gc.callbacks.append(_on_collection)
+
+
+_GC_PAUSES = [GC_PAUSE_SECONDS.labels(str(generation)) for generation in range(3)]
+_gc_started = [0.0]
+
+
+def _on_collection(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        _GC_PAUSES[info["generation"]].observe(time.perf_counter() - _gc_started[0])
 
 
 def observe_pool(service: str, pool) -> None:

@@ -209,6 +209,11 @@ async def test_one_small_workflow_moves_every_process_s_counters_by_exactly_its_
     assert value(moved.after["documents"], "zc_render_workers_busy") == 0
     assert value(moved.after["documents"], "zc_print_jobs", state="queued") == 0
 
+    # every process, the gateway too, times its garbage collector's pauses
+    gc_series = ("zc_gc_pause_seconds_count", frozenset({("generation", "0")}))
+    for name, samples in moved.after.items():
+        assert gc_series in samples, name
+
 
 async def test_each_process_answers_healthz_and_readyz_and_readyz_says_what_is_away(
     system: System,
