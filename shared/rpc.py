@@ -420,6 +420,7 @@ class RpcClient:
         self._channel: AbstractChannel | None = None
         self._reconnecting: asyncio.Task | None = None
         self._checks: set[asyncio.Task] = set()
+        self._last_heard = float("-inf")  # when a reply last came (time.monotonic)
         self._closing = False
 
     @property
@@ -538,7 +539,13 @@ class RpcClient:
             task.add_done_callback(self._checks.discard)
 
     async def _fail_if_silent(self, channel, service: str, future) -> None:
-        if not await self._broker_answers(channel):
+        # Replies still coming on this connection say it is not silent: a slow service, or
+        # this process too busy to read quickly. Probing then would wrongly drop the
+        # connection, and every call on it, when an overloaded loop reads the answer late.
+        asked = time.monotonic()
+        if self._heard_since(asked - self.silence_timeout):
+            return
+        if not await self._broker_answers(channel) and not self._heard_since(asked):
             log.warning("rpc: the broker gave no answer in %gs; reconnecting", PROBE_TIMEOUT)
             _fail(future, ServiceUnavailable(service, "消息服务无应答"))
             self._connection_lost(channel)
@@ -608,6 +615,9 @@ class RpcClient:
         if connection is not None:
             await amqp.close_quietly(connection)
 
+    def _heard_since(self, moment: float) -> bool:
+        return self._last_heard >= moment
+
     def _on_returned(self, _channel, message: AbstractIncomingMessage) -> None:
         """A request no queue took: its service never started (or is gone with its queue)."""
         entry = self._pending.get(message.correlation_id or "")
@@ -615,6 +625,7 @@ class RpcClient:
             entry[0].set_exception(ServiceUnavailable(entry[1], "服务未启动"))
 
     async def _on_reply(self, message: DeliveredMessage) -> None:
+        self._last_heard = time.monotonic()
         entry = self._pending.get(message.header.properties.correlation_id or "")
         if entry is None or entry[0].done():
             return  # the caller gave up already

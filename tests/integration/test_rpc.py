@@ -265,6 +265,30 @@ async def test_a_slow_answer_past_the_silence_timeout_still_arrives(settings, pr
         await client.close()
 
 
+async def test_replies_still_coming_keep_a_busy_connection_whatever_the_probe_says(settings, probe):
+    """A process too busy to read the probe's answer in time (a crowd on the gateway) is not a
+    silent broker: while other calls' replies come on the connection, no call is failed and
+    the connection is kept. (The probe is made to fail as it would then.)"""
+    client = RpcClient(settings.amqp_url, Names(settings).rpc_queue, 5, silence_timeout=0.2)
+    probed = []
+
+    async def answered_too_late(_channel) -> bool:
+        probed.append(time.monotonic())
+        return False
+
+    client._broker_answers = answered_too_late
+    await client.start()
+    try:
+        slow = asyncio.create_task(client.call(probe.name, "slow", {"seconds": 0.8}))
+        while not slow.done():  # others' quick calls: their replies keep coming
+            assert await client.call(probe.name, "slow", {"seconds": 0}) == {"slept": 0}
+            await asyncio.sleep(0.05)
+        assert await slow == {"slept": 0.8}
+        assert client.reconnects == 0 and client.connected and probed == []
+    finally:
+        await client.close()
+
+
 async def test_a_client_whose_broker_went_silent_gives_up_on_it_and_heals(
     settings, probe, broker_proxy
 ):
