@@ -373,6 +373,10 @@ def _fail(future: asyncio.Future, error: Exception) -> None:
         future.set_exception(error)
 
 
+def _time_out(future: asyncio.Future, service: str, timeout: float) -> None:
+    _fail(future, ServiceUnavailable(service, f"{timeout:g} 秒内无应答"))
+
+
 async def _probe(channel) -> bool:
     """Whether the broker answers on this channel: Basic.Qos is one of the cheapest methods it
     must answer, and changes nothing for the reply consumer (no acks, so no prefetch)."""
@@ -518,8 +522,7 @@ class RpcClient:
         still answers at all (a connection can go silent without being closed). Timers on
         the loop rather than wait_for: no task, no shield, nothing to cancel per call."""
         loop = asyncio.get_running_loop()
-        late = ServiceUnavailable(service, f"{timeout:g} 秒内无应答")
-        timers = [loop.call_later(timeout, _fail, future, late)]
+        timers = [loop.call_later(timeout, _time_out, future, service, timeout)]
         if self.silence_timeout < timeout:
             timers.append(
                 loop.call_later(self.silence_timeout, self._check_broker, channel, service, future)
