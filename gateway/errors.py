@@ -2,7 +2,6 @@
 
 import logging
 
-import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -44,16 +43,11 @@ def with_retry_after(response: web.StreamResponse, error: RpcError) -> web.Strea
 
 async def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
     """A Chinese error page with the site's header as the person sees it (signed in or not)."""
-    from gateway.web import page_context  # gateway.web imports this module's neighbours
+    from gateway.web import render  # gateway.web imports this module's neighbours
 
     title, text = PAGES.get(status, PAGES[500])
-    context = page_context(request)
-    return aiohttp_jinja2.render_template(
-        "errors/error.html",
-        request,
-        {**context, "status": status, "title": title, "text": detail or text},
-        status=status,
-    )
+    context = {"status": status, "title": title, "text": detail or text}
+    return render(request, "errors/error.html", context, status=status)
 
 
 def _is_api(request: web.Request) -> bool:
