@@ -1,18 +1,14 @@
 """导出Excel, the owner's half: a list's rows, read with a server-side cursor in one snapshot,
-written to an .xlsx by rust_xlsxwriter in constant-memory mode, and sent to the documents service
-in parts (docs/reports.md, "Excel exports").
+written into an .xlsx by shared/xlsx.py as they come, and sent to the documents service in
+parts while the file is still being written (docs/reports.md, "Excel exports").
 
-Memory stays flat however long the list: the cursor hands over CHUNK rows at a time,
-the writer keeps one row (it writes each finished row to a temporary file and zips them at
-the end), and the file leaves in parts of PART_BYTES. The service's event loop stays free and
-its requests fast: a thread converts a chunk (opening sealed numbers, masking) while the loop
-fetches the next, and a worker process of the service's own writes the converted rows
-(shared/sheets.py), so the writer's Python side (a dict per row, the generator) runs beside
-the service, not inside it.
-
-The writer: rust_xlsxwriter (PyPI rustpy-xlsxwriter) writes the cells in Rust; XlsxWriter,
-which wrote them in Python at 4-5 us a cell, took the same 100,000 rows about eight times as
-long, and openpyxl's write-only mode longer still (bench/reports.py, docs/reports.md).
+Memory stays flat however long the list: the cursor hands over CHUNK rows at a time, a
+chunk becomes XML and deflated bytes, and those leave in parts of PART_BYTES. The event loop
+only fetches: a thread converts and renders a chunk while the loop fetches the next, and a
+second thread deflates (zlib, without the GIL) and sends the parts. A list's plain columns
+can be made into cells by PostgreSQL as it reads them (`cells_sql`): the cases' work list,
+the one that runs to 100,000 rows, does; its sealed numbers and looked-up names are the
+Python's part of a row.
 """
 
 import asyncio
@@ -20,9 +16,10 @@ import base64
 import hashlib
 import inspect
 import logging
-import os
-import tempfile
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,19 +30,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared import sheets
+from shared import xlsx
 from shared.clock import SHENZHEN
 from shared.contracts.documents.rpc import EXPORTS_PART, EXPORTS_PROGRESS
 from shared.contracts.export_lists import EXPORT_LISTS, UnknownFilters, filters_of
 from shared.contracts.exports import MAX_EXPORT_ROWS, PART_BYTES, BuildExport, ExportQuery
+from shared.export_render import Sealed, open_columns
 from shared.rpc import CallContext, RpcError, invalid_input
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000  # rows fetched from the cursor and written at a time
+FETCHED_AHEAD = 1  # chunks fetched and waiting to be converted
+RENDERS_AHEAD = 2  # chunks being converted and made into XML while the next is fetched
+CHUNKS_AHEAD = 2  # made chunks waiting to be deflated: with the above, bounded memory
+WORKER_LOST = "生成 Excel 文件的进程意外退出，将自动重试"
+SORT_MEMORY = "64MB"  # an export's sort of 100,000 rows, in memory rather than on disk
 PROGRESS_SECONDS = 0.5  # the documents job hears how far the file got at most this often
-Column = sheets.Column  # the owners' column specs, as the worker reads them
-WRITER_LOST = "生成 Excel 文件的进程意外退出，将自动重试"
+Column = xlsx.Column
 
 
 @dataclass
@@ -57,10 +59,20 @@ class Source:
     columns: Sequence[Column]
     sql: str
     args: Sequence[Any]
-    convert: Callable[[Any], Sequence[Any]]  # a record to its values (runs in the thread)
+    # a record to its values (runs in a thread)
+    convert: Callable[[Any], Sequence[Any]] | None = None
+    # or, for a long list, a chunk of records to its values a column at a time (a list
+    # comprehension a column, where convert is a call and a tuple a row)
+    convert_columns: Callable[[list], list[list]] | None = None
+    # the kinds of the values given, where some are cells made by `cells_sql` (one value for
+    # several columns); by default a value of each column's kind
+    values: Sequence[xlsx.ValueKind] | None = None
     # before a chunk is written, on the event loop: look up what the rows need from elsewhere
     prepare: Callable[[list], Awaitable[None]] | None = None
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
+    # values (by position) that are sealed numbers: opened (and masked) in the service's
+    # worker process for exports (shared/export_render.py)
+    sealed: dict[int, Sealed] = field(default_factory=dict)
     count_sql: str = ""  # how many rows `sql` gives (the same args), as the list's page counts
     # a list that is not one query (the audit trails merged): its rows a chunk at a time, in
     # place of `sql`; its count is not known before it is written (0)
@@ -76,6 +88,40 @@ def excel_date(text: str | date | None) -> date | None:
     if not text:
         return None
     return text if isinstance(text, date) else date.fromisoformat(text)
+
+
+def cells_sql(*cells: tuple[str, xlsx.Kind]) -> str:
+    """SQL giving the XML of consecutive cells of a row, in UTF-8 (bytea: no decoding into a
+    Python str and back), each an (expression, kind): a text escaped for XML (the control
+    characters XML forbids are left out by the writer), a number, a date, a moment
+    (timestamptz, shown as Shenzhen's wall clock). PostgreSQL makes these in C as it reads
+    the rows, where Python took a few microseconds a cell."""
+    xml = " || ".join(_cell_sql(expression, kind) for expression, kind in cells)
+    return f"convert_to({xml}, 'UTF8')"
+
+
+# The end of a query that makes cells (cells_sql) and sorts: one row past the most an export
+# takes (too many is still seen). With a LIMIT, PostgreSQL puts off making the cells until
+# after the sort: it sorts the plain columns and makes a row's cells as the cursor reads it.
+# Without, it made them all, then sorted those wide rows before the first row came (0.95 s
+# to the first 2,000 of 100,000 rows against 0.41 s: bench/reports.py).
+CELLS_LIMIT = f" LIMIT {MAX_EXPORT_ROWS + 1}"
+
+
+def _cell_sql(expression: str, kind: xlsx.Kind) -> str:
+    if kind == "text":
+        value = f"nullif(({expression})::text, '')"  # an empty text, an empty cell
+        for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            value = f"replace({value}, '{char}', '{escaped}')"
+    elif kind == "number":
+        value = f"({expression})::text"
+    elif kind == "date":
+        value = f"(({expression})::date - DATE '1899-12-30')::text"
+    else:  # Excel's day number of the wall-clock moment
+        local = f"({expression}) AT TIME ZONE '{SHENZHEN.key}'"
+        value = f"(date_part('epoch', {local}) / 86400 + 25569)::text"
+    before, after = xlsx.CELLS[kind].split("%s")
+    return f"coalesce('{before}' || {value} || '{after}', '{xlsx.EMPTY}')"
 
 
 # --- the owner's two methods ---
@@ -118,93 +164,231 @@ async def build(ctx: CallContext, params: BuildExport, source: Source, client) -
     """Build the file of `source` and send it to the documents job `params` names."""
     key = f"{params.job_id}:{params.attempt}"
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="zc-export-") as tmpdir:
-        path = os.path.join(tmpdir, "export.xlsx")
-        writer = SheetWriter(key)
-        await writer.call(sheets.open_sheet, key, path, source.title, list(source.columns), tmpdir)
-        opened = time.monotonic()
-        try:
-            rows = await _write_rows(ctx, params, source, writer, client)
-        except BaseException:
-            await asyncio.shield(writer.call(sheets.drop_sheet, key))
-            raise
-        handed = time.monotonic()
-        await writer.call(sheets.close_sheet, key)
+    if source.sealed:
+        _Worker.start()  # while the database sorts
+    parts = _Parts(ctx, params, client, asyncio.get_running_loop())
+    sheet = _Sheet(parts, source)
+    try:
+        rows = await _write_rows(ctx, params, source, sheet, client)
         written = time.monotonic()
-        parts, size, sha256 = await _send(ctx, params, path, client)
+        await sheet.close()
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(sheet.abandon))
+        raise
     log.info(
-        "export %s: %d rows, %d bytes; opening the sheet %.2fs, rows read and handed over"
-        " %.2fs, the writer finishing %.2fs, parts sent %.2fs",
-        key, rows, size, opened - started, handed - opened, written - handed,
-        time.monotonic() - written,
+        "export %s: %d rows, %d bytes in %d parts; rows read and rendered %.2fs,"
+        " the file finished and its last parts sent %.2fs",
+        key, rows, parts.size, parts.seq, written - started, time.monotonic() - written,
     )  # fmt: skip
     return {
         "rows": rows,
-        "parts": parts,
-        "size_bytes": size,
-        "sha256": sha256,
+        "parts": parts.seq,
+        "size_bytes": parts.size,
+        "sha256": parts.digest.hexdigest(),
         "full_fields": source.full_fields,
     }
 
 
-async def _write_rows(ctx, params: BuildExport, source: Source, writer, client) -> int:
-    """While the worker writes one chunk, fetch and convert the next."""
+async def _write_rows(ctx, params: BuildExport, source: Source, sheet: "_Sheet", client) -> int:
+    """Chunks are fetched by a task of their own (FETCHED_AHEAD ahead) while up to
+    RENDERS_AHEAD are being converted and made into XML; the made ones go to the sheet in
+    their order. Fetching (the database making the cells) and making the XML overlap."""
     progress = _Progress(ctx, params, client)
-    writing: asyncio.Future | None = None
-    rows = 0
-    async for records in source.chunks() if source.chunks else _cursor_chunks(ctx, source):
-        if source.prepare is not None:
-            await source.prepare(records)
-        values = await asyncio.to_thread(_converted, records, source.convert)
-        if writing is not None:
-            await writing
-            await progress.report(rows)
-        if rows + len(values) > MAX_EXPORT_ROWS:
-            raise too_many(rows + len(values), MAX_EXPORT_ROWS)
-        writing = asyncio.ensure_future(writer.call(sheets.write_rows, writer.key, values))
-        rows += len(values)
-    if writing is not None:
-        await writing
+    fetched: asyncio.Queue = asyncio.Queue(FETCHED_AHEAD)
+    fetching = asyncio.ensure_future(_fetch_all(ctx, source, fetched))
+    rendering: deque[tuple[asyncio.Future, int]] = deque()
+    rows = written = 0
+    try:
+        while (records := await fetched.get()) is not None:
+            if isinstance(records, Exception):
+                raise records
+            if source.prepare is not None:
+                await source.prepare(records)
+            if rows + len(records) > MAX_EXPORT_ROWS:
+                raise too_many(rows + len(records), MAX_EXPORT_ROWS)
+            rendering.append((asyncio.ensure_future(sheet.render(records)), len(records)))
+            rows += len(records)
+            while len(rendering) > RENDERS_AHEAD:
+                written += await _hand_over(sheet, rendering.popleft())
+                await progress.report(written)
+        while rendering:
+            written += await _hand_over(sheet, rendering.popleft())
+    finally:
+        fetching.cancel()  # an export that failed: nothing more to fetch or make
+        for future, _ in rendering:
+            future.cancel()
     await progress.report(rows, final=True)
     return rows
 
 
-def _converted(records: list, convert: Callable[[Any], Sequence[Any]]) -> list[tuple]:
-    return [tuple(convert(record)) for record in records]
+async def _fetch_all(ctx: CallContext, source: Source, fetched: asyncio.Queue) -> None:
+    """Every chunk into `fetched`, then None; or, where fetching failed, its error."""
+    try:
+        async for records in source.chunks() if source.chunks else _cursor_chunks(ctx, source):
+            await fetched.put(records)
+    except Exception as error:
+        await fetched.put(error)
+        return
+    await fetched.put(None)
+
+
+async def _hand_over(sheet: "_Sheet", rendered: tuple[asyncio.Future, int]) -> int:
+    future, rows = rendered
+    await sheet.deflate(await future, rows)
+    return rows
 
 
 async def _cursor_chunks(ctx: CallContext, source: Source) -> AsyncIterator[list]:
-    """The rows of `source.sql` from a server-side cursor, in one snapshot."""
+    """The rows of `source.sql` from a server-side cursor, in one snapshot, its sort in
+    memory (SORT_MEMORY) rather than on disk."""
     async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
+        await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
         cursor = await conn.cursor(source.sql, *source.args)
         while records := await cursor.fetch(CHUNK):
             yield records
 
 
-class SheetWriter:
-    """The service's sheet-writing worker process (one, started on the first export and kept;
-    a worker that died is replaced at the next export, the export it broke fails and its job is
-    tried again)."""
+class _Worker:
+    """The service's worker process for exports (one, started with the first export that
+    opens numbers and kept; one that died is replaced at the next export, and the export it
+    broke is tried again)."""
 
     _pool: ProcessPoolExecutor | None = None
+    _lock = threading.Lock()
 
-    def __init__(self, key: str) -> None:
-        self.key = key
-        if SheetWriter._pool is None:
-            # spawn: not fork (the service has threads and open connections), nor the fork
-            # server (documents' render pool sets what it preloads)
-            SheetWriter._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-        self.pool = SheetWriter._pool
+    @classmethod
+    def start(cls) -> ProcessPoolExecutor:
+        with cls._lock:
+            if cls._pool is None:
+                # spawn: not fork (the service has threads and open connections)
+                cls._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+                cls._pool.submit(int)  # the process starts now, not at the first chunk
+            return cls._pool
 
-    async def call(self, fn, *args):
+    @classmethod
+    async def open(cls, *args) -> dict[int, list]:
+        """open_columns, in the worker."""
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(cls.start(), open_columns, *args)
         except BrokenProcessPool:
-            if SheetWriter._pool is self.pool:
-                SheetWriter._pool = None
-            raise RpcError(
-                "writer_lost", "生成 Excel 文件的进程意外退出，将自动重试", 503
-            ) from None
+            with cls._lock:
+                cls._pool = None
+            raise RpcError("worker_lost", WORKER_LOST, 503) from None
+
+
+class _Sheet:
+    """The .xlsx of one export: `render` (in a thread) converts a chunk of records and makes
+    its XML; a thread of the sheet's own deflates that into the zip and hands the zip's bytes
+    to `parts` as they come. The zip is written as a stream (no seeking back), so a byte
+    written is final and may leave before the file is done."""
+
+    def __init__(self, parts: "_Parts", source: Source) -> None:
+        self.source, self.parts = source, parts
+        self.file = xlsx.SheetFile(parts, source.title, source.columns, source.values)
+        self._rendered: queue.Queue = queue.Queue(CHUNKS_AHEAD)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._deflate_all, name="export-zip", daemon=True)
+        self._thread.start()
+
+    async def render(self, records: list) -> bytes:
+        """A chunk of records as the sheet's XML: converted in a thread, made into XML there
+        or, where it holds sealed numbers, in the worker process."""
+        file, source = self.file, self.source
+        if not source.sealed:
+            return await asyncio.to_thread(self._render, records)
+        columns = await asyncio.to_thread(self._columns, records)
+        sealed = {index: columns[index] for index in source.sealed}
+        for index, values in (await _Worker.open(sealed, source.sealed)).items():
+            columns[index] = values
+        return await asyncio.to_thread(xlsx.columns_xml, file.template, file.kinds, columns)
+
+    def _render(self, records: list) -> bytes:
+        return xlsx.columns_xml(self.file.template, self.file.kinds, self._columns(records))
+
+    def _columns(self, records: list) -> list[list]:
+        source = self.source
+        if source.convert_columns is not None:
+            return source.convert_columns(records)
+        return [list(c) for c in zip(*[source.convert(r) for r in records], strict=True)]
+
+    async def deflate(self, xml: bytes, rows: int) -> None:
+        """Into the zip, in the sheet's thread (waits while CHUNKS_AHEAD are waiting there)."""
+        self._raise_if_failed()
+        await asyncio.to_thread(self._rendered.put, (xml, rows))
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._finish)
+
+    def _finish(self) -> None:
+        self._rendered.put(None)
+        self._thread.join()
+        self._raise_if_failed()
+        self.file.close()
+        self.parts.flush_all()
+
+    def abandon(self) -> None:
+        """A build that failed: the zip closed, and what it would still write dropped."""
+        self._rendered.put(None)
+        self._thread.join()
+        self.parts.abandoned = True
+        self.file.abandon()
+
+    def _deflate_all(self) -> None:
+        while (item := self._rendered.get()) is not None:
+            if self._failed is not None:
+                continue  # drained, so that render and close never wait on a full queue
+            try:
+                self.file.write_xml(*item)
+            except BaseException as error:  # handed to the loop at the next render or close
+                self._failed = error
+
+    def _raise_if_failed(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+
+
+class _Parts:
+    """Where the zip is written: bytes gathered into parts of PART_BYTES, each sent to
+    documents (from the sheet's thread, waiting for the answer) as soon as it is full. A
+    refused part (the job was taken over by another attempt, or expired) stops the build."""
+
+    def __init__(self, ctx: CallContext, params: BuildExport, client, loop) -> None:
+        self.ctx, self.params, self.client, self.loop = ctx, params, client, loop
+        self.buffer = bytearray()
+        self.digest = hashlib.sha256()
+        self.size = self.seq = 0
+        self.abandoned = False
+
+    def write(self, data: bytes) -> int:
+        if self.abandoned:
+            return len(data)
+        self.buffer += data
+        while len(self.buffer) >= PART_BYTES:
+            self._send(bytes(self.buffer[:PART_BYTES]))
+            del self.buffer[:PART_BYTES]
+        return len(data)
+
+    def flush(self) -> None:  # zipfile flushes its file; a part leaves only when full
+        pass
+
+    def flush_all(self) -> None:
+        if self.buffer:
+            self._send(bytes(self.buffer))
+            self.buffer.clear()
+
+    def _send(self, content: bytes) -> None:
+        self.digest.update(content)
+        self.size += len(content)
+        part = {
+            "job_id": self.params.job_id,
+            "attempt": self.params.attempt,
+            "seq": self.seq,
+            "content_base64": base64.b64encode(content).decode(),
+        }
+        sent = self.client.invoke(EXPORTS_PART, part, self.ctx.actor)
+        asyncio.run_coroutine_threadsafe(sent, self.loop).result()
+        self.seq += 1
 
 
 @dataclass
@@ -221,27 +405,6 @@ class _Progress:
         self.last = now
         progress = {"job_id": self.params.job_id, "attempt": self.params.attempt, "rows": rows}
         await self.client.invoke(EXPORTS_PROGRESS, progress, self.ctx.actor)
-
-
-async def _send(ctx: CallContext, params: BuildExport, path: str, client) -> tuple[int, int, str]:
-    """The finished file to documents, a part at a time; a refused part (the job was taken
-    over by another attempt, or expired) stops the build."""
-    digest = hashlib.sha256()
-    size = seq = 0
-    file = await asyncio.to_thread(open, path, "rb")
-    with file:
-        while content := await asyncio.to_thread(file.read, PART_BYTES):
-            digest.update(content)
-            size += len(content)
-            part = {
-                "job_id": params.job_id,
-                "attempt": params.attempt,
-                "seq": seq,
-                "content_base64": base64.b64encode(content).decode(),
-            }
-            await client.invoke(EXPORTS_PART, part, ctx.actor)
-            seq += 1
-    return seq, size, digest.hexdigest()
 
 
 def too_many(rows: int, limit: int) -> RpcError:

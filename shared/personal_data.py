@@ -137,6 +137,26 @@ class Keyring:
         parts = value.split(".", 2)
         return value if len(parts) != 3 else self._open(parts[1], parts[2], label)
 
+    def open_all(self, values: list, label: str) -> list:
+        """open_if_sealed of each value, in one call: an export opens a chunk's column at a
+        time, where the call per value cost as much as the decryption itself."""
+        aad, ciphers, a2b, urlsafe = label.encode(), self._ciphers, binascii.a2b_base64, _URLSAFE
+        opened = []
+        for value in values:
+            parts = value.split(".", 2) if value and value.startswith(_PREFIX_DOT) else ()
+            if len(parts) != 3:
+                opened.append(value)
+                continue
+            cipher = ciphers.get(parts[1])
+            if cipher is None:
+                raise PersonalDataError(f"sealed with key {parts[1]}, which is not in the keyring")
+            raw = a2b(parts[2].encode().translate(urlsafe) + b"==")
+            try:
+                opened.append(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode())
+            except (InvalidTag, ValueError) as exc:
+                raise PersonalDataError(f"a value sealed for {label} does not open") from exc
+        return opened
+
     def _open(self, key_id: str, body: str, label: str) -> str:
         cipher = self._ciphers.get(key_id)
         if cipher is None:

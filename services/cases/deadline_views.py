@@ -20,10 +20,11 @@ class Deadlines:
 
     def of(self, row) -> dict:
         """{overdue, due_on} of a case row (state, state_since)."""
-        state = CaseState(row["state"])
-        found = deadline_of(
-            state, local_date(row["state_since"]), self.today, self.limits, self.calendar
-        )
+        return self.entered_on(row["state"], local_date(row["state_since"]))
+
+    def entered_on(self, state: str, day: date) -> dict:
+        """{overdue, due_on} of a case that entered `state` on `day` (Shenzhen's)."""
+        found = deadline_of(CaseState(state), day, self.today, self.limits, self.calendar)
         if found is None:
             return {"overdue": False, "due_on": None}
         return {"overdue": found.overdue, "due_on": found.due_on.isoformat()}

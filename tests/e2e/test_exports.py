@@ -2,6 +2,8 @@
 for row in its order, for each role, filter and sort; personal numbers as the role may see
 them; every export in the audit trail; bad filters refused before any job exists."""
 
+import os
+import signal
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -10,6 +12,7 @@ import pytest
 
 from gateway.keys import rpc_key
 from services.documents.exports import purge_expired
+from shared import exports
 from shared.contracts.documents.rpc import EXPORTS_PART, EXPORTS_PROGRESS
 from shared.rpc import RpcError
 from tests.e2e.case_steps import (
@@ -268,3 +271,18 @@ async def test_the_overdue_filter_and_marks_are_the_lists(cast, clock):
     item = next(i for i in items if i["id"] == case_id)
     assert row["超期"] == "超期" and item["overdue"]
     assert day(row["办理期限"]).isoformat() == item["due_on"]
+
+
+async def test_a_killed_worker_fails_its_attempt_and_the_export_is_made_again(gateway, cast):
+    """The worker that opens an export's sealed numbers, killed for real: the export it
+    broke is tried again (after the retry wait) with a new worker, and its file is whole."""
+    await submitted(cast.applicant)
+    await exported(cast.operator, "work", {"list": "unit:3"})  # the worker is running
+    workers = list(exports._Worker._pool._processes.values())
+    assert len(workers) == 1 and workers[0].is_alive()
+    os.kill(workers[0].pid, signal.SIGKILL)
+    workers[0].join(5)
+    job, _, rows = await exported(cast.operator, "work", {"list": "unit:3"})
+    assert len(rows) == 1 and rows[0]["身份证号"] and "*" not in rows[0]["身份证号"]
+    new = list(exports._Worker._pool._processes.values())
+    assert [w.pid for w in new] != [workers[0].pid] and new[0].is_alive()

@@ -1,5 +1,5 @@
-"""导出Excel's pure parts: the sheet writer (what Excel reads back), the filters an export
-takes, and how a searched number is kept in the audit trail."""
+"""导出Excel's pure parts: the filters an export takes, and how a searched number is kept in
+the audit trail. The sheet writer's own tests: tests/unit/test_xlsx.py."""
 
 import uuid
 from datetime import date, datetime
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from services.documents.exports import masked_search, shown_filters
 from shared.contracts.export_lists import UnknownFilters, filters_of
-from shared.sheets import Column, Sheet, sheet_name
+from shared.xlsx import Column, SheetFile, sheet_name
 
 COLUMNS = [
     Column("姓名"),
@@ -23,7 +23,7 @@ COLUMNS = [
 
 def written(tmp_path, rows) -> list[tuple]:
     path = tmp_path / "x.xlsx"
-    sheet = Sheet(str(path), "材料审核（待办业务）", COLUMNS, str(tmp_path))
+    sheet = SheetFile(str(path), "材料审核（待办业务）", COLUMNS)
     sheet.write(rows)
     assert sheet.close() == len(rows)
     book = openpyxl.load_workbook(path)

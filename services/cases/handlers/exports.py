@@ -4,7 +4,6 @@ and written by shared/exports.py. Personal numbers are in full for a role that m
 (handlers/personal.py, shared/contracts/personal.py) and masked for the others.
 """
 
-from collections.abc import Callable
 from datetime import date
 
 from services.cases import discredits, sealed
@@ -37,8 +36,17 @@ from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery
 from shared.contracts.cases.meetings import ListMeetings
 from shared.contracts.cases.rpc import ListedCases, ListExperts
 from shared.contracts.cases.vocabulary import CaseState
-from shared.exports import Column, Source, SourceOf, excel_date, excel_time, export_methods
-from shared.masks import mask_id_number, mask_mobile
+from shared.export_render import Sealed
+from shared.exports import (
+    CELLS_LIMIT,
+    Column,
+    Source,
+    SourceOf,
+    cells_sql,
+    excel_date,
+    excel_time,
+    export_methods,
+)
 from shared.rpc import Actor, CallContext
 
 TAB_LABELS = {"todo": "待办业务", "done": "已办业务"}
@@ -51,24 +59,35 @@ def may_see_case_numbers(actor: Actor) -> bool:
     return actor.role == "sysadmin" or actor.role in CASE_READERS
 
 
-def shown(full: bool, mask: Callable[[str | None], str | None]) -> Callable:
-    return (lambda value: value) if full else mask
-
-
 # --- 业务列表 (every role's work lists, 待办 and 已办) ---
 
-_LOCAL = "({} AT TIME ZONE 'Asia/Shanghai')"
-WORK_SQL_COLUMNS = (
-    "c.case_no, c.applicant_name, c.applicant_id_number, c.applicant_mobile, c.unit_id,"
-    " t.name AS review_type_name, q.name AS qualification_name, c.status_label, c.state,"
-    " c.pre_publicity, c.post_publicity, c.last_reason, d.name AS department_name,"
-    " m.name AS committee_name, r.name AS round_name, c.state_since,"
-    # Shenzhen's wall clock, as Excel shows it, made by the server: per row in Python it was
-    # a third of the conversion of a 100,000-row export (bench/reports.py)
-    f" {_LOCAL.format('c.created_at')} AS created_local,"
-    f" {_LOCAL.format('c.updated_at')} AS updated_local,"
-    f" ({_LOCAL.format('c.state_since')})::date AS state_day"
+# The columns of the page, in order. Those PostgreSQL makes into cells as it reads them
+# (cells_sql) come as three runs of XML; the Python's part of a row is the sealed numbers,
+# the unit's name (the accounts service's) and the step limit's marks.
+WORK_SQL_COLUMNS = ", ".join(
+    (
+        f"{cells_sql(('c.case_no', 'text'), ('c.applicant_name', 'text'))} AS first_cells",
+        "c.applicant_id_number, c.applicant_mobile, c.unit_id::text AS unit_id",
+        f"{cells_sql(('t.name', 'text'), ('q.name', 'text'), ('c.status_label', 'text'))}"
+        " AS middle_cells",
+        "c.state, (c.state_since AT TIME ZONE 'Asia/Shanghai')::date AS state_day",
+        cells_sql(
+            (
+                "CASE c.state WHEN 'pre_publicity' THEN c.pre_publicity->>'end'"
+                " WHEN 'post_publicity' THEN c.post_publicity->>'end' END",
+                "date",
+            ),
+            ("c.last_reason", "text"),
+            ("d.name", "text"),
+            ("m.name", "text"),
+            ("r.name", "text"),
+            ("c.created_at", "datetime"),
+            ("c.updated_at", "datetime"),
+        )
+        + " AS last_cells",
+    )
 )
+WORK_VALUES = ("cells", "text", "text", "text", "cells", "text", "date", "cells")
 WORK_COLUMNS = (
     Column("业务编号", width=18),
     Column("人员姓名", width=10),
@@ -99,7 +118,7 @@ class _UnitNames:
         self.names: dict[str, str] = {}
 
     async def prepare(self, records: list) -> None:
-        unknown = sorted({str(r["unit_id"]) for r in records} - set(self.names))
+        unknown = sorted({r["unit_id"] for r in records} - set(self.names))
         for start in range(0, len(unknown), MAX_UNIT_NAMES):
             wanted = unknown[start : start + MAX_UNIT_NAMES]
             answer = await self.ctx.deps.peers.invoke(UNITS_NAMES, {"unit_ids": wanted})
@@ -122,10 +141,10 @@ class _DayMarks:
         self.deadlines = deadlines
         self.known: dict[tuple[str, date], dict] = {}
 
-    def __call__(self, row) -> dict:
-        key = (row["state"], row["state_day"])
+    def __call__(self, state: str, day: date) -> dict:
+        key = (state, day)
         if key not in self.known:
-            self.known[key] = self.deadlines.of(row)
+            self.known[key] = self.deadlines.entered_on(*key)
         return self.known[key]
 
 
@@ -134,45 +153,39 @@ def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) 
     query = work_list_query(params, ctx.actor, deadlines)
     title = f"{query.work_list.title}（{TAB_LABELS[params.tab]}）"
     full = may_see_case_numbers(ctx.actor)
-    id_number, mobile = shown(full, mask_id_number), shown(full, mask_mobile)
     units = _UnitNames(ctx)
-
     marks_of = _DayMarks(deadlines)
 
-    def convert(r) -> tuple:
-        period = {"pre_publicity": r["pre_publicity"], "post_publicity": r["post_publicity"]}
-        marks = marks_of(r)
-        return (
-            r["case_no"],
-            r["applicant_name"],
-            id_number(sealed.unseal(r["applicant_id_number"], sealed.CASE_ID_NUMBER)),
-            mobile(sealed.unseal(r["applicant_mobile"], sealed.CASE_MOBILE)),
-            units.names.get(str(r["unit_id"]), ""),
-            r["review_type_name"],
-            r["qualification_name"],
-            r["status_label"],
-            "超期" if marks["overdue"] else "",
-            excel_date(marks["due_on"]),
-            excel_date((period.get(r["state"]) or {}).get("end")),
-            r["last_reason"],
-            r["department_name"],
-            r["committee_name"],
-            r["round_name"],
-            r["created_local"],
-            r["updated_local"],
-        )
+    def convert_columns(records: list) -> list[list]:
+        marks = [marks_of(r["state"], r["state_day"]) for r in records]
+        names = units.names
+        return [
+            [r["first_cells"] for r in records],
+            [r["applicant_id_number"] for r in records],
+            [r["applicant_mobile"] for r in records],
+            [names.get(r["unit_id"], "") for r in records],
+            [r["middle_cells"] for r in records],
+            ["超期" if m["overdue"] else "" for m in marks],
+            [m["due_on"] for m in marks],
+            [r["last_cells"] for r in records],
+        ]
 
     return Source(
         title=title,
         columns=WORK_COLUMNS,
         sql=(
             f"SELECT {WORK_SQL_COLUMNS} FROM {query.source}{JOINS}"
-            f" WHERE {query.clause} ORDER BY {query.order}"
+            f" WHERE {query.clause} ORDER BY {query.order}{CELLS_LIMIT}"
         ),
         args=query.args,
-        convert=convert,
+        convert_columns=convert_columns,
+        values=WORK_VALUES,
         prepare=units.prepare,
         full_fields=["id_number", "mobile"] if full else [],
+        sealed={
+            1: Sealed(sealed.CASE_ID_NUMBER.label, None if full else "id_number"),
+            2: Sealed(sealed.CASE_MOBILE.label, None if full else "mobile"),
+        },
         count_sql=query.count_sql(),
     )
 
