@@ -51,7 +51,7 @@ from services.cases import statistics_store
 from services.cases.domain.calendar import local_date
 from services.cases.domain.model import Action, CaseState
 from services.cases.domain.statistics import CASE, MOVES, REACH, STAY, whole_days
-from services.cases.repository import CASE_COLUMNS, UPDATE_CASE
+from services.cases.repository import CASE_COLUMNS, SAVE_MOVES
 from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
@@ -160,6 +160,11 @@ def broker_pids(amqp_url: str) -> list[int]:
                         pids.add(int(entry))
                         break
     return sorted(pids)
+
+
+def _arrays(rows: list[tuple]) -> list[list]:
+    """Rows as the columns a statement unnests."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class CpuMeter:
@@ -396,31 +401,21 @@ class Bare:
                 updates.append(
                     (case_id, row["version"], to.value, None, version, "approve", None, label,
                      self.stored_approval, row["pre_publicity"], row["post_publicity"],
-                     row["form_printed_at"], at, False, False, False)
+                     row["form_printed_at"], False, False, False)
                 )  # fmt: skip
                 history.append(
-                    (case_id, "approve", actor_id, "unit_operator", "unit_review", to.value,
+                    (case_id, "approve", actor_id, "unit_operator", "", "unit_review", to.value,
                      None, label, self.stored_approval, None, at)
                 )  # fmt: skip
                 done.append((case_id, party, TODO_LIST, at))
                 event_id = uuid.uuid4()
                 envelope = self._envelope(event_id, row, at, str(actor_id))
                 outbox.append((event_id, "case.transitioned", envelope))
-            await conn.executemany(UPDATE_CASE, updates)
-            await conn.executemany(
-                "INSERT INTO case_history (case_id, action, actor_id, actor_role, from_state,"
-                " to_state, outcome, status_label, inputs, reason, at)"
-                " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                history,
-            )
-            await conn.executemany(
-                "INSERT INTO case_done (case_id, party_id, list, at) VALUES ($1::uuid, $2, $3, $4)"
-                " ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at",
-                done,
-            )
-            await conn.executemany(
-                "INSERT INTO outbox (id, routing_key, envelope) VALUES ($1, $2, $3)", outbox
-            )
+            # the writes as the service makes them: one statement for the four tables
+            await conn.execute(
+                SAVE_MOVES, *_arrays(updates), at, *_arrays(history), *_arrays(done),
+                *_arrays(outbox),
+            )  # fmt: skip
 
     @staticmethod
     def _envelope(event_id: uuid.UUID, row, at: datetime, actor_id: str) -> dict:

@@ -43,6 +43,21 @@ async def add_to_outbox(conn: asyncpg.Connection, *events: Envelope) -> None:
     )
 
 
+def outbox_insert(first_arg: int) -> str:
+    """An INSERT of events into the outbox, from the three arrays of outbox_columns as the
+    arguments numbered from `first_arg`: for a statement that writes them with other rows."""
+    a, b, c = (f"${n}" for n in range(first_arg, first_arg + 3))
+    return (
+        "INSERT INTO outbox (id, routing_key, envelope)"
+        f" SELECT * FROM unnest({a}::uuid[], {b}::text[], {c}::jsonb[])"
+    )
+
+
+def outbox_columns(events) -> list[list]:
+    rows = [(e.id, e.type, e.model_dump(mode="json")) for e in events]
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], []]
+
+
 def to_message(envelope: dict) -> aio_pika.Message:
     # The envelope was validated when it was written; encoding the stored JSON is enough.
     return aio_pika.Message(
