@@ -270,8 +270,9 @@ async def save(
     What the moves change in the statistics (from the history before its new rows), each
     case, its history row, its 已办 entry (if the move belongs to a list of the party that
     made it), `events` into the outbox, and an audit row for each move and for each of the
-    `refused` worth recording: one statement per table however many cases. The audit rows
-    go last: they hold the chain's head until the commit (shared/audit.py).
+    `refused` worth recording, however many cases: the statistics' read and append, the
+    cases, history, 已办 and outbox in one statement (SAVE_MOVES), then the audit rows, last:
+    they hold the chain's head until the commit (shared/audit.py).
     """
     if not moved:
         await record(conn, actor, *refused, at=now)
