@@ -2,13 +2,13 @@
 written into an .xlsx by shared/xlsx.py as they come, and sent to the documents service in
 parts while the file is still being written (docs/reports.md, "Excel exports").
 
-Memory stays flat however long the list: the cursor hands over CHUNK rows at a time, a
-chunk becomes XML and deflated bytes, and those leave in parts of PART_BYTES. The event loop
-only fetches: a thread converts and renders a chunk while the loop fetches the next, and a
-second thread deflates (zlib, without the GIL) and sends the parts. A list's plain columns
-can be made into cells by PostgreSQL as it reads them (`cells_sql`): the cases' work list,
-the one that runs to 100,000 rows, does; its sealed numbers and looked-up names are the
-Python's part of a row.
+Memory is bounded however long the list: the cursor hands over CHUNK rows at a time, a
+chunk becomes XML and deflated bytes, and those leave in parts of PART_BYTES; a few chunks
+are in flight at once. A task fetches; threads convert chunks and make their XML meanwhile
+(sealed numbers are opened in a worker process: AES-GCM holds the GIL); the sheet's thread
+deflates (zlib, without the GIL) and sends the parts. A list's plain columns can be made into
+cells by PostgreSQL as it reads them (`cells_sql`): the cases' work list, the one that runs to
+100,000 rows, does; its sealed numbers, looked-up names and step marks are the Python's part.
 """
 
 import asyncio
