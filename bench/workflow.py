@@ -55,7 +55,7 @@ from services.cases.repository import CASE_COLUMNS, SAVE_MOVES
 from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
-from shared.db import create_pool
+from shared.db import array_args, create_pool
 from shared.settings import Settings
 from shared.topology import Names
 
@@ -160,11 +160,6 @@ def broker_pids(amqp_url: str) -> list[int]:
                         pids.add(int(entry))
                         break
     return sorted(pids)
-
-
-def _arrays(rows: list[tuple]) -> list[list]:
-    """Rows as the columns a statement unnests."""
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class CpuMeter:
@@ -413,8 +408,8 @@ class Bare:
                 outbox.append((event_id, "case.transitioned", envelope))
             # the writes as the service makes them: one statement for the four tables
             await conn.execute(
-                SAVE_MOVES, *_arrays(updates), at, *_arrays(history), *_arrays(done),
-                *_arrays(outbox),
+                SAVE_MOVES, *array_args(updates, 15), at, *array_args(history, 12),
+                *array_args(done, 4), *array_args(outbox, 3),
             )  # fmt: skip
 
     @staticmethod

@@ -44,6 +44,14 @@ def _with_database(database_url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
+def array_args(rows: list[tuple], width: int) -> list[list]:
+    """Rows as the `width` arrays a statement unnests (`unnest($1::uuid[], $2::text[], ...)`):
+    one statement for any number of rows. Empty arrays when there are none."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def database_name(database_url: str) -> str:
     return urlsplit(database_url).path.lstrip("/")
 

@@ -24,6 +24,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from shared import amqp, metrics
+from shared.db import array_args
 from shared.envelope import Envelope
 from shared.topology import Names, declare_events_exchange
 from shared.wakeup import Wakeup
@@ -54,8 +55,7 @@ def outbox_insert(first_arg: int) -> str:
 
 
 def outbox_columns(events) -> list[list]:
-    rows = [(e.id, e.type, e.model_dump(mode="json")) for e in events]
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], []]
+    return array_args([(e.id, e.type, e.model_dump(mode="json")) for e in events], 3)
 
 
 def to_message(envelope: dict) -> aio_pika.Message:

@@ -130,6 +130,7 @@ CELLS = {
     "datetime": f'<c s="{STYLE_DATETIME}"><v>%s</v></c>',
 }
 EMPTY = "<c/>"
+_EMPTY = EMPTY.encode()
 # The bytes of the control characters XML 1.0 forbids, left out of every chunk in one pass
 # in C (a UTF-8 sequence never holds a byte under 0x80, so no character is cut). They come
 # only from cells made elsewhere: a text value's are left out by `escape` already.
@@ -180,9 +181,6 @@ def column_cells(kind: ValueKind, values: list) -> list[bytes]:
                   for v in values]  # fmt: skip
     cell = CELLS[kind]
     return [_EMPTY if v is None or v == "" else (cell % v).encode() for v in values]
-
-
-_EMPTY = EMPTY.encode()
 
 
 class SheetFile:

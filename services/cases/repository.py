@@ -31,6 +31,7 @@ from services.cases.sealed import CASE_MOBILE, opened_section, unseal
 from shared.audit import Entry, record
 from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource, PublicityPhase
 from shared.contracts.cases.materials import missing_parts
+from shared.db import array_args
 from shared.envelope import Envelope
 from shared.outbox import outbox_columns, outbox_insert
 from shared.rpc import Actor
@@ -288,19 +289,14 @@ async def save(
     }
     await conn.execute(
         SAVE_MOVES,
-        *_columns(updates, 15),
+        *array_args(updates, 15),
         now,
-        *_columns([_history_args(actor, m.event) for m in moved], 12),
-        *_columns([(*key, at) for key, at in done.items()], 4),
+        *array_args([_history_args(actor, m.event) for m in moved], 12),
+        *array_args([(*key, at) for key, at in done.items()], 4),
         *outbox_columns(events),
     )
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
     count_transitions(moved)
-
-
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    """Rows as `width` columns: the arrays a statement unnests (empty ones when no rows)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 # The moves' writes in one statement (one round trip, where a statement a table took four):
