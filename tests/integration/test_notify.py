@@ -91,6 +91,13 @@ async def is_status(service, delivery_id: uuid.UUID, status: str) -> bool:
     return await status_of(service, delivery_id) == status
 
 
+async def all_sent(service, ids: list[uuid.UUID]) -> bool:
+    sent = await service.pool.fetchval(
+        "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[]) AND status = 'sent'", ids
+    )
+    return sent == len(ids)
+
+
 async def test_an_expired_code_is_never_sent(notify, provider):
     _, _, client = notify
     to = mobile()
@@ -127,31 +134,27 @@ async def test_codes_overtake_waiting_notices(notify, own_settings):
     service, deps, _ = notify
     now = datetime.now(UTC)
     notice_to, code_to = mobile(), mobile()
+    waiting = [("notice", notice_to, f"通知 {n}", NOTICE_PRIORITY, None) for n in range(20)]
+    waiting.append(("code", code_to, "验证码 999000", CODE_PRIORITY, now + timedelta(minutes=5)))
     async with service.pool.acquire() as conn:
-        for n in range(20):
+        ids = [
             await create_delivery(
                 conn,
-                kind="notice",
-                mobile=notice_to,
-                template="case.notice",
-                body=f"通知 {n}",
-                priority=NOTICE_PRIORITY,
-                expires_at=None,
+                kind=kind,
+                mobile=to,
+                template="case.notice" if kind == "notice" else "code.register",
+                body=body,
+                priority=priority,
+                expires_at=expires_at,
                 reference=None,
                 now=now,
             )
-        await create_delivery(
-            conn,
-            kind="code",
-            mobile=code_to,
-            template="code.register",
-            body="验证码 999000",
-            priority=CODE_PRIORITY,
-            expires_at=now + timedelta(minutes=5),
-            reference=None,
-            now=now,
-        )
+            for kind, to, body, priority, expires_at in waiting
+        ]
     await dispatch_due(service.pool, deps.gateway, now, deps.settings)
+    # The service's own dispatcher may have taken some of them and still be publishing:
+    # wait until all 21 are confirmed in the provider queue (status `sent`).
+    await wait_until(lambda: all_sent(service, ids))
     # Everything waits in the provider queue; a provider that starts now takes the code first.
     sms_provider = DevSmsProvider(own_settings)
     await sms_provider.start()
