@@ -34,7 +34,13 @@ from shared import xlsx
 from shared.clock import SHENZHEN
 from shared.contracts.documents.rpc import EXPORTS_PART, EXPORTS_PROGRESS
 from shared.contracts.export_lists import EXPORT_LISTS, UnknownFilters, filters_of
-from shared.contracts.exports import MAX_EXPORT_ROWS, PART_BYTES, BuildExport, ExportQuery
+from shared.contracts.exports import (
+    HEARTBEAT_SECONDS,
+    MAX_EXPORT_ROWS,
+    PART_BYTES,
+    BuildExport,
+    ExportQuery,
+)
 from shared.export_render import Sealed, open_columns
 from shared.rpc import CallContext, RpcError, invalid_input
 
@@ -168,13 +174,17 @@ async def build(ctx: CallContext, params: BuildExport, source: Source, client) -
         _Worker.start()  # while the database sorts
     parts = _Parts(ctx, params, client, asyncio.get_running_loop())
     sheet = _Sheet(parts, source)
+    progress = _Progress(ctx, params, client)
+    beating = asyncio.ensure_future(progress.beat())
     try:
-        rows = await _write_rows(ctx, params, source, sheet, client)
+        rows = await _write_rows(ctx, source, sheet, progress)
         written = time.monotonic()
         await sheet.close()
     except BaseException:
         await asyncio.shield(asyncio.to_thread(sheet.abandon))
         raise
+    finally:
+        beating.cancel()
     log.info(
         "export %s: %d rows, %d bytes in %d parts; rows read and rendered %.2fs,"
         " the file finished and its last parts sent %.2fs",
@@ -189,11 +199,10 @@ async def build(ctx: CallContext, params: BuildExport, source: Source, client) -
     }
 
 
-async def _write_rows(ctx, params: BuildExport, source: Source, sheet: "_Sheet", client) -> int:
+async def _write_rows(ctx, source: Source, sheet: "_Sheet", progress: "_Progress") -> int:
     """Chunks are fetched by a task of their own (FETCHED_AHEAD ahead) while up to
     RENDERS_AHEAD are being converted and made into XML; the made ones go to the sheet in
     their order. Fetching (the database making the cells) and making the XML overlap."""
-    progress = _Progress(ctx, params, client)
     fetched: asyncio.Queue = asyncio.Queue(FETCHED_AHEAD)
     fetching = asyncio.ensure_future(_fetch_all(ctx, source, fetched))
     rendering: deque[tuple[asyncio.Future, int]] = deque()
@@ -217,7 +226,7 @@ async def _write_rows(ctx, params: BuildExport, source: Source, sheet: "_Sheet",
         fetching.cancel()  # an export that failed: nothing more to fetch or make
         for future, _ in rendering:
             future.cancel()
-    await progress.report(rows, final=True)
+    await progress.report(rows, force=True)
     return rows
 
 
@@ -393,18 +402,37 @@ class _Parts:
 
 @dataclass
 class _Progress:
+    """The rows written, reported to the documents job at most every PROGRESS_SECONDS, and
+    at least every HEARTBEAT_SECONDS (`beat`) while the build lives, rows written or not:
+    documents gives up on a build it has not heard of for a while (its owner killed)."""
+
     ctx: CallContext
     params: BuildExport
     client: Any
     last: float = 0.0
+    rows: int = 0
 
-    async def report(self, rows: int, final: bool = False) -> None:
+    async def report(self, rows: int, force: bool = False) -> None:
+        self.rows = rows
         now = time.monotonic()
-        if not final and now - self.last < PROGRESS_SECONDS:
+        if not force and now - self.last < PROGRESS_SECONDS:
             return
         self.last = now
         progress = {"job_id": self.params.job_id, "attempt": self.params.attempt, "rows": rows}
         await self.client.invoke(EXPORTS_PROGRESS, progress, self.ctx.actor)
+
+    async def beat(self) -> None:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        while True:
+            quiet = time.monotonic() - self.last
+            if quiet >= HEARTBEAT_SECONDS:
+                try:
+                    await self.report(self.rows, force=True)
+                except Exception as error:  # a missed beat; a lost job stops the build anyway
+                    log.warning("export %s: progress not reported: %r", self.params.job_id, error)
+                    self.last = time.monotonic()
+                quiet = 0.0
+            await asyncio.sleep(HEARTBEAT_SECONDS - quiet)
 
 
 def too_many(rows: int, limit: int) -> RpcError:

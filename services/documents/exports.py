@@ -38,6 +38,10 @@ class ExportSettings(BaseSettings):
     poll_seconds: float = 2.0  # look for jobs this often even without a NOTIFY
     retry_seconds: float = 5.0  # wait before another try after a service was unavailable
     build_seconds: float = 600.0  # the owner's whole build of one file (a million rows fit)
+    # an owner not heard from for this long while it builds (no progress report, no part)
+    # is taken for gone, killed mid-build: the job is tried again (it beats every
+    # EXPORT_HEARTBEAT_SECONDS)
+    silence_seconds: float = 30.0
     keep_hours: float = 24.0  # a finished file is deleted after this; the job says 已过期
 
 
@@ -53,6 +57,7 @@ class ExportJobRunner(LeasedJobRunner):
     async def _claim(self) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
             "UPDATE export_jobs SET status = 'running', attempts = attempts + 1, done = 0,"
+            " heard_at = now(),"
             " lease_until = now() + make_interval(secs => $1),"
             " started_at = coalesce(started_at, now())"
             " WHERE id = (SELECT id FROM export_jobs"
@@ -97,8 +102,34 @@ class ExportJobRunner(LeasedJobRunner):
             "list": job["list"],
             "filters": job["filters"],
         }
-        built = await self.deps.peers.invoke(build, params, actor, self.settings.build_seconds)
-        await self._finish(job, actor, built)
+        building = asyncio.ensure_future(
+            self.deps.peers.invoke(build, params, actor, self.settings.build_seconds)
+        )
+        try:
+            await self._while_heard(job, building)
+        finally:
+            building.cancel()
+        await self._finish(job, actor, building.result())
+
+    async def _while_heard(self, job, building: asyncio.Future) -> None:
+        """Wait for the build while its owner is heard from: an owner killed mid-build never
+        answers, and its caller would otherwise wait out the whole build's time."""
+        look = min(self.settings.silence_seconds / 3, 5.0)
+        while not (await asyncio.wait({building}, timeout=look))[0]:
+            try:
+                silent = await self.pool.fetchval(
+                    "SELECT extract(epoch FROM now() - heard_at)::float8 FROM export_jobs"
+                    " WHERE id = $1 AND attempts = $2",
+                    job["id"],
+                    job["attempts"],
+                )
+            except (OSError, asyncpg.PostgresError) as error:  # look again at the next beat
+                log.warning("export job %s: owner's last word not read: %r", job["id"], error)
+                continue
+            if silent is not None and silent > self.settings.silence_seconds:
+                raise RpcError(
+                    "owner_silent", f"{job['owner']} not heard from for {silent:.0f}s", 503
+                )
 
     async def _finish(self, job, actor: Actor, built: dict) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -18,6 +18,9 @@ from shared.contracts.base import Method, Reply
 # Excel's sheet holds 1,048,576 rows; a list longer than this is narrowed by its filters.
 MAX_EXPORT_ROWS = 1_000_000
 PART_BYTES = 1024 * 1024  # the file travels to documents and to the browser in parts of this
+# An owner building a file reports its progress at least this often, rows written or not:
+# documents takes an owner silent for its ZC_EXPORT_SILENCE_SECONDS for one killed mid-build.
+HEARTBEAT_SECONDS = 5.0
 
 
 # --- the gateway asks documents ---

@@ -139,6 +139,13 @@ class System:
     db: asyncpg.Pool
     produced: list = field(default_factory=list)
     metrics_ports: dict[str, int] = field(default_factory=dict)  # by process name
+    services: dict[str, Processes] = field(default_factory=dict)  # each service's own group
+
+    async def restart(self, service: str) -> None:
+        """SIGKILL a service (no chance to tidy up) and start it again."""
+        group = self.services[service]
+        await group.kill(service)
+        self.processes.running[service] = await group.start(service)
 
     async def browser(self, username: str) -> Browser:
         browser = Browser(self)
@@ -322,7 +329,7 @@ async def system(settings, tmp_path_factory, system_env):
     db = await asyncpg.create_pool(own.database_url, min_size=1, max_size=4)
     system = System(
         own, f"http://127.0.0.1:{port}", var_dir, broker, databases, everything, passwords, db,
-        metrics_ports=metrics_ports,
+        metrics_ports=metrics_ports, services=processes,
     )  # fmt: skip
     try:
         await wait_until(system.ready, timeout=90, interval=0.5)

@@ -153,7 +153,7 @@ STALE = RpcError("stale_attempt", "导出任务已由另一次尝试接手", 409
 
 async def progress(params: ExportProgress, ctx: CallContext) -> dict:
     updated = await ctx.pool.fetchval(
-        "UPDATE export_jobs SET done = least($3, total)"
+        "UPDATE export_jobs SET done = least($3, total), heard_at = now()"
         " WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING 1",
         params.job_id,
         params.attempt,
@@ -170,9 +170,10 @@ async def part(params: ExportFilePart, ctx: CallContext) -> dict:
     except (binascii.Error, ValueError):
         raise RpcError("invalid_input", "文件内容无效", 422) from None
     stored = await ctx.pool.fetchval(
-        "INSERT INTO export_parts (job_id, attempt, seq, content)"
-        " SELECT id, attempts, $3, $4 FROM export_jobs"
-        " WHERE id = $1 AND attempts = $2 AND status = 'running'"
+        "WITH job AS (UPDATE export_jobs SET heard_at = now()"
+        "   WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, attempts)"
+        " INSERT INTO export_parts (job_id, attempt, seq, content)"
+        " SELECT id, attempts, $3, $4 FROM job"
         " ON CONFLICT (job_id, attempt, seq) DO UPDATE SET content = excluded.content"
         " RETURNING 1",
         params.job_id,
