@@ -477,18 +477,33 @@ async def bare_copy(database_url: str, op: Operator) -> dict:
             "bytes": received}  # fmt: skip
 
 
+class UnitNamesFromTable:
+    """What accounts answers to units.names, read from its table by the bench (the writer
+    alone runs without the services)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def invoke(self, _method, params: dict) -> dict:
+        rows = await self.conn.fetch(
+            "SELECT id::text, name FROM accounts.units WHERE id = ANY($1::uuid[])",
+            params["unit_ids"],
+        )
+        return {"names": {row["id"]: row["name"] for row in rows}}
+
+
 async def writer_alone(database_url: str, op: Operator) -> dict:
     """The export's own conversion and writing of the same rows, already fetched into this
     process's memory, one after the other on one core: convert (a chunk's values a column at
-    a time: names, marks), open (the sealed numbers: the export does it in its worker
+    a time), open (the sealed numbers: the export does it in its worker
     process), render (the XML) and deflate into the zip. The export overlaps these with the
     reading, over two processes and three threads, and sends the file on."""
     actor = Actor(role="unit_operator", user_id=op.user_id, unit_id=op.unit_id)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
-        context = CallContext("cases", None, actor, None)
+        context = CallContext("cases", None, actor, CasesDeps(peers=UnitNamesFromTable(conn)))
         source = work_source_on(ListedCases(list=LIST), context, await today_limits(conn))
-        records = await conn.fetch(source.sql, *source.args)
+        records = await conn.fetch(source.sql, *source.args, *await source.lookups(conn))
     finally:
         await conn.close()
     with tempfile.TemporaryDirectory(prefix="zc-bench-") as tmpdir:

@@ -73,8 +73,9 @@ class Source:
     # the kinds of the values given, where some are cells made by `cells_sql` (one value for
     # several columns); by default a value of each column's kind
     values: Sequence[xlsx.ValueKind] | None = None
-    # before a chunk is written, on the event loop: look up what the rows need from elsewhere
-    prepare: Callable[[list], Awaitable[None]] | None = None
+    # before the rows are read, in their snapshot: more arguments for `sql` (after `args`),
+    # what its rows need from elsewhere looked up once for the list
+    lookups: Callable[[Any], Awaitable[Sequence[Any]]] | None = None
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
     # values (by position) that are sealed numbers: opened (and masked) in the service's
     # worker process for exports (shared/export_render.py)
@@ -211,8 +212,6 @@ async def _write_rows(ctx, source: Source, sheet: "_Sheet", progress: "_Progress
         while (records := await fetched.get()) is not None:
             if isinstance(records, Exception):
                 raise records
-            if source.prepare is not None:
-                await source.prepare(records)
             if rows + len(records) > MAX_EXPORT_ROWS:
                 raise too_many(rows + len(records), MAX_EXPORT_ROWS)
             rendering.append((asyncio.ensure_future(sheet.render(records)), len(records)))
@@ -248,13 +247,15 @@ async def _hand_over(sheet: "_Sheet", rendered: tuple[asyncio.Future, int]) -> i
 
 
 async def _cursor_chunks(ctx: CallContext, source: Source) -> AsyncIterator[list]:
-    """The rows of `source.sql` from a server-side cursor, in one snapshot, its sort in
-    memory (SORT_MEMORY) rather than on disk."""
-    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
-        await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-        cursor = await conn.cursor(source.sql, *source.args)
-        while records := await cursor.fetch(CHUNK):
-            yield records
+    """The rows of `source.sql` from a server-side cursor, in one snapshot (its lookups'
+    too), its sort in memory (SORT_MEMORY) rather than on disk."""
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+            args = [*source.args, *(await source.lookups(conn))] if source.lookups else source.args
+            cursor = await conn.cursor(source.sql, *args)
+            while records := await cursor.fetch(CHUNK):
+                yield records
 
 
 class _Worker:

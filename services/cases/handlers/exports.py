@@ -4,8 +4,6 @@ and written by shared/exports.py. Personal numbers are in full for a role that m
 (handlers/personal.py, shared/contracts/personal.py) and masked for the others.
 """
 
-from datetime import date
-
 from services.cases import discredits, sealed
 from services.cases.deadline_views import Deadlines, deadlines_today
 from services.cases.domain.calendar import local_date
@@ -61,17 +59,22 @@ def may_see_case_numbers(actor: Actor) -> bool:
 
 # --- 业务列表 (every role's work lists, 待办 and 已办) ---
 
-# The columns of the page, in order. Those PostgreSQL makes into cells as it reads them
-# (cells_sql) come as three runs of XML; the Python's part of a row is the sealed numbers,
-# the unit's name (the accounts service's) and the step limit's marks.
+# The columns of the page, in order, made into cells by PostgreSQL as it reads them
+# (cells_sql), but for the sealed numbers, opened in the worker: a row comes as four values.
+# The units' names (the accounts service's) and the step limits' marks are looked up once for
+# the list (`_lookups`) and joined in as arrays (LOOKUP_JOINS).
+STATE_DAY = "(c.state_since AT TIME ZONE 'Asia/Shanghai')::date"
 WORK_SQL_COLUMNS = ", ".join(
     (
         f"{cells_sql(('c.case_no', 'text'), ('c.applicant_name', 'text'))} AS first_cells",
-        "c.applicant_id_number, c.applicant_mobile, c.unit_id::text AS unit_id",
-        f"{cells_sql(('t.name', 'text'), ('q.name', 'text'), ('c.status_label', 'text'))}"
-        " AS middle_cells",
-        "c.state, (c.state_since AT TIME ZONE 'Asia/Shanghai')::date AS state_day",
+        "c.applicant_id_number, c.applicant_mobile",
         cells_sql(
+            ("un.name", "text"),
+            ("t.name", "text"),
+            ("q.name", "text"),
+            ("c.status_label", "text"),
+            ("CASE WHEN mk.overdue THEN '超期' END", "text"),
+            ("mk.due_on", "date"),
             (
                 "CASE c.state WHEN 'pre_publicity' THEN c.pre_publicity->>'end'"
                 " WHEN 'post_publicity' THEN c.post_publicity->>'end' END",
@@ -87,7 +90,7 @@ WORK_SQL_COLUMNS = ", ".join(
         + " AS last_cells",
     )
 )
-WORK_VALUES = ("cells", "text", "text", "text", "cells", "text", "date", "cells")
+WORK_VALUES = ("cells", "text", "text", "cells")
 WORK_COLUMNS = (
     Column("业务编号", width=18),
     Column("人员姓名", width=10),
@@ -109,20 +112,16 @@ WORK_COLUMNS = (
 )
 
 
-class _UnitNames:
-    """The names of the cases' units, asked of accounts a chunk at a time and kept for the
-    export (there are far fewer units than cases)."""
-
-    def __init__(self, ctx: CallContext) -> None:
-        self.ctx = ctx
-        self.names: dict[str, str] = {}
-
-    async def prepare(self, records: list) -> None:
-        unknown = sorted({r["unit_id"] for r in records} - set(self.names))
-        for start in range(0, len(unknown), MAX_UNIT_NAMES):
-            wanted = unknown[start : start + MAX_UNIT_NAMES]
-            answer = await self.ctx.deps.peers.invoke(UNITS_NAMES, {"unit_ids": wanted})
-            self.names.update({i: answer["names"].get(i, "") for i in wanted})
+def lookup_joins(first: int) -> str:
+    """`un` (a unit's name) and `mk` (a step's marks, by state and the day it was entered),
+    from the arrays `_lookups` gives, numbered from $first."""
+    a = [f"${first + n}" for n in range(6)]
+    return (
+        f" LEFT JOIN unnest({a[0]}::uuid[], {a[1]}::text[]) AS un (unit_id, name)"
+        " ON un.unit_id = c.unit_id"
+        f" LEFT JOIN unnest({a[2]}::text[], {a[3]}::date[], {a[4]}::boolean[], {a[5]}::date[])"
+        f" AS mk (state, day, overdue, due_on) ON mk.state = c.state AND mk.day = {STATE_DAY}"
+    )
 
 
 async def work_source(filters: dict, ctx: CallContext) -> Source:
@@ -132,55 +131,54 @@ async def work_source(filters: dict, ctx: CallContext) -> Source:
     return work_source_on(params, ctx, deadlines)
 
 
-class _DayMarks:
-    """Deadlines.of, once per state and day entered: it counts working days, far too slow to
-    do again for each of 100,000 rows, and every case that entered a step on a day has the
-    same last day (a few hundred distinct ones in a list)."""
-
-    def __init__(self, deadlines: Deadlines) -> None:
-        self.deadlines = deadlines
-        self.known: dict[tuple[str, date], dict] = {}
-
-    def __call__(self, state: str, day: date) -> dict:
-        key = (state, day)
-        if key not in self.known:
-            self.known[key] = self.deadlines.entered_on(*key)
-        return self.known[key]
-
-
 def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) -> Source:
     """The work list's export with today's step limits: 超期 and 办理期限 as the list marks them."""
     query = work_list_query(params, ctx.actor, deadlines)
     title = f"{query.work_list.title}（{TAB_LABELS[params.tab]}）"
     full = may_see_case_numbers(ctx.actor)
-    units = _UnitNames(ctx)
-    marks_of = _DayMarks(deadlines)
+    rows_from = f"{query.source}{JOINS} WHERE {query.clause}"
+
+    async def lookups(conn) -> list:
+        """The list's units and (state, day entered) pairs, in one pass over its rows: their
+        names asked of accounts, their marks counted (in working days) once each."""
+        found = await conn.fetch(
+            f"SELECT c.unit_id, c.state, {STATE_DAY} AS day FROM {rows_from}"
+            f" GROUP BY GROUPING SETS ((c.unit_id), (c.state, {STATE_DAY}))",
+            *query.args,
+        )
+        units = [r["unit_id"] for r in found if r["unit_id"] is not None]
+        names = await unit_names(ctx, [str(u) for u in units])
+        steps = [(r["state"], r["day"]) for r in found if r["state"] is not None]
+        marks = [deadlines.entered_on(state, day) for state, day in steps]
+        return [
+            units,
+            [names.get(str(u), "") for u in units],
+            [state for state, _ in steps],
+            [day for _, day in steps],
+            [m["overdue"] for m in marks],
+            [excel_date(m["due_on"]) for m in marks],
+        ]
 
     def convert_columns(records: list) -> list[list]:
-        marks = [marks_of(r["state"], r["state_day"]) for r in records]
-        names = units.names
         return [
             [r["first_cells"] for r in records],
             [r["applicant_id_number"] for r in records],
             [r["applicant_mobile"] for r in records],
-            [names.get(r["unit_id"], "") for r in records],
-            [r["middle_cells"] for r in records],
-            ["超期" if m["overdue"] else "" for m in marks],
-            [m["due_on"] for m in marks],
             [r["last_cells"] for r in records],
         ]
 
+    joins = lookup_joins(len(query.args) + 1)
     return Source(
         title=title,
         columns=WORK_COLUMNS,
         sql=(
-            f"SELECT {WORK_SQL_COLUMNS} FROM {query.source}{JOINS}"
+            f"SELECT {WORK_SQL_COLUMNS} FROM {query.source}{JOINS}{joins}"
             f" WHERE {query.clause} ORDER BY {query.order}{CELLS_LIMIT}"
         ),
         args=query.args,
+        lookups=lookups,
         convert_columns=convert_columns,
         values=WORK_VALUES,
-        prepare=units.prepare,
         full_fields=["id_number", "mobile"] if full else [],
         sealed={
             1: Sealed(sealed.CASE_ID_NUMBER.label, None if full else "id_number"),
@@ -188,6 +186,16 @@ def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) 
         },
         count_sql=query.count_sql(),
     )
+
+
+async def unit_names(ctx: CallContext, unit_ids: list[str]) -> dict[str, str]:
+    """The names of units, asked of accounts MAX_UNIT_NAMES at a time."""
+    names: dict[str, str] = {}
+    for start in range(0, len(unit_ids), MAX_UNIT_NAMES):
+        wanted = unit_ids[start : start + MAX_UNIT_NAMES]
+        answer = await ctx.deps.peers.invoke(UNITS_NAMES, {"unit_ids": wanted})
+        names.update(answer["names"])
+    return names
 
 
 # --- 评审专家库 (a committee's secretary its own, the sysadmin every committee's) ---
