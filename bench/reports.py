@@ -501,7 +501,8 @@ async def writer_alone(database_url: str, op: Operator) -> dict:
     actor = Actor(role="unit_operator", user_id=op.user_id, unit_id=op.unit_id)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
-        context = CallContext("cases", None, actor, CasesDeps(peers=UnitNamesFromTable(conn)))
+        deps = CasesDeps(peers=UnitNamesFromTable(conn))
+        context = CallContext("cases", None, actor, None, deps)
         source = work_source_on(ListedCases(list=LIST), context, await today_limits(conn))
         records = await conn.fetch(source.sql, *source.args, *await source.lookups(conn))
     finally:

@@ -6,9 +6,10 @@ Memory is bounded however long the list: the cursor hands over CHUNK rows at a t
 chunk becomes XML and deflated bytes, and those leave in parts of PART_BYTES; a few chunks
 are in flight at once. A task fetches; threads convert chunks and make their XML meanwhile
 (sealed numbers are opened in a worker process: AES-GCM holds the GIL); the sheet's thread
-deflates (zlib, without the GIL) and sends the parts. A list's plain columns can be made into
+deflates (ISA-L) and sends the parts. A list's plain columns can be made into
 cells by PostgreSQL as it reads them (`cells_sql`): the cases' work list, the one that runs to
-100,000 rows, does; its sealed numbers, looked-up names and step marks are the Python's part.
+100,000 rows, does, with its units' names and step marks looked up once and joined in; its
+sealed numbers become cells in the worker.
 """
 
 import asyncio
@@ -78,7 +79,8 @@ class Source:
     lookups: Callable[[Any], Awaitable[Sequence[Any]]] | None = None
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
     # values (by position) that are sealed numbers: opened (and masked) in the service's
-    # worker process for exports (shared/export_render.py)
+    # worker process for exports, which makes them into cells (shared/export_render.py):
+    # their kind in `values` is "cells"
     sealed: dict[int, Sealed] = field(default_factory=dict)
     count_sql: str = ""  # how many rows `sql` gives (the same args), as the list's page counts
     # a list that is not one query (the audit trails merged): its rows a chunk at a time, in

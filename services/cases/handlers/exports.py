@@ -90,7 +90,7 @@ WORK_SQL_COLUMNS = ", ".join(
         + " AS last_cells",
     )
 )
-WORK_VALUES = ("cells", "text", "text", "cells")
+WORK_VALUES = ("cells", "cells", "cells", "cells")  # the numbers' made by the worker
 WORK_COLUMNS = (
     Column("业务编号", width=18),
     Column("人员姓名", width=10),
