@@ -34,5 +34,5 @@ def open_columns(columns: dict[int, list], sealed: dict[int, Sealed]) -> dict[in
         plain = ring.open_all(values, how.label)
         if how.mask is not None:
             plain = [MASKS[how.mask](v) for v in plain]
-        opened[index] = column_cells("text", plain)
+        opened[index] = column_cells("label", plain)
     return opened

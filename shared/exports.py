@@ -118,7 +118,7 @@ CELLS_LIMIT = f" LIMIT {MAX_EXPORT_ROWS + 1}"
 
 
 def _cell_sql(expression: str, kind: xlsx.Kind) -> str:
-    if kind == "text":
+    if kind in ("text", "label"):
         value = f"nullif(({expression})::text, '')"  # an empty text, an empty cell
         for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
             value = f"replace({value}, '{char}', '{escaped}')"

@@ -144,3 +144,13 @@ def test_sheet_names_and_column_letters_are_ones_excel_takes():
         "AZ",
         "AAA",
     ]
+
+
+def test_labels_read_back_as_text_without_the_preserve_attribute():
+    columns = [Column("编号", "label"), Column("原因")]
+    rows = [("440305199001011234", " 材料不全 "), ("<&>", "")]
+    _, read, data = read_back(columns, rows)
+    assert read[1:] == [("440305199001011234", " 材料不全 "), ("<&>", None)]
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b'<c t="inlineStr"><is><t>440305199001011234</t></is></c>' in sheet
+    assert b'<t xml:space="preserve"> \xe6' in sheet  # the text cell keeps its spaces

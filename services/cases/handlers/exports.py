@@ -66,14 +66,14 @@ def may_see_case_numbers(actor: Actor) -> bool:
 STATE_DAY = "(c.state_since AT TIME ZONE 'Asia/Shanghai')::date"
 WORK_SQL_COLUMNS = ", ".join(
     (
-        f"{cells_sql(('c.case_no', 'text'), ('c.applicant_name', 'text'))} AS first_cells",
+        f"{cells_sql(('c.case_no', 'label'), ('c.applicant_name', 'label'))} AS first_cells",
         "c.applicant_id_number, c.applicant_mobile",
         cells_sql(
-            ("un.name", "text"),
-            ("t.name", "text"),
-            ("q.name", "text"),
-            ("c.status_label", "text"),
-            ("CASE WHEN mk.overdue THEN '超期' END", "text"),
+            ("un.name", "label"),
+            ("t.name", "label"),
+            ("q.name", "label"),
+            ("c.status_label", "label"),
+            ("CASE WHEN mk.overdue THEN '超期' END", "label"),
             ("mk.due_on", "date"),
             (
                 "CASE c.state WHEN 'pre_publicity' THEN c.pre_publicity->>'end'"
@@ -81,9 +81,9 @@ WORK_SQL_COLUMNS = ", ".join(
                 "date",
             ),
             ("c.last_reason", "text"),
-            ("d.name", "text"),
-            ("m.name", "text"),
-            ("r.name", "text"),
+            ("d.name", "label"),
+            ("m.name", "label"),
+            ("r.name", "label"),
             ("c.created_at", "datetime"),
             ("c.updated_at", "datetime"),
         )
