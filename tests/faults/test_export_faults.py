@@ -33,7 +33,7 @@ LISTED = """
 SELECT c.case_no FROM cases.cases c JOIN accounts.users u ON u.unit_id = c.unit_id
 WHERE u.username = 'nsjingban' AND c.state = 'unit_review'
 """
-FIRST_CELL = re.compile(rb'<row><c t="inlineStr"><is><t xml:space="preserve">([^<]*)</t>')
+FIRST_CELL = re.compile(rb"<row><c t=\"inlineStr\"><is><t(?: xml:space=\"preserve\")?>([^<]*)</t>")
 
 
 @pytest.fixture(scope="module")
