@@ -232,37 +232,33 @@ def _ms(seconds: float) -> float:
 
 
 class Timed:
-    """statistics_store.record_moves as repository.save calls it, timed: the module's own
-    function is called, the time spent in it added up."""
+    """statistics_store.move_changes as repository.save calls it, timed: the module's own
+    function is called, the time spent in it added up. (What the statistics read and write
+    rides on the move's load and save, HISTORY_JSON and SAVE_MOVES: no statement of theirs.)"""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.originals = {"record_moves": statistics_store.record_moves}
+        self.original = statistics_store.move_changes
 
     def __enter__(self) -> "Timed":
-        for name, original in self.originals.items():
-            setattr(statistics_store, name, self._timed(original))
+        statistics_store.move_changes = self._timed
         return self
 
     def __exit__(self, *_exc) -> None:
-        for name, original in self.originals.items():
-            setattr(statistics_store, name, original)
+        statistics_store.move_changes = self.original
 
-    def _timed(self, original):
-        async def timed(*args):
-            started = now()
-            try:
-                return await original(*args)
-            finally:
-                self.seconds += now() - started
-
-        return timed
+    def _timed(self, *args):
+        started = now()
+        try:
+            return self.original(*args)
+        finally:
+            self.seconds += now() - started
 
 
 async def moves_phase(pool, monitor, operators) -> dict:
     """Approvals as the workflow makes them (`workflow.move_as`: load, act, save, in one
     transaction, rolled back so each case serves again), one at a time and in batches of
-    100: the time of the transaction, and the part of it the statistics' statements take."""
+    100: the time of the transaction, and the part of it the statistics' Python takes."""
     shares = (await cases_to_approve(monitor, operators))["ours"]
     inputs = approval_inputs(datetime.now(UTC).date())
     found = {}

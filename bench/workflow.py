@@ -311,24 +311,20 @@ HOME, TODO_PAGE, DONE_PAGE = Page("unit"), Page("unit", TODO_LIST), Page("unit",
 APPROVED_FROM, APPROVED_TO = CaseState.UNIT_REVIEW.value, CaseState.PRE_PUBLICITY_READY.value
 
 
-async def append_statistics(conn, case_ids: list[uuid.UUID], at: datetime) -> None:
-    """statistics_store.record_moves for approvals, without the Python domain: the service's
-    statement reading the cases and their histories, then its one INSERT of what the moves
-    change (case_statistics_changes). An approval counts its case in pre_publicity_ready
-    instead of unit_review, and its stay in unit_review (since its last move) on today."""
-    cases, moves = {}, defaultdict(list)
-    for r in await conn.fetch(statistics_store.HISTORIES, case_ids):
-        cases[r["id"]] = r
-        if r["action"] in MOVES:  # in history order; notes move nothing
-            moves[r["id"]].append(r)
+def statistics_changes(rows, at: datetime) -> list[list]:
+    """statistics_store.move_changes for approvals, without the Python domain: from the
+    cases loaded with their histories (HISTORY_JSON), the arrays of what the moves change
+    (case_statistics_changes), for SAVE_MOVES. An approval counts its case in
+    pre_publicity_ready instead of unit_review, and its stay in unit_review (since its last
+    move) on today."""
     delta: dict[tuple, list[int]] = {}
     today = local_date(at)
-    for case_id, r in cases.items():
-        done = moves[case_id]
+    for r in rows:
+        done = [m for m in r["history"] or () if m["action"] in MOVES]  # notes move nothing
         reached = tuple(any(m["to_state"] == s.value for m in done) for s in REACH)
         where = (r["round_id"], r["department_id"], r["committee_id"])
         opened = (CASE, local_date(r["created_at"]), *where, r["qualification_id"], *reached)
-        entered = done[-1]["at"] if done else r["created_at"]
+        entered = datetime.fromisoformat(done[-1]["at"]) if done else r["created_at"]
         seconds = max(0, round((at - entered).total_seconds()))
         stay = (STAY, today, *where, "", *reached, APPROVED_FROM, str(whole_days(seconds)))
         for cell, n, spent in (
@@ -339,10 +335,8 @@ async def append_statistics(conn, case_ids: list[uuid.UUID], at: datetime) -> No
             amount = delta.setdefault(cell, [0, 0])
             amount[0] += n
             amount[1] += spent
-    rows = [(*cell, n, spent) for cell, (n, spent) in delta.items() if n or spent]
-    if rows:
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        await conn.execute(statistics_store.APPEND, *columns)
+    changes = [(*cell, n, spent) for cell, (n, spent) in delta.items() if n or spent]
+    return array_args(changes, statistics_store.CHANGE_COLUMNS)
 
 
 class Bare:
@@ -379,7 +373,8 @@ class Bare:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
-                " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name"
+                " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name,"
+                f" {statistics_store.HISTORY_JSON}"
                 " FROM cases c JOIN rounds r ON r.id = c.round_id"
                 " JOIN qualifications q ON q.id = c.qualification_id"
                 f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
@@ -389,7 +384,6 @@ class Bare:
             if len(rows) != len(cases) or any(r["state"] != "unit_review" for r in rows):
                 self.errors.add(f"bare approve: {len(rows)} of {len(cases)} cases to approve")
             at = datetime.now(UTC)
-            await append_statistics(conn, [r["id"] for r in rows], at)
             updates, history, done, outbox = [], [], [], []
             for row in rows:
                 case_id, version = str(row["id"]), row["version"] + 1
@@ -406,10 +400,10 @@ class Bare:
                 event_id = uuid.uuid4()
                 envelope = self._envelope(event_id, row, at, str(actor_id))
                 outbox.append((event_id, "case.transitioned", envelope))
-            # the writes as the service makes them: one statement for the four tables
+            # the writes as the service makes them: one statement for the five tables
             await conn.execute(
                 SAVE_MOVES, *array_args(updates, 15), at, *array_args(history, 12),
-                *array_args(done, 4), *array_args(outbox, 3),
+                *array_args(done, 4), *statistics_changes(rows, at), *array_args(outbox, 3),
             )  # fmt: skip
 
     @staticmethod

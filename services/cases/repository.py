@@ -162,6 +162,7 @@ class LoadedCase:
     rules: RoundRules  # of its round
     facts: CaseFacts
     loaded_version: int  # the version it had when loaded: the UPDATE's guard
+    statistics: tuple = ()  # (facts, history) as loaded: what its moves change (statistics_store)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ LOAD_FOR_UPDATE = (
     f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
     " r.post_publicity_days, r.name AS round_name, r.opens_on, r.closes_on,"
     " q.name AS qualification_name,"
+    # its history with it, for the statistics of its moves (statistics_store.move_changes)
+    f" {statistics_store.HISTORY_JSON},"
     # its objections with it: one round trip, not two (most cases have none)
     " (SELECT json_agg(json_build_object('id', o.id, 'seq', o.seq, 'phase', o.phase,"
     "   'source', o.source, 'received_at', o.received_at, 'finding', o.finding) ORDER BY o.seq)"
@@ -229,7 +232,10 @@ def _loaded(row, objections: tuple = ()) -> LoadedCase:
     )
     case = case_from_row(row)
     case.objections = objections
-    return LoadedCase(row["id"], case, rules_from_row(row), facts, row["version"])
+    return LoadedCase(
+        row["id"], case, rules_from_row(row), facts, row["version"],
+        statistics_store.loaded_history(row),
+    )  # fmt: skip
 
 
 async def missing_materials(conn, case_id: uuid.UUID) -> list[str]:
@@ -268,18 +274,18 @@ async def save(
 ) -> None:
     """Write these moves by `actor` at `now` and their events, in the caller's transaction.
 
-    What the moves change in the statistics (from the history before its new rows), each
+    What the moves change in the statistics (from the history loaded with the cases), each
     case, its history row, its 已办 entry (if the move belongs to a list of the party that
     made it), `events` into the outbox, and an audit row for each move and for each of the
-    `refused` worth recording, however many cases: the statistics' read and append, the
-    cases, history, 已办 and outbox in one statement (SAVE_MOVES), then the audit rows, last:
-    they hold the chain's head until the commit (shared/audit.py).
+    `refused` worth recording, however many cases: the statistics' changes, the cases,
+    history, 已办 and outbox in one statement (SAVE_MOVES), then the audit rows, last: they
+    hold the chain's head until the commit (shared/audit.py).
     """
     if not moved:
         await record(conn, actor, *refused, at=now)
         return
-    await statistics_store.record_moves(
-        conn, [(m.event.case_id, _history_row(m.event)) for m in moved]
+    changes = statistics_store.move_changes(
+        (m.loaded.id, m.loaded.statistics, _history_row(m.event)) for m in moved
     )
     updates = [case_update_row(m.loaded.case, m.loaded.loaded_version) for m in moved]
     done = {
@@ -293,6 +299,7 @@ async def save(
         now,
         *array_args([_history_args(actor, m.event) for m in moved], 12),
         *array_args([(*key, at) for key, at in done.items()], 4),
+        *changes,
         *outbox_columns(events),
     )
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
@@ -332,8 +339,10 @@ WITH moved AS (
     INSERT INTO case_done (case_id, party_id, list, at)
     SELECT * FROM unnest($29::uuid[], $30::text[], $31::text[], $32::timestamptz[])
     ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at
+), statistics AS (
+    {statistics_store.changes_insert(33)}
 )
-{outbox_insert(33)}
+{outbox_insert(33 + statistics_store.CHANGE_COLUMNS)}
 """
 
 

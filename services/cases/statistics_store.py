@@ -4,7 +4,8 @@
 
 A move changes what its case contributes: the cells of the case before and after the move
 are computed from its history, and their difference is appended to the changes in the
-move's transaction (`record_moves`, before the move's history row is written). An opened
+move's transaction (`move_changes`: the history comes with the case's load, HISTORY_JSON,
+and the changes go in with the move's own writes, `changes_insert`). An opened
 case appends its own cell (`record_opened`). Appending locks no row another move needs, so
 moves never wait for each other here. Every few seconds the service adds the changes to the
 two tables and deletes them, in one transaction (`fold`): a reader sees either the changes
@@ -15,6 +16,7 @@ or their sums, and reads both (statistics_views.py), so the figures are exact at
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from services.cases.domain.statistics import (
     Amount,
@@ -28,6 +30,7 @@ from services.cases.domain.statistics import (
     difference,
 )
 from shared.contracts.cases.vocabulary import CaseState, Outcome
+from shared.db import array_args
 
 DAILY, TOTALS, CHANGES = "case_statistics", "case_statistics_totals", "case_statistics_changes"
 KEYS = {
@@ -46,13 +49,22 @@ TYPES = {
 }  # fmt: skip
 
 
-def _arrays(names) -> str:
-    return ", ".join(f"${i}::{TYPES[name]}[]" for i, name in enumerate(names, start=1))
+def _arrays(names, first: int = 1) -> str:
+    return ", ".join(f"${i}::{TYPES[name]}[]" for i, name in enumerate(names, start=first))
 
 
-def _insert_sql(table: str) -> str:
+def _insert_sql(table: str, first: int = 1) -> str:
     names = [*KEYS[table], "n", "seconds"]
-    return f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({_arrays(names)})"
+    return f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({_arrays(names, first)})"
+
+
+def changes_insert(first: int) -> str:
+    """The INSERT of what moves change (move_changes' arrays, numbered from $first), for a
+    statement that writes them with the moves' other rows."""
+    return _insert_sql(CHANGES, first)
+
+
+CHANGE_COLUMNS = len(KEYS[CHANGES]) + 2  # the arrays of move_changes
 
 
 def _add_sql(table: str) -> str:
@@ -83,6 +95,24 @@ HISTORIES = (
     " FROM cases c LEFT JOIN case_history h ON h.case_id = c.id"
     " WHERE c.id = ANY($1::uuid[]) ORDER BY c.id, h.id"
 )
+
+
+# A case's history in its load (repository.LOAD_FOR_UPDATE): the moves' statistics need it,
+# and it comes with the case instead of in a query of its own
+HISTORY_JSON = (
+    "(SELECT json_agg(json_build_object('action', h.action, 'from_state', h.from_state,"
+    " 'to_state', h.to_state, 'outcome', h.outcome, 'at', h.at) ORDER BY h.id)"
+    " FROM case_history h WHERE h.case_id = c.id) AS history"
+)
+
+
+def loaded_history(row) -> tuple[CaseFacts, list[HistoryRow]]:
+    """(facts, history) of a case loaded with HISTORY_JSON."""
+    history = [
+        history_row({**item, "at": datetime.fromisoformat(item["at"])})
+        for item in row["history"] or ()
+    ]
+    return case_facts(row), history
 
 
 def history_row(row) -> HistoryRow:
@@ -120,17 +150,20 @@ async def histories(conn, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tupl
 # --- in the transaction of a change ---
 
 
-async def record_moves(conn, moves: Iterable[tuple[uuid.UUID, HistoryRow]]) -> None:
-    """Append what these moves change, before their history rows are written."""
+def move_changes(moves: Iterable[tuple[uuid.UUID, tuple, HistoryRow]]) -> list[list]:
+    """What these moves change, each (case id, its (facts, history) as loaded, the move's
+    history row): the arrays of changes_insert (empty when they change nothing)."""
     new_rows: dict[uuid.UUID, list[HistoryRow]] = {}
-    for case_id, row in moves:
-        new_rows.setdefault(uuid.UUID(str(case_id)), []).append(row)
+    loaded: dict[uuid.UUID, tuple] = {}
+    for case_id, before, row in moves:
+        new_rows.setdefault(case_id, []).append(row)
+        loaded.setdefault(case_id, before)
     delta: Contributions = {}
-    for case_id, (facts, history) in (await histories(conn, list(new_rows))).items():
+    for case_id, (facts, history) in loaded.items():
         before = contributions(facts, history)
         after = contributions(facts, [*history, *new_rows[case_id]])
         add_all(delta, difference(before, after))
-    await _append(conn, delta)
+    return array_args([(*c, *a) for c, a in delta.items()], CHANGE_COLUMNS)
 
 
 async def record_opened(conn, case_id: uuid.UUID) -> None:
