@@ -471,10 +471,10 @@ async def test_talent_events_out_of_order_leave_the_newest_version(accounts):
         accounts, "talent.unit.updated", talent_unit(2, talent_id, code, admin, "Talent22x")
     )
     await wait_until(lambda: unit_named(accounts, talent_id))
+    handled = accounts.service.events.handled  # before: the older event may be handled at once
     await publish_talent(
         accounts, "talent.unit.registered", talent_unit(1, talent_id, code, admin, "Talent11x")
     )
-    handled = accounts.service.events.handled
     await wait_until(lambda: accounts.service.events.handled > handled)
     unit = await unit_named(accounts, talent_id)
     assert (unit["name"], unit["talent_version"]) == ("人才单位 v2", 2)
