@@ -136,7 +136,7 @@ def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) 
     query = work_list_query(params, ctx.actor, deadlines)
     title = f"{query.work_list.title}（{TAB_LABELS[params.tab]}）"
     full = may_see_case_numbers(ctx.actor)
-    rows_from = f"{query.source}{JOINS} WHERE {query.clause}"
+    rows_from = f"{query.source} WHERE {query.clause}"  # as its count: no reference joins
 
     async def lookups(conn) -> list:
         """The list's units and (state, day entered) pairs, in one pass over its rows: their
