@@ -36,6 +36,7 @@ import asyncpg
 
 from bench._workflow_data import (
     CASE_COLUMNS,
+    DONE_COLUMNS,
     GIVEN,
     HISTORY_COLUMNS,
     SURNAMES,
@@ -262,7 +263,7 @@ class Builder:
                          A.ACCEPT: "department:acceptance"}.get(action)  # fmt: skip
             if done_list:
                 party = department_id if role == "department" else str(self.unit_id)
-                self.done.append((case_id, party, done_list, at))
+                self.done.append((case_id, party, done_list, at, name))
         last = moves[-1][0]
         self.cases.append((
             case_id, f"{self.round_id}{self.serial:06d}", self.unit_id, applicant_id, name,
@@ -329,9 +330,7 @@ async def generate(
         await conn.copy_records_to_table(
             "case_history", columns=HISTORY_COLUMNS, records=builder.history
         )
-        await conn.copy_records_to_table(
-            "case_done", columns=["case_id", "party_id", "list", "at"], records=builder.done
-        )
+        await conn.copy_records_to_table("case_done", columns=DONE_COLUMNS, records=builder.done)
         await conn.execute("SELECT setval('case_numbers', $1)", builder.serial)
         await seal_written(conn, "cases")  # as the cases service keeps them
         for table in ("cases", "case_sections", "case_attachments", "case_history", "case_done"):

@@ -106,6 +106,7 @@ CASE_COLUMNS = [
     "created_at", "updated_at",
 ]  # fmt: skip
 LOADED_CASE_COLUMNS = [*CASE_COLUMNS, "state_since"]
+DONE_COLUMNS = ["case_id", "party_id", "list", "at", "applicant_name"]
 HISTORY_COLUMNS = [
     "case_id", "action", "actor_id", "actor_role", "from_state", "to_state", "outcome",
     "status_label", "inputs", "reason", "at",
@@ -318,7 +319,8 @@ def done_rows(row: tuple) -> list[tuple]:
         if list_state is S.OFFICE_APPROVAL and not needs_pre:
             continue
         steps_after = ORDER[state] - ORDER[list_state]
-        rows.append((row[0], _party(side, row), key, updated - timedelta(days=steps_after)))
+        at = updated - timedelta(days=steps_after)
+        rows.append((row[0], _party(side, row), key, at, row[4]))  # row[4]: the name
     return rows
 
 
@@ -471,9 +473,7 @@ async def copy_cases(conn, factory: CaseFactory, unit_ids, order, actors: dict, 
         if i + 1 < len(chunks):  # the factory's random numbers stay in order: one at a time
             pending = loop.run_in_executor(None, build, chunks[i + 1])
         await conn.copy_records_to_table("cases", columns=LOADED_CASE_COLUMNS, records=rows)
-        await conn.copy_records_to_table(
-            "case_done", columns=["case_id", "party_id", "list", "at"], records=done
-        )
+        await conn.copy_records_to_table("case_done", columns=DONE_COLUMNS, records=done)
         await conn.copy_records_to_table("case_history", columns=HISTORY_COLUMNS, records=history)
         counts["cases"] += len(rows)
         counts["done"] += len(done)

@@ -336,8 +336,11 @@ WITH moved AS (
         $22::text[], $23::text[], $24::text[], $25::text[], $26::jsonb[], $27::text[],
         $28::timestamptz[])
 ), done AS (
-    INSERT INTO case_done (case_id, party_id, list, at)
-    SELECT * FROM unnest($29::uuid[], $30::text[], $31::text[], $32::timestamptz[])
+    INSERT INTO case_done (case_id, party_id, list, at, applicant_name)
+    SELECT d.case_id, d.party_id, d.list, d.at, c.applicant_name
+    FROM unnest($29::uuid[], $30::text[], $31::text[], $32::timestamptz[])
+        AS d (case_id, party_id, list, at)
+    JOIN cases c ON c.id = d.case_id
     ON CONFLICT (case_id, party_id, list) DO UPDATE SET at = EXCLUDED.at
 ), statistics AS (
     {statistics_store.changes_insert(33)}

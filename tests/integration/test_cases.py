@@ -9,6 +9,7 @@ import pytest
 from shared.personal_data import TRANSIT, keyring
 from shared.rpc import RpcError
 from tests.support.cases_driver import (
+    BASIC,
     COMMITTEE,
     DEPARTMENT,
     OFFICE,
@@ -280,6 +281,32 @@ async def test_lists_home_counts_and_done_tabs_follow_the_case(driver):
         "case.list", {"list": "unit:4", "name": "不存在的人"}, unit.operator
     )
     assert filtered["total"] == 0
+
+
+async def test_a_done_tab_finds_a_returned_case_by_the_name_its_applicant_gave_since(driver):
+    """A 已办 tab searched by name reads the party's case_done rows alone (migration 019),
+    which carry the name: an applicant who corrects it on a returned case is found by the new
+    one, under either order, and no longer by the old."""
+    unit = new_unit()
+    case_id = await driver.submitted(unit)
+    await driver.act(unit.operator, case_id, "reject", reason="姓名有误")
+    basic = {"case_id": case_id, "section": "basic", "data": {**BASIC, "name": "李四"}}
+    await driver.call("case.save_section", basic, unit.applicant)
+    for sort in ("updated", "name"):
+        done = {"list": "unit:3", "tab": "done", "sort": sort}
+        renamed = await driver.call("case.list", {**done, "name": "李四"}, unit.operator)
+        assert renamed["total"] == 1
+        assert [(r["id"], r["name"]) for r in renamed["items"]] == [(case_id, "李四")]
+        before = await driver.call("case.list", {**done, "name": "张三"}, unit.operator)
+        assert (before["total"], before["items"]) == (0, [])
+    # a name with letters is found in any case, read from case_done alone or joined
+    basic["data"]["name"] = "Anna 李"
+    await driver.call("case.save_section", basic, unit.applicant)
+    for asked in ({"name": "aNNA"}, {"name": "ANNA 李", "review_type_id": "ptsb"}):
+        found = await driver.call(
+            "case.list", {"list": "unit:3", "tab": "done", **asked}, unit.operator
+        )
+        assert [(r["id"], r["name"]) for r in found["items"]] == [(case_id, "Anna 李")]
 
 
 async def test_the_applicant_gets_an_sms_when_the_case_is_returned(driver):

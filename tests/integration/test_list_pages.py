@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from bench._workflow_data import LOADED_CASE_COLUMNS, CaseFactory, done_rows
+from bench._workflow_data import DONE_COLUMNS, LOADED_CASE_COLUMNS, CaseFactory, done_rows
 from services.cases.scope import lists_for
 from shared.contracts.cases.rpc import MAX_LISTED_IDS
 from shared.contracts.cases.vocabulary import CaseState
@@ -55,7 +55,9 @@ STATES_BY_UNIT = {
     "C": AT_REVIEWERS * 10 + [S.DEPT_ACCEPTANCE] * 8 + [S.COMMITTEE_REVIEW] * 14,
     "D": [*S],
 }
-FILTERS = {"todo": ({},), "done": ({}, {"name": "王"})}  # a filter joins case_done with cases
+# 已办 by name alone reads case_done (its rows carry the name), with another filter it joins
+# the cases
+FILTERS = {"todo": ({},), "done": ({}, {"name": "王"}, {"name": "王", "review_type_id": "ptsb"})}
 
 
 def unit_actor(unit_id: uuid.UUID, role: str = "unit_operator") -> Actor:
@@ -123,9 +125,7 @@ async def load_cases(world: World, database_url: str, rng: random.Random) -> Non
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
     try:
         await conn.copy_records_to_table("cases", columns=LOADED_CASE_COLUMNS, records=rows)
-        await conn.copy_records_to_table(
-            "case_done", columns=["case_id", "party_id", "list", "at"], records=done
-        )
+        await conn.copy_records_to_table("case_done", columns=DONE_COLUMNS, records=done)
         await conn.execute("SELECT setval('case_numbers', $1)", len(rows))
     finally:
         await conn.close()
@@ -198,7 +198,8 @@ async def out_of_sight_entries(world: World) -> dict[str, set[str]]:
     strays["dept-sjxh"] = ("dept-gcslh", ("department:acceptance",))
     for party, (other, lists) in strays.items():
         copied = await world.driver.service.pool.fetch(
-            "INSERT INTO case_done (case_id, party_id, list, at) SELECT case_id, $1, list, at"
+            "INSERT INTO case_done (case_id, party_id, list, at, applicant_name)"
+            " SELECT case_id, $1, list, at, applicant_name"
             " FROM case_done WHERE party_id = $2 AND list = ANY($3::text[])"
             " AND case_id::text < '6' RETURNING case_id",  # some of them
             party,

@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench._printing_data import UNIT_NAME, Builder
-from bench._workflow_data import CASE_COLUMNS, HISTORY_COLUMNS, CaseFactory, approval_inputs
+from bench._workflow_data import (
+    CASE_COLUMNS,
+    DONE_COLUMNS,
+    HISTORY_COLUMNS,
+    CaseFactory,
+    approval_inputs,
+)
 from services.cases.domain.model import CaseState
 from services.cases.reference_seed import seed_reference
 from shared.rpc import Actor
@@ -95,6 +101,4 @@ async def _materials(conn, builder: Builder) -> None:
     await conn.copy_records_to_table(
         "case_history", columns=HISTORY_COLUMNS, records=builder.history
     )
-    await conn.copy_records_to_table(
-        "case_done", columns=["case_id", "party_id", "list", "at"], records=builder.done
-    )
+    await conn.copy_records_to_table("case_done", columns=DONE_COLUMNS, records=builder.done)

@@ -179,6 +179,12 @@ async def save_section(params: SaveSection, ctx: CallContext) -> dict:
                 needs_pre_approval(row["type_needs"], data["exemptions"]),
                 now,
             )
+            await conn.execute(  # the 已办 rows of a returned case carry its name
+                "UPDATE case_done cd SET applicant_name = c.applicant_name FROM cases c"
+                " WHERE c.id = $1 AND cd.case_id = $1"
+                " AND cd.applicant_name IS DISTINCT FROM c.applicant_name",
+                params.case_id,
+            )
     return {"saved": params.section, "at": now.isoformat()}
 
 
