@@ -143,7 +143,7 @@ class _ListQuery:
         middle of a list of `total` rows is taken counting from the end, which skips fewer."""
         keys = [key.strip() for key in self.order.split(",")]
         page_id, source, clause, checked = "c.id", self.source, self.clause, ""
-        if self.done_count is not None:
+        if self.done_count is not None and self.order in DONE_KEYS:
             # The party's 已办 rows in one of their indexes' order, then each row of the page
             # checked against its sight (total() says why none fails).
             keys, page_id = list(DONE_KEYS[self.order]), "cd.case_id"
@@ -189,11 +189,11 @@ DONE_KEYS = {
 def _done_alone(
     params: ListedCases, filters: list[str], args: list, party: tuple[str, str], clause: str
 ) -> tuple[tuple[str, list], str] | None:
-    """How a 已办 tab is counted and paged from the party's case_done rows alone, where it
-    can be: no filter but the name (the rows carry it: migration 019), sorted by 最近办理 or
-    by name. Its count (SQL, arguments) and its clause on `cd` over the list's `args`."""
-    order = DONE_ORDER if params.sort == "updated" else SORTS[params.sort]
-    if params.tab != "done" or params.overdue or order not in DONE_KEYS:
+    """How a 已办 tab is counted from the party's case_done rows alone, and paged from them
+    where its order is one of DONE_KEYS: when no filter but the name (the rows carry it:
+    migration 019) is given. Its count (SQL, arguments) and its clause on `cd` over the
+    list's `args`."""
+    if params.tab != "done" or params.overdue:
         return None
     if not filters:
         return (DONE_COUNT, list(party)), clause
