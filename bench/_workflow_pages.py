@@ -84,7 +84,7 @@ SORTS = ("name", "qualification", "status", "case_no")  # "updated" is every pag
 def pages(year: str) -> list[Page]:
     """Every page measured: per party its home counts, each list's 待办 and 已办 first page;
     for its busiest list (the one with the most cases waiting) every sort, every filter and
-    the last page of both tabs, and the 已办 tab sorted by name."""
+    the last page, of both tabs."""
     busiest = {"unit": "unit:3", "department": "department:acceptance"}
     found = []
     for who in ("unit", "department", "office", "committee"):
@@ -97,10 +97,9 @@ def pages(year: str) -> list[Page]:
                 found.append(Page(who, w.key, "done"))
         key = busiest.get(who, lists[0].key)
         found += [Page(who, key, "todo", last=True), Page(who, key, "done", last=True)]
-        found += [Page(who, key, "todo", (("sort", s),)) for s in SORTS]
-        found.append(Page(who, key, "done", (("sort", "name"),)))
-        found += [Page(who, key, "todo", (f,)) for f in _filters(who, year)]
-        found.append(Page(who, key, "done", (("name", SURNAME),)))
+        for tab in ("todo", "done"):
+            found += [Page(who, key, tab, (("sort", s),)) for s in SORTS]
+            found += [Page(who, key, tab, (f,)) for f in _filters(who, year)]
     assert all(p.list is None or p.list in WORK_LISTS for p in found)
     return found
 
