@@ -42,6 +42,7 @@ from bench._workflow_data import (
     SURNAMES,
     approval_inputs,
     check_bench_database,
+    done_row,
     reset_schemas,
 )
 from services.cases.domain.calendar import add_working_days, publicity_period
@@ -253,6 +254,7 @@ class Builder:
             for i, d in enumerate(days)
         ]
         created = times[0] - timedelta(days=3)
+        done = []
         for (action, role, actor, before, after, inputs), at in zip(moves, times, strict=True):
             self.history.append((
                 case_id, action.value, actor, role, before.value, after.value, None,
@@ -263,7 +265,7 @@ class Builder:
                          A.ACCEPT: "department:acceptance"}.get(action)  # fmt: skip
             if done_list:
                 party = department_id if role == "department" else str(self.unit_id)
-                self.done.append((case_id, party, done_list, at, name))
+                done.append((party, done_list, at))
         last = moves[-1][0]
         self.cases.append((
             case_id, f"{self.round_id}{self.serial:06d}", self.unit_id, applicant_id, name,
@@ -273,6 +275,7 @@ class Builder:
             json.dumps(period, ensure_ascii=False), None, None, form, False, False,
             created, times[-1],
         ))  # fmt: skip
+        self.done += [done_row(self.cases[-1], *entry) for entry in done]
         self._materials(case_id, name, qid, times[0] - timedelta(days=1))
         return case_id
 

@@ -47,6 +47,7 @@ import asyncpg
 
 from services.cases.domain.model import ACTION_ROLES, Action, CaseState, Outcome
 from services.cases.reference_seed import seed_reference
+from services.cases.repository import DONE_CASE_COLUMNS
 from services.cases.scope import WORK_LISTS
 from services.cases.sealed import CASE_MOBILE, seal
 from shared.db import ensure_database
@@ -106,7 +107,15 @@ CASE_COLUMNS = [
     "created_at", "updated_at",
 ]  # fmt: skip
 LOADED_CASE_COLUMNS = [*CASE_COLUMNS, "state_since"]
-DONE_COLUMNS = ["case_id", "party_id", "list", "at", "applicant_name"]
+DONE_COLUMNS = ["case_id", "party_id", "list", "at", *DONE_CASE_COLUMNS]
+_DONE_FROM_CASE = [CASE_COLUMNS.index(column) for column in DONE_CASE_COLUMNS]
+
+
+def done_row(case: tuple, party: str, key: str, at) -> tuple:
+    """A case_done row (DONE_COLUMNS) of a case's row (CASE_COLUMNS), as a move writes it."""
+    return (case[0], party, key, at, *(case[i] for i in _DONE_FROM_CASE))
+
+
 HISTORY_COLUMNS = [
     "case_id", "action", "actor_id", "actor_role", "from_state", "to_state", "outcome",
     "status_label", "inputs", "reason", "at",
@@ -319,8 +328,7 @@ def done_rows(row: tuple) -> list[tuple]:
         if list_state is S.OFFICE_APPROVAL and not needs_pre:
             continue
         steps_after = ORDER[state] - ORDER[list_state]
-        at = updated - timedelta(days=steps_after)
-        rows.append((row[0], _party(side, row), key, at, row[4]))  # row[4]: the name
+        rows.append(done_row(row, _party(side, row), key, updated - timedelta(days=steps_after)))
     return rows
 
 

@@ -310,6 +310,14 @@ async def save(
 # the cases (each guarded by the version it was loaded at), their history rows, their 已办
 # entries, and their events into the outbox. $1-$15: case_update_row; $16: now; $17-$28:
 # _history_args; $29-$32: case_done rows; $33-$35: outbox_columns.
+# The case's columns its 已办 rows carry, copied by the move that writes one (migrations 019,
+# 020): a 已办 tab filtered or sorted by them reads case_done alone (handlers/queries.py). All
+# but the name are fixed when the case is opened; the name changes with the case's (applicant).
+DONE_CASE_COLUMNS = (
+    "applicant_name", "case_no", "review_type_id", "qualification_id", "department_id",
+    "committee_id", "round_id",
+)  # fmt: skip
+
 SAVE_MOVES = f"""
 WITH moved AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[],
@@ -336,8 +344,8 @@ WITH moved AS (
         $22::text[], $23::text[], $24::text[], $25::text[], $26::jsonb[], $27::text[],
         $28::timestamptz[])
 ), done AS (
-    INSERT INTO case_done (case_id, party_id, list, at, applicant_name)
-    SELECT d.case_id, d.party_id, d.list, d.at, c.applicant_name
+    INSERT INTO case_done (case_id, party_id, list, at, {", ".join(DONE_CASE_COLUMNS)})
+    SELECT d.case_id, d.party_id, d.list, d.at, {", ".join(f"c.{n}" for n in DONE_CASE_COLUMNS)}
     FROM unnest($29::uuid[], $30::text[], $31::text[], $32::timestamptz[])
         AS d (case_id, party_id, list, at)
     JOIN cases c ON c.id = d.case_id

@@ -30,6 +30,7 @@ import asyncpg
 import pytest
 
 from bench._workflow_data import DONE_COLUMNS, LOADED_CASE_COLUMNS, CaseFactory, done_rows
+from services.cases.repository import DONE_CASE_COLUMNS
 from services.cases.scope import lists_for
 from shared.contracts.cases.rpc import MAX_LISTED_IDS
 from shared.contracts.cases.vocabulary import CaseState
@@ -55,9 +56,18 @@ STATES_BY_UNIT = {
     "C": AT_REVIEWERS * 10 + [S.DEPT_ACCEPTANCE] * 8 + [S.COMMITTEE_REVIEW] * 14,
     "D": [*S],
 }
-# 已办 by name alone reads case_done (its rows carry the name), with another filter it joins
-# the cases
-FILTERS = {"todo": ({},), "done": ({}, {"name": "王"}, {"name": "王", "review_type_id": "ptsb"})}
+# 已办 filtered by what its rows carry reads case_done alone; by the state it joins the cases
+FILTERS = {
+    "todo": ({},),
+    "done": (
+        {},
+        {"name": "王"},
+        {"name": "王", "review_type_id": "ptsb"},
+        {"qualification_id": "gc-fg"},
+        {"state": "closed"},
+    ),
+}
+CARRIED = ", ".join(DONE_CASE_COLUMNS)
 
 
 def unit_actor(unit_id: uuid.UUID, role: str = "unit_operator") -> Actor:
@@ -198,8 +208,8 @@ async def out_of_sight_entries(world: World) -> dict[str, set[str]]:
     strays["dept-sjxh"] = ("dept-gcslh", ("department:acceptance",))
     for party, (other, lists) in strays.items():
         copied = await world.driver.service.pool.fetch(
-            "INSERT INTO case_done (case_id, party_id, list, at, applicant_name)"
-            " SELECT case_id, $1, list, at, applicant_name"
+            f"INSERT INTO case_done (case_id, party_id, list, at, {CARRIED})"
+            f" SELECT case_id, $1, list, at, {CARRIED}"
             " FROM case_done WHERE party_id = $2 AND list = ANY($3::text[])"
             " AND case_id::text < '6' RETURNING case_id",  # some of them
             party,

@@ -80,23 +80,30 @@ def _publicity_end(row) -> str | None:
     return (period.get(row["state"]) or {}).get("end")
 
 
+FILTER_COLUMNS = (
+    "review_type_id", "qualification_id", "state", "department_id", "committee_id", "round_id",
+)  # fmt: skip
+
+
 def _filters(params: ListedCases, args: list) -> list[str]:
-    where = []
-    for column, value in (
-        ("c.review_type_id", params.review_type_id),
-        ("c.qualification_id", params.qualification_id),
-        ("c.state", params.state),
-        ("c.department_id", params.department_id),
-        ("c.committee_id", params.committee_id),
-        ("c.round_id", params.round_id),
-    ):
-        if value:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
-    if name := params.name.strip():
-        args.append(like_pattern(name))
-        where.append(name_condition("c.applicant_name", name, len(args)))
+    where, values = filter_conditions(params, "c.", len(args) + 1)
+    args += values
     return where
+
+
+def filter_conditions(params: ListedCases, prefix: str, first: int) -> tuple[list[str], list]:
+    """The list's filters as conditions on the columns `prefix` names (a table's alias and
+    its dot: the cases', or the 已办 rows' that carry them), and their values, numbered from
+    $first."""
+    where, values = [], []
+    for column in FILTER_COLUMNS:
+        if value := getattr(params, column):
+            values.append(value)
+            where.append(f"{prefix}{column} = ${first + len(values) - 1}")
+    if name := params.name.strip():
+        values.append(like_pattern(name))
+        where.append(name_condition(f"{prefix}applicant_name", name, first + len(values) - 1))
+    return where, values
 
 
 def name_condition(column: str, name: str, at: int) -> str:
@@ -143,17 +150,18 @@ class _ListQuery:
         middle of a list of `total` rows is taken counting from the end, which skips fewer."""
         keys = [key.strip() for key in self.order.split(",")]
         page_id, source, clause, checked = "c.id", self.source, self.clause, ""
+        joins = QUALIFICATION_JOIN if "q." in self.order else ""
         if self.done_count is not None and self.order in DONE_KEYS:
-            # The party's 已办 rows in one of their indexes' order, then each row of the page
-            # checked against its sight (total() says why none fails).
+            # The party's 已办 rows in the list's order, then each row of the page checked
+            # against its sight (total() says why none fails).
             keys, page_id = list(DONE_KEYS[self.order]), "cd.case_id"
             source, clause, checked = "case_done cd", self.done_clause, f" WHERE {self.visible}"
+            joins = joins.replace("c.qualification_id", "cd.qualification_id")
         order = ", ".join(f"p.k{i}{_direction(key)}" for i, key in enumerate(keys))
         if total is not None and offset > total // 2:
             keys = [_reversed(key) for key in keys]
             limit, offset = max(0, min(limit, total - offset)), max(0, total - offset - limit)
         picked = ", ".join(f"{_column(key)} AS k{i}" for i, key in enumerate(keys))
-        joins = QUALIFICATION_JOIN if "q." in self.order else ""
         page = (
             f"SELECT {page_id} AS page_id, {picked} FROM {source}{joins} WHERE {clause}"
             f" ORDER BY {', '.join(keys)} LIMIT {limit} OFFSET {offset}"
@@ -180,29 +188,29 @@ def _reversed(key: str) -> str:
 DONE_COUNT = "SELECT count(*) FROM case_done WHERE party_id = $1 AND list = $2"
 DONE_ORDER = "cd.at DESC, c.id"  # a 已办 tab's 最近办理: the party's latest moves first
 # the orders a 已办 tab read from case_done alone can have, as that table's columns give them
+# (the state, which the status order reads, changes with every move: not carried)
 DONE_KEYS = {
     DONE_ORDER: ("cd.at DESC", "cd.case_id"),
     SORTS["name"]: ("cd.applicant_name", "cd.case_id"),
+    SORTS["qualification"]: ("q.position", "q.name", "cd.case_id"),
+    SORTS["case_no"]: ("cd.case_no",),
 }
 
 
 def _done_alone(
-    params: ListedCases, filters: list[str], args: list, party: tuple[str, str], clause: str
+    params: ListedCases, party: tuple[str, str], clause: str, first: int
 ) -> tuple[tuple[str, list], str] | None:
     """How a 已办 tab is counted from the party's case_done rows alone, and paged from them
-    where its order is one of DONE_KEYS: when no filter but the name (the rows carry it:
-    migration 019) is given. Its count (SQL, arguments) and its clause on `cd` over the
-    list's `args`."""
-    if params.tab != "done" or params.overdue:
+    where its order is one of DONE_KEYS: when it filters only on what the rows carry (the
+    case's name, type, 资格, department, committee and round: migrations 019 and 020), not on
+    the state (业务状态, 超期). Its count (SQL, arguments) and its clause on `cd` over the
+    list's arguments, whose filters' values start at $first."""
+    if params.tab != "done" or params.overdue or params.state:
         return None
-    if not filters:
-        return (DONE_COUNT, list(party)), clause
-    name = params.name.strip()
-    if filters != [name_condition("c.applicant_name", name, len(args))]:  # the name's alone
-        return None
-    count = f"{DONE_COUNT} AND {name_condition('applicant_name', name, 3)}"
-    by_name = name_condition("cd.applicant_name", name, len(args))
-    return (count, [*party, args[-1]]), f"{clause} AND {by_name}"
+    on_rows, _ = filter_conditions(params, "cd.", first)
+    counted, values = filter_conditions(params, "", 3)
+    count = " AND ".join([DONE_COUNT, *counted])
+    return (count, [*party, *values]), " AND ".join([clause, *on_rows])
 
 
 def _in_states(states, args: list) -> str:
@@ -228,8 +236,8 @@ def work_list_query(params: ListedCases, actor: Actor, deadlines: Deadlines) -> 
         args += [party_id(actor), work_list.key]
         done_clause = f"cd.party_id = ${len(args) - 1} AND cd.list = ${len(args)}"
         join_done = f" JOIN case_done cd ON cd.case_id = c.id AND {done_clause}"
+    done = _done_alone(params, (party_id(actor), work_list.key), done_clause, len(args) + 1)
     filters = _filters(params, args)
-    done = _done_alone(params, filters, args, (party_id(actor), work_list.key), done_clause)
     if params.overdue:
         states, cutoffs = deadlines.cutoffs()
         args += [states, cutoffs]
