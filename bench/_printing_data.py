@@ -42,6 +42,7 @@ from bench._workflow_data import (
     SURNAMES,
     approval_inputs,
     check_bench_database,
+    done_lists,
     done_row,
     reset_schemas,
 )
@@ -55,6 +56,7 @@ DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/zhicheng_bench_print"
 ROSTERS, ROSTER_CASES, FORM_CASES = 3, 1000, 200
 UNIT_NAME = "深圳市南山区智能制造研究院有限公司"
 S, A = CaseState, Action
+BUILT_CASE_COLUMNS = [*CASE_COLUMNS, "done_lists"]  # a built case's row: with its 已办 bits
 
 SCHOOLS = ("深圳大学", "华南理工大学", "哈尔滨工业大学（深圳）", "中山大学", "南方科技大学",
            "广东工业大学", "武汉大学", "华中科技大学")  # fmt: skip
@@ -275,7 +277,9 @@ class Builder:
             json.dumps(period, ensure_ascii=False), None, None, form, False, False,
             created, times[-1],
         ))  # fmt: skip
-        self.done += [done_row(self.cases[-1], *entry) for entry in done]
+        entries = [done_row(self.cases[-1], *entry) for entry in done]
+        self.done += entries
+        self.cases[-1] += (done_lists(entries),)  # BUILT_CASE_COLUMNS
         self._materials(case_id, name, qid, times[0] - timedelta(days=1))
         return case_id
 
@@ -318,7 +322,7 @@ async def generate(
             operator_id,
             unit_id,
         )
-        await conn.copy_records_to_table("cases", columns=CASE_COLUMNS, records=builder.cases)
+        await conn.copy_records_to_table("cases", columns=BUILT_CASE_COLUMNS, records=builder.cases)
         await conn.copy_records_to_table(
             "case_sections",
             columns=["case_id", "section", "data", "updated_at"],

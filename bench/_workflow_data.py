@@ -47,7 +47,7 @@ import asyncpg
 
 from services.cases.domain.model import ACTION_ROLES, Action, CaseState, Outcome
 from services.cases.reference_seed import seed_reference
-from services.cases.repository import DONE_CASE_COLUMNS
+from services.cases.repository import DONE_CASE_COLUMNS, done_lists_of
 from services.cases.scope import WORK_LISTS
 from services.cases.sealed import CASE_MOBILE, seal
 from shared.db import ensure_database
@@ -106,9 +106,14 @@ CASE_COLUMNS = [
     "form_printed_at", "reached_department", "reached_office", "reached_committee",
     "created_at", "updated_at",
 ]  # fmt: skip
-LOADED_CASE_COLUMNS = [*CASE_COLUMNS, "state_since"]
+LOADED_CASE_COLUMNS = [*CASE_COLUMNS, "state_since", "done_lists"]
 DONE_COLUMNS = ["case_id", "party_id", "list", "at", *DONE_CASE_COLUMNS]
 _DONE_FROM_CASE = [CASE_COLUMNS.index(column) for column in DONE_CASE_COLUMNS]
+
+
+def done_lists(done: list[tuple]) -> int:
+    """cases.done_lists of a case with these case_done rows (DONE_COLUMNS)."""
+    return done_lists_of(row[2] for row in done)
 
 
 def done_row(case: tuple, party: str, key: str, at) -> tuple:
@@ -462,9 +467,10 @@ def build_chunk(factory: CaseFactory, unit_ids, actors: dict, order) -> tuple[li
     """The rows of these (unit index, state) cases: cases (each with its state_since, the
     time of its last move: each step takes one move), case_done, case_history."""
     rows = [factory.case(unit_ids[u], state) for u, state in order]
-    done = [d for row in rows for d in done_rows(row)]
+    done = [done_rows(row) for row in rows]
     history = [h for row in rows if (h := history_row(row, actors)) is not None]
-    return [(*row, row[27]) for row in rows], done, history
+    cases = [(*row, row[27], done_lists(entries)) for row, entries in zip(rows, done, strict=True)]
+    return cases, [d for entries in done for d in entries], history
 
 
 async def copy_cases(conn, factory: CaseFactory, unit_ids, order, actors: dict, say) -> dict:

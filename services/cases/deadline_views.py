@@ -51,3 +51,14 @@ def overdue_join(first_arg: int) -> str:
 
 
 OVERDUE = "coalesce(c.state_since < lim.cutoff, false)"
+
+
+def overdue_only_join(first_arg: int) -> str:
+    """`c` restricted to the cases waiting past their step's limit (the arguments as
+    overdue_join's): the states without a limit are never read, and for those with one, the
+    party's index gives its cases in each, their state_since beside them."""
+    a, b = f"${first_arg}", f"${first_arg + 1}"
+    return (
+        f" JOIN unnest({a}::text[], {b}::timestamptz[]) AS lim (state, cutoff)"
+        " ON lim.state = c.state AND c.state_since < lim.cutoff"
+    )

@@ -309,7 +309,8 @@ async def save(
 # The moves' writes in one statement (one round trip, where a statement a table took four):
 # the cases (each guarded by the version it was loaded at), their history rows, their 已办
 # entries, and their events into the outbox. $1-$15: case_update_row; $16: now; $17-$28:
-# _history_args; $29-$32: case_done rows; $33-$35: outbox_columns.
+# _history_args; $29-$32: case_done rows (their lists also set the cases' done_lists bits);
+# $33-$35: outbox_columns.
 # The case's columns its 已办 rows carry, copied by the move that writes one (migrations 019,
 # 020): a 已办 tab filtered or sorted by them reads case_done alone (handlers/queries.py). All
 # but the name are fixed when the case is opened; the name changes with the case's (applicant).
@@ -317,6 +318,37 @@ DONE_CASE_COLUMNS = (
     "applicant_name", "case_no", "review_type_id", "qualification_id", "department_id",
     "committee_id", "round_id",
 )  # fmt: skip
+
+# The 已办 lists a case has a case_done row in, as bits of `cases.done_lists` (migration 022):
+# the party's index of cases then says, beside the state, whether the party has done the
+# case, and a 已办 tab filtered by the state (超期) is counted from that index alone
+# (handlers/queries.py). A list's party is the case's own (its unit, department, committee;
+# the office), so the bit is enough. Stored: a list's number never changes.
+DONE_LIST_BITS = {
+    "unit:2": 0, "unit:3": 1, "unit:4": 2, "unit:5": 3, "unit:6": 4, "unit:7": 5,
+    "unit:8": 6, "unit:9": 7, "unit:10": 8, "department:acceptance": 9,
+    "department:review": 10, "department:post_publicity": 11, "department:confirm": 12,
+    "office:approval": 13, "committee:review": 14,
+}  # fmt: skip
+
+
+def done_list_bit(key: str) -> int:
+    return 1 << DONE_LIST_BITS[key]
+
+
+def done_lists_of(keys) -> int:
+    """cases.done_lists of a case with case_done rows in these lists."""
+    bits = 0
+    for key in keys:
+        bits |= done_list_bit(key)
+    return bits
+
+
+def done_bit_sql(list_key: str) -> str:
+    """The SQL of the bit of the list `list_key` (an expression) names."""
+    cases = " ".join(f"WHEN '{key}' THEN {done_list_bit(key)}" for key in DONE_LIST_BITS)
+    return f"CASE {list_key} {cases} ELSE 0 END"
+
 
 SAVE_MOVES = f"""
 WITH moved AS (
@@ -335,8 +367,13 @@ WITH moved AS (
         form_printed_at = m.form_printed_at, updated_at = $16,
         reached_department = c.reached_department OR m.reached_department,
         reached_office = c.reached_office OR m.reached_office,
-        reached_committee = c.reached_committee OR m.reached_committee
-    FROM moved m WHERE c.id = m.id AND c.version = m.loaded_version
+        reached_committee = c.reached_committee OR m.reached_committee,
+        done_lists = c.done_lists | coalesce(dd.bit, 0)
+    FROM moved m LEFT JOIN (
+        SELECT d.case_id, {done_bit_sql("d.list")} AS bit
+        FROM unnest($29::uuid[], $31::text[]) AS d (case_id, list)
+    ) dd ON dd.case_id = m.id
+    WHERE c.id = m.id AND c.version = m.loaded_version
 ), history AS (
     INSERT INTO case_history (case_id, action, actor_id, actor_role, actor_name, from_state,
         to_state, outcome, status_label, inputs, reason, at)

@@ -8,6 +8,9 @@ reads half of each list from each end. A 已办 tab without filters is counted a
 (docs/performance.md "A million cases", 3 and 4): the counts compared here are those of the
 rows the reader sees, so they hold only while the workflow keeps the promise that allows
 it (a case a party moved stays in its sight); a 已办 entry that broke it is never shown.
+A 已办 tab with 只看超期 is counted from the cases' own index (cases.done_lists, the bits of
+the lists they have 已办 rows in), its overdue cases compared here with the domain's rule for
+one case, 12 days after the moves.
 
 The cases are loaded with COPY as the benches load theirs (bench/_workflow_data.py: its
 factory, its 已办 rows), with few distinct times and names so that orders tie and the
@@ -23,13 +26,22 @@ import math
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from bench._workflow_data import DONE_COLUMNS, LOADED_CASE_COLUMNS, CaseFactory, done_rows
+from bench._workflow_data import (
+    DONE_COLUMNS,
+    LOADED_CASE_COLUMNS,
+    CaseFactory,
+    done_lists,
+    done_rows,
+)
+from services.cases.domain.calendar import local_date
+from services.cases.domain.deadlines import deadline_of
+from services.cases.holidays import load_calendar
 from services.cases.repository import DONE_CASE_COLUMNS
 from services.cases.scope import lists_for
 from shared.contracts.cases.rpc import MAX_LISTED_IDS
@@ -65,6 +77,8 @@ FILTERS = {
         {"name": "王", "review_type_id": "ptsb"},
         {"qualification_id": "gc-fg"},
         {"state": "closed"},
+        {"overdue": True},  # case_done filtered by the overdue cases (queries._done_overdue)
+        {"overdue": True, "name": "王"},
     ),
 }
 CARRIED = ", ".join(DONE_CASE_COLUMNS)
@@ -108,8 +122,12 @@ async def world(own_database):
         world = World(driver, {unit: uuid.uuid4() for unit in STATES_BY_UNIT})
         await load_cases(world, own_database.database_url, random.Random(18))
         await move_on(world)
+        # the lists read 12 days on: the cases moved above (their 已办 bits set by the moves)
+        # are past a 5-day limit then, those loaded on the 6-hour grid some of them
+        driver.clock.offset += timedelta(days=12)
         world.strays = await out_of_sight_entries(world)
-        world.rows = await rows_of(cases.pool)
+        rows = await rows_of(cases.pool)
+        world.rows = replace(rows, overdue=await overdue_today(rows, cases.pool, deps))
         yield world
 
 
@@ -121,6 +139,7 @@ async def load_cases(world: World, database_url: str, rng: random.Random) -> Non
     now = world.driver.clock.now()
     factory = CaseFactory(rng, now, "2026")
     factory.choices = [c for c in factory.choices if c[1] in COMMITTEES]
+    aged = random.Random(40)  # apart: the other draws stay those the lists' checks rely on
     rows, done = [], []
     for unit, states in STATES_BY_UNIT.items():
         for state in states:
@@ -128,8 +147,11 @@ async def load_cases(world: World, database_url: str, rng: random.Random) -> Non
             updated = now - timedelta(hours=6 * rng.randrange(1, 24))
             row[4] = rng.choice(NAMES)  # applicant_name
             row[26], row[27] = updated - timedelta(days=3), updated  # created_at, updated_at
-            rows.append((*row, updated))  # state_since: its last move
-            done += done_rows(tuple(row))
+            entries = done_rows(tuple(row))
+            # state_since: its last move; a third of them long ago, past any step's limit
+            since = updated - timedelta(days=aged.choice((0, 0, 40)))
+            rows.append((*row, since, done_lists(entries)))
+            done += entries
     # a connection of its own, as tests/support/copies_data.py copies: the service's pool
     # reads and writes jsonb as text, which COPY's binary format cannot take
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "cases"})
@@ -220,6 +242,24 @@ async def out_of_sight_entries(world: World) -> dict[str, set[str]]:
     return strays
 
 
+async def overdue_today(rows: Rows, pool, deps) -> frozenset[uuid.UUID]:
+    """The cases waiting past their limit today, by the domain's rule for one case (the
+    lists' 超期 mark), not by the cutoffs the lists' SQL filters with."""
+    today, limits = deps.clock.today(), deps.settings.limits()
+    async with pool.acquire() as conn:
+        calendar = await load_calendar(conn)
+    return frozenset(
+        case.id
+        for case in rows.cases.values()
+        if (
+            found := deadline_of(
+                S(case.state), local_date(case.state_since), today, limits, calendar
+            )
+        )
+        and found.overdue
+    )
+
+
 # --- reading the lists ---
 
 
@@ -292,6 +332,20 @@ async def test_every_page_is_its_slice_of_the_list_ordered_in_python(world, read
     for params, listed in zip(lists, answers, strict=True):
         want = [str(i) for i in expected_list(world.rows, actor, params)]
         assert (listed["ids"], listed["total"]) == (want[:MAX_LISTED_IDS], len(want)), params
+
+
+def test_the_overdue_filter_has_cases_to_find_and_cases_to_leave_out(world):
+    """The 已办 tabs filtered by 超期 above are neither empty nor the whole tab: for the
+    unit and the department, some 已办 list holds both."""
+    for reader in ("unit A operator", "department 工程师联合会"):
+        actor = world.readers()[reader]
+        both = []
+        for work_list in lists_for(actor):
+            done = {"list": work_list.key, "tab": "done"}
+            listed = expected_list(world.rows, actor, done)
+            overdue = expected_list(world.rows, actor, {**done, "overdue": True})
+            both.append(0 < len(overdue) < len(listed))
+        assert any(both), reader
 
 
 async def test_no_list_shows_a_case_another_party_alone_may_see(world):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from bench._printing_data import UNIT_NAME, Builder
+from bench._printing_data import BUILT_CASE_COLUMNS, UNIT_NAME, Builder
 from bench._workflow_data import (
     CASE_COLUMNS,
     DONE_COLUMNS,
@@ -86,7 +86,7 @@ async def _units(conn, unit_ids: list[uuid.UUID]) -> None:
 
 async def _materials(conn, builder: Builder) -> None:
     """The printing unit's cases and everything a 评审（申报）表 prints from them."""
-    await conn.copy_records_to_table("cases", columns=CASE_COLUMNS, records=builder.cases)
+    await conn.copy_records_to_table("cases", columns=BUILT_CASE_COLUMNS, records=builder.cases)
     await conn.copy_records_to_table(
         "case_sections",
         columns=["case_id", "section", "data", "updated_at"],
