@@ -40,14 +40,15 @@ async def deadlines_today(conn, deps) -> Deadlines:
     return Deadlines(deps.clock.today(), deps.settings.limits(), await load_calendar(conn))
 
 
+def _cutoffs(first_arg: int) -> str:
+    """`lim` (state, cutoff): Deadlines.cutoffs() as the arguments numbered from first_arg."""
+    return f"unnest(${first_arg}::text[], ${first_arg + 1}::timestamptz[]) AS lim (state, cutoff)"
+
+
 def overdue_join(first_arg: int) -> str:
     """Joins `lim` (state, cutoff) to `c` for the states with a limit: `OVERDUE` holds for a
     case waiting past its limit. Arguments: Deadlines.cutoffs(), numbered from first_arg."""
-    a, b = f"${first_arg}", f"${first_arg + 1}"
-    return (
-        f" LEFT JOIN unnest({a}::text[], {b}::timestamptz[]) AS lim (state, cutoff)"
-        " ON lim.state = c.state"
-    )
+    return f" LEFT JOIN {_cutoffs(first_arg)} ON lim.state = c.state"
 
 
 OVERDUE = "coalesce(c.state_since < lim.cutoff, false)"
@@ -57,8 +58,4 @@ def overdue_only_join(first_arg: int) -> str:
     """`c` restricted to the cases waiting past their step's limit (the arguments as
     overdue_join's): the states without a limit are never read, and for those with one, the
     party's index gives its cases in each, their state_since beside them."""
-    a, b = f"${first_arg}", f"${first_arg + 1}"
-    return (
-        f" JOIN unnest({a}::text[], {b}::timestamptz[]) AS lim (state, cutoff)"
-        " ON lim.state = c.state AND c.state_since < lim.cutoff"
-    )
+    return f" JOIN {_cutoffs(first_arg)} ON lim.state = c.state AND c.state_since < lim.cutoff"
