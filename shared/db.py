@@ -8,7 +8,8 @@ import asyncpg
 CONNECT_TIMEOUT = 5.0  # seconds to open one connection; asyncpg's default is 60
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def set_json_codecs(conn: asyncpg.Connection) -> None:
+    """json and jsonb values as Python's: what every pool's connection has."""
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name,
@@ -33,7 +34,7 @@ async def create_pool(database_url: str, schema: str, **kwargs) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         database_url,
         server_settings={"search_path": schema},
-        init=_init_connection,
+        init=set_json_codecs,
         reset=_reset_connection,
         **kwargs,
     )

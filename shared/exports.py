@@ -2,18 +2,22 @@
 written into an .xlsx by shared/xlsx.py as they come, and sent to the documents service in
 parts while the file is still being written (docs/reports.md, "Excel exports").
 
-Memory is bounded however long the list: the cursor hands over CHUNK rows at a time, a
-chunk becomes XML and deflated bytes, and those leave in parts of PART_BYTES; a few chunks
-are in flight at once. A task fetches; threads convert chunks and make their XML meanwhile
-(sealed numbers are opened in a worker process: AES-GCM holds the GIL); the sheet's thread
-deflates (ISA-L) and sends the parts. A list's plain columns can be made into
-cells by PostgreSQL as it reads them (`cells_sql`): the cases' work list, the one that runs to
-100,000 rows, does, with its units' names and step marks looked up once and joined in; its
-sealed numbers become cells in the worker.
+Memory is bounded however long the list: the rows come CHUNK at a time (or a block of
+about BLOCK_BYTES of COPY text), a chunk becomes XML and deflated bytes, and those leave in
+parts of PART_BYTES; a few chunks are in flight at once. A task fetches; threads convert
+chunks and make their XML meanwhile; the sheet's thread deflates (ISA-L) and sends the parts.
+
+A long list with sealed numbers (the cases' work list, the one that runs to 100,000 rows) is
+read with COPY (`Source.copy`): PostgreSQL makes each row's cells as it reads it
+(`cells_sql`, with the names that repeat looked up once for the list and joined in as cells
+made here), and the service's worker process turns a block of lines into the sheet's rows,
+opening the numbers (AES-GCM holds the GIL: shared/export_render.py). The service itself
+only reads the blocks and zips what comes back.
 """
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import inspect
 import logging
@@ -42,17 +46,19 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, open_columns
+from shared.export_render import Sealed, copy_fields, joined_rows, open_columns
 from shared.rpc import CallContext, RpcError, invalid_input
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000  # rows fetched from the cursor and written at a time
+BLOCK_BYTES = 1024 * 1024  # COPY text handed to the worker at a time: about 1,300 rows
 FETCHED_AHEAD = 1  # chunks fetched and waiting to be converted
 RENDERS_AHEAD = 2  # chunks being converted and made into XML while the next is fetched
 CHUNKS_AHEAD = 2  # made chunks waiting to be deflated: with the above, bounded memory
 WORKER_LOST = "生成 Excel 文件的进程意外退出，将自动重试"
 SORT_MEMORY = "64MB"  # an export's sort of 100,000 rows, in memory rather than on disk
+PARTS_IN_FLIGHT = 2  # parts sent to documents and not yet answered
 PROGRESS_SECONDS = 0.5  # the documents job hears how far the file got at most this often
 Column = xlsx.Column
 
@@ -68,9 +74,9 @@ class Source:
     args: Sequence[Any]
     # a record to its values (runs in a thread)
     convert: Callable[[Any], Sequence[Any]] | None = None
-    # or, for a long list, a chunk of records to its values a column at a time (a list
-    # comprehension a column, where convert is a call and a tuple a row)
-    convert_columns: Callable[[list], list[list]] | None = None
+    # or: `sql` is read with COPY, each of its fields cells made by `cells_sql` or a sealed
+    # number (`sealed`), opened in the worker process; its lines joined into the rows
+    copy: bool = False
     # the kinds of the values given, where some are cells made by `cells_sql` (one value for
     # several columns); by default a value of each column's kind
     values: Sequence[xlsx.ValueKind] | None = None
@@ -78,14 +84,19 @@ class Source:
     # what its rows need from elsewhere looked up once for the list
     lookups: Callable[[Any], Awaitable[Sequence[Any]]] | None = None
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
-    # values (by position) that are sealed numbers: opened (and masked) in the service's
-    # worker process for exports, which makes them into cells (shared/export_render.py):
-    # their kind in `values` is "cells"
+    # of a COPY source, the fields (by position) that are sealed numbers: opened (and
+    # masked) in the worker, which makes them into cells; their kind in `values` is "cells"
     sealed: dict[int, Sealed] = field(default_factory=dict)
     count_sql: str = ""  # how many rows `sql` gives (the same args), as the list's page counts
     # a list that is not one query (the audit trails merged): its rows a chunk at a time, in
     # place of `sql`; its count is not known before it is written (0)
     chunks: Callable[[], AsyncIterator[list]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.sealed and not self.copy:
+            raise ValueError("sealed numbers are opened in the worker: a COPY source's only")
+        if self.copy and set(self.values or ()) != {"cells"}:
+            raise ValueError("a COPY source's fields are cells (cells_sql) or sealed numbers")
 
 
 def excel_time(value: datetime | None) -> datetime | None:
@@ -100,13 +111,25 @@ def excel_date(text: str | date | None) -> date | None:
 
 
 def cells_sql(*cells: tuple[str, xlsx.Kind]) -> str:
-    """SQL giving the XML of consecutive cells of a row, in UTF-8 (bytea: no decoding into a
-    Python str and back), each an (expression, kind): a text escaped for XML (the control
-    characters XML forbids are left out by the writer), a number, a date, a moment
-    (timestamptz, shown as Shenzhen's wall clock). PostgreSQL makes these in C as it reads
-    the rows, where Python took a few microseconds a cell."""
-    xml = " || ".join(_cell_sql(expression, kind) for expression, kind in cells)
-    return f"convert_to({xml}, 'UTF8')"
+    """SQL giving the XML of consecutive cells of a row (text), each an (expression, kind):
+    a text escaped for XML (the control characters XML forbids are left out by the worker),
+    a number, a date, a moment (timestamptz, shown as Shenzhen's wall clock). PostgreSQL
+    makes these in C as it reads the rows, where Python took a few microseconds a cell."""
+    return " || ".join(_cell_sql(expression, kind) for expression, kind in cells)
+
+
+def copy_row_sql(*fields: str) -> str:
+    """The select list of a COPY source (`Source.copy`): its fields, cells or sealed numbers,
+    the first opening the sheet's row and the last closing it (export_render.joined_rows joins
+    a line's fields as they lie)."""
+    first, *middle, last = fields
+    return ", ".join((f"'<row>' || {first}", *middle, f"{last} || '</row>'"))
+
+
+def label_cells(names: Sequence[str | None]) -> list[str]:
+    """Names that repeat (a unit's, a committee's) as the sheet's cells, made once for a
+    list and joined into its rows by the database as cells (`cells_sql`)."""
+    return [cell.decode() for cell in xlsx.column_cells("label", list(names))]
 
 
 # The end of a query that makes cells (cells_sql) and sorts: one row past the most an export
@@ -173,7 +196,7 @@ async def build(ctx: CallContext, params: BuildExport, source: Source, client) -
     """Build the file of `source` and send it to the documents job `params` names."""
     key = f"{params.job_id}:{params.attempt}"
     started = time.monotonic()
-    if source.sealed:
+    if source.copy:
         _Worker.start()  # while the database sorts
     parts = _Parts(ctx, params, client, asyncio.get_running_loop())
     sheet = _Sheet(parts, source)
@@ -214,10 +237,11 @@ async def _write_rows(ctx, source: Source, sheet: "_Sheet", progress: "_Progress
         while (records := await fetched.get()) is not None:
             if isinstance(records, Exception):
                 raise records
-            if rows + len(records) > MAX_EXPORT_ROWS:
-                raise too_many(rows + len(records), MAX_EXPORT_ROWS)
-            rendering.append((asyncio.ensure_future(sheet.render(records)), len(records)))
-            rows += len(records)
+            count = _rows_in(records)
+            if rows + count > MAX_EXPORT_ROWS:
+                raise too_many(rows + count, MAX_EXPORT_ROWS)
+            rendering.append((asyncio.ensure_future(sheet.render(records)), count))
+            rows += count
             while len(rendering) > RENDERS_AHEAD:
                 written += await _hand_over(sheet, rendering.popleft())
                 await progress.report(written)
@@ -234,12 +258,48 @@ async def _write_rows(ctx, source: Source, sheet: "_Sheet", progress: "_Progress
 async def _fetch_all(ctx: CallContext, source: Source, fetched: asyncio.Queue) -> None:
     """Every chunk into `fetched`, then None; or, where fetching failed, its error."""
     try:
-        async for records in source.chunks() if source.chunks else _cursor_chunks(ctx, source):
-            await fetched.put(records)
+        if source.copy:
+            await _copy_blocks(ctx, source, fetched)
+        else:
+            chunks = source.chunks() if source.chunks else _cursor_chunks(ctx, source)
+            async for records in chunks:
+                await fetched.put(records)
     except Exception as error:
         await fetched.put(error)
         return
     await fetched.put(None)
+
+
+async def _copy_blocks(ctx: CallContext, source: Source, fetched: asyncio.Queue) -> None:
+    """The lines of `source.sql`, COPY'd in one snapshot (its lookups' too), into `fetched`
+    in blocks of about BLOCK_BYTES, whole lines (the last without its newline). The queue is
+    bounded: while it is full, the sink waits, asyncpg stops reading and PostgreSQL waits on
+    its socket."""
+    pending = bytearray()
+
+    async def sink(data: bytes) -> None:
+        pending.extend(data)
+        if len(pending) >= BLOCK_BYTES and (end := pending.rfind(b"\n")) >= 0:
+            await fetched.put(bytes(pending[:end]))
+            del pending[: end + 1]
+
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+            args = [*source.args, *(await source.lookups(conn))] if source.lookups else source.args
+            # COPY may run its query in parallel workers: on two cores, with the service and
+            # its worker busy beside it, they cost 0.2-0.3 s more of the database's CPU for a
+            # 100,000-row list and the export took as long (bench/README.md)
+            await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            # NULL as an empty field, so that a backslash means an escape in a value
+            await conn.copy_from_query(source.sql, *args, output=sink, null="")
+    if pending:
+        await fetched.put(bytes(pending[:-1]))  # COPY ends every line, the last too
+
+
+def _rows_in(chunk: list | bytes) -> int:
+    """A chunk's rows: records, or a block of COPY lines."""
+    return chunk.count(b"\n") + 1 if isinstance(chunk, bytes) else len(chunk)
 
 
 async def _hand_over(sheet: "_Sheet", rendered: tuple[asyncio.Future, int]) -> int:
@@ -279,7 +339,7 @@ class _Worker:
 
     @classmethod
     async def open(cls, *args) -> dict[int, list]:
-        """open_columns, in the worker."""
+        """export_render.open_columns, in the worker."""
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(cls.start(), open_columns, *args)
@@ -303,26 +363,20 @@ class _Sheet:
         self._thread = threading.Thread(target=self._deflate_all, name="export-zip", daemon=True)
         self._thread.start()
 
-    async def render(self, records: list) -> bytes:
-        """A chunk of records as the sheet's XML: converted in a thread, made into XML there
-        or, where it holds sealed numbers, in the worker process."""
-        file, source = self.file, self.source
-        if not source.sealed:
+    async def render(self, records: list | bytes) -> bytes:
+        """A chunk of records as the sheet's XML, converted and made in a thread; a block
+        of COPY lines split and joined in threads, its numbers opened in the worker."""
+        if not self.source.copy:
             return await asyncio.to_thread(self._render, records)
-        columns = await asyncio.to_thread(self._columns, records)
-        sealed = {index: columns[index] for index in source.sealed}
-        for index, values in (await _Worker.open(sealed, source.sealed)).items():
-            columns[index] = values
-        return await asyncio.to_thread(xlsx.columns_xml, file.template, file.kinds, columns)
+        width, sealed = len(self.file.kinds), self.source.sealed
+        fields = await asyncio.to_thread(copy_fields, records, width)
+        tokens = {index: fields[index::width] for index in sealed}
+        cells = await _Worker.open(tokens, sealed) if sealed else {}
+        return await asyncio.to_thread(joined_rows, fields, width, cells)
 
     def _render(self, records: list) -> bytes:
-        return xlsx.columns_xml(self.file.template, self.file.kinds, self._columns(records))
-
-    def _columns(self, records: list) -> list[list]:
-        source = self.source
-        if source.convert_columns is not None:
-            return source.convert_columns(records)
-        return [list(c) for c in zip(*[source.convert(r) for r in records], strict=True)]
+        columns = [list(c) for c in zip(*map(self.source.convert, records), strict=True)]
+        return xlsx.columns_xml(self.file.template, self.file.kinds, columns)
 
     async def deflate(self, xml: bytes, rows: int) -> None:
         """Into the zip, in the sheet's thread (waits while CHUNKS_AHEAD are waiting there)."""
@@ -362,8 +416,9 @@ class _Sheet:
 
 class _Parts:
     """Where the zip is written: bytes gathered into parts of PART_BYTES, each sent to
-    documents (from the sheet's thread, waiting for the answer) as soon as it is full. A
-    refused part (the job was taken over by another attempt, or expired) stops the build."""
+    documents (from the sheet's thread) as soon as it is full, PARTS_IN_FLIGHT at most
+    unanswered: the zip goes on while documents stores a part. A refused part (the job was
+    taken over by another attempt, or expired) stops the build."""
 
     def __init__(self, ctx: CallContext, params: BuildExport, client, loop) -> None:
         self.ctx, self.params, self.client, self.loop = ctx, params, client, loop
@@ -371,6 +426,7 @@ class _Parts:
         self.digest = hashlib.sha256()
         self.size = self.seq = 0
         self.abandoned = False
+        self.in_flight: deque[concurrent.futures.Future] = deque()
 
     def write(self, data: bytes) -> int:
         if self.abandoned:
@@ -388,6 +444,8 @@ class _Parts:
         if self.buffer:
             self._send(bytes(self.buffer))
             self.buffer.clear()
+        while self.in_flight:
+            self.in_flight.popleft().result()
 
     def _send(self, content: bytes) -> None:
         self.digest.update(content)
@@ -399,8 +457,12 @@ class _Parts:
             "content_base64": base64.b64encode(content).decode(),
         }
         sent = self.client.invoke(EXPORTS_PART, part, self.ctx.actor)
-        asyncio.run_coroutine_threadsafe(sent, self.loop).result()
+        self.in_flight.append(asyncio.run_coroutine_threadsafe(sent, self.loop))
         self.seq += 1
+        while self.in_flight and (
+            len(self.in_flight) > PARTS_IN_FLIGHT or self.in_flight[0].done()
+        ):
+            self.in_flight.popleft().result()  # a refused part raises here
 
 
 @dataclass

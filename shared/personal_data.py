@@ -24,6 +24,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import itertools
+import operator
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -137,25 +139,43 @@ class Keyring:
         parts = value.split(".", 2)
         return value if len(parts) != 3 else self._open(parts[1], parts[2], label)
 
-    def open_all(self, values: list, label: str) -> list:
-        """open_if_sealed of each value, in one call: an export opens a chunk's column at a
-        time, where the call per value cost as much as the decryption itself."""
-        aad, ciphers, a2b, urlsafe = label.encode(), self._ciphers, binascii.a2b_base64, _URLSAFE
-        opened = []
-        for value in values:
-            parts = value.split(".", 2) if value and value.startswith(_PREFIX_DOT) else ()
-            if len(parts) != 3:
-                opened.append(value)
-                continue
-            cipher = ciphers.get(parts[1])
-            if cipher is None:
-                raise PersonalDataError(f"sealed with key {parts[1]}, which is not in the keyring")
-            raw = a2b(parts[2].encode().translate(urlsafe) + b"==")
-            try:
-                opened.append(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode())
-            except (InvalidTag, ValueError) as exc:
-                raise PersonalDataError(f"a value sealed for {label} does not open") from exc
-        return opened
+    def open_all(self, tokens: list[bytes], label: str) -> list[str | None]:
+        """open_if_sealed of each value, given as UTF-8 (an export's COPY text), in one call:
+        an export opens 200,000 a file, where a call per value cost as much as the decryption
+        itself. An empty value is None."""
+        aad = label.encode()
+        try:
+            opened = self._open_column(tokens, aad)
+            return opened if opened is not None else [self._open_one(t, aad) for t in tokens]
+        except PersonalDataError:
+            raise
+        except (InvalidTag, ValueError) as exc:
+            raise PersonalDataError(f"a value sealed for {label} does not open") from exc
+
+    def _open_column(self, tokens: list[bytes], aad: bytes) -> list[str] | None:
+        """Every token sealed under the current key (as nearly always): opened with no Python
+        run a value, the tokens' bodies decoded from one joined text and decrypted through
+        `map`. None where a token is not such (another key's, a plain or empty value)."""
+        head = f"{PREFIX}.{self.current}.".encode()  # "." is not in a body: no false count
+        joined = b"\n".join(tokens)
+        if not tokens or joined.count(head) != len(tokens) or b"\n\n" in joined:
+            return None
+        bodies = joined.replace(head, b"").translate(_URLSAFE).split(b"\n")
+        raws = list(map(binascii.a2b_base64, map(_PADDED.__mod__, bodies)))
+        decrypt = self._ciphers[self.current].decrypt
+        plain = map(decrypt, map(_NONCE, raws), map(_SEALED, raws), itertools.repeat(aad))
+        return list(map(bytes.decode, plain))
+
+    def _open_one(self, token: bytes, aad: bytes) -> str | None:
+        prefix, _, rest = token.partition(b".")
+        key_id, _, body = rest.partition(b".")
+        if prefix != _PREFIX_BYTES or not body:
+            return token.decode() or None  # not sealed: written before sealing
+        cipher = self._ciphers.get(key_id.decode())
+        if cipher is None:
+            raise PersonalDataError(f"sealed with key {key_id.decode()}, not in the keyring")
+        raw = binascii.a2b_base64(body.translate(_URLSAFE) + b"==")
+        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode()
 
     def _open(self, key_id: str, body: str, label: str) -> str:
         cipher = self._ciphers.get(key_id)
@@ -186,6 +206,12 @@ class Keyring:
 
 
 _PREFIX_DOT = PREFIX + "."
+_PREFIX_BYTES = PREFIX.encode()
+_PADDED = b"%s=="  # base64url without its padding, padded generously (the decoder stops at "=")
+_NONCE, _SEALED = (
+    operator.itemgetter(slice(NONCE_BYTES)),
+    operator.itemgetter(slice(NONCE_BYTES, None)),
+)
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 

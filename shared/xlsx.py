@@ -143,7 +143,7 @@ _EMPTY = EMPTY.encode()
 # The bytes of the control characters XML 1.0 forbids, left out of every chunk in one pass
 # in C (a UTF-8 sequence never holds a byte under 0x80, so no character is cut). They come
 # only from cells made elsewhere: a text value's are left out by `escape` already.
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10))
+CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10))
 
 
 def row_template(kinds: Sequence[ValueKind]) -> bytes:
@@ -169,7 +169,7 @@ def columns_xml(template: bytes, kinds: Sequence[ValueKind], columns: Sequence[l
         return b""
     cells = [column_cells(kind, column) for kind, column in zip(kinds, columns, strict=True)]
     xml = b"".join(map(template.__mod__, zip(*cells, strict=True)))
-    return xml.translate(None, _CONTROL_BYTES)
+    return xml.translate(None, CONTROL_BYTES)
 
 
 def column_cells(kind: ValueKind, values: list) -> list[bytes]:

@@ -3,7 +3,9 @@ shows the progress and offers the file when it is ready. Every export is a job, 
 the list (docs/reports.md): one path for permissions, the audit row and the download.
 """
 
+import asyncio
 import base64
+import contextlib
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -80,7 +82,8 @@ def percent(job: dict) -> int:
 
 @login_required()
 async def download(request: web.Request) -> web.StreamResponse:
-    """The finished file, streamed a part at a time: never whole in the gateway's memory."""
+    """The finished file, streamed a part at a time, the next asked for while one is written:
+    never more than two parts in the gateway's memory."""
     job_id = request.match_info["job_id"]
     first = await _part(request, job_id, 0)
     response = web.StreamResponse(
@@ -91,13 +94,28 @@ async def download(request: web.Request) -> web.StreamResponse:
             "X-Content-Type-Options": "nosniff",
         }
     )
-    await response.prepare(request)
-    await response.write(base64.b64decode(first["content_base64"]))
-    for number in range(1, first["parts"]):
-        part = await _part(request, job_id, number)
-        await response.write(base64.b64decode(part["content_base64"]))
+    parts = first["parts"]
+    following = _ask_for(request, job_id, 1, parts)
+    try:
+        await response.prepare(request)
+        await response.write(base64.b64decode(first["content_base64"]))
+        for number in range(1, parts):
+            part = await following
+            following = _ask_for(request, job_id, number + 1, parts)
+            await response.write(base64.b64decode(part["content_base64"]))
+    finally:
+        if following is not None:  # the browser went away: the part asked for is not wanted
+            following.cancel()
+            with contextlib.suppress(BaseException):
+                await following
     await response.write_eof()
     return response
+
+
+def _ask_for(request: web.Request, job_id: str, number: int, parts: int) -> asyncio.Task | None:
+    if number >= parts:
+        return None
+    return asyncio.create_task(_part(request, job_id, number))
 
 
 async def _part(request: web.Request, job_id: str, number: int) -> dict:

@@ -62,6 +62,27 @@ def test_rotation_opens_old_tokens_and_reseals_them_under_the_new_key():
         ring(f"k2={new}").open(token, "l")
 
 
+def test_a_column_opens_whole_under_one_key_and_value_by_value_otherwise():
+    """An export's column of tokens (bytes of COPY text): all under the current key, opened
+    in one pass; mixed with an old key's, plain or empty values, each as open_if_sealed."""
+    old, new = new_key(), new_key()
+    before, after = ring(f"k1={old}"), ring(f"k2={new},k1={old}")
+    numbers = [f"4403011990010112{n:02d}" for n in range(20)]
+    current = [after.seal(n, "l").encode() for n in numbers]
+    assert after.open_all(current, "l") == numbers
+    mixed = [before.seal(numbers[0], "l").encode(), *current[1:3], b"", b"13800000001"]
+    assert after.open_all(mixed, "l") == [*numbers[:3], None, "13800000001"]
+    assert after.open_all([], "l") == []
+    for column in (current, mixed):
+        with pytest.raises(PersonalDataError, match="does not open"):
+            after.open_all(column, "another.label")
+    changed = [*current[:5], current[5][:-2] + (b"AA" if current[5][-2:] != b"AA" else b"BB")]
+    with pytest.raises(PersonalDataError, match="does not open"):
+        after.open_all(changed, "l")
+    with pytest.raises(PersonalDataError, match="not in the keyring"):
+        ring(f"k2={new}").open_all(mixed, "l")
+
+
 def test_the_blind_index_is_keyed_and_stable():
     r = ring(f"k1={new_key()}")
     assert r.blind("44030119900101123x", "id_number") == r.blind(" 44030119900101123X", "id_number")
