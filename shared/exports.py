@@ -21,6 +21,7 @@ import concurrent.futures
 import hashlib
 import inspect
 import logging
+import os
 import queue
 import threading
 import time
@@ -46,7 +47,7 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, copy_fields, joined_rows, open_columns
+from shared.export_render import Sealed, copy_fields, joined_rows, open_columns, watch_parent
 from shared.rpc import CallContext, RpcError, invalid_input
 
 log = logging.getLogger(__name__)
@@ -333,7 +334,12 @@ class _Worker:
         with cls._lock:
             if cls._pool is None:
                 # spawn: not fork (the service has threads and open connections)
-                cls._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+                cls._pool = ProcessPoolExecutor(
+                    1,
+                    mp_context=get_context("spawn"),
+                    initializer=watch_parent,
+                    initargs=(os.getpid(),),
+                )
                 cls._pool.submit(int)  # the process starts now, not at the first chunk
             return cls._pool
 
