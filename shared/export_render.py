@@ -6,10 +6,7 @@ them into cells (AES-GCM, about 1.5 us a number, does not run without the GIL); 
 puts those in their places and joins each line into a <row>. This module imports little, so
 that the worker starts quickly."""
 
-import os
 import re
-import threading
-import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,25 +15,11 @@ from shared.personal_data import keyring
 from shared.xlsx import CONTROL_BYTES, column_cells
 
 MASKS = {"id_number": mask_id_number, "mobile": mask_mobile}
-PARENT_CHECK_SECONDS = 1.0
 
 # COPY's text format: a line a row, its fields split by tabs; a backslash, and a tab, newline,
 # carriage return, backspace, form feed or vertical tab in a value, come escaped
 _COPY_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
 _COPY_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
-
-
-def watch_parent(parent: int) -> None:
-    """The worker's initializer: it ends once the service that started it is gone. A service
-    killed (SIGKILL, a crash) never tells its pool to stop, and the worker would otherwise
-    wait for work for ever, an orphan a crash."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 @dataclass(frozen=True)

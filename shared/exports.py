@@ -47,7 +47,8 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, copy_fields, joined_rows, open_columns, watch_parent
+from shared.export_render import Sealed, copy_fields, joined_rows, open_columns
+from shared.processes import end_with
 from shared.rpc import CallContext, RpcError, invalid_input
 
 log = logging.getLogger(__name__)
@@ -337,7 +338,7 @@ class _Worker:
                 cls._pool = ProcessPoolExecutor(
                     1,
                     mp_context=get_context("spawn"),
-                    initializer=watch_parent,
+                    initializer=end_with,
                     initargs=(os.getpid(),),
                 )
                 cls._pool.submit(int)  # the process starts now, not at the first chunk

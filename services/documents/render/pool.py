@@ -169,7 +169,7 @@ class RenderPool:
             max_workers=self.workers,
             mp_context=_forkserver(),
             initializer=worker.initialize,
-            initargs=(limit, self.settings.warm),
+            initargs=(limit, self.settings.warm, os.getpid()),
         )
 
     def _replace(self, old: concurrent.futures.ProcessPoolExecutor, kill: bool = True) -> None:

@@ -24,6 +24,7 @@ from weasyprint import HTML
 from services.documents.render import fonts, layout
 from services.documents.render import html as templates
 from services.documents.render.snapshots import KINDS
+from shared.processes import end_with
 
 
 class RenderTimeout(Exception):
@@ -109,9 +110,12 @@ def _portable(error: Exception) -> Exception:
 _memory_limit = 0  # bytes of address space this worker may use; 0: no limit
 
 
-def initialize(memory_limit_bytes: int | None, warm: bool = True) -> None:
-    """Worker initializer: limits, then fonts loaded once rather than on the first task."""
+def initialize(memory_limit_bytes: int | None, warm: bool = True, service: int = 0) -> None:
+    """Worker initializer: limits, then fonts loaded once rather than on the first task; the
+    worker ends with the service (`service`, its pid) should that be killed."""
     global _memory_limit
+    if service:
+        end_with(service)
     if memory_limit_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
         _memory_limit = memory_limit_bytes
