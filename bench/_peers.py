@@ -17,6 +17,7 @@ import time
 
 import aio_pika
 
+from shared import event_loop
 from shared.consumer import EventConsumer
 from shared.rpc import RpcRouter
 from shared.service import Service
@@ -112,4 +113,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "ours":
         build_our_peer(sys.argv[2]).run()
     else:
-        asyncio.run(run_bare_peer(get_settings()))
+        event_loop.run(run_bare_peer(get_settings()), get_settings())  # the services' loop

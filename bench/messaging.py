@@ -25,6 +25,7 @@ import aio_pika
 import asyncpg
 
 from bench._peers import EVENT_TYPE, BareNames, now
+from shared import event_loop
 from shared.envelope import new_event
 from shared.outbox import add_to_outbox
 from shared.rpc import DIRECT_REPLY_TO, RpcClient, RpcRouter
@@ -472,6 +473,8 @@ async def main() -> None:
 
 if __name__ == "__main__":
     try:
-        asyncio.run(main())
+        # on the loop the services run on (uvloop): the producer here stands for a service,
+        # and the bare side gets the same loop
+        event_loop.run(main(), bench_settings())
     except asyncio.CancelledError:
         sys.exit("stopped by SIGTERM; its queues, exchanges and schemas were removed")

@@ -124,6 +124,7 @@ class Service:
             self.names,
             self.settings.outbox_poll_interval,
             self.settings.outbox_batch_size,
+            self.settings.outbox_round_gap,
         )
         await self.relay.start()
         for hook in self.on_start:

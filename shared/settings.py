@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         1.0, description="Seconds between outbox polls when no NOTIFY wakes the relay."
     )
     outbox_batch_size: int = Field(500, description="Outbox rows published per relay round.")
+    outbox_round_gap: float = Field(
+        0.005,
+        description="Seconds at least between the starts of two relay rounds while events keep"
+        " coming: the events of those milliseconds go in one round (one transaction) rather"
+        " than one round each. 0: a round for every wake-up.",
+    )
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
     gateway_port: int = Field(8080, description="Port the gateway listens on.")
     gateway_reuse_port: bool = Field(

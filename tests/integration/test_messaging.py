@@ -94,6 +94,27 @@ async def test_an_event_committed_with_its_change_reaches_the_consumer_exactly_o
         await drop_probe(consumer, settings)
 
 
+async def test_events_that_keep_coming_share_a_round_and_one_after_a_lull_goes_at_once(
+    settings, producer
+):
+    """The relay's round gap (shared/outbox.py): events committed within it of the last
+    round's start go together in the next round; an event after a quiet spell is not held."""
+    relay = producer.relay
+    relay.round_gap, relay.poll_interval = 2.0, 30.0  # long enough to tell from a busy machine
+    await produce(producer, 1)  # a first round, and then a lull longer than the gap
+    await wait_until(lambda: relay.published == 1)
+    await asyncio.sleep(2.2)
+    rounds, started = relay.rounds, asyncio.get_running_loop().time()
+    await produce(producer, 1, start=1)
+    await wait_until(lambda: relay.published == 2)
+    assert asyncio.get_running_loop().time() - started < 1.5  # neither the gap nor a poll
+    assert relay.rounds == rounds + 1
+    relay.round_gap = 0.05
+    await produce(producer, 60, start=2)  # committed one after another, ~1 ms apart
+    await wait_until(lambda: relay.published == 62)
+    assert relay.rounds - rounds - 1 <= 20, relay.rounds - rounds - 1  # not one an event
+
+
 async def test_an_event_of_a_rolled_back_change_is_never_sent(settings, producer):
     effects = Effects()
     consumer = await consumer_for(settings, effects)
