@@ -9,15 +9,16 @@ chunks and make their XML meanwhile; the sheet's thread deflates (ISA-L) and sen
 
 A long list with sealed numbers (the cases' work list, the one that runs to 100,000 rows) is
 read with COPY (`Source.copy`): PostgreSQL makes each row's cells as it reads it
-(`cells_sql`, with the names that repeat looked up once for the list and joined in as cells
-made here), and the service's worker process turns a block of lines into the sheet's rows,
-opening the numbers (AES-GCM holds the GIL: shared/export_render.py). The service itself
-only reads the blocks and zips what comes back.
+(`cells_sql`, with the names that repeat made into cells once for the list and looked up by
+key), the service splits a block of lines into fields and joins them into the sheet's rows,
+and its worker process opens the sealed numbers between (AES-GCM holds the GIL:
+shared/export_render.py).
 """
 
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import hashlib
 import inspect
 import logging
@@ -285,16 +286,13 @@ async def _copy_blocks(ctx: CallContext, source: Source, fetched: asyncio.Queue)
             await fetched.put(bytes(pending[:end]))
             del pending[: end + 1]
 
-    async with ctx.pool.acquire() as conn:
-        async with conn.transaction(readonly=True, isolation="repeatable_read"):
-            await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-            args = [*source.args, *(await source.lookups(conn))] if source.lookups else source.args
-            # COPY may run its query in parallel workers: on two cores, with the service and
-            # its worker busy beside it, they cost 0.2-0.3 s more of the database's CPU for a
-            # 100,000-row list and the export took as long (bench/README.md)
-            await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            # NULL as an empty field, so that a backslash means an escape in a value
-            await conn.copy_from_query(source.sql, *args, output=sink, null="")
+    async with _snapshot(ctx, source) as (conn, args):
+        # COPY may run its query in parallel workers: on two cores, with the service and its
+        # worker busy beside it, they cost 0.2-0.3 s more of the database's CPU for a
+        # 100,000-row list and the export took as long (bench/README.md)
+        await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # NULL as an empty field, so that a backslash means an escape in a value
+        await conn.copy_from_query(source.sql, *args, output=sink, null="")
     if pending:
         await fetched.put(bytes(pending[:-1]))  # COPY ends every line, the last too
 
@@ -311,15 +309,23 @@ async def _hand_over(sheet: "_Sheet", rendered: tuple[asyncio.Future, int]) -> i
 
 
 async def _cursor_chunks(ctx: CallContext, source: Source) -> AsyncIterator[list]:
-    """The rows of `source.sql` from a server-side cursor, in one snapshot (its lookups'
-    too), its sort in memory (SORT_MEMORY) rather than on disk."""
+    """The rows of `source.sql` from a server-side cursor, in one snapshot."""
+    async with _snapshot(ctx, source) as (conn, args):
+        cursor = await conn.cursor(source.sql, *args)
+        while records := await cursor.fetch(CHUNK):
+            yield records
+
+
+@contextlib.asynccontextmanager
+async def _snapshot(ctx: CallContext, source: Source):
+    """A connection in a read-only REPEATABLE READ transaction, its sort in memory
+    (SORT_MEMORY) rather than on disk, and the arguments of `source.sql`: its own, then its
+    lookups', read in the same snapshot as the rows."""
     async with ctx.pool.acquire() as conn:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
             args = [*source.args, *(await source.lookups(conn))] if source.lookups else source.args
-            cursor = await conn.cursor(source.sql, *args)
-            while records := await cursor.fetch(CHUNK):
-                yield records
+            yield conn, args
 
 
 class _Worker:

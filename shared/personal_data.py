@@ -143,16 +143,12 @@ class Keyring:
         """open_if_sealed of each value, given as UTF-8 (an export's COPY text), in one call:
         an export opens 200,000 a file, where a call per value cost as much as the decryption
         itself. An empty value is None."""
-        aad = label.encode()
-        try:
-            opened = self._open_column(tokens, aad)
-            return opened if opened is not None else [self._open_one(t, aad) for t in tokens]
-        except PersonalDataError:
-            raise
-        except (InvalidTag, ValueError) as exc:
-            raise PersonalDataError(f"a value sealed for {label} does not open") from exc
+        opened = self._open_column(tokens, label)
+        if opened is None:
+            return [self.open_if_sealed(token.decode(), label) or None for token in tokens]
+        return opened
 
-    def _open_column(self, tokens: list[bytes], aad: bytes) -> list[str] | None:
+    def _open_column(self, tokens: list[bytes], label: str) -> list[str] | None:
         """Every token sealed under the current key (as nearly always): opened with no Python
         run a value, the tokens' bodies decoded from one joined text and decrypted through
         `map`. None where a token is not such (another key's, a plain or empty value)."""
@@ -161,21 +157,13 @@ class Keyring:
         if not tokens or joined.count(head) != len(tokens) or b"\n\n" in joined:
             return None
         bodies = joined.replace(head, b"").translate(_URLSAFE).split(b"\n")
-        raws = list(map(binascii.a2b_base64, map(_PADDED.__mod__, bodies)))
-        decrypt = self._ciphers[self.current].decrypt
-        plain = map(decrypt, map(_NONCE, raws), map(_SEALED, raws), itertools.repeat(aad))
-        return list(map(bytes.decode, plain))
-
-    def _open_one(self, token: bytes, aad: bytes) -> str | None:
-        prefix, _, rest = token.partition(b".")
-        key_id, _, body = rest.partition(b".")
-        if prefix != _PREFIX_BYTES or not body:
-            return token.decode() or None  # not sealed: written before sealing
-        cipher = self._ciphers.get(key_id.decode())
-        if cipher is None:
-            raise PersonalDataError(f"sealed with key {key_id.decode()}, not in the keyring")
-        raw = binascii.a2b_base64(body.translate(_URLSAFE) + b"==")
-        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode()
+        decrypt, aad = self._ciphers[self.current].decrypt, label.encode()
+        try:
+            raws = list(map(binascii.a2b_base64, map(_PADDED.__mod__, bodies)))
+            plain = map(decrypt, map(_NONCE, raws), map(_SEALED, raws), itertools.repeat(aad))
+            return list(map(bytes.decode, plain))
+        except (InvalidTag, ValueError) as exc:
+            raise PersonalDataError(f"a value sealed for {label} does not open") from exc
 
     def _open(self, key_id: str, body: str, label: str) -> str:
         cipher = self._ciphers.get(key_id)
@@ -206,7 +194,6 @@ class Keyring:
 
 
 _PREFIX_DOT = PREFIX + "."
-_PREFIX_BYTES = PREFIX.encode()
 _PADDED = b"%s=="  # base64url without its padding, padded generously (the decoder stops at "=")
 _NONCE, _SEALED = (
     operator.itemgetter(slice(NONCE_BYTES)),
