@@ -1,10 +1,13 @@
 """A block of a list's rows as the sheet's XML (shared/exports.py): the rows come as the
-lines of PostgreSQL's COPY text, each field either cells of the sheet the database made
-(`cells_sql`) or a sealed number. The service splits a block into its fields; its worker
-process opens the numbers, masks them for a reader who may not see them in full and makes
-them into cells (AES-GCM, about 1.5 us a number, does not run without the GIL); the service
-puts those in their places and joins each line into a <row>. This module imports little, so
-that the worker starts quickly."""
+lines of PostgreSQL's COPY text, each field a plain value (a text, a number, a date or a
+moment as Excel's day number), a key looked up (a unit's id: its name's cell, made once for
+the export) or a sealed number. The service splits a block into its fields (`split_block`);
+its worker process opens the numbers, masks them for a reader who may not see them in full
+and makes them into cells (`open_columns`: AES-GCM, about 1.5 us a number, does not run
+without the GIL); the service puts the keys' and the numbers' cells in their places and
+joins each line into a <row> (`block_rows`). Nothing in Python runs a row: a column is
+one slice, a row's markup lies between its fields. This module imports little, so that the
+worker starts quickly."""
 
 import re
 from dataclasses import dataclass
@@ -12,14 +15,25 @@ from typing import Literal
 
 from shared.masks import mask_id_number, mask_mobile
 from shared.personal_data import keyring
-from shared.xlsx import CONTROL_BYTES, column_cells
+from shared.xlsx import CELLS, CONTROL_BYTES, EMPTY, Kind, column_cells
 
 MASKS = {"id_number": mask_id_number, "mobile": mask_mobile}
 
 # COPY's text format: a line a row, its fields split by tabs; a backslash, and a tab, newline,
-# carriage return, backspace, form feed or vertical tab in a value, come escaped
-_COPY_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+# carriage return, backspace, form feed or vertical tab in a value, come escaped. The sheet
+# keeps a tab and a newline; the others XML cannot hold (or a reader turns into \n) are left
+# out, as the control characters that come as they are (CONTROL_BYTES)
+_COPY_ESCAPES = {b"b": b"", b"f": b"", b"n": b"\n", b"r": b"", b"t": b"\t", b"v": b""}
 _COPY_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
+# XML's own characters, escaped in a whole block at once: none is a tab, newline or backslash,
+# so COPY's escapes are left as they are; "&" first
+XML_ESCAPES = ((b"&", b"&amp;"), (b"<", b"&lt;"), (b">", b"&gt;"))
+# a plain field's cell: its value between the two
+FRAMES: dict[Kind, tuple[bytes, bytes]] = {
+    kind: tuple(part.encode() for part in cell.split("%s")) for kind, cell in CELLS.items()
+}
+_EMPTY = EMPTY.encode()
+_WHOLE = (b"", b"")  # a field that is its cells already
 
 
 @dataclass(frozen=True)
@@ -31,10 +45,21 @@ class Sealed:
     mask: Literal["id_number", "mobile"] | None = None
 
 
-def copy_fields(block: bytes, width: int) -> list[bytes]:
+def split_block(block: bytes, width: int) -> list[bytes]:
     """The fields of a block of COPY text lines (the last without its newline), row after
-    row: split in C. A field that holds an escape (rare: a reason typed over several lines)
-    is unescaped by itself."""
+    row, fit for XML: in C, a pass over the block to leave out the control characters XML
+    forbids (a UTF-8 sequence never holds a byte under 0x80, so no character is cut), and
+    one for each of & < > it holds, escaped."""
+    block = block.translate(None, CONTROL_BYTES)
+    for char, escaped in XML_ESCAPES:
+        if char in block:
+            block = block.replace(char, escaped)
+    return copy_fields(block, width)
+
+
+def copy_fields(block: bytes, width: int) -> list[bytes]:
+    """The fields of a block of COPY text lines, split in C. A field that holds an escape
+    (rare: a reason typed over several lines) is unescaped by itself."""
     fields = block.replace(b"\n", b"\t").split(b"\t")
     if len(fields) % width:
         raise ValueError(f"{len(fields)} fields in a block of rows {width} fields wide")
@@ -61,18 +86,35 @@ def open_columns(tokens: dict[int, list[bytes]], sealed: dict[int, Sealed]) -> d
     return opened
 
 
-def joined_rows(fields: list[bytes], width: int, cells: dict[int, list[bytes]]) -> bytes:
-    """The fields of a block's lines as the sheet's rows: each is cells as it is (the
-    first opens the <row>, the last closes it) but for the numbers' cells, put in their
-    places by slice: no call or format a row. The control characters XML forbids are left
-    out in one pass."""
-    for index, column in cells.items():
+def block_rows(
+    fields: list[bytes],
+    width: int,
+    plain: dict[int, Kind],
+    looked_up: dict[int, dict[bytes, bytes]],
+    opened: dict[int, list[bytes]],
+) -> bytes:
+    """A block's fields (split_block) as the sheet's rows: a key's field replaced by its
+    cells (`looked_up`, every key of the block there), a sealed one by its opened cell
+    (`opened`), a plain one framed as a cell of its kind (`plain`). The frames lie between
+    the fields, so a row is no call: the block is one join. A plain column with an empty
+    value (NULL) is framed by a comprehension instead, the empty one an empty cell."""
+    for index, cells in looked_up.items():
+        fields[index::width] = list(map(cells.__getitem__, fields[index::width]))
+    for index, column in opened.items():
         fields[index::width] = column
-    return b"".join(fields).translate(None, CONTROL_BYTES)
-
-
-def lines_xml(block: bytes, width: int, sealed: dict[int, Sealed]) -> bytes:
-    """A block of COPY lines, `width` fields each, as the sheet's rows, in one process."""
-    fields = copy_fields(block, width)
-    tokens = {index: fields[index::width] for index in sealed}
-    return joined_rows(fields, width, open_columns(tokens, sealed))
+    frames = [_WHOLE] * width
+    for index, kind in plain.items():
+        column = fields[index::width]
+        if b"" in column:
+            before, after = FRAMES[kind]
+            fields[index::width] = [before + v + after if v else _EMPTY for v in column]
+        else:
+            frames[index] = FRAMES[kind]
+    rows = len(fields) // width
+    between = [frames[n - 1][1] + frames[n][0] for n in range(1, width)]
+    marks = [frames[-1][1] + b"</row><row>" + frames[0][0], *between] * rows
+    marks[0] = b"<row>" + frames[0][0]
+    marks.append(frames[-1][1] + b"</row>")
+    joined = [b""] * (len(marks) + len(fields))
+    joined[0::2], joined[1::2] = marks, fields
+    return b"".join(joined)

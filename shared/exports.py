@@ -8,11 +8,11 @@ parts of PART_BYTES; a few chunks are in flight at once. A task fetches; threads
 chunks and make their XML meanwhile; the sheet's thread deflates (ISA-L) and sends the parts.
 
 A long list with sealed numbers (the cases' work list, the one that runs to 100,000 rows) is
-read with COPY (`Source.copy`): PostgreSQL makes each row's cells as it reads it
-(`cells_sql`, with the names that repeat made into cells once for the list and looked up by
-key), the service splits a block of lines into fields and joins them into the sheet's rows,
-and its worker process opens the sealed numbers between (AES-GCM holds the GIL:
-shared/export_render.py).
+read with COPY (`Source.fields`): PostgreSQL sends each row's plain values (`copy_select`),
+the service splits a block of lines into fields, makes the cells of the keys it has not seen
+(a unit's id: its name's cell, `Lookup`) and joins the fields into the sheet's rows, and its
+worker process opens the sealed numbers between (AES-GCM holds the GIL):
+shared/export_render.py.
 """
 
 import asyncio
@@ -48,14 +48,14 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, copy_fields, joined_rows, open_columns
+from shared.export_render import Sealed, block_rows, open_columns, split_block
 from shared.processes import end_with
 from shared.rpc import CallContext, RpcError, invalid_input
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000  # rows fetched from the cursor and written at a time
-BLOCK_BYTES = 1024 * 1024  # COPY text handed to the worker at a time: about 1,300 rows
+BLOCK_BYTES = 400 * 1024  # COPY text handed to the worker at a time: about 1,300 rows
 FETCHED_AHEAD = 1  # chunks fetched and waiting to be converted
 RENDERS_AHEAD = 2  # chunks being converted and made into XML while the next is fetched
 CHUNKS_AHEAD = 2  # made chunks waiting to be deflated: with the above, bounded memory
@@ -64,6 +64,21 @@ SORT_MEMORY = "64MB"  # an export's sort of 100,000 rows, in memory rather than 
 PARTS_IN_FLIGHT = 2  # parts sent to documents and not yet answered
 PROGRESS_SECONDS = 0.5  # the documents job hears how far the file got at most this often
 Column = xlsx.Column
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A COPY field that is a key (an id), made into the sheet's cells once for the export:
+    `cells_of` is given the keys a block brings that were not seen before, as texts, and
+    gives each key's cells (one or more); a key it leaves out, and an empty field (NULL),
+    is `empty`."""
+
+    cells_of: Callable[[list[str]], Awaitable[dict[str, bytes]]]
+    empty: bytes = xlsx.EMPTY.encode()
+
+
+# What a field of a COPY source is: a plain value of a kind, a sealed number, a key
+CopyField = xlsx.Kind | Sealed | Lookup
 
 
 @dataclass
@@ -77,29 +92,22 @@ class Source:
     args: Sequence[Any]
     # a record to its values (runs in a thread)
     convert: Callable[[Any], Sequence[Any]] | None = None
-    # or: `sql` is read with COPY, each of its fields cells made by `cells_sql` or a sealed
-    # number (`sealed`), opened in the worker process; its lines joined into the rows
-    copy: bool = False
-    # the kinds of the values given, where some are cells made by `cells_sql` (one value for
-    # several columns); by default a value of each column's kind
-    values: Sequence[xlsx.ValueKind] | None = None
-    # before the rows are read, in their snapshot: more arguments for `sql` (after `args`),
-    # what its rows need from elsewhere looked up once for the list
-    lookups: Callable[[Any], Awaitable[Sequence[Any]]] | None = None
+    # or: `sql` is read with COPY, its select list made by `copy_select`, and these are its
+    # fields, in order: a field gives one column, but a key's cells may be several
+    fields: Sequence[CopyField] = ()
     full_fields: list[str] = field(default_factory=list)  # personal numbers shown in full
-    # of a COPY source, the fields (by position) that are sealed numbers: opened (and
-    # masked) in the worker, which makes them into cells; their kind in `values` is "cells"
-    sealed: dict[int, Sealed] = field(default_factory=dict)
     count_sql: str = ""  # how many rows `sql` gives (the same args), as the list's page counts
     # a list that is not one query (the audit trails merged): its rows a chunk at a time, in
     # place of `sql`; its count is not known before it is written (0)
     chunks: Callable[[], AsyncIterator[list]] | None = None
 
-    def __post_init__(self) -> None:
-        if self.sealed and not self.copy:
-            raise ValueError("sealed numbers are opened in the worker: a COPY source's only")
-        if self.copy and set(self.values or ()) != {"cells"}:
-            raise ValueError("a COPY source's fields are cells (cells_sql) or sealed numbers")
+    @property
+    def copy(self) -> bool:
+        return bool(self.fields)
+
+    def fields_of(self, how: type) -> dict[int, Any]:
+        """The fields of one sort (Sealed, Lookup, str: plain), by position."""
+        return {index: f for index, f in enumerate(self.fields) if isinstance(f, how)}
 
 
 def excel_time(value: datetime | None) -> datetime | None:
@@ -113,50 +121,31 @@ def excel_date(text: str | date | None) -> date | None:
     return text if isinstance(text, date) else date.fromisoformat(text)
 
 
-def cells_sql(*cells: tuple[str, xlsx.Kind]) -> str:
-    """SQL giving the XML of consecutive cells of a row (text), each an (expression, kind):
-    a text escaped for XML (the control characters XML forbids are left out by the worker),
-    a number, a date, a moment (timestamptz, shown as Shenzhen's wall clock). PostgreSQL
-    makes these in C as it reads the rows, where Python took a few microseconds a cell."""
-    return " || ".join(_cell_sql(expression, kind) for expression, kind in cells)
+def copy_select(fields: Sequence[tuple[str, CopyField]]) -> str:
+    """The select list of a COPY source (`Source.fields`) from each field's expression and
+    what it is: a date or a moment (timestamptz, shown as Shenzhen's wall clock) sent as
+    Excel's day number, anything else as it is."""
+    return ", ".join(_field_sql(expression, how) for expression, how in fields)
 
 
-def copy_row_sql(*fields: str) -> str:
-    """The select list of a COPY source (`Source.copy`): its fields, cells or sealed numbers,
-    the first opening the sheet's row and the last closing it (export_render.joined_rows joins
-    a line's fields as they lie)."""
-    first, *middle, last = fields
-    return ", ".join((f"'<row>' || {first}", *middle, f"{last} || '</row>'"))
-
-
-def label_cells(names: Sequence[str | None]) -> list[str]:
-    """Names that repeat (a unit's, a committee's) as the sheet's cells, made once for a
-    list and joined into its rows by the database as cells (`cells_sql`)."""
-    return [cell.decode() for cell in xlsx.column_cells("label", list(names))]
-
-
-# The end of a query that makes cells (cells_sql) and sorts: one row past the most an export
-# takes (too many is still seen). With a LIMIT, PostgreSQL puts off making the cells until
-# after the sort: it sorts the plain columns and makes a row's cells as the cursor reads it.
-# Without, it made them all, then sorted those wide rows before the first row came (0.95 s
-# to the first 2,000 of 100,000 rows against 0.41 s: bench/reports.py).
-CELLS_LIMIT = f" LIMIT {MAX_EXPORT_ROWS + 1}"
-
-
-def _cell_sql(expression: str, kind: xlsx.Kind) -> str:
-    if kind in ("text", "label"):
-        value = f"nullif(({expression})::text, '')"  # an empty text, an empty cell
-        for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            value = f"replace({value}, '{char}', '{escaped}')"
-    elif kind == "number":
-        value = f"({expression})::text"
-    elif kind == "date":
-        value = f"(({expression})::date - DATE '1899-12-30')::text"
-    else:  # Excel's day number of the wall-clock moment
+def _field_sql(expression: str, how: CopyField) -> str:
+    if how == "date":
+        return f"(({expression})::date - DATE '1899-12-30')"
+    if how == "datetime":
         local = f"({expression}) AT TIME ZONE '{SHENZHEN.key}'"
-        value = f"(date_part('epoch', {local}) / 86400 + 25569)::text"
-    before, after = xlsx.CELLS[kind].split("%s")
-    return f"coalesce('{before}' || {value} || '{after}', '{xlsx.EMPTY}')"
+        return f"(date_part('epoch', {local}) / 86400 + 25569)"
+    return expression
+
+
+def label_cells(names: Sequence[str | None]) -> list[bytes]:
+    """Names that repeat (a unit's, a committee's) as the sheet's cells, made once for a
+    list (a `Lookup`'s)."""
+    return xlsx.column_cells("label", list(names))
+
+
+# The end of a COPY source's query: one row past the most an export takes (too many is
+# still seen)
+ROWS_LIMIT = f" LIMIT {MAX_EXPORT_ROWS + 1}"
 
 
 # --- the owner's two methods ---
@@ -286,15 +275,27 @@ async def _copy_blocks(ctx: CallContext, source: Source, fetched: asyncio.Queue)
             await fetched.put(bytes(pending[:end]))
             del pending[: end + 1]
 
-    async with _snapshot(ctx, source) as (conn, args):
+    async with _snapshot(ctx) as conn:
         # COPY may run its query in parallel workers: on two cores, with the service and its
         # worker busy beside it, they cost 0.2-0.3 s more of the database's CPU for a
         # 100,000-row list and the export took as long (bench/README.md)
         await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         # NULL as an empty field, so that a backslash means an escape in a value
-        await conn.copy_from_query(source.sql, *args, output=sink, null="")
+        await conn.copy_from_query(source.sql, *source.args, output=sink, null="")
     if pending:
         await fetched.put(bytes(pending[:-1]))  # COPY ends every line, the last too
+
+
+async def _none() -> dict:
+    return {}
+
+
+def _key_text(key: bytes) -> str:
+    """A key as COPY sent it (split_block escaped it for XML)."""
+    text = key.decode()
+    if "&" in text:  # the escapes undone, "&" last
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
 
 
 def _rows_in(chunk: list | bytes) -> int:
@@ -310,22 +311,20 @@ async def _hand_over(sheet: "_Sheet", rendered: tuple[asyncio.Future, int]) -> i
 
 async def _cursor_chunks(ctx: CallContext, source: Source) -> AsyncIterator[list]:
     """The rows of `source.sql` from a server-side cursor, in one snapshot."""
-    async with _snapshot(ctx, source) as (conn, args):
-        cursor = await conn.cursor(source.sql, *args)
+    async with _snapshot(ctx) as conn:
+        cursor = await conn.cursor(source.sql, *source.args)
         while records := await cursor.fetch(CHUNK):
             yield records
 
 
 @contextlib.asynccontextmanager
-async def _snapshot(ctx: CallContext, source: Source):
+async def _snapshot(ctx: CallContext):
     """A connection in a read-only REPEATABLE READ transaction, its sort in memory
-    (SORT_MEMORY) rather than on disk, and the arguments of `source.sql`: its own, then its
-    lookups', read in the same snapshot as the rows."""
+    (SORT_MEMORY) rather than on disk."""
     async with ctx.pool.acquire() as conn:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             await conn.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-            args = [*source.args, *(await source.lookups(conn))] if source.lookups else source.args
-            yield conn, args
+            yield conn
 
 
 class _Worker:
@@ -370,22 +369,47 @@ class _Sheet:
 
     def __init__(self, parts: "_Parts", source: Source) -> None:
         self.source, self.parts = source, parts
-        self.file = xlsx.SheetFile(parts, source.title, source.columns, source.values)
+        self.file = xlsx.SheetFile(parts, source.title, source.columns)
         self._rendered: queue.Queue = queue.Queue(CHUNKS_AHEAD)
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._deflate_all, name="export-zip", daemon=True)
         self._thread.start()
+        # a COPY source's: its fields by sort, and each key's cells as they are made
+        self.width = len(source.fields)
+        self.plain, self.sealed = source.fields_of(str), source.fields_of(Sealed)
+        self.lookups: dict[int, Lookup] = source.fields_of(Lookup)
+        self.looked_up = {index: {b"": how.empty} for index, how in self.lookups.items()}
+        self._looking_up = asyncio.Lock()
 
     async def render(self, records: list | bytes) -> bytes:
         """A chunk of records as the sheet's XML, converted and made in a thread; a block
-        of COPY lines split and joined in threads, its numbers opened in the worker."""
+        of COPY lines split and joined in threads, its numbers opened in the worker
+        meanwhile its new keys' cells are made."""
         if not self.source.copy:
             return await asyncio.to_thread(self._render, records)
-        width, sealed = len(self.file.kinds), self.source.sealed
-        fields = await asyncio.to_thread(copy_fields, records, width)
-        tokens = {index: fields[index::width] for index in sealed}
-        cells = await _Worker.open(tokens, sealed) if sealed else {}
-        return await asyncio.to_thread(joined_rows, fields, width, cells)
+        fields = await asyncio.to_thread(split_block, records, self.width)
+        tokens = {index: fields[index :: self.width] for index in self.sealed}
+        opening = asyncio.ensure_future(_Worker.open(tokens, self.sealed) if tokens else _none())
+        try:
+            await self._look_up(fields)
+            opened = await opening
+        finally:
+            opening.cancel()  # a lookup that failed: the numbers are not waited for
+        return await asyncio.to_thread(
+            block_rows, fields, self.width, self.plain, self.looked_up, opened
+        )
+
+    async def _look_up(self, fields: list[bytes]) -> None:
+        """The cells of the keys in a block that were not seen before, made (one block at
+        a time: blocks rendered side by side bring the same new keys)."""
+        async with self._looking_up:
+            for index, lookup in self.lookups.items():
+                cells = self.looked_up[index]
+                new = list(set(fields[index :: self.width]).difference(cells))
+                if new:
+                    made = await lookup.cells_of([_key_text(key) for key in new])
+                    for key in new:
+                        cells[key] = made.get(_key_text(key), lookup.empty)
 
     def _render(self, records: list) -> bytes:
         columns = [list(c) for c in zip(*map(self.source.convert, records), strict=True)]

@@ -1,7 +1,7 @@
-"""An export's rows as PostgreSQL's COPY text (shared/exports.py, `Source.copy`): cells made by
-the database (`cells_sql`), sealed numbers opened in the worker's code, each line joined into a
-row (shared/export_render.py). Real COPY output, with the text people type that COPY escapes
-or XML cannot hold, read back by openpyxl."""
+"""An export's rows as PostgreSQL's COPY text (shared/exports.py, `Source.fields`): plain values
+framed as cells, keys replaced by their cells, sealed numbers opened in the worker's code,
+each line joined into a row (shared/export_render.py). Real COPY output, with the text people
+type that COPY escapes or XML cannot hold, read back by openpyxl."""
 
 from datetime import date, datetime
 
@@ -9,13 +9,18 @@ import asyncpg
 import openpyxl
 import pytest
 
-from shared.export_render import Sealed, copy_fields, lines_xml
-from shared.exports import cells_sql, copy_row_sql
+from shared.export_render import Sealed, block_rows, copy_fields, open_columns, split_block
+from shared.exports import Lookup, copy_select
 from shared.personal_data import keyring
 from shared.xlsx import Column, SheetFile
 
 LABEL = "t.people.id_number"
-COLUMNS = [Column("姓名"), Column("身份证号"), Column("原因"), Column("日期", "date")]
+COLUMNS = [
+    Column("姓名"), Column("身份证号"), Column("原因"), Column("日期", "date"), Column("单位"),
+]  # fmt: skip
+# a unit's cells by its key, as a Lookup makes them: the key as COPY sends it, XML-escaped
+UNITS = {b"": b"<c/>", b"u1": b'<c t="inlineStr"><is><t>\xe7\x94\xb2</t></is></c>',
+         b"A&amp;B": b'<c t="inlineStr"><is><t>A&amp;B</t></is></c>'}  # fmt: skip
 REASONS = [
     "材料不全\n请补交\t学历证书",  # a newline and a tab: escaped by COPY
     "路径 C:\\材料\\证书",  # backslashes: escaped by COPY
@@ -34,24 +39,40 @@ async def conn(settings):
     await conn.close()
 
 
+async def unit_cells(keys: list[str]) -> dict[str, bytes]:
+    return {key: UNITS[key.replace("&", "&amp;").encode()] for key in keys}
+
+
+FIELDS = [("name", "label"), ("id_number", Sealed(LABEL)), ("reason", "text"), ("day", "date"),
+          ("unit", Lookup(unit_cells))]  # fmt: skip
+WIDTH = len(FIELDS)
+
+
 def source_sql() -> str:
-    fields = copy_row_sql(
-        cells_sql(("name", "label")),
-        "id_number",
-        cells_sql(("reason", "text"), ("day", "date")),
+    return (
+        f"SELECT {copy_select(FIELDS)} FROM unnest($1::text[], $2::text[], $3::text[],"
+        " $4::date[], $5::text[]) AS t (name, id_number, reason, day, unit) ORDER BY name"
     )
-    return f"SELECT {fields} FROM unnest($1::text[], $2::text[], $3::text[], $4::date[])" \
-        " AS t (name, id_number, reason, day) ORDER BY name"  # fmt: skip
 
 
-async def copied(conn, *columns) -> bytes:
+async def copied(conn, names, numbers, reasons, days, units=None) -> bytes:
     lines = bytearray()
 
     async def received(data: bytes) -> None:
         lines.extend(data)
 
-    await conn.copy_from_query(source_sql(), *columns, output=received, null="")
+    units = units or ["u1"] * len(names)
+    args = (names, numbers, reasons, days, units)
+    await conn.copy_from_query(source_sql(), *args, output=received, null="")
     return bytes(lines)
+
+
+def lines_xml(block: bytes, sealed: dict[int, Sealed]) -> bytes:
+    """The block as the export's service and worker make it, in one process."""
+    fields = split_block(block, WIDTH)
+    opened = open_columns({index: fields[index::WIDTH] for index in sealed}, sealed)
+    plain = {0: "label", 2: "text", 3: "date"}
+    return block_rows(fields, WIDTH, plain, {4: UNITS}, opened)
 
 
 async def test_typed_text_survives_copy_and_the_sheet(conn, tmp_path):
@@ -60,16 +81,17 @@ async def test_typed_text_survives_copy_and_the_sheet(conn, tmp_path):
     numbers = [f"44030519900101{n:03d}X" for n in range(len(REASONS))]
     sealed = [ring.seal(number, LABEL) for number in numbers[:-1]] + [None]  # one without
     days = [date(2026, 12, n + 1) for n in range(len(REASONS) - 1)] + [None]
-    text = await copied(conn, names, sealed, REASONS, days)
+    units = ["u1", "A&B", None, "u1", "u1", "u1", "u1"]
+    text = await copied(conn, names, sealed, REASONS, days, units)
     assert text.endswith(b"\n") and b"\\" in text  # COPY escaped what it must
 
     path = tmp_path / "x.xlsx"
-    sheet = SheetFile(str(path), "名单", COLUMNS, ("cells", "cells", "cells"))
-    sheet.write_xml(lines_xml(text[:-1], 3, {1: Sealed(LABEL)}), len(REASONS))
+    sheet = SheetFile(str(path), "名单", COLUMNS)
+    sheet.write_xml(lines_xml(text[:-1], {1: Sealed(LABEL)}), len(REASONS))
     sheet.close()
     read = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
 
-    assert read[0] == ("姓名", "身份证号", "原因", "日期")
+    assert read[0] == ("姓名", "身份证号", "原因", "日期", "单位")
     expected_reasons = [
         "材料不全\n请补交\t学历证书",
         "路径 C:\\材料\\证书",
@@ -85,12 +107,25 @@ async def test_typed_text_survives_copy_and_the_sheet(conn, tmp_path):
     assert [r[3] for r in read[1:]] == [
         datetime.combine(d, datetime.min.time()) if d else None for d in days
     ]
+    assert [r[4] for r in read[1:]] == ["甲", "A&B", None, "甲", "甲", "甲", "甲"]
+
+
+async def test_a_column_without_an_empty_value_is_framed_and_with_one_each_cell(conn):
+    """A plain column is framed between its fields, or (where a value is empty) cell by
+    cell: the same cells either way."""
+    numbers = [keyring().seal("440305199001011234", LABEL)] * 2
+    whole = await copied(conn, ["张三", "李四"], numbers, ["甲", "乙"], [date(2026, 1, 5)] * 2)
+    gap = await copied(conn, ["张三", "李四"], numbers, ["甲", None], [date(2026, 1, 5), None])
+    assert lines_xml(whole[:-1], {1: Sealed(LABEL)}).count(b'<c s="1"><v>46027</v></c>') == 2
+    made = lines_xml(gap[:-1], {1: Sealed(LABEL)})
+    assert made.count(b'<c s="1"><v>46027</v></c>') == 1
+    assert made.count(b"<c/>") == 2 and made.count(b"<row>") == 2
 
 
 async def test_a_masked_reader_sees_the_mask(conn):
     number = "440305199001011234"
     text = await copied(conn, ["张三"], [keyring().seal(number, LABEL)], ["原因"], [None])
-    xml = lines_xml(text[:-1], 3, {1: Sealed(LABEL, "id_number")})
+    xml = lines_xml(text[:-1], {1: Sealed(LABEL, "id_number")})
     assert b"440305********1234" in xml and number.encode() not in xml
 
 
@@ -98,7 +133,7 @@ async def test_a_number_sealed_for_another_column_does_not_open(conn):
     other = keyring().seal("440305199001011234", "t.people.mobile")
     text = await copied(conn, ["张三"], [other], ["原因"], [None])
     with pytest.raises(ValueError, match="does not open"):
-        lines_xml(text[:-1], 3, {1: Sealed(LABEL)})
+        lines_xml(text[:-1], {1: Sealed(LABEL)})
 
 
 def test_a_block_that_is_not_whole_rows_is_refused():
@@ -112,11 +147,12 @@ async def test_the_lines_keep_their_order_across_blocks(conn):
     text = await copied(conn, names, [None] * 500, ["x"] * 500, [None] * 500)
     blocks, start = [], 0
     while start < len(text):
-        end = text.find(b"\n", start + 700)
+        end = text.find(b"\n", start + 300)
         end = len(text) - 1 if end < 0 else end
         blocks.append(text[start:end])
         start = end + 1
     assert len(blocks) > 10
-    xml = b"".join(lines_xml(block, 3, {1: Sealed(LABEL)}) for block in blocks)
+    xml = b"".join(lines_xml(block, {1: Sealed(LABEL)}) for block in blocks)
     assert xml.count(b"<row>") == 500
-    assert [int(x.split(b"<")[0]) for x in xml.split(b"<t>")[1:]] == list(range(500))
+    first_cells = [row.split(b"<t>")[1].split(b"<")[0] for row in xml.split(b"<row>")[1:]]
+    assert list(map(int, first_cells)) == list(range(500))

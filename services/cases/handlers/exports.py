@@ -31,6 +31,7 @@ from services.cases.handlers.personal import CASE_READERS
 from services.cases.handlers.queries import QUALIFICATION_JOIN, work_list_query
 from services.cases.meeting_repository import MEETING, phase_of
 from shared import xlsx
+from shared.clock import SHENZHEN
 from shared.contracts.accounts.rpc import MAX_UNIT_NAMES, UNITS_NAMES
 from shared.contracts.cases.certificates import CertificateStatus, ListCertificates
 from shared.contracts.cases.integrity import ListDiscredits, PublicityCasesQuery, PublicityPhase
@@ -39,12 +40,12 @@ from shared.contracts.cases.rpc import ListedCases, ListExperts
 from shared.contracts.cases.vocabulary import CaseState
 from shared.export_render import Sealed
 from shared.exports import (
-    CELLS_LIMIT,
+    ROWS_LIMIT,
     Column,
+    Lookup,
     Source,
     SourceOf,
-    cells_sql,
-    copy_row_sql,
+    copy_select,
     excel_date,
     excel_time,
     export_methods,
@@ -64,16 +65,17 @@ def may_see_case_numbers(actor: Actor) -> bool:
 
 # --- 业务列表 (every role's work lists, 待办 and 已办) ---
 
-# The columns of the page, in order, made into cells by PostgreSQL as it reads them
-# (cells_sql), but for the sealed numbers, opened in the worker: a row comes as four fields.
-# The names that repeat (a unit's, the reference tables') and the step limits' marks are made
-# into cells once for the list (`lookups`) and handed to the query as JSON objects, looked up
-# by key (`work_cells_sql`): making a name's cell took a third of the database's time, and
-# with no join the list's own index gives the rows in the page's order, with no sort before
-# the first row.
-STATE_DAY = "to_char(c.state_since AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
-# The lookups, in the order of their arguments: a unit's cell by its id, a step's two marks
-# by its state and the day it was entered, and the reference names' cells by the case's ids
+# The columns of the page, in order, sent by COPY as plain values (a date or a moment as
+# Excel's day number) and made into the sheet's rows by shared/exports.py. What repeats is a
+# key, its cells made once for the export (`Lookup`): a unit's name asked of accounts, a
+# reference's name, a step's two marks (超期, 办理期限) by its state and the day it was
+# entered. With no join, the list's own index gives the rows in the page's order, with no
+# sort before the first row; and the database sends half the bytes it did when it made the
+# cells itself, for half its CPU (bench/README.md).
+STATE_DAY = (
+    f"c.state || ' ' || ((c.state_since AT TIME ZONE '{SHENZHEN.key}')::date - DATE '2000-01-01')"
+)
+DAY_ZERO = date(2000, 1, 1).toordinal()
 REFERENCE_TABLES = {
     "review_types": "c.review_type_id",
     "qualifications": "c.qualification_id",
@@ -81,46 +83,38 @@ REFERENCE_TABLES = {
     "committees": "c.committee_id",
     "rounds": "c.round_id",
 }
-LOOKUPS = 2 + len(REFERENCE_TABLES)
+PUBLICITY_END = (
+    "CASE c.state WHEN 'pre_publicity' THEN c.pre_publicity->>'end'"
+    " WHEN 'post_publicity' THEN c.post_publicity->>'end' END"
+)
 
 
-def work_cells_sql(first: int) -> str:
-    """The row's four fields, the lookups' objects numbered from $first."""
-    unit, marks, *names = [f"${first + n}::jsonb" for n in range(LOOKUPS)]
-    name = dict(zip(REFERENCE_TABLES.values(), names, strict=True))
-
-    def named(column: str) -> str:
-        return f"coalesce({name[column]} ->> {column}, '{xlsx.EMPTY}')"
-
-    return copy_row_sql(
-        cells_sql(("c.case_no", "label"), ("c.applicant_name", "label")),
-        "c.applicant_id_number",
-        "c.applicant_mobile",
-        " || ".join(
-            (
-                f"coalesce({unit} ->> c.unit_id::text, '{xlsx.EMPTY}')",
-                named("c.review_type_id"),
-                named("c.qualification_id"),
-                cells_sql(("c.status_label", "label")),
-                f"coalesce({marks} -> c.state ->> {STATE_DAY}, '{xlsx.EMPTY * 2}')",
-                cells_sql(
-                    (
-                        "CASE c.state WHEN 'pre_publicity' THEN c.pre_publicity->>'end'"
-                        " WHEN 'post_publicity' THEN c.post_publicity->>'end' END",
-                        "date",
-                    ),
-                    ("c.last_reason", "text"),
-                ),
-                named("c.department_id"),
-                named("c.committee_id"),
-                named("c.round_id"),
-                cells_sql(("c.created_at", "datetime"), ("c.updated_at", "datetime")),
-            )
+def work_fields(ctx: CallContext, deadlines: Deadlines, full: bool) -> list:
+    """The work list's COPY fields: (expression, what it is), in the columns' order."""
+    names = {column: reference_lookup(ctx, table) for table, column in REFERENCE_TABLES.items()}
+    return [
+        ("c.case_no", "label"),
+        ("c.applicant_name", "label"),
+        (
+            "c.applicant_id_number",
+            Sealed(sealed.CASE_ID_NUMBER.label, None if full else "id_number"),
         ),
-    )
+        ("c.applicant_mobile", Sealed(sealed.CASE_MOBILE.label, None if full else "mobile")),
+        ("c.unit_id", Lookup(lambda units: unit_cells(ctx, units))),
+        ("c.review_type_id", names["c.review_type_id"]),
+        ("c.qualification_id", names["c.qualification_id"]),
+        ("c.status_label", "label"),
+        (STATE_DAY, marks_lookup(deadlines)),
+        (PUBLICITY_END, "date"),
+        ("c.last_reason", "text"),
+        ("c.department_id", names["c.department_id"]),
+        ("c.committee_id", names["c.committee_id"]),
+        ("c.round_id", names["c.round_id"]),
+        ("c.created_at", "datetime"),
+        ("c.updated_at", "datetime"),
+    ]
 
 
-WORK_VALUES = ("cells", "cells", "cells", "cells")  # the numbers' made by the worker
 WORK_COLUMNS = (
     Column("业务编号", width=18),
     Column("人员姓名", width=10),
@@ -154,61 +148,62 @@ def work_source_on(params: ListedCases, ctx: CallContext, deadlines: Deadlines) 
     query = work_list_query(params, ctx.actor, deadlines)
     title = f"{query.work_list.title}（{TAB_LABELS[params.tab]}）"
     full = may_see_case_numbers(ctx.actor)
-    rows_from = f"{query.source} WHERE {query.clause}"  # as its count: no reference joins
-
-    async def lookups(conn) -> list[dict]:
-        """The list's units and (state, day entered) pairs, in one pass over its rows: their
-        names asked of accounts, their marks counted (in working days) once each; and every
-        reference name. All made into cells, as JSON objects by key."""
-        found = await conn.fetch(
-            f"SELECT c.unit_id, c.state, {STATE_DAY} AS day FROM {rows_from}"
-            f" GROUP BY GROUPING SETS ((c.unit_id), (c.state, {STATE_DAY}))",
-            *query.args,
-        )
-        units = [str(r["unit_id"]) for r in found if r["unit_id"] is not None]
-        names = await unit_names(ctx, units)
-        marks: dict[str, dict[str, str]] = {}
-        for r in found:
-            if r["state"] is not None:
-                mark = deadlines.entered_on(r["state"], date.fromisoformat(r["day"]))
-                marks.setdefault(r["state"], {})[r["day"]] = mark_cells(**mark)
-        objects = [cells_by_key(units, [names.get(u) for u in units]), marks]
-        for table in REFERENCE_TABLES:
-            rows = await conn.fetch(f"SELECT id, name FROM {table}")
-            objects.append(cells_by_key([r["id"] for r in rows], [r["name"] for r in rows]))
-        return objects
-
+    fields = work_fields(ctx, deadlines, full)
     # the qualifications' order (q.position) is the table's own
     joins = QUALIFICATION_JOIN if "q." in query.order else ""
     return Source(
         title=title,
         columns=WORK_COLUMNS,
         sql=(
-            f"SELECT {work_cells_sql(len(query.args) + 1)} FROM {query.source}{joins}"
-            f" WHERE {query.clause} ORDER BY {query.order}{CELLS_LIMIT}"
+            f"SELECT {copy_select(fields)} FROM {query.source}{joins}"
+            f" WHERE {query.clause} ORDER BY {query.order}{ROWS_LIMIT}"
         ),
         args=query.args,
-        lookups=lookups,
-        copy=True,
-        values=WORK_VALUES,
+        fields=[how for _, how in fields],
         full_fields=["id_number", "mobile"] if full else [],
-        sealed={
-            1: Sealed(sealed.CASE_ID_NUMBER.label, None if full else "id_number"),
-            2: Sealed(sealed.CASE_MOBILE.label, None if full else "mobile"),
-        },
         count_sql=query.count_sql(),
     )
 
 
-def cells_by_key(keys: list[str], names: list[str | None]) -> dict[str, str]:
+async def unit_cells(ctx: CallContext, unit_ids: list[str]) -> dict[str, bytes]:
+    names = await unit_names(ctx, unit_ids)
+    return cells_by_key(unit_ids, [names.get(unit) for unit in unit_ids])
+
+
+def reference_lookup(ctx: CallContext, table: str) -> Lookup:
+    """A reference table's names by id (its ids are short codes: the few of a list)."""
+
+    async def cells_of(ids: list[str]) -> dict[str, bytes]:
+        rows = await ctx.pool.fetch(f"SELECT id, name FROM {table} WHERE id = ANY($1::text[])", ids)
+        return cells_by_key([r["id"] for r in rows], [r["name"] for r in rows])
+
+    return Lookup(cells_of)
+
+
+def marks_lookup(deadlines: Deadlines) -> Lookup:
+    """A step's 超期 and 办理期限 cells by its state and the day it was entered (STATE_DAY),
+    counted in working days once for each such pair."""
+
+    async def cells_of(keys: list[str]) -> dict[str, bytes]:
+        marks = {}
+        for key in keys:
+            state, day = key.split(" ")
+            entered = date.fromordinal(DAY_ZERO + int(day))
+            marks[key] = mark_cells(**deadlines.entered_on(state, entered))
+        return marks
+
+    return Lookup(cells_of, empty=xlsx.EMPTY.encode() * 2)
+
+
+def cells_by_key(keys: list[str], names: list[str | None]) -> dict[str, bytes]:
     return dict(zip(keys, label_cells(names), strict=True))
 
 
-def mark_cells(overdue: bool, due_on: str | None) -> str:
+def mark_cells(overdue: bool, due_on: str | None) -> bytes:
     """The 超期 and 办理期限 cells of a step entered on a day."""
     cells = xlsx.column_cells("label", ["超期" if overdue else None])
     cells += xlsx.column_cells("date", [due_on])
-    return b"".join(cells).decode()
+    return b"".join(cells)
 
 
 async def unit_names(ctx: CallContext, unit_ids: list[str]) -> dict[str, str]:
