@@ -393,7 +393,9 @@ class _Sheet:
         meanwhile its new keys' cells are made."""
         if not self.source.copy:
             return await asyncio.to_thread(self._render, records)
-        fields = await asyncio.to_thread(split_block, records, self.width)
+        # split and joined on the loop: a block's few milliseconds in C, which a thread
+        # would run no sooner (they hold the GIL), only later, after a wait for it
+        fields = split_block(records, self.width)
         tokens = {index: fields[index :: self.width] for index in self.sealed}
         opening = asyncio.ensure_future(_Worker.open(tokens, self.sealed) if tokens else _none())
         try:
@@ -401,9 +403,7 @@ class _Sheet:
             opened = await opening
         finally:
             opening.cancel()  # a lookup that failed: the numbers are not waited for
-        return await asyncio.to_thread(
-            block_rows, fields, self.width, self.plain, self.looked_up, opened
-        )
+        return block_rows(fields, self.width, self.plain, self.looked_up, opened)
 
     async def _look_up(self, fields: list[bytes]) -> None:
         """The cells of the keys in a block that were not seen before, made (one block at

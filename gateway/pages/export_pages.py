@@ -6,6 +6,7 @@ the list (docs/reports.md): one path for permissions, the audit row and the down
 import asyncio
 import base64
 import contextlib
+from collections import deque
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -19,6 +20,10 @@ from shared.spreadsheet import XLSX
 JOB_ID = "{job_id:[0-9a-fA-F-]{36}}"
 START_TIMEOUT = 15.0  # documents asks the list's owner to count the rows first
 READ_TIMEOUT = 30.0  # one part of the file (1 MiB) over the broker
+# parts asked for ahead of the one written: each is a round trip through the broker and
+# documents, longer than writing one to the browser; with one ahead, the download of a
+# 6-part file waited on each in turn
+PARTS_AHEAD = 3
 FORM_KEYS = ("export", "back", CSRF_FIELD)  # the button's own fields; the rest are filters
 
 
@@ -82,8 +87,8 @@ def percent(job: dict) -> int:
 
 @login_required()
 async def download(request: web.Request) -> web.StreamResponse:
-    """The finished file, streamed a part at a time, the next asked for while one is written:
-    never more than two parts in the gateway's memory."""
+    """The finished file, streamed a part at a time, the next PARTS_AHEAD asked for while one
+    is written: never more than that many parts in the gateway's memory."""
     job_id = request.match_info["job_id"]
     first = await _part(request, job_id, 0)
     response = web.StreamResponse(
@@ -95,16 +100,17 @@ async def download(request: web.Request) -> web.StreamResponse:
         }
     )
     parts = first["parts"]
-    following = _ask_for(request, job_id, 1, parts)
+    asked = deque(_ask_for(request, job_id, n) for n in range(1, min(parts, 1 + PARTS_AHEAD)))
     try:
         await response.prepare(request)
         await response.write(base64.b64decode(first["content_base64"]))
         for number in range(1, parts):
-            part = await following
-            following = _ask_for(request, job_id, number + 1, parts)
+            part = await asked.popleft()
+            if number + PARTS_AHEAD < parts:
+                asked.append(_ask_for(request, job_id, number + PARTS_AHEAD))
             await response.write(base64.b64decode(part["content_base64"]))
     finally:
-        if following is not None:  # the browser went away: the part asked for is not wanted
+        for following in asked:  # the browser went away: the parts asked for are not wanted
             following.cancel()
             with contextlib.suppress(BaseException):
                 await following
@@ -112,9 +118,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _ask_for(request: web.Request, job_id: str, number: int, parts: int) -> asyncio.Task | None:
-    if number >= parts:
-        return None
+def _ask_for(request: web.Request, job_id: str, number: int) -> asyncio.Task:
     return asyncio.create_task(_part(request, job_id, number))
 
 
