@@ -81,7 +81,7 @@ from services.cases.statistics_views import SPAN, cells_query
 from shared.contracts.cases.rpc import ListedCases
 from shared.contracts.cases.statistics import StatisticsQuery
 from shared.db import create_pool
-from shared.export_render import Sealed, block_rows, open_columns, split_block
+from shared.export_render import Sealed, block_rows, open_columns, sealed_tokens, split_block
 from shared.exports import BLOCK_BYTES, Lookup
 from shared.rpc import Actor, CallContext
 from shared.settings import Settings
@@ -533,7 +533,7 @@ async def writer_alone(database_url: str, op: Operator) -> dict:
         chunks = []
         for block in blocks:
             fields = split_block(block, width)
-            opened = open_columns({index: fields[index::width] for index in sealed}, sealed)
+            opened = open_columns(sealed_tokens(fields, width, sealed), sealed)
             chunks.append(block_rows(fields, width, plain, looked_up, opened))
         rendered = now()
         for chunk in chunks:

@@ -34,6 +34,9 @@ FRAMES: dict[Kind, tuple[bytes, bytes]] = {
 }
 _EMPTY = EMPTY.encode()
 _WHOLE = (b"", b"")  # a field that is its cells already
+# between a column's values on their way to the worker and back: PostgreSQL's text never
+# holds it, and a cell leaves out the control characters
+SEPARATOR = b"\0"
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,23 @@ def _unescape(field: bytes) -> bytes:
     return _COPY_ESCAPED.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), field)
 
 
-def open_columns(tokens: dict[int, list[bytes]], sealed: dict[int, Sealed]) -> dict[int, list]:
-    """Columns of sealed numbers (by position) opened and masked as `sealed` says, as the
-    sheet's cells: what the worker process does. Only the numbers travel to it and back."""
+def sealed_tokens(fields: list[bytes], width: int, sealed: dict[int, Sealed]) -> dict[int, bytes]:
+    """A block's columns of sealed numbers, each joined by SEPARATOR: what goes to the worker
+    (one object a column to pickle, not one a number)."""
+    return {index: SEPARATOR.join(fields[index::width]) for index in sealed}
+
+
+def open_columns(tokens: dict[int, bytes], sealed: dict[int, Sealed]) -> dict[int, bytes]:
+    """Columns of sealed numbers (by position, joined by SEPARATOR) opened and masked as
+    `sealed` says, as the sheet's cells, joined alike: what the worker process does."""
     ring = keyring()
     opened = {}
-    for index, values in tokens.items():
+    for index, joined in tokens.items():
         how = sealed[index]
-        plain = ring.open_all(values, how.label)
+        plain = ring.open_all(joined.split(SEPARATOR), how.label)
         if how.mask is not None:
             plain = [MASKS[how.mask](value) for value in plain]
-        opened[index] = column_cells("label", plain)
+        opened[index] = SEPARATOR.join(column_cells("label", plain))
     return opened
 
 
@@ -91,17 +100,18 @@ def block_rows(
     width: int,
     plain: dict[int, Kind],
     looked_up: dict[int, dict[bytes, bytes]],
-    opened: dict[int, list[bytes]],
+    opened: dict[int, bytes],
 ) -> bytes:
     """A block's fields (split_block) as the sheet's rows: a key's field replaced by its
     cells (`looked_up`, every key of the block there), a sealed one by its opened cell
-    (`opened`), a plain one framed as a cell of its kind (`plain`). The frames lie between
-    the fields, so a row is no call: the block is one join. A plain column with an empty
-    value (NULL) is framed by a comprehension instead, the empty one an empty cell."""
+    (`opened`: open_columns), a plain one framed as a cell of its kind (`plain`). The
+    frames lie between the fields, so a row is no call: the block is one join. A plain
+    column with an empty value (NULL) is framed by a comprehension instead, the empty one
+    an empty cell."""
     for index, cells in looked_up.items():
         fields[index::width] = list(map(cells.__getitem__, fields[index::width]))
-    for index, column in opened.items():
-        fields[index::width] = column
+    for index, cells in opened.items():
+        fields[index::width] = cells.split(SEPARATOR)
     frames = [_WHOLE] * width
     for index, kind in plain.items():
         column = fields[index::width]

@@ -48,7 +48,7 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, block_rows, open_columns, split_block
+from shared.export_render import Sealed, block_rows, open_columns, sealed_tokens, split_block
 from shared.processes import end_with
 from shared.rpc import CallContext, RpcError, invalid_input
 
@@ -356,7 +356,7 @@ class _Worker:
             return cls._pool
 
     @classmethod
-    async def open(cls, *args) -> dict[int, list]:
+    async def open(cls, *args) -> dict[int, bytes]:
         """export_render.open_columns, in the worker."""
         try:
             loop = asyncio.get_running_loop()
@@ -396,7 +396,7 @@ class _Sheet:
         # split and joined on the loop: a block's few milliseconds in C, which a thread
         # would run no sooner (they hold the GIL), only later, after a wait for it
         fields = split_block(records, self.width)
-        tokens = {index: fields[index :: self.width] for index in self.sealed}
+        tokens = sealed_tokens(fields, self.width, self.sealed)
         opening = asyncio.ensure_future(_Worker.open(tokens, self.sealed) if tokens else _none())
         try:
             await self._look_up(fields)

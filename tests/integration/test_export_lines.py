@@ -9,7 +9,14 @@ import asyncpg
 import openpyxl
 import pytest
 
-from shared.export_render import Sealed, block_rows, copy_fields, open_columns, split_block
+from shared.export_render import (
+    Sealed,
+    block_rows,
+    copy_fields,
+    open_columns,
+    sealed_tokens,
+    split_block,
+)
 from shared.exports import Lookup, copy_select
 from shared.personal_data import keyring
 from shared.xlsx import Column, SheetFile
@@ -70,7 +77,7 @@ async def copied(conn, names, numbers, reasons, days, units=None) -> bytes:
 def lines_xml(block: bytes, sealed: dict[int, Sealed]) -> bytes:
     """The block as the export's service and worker make it, in one process."""
     fields = split_block(block, WIDTH)
-    opened = open_columns({index: fields[index::WIDTH] for index in sealed}, sealed)
+    opened = open_columns(sealed_tokens(fields, WIDTH, sealed), sealed)
     plain = {0: "label", 2: "text", 3: "date"}
     return block_rows(fields, WIDTH, plain, {4: UNITS}, opened)
 
