@@ -156,10 +156,12 @@ class Keyring:
         joined = b"\n".join(tokens)
         if not tokens or joined.count(head) != len(tokens) or b"\n\n" in joined:
             return None
-        bodies = joined.replace(head, b"").translate(_URLSAFE).split(b"\n")
+        # base64url without its padding: padded generously, every body in one pass (the
+        # decoder stops at the first "=")
+        padded = joined.replace(head, b"").translate(_URLSAFE).replace(b"\n", b"==\n") + b"=="
         decrypt, aad = self._ciphers[self.current].decrypt, label.encode()
         try:
-            raws = list(map(binascii.a2b_base64, map(_PADDED.__mod__, bodies)))
+            raws = list(map(binascii.a2b_base64, padded.split(b"\n")))
             plain = map(decrypt, map(_NONCE, raws), map(_SEALED, raws), itertools.repeat(aad))
             return list(map(bytes.decode, plain))
         except (InvalidTag, ValueError) as exc:
@@ -194,7 +196,6 @@ class Keyring:
 
 
 _PREFIX_DOT = PREFIX + "."
-_PADDED = b"%s=="  # base64url without its padding, padded generously (the decoder stops at "=")
 _NONCE, _SEALED = (
     operator.itemgetter(slice(NONCE_BYTES)),
     operator.itemgetter(slice(NONCE_BYTES, None)),
