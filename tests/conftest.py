@@ -17,6 +17,10 @@ from shared.settings import Settings
 from shared.topology import delete_prefix
 
 EXIT_GRACE = 60  # seconds the run may take to exit once the tests are done
+# An xdist worker done with its tests waits, before it exits, for the controller to end the
+# run: until the other worker's last test is over (at most its 120 s timeout). With 60 s, a
+# worker that finished first was killed by the dump below while the other ran a long fault test.
+WORKER_EXIT_GRACE = 300
 
 install_log_field()  # as the processes' setup_logging does: records carry their request id
 
@@ -24,7 +28,8 @@ install_log_field()  # as the processes' setup_logging does: records carry their
 def pytest_unconfigure(config):
     # A thread that never ends (an executor's thread stuck on a pipe, say) keeps the run
     # from exiting, and CI would wait for hours: show every thread's stack and fail instead.
-    faulthandler.dump_traceback_later(EXIT_GRACE, exit=True)
+    worker = hasattr(config, "workerinput")
+    faulthandler.dump_traceback_later(WORKER_EXIT_GRACE if worker else EXIT_GRACE, exit=True)
 
 
 def _test_settings() -> Settings:
