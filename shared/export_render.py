@@ -60,6 +60,13 @@ def split_block(block: bytes, width: int) -> list[bytes]:
     return copy_fields(block, width)
 
 
+def key_text(key: bytes) -> str:
+    """A field as it was before split_block escaped it for XML (a key to look up)."""
+    for char, escaped in reversed(XML_ESCAPES):  # "&" last
+        key = key.replace(escaped, char)
+    return key.decode()
+
+
 def copy_fields(block: bytes, width: int) -> list[bytes]:
     """The fields of a block of COPY text lines, split in C. A field that holds an escape
     (rare: a reason typed over several lines) is unescaped by itself."""

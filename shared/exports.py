@@ -48,7 +48,14 @@ from shared.contracts.exports import (
     BuildExport,
     ExportQuery,
 )
-from shared.export_render import Sealed, block_rows, open_columns, sealed_tokens, split_block
+from shared.export_render import (
+    Sealed,
+    block_rows,
+    key_text,
+    open_columns,
+    sealed_tokens,
+    split_block,
+)
 from shared.processes import end_with
 from shared.rpc import CallContext, RpcError, invalid_input
 
@@ -291,14 +298,6 @@ async def _none() -> dict:
     return {}
 
 
-def _key_text(key: bytes) -> str:
-    """A key as COPY sent it (split_block escaped it for XML)."""
-    text = key.decode()
-    if "&" in text:  # the escapes undone, "&" last
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return text
-
-
 def _rows_in(chunk: list | bytes) -> int:
     """A chunk's rows: records, or a block of COPY lines."""
     return chunk.count(b"\n") + 1 if isinstance(chunk, bytes) else len(chunk)
@@ -389,8 +388,8 @@ class _Sheet:
 
     async def render(self, records: list | bytes) -> bytes:
         """A chunk of records as the sheet's XML, converted and made in a thread; a block
-        of COPY lines split and joined in threads, its numbers opened in the worker
-        meanwhile its new keys' cells are made."""
+        of COPY lines split and joined on the loop, its numbers opened in the worker while
+        its new keys' cells are made."""
         if not self.source.copy:
             return await asyncio.to_thread(self._render, records)
         # split and joined on the loop: a block's few milliseconds in C, which a thread
@@ -413,9 +412,10 @@ class _Sheet:
                 cells = self.looked_up[index]
                 new = list(set(fields[index :: self.width]).difference(cells))
                 if new:
-                    made = await lookup.cells_of([_key_text(key) for key in new])
-                    for key in new:
-                        cells[key] = made.get(_key_text(key), lookup.empty)
+                    texts = [key_text(key) for key in new]
+                    made = await lookup.cells_of(texts)
+                    for key, text in zip(new, texts, strict=True):
+                        cells[key] = made.get(text, lookup.empty)
 
     def _render(self, records: list) -> bytes:
         columns = [list(c) for c in zip(*map(self.source.convert, records), strict=True)]

@@ -27,7 +27,7 @@ from isal import isal_zlib
 # status): its cell leaves out xml:space="preserve", a fifth of a short cell's bytes
 Kind = Literal["text", "label", "number", "date", "datetime"]
 # What a row's value can be: a cell of a kind, or "cells": the XML of one or more cells made
-# elsewhere (PostgreSQL: shared/exports.py, cells_sql), escaped as `escape` does
+# elsewhere, escaped as `escape` does
 ValueKind = Literal["text", "label", "number", "date", "datetime", "cells"]
 SHEET_NAME_MAX = 31  # Excel's limit
 COMPRESS_LEVEL = 1  # zlib's, for the small parts
