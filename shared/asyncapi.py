@@ -19,7 +19,7 @@ from shared.contracts.base import Event, Method, RpcErrorBody
 from shared.contracts.notify.provider import ROUTING_KEY, OutboundSms, SmsReceipt
 from shared.contracts.registry import EVENTS, SERVICES
 from shared.envelope import Envelope
-from shared.rpc import Actor
+from shared.rpc import ATTACHED, JSON, Actor
 from shared.settings import Settings
 
 VERSION = "3.0.0"
@@ -42,6 +42,8 @@ RPC: a request {{method, params, actor, request_id}} to `{prefix}.rpc.<service>`
 reply_to = amq.rabbitmq.reply-to and a correlation id; the reply is {{ok: true, result}} or
 {{ok: false, error: {{code, message, status, fields}}}}. `params` are checked by the input rule
 (control characters refused, NFC, a length per field) and then by the method's schema.
+A method that takes or returns a file has it after the JSON as raw bytes: the body is the JSON,
+a newline, the file, under the content type {attached}.
 """
 
 
@@ -73,7 +75,9 @@ class _Builder:
             "info": {
                 "title": "深圳市专业技术资格评审申报系统 messaging",
                 "version": "0.1.0",
-                "description": DESCRIPTION.format(events=self.name("events"), prefix=self.prefix),
+                "description": DESCRIPTION.format(
+                    events=self.name("events"), prefix=self.prefix, attached=ATTACHED
+                ),
             },
             "defaultContentType": "application/json",
             "servers": {"rabbitmq": self._server()},
@@ -252,7 +256,7 @@ class _Builder:
             "name": method.name,
             "title": f"{method.service} {method.name}",
             "summary": method.summary,
-            "contentType": "application/json",
+            **_content(method.takes_file, "The JSON is followed by a newline and the file's bytes"),
             "correlationId": correlation,
             "payload": {
                 "type": "object",
@@ -277,7 +281,11 @@ class _Builder:
         self.messages[f"{base}.reply"] = {
             "name": f"{method.name} reply",
             "title": f"{method.service} {method.name} reply",
-            "contentType": "application/json",
+            **_content(
+                method.returns_file,
+                "A success's JSON is followed by a newline and the file's bytes; a failure is"
+                " the JSON alone (application/json)",
+            ),
             "correlationId": correlation,
             "payload": {
                 "oneOf": [
@@ -373,3 +381,9 @@ class _Builder:
                 "summary": summary,
                 "messages": [message],
             }
+
+
+def _content(with_file: bool, how: str) -> dict:
+    if not with_file:
+        return {"contentType": JSON}
+    return {"contentType": ATTACHED, "description": how}

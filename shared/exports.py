@@ -16,7 +16,6 @@ shared/export_render.py.
 """
 
 import asyncio
-import base64
 import concurrent.futures
 import contextlib
 import hashlib
@@ -493,13 +492,8 @@ class _Parts:
     def _send(self, content: bytes) -> None:
         self.digest.update(content)
         self.size += len(content)
-        part = {
-            "job_id": self.params.job_id,
-            "attempt": self.params.attempt,
-            "seq": self.seq,
-            "content_base64": base64.b64encode(content).decode(),
-        }
-        sent = self.client.invoke(EXPORTS_PART, part, self.ctx.actor)
+        part = {"job_id": self.params.job_id, "attempt": self.params.attempt, "seq": self.seq}
+        sent = self.client.invoke(EXPORTS_PART, part, self.ctx.actor, attachment=content)
         self.in_flight.append(asyncio.run_coroutine_threadsafe(sent, self.loop))
         self.seq += 1
         while self.in_flight and (

@@ -14,6 +14,13 @@ service that comes back late never acts on a request its caller has given up on.
 service does not either: requests are consumed with automatic acknowledgement (to which
 RabbitMQ applies no prefetch), so they wait for their turn inside the process rather than in
 the queue, and there the router drops one whose turn came after its expiration.
+
+A file crosses as bytes, not as base64 in the JSON: a method whose contract says it takes a
+file (`Method.takes_file`) is sent the JSON, a newline and the file's bytes under the content
+type ATTACHED, and its handler finds them in `CallContext.attachment`; one that returns a file
+(`Method.returns_file`) answers `Attached(result, content)`, framed the same way, and its
+caller gets that `Attached` back. JSON as json.dumps writes it holds no raw newline, so the
+first one ends it.
 """
 
 import asyncio
@@ -49,6 +56,36 @@ PING_DATABASE_TIMEOUT = 1.0
 # Answered at once, without waiting for a turn: the gateway's /readyz pings every service, and
 # a busy service is there all the same.
 ANSWERED_AT_ONCE = frozenset({"ping", "stats"})
+JSON = "application/json"
+ATTACHED = "application/vnd.zhicheng.rpc+attached"  # JSON, a newline, then a file's bytes
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A value with a file beside it: what a handler of a `returns_file` method answers and
+    what its caller gets back; the file never passes through the JSON."""
+
+    value: Any
+    content: bytes
+
+
+def frame(head: bytes, content: bytes | None) -> tuple[bytes, str]:
+    """The body and content type of a request or reply (`head`, its JSON), with a file after
+    it or not."""
+    if content is None:
+        return head, JSON
+    return b"\n".join((head, content)), ATTACHED
+
+
+def unframe(body: bytes, content_type: str | None) -> tuple[bytes, bytes | None]:
+    """The JSON and the file of a body `frame` made; ValueError when an attached body has no
+    end to its JSON."""
+    if content_type != ATTACHED:
+        return body, None
+    head, newline, content = body.partition(b"\n")
+    if not newline:
+        raise ValueError("an attached body without the newline after its JSON")
+    return head, content
 
 
 class RpcError(Exception):
@@ -146,6 +183,7 @@ class CallContext:
     correlation_id: str | None  # of the AMQP request, which its reply answers to
     deps: Any = None  # what the service wired in at start: settings, clock, clients
     request_id: str | None = None  # of the HTTP request that caused this call
+    attachment: bytes | None = None  # the file sent with a `takes_file` method's params
 
 
 Method = Callable[[Any, CallContext], Awaitable[Any]]
@@ -167,6 +205,8 @@ class RpcRouter:
     # an answer that does not fit is logged and answered as an internal error.
     check_results: bool = False
     results: dict[str, type[BaseModel]] = field(default_factory=dict)
+    takes_file: set[str] = field(default_factory=set)  # methods whose params come with a file
+    returns_file: set[str] = field(default_factory=set)  # methods that answer with a file
     _turns: asyncio.Semaphore | None = None  # set by limit_in_flight; None: no limit
 
     def __post_init__(self) -> None:
@@ -193,6 +233,10 @@ class RpcRouter:
         self.methods[method.name] = (method.params, fn)
         if method.result is not None:
             self.results[method.name] = method.result
+        if method.takes_file:
+            self.takes_file.add(method.name)
+        if method.returns_file:
+            self.returns_file.add(method.name)
 
     def limit_in_flight(self, most: int) -> None:
         """Handle at most this many requests at once (ZC_RPC_PREFETCH); the others wait for
@@ -206,32 +250,39 @@ class RpcRouter:
         correlation_id=None,
         message_id=None,
         expires_in: float | None = None,
-    ) -> dict | None:
-        """The reply to one request, whatever the request holds: never raises. None when the
+        content_type: str | None = None,
+    ) -> dict | Attached | None:
+        """The reply to one request, whatever the request holds: never raises; `Attached`
+        when it comes with a file (a `returns_file` method answered). None when the
         request's turn came `expires_in` seconds (its expiration, which its caller's timeout
         set) or more after it arrived here: nothing of it is done and no reply is sent, as if
         it had expired in the queue. Counted from its arrival here, so never before its
         caller stopped waiting."""
         arrived = time.monotonic()
+        attachment = None
         try:
-            request: Request | RpcError = self._read(body, correlation_id or message_id)
+            request, attachment = self._read(body, content_type, correlation_id or message_id)
         except RpcError as unreadable:
             request = unreadable
         if self._turns is None or not isinstance(request, Request):
-            return await self._answer(request, pool, correlation_id)
+            return await self._answer(request, attachment, pool, correlation_id)
         if request.method in ANSWERED_AT_ONCE:
-            return await self._answer(request, pool, correlation_id)
+            return await self._answer(request, attachment, pool, correlation_id)
         async with self._turns:
             if expires_in is not None and time.monotonic() - arrived >= expires_in:
                 self.expired += 1
                 method = request.method if request.method in self.methods else "-"
                 metrics.count(metrics.RPC_SERVER_CALLS, self.service, method, "expired")
                 return None
-            return await self._answer(request, pool, correlation_id)
+            return await self._answer(request, attachment, pool, correlation_id)
 
     async def _answer(
-        self, request: "Request | RpcError", pool: asyncpg.Pool | None, correlation_id
-    ) -> dict:
+        self,
+        request: "Request | RpcError",
+        attachment: bytes | None,
+        pool: asyncpg.Pool | None,
+        correlation_id,
+    ) -> dict | Attached:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         started = time.perf_counter()
@@ -242,7 +293,10 @@ class RpcRouter:
                 raise request
             method = request.method if request.method in self.methods else "-"
             _set_context(request)
-            return {"ok": True, "result": await self._call(request, pool, correlation_id)}
+            result = await self._call(request, attachment, pool, correlation_id)
+            if isinstance(result, Attached):
+                return Attached({"ok": True, "result": result.value}, result.content)
+            return {"ok": True, "result": result}
         except RpcError as error:
             outcome = error.code
             return {"ok": False, "error": error.to_dict()}
@@ -262,13 +316,17 @@ class RpcRouter:
             elapsed = time.perf_counter() - started
             metrics.observe(metrics.RPC_SERVER_SECONDS, elapsed, self.service, method)
 
-    def _read(self, body: bytes, message_id: str | None) -> Request:
-        """The request, or an RpcError saying why it cannot be read (logged with its id)."""
+    def _read(
+        self, body: bytes, content_type: str | None, message_id: str | None
+    ) -> tuple[Request, bytes | None]:
+        """The request and the file sent with it, or an RpcError saying why it cannot be read
+        (logged with its id)."""
         if len(body) > MAX_REQUEST_BYTES:
             reason = f"request of {len(body)} bytes is over {MAX_REQUEST_BYTES}"
         else:
             try:
-                return Request.model_validate_json(body)
+                head, attachment = unframe(body, content_type)
+                return Request.model_validate_json(head), attachment
             except ValidationError as error:
                 if any(e["type"] != "json_invalid" for e in error.errors()):
                     raise invalid_input(error) from None
@@ -278,9 +336,10 @@ class RpcRouter:
         log.error("%s: request %s refused: %s", self.service, message_id or "?", reason)
         raise RpcError("bad_request", "请求无法解析", 400)
 
-    async def _call(self, request: Request, pool, correlation_id) -> Any:
+    async def _call(self, request: Request, attachment: bytes | None, pool, correlation_id) -> Any:
         if request.method not in self.methods:
             raise RpcError("unknown_method", f"{self.service} 不提供 {request.method}", 404)
+        self._check_attachment(request.method, attachment)
         params_model, fn = self.methods[request.method]
         try:  # the input rule (shared/text.py), before any service looks at its params
             params: Any = clean_tree(request.params, ENVELOPES)
@@ -292,13 +351,35 @@ class RpcRouter:
             except ValidationError as error:
                 raise invalid_input(error) from None
         context = CallContext(
-            self.service, pool, request.actor, correlation_id, self.deps, request.request_id
+            self.service,
+            pool,
+            request.actor,
+            correlation_id,
+            self.deps,
+            request.request_id,
+            attachment,
         )
-        result = await fn(params, context)
+        answer = await fn(params, context)
+        attached = isinstance(answer, Attached)
+        if attached != (request.method in self.returns_file):
+            log.error(
+                "%s: %s answered with a file or without, off its contract",
+                self.service,
+                request.method,
+            )
+            raise RpcError("contract_broken", "系统内部错误", 500)
+        result = answer.value if attached else answer
         result = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
         if self.check_results:
             self._check_result(request.method, result)
-        return result
+        return Attached(result, answer.content) if attached else result
+
+    def _check_attachment(self, method: str, attachment: bytes | None) -> None:
+        """A file comes with the methods that take one, and with no other."""
+        if method in self.takes_file and attachment is None:
+            raise RpcError("invalid_input", "缺少文件内容", 422, {"file": "缺少文件内容"})
+        if method not in self.takes_file and attachment is not None:
+            raise RpcError("bad_request", f"{self.service} {method} 不接收文件", 400)
 
     def _check_result(self, name: str, result: Any) -> None:
         """The result as its caller will read it (JSON) against the contract's model."""
@@ -451,11 +532,15 @@ class RpcClient:
         params: dict[str, Any] | BaseModel | None = None,
         actor: Actor | None = None,
         timeout: float | None = None,
+        attachment: bytes | None = None,
     ) -> Any:
         """Call a method of a service's contract with params checked and sent as its model
-        (prepare_params); its result as the service answered it."""
+        (prepare_params), and the file it takes if it takes one; its result as the service
+        answered it (`Attached`, with the file, for a method that returns one)."""
+        if method.takes_file != (attachment is not None):
+            raise ValueError(f"{method} takes a file: {method.takes_file}")
         prepared = prepare_params(method, params)
-        return await self.call(method.service, method.name, prepared, actor, timeout)
+        return await self.call(method.service, method.name, prepared, actor, timeout, attachment)
 
     async def call(
         self,
@@ -464,6 +549,7 @@ class RpcClient:
         params: dict[str, Any] | BaseModel | None = None,
         actor: Actor | None = None,
         timeout: float | None = None,
+        attachment: bytes | None = None,
     ) -> Any:
         timeout = self.timeout if timeout is None else timeout
         if isinstance(params, BaseModel):
@@ -476,8 +562,8 @@ class RpcClient:
         started = time.perf_counter()
         outcome = "aborted"  # ended without an answer or an RpcError: its task cancelled
         try:
-            body = json.dumps(request, default=str).encode()
-            reply = await self._round_trip(service, body, timeout)
+            body = frame(json.dumps(request, default=str).encode(), attachment)
+            reply, content = await self._round_trip(service, body, timeout)
             error = reply.get("error") or {}
             outcome = "ok" if reply.get("ok") else str(error.get("code", "error"))
         except RpcError as failed:  # no answer: the service or the broker away, or unreadable
@@ -488,7 +574,8 @@ class RpcClient:
             elapsed = time.perf_counter() - started
             metrics.observe(metrics.RPC_CLIENT_SECONDS, elapsed, service, method)
         if reply.get("ok"):
-            return reply.get("result")
+            result = reply.get("result")
+            return result if content is None else Attached(result, content)
         raise RpcError(
             outcome,
             error.get("message", "请求失败"),
@@ -497,7 +584,10 @@ class RpcClient:
             error.get("details"),
         )
 
-    async def _round_trip(self, service: str, body: bytes, timeout: float) -> dict:
+    async def _round_trip(
+        self, service: str, body: tuple[bytes, str], timeout: float
+    ) -> tuple[dict, bytes | None]:
+        """The reply to one request (its body and content type), and the file it came with."""
         channel = self._channel
         if channel is None or channel.is_closed:
             raise ServiceUnavailable(service, "消息服务未连接")
@@ -506,13 +596,13 @@ class RpcClient:
         self._pending[correlation_id] = (future, service)
         try:
             properties = Basic.Properties(
-                content_type="application/json",
+                content_type=body[1],
                 correlation_id=correlation_id,
                 message_id=correlation_id,
                 reply_to=DIRECT_REPLY_TO,
                 expiration=str(max(int(timeout * 1000), 1)),  # in ms, as the broker reads it
             )
-            await self._publish(channel, service, body, properties)
+            await self._publish(channel, service, body[0], properties)
             return await self._reply(channel, service, future, timeout)
         finally:
             self._pending.pop(correlation_id, None)
@@ -633,6 +723,7 @@ class RpcClient:
         if entry is None or entry[0].done():
             return  # the caller gave up already
         try:
-            entry[0].set_result(json.loads(message.body))
+            head, content = unframe(message.body, message.header.properties.content_type)
+            entry[0].set_result((json.loads(head), content))
         except (ValueError, RecursionError):
             entry[0].set_exception(RpcError("bad_reply", "服务应答无法解析", 502))

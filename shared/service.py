@@ -34,7 +34,7 @@ from shared.metrics_server import MetricsServer
 from shared.migrations import migrate_service
 from shared.outbox import OutboxRelay, observe_backlog
 from shared.personal_data import check_production_keys
-from shared.rpc import RpcRouter
+from shared.rpc import Attached, RpcRouter, frame
 from shared.settings import Settings, get_settings
 from shared.topology import Names, declare_consumer_queues, declare_events_exchange
 
@@ -270,6 +270,7 @@ class Service:
                 message.correlation_id,
                 message.message_id,
                 message.expiration,  # the caller's timeout: past it, nobody reads the reply
+                message.content_type,
             )
             if reply is not None and message.reply_to:
                 await self.requests.reply(message, reply)
@@ -337,15 +338,19 @@ class RequestConsumer:
             await cancel_consumer(self._queue, self._tag)
             self._tag = None
 
-    async def reply(self, message: AbstractIncomingMessage, reply: dict) -> None:
+    async def reply(self, message: AbstractIncomingMessage, reply: dict | Attached) -> None:
         # Not mandatory and unconfirmed: RabbitMQ 3.10 both delivers and returns a mandatory
         # direct reply-to message, and a caller that gave up needs no answer.
+        envelope, file = (
+            (reply.value, reply.content) if isinstance(reply, Attached) else (reply, None)
+        )
+        head = json.dumps(envelope, ensure_ascii=False, default=str).encode()
+        body, content_type = frame(head, file)
         properties = Basic.Properties(
-            content_type="application/json",
+            content_type=content_type,
             correlation_id=message.correlation_id,
             message_id=message.correlation_id,
         )
-        body = json.dumps(reply, ensure_ascii=False, default=str).encode()
         await amqp.publish_unwaited(
             self._replies, body, message.reply_to, properties, mandatory=False
         )

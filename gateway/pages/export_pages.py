@@ -4,7 +4,6 @@ the list (docs/reports.md): one path for permissions, the audit row and the down
 """
 
 import asyncio
-import base64
 import contextlib
 from collections import deque
 from urllib.parse import quote, urlencode
@@ -14,7 +13,7 @@ from aiohttp import web
 from gateway.auth import CSRF_FIELD, login_required
 from gateway.web import call, local_path, render, see_other
 from shared.contracts.documents import rpc as documents_rpc
-from shared.rpc import RpcError
+from shared.rpc import Attached, RpcError
 from shared.spreadsheet import XLSX
 
 JOB_ID = "{job_id:[0-9a-fA-F-]{36}}"
@@ -91,24 +90,25 @@ async def download(request: web.Request) -> web.StreamResponse:
     is written: never more than that many parts in the gateway's memory."""
     job_id = request.match_info["job_id"]
     first = await _part(request, job_id, 0)
+    about = first.value
     response = web.StreamResponse(
         headers={
             "Content-Type": XLSX,
-            "Content-Length": str(first["size_bytes"]),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(first['filename'])}",
+            "Content-Length": str(about["size_bytes"]),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(about['filename'])}",
             "X-Content-Type-Options": "nosniff",
         }
     )
-    parts = first["parts"]
+    parts = about["parts"]
     asked = deque(_ask_for(request, job_id, n) for n in range(1, min(parts, 1 + PARTS_AHEAD)))
     try:
         await response.prepare(request)
-        await response.write(base64.b64decode(first["content_base64"]))
+        await response.write(first.content)
         for number in range(1, parts):
             part = await asked.popleft()
             if number + PARTS_AHEAD < parts:
                 asked.append(_ask_for(request, job_id, number + PARTS_AHEAD))
-            await response.write(base64.b64decode(part["content_base64"]))
+            await response.write(part.content)
     finally:
         for following in asked:  # the browser went away: the parts asked for are not wanted
             following.cancel()
@@ -122,6 +122,6 @@ def _ask_for(request: web.Request, job_id: str, number: int) -> asyncio.Task:
     return asyncio.create_task(_part(request, job_id, number))
 
 
-async def _part(request: web.Request, job_id: str, number: int) -> dict:
+async def _part(request: web.Request, job_id: str, number: int) -> Attached:
     params = {"job_id": job_id, "part": number}
     return await call(request, documents_rpc.EXPORTS_READ, params, timeout=READ_TIMEOUT)

@@ -42,6 +42,10 @@ class Method:
     # models a params field takes by case, which the params model cannot name itself
     # (documents.render's snapshots: one model per document kind), for the AsyncAPI document
     by_case: tuple[tuple[str, type[BaseModel]], ...] = ()
+    # a file crosses beside the JSON, as bytes (shared/rpc.py ATTACHED): sent with the params
+    # (the handler reads CallContext.attachment) or answered with the result (Attached)
+    takes_file: bool = False
+    returns_file: bool = False
 
     def __str__(self) -> str:
         return f"{self.service}:{self.name}"

@@ -58,8 +58,7 @@ class ExportPart(Reply):
     filename: str
     content_type: str
     size_bytes: int
-    parts: int
-    content_base64: str
+    parts: int  # the part's bytes come beside this (returns_file)
 
 
 # --- documents asks the list's owner; the owner sends documents progress and parts ---
@@ -97,8 +96,7 @@ class ExportProgress(BaseModel):
 class ExportFilePart(BaseModel):
     job_id: uuid.UUID
     attempt: int = Field(ge=1)
-    seq: int = Field(ge=0, le=100_000)
-    content_base64: str = Field(min_length=1, max_length=2 * PART_BYTES)
+    seq: int = Field(ge=0, le=100_000)  # the part's bytes come beside this (takes_file)
 
 
 class Taken(Reply):
@@ -138,6 +136,7 @@ def documents_methods(service: str = "documents") -> tuple[Method, ...]:
             ExportPartRef,
             ExportPart,
             "One part of a finished export's file, to whoever asked for it",
+            returns_file=True,
         ),
         Method(
             service,
@@ -152,5 +151,6 @@ def documents_methods(service: str = "documents") -> tuple[Method, ...]:
             ExportFilePart,
             Taken,
             "The owner sending a finished export's file, one part at a time",
+            takes_file=True,
         ),
     )

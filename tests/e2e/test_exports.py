@@ -229,12 +229,13 @@ async def test_a_part_from_an_attempt_that_lost_the_job_is_refused(gateway, cast
     await submitted(cast.applicant)
     job, _, _ = await exported(cast.operator, "work", {"list": "unit:3"})
     client = gateway.app[rpc_key]
-    for method, params in (
-        (EXPORTS_PROGRESS, {"rows": 1}),
-        (EXPORTS_PART, {"seq": 0, "content_base64": "AAAA"}),
+    for method, params, file in (
+        (EXPORTS_PROGRESS, {"rows": 1}, None),
+        (EXPORTS_PART, {"seq": 0}, b"PK\x03\x04"),
     ):
         with pytest.raises(RpcError) as refused:
-            await client.invoke(method, {"job_id": job["job_id"], "attempt": 2, **params})
+            ref = {"job_id": job["job_id"], "attempt": 2, **params}
+            await client.invoke(method, ref, attachment=file)
         assert refused.value.status == 409
     assert (await finished(cast.operator, job["job_id"]))["status"] == "done"
 

@@ -3,13 +3,23 @@
 import asyncio
 import json
 import logging
+import random
 import time
 
 import aio_pika
 import pytest
 from pydantic import BaseModel
 
-from shared.rpc import DIRECT_REPLY_TO, RpcClient, RpcError, RpcRouter, ServiceUnavailable
+from shared.contracts.base import Method
+from shared.rpc import (
+    ATTACHED,
+    DIRECT_REPLY_TO,
+    Attached,
+    RpcClient,
+    RpcError,
+    RpcRouter,
+    ServiceUnavailable,
+)
 from shared.topology import Names
 from tests.support.probes import drop_probe, start_probe, unique, wait_until
 from tests.support.tcp_proxy import proxy_for, through
@@ -38,7 +48,22 @@ def slow_router() -> RpcRouter:
         router.calls += 1
         return params
 
+    async def reverse(params: dict, context) -> Attached:
+        router.calls += 1
+        return Attached({"size": len(context.attachment), **params}, context.attachment[::-1])
+
+    router.serve(reversing(router.service), reverse)
+
+    @router.method("leak")
+    async def leak(_params, _context) -> Attached:  # a file its contract does not name
+        return Attached({}, b"secret")
+
     return router
+
+
+def reversing(service: str) -> Method:
+    """A method that takes a file and answers with another: the file's bytes reversed."""
+    return Method(service, "reverse", None, None, "", takes_file=True, returns_file=True)
 
 
 @pytest.fixture
@@ -182,7 +207,7 @@ async def test_a_busy_service_drops_the_requests_whose_callers_gave_up_unrun(set
         await drop_probe(service, settings)
 
 
-async def raw_request(settings, service: str, body: bytes) -> dict:
+async def raw_request(settings, service: str, body: bytes, content_type=None) -> dict:
     """Send bytes as a request, as a broken or hostile client could, and read the reply."""
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
@@ -195,7 +220,9 @@ async def raw_request(settings, service: str, body: bytes) -> dict:
 
         await reply_queue.consume(take, no_ack=True)
         await channel.default_exchange.publish(
-            aio_pika.Message(body, reply_to=DIRECT_REPLY_TO, message_id="raw-1"),
+            aio_pika.Message(
+                body, content_type=content_type, reply_to=DIRECT_REPLY_TO, message_id="raw-1"
+            ),
             routing_key=Names(settings).rpc_queue(service),
         )
         reply = await asyncio.wait_for(replies.get(), 10)
@@ -220,6 +247,40 @@ async def test_an_unreadable_request_gets_an_error_reply_and_the_service_goes_on
     assert reply["ok"] is False
     assert reply["error"]["status"] == 400
     assert "raw-1" in caplog.text  # logged with the id of the message's properties
+    assert await client.call(probe.name, "slow", {"seconds": 0}) == {"slept": 0}
+
+
+async def test_a_file_crosses_both_ways_as_its_bytes(client, probe):
+    every_byte = bytes(range(256)) * 4 + b"\n{}\n"  # newlines and braces after the JSON too
+    big = random.randbytes(5 * 1024 * 1024)
+    method = reversing(probe.name)
+    for content in (every_byte, big, b""):
+        answer = await client.invoke(method, {"name": "张三"}, attachment=content)
+        assert isinstance(answer, Attached)
+        assert answer.value == {"size": len(content), "name": "张三"}
+        assert answer.content == content[::-1]
+    with pytest.raises(ValueError, match="takes a file"):  # the caller's own mistake
+        await client.invoke(method, {})
+
+
+async def test_a_file_where_none_belongs_or_none_where_one_does_is_refused(client, probe):
+    with pytest.raises(RpcError) as refused:
+        await client.call(probe.name, "echo", {"a": 1}, attachment=b"PK")
+    assert refused.value.status == 400 and "不接收文件" in refused.value.message
+    with pytest.raises(RpcError) as refused:
+        await client.call(probe.name, "reverse", {})
+    assert refused.value.status == 422 and refused.value.fields == {"file": "缺少文件内容"}
+    with pytest.raises(RpcError) as broken:  # a handler answering a file off its contract
+        await client.call(probe.name, "leak")
+    assert broken.value.status == 500 and broken.value.code == "contract_broken"
+    assert probe.rpc.calls == 0
+
+
+async def test_an_attached_body_without_the_end_of_its_json_is_refused(settings, client, probe):
+    body = b'{"method": "reverse", "params": {}}'  # no newline: where would the file start?
+    reply = await raw_request(settings, probe.name, body, content_type=ATTACHED)
+    assert reply["ok"] is False and reply["error"]["code"] == "bad_request"
+    assert probe.rpc.calls == 0
     assert await client.call(probe.name, "slow", {"seconds": 0}) == {"slept": 0}
 
 

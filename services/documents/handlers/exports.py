@@ -5,8 +5,6 @@ a time, to whoever asked for it. The owner building the file reports with `expor
 and sends it with `exports.part`. The job runs in the background (services/documents/exports.py).
 """
 
-import base64
-import binascii
 import json
 import uuid
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from shared.clock import SHENZHEN
 from shared.contracts.export_lists import EXPORT_LISTS, UnknownFilters, filters_of
 from shared.contracts.exports import (
     MAX_EXPORT_ROWS,
+    PART_BYTES,
     ExportFilePart,
     ExportPartRef,
     ExportProgress,
@@ -25,7 +24,7 @@ from shared.contracts.exports import (
     owner_methods,
 )
 from shared.exports import too_many
-from shared.rpc import CallContext, RpcError, invalid_input
+from shared.rpc import Attached, CallContext, RpcError, invalid_input
 from shared.spreadsheet import XLSX
 
 NOTIFY_CHANNEL = "export_jobs"
@@ -137,13 +136,13 @@ async def read(params: ExportPartRef, ctx: CallContext) -> dict:
     )
     if row is None:
         raise RpcError("not_found", "导出文件不存在或已过期，请重新导出", 404)
-    return {
+    view = {
         "filename": filename(row["title"], row["created_at"]),
         "content_type": XLSX,
         "size_bytes": row["size_bytes"],
         "parts": row["parts"],
-        "content_base64": base64.b64encode(row["content"]).decode(),
     }
+    return Attached(view, row["content"])
 
 
 # --- from the owner building the file ---
@@ -165,10 +164,10 @@ async def progress(params: ExportProgress, ctx: CallContext) -> dict:
 
 
 async def part(params: ExportFilePart, ctx: CallContext) -> dict:
-    try:
-        content = base64.b64decode(params.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise RpcError("invalid_input", "文件内容无效", 422) from None
+    content = ctx.attachment
+    if not content or len(content) > PART_BYTES:
+        why = f"一部分应为 1 至 {PART_BYTES} 字节，收到 {len(content or b'')} 字节"
+        raise RpcError("invalid_input", "文件内容无效", 422, {"file": why})
     stored = await ctx.pool.fetchval(
         "WITH job AS (UPDATE export_jobs SET heard_at = now()"
         "   WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, attempts)"
