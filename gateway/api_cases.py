@@ -3,8 +3,6 @@
 Who may see or move which case is decided by the cases service; the gateway passes the actor.
 """
 
-import base64
-
 from aiohttp import web
 from pydantic import BaseModel, Field
 
@@ -209,13 +207,9 @@ async def upload_scan(request, case_id: str, category: str, filename: str, conte
     return await call(
         request,
         documents_rpc.FILES_UPLOAD,
-        {
-            "case_id": case_id,
-            "category": category,
-            "filename": filename or "scan",
-            "content_base64": base64.b64encode(content).decode(),
-        },
+        {"case_id": case_id, "category": category, "filename": filename or "scan"},
         timeout=UPLOAD_TIMEOUT,
+        attachment=content,
     )
 
 
@@ -255,7 +249,7 @@ async def file(request: web.Request) -> web.Response:
     stored = await call(
         request, documents_rpc.FILES_READ, {"file_id": request.match_info["file_id"]}
     )
-    return stored_file_response(stored, stored["content_type"])
+    return stored_file_response(stored, stored.value["content_type"])
 
 
 @spec.operation(

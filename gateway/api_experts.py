@@ -7,8 +7,8 @@ from pydantic import BaseModel
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
-from gateway.http import json_response
-from gateway.pages.expert_pages import resolve_unit, uploaded_xlsx, xlsx_response
+from gateway.http import download_response, json_response
+from gateway.pages.expert_pages import resolve_unit, uploaded_xlsx
 from gateway.web import call
 from shared.contracts.cases import rpc as cases_rpc
 from shared.contracts.cases.rpc import CreateExpert, ExpertFields, ListExperts
@@ -133,8 +133,10 @@ async def remove_expert(request: web.Request) -> web.Response:
 @login_required(*KEEPERS)
 async def import_experts(request: web.Request) -> web.Response:
     fields, data = await uploaded_xlsx(request)
-    params = {"xlsx_base64": data, "committee_id": fields.get("committee_id", "")}
-    report = await call(request, cases_rpc.EXPERT_IMPORT, params, timeout=IMPORT_TIMEOUT)
+    params = {"committee_id": fields.get("committee_id", "")}
+    report = await call(
+        request, cases_rpc.EXPERT_IMPORT, params, timeout=IMPORT_TIMEOUT, attachment=data
+    )
     return json_response(report)
 
 
@@ -149,7 +151,7 @@ async def import_experts(request: web.Request) -> web.Response:
 )
 @login_required(*KEEPERS)
 async def import_template(request: web.Request) -> web.Response:
-    return xlsx_response(await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE))
+    return download_response(await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE))
 
 
 def setup_experts_api(app: web.Application) -> None:

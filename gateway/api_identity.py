@@ -4,7 +4,6 @@ the sysadmin's reviewer accounts.
 Errors are RpcErrors left to the error middleware: {error: {code, message, status, fields}}.
 """
 
-import base64
 from typing import TypeVar
 
 from aiohttp import web
@@ -404,8 +403,12 @@ async def import_applicants(request: web.Request) -> web.Response:
     if not isinstance(upload, web.FileField):
         raise RpcError("invalid_file", "请上传文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
     upload_filename("file", upload.filename)
-    params = {"xlsx_base64": base64.b64encode(upload.file.read()).decode()}
-    report = await call(request, accounts_rpc.APPLICANTS_IMPORT, params, timeout=IMPORT_TIMEOUT)
+    report = await call(
+        request,
+        accounts_rpc.APPLICANTS_IMPORT,
+        timeout=IMPORT_TIMEOUT,
+        attachment=upload.file.read(),
+    )
     return json_response(report)
 
 

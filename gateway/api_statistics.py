@@ -4,8 +4,8 @@ from aiohttp import web
 
 from gateway.api import spec
 from gateway.auth import login_required
-from gateway.http import json_response
-from gateway.pages.statistics_pages import FILTERS, read_query, workbook_response
+from gateway.http import download_response, json_response
+from gateway.pages.statistics_pages import FILTERS, read_query
 from gateway.web import call
 from shared.contracts.cases.statistics import (
     STATISTICS_EXPORT,
@@ -45,7 +45,7 @@ async def statistics(request: web.Request) -> web.Response:
 @login_required(*STATISTICS_ROLES)
 async def export(request: web.Request) -> web.Response:
     params = read_query(request.query)
-    return workbook_response(await call(request, STATISTICS_EXPORT, params, timeout=30.0))
+    return download_response(await call(request, STATISTICS_EXPORT, params, timeout=30.0))
 
 
 def setup_statistics_api(app: web.Application) -> None:

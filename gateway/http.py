@@ -1,11 +1,12 @@
 """JSON responses that keep Chinese text readable."""
 
-import base64
 import functools
 import json
 from urllib.parse import quote
 
 from aiohttp import web
+
+from shared.rpc import Attached
 
 dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
 json_response = functools.partial(web.json_response, dumps=dumps)
@@ -53,14 +54,29 @@ def nested_too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def stored_file_response(stored: dict, content_type: str) -> web.Response:
-    """A file a service answered with (base64 content), shown in the browser; never cached
+def download_response(file: Attached) -> web.Response:
+    """A file a service answered with (its `filename` and `content_type` beside it), as a
+    download; never cached."""
+    disposition = f"attachment; filename*=UTF-8''{quote(file.value['filename'])}"
+    return web.Response(
+        body=file.content,
+        content_type=file.value["content_type"],
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def stored_file_response(stored: Attached, content_type: str) -> web.Response:
+    """A file a service answered with, shown in the browser; never cached
     (gateway/security_headers.py)."""
     return web.Response(
-        body=base64.b64decode(stored["content_base64"]),
+        body=stored.content,
         content_type=content_type,
         headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored['filename'])}",
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.value['filename'])}",
             "X-Content-Type-Options": "nosniff",
         },
     )

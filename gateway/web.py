@@ -181,10 +181,17 @@ def local_path(target: str | None) -> str | None:
 # --- calls to the services: a method of a service's contract, sent as its model ---
 
 
-async def call(request: web.Request, method: Method, params=None, timeout: float | None = None):
-    """A call on behalf of the signed-in user (shared/rpc.py RpcClient.invoke)."""
+async def call(
+    request: web.Request,
+    method: Method,
+    params=None,
+    timeout: float | None = None,
+    attachment: bytes | None = None,
+):
+    """A call on behalf of the signed-in user (shared/rpc.py RpcClient.invoke), with the
+    file a `takes_file` method takes."""
     answer = await request.app[rpc_key].invoke(
-        method, params, actor=actor_of(request), timeout=timeout
+        method, params, actor=actor_of(request), timeout=timeout, attachment=attachment
     )
     forget_changed_sessions(request, str(method), params)
     return answer

@@ -50,7 +50,7 @@ from shared.text import ENVELOPES, InputRefused, clean_tree
 log = logging.getLogger(__name__)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
-# The largest request a service reads: a 10 MB scan in base64 with room to spare.
+# The largest request a service reads: a 10 MB scan (as its bytes) with room to spare.
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 PING_DATABASE_TIMEOUT = 1.0
 # Answered at once, without waiting for a turn: the gateway's /readyz pings every service, and

@@ -14,8 +14,6 @@ string of every request's params, so each service gets it before its own validat
 - Each field has a maximum length, counted in characters after that: LIMITS below, keyed by
   the field's name, DEFAULT_LIMIT for the rest.
 
-Binary payloads travelling as base64 strings (BINARY) are left alone: they are not text.
-
 Passwords (SECRETS) are checked for control characters and length but never changed: the
 stored hashes (ours, and the argon2 hashes the talent-introduction system hands over) were
 made from the exact code points typed, and a password typed in a decomposed form (as some
@@ -73,8 +71,6 @@ LIMITS: dict[str, int] = {
 SECRETS = frozenset(
     {"password", "password_confirm", "old_password", "new_password", "new_password_confirm"}
 )
-# Files travelling inside RPC params as base64: not text, and far longer than any.
-BINARY = frozenset({"xlsx_base64", "content_base64"})
 
 # RPC params that only carry a form's fields (users.create's `fields`, unit.register's `form`,
 # case.save_section's `data`, case.act's `inputs`): a refused text inside one is named by its
@@ -119,11 +115,9 @@ def too_long_message(limit: int) -> str:
 def check_text(field: str, value: str) -> str:
     """The value as the system keeps it (CRLF as LF, NFC), or TextRefused.
 
-    `field` is the field's name (not its path): it picks the limit and tells a password or a
-    binary payload from text.
+    `field` is the field's name (not its path): it picks the limit and tells a password
+    from text. (A file is no text field: it crosses beside the JSON, shared/rpc.py.)
     """
-    if field in BINARY:
-        return value
     if any("\ud800" <= ch <= "\udfff" for ch in value):
         raise TextRefused(SURROGATE_MESSAGE)
     if field not in SECRETS:

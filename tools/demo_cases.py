@@ -643,9 +643,17 @@ class Walker:
         moment = datetime.combine(day, time(9), SHENZHEN) + timedelta(minutes=minute)
         self.clock.offset = moment.astimezone(UTC) - datetime.now(UTC)
 
-    async def call(self, case: Scheduled, what: str, method: Method, params: dict, actor: Actor):
+    async def call(
+        self,
+        case: Scheduled,
+        what: str,
+        method: Method,
+        params: dict,
+        actor: Actor,
+        attachment: bytes | None = None,
+    ):
         try:
-            return await self.client.invoke(method, params, actor=actor)
+            return await self.client.invoke(method, params, actor=actor, attachment=attachment)
         except RpcError as error:
             fields = f" {error.fields}" if error.fields else ""
             raise DemoCasesFailed(
@@ -681,14 +689,9 @@ class Walker:
         if not plan.partial:
             self.at(opened, minute + 25)
             for category, filename, content in scans_of(plan, person, case.unit["name"]):
-                params = {
-                    "case_id": case_id,
-                    "category": category,
-                    "filename": filename,
-                    "content_base64": _base64(content),
-                }
-                upload = documents_rpc.FILES_UPLOAD
-                await self.call(case, f"uploading {category}", upload, params, applicant)
+                params = {"case_id": case_id, "category": category, "filename": filename}
+                upload, what = documents_rpc.FILES_UPLOAD, f"uploading {category}"
+                await self.call(case, what, upload, params, applicant, attachment=content)
         state = "draft"
         for move, day in zip(case.moves, case.dates[1:], strict=True):
             self.at(day, minute + 30)
@@ -723,12 +726,6 @@ class Walker:
         if move.action in PUBLICITY_RESULTS:
             return NO_OBJECTION
         return {}
-
-
-def _base64(content: bytes) -> str:
-    import base64
-
-    return base64.b64encode(content).decode()
 
 
 async def _outbox_sent(pool: asyncpg.Pool, seconds: float = 30.0) -> None:

@@ -1,13 +1,13 @@
 """评审专家库: a committee's secretary (its account) keeps its own library, the sysadmin every
 committee's. The cases service decides whose entry is whose; these pages show and post."""
 
-import base64
 import re
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
+from gateway.http import download_response
 from gateway.input_rule import upload_filename
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.accounts import rpc as accounts_rpc
@@ -196,28 +196,18 @@ async def import_page(request: web.Request) -> web.Response:
 @keepers
 async def import_template(request: web.Request) -> web.Response:
     template = await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE)
-    return xlsx_response(template)
+    return download_response(template)
 
 
-def xlsx_response(template: dict) -> web.Response:
-    return web.Response(
-        body=base64.b64decode(template["content_base64"]),
-        content_type=template["content_type"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(template['filename'])}"
-        },
-    )
-
-
-async def uploaded_xlsx(request: web.Request) -> tuple[dict, str]:
-    """The form's fields and the uploaded file as base64; RpcError when there is no file."""
+async def uploaded_xlsx(request: web.Request) -> tuple[dict, bytes]:
+    """The form's fields and the uploaded file; RpcError when there is no file."""
     posted = await request.post()
     fields = {k: v for k, v in posted.items() if isinstance(v, str) and k != "_csrf"}
     upload = posted.get("file")
     if not isinstance(upload, web.FileField):
         raise RpcError("invalid_file", "请选择文件", 422, {"file": "请选择要导入的 .xlsx 文件"})
     upload_filename("file", upload.filename)
-    return fields, base64.b64encode(upload.file.read()).decode()
+    return fields, upload.file.read()
 
 
 @keepers
@@ -225,8 +215,10 @@ async def import_upload(request: web.Request) -> web.Response:
     fields: dict = {}
     try:
         fields, data = await uploaded_xlsx(request)
-        params = {"xlsx_base64": data, "committee_id": fields.get("committee_id", "")}
-        report = await call(request, cases_rpc.EXPERT_IMPORT, params, timeout=IMPORT_TIMEOUT)
+        params = {"committee_id": fields.get("committee_id", "")}
+        report = await call(
+            request, cases_rpc.EXPERT_IMPORT, params, timeout=IMPORT_TIMEOUT, attachment=data
+        )
     except RpcError as error:
         if not shows_on_form(error):
             raise

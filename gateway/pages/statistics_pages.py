@@ -2,14 +2,14 @@
 sysadmin may see, each table beside a chart drawn here as SVG, and the same figures as an
 Excel workbook (the cases service builds it and records the export)."""
 
-import base64
 from datetime import date
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from gateway.auth import login_required
 from gateway.charts import bar_chart, format_value
+from gateway.http import download_response
 from gateway.web import call, render
 from shared.contracts.cases.statistics import (
     STATISTICS_EXPORT,
@@ -90,16 +90,7 @@ async def export(request: web.Request) -> web.Response:
             raise
         typed = {name: request.query.get(name, "") for name in FILTERS}
         return await _refused(request, typed, error)
-    return workbook_response(book)
-
-
-def workbook_response(book: dict) -> web.Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(book['filename'])}"
-    return web.Response(
-        body=base64.b64decode(book["content_base64"]),
-        content_type=book["content_type"],
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-    )
+    return download_response(book)
 
 
 def _query_string(values: dict) -> str:

@@ -1,13 +1,13 @@
 """The unit's people: operators (admin only) and applicant accounts (admin and operators)."""
 
-import base64
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from gateway.applicant_accounts import delete_applicant
 from gateway.auth import current_user, login_required
+from gateway.http import download_response
 from gateway.input_rule import upload_filename
 from gateway.web import (
     call,
@@ -226,14 +226,7 @@ async def import_page(request: web.Request) -> web.Response:
 
 @unit_only
 async def import_template(request: web.Request) -> web.Response:
-    template = await call(request, accounts_rpc.APPLICANTS_IMPORT_TEMPLATE)
-    return web.Response(
-        body=base64.b64decode(template["content_base64"]),
-        content_type=template["content_type"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(template['filename'])}"
-        },
-    )
+    return download_response(await call(request, accounts_rpc.APPLICANTS_IMPORT_TEMPLATE))
 
 
 @unit_only
@@ -244,9 +237,11 @@ async def import_upload(request: web.Request) -> web.Response:
         return form_page(request, "unit/applicants_import.html", {}, error, report=None)
     try:
         upload_filename("file", upload.filename)
-        data = base64.b64encode(upload.file.read()).decode()
         report = await call(
-            request, accounts_rpc.APPLICANTS_IMPORT, {"xlsx_base64": data}, timeout=IMPORT_TIMEOUT
+            request,
+            accounts_rpc.APPLICANTS_IMPORT,
+            timeout=IMPORT_TIMEOUT,
+            attachment=upload.file.read(),
         )
     except RpcError as error:
         if not shows_on_form(error):

@@ -1,6 +1,5 @@
 """The accounts service over RPC, with notify and the development SMS provider for real."""
 
-import base64
 import io
 from datetime import timedelta
 
@@ -369,7 +368,7 @@ async def test_a_disabled_operator_cannot_log_in_and_loses_their_sessions(accoun
     assert await accounts.login(operator["username"])
 
 
-def workbook(rows: list[list]) -> str:
+def workbook(rows: list[list]) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["姓名", "身份证号", "性别", "手机号码", "电子邮箱", "用户名", "初始密码"])
@@ -377,7 +376,7 @@ def workbook(rows: list[list]) -> str:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
-    return base64.b64encode(out.getvalue()).decode()
+    return out.getvalue()
 
 
 async def test_excel_import_creates_good_rows_and_explains_each_refused_row(accounts):
@@ -407,7 +406,7 @@ async def test_excel_import_creates_good_rows_and_explains_each_refused_row(acco
         ["赵六", id_number("19770101"), "女", mobile(), "x@e.cn", dup_name, "short"],
     ]
     report = await accounts.client.call(
-        "accounts", "applicants.import", {"xlsx_base64": workbook(rows)}, actor=admin, timeout=60
+        "accounts", "applicants.import", {}, actor=admin, timeout=60, attachment=workbook(rows)
     )
     assert [r["row"] for r in report["created"]] == [2]
     refused = {r["row"]: r["reasons"] for r in report["refused"]}
@@ -421,11 +420,7 @@ async def test_excel_import_creates_good_rows_and_explains_each_refused_row(acco
 async def test_a_file_that_is_not_excel_gets_a_clear_error(accounts):
     _, admin = await accounts.new_unit_admin()
     with pytest.raises(RpcError) as refused:
-        await accounts.call(
-            "applicants.import",
-            {"xlsx_base64": base64.b64encode(b"%PDF-1.4").decode()},
-            actor=admin,
-        )
+        await accounts.call("applicants.import", {}, actor=admin, attachment=b"%PDF-1.4")
     assert "xlsx" in refused.value.message
 
 

@@ -146,7 +146,7 @@ async def test_only_unit_staff_create_and_import_applicants(world, outsider):
         await accounts.call("users.create", {"role": "applicant", "fields": {}}, actor=actor)
     assert refused.value.status == 403
     with pytest.raises(RpcError) as refused:
-        await accounts.call("applicants.import", {"xlsx_base64": ""}, actor=actor)
+        await accounts.call("applicants.import", {}, actor=actor, attachment=b"PK")
     assert refused.value.status == 403
 
 

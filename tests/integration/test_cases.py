@@ -357,7 +357,7 @@ async def test_scans_are_read_only_by_those_who_may_see_the_case(driver):
     own = await driver.call(
         "files.read", {"file_id": stored["file_id"]}, unit.operator, service="documents"
     )
-    assert own["content_type"] == "image/png"
+    assert own.value["content_type"] == "image/png" and own.content == PNG
     for outsider in (
         stranger.operator,
         stranger.applicant,

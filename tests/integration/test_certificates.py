@@ -3,7 +3,6 @@ under concurrent confirmations, once per case; verified by number and code with 
 masked, rate-limited, recorded; its PDF signed so that a changed byte breaks the signature."""
 
 import asyncio
-import base64
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -273,7 +272,7 @@ async def read_pdf(driver, actor, case_id: str) -> tuple[bytes, dict]:
     answer = await driver.call(
         "certificates.read", {"case_id": case_id}, actor, service="documents"
     )
-    content = base64.b64decode(answer["content_base64"])
+    answer, content = answer.value, answer.content
     assert answer["content_type"] == "application/pdf" and len(content) == answer["size_bytes"]
     return content, answer
 

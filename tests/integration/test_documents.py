@@ -1,7 +1,6 @@
 """Printing through the documents service over RPC: real cases, stored PDFs, broken workers."""
 
 import asyncio
-import base64
 import os
 import signal
 import time
@@ -84,7 +83,7 @@ async def read(driver, actor, document_id: str) -> bytes:
     answer = await driver.call(
         "documents.read", {"document_id": document_id}, actor, service="documents"
     )
-    content = base64.b64decode(answer["content_base64"])
+    answer, content = answer.value, answer.content
     assert answer["content_type"] == "application/pdf" and len(content) == answer["size_bytes"]
     return content
 

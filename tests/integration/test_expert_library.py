@@ -2,7 +2,6 @@
 field, one committee's library hidden from another, 出库 with its reason, the three-year term,
 and an Excel import's report per row."""
 
-import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -32,12 +31,12 @@ class Library:
         self.client = client
         self.clock = clock
 
-    async def call(self, method: str, params: dict, actor: Actor):
-        return await self.client.call("cases", method, params, actor=actor)
+    async def call(self, method: str, params: dict, actor: Actor, attachment=None):
+        return await self.client.call("cases", method, params, actor=actor, attachment=attachment)
 
-    async def refused(self, method: str, params: dict, actor: Actor) -> RpcError:
+    async def refused(self, method: str, params: dict, actor: Actor, attachment=None):
         with pytest.raises(RpcError) as caught:
-            await self.call(method, params, actor)
+            await self.call(method, params, actor, attachment)
         return caught.value
 
     async def add(self, actor: Actor, **changes) -> dict:
@@ -278,8 +277,8 @@ async def test_an_import_enters_the_good_rows_and_reports_each_bad_one(library):
         import_row(expert_form(name="卫八", title_level="中级")),
         import_row(typed_date),
     ]
-    data = base64.b64encode(xlsx(rows)).decode()
-    report = await library.call("expert.import", {"xlsx_base64": data}, secretary)
+    data = xlsx(rows)
+    report = await library.call("expert.import", {}, secretary, data)
 
     assert [r["name"] for r in report["created"]] == ["周一", "吴二", "郑九"]
     assert [r["row"] for r in report["created"]] == [2, 4, 10]
@@ -299,8 +298,8 @@ async def test_an_import_is_one_transaction_for_its_valid_rows(library):
     """Either every valid row is in, or none: a file whose rows all fail enters nothing."""
     secretary = committee()
     bad = [import_row(expert_form(name="坏行", mobile="1")) for _ in range(3)]
-    data = base64.b64encode(xlsx(bad)).decode()
-    report = await library.call("expert.import", {"xlsx_base64": data}, secretary)
+    data = xlsx(bad)
+    report = await library.call("expert.import", {}, secretary, data)
     assert report["created"] == [] and len(report["refused"]) == 3
     page = await library.call("expert.list", {"q": bad[0]["id_number"]}, secretary)
     assert page["total"] == 0
@@ -308,17 +307,17 @@ async def test_an_import_is_one_transaction_for_its_valid_rows(library):
 
 async def test_a_file_that_is_not_the_template_is_refused_as_a_whole(library):
     secretary = committee()
-    not_xlsx = base64.b64encode(b"not a workbook").decode()
-    error = await library.refused("expert.import", {"xlsx_base64": not_xlsx}, secretary)
+    not_xlsx = b"not a workbook"
+    error = await library.refused("expert.import", {}, secretary, not_xlsx)
     assert error.fields["file"] == "文件无法读取，请上传 .xlsx 格式的 Excel 文件"
-    wrong = base64.b64encode(xlsx([], headers=["姓名", "电话"])).decode()
-    error = await library.refused("expert.import", {"xlsx_base64": wrong}, secretary)
+    wrong = xlsx([], headers=["姓名", "电话"])
+    error = await library.refused("expert.import", {}, secretary, wrong)
     assert error.fields["file"].startswith("表头缺少列：身份证号")
-    empty = base64.b64encode(xlsx([])).decode()
-    error = await library.refused("expert.import", {"xlsx_base64": empty}, secretary)
+    empty = xlsx([])
+    error = await library.refused("expert.import", {}, secretary, empty)
     assert error.fields["file"] == "文件中没有数据行"
     template = await library.call("expert.import_template", {}, secretary)
-    assert template["filename"] == "评审专家导入模板.xlsx"
+    assert template.value["filename"] == "评审专家导入模板.xlsx"
 
 
 # --- the audit trail (docs/audit.md) ---
@@ -352,8 +351,8 @@ async def test_each_change_to_the_library_is_in_the_trail_without_its_numbers(li
 
     good = [expert_form(name="导入甲"), expert_form(name="导入乙")]
     bad = expert_form(name="导入丙", mobile="1")
-    data = base64.b64encode(xlsx([import_row(f) for f in (*good, bad)])).decode()
-    await library.call("expert.import", {"xlsx_base64": data}, secretary)
+    data = xlsx([import_row(f) for f in (*good, bad)])
+    await library.call("expert.import", {}, secretary, data)
     [row] = await trail(
         library, object=COMMITTEE, action="expert.import", person=str(secretary.user_id)
     )

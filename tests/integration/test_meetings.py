@@ -524,7 +524,8 @@ async def test_the_meetings_pdfs_print_from_its_page_once_each_is_due(meetings):
         meetings.secretary,
         service="documents",
     )
-    assert members["pages"] >= 1 and "抽取名单" in members["title"]
+    assert members.value["pages"] >= 1 and "抽取名单" in members.value["title"]
+    assert members.content.startswith(b"%PDF-")
     seated = await meetings.seated(meeting_id)
     await meetings.call(
         "meeting.open", {"meeting_id": meeting_id, "present": list(seated)}, meetings.secretary
@@ -533,7 +534,8 @@ async def test_the_meetings_pdfs_print_from_its_page_once_each_is_due(meetings):
         await meetings.vote(expert, meeting_id, case_id, "agree")
     await meetings.call("meeting.close", {"meeting_id": meeting_id}, meetings.secretary)
     result = await meetings.call("meetings.pdf", params, meetings.secretary, service="documents")
-    assert result["content_type"] == "application/pdf" and "表决结果" in result["title"]
+    assert result.value["content_type"] == "application/pdf" and "表决结果" in result.value["title"]
+    assert len(result.content) == result.value["size_bytes"]
     other = Actor(user_id=uuid.uuid4(), role="committee", org_id="cmte-sl-zj", name="他会秘书")
     with pytest.raises(RpcError) as caught:
         await meetings.call("meetings.pdf", params, other, service="documents")

@@ -2,7 +2,6 @@
 as the cases service shows them to the person printing and the unit name from accounts."""
 
 import asyncio
-import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -70,7 +69,7 @@ class JobsDriver(CasesDriver):
         answer = await self.call(
             "documents.read", {"document_id": document_id}, actor, service="documents"
         )
-        return base64.b64decode(answer["content_base64"])
+        return answer.content
 
 
 @pytest.fixture(scope="module")

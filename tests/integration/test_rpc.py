@@ -124,14 +124,13 @@ async def test_every_string_of_every_request_goes_through_the_input_rule(client,
         "inputs": {"reason": "第一行\r\n第二行"},
         "school": "E\u0301cole",
         "password": "Pa\u0301ssw0rd",
-        "content_base64": "QUJD" * 10_000,
         "count": 3,
     }
     seen = await client.call(probe.name, "echo", sent)
     assert seen["inputs"] == {"reason": "第一行\n第二行"}
     assert seen["school"] == "\u00c9cole"
     assert seen["password"] == sent["password"]  # a password is never changed
-    assert seen["content_base64"] == sent["content_base64"] and seen["count"] == 3
+    assert seen["count"] == 3
 
 
 async def test_a_failing_handler_answers_500_and_the_service_goes_on(client, probe):

@@ -6,7 +6,6 @@ rebuild) and moved on through the real workflow; the tables the moves keep equal
 from the histories; the workbook holds the page's figures and its download is audited."""
 
 import asyncio
-import base64
 import contextlib
 import io
 import random
@@ -442,8 +441,8 @@ async def test_the_workbook_holds_the_figures_and_its_download_is_audited(system
     filters = Filters(round_id="2026", date_from=date(2026, 3, 15))
     answer = await figures(system, department, filters)
     book = await system.call("statistics.export", filters.params(), department)
-    assert book["filename"].endswith(".xlsx")
-    sheets = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book["content_base64"])))
+    assert book.value["filename"].endswith(".xlsx")
+    sheets = openpyxl.load_workbook(io.BytesIO(book.content))
     assert sheets.sheetnames == ["查询条件", *(t.title for t in TABLES)]
     about = dict(sheets["查询条件"].iter_rows(min_row=2, values_only=True))
     assert about["申报总数"] == answer["total"] and about["起始日期"] == "2026-03-15"

@@ -58,8 +58,10 @@ class AccountsDriver:
         self.service = accounts_service
         self.sms_log = sms_log
 
-    async def call(self, method: str, params=None, actor: Actor | None = None):
-        return await self.client.call("accounts", method, params, actor=actor)
+    async def call(self, method: str, params=None, actor: Actor | None = None, attachment=None):
+        return await self.client.call(
+            "accounts", method, params, actor=actor, attachment=attachment
+        )
 
     async def enrol(
         self,

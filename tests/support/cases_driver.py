@@ -1,6 +1,5 @@
 """Walk cases through the workflow over RPC, as each role would through the gateway."""
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -64,8 +63,15 @@ class CasesDriver:
         self.service = cases_service
         self.clock = clock
 
-    async def call(self, method: str, params: dict, actor: Actor, service: str = "cases"):
-        return await self.client.call(service, method, params, actor=actor)
+    async def call(
+        self,
+        method: str,
+        params: dict,
+        actor: Actor,
+        service: str = "cases",
+        attachment: bytes | None = None,
+    ):
+        return await self.client.call(service, method, params, actor=actor, attachment=attachment)
 
     async def open(
         self,
@@ -114,17 +120,8 @@ class CasesDriver:
     async def upload(
         self, actor: Actor, case_id: str, category: str, content: bytes, filename: str = "scan.png"
     ) -> dict:
-        return await self.call(
-            "files.upload",
-            {
-                "case_id": case_id,
-                "category": category,
-                "filename": filename,
-                "content_base64": base64.b64encode(content).decode(),
-            },
-            actor,
-            service="documents",
-        )
+        params = {"case_id": case_id, "category": category, "filename": filename}
+        return await self.call("files.upload", params, actor, "documents", attachment=content)
 
     async def act(self, actor: Actor, case_id: str, action: str, **inputs) -> dict:
         if action == "submit" and "pledge_version" not in inputs:

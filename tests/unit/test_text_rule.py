@@ -5,7 +5,6 @@ import unicodedata
 import pytest
 
 from shared.text import (
-    BINARY,
     CONTROLS,
     DEFAULT_LIMIT,
     ENVELOPES,
@@ -108,12 +107,6 @@ def test_length_is_counted_after_crlf_and_nfc():
 
 def test_a_27000_character_reason_is_refused():
     assert refusal("reason", "原" * 27_000) == "不能超过 2000 个字"
-
-
-def test_binary_payloads_are_left_alone():
-    assert {"xlsx_base64", "content_base64"} <= BINARY
-    big = "QUJD" * 100_000
-    assert check_text("content_base64", big) is big
 
 
 def test_secrets_are_the_password_fields():

@@ -1,8 +1,5 @@
 """Import many applicant accounts from an Excel file, with a report per row."""
 
-import base64
-import binascii
-
 import asyncpg
 
 from services.accounts.access import require_unit
@@ -11,7 +8,7 @@ from services.accounts.handlers.users import clean_person, insert_user
 from shared import spreadsheet
 from shared.contracts.accounts.rpc import ImportApplicants
 from shared.contracts.accounts.vocabulary import PERSON_FIELD_LABELS
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Attached, CallContext, RpcError
 from shared.spreadsheet import XLSX
 from shared.text import clean_fields, visible
 
@@ -27,14 +24,16 @@ def template_xlsx() -> bytes:
     return spreadsheet.template("申报人员", list(COLUMNS))
 
 
-async def import_template(_params, ctx: CallContext) -> dict:
+async def import_template(_params, ctx: CallContext) -> Attached:
     """The import page's 下载导入模板: the header row the import reads."""
     require_unit(ctx.actor, "unit_admin", "unit_operator")
-    return {
-        "filename": TEMPLATE_NAME,
-        "content_type": XLSX,
-        "content_base64": base64.b64encode(template_xlsx()).decode(),
-    }
+    return Attached(
+        {
+            "filename": TEMPLATE_NAME,
+            "content_type": XLSX,
+        },
+        template_xlsx(),
+    )
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -51,11 +50,7 @@ def _bad_file(message: str) -> RpcError:
 
 async def import_applicants(params: ImportApplicants, ctx: CallContext) -> dict:
     unit_id = require_unit(ctx.actor, "unit_admin", "unit_operator")
-    try:
-        data = base64.b64decode(params.xlsx_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise _bad_file("文件内容无效") from None
-    rows = read_rows(data)
+    rows = read_rows(ctx.attachment)
     if not rows:
         raise _bad_file("文件中没有数据行")
     created, refused = [], []

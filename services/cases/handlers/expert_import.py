@@ -1,8 +1,6 @@
 """Import a committee's experts from an Excel file: every row checked as the form checks it,
 the valid ones entered in one transaction, a report per row."""
 
-import base64
-import binascii
 import re
 from datetime import date
 
@@ -25,7 +23,7 @@ from shared.contracts.cases.experts import (
 )
 from shared.contracts.cases.rpc import ImportExperts
 from shared.masks import mask_id_number
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Attached, CallContext, RpcError
 from shared.text import clean_fields, visible
 
 # 2026/1/5, 2026.01.05, 2026年1月5日: a date typed as text in a cell
@@ -33,25 +31,26 @@ TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\
 LEVEL_ALIASES = {f"{level}级": level for level in TITLE_LEVELS}  # 正高级 -> 正高
 
 
-async def import_template(_params, ctx: CallContext) -> dict:
+async def import_template(_params, ctx: CallContext) -> Attached:
     keeper(ctx.actor)
     sheet = spreadsheet.template("评审专家", list(IMPORT_COLUMNS))
-    return {
-        "filename": IMPORT_TEMPLATE_NAME,
-        "content_type": spreadsheet.XLSX,
-        "content_base64": base64.b64encode(sheet).decode(),
-    }
+    return Attached(
+        {
+            "filename": IMPORT_TEMPLATE_NAME,
+            "content_type": spreadsheet.XLSX,
+        },
+        sheet,
+    )
 
 
 def bad_file(message: str) -> RpcError:
     return RpcError("invalid_file", message, 422, {"file": message})
 
 
-def rows_of(xlsx_base64: str) -> list[tuple[int, dict[str, str]]]:
+def rows_of(data: bytes) -> list[tuple[int, dict[str, str]]]:
     try:
-        data = base64.b64decode(xlsx_base64, validate=True)
         rows = spreadsheet.read_rows(data, IMPORT_COLUMNS, IMPORT_MAX_ROWS)
-    except (binascii.Error, ValueError) as error:
+    except ValueError as error:
         raise bad_file(getattr(error, "message", "文件内容无效")) from None
     if not rows:
         raise bad_file("文件中没有数据行")
@@ -60,7 +59,7 @@ def rows_of(xlsx_base64: str) -> list[tuple[int, dict[str, str]]]:
 
 async def import_experts(params: ImportExperts, ctx: CallContext) -> dict:
     committee_id = library_for(ctx.actor, params.committee_id)
-    rows = rows_of(params.xlsx_base64)
+    rows = rows_of(ctx.attachment)
     today = ctx.deps.clock.today()
     created, refused = [], []
     async with ctx.pool.acquire() as conn, conn.transaction():

@@ -6,7 +6,6 @@ A query of the reference names, one of the cells, and for the units with the mos
 their names from accounts. docs/reports.md "Statistics" defines every figure.
 """
 
-import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -25,7 +24,7 @@ from shared.contracts.accounts.rpc import UNITS_NAMES
 from shared.contracts.cases.statistics import TOP_RETURNING_UNITS, StatisticsQuery
 from shared.contracts.cases.vocabulary import CaseState, Outcome
 from shared.contracts.cases.work_lists import WORK_LISTS
-from shared.rpc import Actor, CallContext, RpcError
+from shared.rpc import Actor, Attached, CallContext, RpcError
 from shared.spreadsheet import XLSX
 
 S = CaseState
@@ -66,7 +65,7 @@ class Reference:
 # --- the RPC methods ---
 
 
-async def export(params: StatisticsQuery, ctx: CallContext) -> dict:
+async def export(params: StatisticsQuery, ctx: CallContext) -> Attached:
     """The figures as a workbook; the export is recorded with who and which filters."""
     shown = await statistics(params, ctx)
     now = ctx.deps.clock.now()
@@ -79,11 +78,13 @@ async def export(params: StatisticsQuery, ctx: CallContext) -> dict:
     )
     async with ctx.pool.acquire() as conn:
         await record(conn, ctx.actor, entry, at=now)
-    return {
-        "filename": f"统计查询-{now.strftime('%Y%m%d%H%M')}.xlsx",
-        "content_type": XLSX,
-        "content_base64": base64.b64encode(content).decode(),
-    }
+    return Attached(
+        {
+            "filename": f"统计查询-{now.strftime('%Y%m%d%H%M')}.xlsx",
+            "content_type": XLSX,
+        },
+        content,
+    )
 
 
 async def statistics(params: StatisticsQuery, ctx: CallContext) -> dict:

@@ -8,7 +8,6 @@ answers the stored PDF; should the event not have been handled yet, it makes the
 Two makers at once store one: the first insert wins and both answer what was stored.
 """
 
-import base64
 import logging
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from shared.contracts.cases.certificates import CERTIFICATE_GET, CertificateIssu
 from shared.contracts.documents.certificates import CertificateFile, CertificateSnapshot
 from shared.envelope import Envelope
 from shared.personal_data import TRANSIT, keyring
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Attached, CallContext, RpcError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ SUMMARY = "certificate_no, holder_name, pages, size_bytes, sha256, signed_by"
 PAGE = "/verify"
 
 
-async def read_certificate(params: CertificateFile, ctx: CallContext) -> dict:
+async def read_certificate(params: CertificateFile, ctx: CallContext) -> Attached:
     certificate = await ctx.deps.peers.invoke(
         CERTIFICATE_GET, {"case_id": params.case_id}, ctx.actor
     )
@@ -106,14 +105,16 @@ async def _stored(db, certificate_no: str):
     )
 
 
-def _content(row) -> dict:
-    return {
-        "certificate_no": row["certificate_no"],
-        "filename": f"职称电子证书（{row['holder_name']}，{row['certificate_no']}）.pdf",
-        "content_type": "application/pdf",
-        "pages": row["pages"],
-        "size_bytes": row["size_bytes"],
-        "sha256": row["sha256"],
-        "signed_by": row["signed_by"],
-        "content_base64": base64.b64encode(row["pdf"]).decode(),
-    }
+def _content(row) -> Attached:
+    return Attached(
+        {
+            "certificate_no": row["certificate_no"],
+            "filename": f"职称电子证书（{row['holder_name']}，{row['certificate_no']}）.pdf",
+            "content_type": "application/pdf",
+            "pages": row["pages"],
+            "size_bytes": row["size_bytes"],
+            "sha256": row["sha256"],
+            "signed_by": row["signed_by"],
+        },
+        row["pdf"],
+    )

@@ -1,7 +1,5 @@
 """Scans: stored with their checksum and type, read only by those who may see the case."""
 
-import base64
-import binascii
 import hashlib
 import uuid
 
@@ -9,7 +7,7 @@ from services.documents.filetypes import UploadRefused, sniff
 from shared.audit import Entry, record
 from shared.contracts.cases.rpc import CASE_ATTACH, CASE_CAN_VIEW, CASE_CHECK_UPLOAD
 from shared.contracts.documents.rpc import FileRef, Upload
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Attached, CallContext, RpcError
 
 
 def _refused(message: str) -> RpcError:
@@ -19,10 +17,7 @@ def _refused(message: str) -> RpcError:
 async def upload(params: Upload, ctx: CallContext) -> dict:
     """Check with cases that the actor may add to this case, store, then attach it there."""
     cases = ctx.deps.peers
-    try:
-        content = base64.b64decode(params.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise _refused("文件内容无效") from None
+    content = ctx.attachment
     try:
         content_type = sniff(content)
     except UploadRefused as error:
@@ -66,7 +61,7 @@ async def upload(params: Upload, ctx: CallContext) -> dict:
     return {**meta, "case_id": str(params.case_id), "file_id": str(file_id), **attached}
 
 
-async def read(params: FileRef, ctx: CallContext) -> dict:
+async def read(params: FileRef, ctx: CallContext) -> Attached:
     """A scan, to whoever may see its case; a read by anyone but the applicant is audited,
     and so is a refused one."""
     row = await ctx.pool.fetchrow("SELECT * FROM files WHERE id = $1", params.file_id)
@@ -77,13 +72,15 @@ async def read(params: FileRef, ctx: CallContext) -> dict:
     await _audit_read(ctx, row, answer["allowed"])
     if not answer["allowed"]:
         raise not_found
-    return {
-        "filename": row["filename"],
-        "content_type": row["content_type"],
-        "checksum": row["checksum"],
-        "size_bytes": row["size_bytes"],
-        "content_base64": base64.b64encode(row["content"]).decode(),
-    }
+    return Attached(
+        {
+            "filename": row["filename"],
+            "content_type": row["content_type"],
+            "checksum": row["checksum"],
+            "size_bytes": row["size_bytes"],
+        },
+        row["content"],
+    )
 
 
 async def _audit_read(ctx: CallContext, row, allowed: bool) -> None:

@@ -2,7 +2,6 @@
 meeting's record as the caller (whose answer decides who may print it: its keeper), renders
 it in the worker pool and keeps it by the checksum of what it shows, as the forms are kept."""
 
-import base64
 import hashlib
 import uuid
 
@@ -12,7 +11,7 @@ from services.documents.render.pool import RenderFailed
 from services.documents.render.snapshots import canonical_json
 from shared.contracts.cases.meetings import MEETING_DOCUMENTS, MEETING_RECORD
 from shared.contracts.documents.meetings import MeetingDocument, MeetingSheet
-from shared.rpc import CallContext, RpcError
+from shared.rpc import Attached, CallContext, RpcError
 
 SUMMARY = "id, title, pages, size_bytes, sha256, pdf"
 NOT_YET = {
@@ -21,7 +20,7 @@ NOT_YET = {
 }
 
 
-async def meeting_pdf(params: MeetingDocument, ctx: CallContext) -> dict:
+async def meeting_pdf(params: MeetingDocument, ctx: CallContext) -> Attached:
     record = await ctx.deps.peers.invoke(
         MEETING_RECORD, {"meeting_id": params.meeting_id}, ctx.actor
     )
@@ -35,16 +34,18 @@ async def meeting_pdf(params: MeetingDocument, ctx: CallContext) -> dict:
     sheet = MeetingSheet(**{k: record[k] for k in MeetingSheet.model_fields})
     title = f"{MEETING_DOCUMENTS[params.kind]}（{sheet.committee_name}，{sheet.meets_on}）"
     row = await _stored(ctx, params.kind, sheet, title)
-    return {
-        "document_id": str(row["id"]),
-        "title": row["title"],
-        "filename": f"{row['title']}.pdf",
-        "content_type": "application/pdf",
-        "pages": row["pages"],
-        "size_bytes": row["size_bytes"],
-        "sha256": row["sha256"],
-        "content_base64": base64.b64encode(row["pdf"]).decode(),
-    }
+    return Attached(
+        {
+            "document_id": str(row["id"]),
+            "title": row["title"],
+            "filename": f"{row['title']}.pdf",
+            "content_type": "application/pdf",
+            "pages": row["pages"],
+            "size_bytes": row["size_bytes"],
+            "sha256": row["sha256"],
+        },
+        row["pdf"],
+    )
 
 
 def checksum(kind: str, sheet: MeetingSheet) -> str:

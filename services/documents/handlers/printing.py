@@ -7,7 +7,6 @@ whom the cases service lets see every case in the document, as `files.read` does
 """
 
 import asyncio
-import base64
 import hashlib
 import uuid
 from typing import Any
@@ -19,7 +18,7 @@ from services.documents.render.snapshots import KINDS, Kind, Roster, case_ids, i
 from shared.audit import Entry, record
 from shared.contracts.cases.rpc import CASE_CAN_VIEW_MANY
 from shared.contracts.documents.rpc import DocumentRef, RenderDocuments
-from shared.rpc import CallContext, RpcError, invalid_input
+from shared.rpc import Attached, CallContext, RpcError, invalid_input
 
 SUMMARY = "id, kind, input_checksum, title, case_ids, part_ids, pages, size_bytes, sha256"
 
@@ -163,7 +162,7 @@ async def _gather(calls) -> list:
     return results
 
 
-async def read(params: DocumentRef, ctx: CallContext) -> dict:
+async def read(params: DocumentRef, ctx: CallContext) -> Attached:
     """A stored PDF, to whoever may see every case in it; audited as files.read is."""
     row = await ctx.pool.fetchrow(
         f"SELECT {SUMMARY}, pdf FROM rendered_documents WHERE id = $1", params.document_id
@@ -174,17 +173,19 @@ async def read(params: DocumentRef, ctx: CallContext) -> dict:
     await _audit_read(ctx, row, allowed)
     if not allowed:
         raise RpcError("not_found", "文档不存在或无权查看", 404)
-    return {
-        "document_id": str(row["id"]),
-        "kind": row["kind"],
-        "title": row["title"],
-        "filename": f"{row['title']}.pdf",
-        "content_type": "application/pdf",
-        "pages": row["pages"],
-        "size_bytes": row["size_bytes"],
-        "sha256": row["sha256"],
-        "content_base64": base64.b64encode(row["pdf"]).decode(),
-    }
+    return Attached(
+        {
+            "document_id": str(row["id"]),
+            "kind": row["kind"],
+            "title": row["title"],
+            "filename": f"{row['title']}.pdf",
+            "content_type": "application/pdf",
+            "pages": row["pages"],
+            "size_bytes": row["size_bytes"],
+            "sha256": row["sha256"],
+        },
+        row["pdf"],
+    )
 
 
 async def _audit_read(ctx: CallContext, row, allowed: bool) -> None:

@@ -253,7 +253,7 @@ class SessionRef(BaseModel):
 
 
 class ImportApplicants(BaseModel):
-    xlsx_base64: str
+    """Nothing but the .xlsx, which comes as the call's file (takes_file)."""
 
 
 class CreateReviewer(ReviewerForm):
@@ -431,7 +431,6 @@ class ImportReport(Reply):
 class ImportTemplate(Reply):
     filename: str
     content_type: str
-    content_base64: str
 
 
 class ReviewerChecked(Reply):
@@ -446,8 +445,8 @@ class ReviewerList(Reply):
     items: list[UserView]
 
 
-def _method(name, params, result, summary) -> Method:
-    return Method(SERVICE, name, params, result, summary)
+def _method(name, params, result, summary, **files: bool) -> Method:
+    return Method(SERVICE, name, params, result, summary, **files)
 
 
 CAPTCHA_NEW = _method("captcha.new", NewCaptcha, Captcha, "A new image captcha for the login form")
@@ -517,13 +516,18 @@ USERS_SET_PASSWORD = _method(
     "users.set_password", SetPassword, PasswordSet, "Set a new password for someone managed"
 )
 APPLICANTS_IMPORT = _method(
-    "applicants.import", ImportApplicants, ImportReport, "Import applicants from .xlsx"
+    "applicants.import",
+    ImportApplicants,
+    ImportReport,
+    "Import applicants from .xlsx",
+    takes_file=True,
 )
 APPLICANTS_IMPORT_TEMPLATE = _method(
     "applicants.import_template",
     None,
     ImportTemplate,
     "The empty .xlsx an import reads (its header row)",
+    returns_file=True,
 )
 REVIEWERS_CREATE = _method(
     "reviewers.create",

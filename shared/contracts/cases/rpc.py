@@ -485,8 +485,7 @@ class ListExperts(BaseModel):
     page_size: int = Field(20, ge=1, le=200)
 
 
-class ImportExperts(BaseModel):
-    xlsx_base64: str
+class ImportExperts(BaseModel):  # the .xlsx comes as the call's file (takes_file)
     committee_id: str = ""
 
 
@@ -551,11 +550,10 @@ class ExpertImportReport(Reply):
 class ExpertImportTemplate(Reply):
     filename: str
     content_type: str
-    content_base64: str
 
 
-def _method(name, params, result, summary) -> Method:
-    return Method(SERVICE, name, params, result, summary)
+def _method(name, params, result, summary, **files: bool) -> Method:
+    return Method(SERVICE, name, params, result, summary, **files)
 
 
 REF_ALL = _method("ref.all", None, ReferenceData, "All reference data (anyone signed in)")
@@ -639,9 +637,14 @@ EXPERT_IMPORT = _method(
     ImportExperts,
     ExpertImportReport,
     "Import experts from an Excel file: the valid rows in one transaction, a report per row",
+    takes_file=True,
 )
 EXPERT_IMPORT_TEMPLATE = _method(
-    "expert.import_template", None, ExpertImportTemplate, "The import file's template (.xlsx)"
+    "expert.import_template",
+    None,
+    ExpertImportTemplate,
+    "The import file's template (.xlsx)",
+    returns_file=True,
 )
 
 PERSONAL_UNMASK = unmask_method(SERVICE)

@@ -110,7 +110,6 @@ class Statistics(Reply):
 class StatisticsWorkbook(Reply):
     filename: str
     content_type: str
-    content_base64: str
 
 
 # --- the tables, as the page shows them and the workbook has them (a sheet each) ---
@@ -223,5 +222,6 @@ STATISTICS_EXPORT = Method(
     StatisticsQuery,
     StatisticsWorkbook,
     "The same figures as an Excel workbook, a sheet per table; audited as an export",
+    returns_file=True,
 )
 METHODS = (STATISTICS_GET, STATISTICS_EXPORT)

@@ -42,7 +42,6 @@ class CertificatePdf(Reply):
     size_bytes: int
     sha256: str
     signed_by: str  # the signing certificate's subject
-    content_base64: str
 
 
 CERTIFICATES_READ = Method(
@@ -52,4 +51,5 @@ CERTIFICATES_READ = Method(
     CertificatePdf,
     "A case's signed e-certificate PDF, to those who may see the case (rendered and signed"
     " once, when issued)",
+    returns_file=True,
 )

@@ -79,7 +79,6 @@ class MeetingPdf(Reply):
     pages: int
     size_bytes: int
     sha256: str
-    content_base64: str
 
 
 MEETINGS_PDF = Method(
@@ -89,4 +88,5 @@ MEETINGS_PDF = Method(
     MeetingPdf,
     "A review meeting's 评审会议表决结果 (once closed) or 评审专家抽取名单 (once drawn), to its"
     " keeper (rendered once per content)",
+    returns_file=True,
 )

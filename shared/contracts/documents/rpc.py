@@ -25,7 +25,6 @@ class Upload(BaseModel):
     case_id: uuid.UUID
     category: str  # cases' materials.SCAN_CATEGORIES
     filename: str
-    content_base64: str
 
 
 class FileRef(BaseModel):
@@ -70,7 +69,6 @@ class FileContent(Reply):
     content_type: str
     checksum: str
     size_bytes: int
-    content_base64: str
 
 
 class Part(Reply):
@@ -98,7 +96,6 @@ class DocumentContent(Reply):
     pages: int
     size_bytes: int
     sha256: str
-    content_base64: str
 
 
 class Skipped(Reply):
@@ -126,14 +123,20 @@ class PrintJob(Reply):
     finished_at: str | None
 
 
-def _method(name, params, result, summary) -> Method:
-    return Method(SERVICE, name, params, result, summary)
+def _method(name, params, result, summary, **files: bool) -> Method:
+    return Method(SERVICE, name, params, result, summary, **files)
 
 
 FILES_UPLOAD = _method(
-    "files.upload", Upload, StoredScan, "Store a scan and attach it to the applicant's draft"
+    "files.upload",
+    Upload,
+    StoredScan,
+    "Store a scan and attach it to the applicant's draft",
+    takes_file=True,
 )
-FILES_READ = _method("files.read", FileRef, FileContent, "A scan, to those who may see its case")
+FILES_READ = _method(
+    "files.read", FileRef, FileContent, "A scan, to those who may see its case", returns_file=True
+)
 DOCUMENTS_RENDER = Method(
     SERVICE,
     "documents.render",
@@ -143,7 +146,11 @@ DOCUMENTS_RENDER = Method(
     by_case=tuple(SNAPSHOT_MODELS.items()),
 )
 DOCUMENTS_READ = _method(
-    "documents.read", DocumentRef, DocumentContent, "A PDF, to those who may see all its cases"
+    "documents.read",
+    DocumentRef,
+    DocumentContent,
+    "A PDF, to those who may see all its cases",
+    returns_file=True,
 )
 DOCUMENTS_PRINT = _method(
     "documents.print", PrintRequest, PrintJob, "Queue a print job for a selection of cases"
