@@ -46,8 +46,7 @@ class DocumentRenderer:
             return await self._render_plan(kind_key, roster, plan)
 
     async def _render_plan(self, kind_key: str, roster, plan: layout.RosterPlan) -> Pdf:
-        size = layout.sheets_per_chunk(plan.pages, self.pool.workers, self.chunk_pages)
-        runs = [(first, min(size, plan.pages - first)) for first in range(0, plan.pages, size)]
+        runs = layout.page_runs(plan.pages, self.pool.workers, self.chunk_pages)
         parts = await asyncio.gather(
             *(
                 self.pool.run(worker.render_roster_pages, kind_key, roster, plan, first, count)

@@ -231,16 +231,24 @@ def _pack(rows: list[Row], head_mm: float, foot_mm: float, g: RosterGeometry) ->
     return sheets
 
 
-def chunks(plan: RosterPlan, size: int) -> list[tuple[Sheet, ...]]:
-    """The plan's pages in runs of `size` (the last run may be shorter)."""
-    return [plan.sheets[i : i + size] for i in range(0, plan.pages, max(1, size))]
-
-
-def sheets_per_chunk(pages: int, workers: int, target: int = 6) -> int:
-    """About `target` pages a chunk, and at least two chunks a worker when there are enough."""
+def page_runs(pages: int, workers: int, target: int = 6) -> list[tuple[int, int]]:
+    """(first page, pages) of each chunk a roster is rendered in: at most `target` pages a
+    chunk, as many chunks as make an equal share for each worker (at least two each, when
+    there are two pages a chunk), their lengths within one page of each other, longest first.
+    Workers take chunks as they finish one, so equal shares end together: 42 pages in runs of
+    6 were 7 chunks, 24 pages for one worker and 18 for the other."""
     if pages <= target:
-        return pages
-    return max(2, min(target, math.ceil(pages / (2 * workers))))
+        return [(0, pages)]
+    count = min(workers * max(2, math.ceil(pages / (workers * target))), pages // 2)
+    if count > workers:
+        count -= count % workers  # capped by the two pages a chunk: still equal shares
+    length, longer = divmod(pages, count)
+    runs, first = [], 0
+    for n in range(count):
+        run = length + (n < longer)
+        runs.append((first, run))
+        first += run
+    return runs
 
 
 def rows_fit_on_page(geometry: RosterGeometry = GEOMETRY, lines: int = 1) -> int:
