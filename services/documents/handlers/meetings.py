@@ -5,6 +5,7 @@ it in the worker pool and keeps it by the checksum of what it shows, as the form
 import hashlib
 import uuid
 
+from services.documents.handlers.printing import stored_pdf
 from services.documents.render.html import template_version
 from services.documents.render.meeting import render_meeting
 from services.documents.render.pool import RenderFailed
@@ -34,18 +35,7 @@ async def meeting_pdf(params: MeetingDocument, ctx: CallContext) -> Attached:
     sheet = MeetingSheet(**{k: record[k] for k in MeetingSheet.model_fields})
     title = f"{MEETING_DOCUMENTS[params.kind]}（{sheet.committee_name}，{sheet.meets_on}）"
     row = await _stored(ctx, params.kind, sheet, title)
-    return Attached(
-        {
-            "document_id": str(row["id"]),
-            "title": row["title"],
-            "filename": f"{row['title']}.pdf",
-            "content_type": "application/pdf",
-            "pages": row["pages"],
-            "size_bytes": row["size_bytes"],
-            "sha256": row["sha256"],
-        },
-        row["pdf"],
-    )
+    return stored_pdf(row)
 
 
 def checksum(kind: str, sheet: MeetingSheet) -> str:

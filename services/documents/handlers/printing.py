@@ -173,19 +173,21 @@ async def read(params: DocumentRef, ctx: CallContext) -> Attached:
     await _audit_read(ctx, row, allowed)
     if not allowed:
         raise RpcError("not_found", "文档不存在或无权查看", 404)
-    return Attached(
-        {
-            "document_id": str(row["id"]),
-            "kind": row["kind"],
-            "title": row["title"],
-            "filename": f"{row['title']}.pdf",
-            "content_type": "application/pdf",
-            "pages": row["pages"],
-            "size_bytes": row["size_bytes"],
-            "sha256": row["sha256"],
-        },
-        row["pdf"],
-    )
+    return stored_pdf(row, kind=row["kind"])
+
+
+def stored_pdf(row, **more) -> Attached:
+    """A stored PDF (a row of rendered_documents) with what its reader is told of it."""
+    about = {
+        "document_id": str(row["id"]),
+        "title": row["title"],
+        "filename": f"{row['title']}.pdf",
+        "content_type": "application/pdf",
+        "pages": row["pages"],
+        "size_bytes": row["size_bytes"],
+        "sha256": row["sha256"],
+    }
+    return Attached({**about, **more}, row["pdf"])
 
 
 async def _audit_read(ctx: CallContext, row, allowed: bool) -> None:
