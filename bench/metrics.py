@@ -44,8 +44,10 @@ REQUEST = json.dumps(
 class AnsweringClient(RpcClient):
     """The client's own work around a round trip that is answered at once."""
 
-    async def _round_trip(self, service: str, body: bytes, timeout: float) -> dict:
-        return {"ok": True, "result": {"echo": len(body)}}
+    async def _round_trip(
+        self, service: str, body: bytes, content_type: str, timeout: float
+    ) -> tuple[dict, bytes | None]:
+        return {"ok": True, "result": {"echo": len(body)}}, None
 
 
 async def echo(_params, _context) -> dict:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import client_ip, login_required
-from gateway.http import json_object, json_response, stored_file_response
+from gateway.http import file_response, json_object, json_response
 from gateway.input_rule import upload_filename
 from gateway.web import call
 from shared.contracts.accounts import rpc as accounts_rpc
@@ -249,7 +249,7 @@ async def file(request: web.Request) -> web.Response:
     stored = await call(
         request, documents_rpc.FILES_READ, {"file_id": request.match_info["file_id"]}
     )
-    return stored_file_response(stored, stored.value["content_type"])
+    return file_response(stored)
 
 
 @spec.operation(

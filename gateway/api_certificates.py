@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gateway.api import spec
 from gateway.auth import client_ip, login_required
-from gateway.http import json_response, stored_file_response
+from gateway.http import file_response, json_response
 from gateway.web import call
 from shared.contracts.cases import certificates as contract
 from shared.contracts.documents.certificates import CERTIFICATES_READ
@@ -82,7 +82,7 @@ async def certificate(request: web.Request) -> web.Response:
 async def certificate_pdf(request: web.Request) -> web.Response:
     case = {"case_id": request.match_info["case_id"]}
     stored = await call(request, CERTIFICATES_READ, case, timeout=READ_TIMEOUT)
-    return stored_file_response(stored, "application/pdf")
+    return file_response(stored)
 
 
 @spec.operation(

@@ -9,7 +9,7 @@ from aiohttp import web
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
-from gateway.http import json_response, stored_file_response
+from gateway.http import file_response, json_response
 from gateway.web import call
 from shared.contracts.documents import rpc as documents_rpc
 
@@ -63,7 +63,7 @@ async def document(request: web.Request) -> web.Response:
         {"document_id": request.match_info["document_id"]},
         timeout=READ_TIMEOUT,
     )
-    return stored_file_response(stored, "application/pdf")
+    return file_response(stored)
 
 
 def setup_documents_api(app: web.Application) -> None:

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
-from gateway.http import download_response, json_response
+from gateway.http import file_response, json_response
 from gateway.pages.expert_pages import resolve_unit, uploaded_xlsx
 from gateway.web import call
 from shared.contracts.cases import rpc as cases_rpc
@@ -151,7 +151,7 @@ async def import_experts(request: web.Request) -> web.Response:
 )
 @login_required(*KEEPERS)
 async def import_template(request: web.Request) -> web.Response:
-    return download_response(await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE))
+    return file_response(await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE), "attachment")
 
 
 def setup_experts_api(app: web.Application) -> None:

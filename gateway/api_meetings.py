@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.api import spec
 from gateway.api_identity import body_of
 from gateway.auth import login_required
-from gateway.http import json_response, stored_file_response
+from gateway.http import file_response, json_response
 from gateway.web import call
 from shared.contracts.cases import meetings as contract
 from shared.contracts.cases.meetings import (
@@ -329,7 +329,7 @@ async def vote(request: web.Request) -> web.Response:
 async def document(request: web.Request) -> web.Response:
     params = {"meeting_id": meeting_id(request), "kind": request.match_info["kind"]}
     pdf = await call(request, documents_rpc.MEETINGS_PDF, params, timeout=PDF_TIMEOUT)
-    return stored_file_response(pdf, "application/pdf")
+    return file_response(pdf)
 
 
 def setup_meetings_api(app: web.Application) -> None:

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from gateway.api import spec
 from gateway.auth import login_required
-from gateway.http import download_response, json_response
+from gateway.http import file_response, json_response
 from gateway.pages.statistics_pages import FILTERS, read_query
 from gateway.web import call
 from shared.contracts.cases.statistics import (
@@ -45,7 +45,7 @@ async def statistics(request: web.Request) -> web.Response:
 @login_required(*STATISTICS_ROLES)
 async def export(request: web.Request) -> web.Response:
     params = read_query(request.query)
-    return download_response(await call(request, STATISTICS_EXPORT, params, timeout=30.0))
+    return file_response(await call(request, STATISTICS_EXPORT, params, timeout=30.0), "attachment")
 
 
 def setup_statistics_api(app: web.Application) -> None:

@@ -54,29 +54,16 @@ def nested_too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def download_response(file: Attached) -> web.Response:
-    """A file a service answered with (its `filename` and `content_type` beside it), as a
-    download; never cached."""
-    disposition = f"attachment; filename*=UTF-8''{quote(file.value['filename'])}"
+def file_response(file: Attached, disposition: str = "inline") -> web.Response:
+    """A file a service answered with, by the `filename` and `content_type` beside it: shown
+    in the browser (inline) or downloaded (attachment); never cached
+    (gateway/security_headers.py)."""
+    name = quote(file.value["filename"])
     return web.Response(
         body=file.content,
         content_type=file.value["content_type"],
         headers={
-            "Content-Disposition": disposition,
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def stored_file_response(stored: Attached, content_type: str) -> web.Response:
-    """A file a service answered with, shown in the browser; never cached
-    (gateway/security_headers.py)."""
-    return web.Response(
-        body=stored.content,
-        content_type=content_type,
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.value['filename'])}",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
             "X-Content-Type-Options": "nosniff",
         },
     )

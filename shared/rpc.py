@@ -538,7 +538,8 @@ class RpcClient:
         (prepare_params), and the file it takes if it takes one; its result as the service
         answered it (`Attached`, with the file, for a method that returns one)."""
         if method.takes_file != (attachment is not None):
-            raise ValueError(f"{method} takes a file: {method.takes_file}")
+            given = "without" if attachment is None else "with"
+            raise ValueError(f"{method} takes a file: {method.takes_file}; called {given} one")
         prepared = prepare_params(method, params)
         return await self.call(method.service, method.name, prepared, actor, timeout, attachment)
 
@@ -562,8 +563,8 @@ class RpcClient:
         started = time.perf_counter()
         outcome = "aborted"  # ended without an answer or an RpcError: its task cancelled
         try:
-            body = frame(json.dumps(request, default=str).encode(), attachment)
-            reply, content = await self._round_trip(service, body, timeout)
+            body, content_type = frame(json.dumps(request, default=str).encode(), attachment)
+            reply, content = await self._round_trip(service, body, content_type, timeout)
             error = reply.get("error") or {}
             outcome = "ok" if reply.get("ok") else str(error.get("code", "error"))
         except RpcError as failed:  # no answer: the service or the broker away, or unreadable
@@ -585,9 +586,9 @@ class RpcClient:
         )
 
     async def _round_trip(
-        self, service: str, body: tuple[bytes, str], timeout: float
+        self, service: str, body: bytes, content_type: str, timeout: float
     ) -> tuple[dict, bytes | None]:
-        """The reply to one request (its body and content type), and the file it came with."""
+        """The reply to one request, and the file it came with."""
         channel = self._channel
         if channel is None or channel.is_closed:
             raise ServiceUnavailable(service, "消息服务未连接")
@@ -596,13 +597,13 @@ class RpcClient:
         self._pending[correlation_id] = (future, service)
         try:
             properties = Basic.Properties(
-                content_type=body[1],
+                content_type=content_type,
                 correlation_id=correlation_id,
                 message_id=correlation_id,
                 reply_to=DIRECT_REPLY_TO,
                 expiration=str(max(int(timeout * 1000), 1)),  # in ms, as the broker reads it
             )
-            await self._publish(channel, service, body[0], properties)
+            await self._publish(channel, service, body, properties)
             return await self._reply(channel, service, future, timeout)
         finally:
             self._pending.pop(correlation_id, None)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
-from gateway.http import download_response
+from gateway.http import file_response
 from gateway.input_rule import upload_filename
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.accounts import rpc as accounts_rpc
@@ -196,7 +196,7 @@ async def import_page(request: web.Request) -> web.Response:
 @keepers
 async def import_template(request: web.Request) -> web.Response:
     template = await call(request, cases_rpc.EXPERT_IMPORT_TEMPLATE)
-    return download_response(template)
+    return file_response(template, "attachment")
 
 
 async def uploaded_xlsx(request: web.Request) -> tuple[dict, bytes]:

@@ -9,7 +9,7 @@ import hashlib
 from aiohttp import web
 
 from gateway.auth import current_user, login_required
-from gateway.http import stored_file_response
+from gateway.http import file_response
 from gateway.web import call, form_of, form_page, pick, render, see_other, shows_on_form
 from shared.contracts.cases import meetings as contract
 from shared.contracts.cases import rpc as cases_rpc
@@ -316,7 +316,7 @@ async def document(request: web.Request) -> web.Response:
         if error.status != 409:
             raise
         return see_other(request, meeting_url(params["meeting_id"]), error.message, "error")
-    return stored_file_response(pdf, "application/pdf")
+    return file_response(pdf)
 
 
 # --- the committees' meeting rules (the sysadmin's) ---

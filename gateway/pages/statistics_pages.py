@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.auth import login_required
 from gateway.charts import bar_chart, format_value
-from gateway.http import download_response
+from gateway.http import file_response
 from gateway.web import call, render
 from shared.contracts.cases.statistics import (
     STATISTICS_EXPORT,
@@ -90,7 +90,7 @@ async def export(request: web.Request) -> web.Response:
             raise
         typed = {name: request.query.get(name, "") for name in FILTERS}
         return await _refused(request, typed, error)
-    return download_response(book)
+    return file_response(book, "attachment")
 
 
 def _query_string(values: dict) -> str:

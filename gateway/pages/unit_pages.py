@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gateway.applicant_accounts import delete_applicant
 from gateway.auth import current_user, login_required
-from gateway.http import download_response
+from gateway.http import file_response
 from gateway.input_rule import upload_filename
 from gateway.web import (
     call,
@@ -226,7 +226,7 @@ async def import_page(request: web.Request) -> web.Response:
 
 @unit_only
 async def import_template(request: web.Request) -> web.Response:
-    return download_response(await call(request, accounts_rpc.APPLICANTS_IMPORT_TEMPLATE))
+    return file_response(await call(request, accounts_rpc.APPLICANTS_IMPORT_TEMPLATE), "attachment")
 
 
 @unit_only
