@@ -31,7 +31,7 @@ from services.documents.render.snapshots import KINDS
 from tests.support import document_samples as samples
 
 ROSTER_PEOPLE, BATCH_FORMS = 1000, 200
-ROSTER_SHARE = 0.5  # ours must render the roster in under half of bare's time
+ROSTER_SHARE = 0.4  # issue 18: ours renders the roster in at most 0.4 of bare's time
 BATCH_CORES = 1.6  # and keep (nearly) both cores busy on the batch
 CONTENDED_CORES = 0.3  # other processes' CPU during a phase past which wall times mislead
 
@@ -211,7 +211,7 @@ async def run() -> dict:
     roster["ours_share_of_bare"] = round(roster["ours"]["seconds"] / roster["bare"]["seconds"], 3)
     batch["ours_share_of_bare"] = round(batch["ours"]["seconds"] / batch["bare"]["seconds"], 3)
     targets = {
-        "roster_under_half_of_bare": roster["ours_share_of_bare"] < ROSTER_SHARE,
+        "roster_within_0_4_of_bare": roster["ours_share_of_bare"] <= ROSTER_SHARE,
         "batch_uses_both_cores": cores < 2 or batch["ours"]["cores_busy"] >= BATCH_CORES,
     }
     busiest = max(f[side]["others_cores"] for f in (roster, batch) for side in ("ours", "bare"))
