@@ -51,7 +51,7 @@ from services.cases import statistics_store
 from services.cases.domain.calendar import local_date
 from services.cases.domain.model import Action, CaseState
 from services.cases.domain.statistics import CASE, MOVES, REACH, STAY, whole_days
-from services.cases.repository import CASE_COLUMNS, SAVE_MOVES
+from services.cases.repository import CASE_COLUMNS, SAVE_MOVES_SENT_AT_COMMIT
 from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
@@ -402,7 +402,7 @@ class Bare:
                 outbox.append((event_id, "case.transitioned", envelope))
             # the writes as the service makes them: one statement for the five tables
             await conn.execute(
-                SAVE_MOVES, *array_args(updates, 15), at, *array_args(history, 12),
+                SAVE_MOVES_SENT_AT_COMMIT, *array_args(updates, 15), at, *array_args(history, 12),
                 *array_args(done, 4), *statistics_changes(rows, at), *array_args(outbox, 3),
             )  # fmt: skip
 

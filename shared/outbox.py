@@ -11,12 +11,23 @@ instead, and a row stamped meanwhile no longer matches `sent_at IS NULL` when an
 comes to lock it. A copy killed between its publish and its stamp leaves its rows unsent
 (its transaction dies with it): another copy publishes them again, and the consumers'
 inboxes drop the second copy (at least once, in effect once).
+
+Sent at commit: a transaction on a hot path (a case's move) may write its events with a
+`SendAtCommit` and hand it to `OutboxRelay.send_committed` once committed. The process then
+publishes them itself at once, and stamps them in batches a little later, one statement for
+many: no NOTIFY, no round, no transaction of the relay's own for each event. Such rows are
+marked `direct`; the relay's rounds leave them alone for `direct_grace` seconds, and take
+them after that like any other row: a process killed between its commit and its publish, or
+a broker away at that moment, delays them by the grace, loses nothing. One killed between
+its publish and its stamp has them sent twice, and the inboxes drop the second.
 """
 
 import asyncio
 import json
 import logging
 import random
+import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 import aio_pika
@@ -35,27 +46,57 @@ SENT_RETENTION = timedelta(days=7)
 # Confirms of a healthy broker take milliseconds; past this it is away or stuck.
 PUBLISH_TIMEOUT = 10.0
 PURGE_EVERY_SECONDS = 600
+# How long the relay's rounds leave a row sent at commit to the process that wrote it: far
+# longer than a publish and the stamp after it take, so that no row is sent twice while all
+# is well; a crash or a broker away at the commit costs its events this much delay.
+DIRECT_GRACE = timedelta(seconds=5)
+STAMP_GAP = 0.05  # seconds the stamps of events sent at commit wait for others to join them
+
+OutboxRow = tuple[uuid.UUID, str, dict]  # id, routing key, the envelope as JSON
 
 
-async def add_to_outbox(conn: asyncpg.Connection, *events: Envelope) -> None:
+class SendAtCommit:
+    """The events one transaction writes for its own process to publish once it commits
+    (`OutboxRelay.send_committed`), not at the relay's next round."""
+
+    def __init__(self) -> None:
+        self.rows: list[OutboxRow] = []
+
+    def take(self, events: Iterable[Envelope]) -> list[OutboxRow]:
+        rows = _rows(events)
+        self.rows += rows
+        return rows
+
+
+def _rows(events: Iterable[Envelope]) -> list[OutboxRow]:
+    return [(e.id, e.type, e.model_dump(mode="json")) for e in events]
+
+
+async def add_to_outbox(
+    conn: asyncpg.Connection, *events: Envelope, at_commit: SendAtCommit | None = None
+) -> None:
+    """Write these events in the caller's transaction; with `at_commit`, as rows its process
+    sends itself once committed."""
+    rows = at_commit.take(events) if at_commit else _rows(events)
     await conn.executemany(
-        "INSERT INTO outbox (id, routing_key, envelope) VALUES ($1, $2, $3)",
-        [(e.id, e.type, e.model_dump(mode="json")) for e in events],
+        "INSERT INTO outbox (id, routing_key, envelope, direct) VALUES ($1, $2, $3, $4)",
+        [(*row, at_commit is not None) for row in rows],
     )
 
 
-def outbox_insert(first_arg: int) -> str:
+def outbox_insert(first_arg: int, direct: bool = False) -> str:
     """An INSERT of events into the outbox, from the three arrays of outbox_columns as the
-    arguments numbered from `first_arg`: for a statement that writes them with other rows."""
+    arguments numbered from `first_arg`: for a statement that writes them with other rows.
+    `direct`: rows sent at commit (SendAtCommit)."""
     a, b, c = (f"${n}" for n in range(first_arg, first_arg + 3))
     return (
-        "INSERT INTO outbox (id, routing_key, envelope)"
-        f" SELECT * FROM unnest({a}::uuid[], {b}::text[], {c}::jsonb[])"
+        "INSERT INTO outbox (id, routing_key, envelope, direct)"
+        f" SELECT *, {str(direct).lower()} FROM unnest({a}::uuid[], {b}::text[], {c}::jsonb[])"
     )
 
 
-def outbox_columns(events) -> list[list]:
-    return array_args([(e.id, e.type, e.model_dump(mode="json")) for e in events], 3)
+def outbox_columns(events, at_commit: SendAtCommit | None = None) -> list[list]:
+    return array_args(at_commit.take(events) if at_commit else _rows(events), 3)
 
 
 def to_message(envelope: dict) -> aio_pika.Message:
@@ -94,6 +135,7 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         batch_size: int = 500,
         round_gap: float = 0.0,
+        direct_grace: timedelta = DIRECT_GRACE,
     ) -> None:
         self.pool = pool
         self.schema = schema
@@ -102,8 +144,13 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.round_gap = round_gap
+        self.direct_grace = direct_grace
         self.published = 0
         self.rounds = 0  # rounds that published something
+        self.sent_at_commit = 0  # events published by send_committed and confirmed
+        self._sending: set[asyncio.Task] = set()
+        self._unstamped: list[uuid.UUID] = []
+        self._stamping: asyncio.Task | None = None
         self._wakeup = Wakeup(database_url, f"{schema}.outbox")
         self._task: asyncio.Task | None = None
         self._connection: AbstractConnection | None = None
@@ -117,16 +164,70 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
 
     async def stop(self, grace: float = PUBLISH_TIMEOUT) -> None:
-        """The round under way is finished (up to `grace` seconds), then the relay stops:
-        a round cut short would only publish its rows a second time later."""
+        """The round under way and the events sent at commit are finished (up to `grace`
+        seconds) and stamped, then the relay stops: what is cut short would only be
+        published a second time later."""
         if self._task:
             self._stopping = True
             if self._publishing:
                 await asyncio.wait({self._task}, timeout=grace)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=grace)
+        if self._stamping is not None:
+            await asyncio.gather(self._stamping, return_exceptions=True)
         await self._close_broker()
         await self._wakeup.close()
+
+    def send_committed(self, batch: SendAtCommit) -> None:
+        """Publish the events of a transaction that has just committed, now, and stamp them
+        soon after; the caller does not wait. Without a broker at hand the relay's rounds
+        send them after `direct_grace`."""
+        if not batch.rows or self._exchange is None or self._stopping:
+            return
+        task = asyncio.create_task(self._send_direct(batch.rows))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_direct(self, rows: list[OutboxRow]) -> None:
+        exchange = self._exchange
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(exchange.publish(to_message(env), routing_key=key) for _, key, env in rows)
+                ),
+                PUBLISH_TIMEOUT,
+            )
+        except Exception as error:  # the rounds take them after the grace
+            log.info(
+                "outbox %s: %d events sent at commit failed: %r", self.schema, len(rows), error
+            )
+            return
+        self.sent_at_commit += len(rows)
+        metrics.count(metrics.OUTBOX_PUBLISHED, self.schema, amount=len(rows))
+        self._unstamped += [row[0] for row in rows]
+        if self._stamping is None:
+            self._stamping = asyncio.create_task(self._stamp_soon())
+
+    async def _stamp_soon(self) -> None:
+        """Stamp what was sent at commit, many rows a statement: those of the next STAMP_GAP
+        seconds join the first. A stamp that fails leaves its rows to the rounds (sent once
+        more after the grace: the inboxes drop the copy)."""
+        try:
+            if not self._stopping:
+                await asyncio.sleep(STAMP_GAP)
+            while self._unstamped:
+                ids, self._unstamped = self._unstamped, []
+                await self.pool.execute(
+                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::uuid[])"
+                    " AND sent_at IS NULL",
+                    ids,
+                )
+        except Exception as error:
+            log.warning("outbox %s: stamping events sent at commit: %r", self.schema, error)
+        finally:
+            self._stamping = None
 
     def wake(self) -> None:
         self._wakeup.wake()
@@ -177,8 +278,10 @@ class OutboxRelay:
             # SKIP LOCKED lets several copies of a service relay side by side.
             rows = await conn.fetch(
                 "SELECT seq, routing_key, envelope FROM outbox WHERE sent_at IS NULL"
+                " AND (NOT direct OR created_at < now() - $2::interval)"
                 " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
+                self.direct_grace,
             )
             if not rows:
                 return 0

@@ -170,6 +170,7 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
     deps = deps or CasesDeps()
 
     async def connect(service: Service) -> None:
+        deps.relay = service.relay
         if deps.peers is None:  # accounts: the names of the applicants' units (meetings)
             deps.peers = RpcClient(
                 service.settings.amqp_url,
@@ -179,6 +180,7 @@ def build_service(settings: Settings | None = None, deps: CasesDeps | None = Non
             await deps.peers.start()
 
     async def close(_service: Service) -> None:
+        deps.relay = None  # the requests are over: what they committed was sent or is kept
         if deps.peers is not None:
             await deps.peers.close()
             deps.peers = None

@@ -33,7 +33,7 @@ from shared.contracts.cases.integrity import CaseNote, Finding, ObjectionSource,
 from shared.contracts.cases.materials import missing_parts
 from shared.db import array_args
 from shared.envelope import Envelope
-from shared.outbox import outbox_columns, outbox_insert
+from shared.outbox import SendAtCommit, outbox_columns, outbox_insert
 from shared.rpc import Actor
 
 # What lists and views show of a case; the sealed mobile is left out: lists never show it,
@@ -271,8 +271,10 @@ async def save(
     now: datetime,
     events: Iterable[Envelope],
     refused: Sequence[Entry] = (),
+    at_commit: SendAtCommit | None = None,
 ) -> None:
-    """Write these moves by `actor` at `now` and their events, in the caller's transaction.
+    """Write these moves by `actor` at `now` and their events (to be sent at commit, with
+    `at_commit`), in the caller's transaction.
 
     What the moves change in the statistics (from the history loaded with the cases), each
     case, its history row, its 已办 entry (if the move belongs to a list of the party that
@@ -294,13 +296,13 @@ async def save(
         if (entry := done_entry(actor, m.event.action, m.event.from_state, m.loaded.facts.unit_id))
     }
     await conn.execute(
-        SAVE_MOVES,
+        SAVE_MOVES_SENT_AT_COMMIT if at_commit else SAVE_MOVES,
         *array_args(updates, 15),
         now,
         *array_args([_history_args(actor, m.event) for m in moved], 12),
         *array_args([(*key, at) for key, at in done.items()], 4),
         *changes,
-        *outbox_columns(events),
+        *outbox_columns(events, at_commit),
     )
     await record(conn, actor, *[_audit_entry(m) for m in moved], *refused, at=now)
     count_transitions(moved)
@@ -350,7 +352,8 @@ def done_bit_sql(list_key: str) -> str:
     return f"CASE {list_key} {cases} ELSE 0 END"
 
 
-SAVE_MOVES = f"""
+def _save_moves(direct: bool) -> str:
+    return f"""
 WITH moved AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[],
         $7::text[], $8::text[], $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::timestamptz[],
@@ -390,8 +393,12 @@ WITH moved AS (
 ), statistics AS (
     {statistics_store.changes_insert(33)}
 )
-{outbox_insert(33 + statistics_store.CHANGE_COLUMNS)}
+{outbox_insert(33 + statistics_store.CHANGE_COLUMNS, direct)}
 """
+
+
+SAVE_MOVES = _save_moves(direct=False)
+SAVE_MOVES_SENT_AT_COMMIT = _save_moves(direct=True)  # its events: SendAtCommit
 
 
 def _history_row(e: CaseTransitioned) -> HistoryRow:

@@ -19,6 +19,7 @@ from tests.support.cases_driver import (
     reviewer,
 )
 from tests.support.meetings import results_outside
+from tests.support.probes import wait_until
 
 PASSED = {"passed": True, "feedback": "公示期间无异议"}
 
@@ -329,8 +330,6 @@ async def test_the_applicant_gets_an_sms_when_the_case_is_returned(driver):
         text = f"您的职称申报（申报编号 {case_no}）未通过单位审核，请登录系统查看原因"
         return path.exists() and text in path.read_text(encoding="utf-8")
 
-    from tests.support.probes import wait_until
-
     await wait_until(sms_about_it, timeout=15)
 
 
@@ -382,6 +381,25 @@ async def test_an_action_that_must_be_done_case_by_case_is_refused_for_a_selecti
         )
     assert refused.value.status == 422 and "逐件办理" in refused.value.message
     assert await driver.state(unit.operator, case_id) == "unit_review"
+
+
+async def test_a_moves_events_are_sent_by_the_cases_process_at_commit(driver):
+    """Not by the relay's rounds, which leave such rows alone for DIRECT_GRACE (5 s): on the
+    wire once committed, and stamped sent a moment later."""
+    unit = new_unit()
+    case_id = await driver.submitted(unit)
+    await driver.act(unit.operator, case_id, "reject", reason="请补充业绩证明")
+
+    async def stamped():
+        rows = await driver.service.pool.fetch(
+            "SELECT direct FROM outbox WHERE envelope->'payload'->>'case_id' = $1"
+            " AND envelope->'payload'->>'action' = 'reject' AND sent_at IS NOT NULL",
+            case_id,
+        )
+        return len(rows) == 2 and rows  # case.transitioned and case.applicant_notice
+
+    assert [r["direct"] for r in await wait_until(stamped, timeout=3)] == [True, True]
+    assert driver.service.relay.sent_at_commit >= 2
 
 
 async def test_a_move_tells_the_other_services_exactly_these_fields(driver):

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -9,7 +10,7 @@ import pytest
 
 from shared.consumer import EventConsumer, Subscription
 from shared.envelope import new_event
-from shared.outbox import add_to_outbox
+from shared.outbox import SendAtCommit, add_to_outbox
 from shared.topology import Names
 from tests.support.probes import drop_probe, start_probe, unique, wait_until
 from tests.support.probes import publish_raw as publish_bytes
@@ -113,6 +114,75 @@ async def test_events_that_keep_coming_share_a_round_and_one_after_a_lull_goes_a
     await produce(producer, 60, start=2)  # committed one after another, ~1 ms apart
     await wait_until(lambda: relay.published == 62)
     assert relay.rounds - rounds - 1 <= 20, relay.rounds - rounds - 1  # not one an event
+
+
+async def commit_to_send(service, count: int, start: int = 0) -> SendAtCommit:
+    """Commit `count` state changes with their events in one transaction, the events to be
+    sent by the committing process itself (SendAtCommit); not sent yet."""
+    batch = SendAtCommit()
+    async with service.pool.acquire() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS things (n int)")
+        async with conn.transaction():
+            for n in range(start, start + count):
+                await conn.execute("INSERT INTO things VALUES ($1)", n)
+                event = new_event("probe.happened", {"n": n}, producer=service.name)
+                await add_to_outbox(conn, event, at_commit=batch)
+    return batch
+
+
+async def unsent(service) -> int:
+    return await service.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+async def all_stamped(service) -> bool:
+    return await unsent(service) == 0
+
+
+async def test_events_sent_at_commit_go_at_once_without_a_relay_round_and_are_stamped(
+    settings, producer
+):
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    relay = producer.relay
+    relay.poll_interval = 30.0  # no round but one woken by a NOTIFY, which these do not send
+    await wait_until(lambda: relay._exchange is not None)
+    try:
+        rounds = relay.rounds
+        batch = await commit_to_send(producer, 20)
+        started = asyncio.get_running_loop().time()
+        relay.send_committed(batch)
+        await wait_until(lambda: effects.consumer.handled == 20)
+        assert asyncio.get_running_loop().time() - started < 2.0
+        await wait_until(lambda: relay.sent_at_commit == 20)
+        await wait_until(lambda: all_stamped(producer))  # in one statement or a few
+        assert relay.rounds == rounds  # no round of the relay's took them
+        await asyncio.sleep(0.5)
+        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(20))
+        assert effects.consumer.duplicates == 0
+    finally:
+        await drop_probe(consumer, settings)
+
+
+async def test_events_committed_to_send_but_never_sent_go_with_the_relay_after_the_grace(
+    settings, producer
+):
+    """The process that committed them died before it published (or the broker was away at
+    that moment): the relay's rounds leave them for the grace, then send them, once."""
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    relay = producer.relay
+    relay.poll_interval, relay.direct_grace = 0.2, timedelta(seconds=1.5)
+    try:
+        await commit_to_send(producer, 5)  # and never handed to send_committed
+        await asyncio.sleep(0.8)  # rounds run meanwhile: within the grace they leave them
+        assert effects.consumer.handled == 0 and await unsent(producer) == 5
+        await wait_until(lambda: effects.consumer.handled == 5, timeout=10)
+        await wait_until(lambda: all_stamped(producer))
+        await asyncio.sleep(0.5)
+        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(5))
+        assert effects.consumer.duplicates == 0 and relay.sent_at_commit == 0
+    finally:
+        await drop_probe(consumer, settings)
 
 
 async def test_an_event_of_a_rolled_back_change_is_never_sent(settings, producer):

@@ -333,8 +333,10 @@ async def test_two_copies_share_the_load_and_a_copy_killed_mid_batch_loses_nothi
     for consumer in ("cases", "notify"):
         assert await dead_lettered(own_database, consumer) == 0
     for schema in ("cases", "documents"):
-        unsent = await db.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
-        assert unsent == 0
+        # Events the killed copy sent at commit and had not stamped yet: the survivor's relay
+        # sends them again once their grace is over (shared/outbox.DIRECT_GRACE).
+        everything_sent = f"SELECT count(*) = 0 FROM {schema}.outbox WHERE sent_at IS NULL"
+        await wait_until(lambda sql=everything_sent: db.fetchval(sql), timeout=20)
     print(
         f"\ncases work per copy before the kill {cases_work}; at the kill {dict(at_kill)};"
         f" calls sent again after the kill {dict(system.retried)}; job {held} held by the"

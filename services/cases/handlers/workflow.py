@@ -52,6 +52,7 @@ from shared.audit import Entry
 from shared.contracts.cases.rpc import Act, BatchAct
 from shared.contracts.cases.vocabulary import SELECTION_ACTIONS
 from shared.envelope import Envelope, new_event
+from shared.outbox import SendAtCommit
 from shared.rpc import Actor, CallContext, RpcError
 
 log = logging.getLogger(__name__)
@@ -272,8 +273,13 @@ async def move_cases(
     expected: Mapping[uuid.UUID, int],
 ) -> list[MoveOutcome]:
     now = ctx.deps.clock.now()
+    relay = ctx.deps.relay
+    at_commit = SendAtCommit() if relay else None  # the events on the wire at once
     async with ctx.pool.acquire() as conn, conn.transaction():
-        return await move_as(conn, permit, now, case_ids, inputs, expected)
+        outcomes = await move_as(conn, permit, now, case_ids, inputs, expected, at_commit)
+    if relay:
+        relay.send_committed(at_commit)
+    return outcomes
 
 
 async def move_as(
@@ -283,11 +289,13 @@ async def move_as(
     case_ids: list[uuid.UUID],
     inputs: dict,
     expected: Mapping[uuid.UUID, int] | None = None,
+    at_commit: SendAtCommit | None = None,
 ) -> list[MoveOutcome]:
     """Move these cases as the permit says at `now`, in the caller's transaction on `conn`.
 
     One outcome per case id, in order: moved, or refused with its reason. `expected` holds the
-    version the caller saw of a case, if any.
+    version the caller saw of a case, if any; `at_commit` takes the events, for the caller to
+    send once committed.
     """
     expected = expected or {}
     found = await load_for_update(conn, permit.actor, case_ids)
@@ -301,7 +309,7 @@ async def move_as(
     events = [_event(m.loaded.facts, m.event, permit.actor) for m in moved]
     notices = [_notice(m.loaded.facts, m.event) for m in moved if m.event.applicant_notice]
     refused = _audited_refusals(permit.action, outcomes)
-    await save(conn, permit.actor, moved, now, [*events, *notices], refused)
+    await save(conn, permit.actor, moved, now, [*events, *notices], refused, at_commit)
     await record_pledges(conn, moved, now, permit.client_ip)  # with each 填报上报
     await issue_certificates(conn, moved, now)  # a passed case's, with its confirmation
     return outcomes
