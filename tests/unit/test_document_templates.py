@@ -208,6 +208,23 @@ def test_roster_pages_rendered_in_chunks_merge_into_the_whole_roster():
     assert len(font_programs(merged.content)) == len(font_programs(whole)) == 2
 
 
+@pytest.mark.parametrize("pages", [1, 6, 7, 12, 24, 25, 42, 48, 49, 100, 251])
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_a_roster_is_cut_into_equal_shares_of_at_most_twelve_pages(pages, workers):
+    runs = layout.page_runs(pages, workers)
+    assert [first for first, _ in runs] == [sum(n for _, n in runs[:i]) for i in range(len(runs))]
+    assert sum(n for _, n in runs) == pages
+    lengths = [n for _, n in runs]
+    assert max(lengths) - min(lengths) <= 1 and lengths == sorted(lengths, reverse=True)
+    if pages <= 6:
+        assert runs == [(0, pages)]  # too short to be worth a chunk's start
+        return
+    assert max(lengths) <= 12 and min(lengths) >= 2
+    assert len(runs) % workers == 0 or len(runs) == pages // 2  # an equal share each
+    # two each where the pages allow it, less what would leave the shares unequal
+    assert len(runs) >= min(2 * workers, pages // 2) - (workers - 1)
+
+
 def test_a_chunk_that_does_not_come_out_as_planned_is_refused():
     roster = samples.roster(60)
     plan = layout.plan_roster("pre_publicity_roster", roster)

@@ -39,7 +39,7 @@ class RenderSettings(BaseSettings):
     workers: int = 0  # 0: one per CPU core
     time_limit: float = 120.0  # seconds per task (one document, roster chunk or merge)
     memory_limit_mb: int = 2048  # address space per worker (RLIMIT_AS)
-    chunk_pages: int = 6  # roster pages a worker renders at a time
+    chunk_pages: int = 12  # at most, the roster pages a worker renders at a time
     warm: bool = True  # start the workers and load the fonts when the service starts
 
     @property
