@@ -51,6 +51,7 @@ from services.cases import statistics_store
 from services.cases.domain.calendar import local_date
 from services.cases.domain.model import Action, CaseState
 from services.cases.domain.statistics import CASE, MOVES, REACH, STAY, whole_days
+from services.cases.handlers.workflow import GENERIC_PLANS
 from services.cases.repository import CASE_COLUMNS, SAVE_MOVES_SENT_AT_COMMIT
 from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
@@ -371,6 +372,7 @@ class Bare:
         label += CaseState.PRE_PUBLICITY_READY.label
         party, actor_id = str(op.unit_id), op.user_id
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(GENERIC_PLANS)
             rows = await conn.fetch(
                 f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
                 " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name,"

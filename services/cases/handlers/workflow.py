@@ -276,10 +276,17 @@ async def move_cases(
     relay = ctx.deps.relay
     at_commit = SendAtCommit() if relay else None  # the events on the wire at once
     async with ctx.pool.acquire() as conn, conn.transaction():
+        await conn.execute(GENERIC_PLANS)
         outcomes = await move_as(conn, permit, now, case_ids, inputs, expected, at_commit)
     if relay:
         relay.send_committed(at_commit)
     return outcomes
+
+
+# A move's statements look cases up by id, whatever the values: planned once per connection
+# rather than for each move (PostgreSQL planned the load and SAVE_MOVES anew every time, its
+# cost estimate for the arrays' values being lower than the generic plan's).
+GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 async def move_as(
