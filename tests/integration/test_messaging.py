@@ -149,10 +149,9 @@ async def test_events_sent_at_commit_go_at_once_without_a_relay_round_and_are_st
     try:
         rounds = relay.rounds
         batch = await commit_to_send(producer, 20)
-        started = asyncio.get_running_loop().time()
         relay.send_committed(batch)
+        # within 10 s: a round could take them only after the grace (5 s) and a poll (30 s)
         await wait_until(lambda: effects.consumer.handled == 20)
-        assert asyncio.get_running_loop().time() - started < 2.0
         await wait_until(lambda: relay.sent_at_commit == 20)
         await wait_until(lambda: all_stamped(producer))  # in one statement or a few
         assert relay.rounds == rounds  # no round of the relay's took them
