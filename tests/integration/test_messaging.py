@@ -184,6 +184,42 @@ async def test_events_committed_to_send_but_never_sent_go_with_the_relay_after_t
         await drop_probe(consumer, settings)
 
 
+async def test_events_sent_at_commit_while_the_broker_is_cut_all_arrive_once_it_is_back(
+    settings, producer
+):
+    """The publish at commit fails with the broker away; the rows stay unsent, and the relay's
+    rounds send them once the broker is back and their grace is over."""
+    effects = Effects()
+    consumer = await consumer_for(settings, effects)
+    broker = urlsplit(settings.amqp_url)
+    proxy = TcpProxy(broker.hostname, broker.port or 5672)
+    await proxy.start()
+    relay = producer.relay
+    await relay.stop()
+    relay.amqp_url = settings.amqp_url.replace(f":{broker.port or 5672}", f":{proxy.port}")
+    relay.poll_interval, relay.direct_grace = 0.2, timedelta(seconds=1)
+    await relay.start()
+    try:
+        await wait_until(lambda: relay._exchange is not None)
+        relay.send_committed(await commit_to_send(producer, 5))
+        await wait_until(lambda: effects.consumer.handled == 5)
+
+        await proxy.cut()
+        relay.send_committed(await commit_to_send(producer, 10, start=5))
+        await asyncio.sleep(2.0)  # the publish failed; the rounds try and back off meanwhile
+        assert await unsent(producer) == 10 and effects.consumer.handled == 5
+
+        await proxy.start()
+        await wait_until(lambda: effects.consumer.handled == 15, timeout=20)
+        await wait_until(lambda: all_stamped(producer))
+        await asyncio.sleep(0.5)
+        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(15))
+        assert effects.consumer.duplicates == 0 and relay.sent_at_commit == 5
+    finally:
+        await proxy.cut()
+        await drop_probe(consumer, settings)
+
+
 async def test_an_event_of_a_rolled_back_change_is_never_sent(settings, producer):
     effects = Effects()
     consumer = await consumer_for(settings, effects)
