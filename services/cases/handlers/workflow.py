@@ -265,6 +265,12 @@ def _answer(outcome: MoveOutcome) -> dict:
 # --- load, act, save ---
 
 
+# A move's statements look cases up by id, whatever the values: planned once per connection
+# rather than for each move (PostgreSQL planned the load and SAVE_MOVES anew every time, its
+# cost estimate for the arrays' values being lower than the generic plan's).
+GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+
+
 async def move_cases(
     ctx: CallContext,
     permit: Permit,
@@ -281,12 +287,6 @@ async def move_cases(
     if relay:
         relay.send_committed(at_commit)
     return outcomes
-
-
-# A move's statements look cases up by id, whatever the values: planned once per connection
-# rather than for each move (PostgreSQL planned the load and SAVE_MOVES anew every time, its
-# cost estimate for the arrays' values being lower than the generic plan's).
-GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 async def move_as(
