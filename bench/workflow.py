@@ -56,7 +56,7 @@ from services.cases.repository import CASE_COLUMNS, SAVE_MOVES_SENT_AT_COMMIT
 from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
-from shared.db import array_args, create_pool
+from shared.db import array_args, create_pool, transaction_begun_with
 from shared.settings import Settings
 from shared.topology import Names
 
@@ -371,8 +371,7 @@ class Bare:
         to, label = CaseState.PRE_PUBLICITY_READY, f"{Action.APPROVE.done}-->"
         label += CaseState.PRE_PUBLICITY_READY.label
         party, actor_id = str(op.unit_id), op.user_id
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(GENERIC_PLANS)
+        async with self.pool.acquire() as conn, transaction_begun_with(conn, GENERIC_PLANS):
             rows = await conn.fetch(
                 f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
                 " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name,"

@@ -16,8 +16,9 @@ import asyncpg
 from pydantic import BaseModel, ValidationError
 
 from shared import correlation, metrics
+from shared.db import transaction_begun_with
 from shared.envelope import Envelope
-from shared.inbox import first_delivery
+from shared.inbox import first_delivery, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,9 @@ class EventConsumer:
 
     async def _handle(self, pool, envelope: Envelope, subscription, payload) -> bool:
         async with pool.acquire() as conn:
-            async with conn.transaction():
-                if not await first_delivery(conn, envelope.id, self.name):
+            recorded = transaction_begun_with(conn, record_delivery(envelope.id, self.name))
+            async with recorded as status:
+                if not first_delivery(status, self.name):
                     self.duplicates += 1
                     return False
                 await subscription.handler(conn, envelope, payload)

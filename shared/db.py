@@ -1,6 +1,8 @@
 """asyncpg pools: one per service process, bound to the service's own schema."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -38,6 +40,46 @@ async def create_pool(database_url: str, schema: str, **kwargs) -> asyncpg.Pool:
         reset=_reset_connection,
         **kwargs,
     )
+
+
+@asynccontextmanager
+async def transaction_begun_with(conn: asyncpg.Connection, first: str) -> AsyncIterator[str]:
+    """A transaction whose BEGIN goes to the server with its first statement, in one round
+    trip (asyncpg's `transaction()` sends BEGIN by itself); yields that statement's status
+    ("INSERT 0 1", say). Committed when the block ends, rolled back when it raises.
+
+    `first` goes in the simple query protocol, without parameters: build it from constants
+    and `sql_literal`. A `conn.transaction()` inside the block raises asyncpg's
+    InterfaceError (a manually started transaction) rather than nesting wrongly.
+    """
+    try:
+        status = await conn.execute(f"BEGIN; {first}")
+        yield status
+    except BaseException:
+        await _roll_back(conn)
+        raise
+    await conn.execute("COMMIT")
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """End a failed block's transaction, or drop the connection when it cannot say ROLLBACK
+    (a query cancelled half-way, a broken socket): the server rolls back on close, and the
+    pool opens another. The block's own error is the one that goes on."""
+    if conn.is_closed() or not conn.is_in_transaction():
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        conn.terminate()
+
+
+def sql_literal(value: str) -> str:
+    """`value` as a PostgreSQL string literal, for the few statements that go without
+    parameters (`transaction_begun_with`). E'' syntax, so backslashes mean the same whatever
+    standard_conforming_strings says; a NUL has no place in a PostgreSQL string."""
+    if "\x00" in value:
+        raise ValueError("a NUL character cannot go into a PostgreSQL string")
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _with_database(database_url: str, database: str) -> str:

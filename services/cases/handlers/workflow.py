@@ -51,6 +51,7 @@ from services.cases.sealed import in_transit
 from shared.audit import Entry
 from shared.contracts.cases.rpc import Act, BatchAct
 from shared.contracts.cases.vocabulary import SELECTION_ACTIONS
+from shared.db import transaction_begun_with
 from shared.envelope import Envelope, new_event
 from shared.outbox import SendAtCommit
 from shared.rpc import Actor, CallContext, RpcError
@@ -267,7 +268,8 @@ def _answer(outcome: MoveOutcome) -> dict:
 
 # A move's statements look cases up by id, whatever the values: planned once per connection
 # rather than for each move (PostgreSQL planned the load and SAVE_MOVES anew every time, its
-# cost estimate for the arrays' values being lower than the generic plan's).
+# cost estimate for the arrays' values being lower than the generic plan's). Sent with the
+# BEGIN, in the same round trip.
 GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
@@ -281,8 +283,7 @@ async def move_cases(
     now = ctx.deps.clock.now()
     relay = ctx.deps.relay
     at_commit = SendAtCommit() if relay else None  # the events on the wire at once
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await conn.execute(GENERIC_PLANS)
+    async with ctx.pool.acquire() as conn, transaction_begun_with(conn, GENERIC_PLANS):
         outcomes = await move_as(conn, permit, now, case_ids, inputs, expected, at_commit)
     if relay:
         relay.send_committed(at_commit)
