@@ -28,7 +28,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +35,7 @@ import aio_pika
 import aiohttp
 import asyncpg
 
+from bench._bare_approval import approve
 from bench._processes import Processes, service_env
 from bench._workflow_data import (
     DEFAULT_DATABASE,
@@ -47,16 +47,9 @@ from bench._workflow_data import (
 )
 from bench._workflow_pages import PAGE_SIZE, BarePages, Page, explain
 from bench._workflow_pages import pages as all_pages
-from services.cases import statistics_store
-from services.cases.domain.calendar import local_date
-from services.cases.domain.model import Action, CaseState
-from services.cases.domain.statistics import CASE, MOVES, REACH, STAY, whole_days
-from services.cases.handlers.workflow import GENERIC_PLANS
-from services.cases.repository import CASE_COLUMNS, SAVE_MOVES_SENT_AT_COMMIT
-from services.cases.scope import visibility
 from services.notify.provider import outbound_exchange, provider_queue, receipts_queue
 from shared.clock import Clock
-from shared.db import array_args, create_pool, transaction_begun_with
+from shared.db import create_pool
 from shared.settings import Settings
 from shared.topology import Names
 
@@ -69,6 +62,8 @@ PROCESSES = {  # started in this order; the gateway's /readyz pings the other fo
     "gateway": "gateway",
 }
 SERVICES = ("accounts", "cases", "documents", "notify")
+# The floor: aiohttp and RabbitMQ around the bare SQL, nothing of ours (phase floor).
+FLOOR_PROCESSES = {"service": "bench._floor_service", "gateway": "bench._floor_gateway"}
 DEFAULT_GATEWAY_PORT = 18081
 
 HOME_WARMUP, HOME_REQUESTS = 100, 1000
@@ -85,12 +80,16 @@ PAGE_WARMUP, PAGE_REQUESTS = 10, 100  # each page of phase pages
 HOME_LIMIT_MS, HOME_LIMIT_MS_MILLION = 5.0, 20.0
 LIST_LIMIT_MS = 50.0
 BATCH_TARGET = 1000.0
+SINGLE_SHARE = 0.4  # issue 18: single approvals 8 in flight, ours / bare cases per second
+APPROVAL_CPU_RATIO = 3.0  # issue 18: CPU per approval, every process, ours / bare
 
 # What a run measures (--phases): reads, the home counts and the 材料审核 待办 and 已办 first
 # pages round every unit's operator; pages, every page of bench/_workflow_pages.py; explain,
-# their plans into a file; singles, approvals one at a time and 8 in flight; batch, batches.
-PHASES = ("reads", "pages", "explain", "singles", "batch")
-DEFAULT_PHASES = ("reads", "singles", "batch")
+# their plans into a file; singles, approvals one at a time and 8 in flight; batch, batches;
+# floor, approvals 8 in flight through a bare aiohttp server and a bare aio-pika RPC server
+# that runs the bare SQL: the least an approval through the design card's path can cost.
+PHASES = ("reads", "pages", "explain", "singles", "batch", "floor")
+DEFAULT_PHASES = ("reads", "singles", "batch", "floor")
 READS = ("home_first", "home", "list_todo", "list_done")
 APPROVALS = (
     ("approve_one_at_a_time", "one at a time"),
@@ -309,35 +308,6 @@ class Gateway:
 # --- the bare SQL: the statements the cases service runs, from this process ------------------
 
 HOME, TODO_PAGE, DONE_PAGE = Page("unit"), Page("unit", TODO_LIST), Page("unit", DONE_LIST, "done")
-APPROVED_FROM, APPROVED_TO = CaseState.UNIT_REVIEW.value, CaseState.PRE_PUBLICITY_READY.value
-
-
-def statistics_changes(rows, at: datetime) -> list[list]:
-    """statistics_store.move_changes for approvals, without the Python domain: from the
-    cases loaded with their histories (HISTORY_JSON), the arrays of what the moves change
-    (case_statistics_changes), for SAVE_MOVES. An approval counts its case in
-    pre_publicity_ready instead of unit_review, and its stay in unit_review (since its last
-    move) on today."""
-    delta: dict[tuple, list[int]] = {}
-    today = local_date(at)
-    for r in rows:
-        done = [m for m in r["history"] or () if m["action"] in MOVES]  # notes move nothing
-        reached = tuple(any(m["to_state"] == s.value for m in done) for s in REACH)
-        where = (r["round_id"], r["department_id"], r["committee_id"])
-        opened = (CASE, local_date(r["created_at"]), *where, r["qualification_id"], *reached)
-        entered = datetime.fromisoformat(done[-1]["at"]) if done else r["created_at"]
-        seconds = max(0, round((at - entered).total_seconds()))
-        stay = (STAY, today, *where, "", *reached, APPROVED_FROM, str(whole_days(seconds)))
-        for cell, n, spent in (
-            ((*opened, APPROVED_FROM, ""), -1, 0),
-            ((*opened, APPROVED_TO, ""), 1, 0),
-            (stay, 1, seconds),
-        ):
-            amount = delta.setdefault(cell, [0, 0])
-            amount[0] += n
-            amount[1] += spent
-    changes = [(*cell, n, spent) for cell, (n, spent) in delta.items() if n or spent]
-    return array_args(changes, statistics_store.CHANGE_COLUMNS)
 
 
 class Bare:
@@ -367,79 +337,8 @@ class Bare:
 
     # workflow.move_cases + repository.save for action approve, without the Python domain
     async def approve(self, op: Operator, cases: list[tuple[uuid.UUID, int]]) -> None:
-        condition, args = visibility(op.actor, 2)
-        to, label = CaseState.PRE_PUBLICITY_READY, f"{Action.APPROVE.done}-->"
-        label += CaseState.PRE_PUBLICITY_READY.label
-        party, actor_id = str(op.unit_id), op.user_id
-        async with self.pool.acquire() as conn, transaction_begun_with(conn, GENERIC_PLANS):
-            rows = await conn.fetch(
-                f"SELECT {CASE_COLUMNS}, r.evaluation_max_length, r.pre_publicity_days,"
-                " r.post_publicity_days, r.name AS round_name, q.name AS qualification_name,"
-                f" {statistics_store.HISTORY_JSON}"
-                " FROM cases c JOIN rounds r ON r.id = c.round_id"
-                " JOIN qualifications q ON q.id = c.qualification_id"
-                f" WHERE c.id = ANY($1::uuid[]) AND {condition} ORDER BY c.id FOR UPDATE OF c",
-                [case_id for case_id, _ in cases],
-                *args,
-            )
-            if len(rows) != len(cases) or any(r["state"] != "unit_review" for r in rows):
-                self.errors.add(f"bare approve: {len(rows)} of {len(cases)} cases to approve")
-            at = datetime.now(UTC)
-            updates, history, done, outbox = [], [], [], []
-            for row in rows:
-                case_id, version = str(row["id"]), row["version"] + 1
-                updates.append(
-                    (case_id, row["version"], to.value, None, version, "approve", None, label,
-                     self.stored_approval, row["pre_publicity"], row["post_publicity"],
-                     row["form_printed_at"], False, False, False)
-                )  # fmt: skip
-                history.append(
-                    (case_id, "approve", actor_id, "unit_operator", "", "unit_review", to.value,
-                     None, label, self.stored_approval, None, at)
-                )  # fmt: skip
-                done.append((case_id, party, TODO_LIST, at))
-                event_id = uuid.uuid4()
-                envelope = self._envelope(event_id, row, at, str(actor_id))
-                outbox.append((event_id, "case.transitioned", envelope))
-            # the writes as the service makes them: one statement for the five tables
-            await conn.execute(
-                SAVE_MOVES_SENT_AT_COMMIT, *array_args(updates, 15), at, *array_args(history, 12),
-                *array_args(done, 4), *statistics_changes(rows, at), *array_args(outbox, 3),
-            )  # fmt: skip
-
-    @staticmethod
-    def _envelope(event_id: uuid.UUID, row, at: datetime, actor_id: str) -> dict:
-        """The same JSON as workflow._event in shared.envelope's Envelope."""
-        return {
-            "id": str(event_id),
-            "type": "case.transitioned",
-            "version": 1,
-            "occurred_at": at.isoformat(),
-            "producer": "cases",
-            "correlation_id": None,
-            "payload": {
-                "case_id": str(row["id"]),
-                "case_no": row["case_no"],
-                "name": "CaseApproved",
-                "action": "approve",
-                "from_state": "unit_review",
-                "to_state": "pre_publicity_ready",
-                "outcome": None,
-                "status_label": "单位审核同意-->待打印评前公示",
-                "reason": None,
-                "at": at.isoformat(),
-                "version": row["version"] + 1,
-                "actor_id": actor_id,
-                "actor_role": "unit_operator",
-                "unit_id": str(row["unit_id"]),
-                "applicant_id": str(row["applicant_id"]),
-                "applicant_name": row["applicant_name"],
-                "applicant_mobile": row["applicant_mobile"],
-                "round_name": row["round_name"],
-                "qualification_name": row["qualification_name"],
-                "applicant_notice": None,
-            },  # fmt: skip
-        }
+        if error := await approve(self.pool, op.actor, cases, self.stored_approval):
+            self.errors.add(error)
 
 
 # --- the cases to approve ------------------------------------------------------------------
@@ -475,17 +374,19 @@ async def cases_to_approve(
     warm_up = max(SINGLE_WARMUP, 2 * len(operators))
     need_singles = 2 * (warm_up + SINGLE_SERIAL + CONCURRENT_WARMUP + SINGLE_CONCURRENT)
     need_singles *= "singles" in phases
+    need_floor = (CONCURRENT_WARMUP + SINGLE_CONCURRENT) * ("floor" in phases)
     spare = batches[need_batches:]  # whole batches nobody needs go to single approvals
     singles += [(op, case) for op, chunk in spare for case in chunk]
-    if len(batches) < need_batches or len(singles) < need_singles:
+    if len(batches) < need_batches or len(singles) < need_singles + need_floor:
         raise SystemExit(
             f"not enough unit_review cases: {len(batches)} batches of {BATCH_SIZE} for"
-            f" {need_batches}, {len(singles)} single cases for {need_singles}"
+            f" {need_batches}, {len(singles)} single cases for {need_singles + need_floor}"
         )
     # Even positions to ours, odd to bare: both get cases of the same units.
     return {
         "ours": {"batches": batches[0:need_batches:2], "singles": singles[0:need_singles:2]},
         "bare": {"batches": batches[1:need_batches:2], "singles": singles[1:need_singles:2]},
+        "floor": singles[need_singles : need_singles + need_floor],
     }
 
 
@@ -531,12 +432,15 @@ def free_port(preferred: int) -> int:
 
 
 class System:
-    """accounts, cases, documents, notify and the gateway, each a process of its own."""
+    """accounts, cases, documents, notify and the gateway, each a process of its own (or
+    the floor's two, FLOOR_PROCESSES)."""
 
-    def __init__(self, settings: Settings, port: int, log_dir: Path) -> None:
+    def __init__(
+        self, settings: Settings, port: int, log_dir: Path, modules: dict = PROCESSES
+    ) -> None:
         self.port = port
         env = service_env(settings, log_dir, ZC_GATEWAY_HOST="127.0.0.1", ZC_GATEWAY_PORT=str(port))
-        self.processes = Processes(PROCESSES, env, log_dir)
+        self.processes = Processes(modules, env, log_dir)
 
     async def start(self, ready_timeout: float = 90.0) -> None:
         await self.processes.spawn()
@@ -843,6 +747,11 @@ async def run(settings: Settings, port: int, args: argparse.Namespace) -> dict:
             )
             # The bare side's events are nobody's: drop them so no relay sends them later.
             await monitor.execute("DELETE FROM cases.outbox WHERE sent_at IS NULL")
+        if "floor" in phases:
+            say("the floor: approvals through bare aiohttp and aio-pika around the bare SQL ...")
+            floor = System(settings, free_port(port + 1), var / "floor", FLOOR_PROCESSES)
+            writes["floor"] = await floor_phase(floor, shares["floor"], bare, broker, monitor)
+            await monitor.execute("DELETE FROM cases.outbox WHERE sent_at IS NULL")
     finally:
         with contextlib.suppress(Exception):
             await gateway.close()
@@ -873,12 +782,55 @@ async def run(settings: Settings, port: int, args: argparse.Namespace) -> dict:
             figures[phase] = {
                 "ours": ours, "bare": theirs,
                 "ours_share_of_bare": round(ours["cases_per_s"] / theirs["cases_per_s"], 3),
+                "ours_cpu_over_bare": round(cpu_sum(ours) / cpu_sum(theirs), 2),
             }  # fmt: skip
+    if "floor" in writes:
+        floor_ = writes["floor"]
+        if theirs := writes.get("bare", {}).get("approve_in_flight"):
+            floor_["floor_share_of_bare"] = round(floor_["cases_per_s"] / theirs["cases_per_s"], 3)
+            floor_["floor_cpu_over_bare"] = round(cpu_sum(floor_) / cpu_sum(theirs), 2)
+        figures["approve_floor"] = floor_
     figures["errors"] = {
         "ours": gateway.errors.count, "ours_first": gateway.errors.first,
         "bare": bare.errors.count, "bare_first": bare.errors.first,
     }  # fmt: skip
     return figures
+
+
+async def floor_phase(
+    floor: System, cases: list, bare: Bare, broker: dict, monitor: asyncpg.Connection
+) -> dict:
+    """Approvals 8 in flight through the floor's two processes: what aiohttp, RabbitMQ and
+    asyncpg cost around the bare SQL with none of our code (no session, CSRF or input checks,
+    no domain, no audit row, no event sent). Errors count with the bare side's."""
+    await floor.start()
+    client = Gateway(floor.url)
+    await client.start()
+    try:
+        meter = CpuMeter({"bench": [os.getpid()], **floor.pids(), **broker}, monitor)
+
+        async def approve_one(item):
+            op, (case_id, version) = item
+            body = {"unit_id": str(op.unit_id), "user_id": str(op.user_id), "version": version,
+                    "inputs": bare.stored_approval}  # fmt: skip
+            if (await client.post(op, f"/approve/{case_id}", body)) is None:
+                bare.errors.add(client.errors.first or "floor approval failed")
+
+        warm, measured = cases[:CONCURRENT_WARMUP], cases[CONCURRENT_WARMUP:]
+        out = await measure(measured, warm, approve_one, meter, IN_FLIGHT, rate=True)
+    finally:
+        await client.close()
+        await floor.stop()
+    say(f"  floor approve {IN_FLIGHT} in flight {out['cases_per_s']:11.1f} cases/s  p50 "
+        f"{out['p50_ms']:7.2f} ms  p99 {out['p99_ms']:7.2f} ms per request")  # fmt: skip
+    return out
+
+
+def cpu_sum(figures: dict) -> int:
+    """CPU microseconds per request (or case) of every process measured, the bench's own
+    client included: the issue's "CPU per approval summed over all processes"."""
+    key = next(k for k in figures if k.startswith("cpu_us_per_"))
+    return sum(figures[key].values())
 
 
 def _page_check(page: Page, number: int, total: int | None):
@@ -919,6 +871,11 @@ def judge(f: dict) -> dict:
     if "pages" in f:
         lists = [x["ours"]["p99_ms"] for name, x in f["pages"].items() if not name.endswith("home")]
         targets["every_page_p99_under_50ms"] = clean and max(lists) < LIST_LIMIT_MS
+    if "approve_in_flight" in f:
+        share = f["approve_in_flight"]["ours_share_of_bare"]
+        targets["single_8_in_flight_at_least_0_4_of_bare"] = clean and share >= SINGLE_SHARE
+        cpu = f["approve_in_flight"]["ours_cpu_over_bare"]
+        targets["cpu_per_approval_at_most_3x_bare"] = clean and cpu <= APPROVAL_CPU_RATIO
     if "approve_batch" in f:
         rate = f["approve_batch"]["ours"]["cases_per_s"]
         targets["batch_at_least_1000_cases_per_s"] = clean and rate >= BATCH_TARGET
@@ -962,6 +919,15 @@ def print_readable(f: dict, targets: dict) -> None:
             x = f[phase][stack]
             say(f"  {stack}: {x['cases_per_s']:8.1f} cases/s  p50 {x['p50_ms']:7.2f} ms"
                 f"  p99 {x['p99_ms']:7.2f} ms   [{cpu_line(x)}]")  # fmt: skip
+        say(f"  CPU per case, every process: ours {f[phase]['ours_cpu_over_bare']:.2f} x bare")
+    if "approve_floor" in f:
+        x = f["approve_floor"]
+        share = x.get("floor_share_of_bare")
+        say(f"approve, {IN_FLIGHT} in flight, the floor (bare aiohttp + aio-pika around the bare"
+            " SQL, nothing of ours)" + (f": {share:.0%} of bare, CPU {x['floor_cpu_over_bare']:.2f}"
+            " x bare" if share is not None else ""))  # fmt: skip
+        say(f"  floor: {x['cases_per_s']:8.1f} cases/s  p50 {x['p50_ms']:7.2f} ms"
+            f"  p99 {x['p99_ms']:7.2f} ms   [{cpu_line(x)}]")  # fmt: skip
     e = f["errors"]
     say(
         f"errors: ours {e['ours']}, bare {e['bare']}"
@@ -975,6 +941,8 @@ def print_readable(f: dict, targets: dict) -> None:
             key=lambda item: item[1],
         )),
         "batch": lambda: f"{f['approve_batch']['ours']['cases_per_s']:.0f} cases/s",
+        "single": lambda: f"{f['approve_in_flight']['ours_share_of_bare']:.2f} of bare",
+        "cpu": lambda: f"{f['approve_in_flight']['ours_cpu_over_bare']:.2f} x bare",
     }  # fmt: skip
     for name, passed in targets.items():
         say(f"{'PASS' if passed else 'FAIL'}: {name} ({figure[name.split('_')[0]]()})")
