@@ -24,7 +24,7 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 
-from bench._peers import EVENT_TYPE, BareNames, now
+from bench._peers import DURABLE_EVENT_TYPE, EVENT_TYPE, BareNames, now
 from shared import event_loop
 from shared.envelope import new_event
 from shared.outbox import SendAtCommit, add_to_outbox
@@ -286,6 +286,74 @@ async def bare_event_latency(settings: Settings, client: BareRpcClient, peer_pid
     return event_figures(published_at, receipts, rate, meter)
 
 
+async def bare_durable_event_latency(
+    settings: Settings, schema: str, client: BareRpcClient, peer_pid: int
+) -> dict:
+    """The least a durable event can cost with nothing of ours: one statement commits a row
+    and its event into an outbox table (one round trip, its own transaction), the event is
+    published persistent with confirms, and the sent rows are deleted in one statement each
+    50 ms; the consumer records each in an inbox table (one statement) before its ack."""
+    committed_at: dict[int, float] = {}
+    sent: list[uuid.UUID] = []
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=2, max_size=10, server_settings={"search_path": schema}
+    )
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(BareNames(settings).events_exchange)
+
+        async def commit_row_with_event(seq: int) -> None:
+            event_id = uuid.uuid4()
+            body = json.dumps({"seq": seq}).encode()
+            committed_at[seq] = now()
+            await pool.execute(
+                "WITH tick AS (INSERT INTO ticks (seq) VALUES ($1))"
+                " INSERT INTO outbox (id, body) VALUES ($2, $3)",
+                seq, event_id, body,
+            )  # fmt: skip
+            message = aio_pika.Message(
+                body, message_id=str(event_id), delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+            )
+            await exchange.publish(message, routing_key=DURABLE_EVENT_TYPE)
+            sent.append(event_id)
+
+        async def delete_sent() -> None:
+            while True:
+                await asyncio.sleep(0.05)
+                if sent:
+                    done = sent[:]
+                    del sent[: len(done)]
+                    await pool.execute("DELETE FROM outbox WHERE id = ANY($1::uuid[])", done)
+
+        meter = CpuMeter(peer_pid)
+        deleter = asyncio.create_task(delete_sent())
+        try:
+            count, rate = await fire_at_steady_rate(
+                commit_row_with_event, EVENT_RATE, EVENT_WARMUP_SECONDS + EVENT_SECONDS
+            )
+        finally:
+            deleter.cancel()
+        receipts = await wait_for_receipts(lambda: client.call(b"", "durable_receipts"), count)
+        return event_figures(committed_at, receipts, rate, meter)
+    finally:
+        await connection.close()
+        await pool.close()
+
+
+async def create_bare_tables(database_url: str, schema: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            f'CREATE SCHEMA "{schema}";'
+            f' CREATE TABLE "{schema}".ticks (seq int PRIMARY KEY, at timestamptz DEFAULT now());'
+            f' CREATE TABLE "{schema}".outbox (id uuid PRIMARY KEY, body bytea NOT NULL);'
+            f' CREATE TABLE "{schema}".inbox (id uuid PRIMARY KEY)'
+        )
+    finally:
+        await conn.close()
+
+
 # --- peers, setup and clean-up --------------------------------------------------------------
 
 
@@ -364,7 +432,12 @@ async def drop_schemas(database_url: str, *schemas: str) -> None:
 
 
 async def measure_both_stacks(
-    settings: Settings, producer: Service, ours: RpcClient, bare: BareRpcClient, pids: dict
+    settings: Settings,
+    producer: Service,
+    ours: RpcClient,
+    bare: BareRpcClient,
+    pids: dict,
+    bare_schema: str,
 ) -> dict:
     body = json.dumps({"method": "echo", "params": {"n": 1}}).encode()
 
@@ -384,22 +457,28 @@ async def measure_both_stacks(
     print(f"events at {EVENT_RATE}/s ...", flush=True)
     figures["event_latency"]["ours"] = await our_event_latency(producer, ours, pids["ours"])
     figures["event_latency"]["bare"] = await bare_event_latency(settings, bare, pids["bare"])
+    figures["event_latency"]["bare_durable"] = await bare_durable_event_latency(
+        settings, bare_schema, bare, pids["bare"]
+    )
     return figures
 
 
-async def run_benchmarks(settings: Settings, producer_schema: str, peer_schema: str) -> dict:
+async def run_benchmarks(
+    settings: Settings, producer_schema: str, peer_schema: str, bare_schema: str
+) -> dict:
     """Start both far sides, a producer and both clients; measure; remove all of it."""
     peers, producer, ours, bare = {}, None, None, None
     try:
-        peers["ours"] = await start_peer(settings, "ours", peer_schema)
-        peers["bare"] = await start_peer(settings, "bare")
+        peers["ours"] = await start_peer(settings, "ours", peer_schema)  # makes the database
+        await create_bare_tables(settings.database_url, bare_schema)
+        peers["bare"] = await start_peer(settings, "bare", bare_schema)
         producer = await start_producer(settings, producer_schema)
         ours = RpcClient(settings.amqp_url, Names(settings).rpc_queue, settings.rpc_timeout)
         await ours.start()
         bare = BareRpcClient(settings.amqp_url, BareNames(settings).rpc_queue)
         await bare.start()
         pids = {stack: peer.pid for stack, peer in peers.items()}
-        return await measure_both_stacks(settings, producer, ours, bare, pids)
+        return await measure_both_stacks(settings, producer, ours, bare, pids, bare_schema)
     finally:
         for client in (ours, bare):
             if client is not None:
@@ -410,7 +489,7 @@ async def run_benchmarks(settings: Settings, producer_schema: str, peer_schema: 
             await stop_peer(peer)
         await delete_broker_objects(settings)
         if peers:  # the database exists
-            await drop_schemas(settings.database_url, producer_schema, peer_schema)
+            await drop_schemas(settings.database_url, producer_schema, peer_schema, bare_schema)
 
 
 def judge(figures: dict) -> dict:
@@ -419,6 +498,9 @@ def judge(figures: dict) -> dict:
     throughput_["ours_share_of_bare"] = round(share, 3)
     events = figures["event_latency"]
     events["ours_cpu_over_bare"] = round(event_cpu(events["ours"]) / event_cpu(events["bare"]), 2)
+    durable = event_cpu(events["bare_durable"])
+    events["bare_durable_cpu_over_bare"] = round(durable / event_cpu(events["bare"]), 2)
+    events["ours_cpu_over_bare_durable"] = round(event_cpu(events["ours"]) / durable, 2)
     return {
         "rpc_throughput_at_least_half_of_bare": share >= RPC_THROUGHPUT_SHARE,
         "event_p99_under_20ms": events["ours"]["p99_ms"] < EVENT_P99_LIMIT_MS,
@@ -451,13 +533,20 @@ def print_readable(figures: dict, targets: dict) -> None:
             f"rpc throughput  {stack}: {t['calls_per_s']:.0f} calls/s ({IN_FLIGHT} in flight)"
             + cpu_note(t, "call")
         )
-    for stack in ("ours", "bare"):
+    for stack in ("ours", "bare", "bare_durable"):
         e = figures["event_latency"][stack]
         print(
             f"event latency   {stack}: p50 {e['p50_ms']:.2f} ms  p99 {e['p99_ms']:.2f} ms"
             f"  max {e['max_ms']:.2f} ms  at {e['rate_per_s']:.0f}/s  missing {e['missing']}"
             + cpu_note(e, "event")
         )
+    events = figures["event_latency"]
+    print(
+        f"CPU per event: ours {events['ours_cpu_over_bare']:.2f} x bare;"
+        f" bare_durable {events['bare_durable_cpu_over_bare']:.2f} x bare (a row and its event"
+        " in one statement, an inbox row before the ack);"
+        f" ours {events['ours_cpu_over_bare_durable']:.2f} x bare_durable"
+    )
     share = figures["rpc_throughput"]["ours_share_of_bare"]
     for passed, text in (
         (targets["rpc_throughput_at_least_half_of_bare"],
@@ -481,7 +570,9 @@ async def main() -> None:
     load = os.getloadavg()[0]
     print(f"broker prefix {settings.broker_prefix}, database {settings.database_url}")
     print(f"load average before the run {load:.2f} on {os.cpu_count()} cores", flush=True)
-    figures = await run_benchmarks(settings, f"bench_{token}_producer", f"bench_{token}_peer")
+    figures = await run_benchmarks(
+        settings, f"bench_{token}_producer", f"bench_{token}_peer", f"bench_{token}_bare"
+    )
     targets = judge(figures)
     print_readable(figures, targets)
     run = {"prefix": settings.broker_prefix, "cores": os.cpu_count(), "load_before": load}
