@@ -77,10 +77,12 @@ async def add_to_outbox(
 ) -> None:
     """Write these events in the caller's transaction; with `at_commit`, as rows its process
     sends itself once committed."""
-    rows = at_commit.take(events) if at_commit else _rows(events)
-    await conn.executemany(
-        "INSERT INTO outbox (id, routing_key, envelope, direct) VALUES ($1, $2, $3, $4)",
-        [(*row, at_commit is not None) for row in rows],
+    if not events:
+        return
+    # One statement over arrays, however many events: asyncpg's executemany cost a sixth of a
+    # producer's CPU for a single row (bench.messaging, py-spy).
+    await conn.execute(
+        outbox_insert(1, direct=at_commit is not None), *outbox_columns(events, at_commit)
     )
 
 
