@@ -12,7 +12,7 @@ import uuid
 
 import aio_pika
 
-from bench._bare_approval import approve
+from bench._bare_approval import approve as bare_approve
 from shared import event_loop
 from shared.db import create_pool
 from shared.rpc import Actor
@@ -56,7 +56,7 @@ async def run(pool, request: dict) -> dict:
         unit_id=uuid.UUID(request["unit_id"]),
     )  # fmt: skip
     case = (uuid.UUID(request["case_id"]), request["version"])
-    error = await approve(pool, actor, [case], request["inputs"])
+    error = await bare_approve(pool, actor, [case], request["inputs"])
     return {"ok": error is None, "error": error}
 
 

@@ -35,7 +35,7 @@ import aio_pika
 import aiohttp
 import asyncpg
 
-from bench._bare_approval import approve
+from bench._bare_approval import approve as bare_approve
 from bench._processes import Processes, service_env
 from bench._workflow_data import (
     DEFAULT_DATABASE,
@@ -337,7 +337,7 @@ class Bare:
 
     # workflow.move_cases + repository.save for action approve, without the Python domain
     async def approve(self, op: Operator, cases: list[tuple[uuid.UUID, int]]) -> None:
-        if error := await approve(self.pool, op.actor, cases, self.stored_approval):
+        if error := await bare_approve(self.pool, op.actor, cases, self.stored_approval):
             self.errors.add(error)
 
 

@@ -134,6 +134,13 @@ async def unsent(service) -> int:
     return await service.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
 
 
+async def each_arrived_once(consumer, effects: Effects, count: int) -> None:
+    """Events 0 .. count-1 had their effect once each, and no later duplicate came."""
+    await asyncio.sleep(0.5)
+    assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(count))
+    assert effects.consumer.duplicates == 0
+
+
 async def all_stamped(service) -> bool:
     return await unsent(service) == 0
 
@@ -155,9 +162,7 @@ async def test_events_sent_at_commit_go_at_once_without_a_relay_round_and_are_st
         await wait_until(lambda: relay.sent_at_commit == 20)
         await wait_until(lambda: all_stamped(producer))  # in one statement or a few
         assert relay.rounds == rounds  # no round of the relay's took them
-        await asyncio.sleep(0.5)
-        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(20))
-        assert effects.consumer.duplicates == 0
+        await each_arrived_once(consumer, effects, 20)
     finally:
         await drop_probe(consumer, settings)
 
@@ -177,9 +182,8 @@ async def test_events_committed_to_send_but_never_sent_go_with_the_relay_after_t
         assert effects.consumer.handled == 0 and await unsent(producer) == 5
         await wait_until(lambda: effects.consumer.handled == 5, timeout=10)
         await wait_until(lambda: all_stamped(producer))
-        await asyncio.sleep(0.5)
-        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(5))
-        assert effects.consumer.duplicates == 0 and relay.sent_at_commit == 0
+        await each_arrived_once(consumer, effects, 5)
+        assert relay.sent_at_commit == 0
     finally:
         await drop_probe(consumer, settings)
 
@@ -212,9 +216,8 @@ async def test_events_sent_at_commit_while_the_broker_is_cut_all_arrive_once_it_
         await proxy.start()
         await wait_until(lambda: effects.consumer.handled == 15, timeout=20)
         await wait_until(lambda: all_stamped(producer))
-        await asyncio.sleep(0.5)
-        assert sorted(r["n"] for r in await effect_rows(consumer)) == list(range(15))
-        assert effects.consumer.duplicates == 0 and relay.sent_at_commit == 5
+        await each_arrived_once(consumer, effects, 15)
+        assert relay.sent_at_commit == 5
     finally:
         await proxy.cut()
         await drop_probe(consumer, settings)
